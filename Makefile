@@ -1,0 +1,28 @@
+# User-facing targets: `make demo` and `make test`. The logic lives in hack/*.sh.
+# Single steps, with optional extra arguments for the underlying tool:
+#   make sanity ARGS="--test validate-modules"
+#   make units ARGS=tests/unit/plugins/module_utils/test_sparse.py
+#   make integration ARGS="sparse_volume_copy -v"
+#   make lint ARGS=playbooks/demo.yml
+SHELL := /bin/bash
+ARGS ?=
+
+.PHONY: demo test venv changelog sanity units integration lint build clean distclean
+
+demo:
+	bash hack/demo.sh $(ARGS)
+
+test:
+	bash hack/test.sh
+
+changelog sanity units integration lint build:
+	bash hack/test.sh $@ $(ARGS)
+
+venv:
+	bash -c '. hack/common.sh && ensure_venv && ensure_pip_bootstrap'
+
+clean:
+	rm -rf .build tests/output .ansible collections
+
+distclean: clean
+	rm -rf .venv

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# Shared helpers for hack/test.sh and hack/demo.sh (sourced, not run).
+#
+# Layout, all under the repository (gitignored):
+#   .venv/                                        tool venv (python3.11 -m venv)
+#   .build/ansible_collections/storage/datamotion staged copy of the work tree;
+#                                                 ansible-test only runs from such a path
+#   .build/dist/                                  built collection tarball
+#   .build/collections/                           collection installed from that tarball
+#   .build/demo/                                  demo playbook work directory
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+NAMESPACE=storage
+COLLECTION=datamotion
+PYTHON="${PYTHON:-python3.11}"
+VENV="$REPO/.venv"
+BUILD="$REPO/.build"
+STAGE="$BUILD/ansible_collections/$NAMESPACE/$COLLECTION"
+DIST="$BUILD/dist"
+INSTALLED="$BUILD/collections"
+# requirement files that go into the tool venv; the stamp is their combined hash
+VENV_REQUIREMENTS=(requirements-dev.txt tests/unit/requirements.txt tests/integration/requirements.txt)
+
+# plain output in logs (CI), colours on a terminal
+if [ ! -t 1 ]; then
+    export ANSIBLE_NOCOLOR=1 NO_COLOR=1
+fi
+
+log() { printf '%s\n' "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+requirements_hash() {
+    local f
+    for f in "${VENV_REQUIREMENTS[@]}"; do
+        if [ -f "$REPO/$f" ]; then
+            printf '== %s\n' "$f"
+            cat "$REPO/$f"
+        fi
+    done | sha256sum | cut -d' ' -f1
+}
+
+# Create .venv, or rebuild it when a requirements file changed.
+ensure_venv() {
+    local want have="" f args=()
+    want="$(requirements_hash)"
+    [ -f "$VENV/.requirements.sha256" ] && have="$(cat "$VENV/.requirements.sha256")"
+    if [ -x "$VENV/bin/ansible-test" ] && [ "$want" = "$have" ]; then
+        log "tool venv $VENV is up to date"
+    else
+        log "building tool venv $VENV with $PYTHON"
+        command -v "$PYTHON" >/dev/null || die "$PYTHON not found (set PYTHON=/path/to/python3.11)"
+        rm -rf "$VENV"
+        "$PYTHON" -m venv "$VENV"
+        for f in "${VENV_REQUIREMENTS[@]}"; do
+            [ -f "$REPO/$f" ] && args+=(-r "$REPO/$f")
+        done
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${args[@]}"
+        printf '%s\n' "$want" >"$VENV/.requirements.sha256"
+    fi
+    export VIRTUAL_ENV="$VENV"
+    export PATH="$VENV/bin:$PATH"
+    hash -r
+}
+
+# ansible-test bootstraps pip in each of its venvs with a script it downloads from a
+# host that this network does not reach; it looks in ~/.ansible/test/cache first.
+# Put our own stand-in there: ensurepip, then pip installs what ansible-test asked for.
+ensure_pip_bootstrap() {
+    local at_dir pip_version cache
+    at_dir="$("$VENV/bin/python" -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')"
+    pip_version="$(sed -n "s/.*pip='\([0-9.]*\)'.*/\1/p" "$at_dir/_internal/python_requirements.py" | head -n1)"
+    [ -n "$pip_version" ] || die "cannot find the pip version ansible-test bootstraps"
+    cache="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"
+    if [ -f "$cache" ]; then
+        log "pip bootstrap for ansible-test: $cache (present)"
+        return
+    fi
+    mkdir -p "$(dirname "$cache")"
+    cat >"$cache.new" <<'PY'
+"""Offline stand-in for the get-pip script that ansible-test downloads (storage.datamotion hack/common.sh)."""
+import subprocess
+import sys
+
+SKIP = {"--no-setuptools": "setuptools", "--no-wheel": "wheel"}
+
+
+def main():
+    argv = sys.argv[1:]
+    python = sys.executable
+    subprocess.check_call([python, "-m", "ensurepip", "--upgrade"])
+    subprocess.check_call([python, "-m", "pip", "install"] + [a for a in argv if a not in SKIP])
+    for flag, dist in SKIP.items():
+        if flag in argv:
+            subprocess.call([python, "-m", "pip", "uninstall", "--yes", "--quiet", dist],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+main()
+PY
+    mv "$cache.new" "$cache"
+    log "pip bootstrap for ansible-test: wrote $cache"
+}
+
+# Copy the work tree (tracked + untracked-but-not-ignored files, as in a clone plus local
+# edits) to .build/ansible_collections/storage/datamotion, fresh each time.
+stage_tree() {
+    rm -rf "$STAGE"
+    mkdir -p "$STAGE"
+    if git -C "$REPO" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+        (cd "$REPO" && git ls-files -z --cached --others --exclude-standard \
+            | tar --null --files-from=- --ignore-failed-read -cf -) | tar -xf - -C "$STAGE"
+    else
+        # not a git checkout (e.g. an unpacked archive): copy all but the tool droppings
+        (cd "$REPO" && tar --exclude=./.venv --exclude=./.build --exclude=./.git \
+            --exclude=./tests/output --exclude=./.ansible --exclude=./collections -cf - .) \
+            | tar -xf - -C "$STAGE"
+    fi
+    # Give the copy its own (empty) git repository: ansible-test and ansible-lint then select
+    # files exactly as in a clone (.gitignore honoured) instead of finding the outer repository,
+    # which ignores .build/ and would hide every file.
+    git -C "$STAGE" init --quiet
+    log "staged $(find "$STAGE" -path "$STAGE/.git" -prune -o -type f -print | wc -l) files in $STAGE"
+}
+
+# Build the collection from the staged copy and install it into .build/collections.
+build_and_install() {
+    local tarball
+    rm -rf "$DIST" "$INSTALLED"
+    mkdir -p "$DIST" "$INSTALLED"
+    (cd "$STAGE" && ansible-galaxy collection build --force --output-path "$DIST")
+    tarball="$(ls "$DIST/$NAMESPACE-$COLLECTION-"*.tar.gz)"
+    ansible-galaxy collection install --force -p "$INSTALLED" "$tarball" 2>&1 \
+        | grep -v 'is not part of the configured Ansible collections paths' || true
+    [ -f "$INSTALLED/ansible_collections/$NAMESPACE/$COLLECTION/MANIFEST.json" ] \
+        || die "collection was not installed into $INSTALLED"
+    export ANSIBLE_COLLECTIONS_PATH="$INSTALLED"
+}

@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# Test the collection the way CI does: `make test` runs this with no arguments.
+#
+#   hack/test.sh                       every step, in order, stop at the first failure
+#   hack/test.sh STEP [ARGS...]        one step; ARGS go to the step's tool, e.g.
+#       hack/test.sh sanity --test validate-modules
+#       hack/test.sh units tests/unit/plugins/module_utils/test_sparse.py
+#       hack/test.sh integration sparse_volume_copy -v
+#       hack/test.sh lint playbooks/demo.yml
+#
+# Steps: changelog sanity units integration lint build demo
+# KEEP_GOING=1 runs every step even after a failure (the exit status is still non-zero).
+# The tool venv is .venv (rebuilt when requirements change); the tests run in a fresh
+# copy of the work tree at .build/ansible_collections/storage/datamotion, because
+# ansible-test only works from a directory that is physically at such a path.
+set -euo pipefail
+
+# shellcheck source=hack/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+
+ALL_STEPS=(changelog sanity units integration lint build demo)
+PASSED=0
+FAILED=0
+SKIPPED=0
+TIMINGS=()
+
+step_changelog() {
+    antsibull-changelog lint "$@"
+    if [ -f changelogs/changelog.yaml ]; then
+        antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+    fi
+}
+
+step_sanity() {
+    # No tests/sanity/ignore-*.txt: everything must pass clean.
+    ansible-test sanity --python 3.11 --color no "$@"
+}
+
+step_units() {
+    # The unit requirements (pytest-xdist, mock, pytest-mock, tests/unit/requirements.txt)
+    # are already in .venv, so --local needs no network. pytest's "no tests collected"
+    # (exit 5) is treated as success by ansible-test; a tree without tests/unit is skipped.
+    if [ -z "$(find tests/unit -name 'test_*.py' -print -quit 2>/dev/null)" ]; then
+        log "no unit tests (tests/unit/**/test_*.py) yet"
+        return 99
+    fi
+    ansible-test units --python 3.11 --local --color no "$@"
+}
+
+step_integration() {
+    # --allow-destructive: targets aliased `destructive` run here (this is a throw-away host
+    # from the tests' point of view); targets aliased `needs/root` run when we are root and
+    # are skipped otherwise; `unsupported` targets (real arrays) are never run here.
+    if [ -z "$(find tests/integration/targets -mindepth 1 -maxdepth 1 -type d -print -quit 2>/dev/null)" ]; then
+        log "no integration targets (tests/integration/targets/*) yet"
+        return 99
+    fi
+    ansible-test integration --python 3.11 --local --allow-destructive --color no "$@"
+}
+
+step_lint() {
+    ansible-lint --profile production "$@"
+}
+
+step_build() {
+    local module name found=0
+    build_and_install
+    log "tarball contents:"
+    tar -tzf "$DIST"/*.tar.gz | sed 's/^/  /' >&2
+    for module in plugins/modules/*.py; do
+        [ -f "$module" ] || continue
+        found=1
+        name="$(basename "$module" .py)"
+        log "ansible-doc $NAMESPACE.$COLLECTION.$name"
+        ansible-doc "$NAMESPACE.$COLLECTION.$name" >"$BUILD/ansible-doc-$name.txt"
+        head -n 5 "$BUILD/ansible-doc-$name.txt" >&2
+        # the JSON form checks that the docs parse into options/examples/return values
+        ansible-doc --json "$NAMESPACE.$COLLECTION.$name" | python -c '
+import json, sys
+name = sys.argv[1]
+doc = json.load(sys.stdin)[name]
+for key in ("doc", "examples", "return"):
+    if not doc.get(key):
+        sys.exit("ansible-doc %s: no %s" % (name, key))
+print("ansible-doc %s: %d options, %d return values" % (name, len(doc["doc"].get("options", {})), len(doc["return"])))
+' "$NAMESPACE.$COLLECTION.$name" >&2
+    done
+    [ "$found" = 1 ] || log "no modules in plugins/modules yet: nothing to render"
+}
+
+step_demo() {
+    # make demo, against the collection that step_build installed
+    if [ ! -f plugins/modules/sparse_volume_copy.py ]; then
+        log "plugins/modules/sparse_volume_copy.py not there yet: demo skipped"
+        return 99
+    fi
+    [ -n "${ANSIBLE_COLLECTIONS_PATH:-}" ] || build_and_install
+    ansible-playbook -i localhost, -c local \
+        -e "ansible_python_interpreter=$VENV/bin/python" \
+        -e "demo_dir=$BUILD/demo" \
+        "$@" playbooks/demo.yml
+}
+
+run_step() {
+    local step="$1" start rc=0
+    shift
+    printf '\n=== %s\n' "$step"
+    start=$SECONDS
+    # a subshell with its own errexit: inside `cmd || rc=$?` bash would ignore set -e
+    set +e
+    (
+        set -e
+        cd "$STAGE"
+        "step_$step" "$@"
+    )
+    rc=$?
+    set -e
+    case "$rc" in
+        0) PASSED=$((PASSED + 1)); TIMINGS+=("$(printf '%-12s %5ss  passed' "$step" $((SECONDS - start)))") ;;
+        99) SKIPPED=$((SKIPPED + 1)); TIMINGS+=("$(printf '%-12s %5ss  skipped' "$step" $((SECONDS - start)))") ;;
+        *)
+            FAILED=$((FAILED + 1))
+            TIMINGS+=("$(printf '%-12s %5ss  FAILED (exit %s)' "$step" $((SECONDS - start)) "$rc")")
+            printf '=== %s FAILED (exit %s) after %ss\n' "$step" "$rc" $((SECONDS - start))
+            if [ "${KEEP_GOING:-0}" != 1 ]; then
+                summary
+                exit "$rc"
+            fi
+            return
+            ;;
+    esac
+    printf '=== %s done in %ss\n' "$step" $((SECONDS - start))
+}
+
+summary() {
+    printf '\n=== timings\n'
+    printf '%s\n' "${TIMINGS[@]}"
+    printf '%-12s %5ss\n' total "$SECONDS"
+    if [ "$SKIPPED" -gt 0 ]; then
+        printf '%d passed, %d failed, %d skipped\n' "$PASSED" "$FAILED" "$SKIPPED"
+    else
+        printf '%d passed, %d failed\n' "$PASSED" "$FAILED"
+    fi
+}
+
+main() {
+    local start step
+    if [ $# -gt 0 ] && [[ " ${ALL_STEPS[*]} " != *" $1 "* ]]; then
+        die "unknown step '$1' (steps: ${ALL_STEPS[*]})"
+    fi
+
+    printf '=== setup\n'
+    start=$SECONDS
+    ensure_venv
+    ensure_pip_bootstrap
+    stage_tree
+    TIMINGS+=("$(printf '%-12s %5ss' setup $((SECONDS - start)))")
+    printf '=== setup done in %ss\n' $((SECONDS - start))
+
+    if [ $# -gt 0 ]; then
+        step="$1"
+        shift
+        if [ "$step" = demo ]; then
+            (cd "$STAGE" && build_and_install >/dev/null)
+            export ANSIBLE_COLLECTIONS_PATH="$INSTALLED"
+        fi
+        run_step "$step" "$@"
+    else
+        for step in "${ALL_STEPS[@]}"; do
+            run_step "$step"
+            # steps run in subshells; the demo uses what build installed
+            [ "$step" = build ] && export ANSIBLE_COLLECTIONS_PATH="$INSTALLED"
+        done
+    fi
+
+    summary
+    [ "$FAILED" -eq 0 ]
+}
+
+main "$@"
