@@ -1,0 +1,1026 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, Storage DataMotion Team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Sparse volume copy engine: make a destination an exact copy of a source while
+leaving the source's zero ranges unallocated on the destination.
+
+Standard library only, so it runs on any managed host and can be loaded by path.
+
+How a copy works:
+  * the source is walked by data extent (SEEK_DATA/SEEK_HOLE; a block device is one
+    extent), read in ``block_size`` chunks into a small pool of reused buffers by a
+    reader thread, and each chunk is split into data and zero runs at
+    ``zero_block_size`` granularity (whole chunk first, refined only when mixed);
+  * the main thread makes the destination match, run by run: data is compared with
+    what the destination holds and only differing blocks are written; zero ranges
+    are skipped where the destination is known to read zeros (a file we created, a
+    hole, or a caller's promise) and otherwise made zero with the cheapest
+    primitive that guarantees zeros (punch hole / WRITE_ZEROES with unmap, then
+    BLKZEROOUT, then writing zeros);
+  * one fsync at the end; optionally the destination is dropped from the page cache,
+    read back and its digest compared with the source's.
+"""
+
+
+import ctypes
+import errno
+import fcntl
+import hashlib
+import os
+import queue
+import stat
+import struct
+import threading
+import time
+from bisect import bisect_right
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import List, Optional, Tuple
+
+MiB = 1 << 20
+
+FALLOC_FL_KEEP_SIZE = 0x01
+FALLOC_FL_PUNCH_HOLE = 0x02
+FALLOC_FL_ZERO_RANGE = 0x10
+BLKSSZGET = 0x1268     # _IO(0x12, 104): logical block size
+BLKDISCARD = 0x1277    # _IO(0x12, 119)
+BLKZEROOUT = 0x127F    # _IO(0x12, 127)
+
+SPARSE_MODES = ("auto", "always", "never")
+ZERO_METHODS = ("auto", "punch", "zeroout", "write")
+
+# Reads in flight, and how much is written before writeback of the destination is
+# started: both keep the disk busy while Python works, instead of one request at a
+# time and all the writing in the final fsync.
+READ_DEPTH = 4
+WRITEBACK_EVERY = 64 * MiB
+DIRECT_ALIGN = 4096
+
+
+class SparseCopyError(Exception):
+    """A copy that cannot be done or did not complete; the message says why and in
+    what state the destination is."""
+
+
+@dataclass
+class CopyOptions:
+    sparse: str = "auto"
+    dest_zeroed: Optional[bool] = None
+    zero_method: str = "auto"
+    block_size: int = MiB
+    zero_block_size: int = 4096
+    verify: bool = False
+    create: bool = True
+    discard_after_copy: bool = False
+
+
+@dataclass
+class CopyResult:
+    src: str
+    dest: str
+    src_type: str
+    dest_type: str
+    bytes_total: int
+    changed: bool = False
+    bytes_written: int = 0
+    bytes_zeroed: int = 0
+    bytes_skipped_zero: int = 0
+    bytes_skipped_hole: int = 0
+    bytes_unchanged: int = 0
+    bytes_released: int = 0
+    sparse: bool = True
+    sparse_reason: str = ""
+    zero_method: str = "none"
+    dest_created: bool = False
+    dest_resized: bool = False
+    src_map: str = "none"
+    dest_allocated_before: Optional[int] = None
+    dest_allocated_after: Optional[int] = None
+    duration: float = 0.0
+    throughput_mib_s: float = 0.0
+    verified: bool = False
+    digest: Optional[str] = None
+
+    def to_dict(self):
+        return asdict(self)
+
+
+@dataclass
+class Volume:
+    """One side of the copy: a regular file or a block device."""
+    path: str
+    kind: str            # 'file' | 'block'
+    size: int
+    st: os.stat_result
+    exists: bool = True
+
+
+@dataclass
+class Plan:
+    """What is known before anything is written."""
+    src: Volume
+    dest: Volume
+    create: bool
+    known_zero: bool      # the whole destination reads zeros (created, or promised)
+    sparse: bool
+    reason: str
+    zero_method: str      # resolved preference: skip|punch|zeroout|write
+    dest_holes_known: bool = False     # dest_data lists every allocated range
+    dest_data: List[Tuple[int, int]] = field(default_factory=list)
+    src_map: str = "none"
+
+
+# ---------------------------------------------------------------- platform helpers
+
+_libc = None
+
+
+def _fallocate(fd, mode, offset, length):
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+        _libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
+    if _libc.fallocate(fd, mode, offset, length) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+def _sysfs_dir(st):
+    """/sys directory of a block device (its queue/ lives on the whole disk)."""
+    base = "/sys/dev/block/%d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev))
+    if not os.path.exists(os.path.join(base, "queue")) and os.path.exists(os.path.join(base, "partition")):
+        base = os.path.join(base, "..")
+    return base
+
+
+def _sysfs_read(st, name):
+    try:
+        with open(os.path.join(_sysfs_dir(st), name)) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def loop_backing_file(vol):
+    """Backing file of a loop device, or None: it tells the thin allocation of a loop
+    'volume' and lets us refuse to copy a file onto a device built on it."""
+    if vol.kind != "block":
+        return None
+    return _sysfs_read(vol.st, "loop/backing_file")
+
+
+def allocated_bytes(vol):
+    """Bytes allocated to a file, or to a loop device's backing file; None where a
+    block device does not say."""
+    if not vol.exists:
+        return None
+    if vol.kind == "file":
+        return os.stat(vol.path).st_blocks * 512
+    backing = loop_backing_file(vol)
+    if backing:
+        try:
+            return os.stat(backing).st_blocks * 512
+        except OSError:
+            return None
+    return None
+
+
+def data_extents(fd, size):
+    """Data extents of an open file as [(start, end)]; the whole range where the
+    file has no allocation map (block devices, filesystems without SEEK_DATA)."""
+    extents = []
+    off = 0
+    while off < size:
+        try:
+            start = os.lseek(fd, off, os.SEEK_DATA)
+        except OSError as e:
+            if e.errno == errno.ENXIO:          # only a hole until the end
+                break
+            if e.errno in (errno.EINVAL, errno.EOPNOTSUPP):
+                return [(off, size)]
+            raise
+        if start >= size:
+            break
+        end = min(os.lseek(fd, start, os.SEEK_HOLE), size)
+        extents.append((start, end))
+        off = end
+    return extents
+
+
+@dataclass
+class AllocationMap:
+    """Where a volume's allocation can be read: the open file itself, or a loop
+    device's backing file at `offset`. `block` is its allocation unit."""
+    fd: int
+    offset: int
+    block: int
+    how: str              # 'seek_data' | 'loop_backing_file'
+    frees: bool           # a hole punched there frees space (see punch_probe)
+    owned: bool = False   # fd is ours to close
+
+    def extents(self, size):
+        """Allocated ranges of the volume's first `size` bytes, in whole blocks."""
+        raw = data_extents(self.fd, self.offset + size)
+        return align_extents([(max(s - self.offset, 0), e - self.offset) for s, e in raw if e > self.offset],
+                             self.block, size)
+
+    def is_hole(self, a, b):
+        try:
+            return os.lseek(self.fd, self.offset + a, os.SEEK_DATA) >= self.offset + b
+        except OSError as e:
+            if e.errno == errno.ENXIO:
+                return True
+            raise
+
+    def close(self):
+        if self.owned:
+            os.close(self.fd)
+
+
+def allocation_map(vol, fd):
+    """The allocation map of an open volume, or None where it has none: a file's
+    own, or a loop device's backing file (after flushing the device, so that the
+    file is current)."""
+    if vol.kind == "file":
+        frees = punch_probe(os.path.dirname(os.path.abspath(vol.path)))[1]
+        return AllocationMap(fd, 0, os.fstat(fd).st_blksize, "seek_data", frees)
+    backing = loop_backing_file(vol)
+    if not backing:
+        return None
+    try:
+        offset = int(_sysfs_read(vol.st, "loop/offset") or 0)
+        bfd = os.open(backing, os.O_RDONLY | os.O_CLOEXEC)
+    except (OSError, ValueError):
+        return None
+    os.fsync(fd)
+    frees = punch_probe(os.path.dirname(backing))[1]
+    return AllocationMap(bfd, offset, os.fstat(bfd).st_blksize, "loop_backing_file", frees, owned=True)
+
+
+def extent_map(vol, fd, size):
+    """Data extents of a volume's first `size` bytes, and where they came from
+    (the whole range, 'none', for a device without an allocation map)."""
+    amap = allocation_map(vol, fd)
+    if amap is None:
+        return [(0, size)], "none"
+    try:
+        return amap.extents(size), amap.how
+    finally:
+        amap.close()
+
+
+def align_extents(extents, grain, size):
+    """Widen extents to whole `grain` blocks (merging those that then touch), so that
+    every chunk and zero-detection block starts at a multiple of the grain, whatever
+    the filesystem's block size or a loop device's offset."""
+    out = []
+    for s, e in extents:
+        s, e = s // grain * grain, min(-(-e // grain) * grain, size)
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
+def zero_runs(buf, base, n, grain, zeros):
+    """Split buf[base:base+n] into runs [(start, end, is_zero)], relative to base, at
+    `grain` granularity. `zeros` is a memoryview of at least n zero bytes."""
+    if buf.startswith(zeros[:n], base):
+        return [(0, n, True)]
+    runs = []
+    start = 0
+    cur = None
+    i = 0
+    startswith = buf.startswith
+    zg = zeros[:grain]
+    while i < n:
+        g = grain if i + grain <= n else n - i
+        z = startswith(zg if g == grain else zeros[:g], base + i)
+        if z is not cur:
+            if cur is not None:
+                runs.append((start, i, cur))
+            start, cur = i, z
+        i += g
+    runs.append((start, n, cur))
+    return runs
+
+
+class SparseDigest:
+    """sha256 over (offset, bytes) of every non-zero block of a volume, plus its size:
+    equal for equal content whatever the allocation, cheap to compute over holes."""
+
+    def __init__(self, grain):
+        self.grain = grain
+        self.h = hashlib.sha256()
+
+    def update(self, off, view, runs):
+        h, grain = self.h, self.grain
+        for a, b, is_zero in runs:
+            if is_zero:
+                continue
+            for i in range(a, b, grain):
+                h.update(struct.pack("<Q", off + i))
+                h.update(view[i:min(i + grain, b)])
+
+    def hexdigest(self, size):
+        h = self.h.copy()
+        h.update(struct.pack("<Q", size))
+        return "sparse-sha256:" + h.hexdigest()
+
+
+# ---------------------------------------------------------------------- planning
+
+def _describe_os_error(what, path, e):
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied opening %s %s: %s" % (what, path, e.strerror)
+    if e.errno == errno.EROFS:
+        return "%s %s is on a read-only filesystem" % (what, path)
+    return "cannot open %s %s: %s" % (what, path, e.strerror)
+
+
+def _volume(path, what):
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise SparseCopyError(_describe_os_error(what, path, e))
+    if stat.S_ISREG(st.st_mode):
+        return Volume(path, "file", st.st_size, st)
+    if stat.S_ISBLK(st.st_mode):
+        return Volume(path, "block", -1, st)
+    raise SparseCopyError("%s %s is neither a regular file nor a block device" % (what, path))
+
+
+def _same_volume(a, b):
+    if a.kind == "block" and b.kind == "block":
+        return a.st.st_rdev == b.st.st_rdev
+    if a.kind == "file" and b.kind == "file":
+        return (a.st.st_dev, a.st.st_ino) == (b.st.st_dev, b.st.st_ino)
+    dev, f = (a, b) if a.kind == "block" else (b, a)
+    backing = loop_backing_file(dev)
+    if backing:
+        try:
+            bst = os.stat(backing)
+        except OSError:
+            return False
+        return (bst.st_dev, bst.st_ino) == (f.st.st_dev, f.st.st_ino)
+    return False
+
+
+def validate_options(opts):
+    if opts.sparse not in SPARSE_MODES:
+        raise SparseCopyError("sparse must be one of %s, got %r" % (", ".join(SPARSE_MODES), opts.sparse))
+    if opts.zero_method not in ZERO_METHODS:
+        raise SparseCopyError("zero_method must be one of %s, got %r" % (", ".join(ZERO_METHODS), opts.zero_method))
+    if opts.zero_block_size < 512 or opts.zero_block_size % 512:
+        raise SparseCopyError("zero_block_size must be a positive multiple of 512, got %d" % opts.zero_block_size)
+    if opts.block_size < opts.zero_block_size or opts.block_size % opts.zero_block_size:
+        raise SparseCopyError("block_size (%d) must be a multiple of zero_block_size (%d)"
+                              % (opts.block_size, opts.zero_block_size))
+    if opts.block_size > 64 * MiB:
+        raise SparseCopyError("block_size must be at most 64 MiB, got %d" % opts.block_size)
+    if opts.discard_after_copy and opts.sparse == "never":
+        raise SparseCopyError("discard_after_copy releases zero ranges; it cannot be combined with sparse=never")
+    if opts.discard_after_copy and opts.zero_method not in ("auto", "write"):
+        raise SparseCopyError("discard_after_copy writes zeros and then discards them; "
+                              "zero_method must be auto or write, got %s" % opts.zero_method)
+    if opts.sparse == "always" and opts.zero_method in ("zeroout", "write"):
+        raise SparseCopyError("sparse=always leaves zero ranges unallocated, which zero_method=%s "
+                              "cannot do; use auto or punch" % opts.zero_method)
+
+
+def punch_probe(directory):
+    """(supported, frees): can files on this directory's filesystem punch holes, and
+    does a punch free space? Tried on an unnamed temporary file, because even a
+    punch that frees nothing updates a file's mtime, and a re-run must leave the
+    destination untouched. (True, True) where it cannot be told; the copy then
+    falls back on the first failure."""
+    try:
+        fd = os.open(directory, os.O_TMPFILE | os.O_RDWR, 0o600)
+    except OSError:
+        return True, True
+    try:
+        blk = os.fstat(fd).st_blksize
+        os.write(fd, b"\xff" * (2 * blk))
+        before = os.fstat(fd).st_blocks
+        _fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, blk)
+        return True, os.fstat(fd).st_blocks < before
+    except OSError as e:
+        if e.errno in (errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
+            return False, False
+        raise
+    finally:
+        os.close(fd)
+
+
+def _punch_supported(dest, check_mode):
+    if dest.kind == "block":
+        wz = _sysfs_read(dest.st, "queue/write_zeroes_max_bytes")
+        return wz is not None and wz != "0"
+    return check_mode or punch_probe(os.path.dirname(os.path.abspath(dest.path)))[0]
+
+
+def plan_copy(opts, src, dest, check_mode, dest_map):
+    """Decide how zero ranges are handled; raises before anything is written.
+    dest_map is how the destination's allocation is known (see extent_map)."""
+    created = not dest.exists
+    mapped = dest_map not in (None, "none")
+    if created:
+        known_zero, why = True, "destination file is created by this copy, so it reads zeros"
+    elif opts.dest_zeroed and not mapped:
+        # only trusted where it cannot be checked: with a map, allocated ranges
+        # are zeroed anyway, which costs no reads
+        known_zero, why = True, "the caller declared the destination zeroed (dest_zeroed=true)"
+    else:
+        known_zero, why = False, None
+
+    if opts.sparse == "never":
+        return Plan(src, dest, created, False, False,
+                    "sparse=never: zero ranges are written as data (a full copy)", "write")
+    if opts.discard_after_copy:
+        return Plan(src, dest, created, known_zero, True,
+                    (why or "destination not known to read zeros") +
+                    "; zero ranges are written and then released (discard_after_copy)",
+                    "skip" if known_zero else "write")
+    if known_zero:
+        return Plan(src, dest, created, True, True, why + "; zero ranges are skipped", "skip")
+
+    method = opts.zero_method
+    if method in ("auto", "punch"):
+        can_punch = _punch_supported(dest, check_mode)
+        if not can_punch:
+            if opts.sparse == "always" or method == "punch":
+                raise SparseCopyError(
+                    "destination %s cannot punch holes or WRITE_ZEROES with unmap, so its zero ranges cannot be "
+                    "left unallocated (sparse=%s, zero_method=%s); nothing was written. Use sparse=auto with "
+                    "zero_method=auto, or declare dest_zeroed=true if it is known to read zeros"
+                    % (dest.path, opts.sparse, method))
+            method = "zeroout" if dest.kind == "block" else "write"
+        else:
+            method = "punch"
+    how = {"punch": "punched (WRITE_ZEROES with unmap on a device)", "zeroout": "zeroed in place",
+           "write": "overwritten with zeros"}[method]
+    if dest_map == "seek_data":
+        what = "existing file: its holes read zeros, allocated zero ranges are %s" % how
+    elif dest_map == "loop_backing_file":
+        what = "loop device: holes of its backing file read zeros, allocated zero ranges are %s" % how
+    else:
+        what = "block device not known to read zeros: zero ranges that do not read zeros are %s" % how
+    return Plan(src, dest, created, False, method == "punch", what, method)
+
+
+# ------------------------------------------------------------------ the copy
+
+class _Buffer:
+    """A reusable read buffer whose `view` is page aligned, as O_DIRECT needs."""
+
+    def __init__(self, size):
+        self.raw = bytearray(size + DIRECT_ALIGN)
+        addr = ctypes.addressof(ctypes.c_char.from_buffer(self.raw))
+        self.pad = -addr % DIRECT_ALIGN
+        self.view = memoryview(self.raw)[self.pad:self.pad + size]
+
+
+class _Reader(threading.Thread):
+    """Reads the source's data extents, READ_DEPTH chunks in flight, and hands them
+    on in order, split into zero and data runs.
+    Items on `out`: (offset, _Buffer or None for a hole, length, runs), then None."""
+
+    def __init__(self, fd, direct_fd, size, extents, block_size, grain, zeros, digest):
+        super().__init__(name="sparse-reader", daemon=True)
+        self.fd, self.direct_fd, self.size, self.extents = fd, direct_fd, size, extents
+        self.block_size, self.grain, self.zeros = block_size, grain, zeros
+        self.digest = digest
+        self.out = queue.Queue()
+        self.free = queue.Queue()
+        # enough buffers that the reads in flight can never hold them all
+        for _unused in range(READ_DEPTH + 4):
+            self.free.put(_Buffer(block_size))
+        self.stop = False
+
+    def _items(self):
+        pos = 0
+        for start, end in self.extents:
+            if start > pos:
+                yield pos, start - pos, False
+            for off in range(start, end, self.block_size):
+                yield off, min(self.block_size, end - off), True
+            pos = end
+        if pos < self.size:
+            yield pos, self.size - pos, False
+
+    def _pread(self, buf, off, want):
+        fd = self.direct_fd
+        if fd is not None and off % DIRECT_ALIGN == 0:
+            try:
+                # O_DIRECT reads whole aligned blocks; past the end it returns short
+                n = os.preadv(fd, [buf.view[:-(-want // DIRECT_ALIGN) * DIRECT_ALIGN]], off)
+                return min(n, want)
+            except OSError as e:
+                if e.errno != errno.EINVAL:
+                    raise
+                self.direct_fd = None       # not supported here after all
+        n = os.preadv(self.fd, [buf.view[:want]], off)
+        if self.direct_fd is None:
+            # the bytes are in our buffer now: leave the page cache to others
+            os.posix_fadvise(self.fd, off, n, os.POSIX_FADV_DONTNEED)
+        return n
+
+    def _deliver(self, item):
+        off, want, buf, fut = item
+        if buf is None:
+            self.out.put((off, None, want, None))
+            return
+        n = fut.result()
+        if n < want:
+            raise SparseCopyError("source ended at %d, before its size %d: was it changed during the copy?"
+                                  % (off + n, self.size))
+        runs = zero_runs(buf.raw, buf.pad, n, self.grain, self.zeros)
+        if self.digest is not None:
+            self.digest.update(off, buf.view, runs)
+        self.out.put((off, buf, n, runs))
+
+    def run(self):
+        pending = deque()
+        try:
+            with ThreadPoolExecutor(READ_DEPTH, thread_name_prefix="sparse-read") as pool:
+                for off, n, is_data in self._items():
+                    if self.stop:
+                        raise SparseCopyError("copy stopped")
+                    if is_data:
+                        while sum(1 for p in pending if p[2] is not None) >= READ_DEPTH:
+                            self._deliver(pending.popleft())
+                        buf = self.free.get()
+                        pending.append((off, n, buf, pool.submit(self._pread, buf, off, n)))
+                    else:
+                        pending.append((off, n, None, None))
+                    while pending and pending[0][2] is None:
+                        self._deliver(pending.popleft())
+                while pending:
+                    self._deliver(pending.popleft())
+            self.out.put(None)
+        except BaseException as e:  # handed to the consumer, which re-raises it
+            self.out.put(e)
+
+
+class _Writer:
+    """Makes the destination match the source, run by run."""
+
+    def __init__(self, plan, opts, dfd, res, check_mode, amap):
+        self.plan, self.opts, self.fd, self.res, self.amap = plan, opts, dfd, res, amap
+        self.check = check_mode
+        self.bs, self.grain = opts.block_size, opts.zero_block_size
+        self.cmp = bytearray(self.bs)
+        self.zeros = memoryview(bytes(self.bs))
+        self.method = plan.zero_method
+        self.methods_used = set()
+        self.zero_start = None
+        self.zero_len = 0
+        self.zero_hole = 0
+        self.wb_start = None
+        self.discard = []
+        self.lbs = 512
+        if plan.dest.kind == "block" and dfd is not None:
+            self.lbs = struct.unpack("i", fcntl.ioctl(dfd, BLKSSZGET, b"\0" * 4))[0]
+
+    # -- destination I/O
+    def _pwrite(self, view, off):
+        self.res.changed = True
+        if self.check:
+            return
+        if self.wb_start is None:
+            self.wb_start = off
+        while len(view):
+            k = os.pwrite(self.fd, view, off)
+            view, off = view[k:], off + k
+        if off - self.wb_start >= WRITEBACK_EVERY:
+            # starts writeback of what was written so far, so that the final fsync
+            # finds little left to do
+            os.posix_fadvise(self.fd, self.wb_start, off - self.wb_start, os.POSIX_FADV_DONTNEED)
+            self.wb_start = None
+
+    def _write_zeros(self, a, b):
+        for off in range(a, b, self.bs):
+            self._pwrite(self.zeros[:min(self.bs, b - off)], off)
+
+    def _dest_equals(self, off, expect):
+        """True if the destination holds `expect` at off (read into self.cmp)."""
+        n = len(expect)
+        mv = memoryview(self.cmp)[:n]
+        got = os.preadv(self.fd, [mv], off) if self.fd is not None else 0
+        if got < n:      # past the end of a file destination: it will read zeros
+            mv[got:n] = self.zeros[:n - got]
+        return self.cmp.startswith(expect)
+
+    def _dest_is_zero(self, off, n):
+        probe = min(self.grain, n)
+        return self._dest_equals(off, self.zeros[:probe]) and (
+            n == probe or self._dest_equals(off, self.zeros[:n]))
+
+    def _dest_is_hole(self, a, b):
+        """True if [a, b) is known to read zeros on the destination without reading it.
+        A caller's promise (dest_zeroed) is not enough here: data is still compared,
+        so that a re-run with the same promise writes nothing."""
+        if self.plan.create:
+            return True
+        if not self.plan.dest_holes_known:
+            return False
+        return not self._dest_data_overlaps(a, b)
+
+    def _dest_data_overlaps(self, a, b):
+        """Parts of [a, b) that are allocated on a file destination."""
+        data = self.plan.dest_data
+        out = []
+        i = max(bisect_right(data, (a, float("inf"))) - 1, 0)
+        while i < len(data) and data[i][0] < b:
+            s, e = max(data[i][0], a), min(data[i][1], b)
+            if s < e:
+                out.append((s, e))
+            i += 1
+        return out
+
+    # -- data runs
+    def data(self, off, view, a, b):
+        """Source bytes view[a:b] (at off+a) are data: make the destination hold them."""
+        if not self._dest_is_hole(off + a, off + b):
+            g = self.grain
+            # a first block that differs means the run is rewritten without reading
+            # more; one that matches means this may be a re-run: compare it all
+            if self._dest_equals(off + a, view[a:min(a + g, b)]):
+                if self._dest_equals(off + a, view[a:b]):
+                    self.res.bytes_unchanged += b - a
+                    return
+                self._write_differing(off, view, a, b)
+                return
+        self._pwrite(view[a:b], off + a)
+        self.res.bytes_written += b - a
+
+    def _write_differing(self, off, view, a, b):
+        """self.cmp holds the destination's view[a:b] range: write only the blocks
+        that differ (what is left to do after an interrupted copy)."""
+        g = self.grain
+        run = None
+        for i in range(a, b, g):
+            e = min(i + g, b)
+            if self.cmp.startswith(view[i:e], i - a):
+                if run is not None:
+                    self._pwrite(view[run:i], off + run)
+                    self.res.bytes_written += i - run
+                    run = None
+                self.res.bytes_unchanged += e - i
+            elif run is None:
+                run = i
+        if run is not None:
+            self._pwrite(view[run:b], off + run)
+            self.res.bytes_written += b - run
+
+    # -- zero runs
+    def zero(self, off, n, hole):
+        """Source range [off, off+n) reads zeros; runs are coalesced until data comes."""
+        if self.zero_start is not None and self.zero_start + self.zero_len == off:
+            self.zero_len += n
+        else:
+            self.flush_zero()
+            self.zero_start, self.zero_len = off, n
+        if hole:
+            self.zero_hole += n
+
+    def flush_zero(self):
+        if self.zero_start is None:
+            return
+        a, n, holes = self.zero_start, self.zero_len, self.zero_hole
+        self.zero_start, self.zero_len, self.zero_hole = None, 0, 0
+        b = a + n
+        if self.opts.sparse == "never":
+            self._zeros_as_data(a, b)
+            return
+        self.res.bytes_skipped_hole += holes
+        self.res.bytes_skipped_zero += n - holes
+        if self.plan.known_zero:
+            return
+        if self.plan.dest_holes_known:
+            for s, e in self._dest_data_overlaps(a, b):
+                self._clear(s, e, allocated=True)
+            return
+        self._clear(a, b, allocated=False)
+
+    def _clear(self, a, b, allocated):
+        """Make [a, b) read zeros, reading the destination to find what does not.
+        Punching is cheap and allocates nothing, so from the first dirty block on the
+        rest is punched unread; other methods write, so they touch only dirty blocks.
+        Ranges known to be allocated that already read zeros are released."""
+        for off in range(a, b, self.bs):
+            n = min(self.bs, b - off)
+            if not self._dest_is_zero(off, n):
+                if self.method == "punch":
+                    self._make_zero(off, b)
+                    return
+                self._make_zero(off, off + n)
+            elif allocated and self.method == "punch":
+                self._release(off, off + n)
+
+    def _release(self, a, b):
+        """Punch the whole allocation blocks of [a, b), which already reads zeros, and
+        count them if they really were freed (a re-run then finds holes there)."""
+        blk = self.amap.block
+        ia, ib = -(-a // blk) * blk, b // blk * blk
+        if ib <= ia or not self.amap.frees:
+            return
+        if not self.check:
+            self._zero_aligned(ia, ib)
+            if not self.amap.is_hole(ia, ib):
+                return
+        self.res.bytes_released += ib - ia
+        self.res.changed = True
+
+    def _zeros_as_data(self, a, b):
+        """sparse=never: zero ranges become allocated zeros."""
+        pos = a
+        for s, e in self._dest_data_overlaps(a, b) if self.plan.dest_holes_known else [(a, b)]:
+            if s > pos:                                     # a hole on the destination
+                self._write_zeros(pos, s)
+                self.res.bytes_written += s - pos
+            for off in range(s, e, self.bs):
+                n = min(self.bs, e - off)
+                if self._dest_is_zero(off, n):
+                    self.res.bytes_unchanged += n
+                else:
+                    self._write_zeros(off, off + n)
+                    self.res.bytes_written += n
+            pos = e
+        if pos < b:
+            self._write_zeros(pos, b)
+            self.res.bytes_written += b - pos
+
+    def _make_zero(self, a, b):
+        """Make [a, b) read zeros on the destination with the chosen method."""
+        self.res.bytes_zeroed += b - a
+        self.res.changed = True
+        if self.opts.discard_after_copy:
+            self.discard.append((a, b))
+        if self.check:
+            self.methods_used.add(self.method)
+            return
+        if self.plan.dest.kind == "file":
+            self._zero_aligned(a, b)
+            return
+        # a block device zeroes whole logical blocks; unaligned edges are written
+        lbs = self.lbs
+        ia, ib = -(-a // lbs) * lbs, b // lbs * lbs
+        if ib <= ia:
+            self._write_zeros(a, b)
+            return
+        if a < ia:
+            self._write_zeros(a, ia)
+        self._zero_aligned(ia, ib)
+        if ib < b:
+            self._write_zeros(ib, b)
+
+    def _zero_aligned(self, a, b):
+        while True:
+            m = self.method
+            try:
+                if m == "punch":
+                    _fallocate(self.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, a, b - a)
+                elif m == "zeroout" and self.plan.dest.kind == "block":
+                    fcntl.ioctl(self.fd, BLKZEROOUT, struct.pack("QQ", a, b - a))
+                elif m == "zeroout":
+                    _fallocate(self.fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, a, b - a)
+                else:
+                    self._write_zeros(a, b)
+                self.methods_used.add(m)
+                return
+            except OSError as e:
+                unsupported = e.errno in (errno.EOPNOTSUPP, errno.ENOTTY, errno.EINVAL, errno.ENOSYS)
+                if not unsupported or self.opts.zero_method != "auto" or m == "write":
+                    raise
+                self.method = "zeroout" if m == "punch" and self.plan.dest.kind == "block" else "write"
+
+    def release_discarded(self):
+        """discard_after_copy: release the ranges that were zeroed by writing, then
+        make sure they still read zeros (a discard does not promise that)."""
+        if self.check or not self.discard:
+            return
+        os.fsync(self.fd)
+        lbs = self.lbs if self.plan.dest.kind == "block" else 1
+        for a, b in self.discard:
+            ia, ib = -(-a // lbs) * lbs, b // lbs * lbs
+            if ib <= ia:
+                continue
+            try:
+                if self.plan.dest.kind == "file":
+                    _fallocate(self.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, ia, ib - ia)
+                else:
+                    fcntl.ioctl(self.fd, BLKDISCARD, struct.pack("QQ", ia, ib - ia))
+            except OSError as e:
+                if e.errno in (errno.EOPNOTSUPP, errno.ENOTTY, errno.EINVAL):
+                    continue
+                raise
+            self.res.bytes_released += ib - ia
+            for off in range(ia, ib, self.bs):
+                n = min(self.bs, ib - off)
+                if not self._dest_is_zero(off, n):
+                    self._write_zeros(off, off + n)
+
+
+def _open_src(src):
+    try:
+        return os.open(src.path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError as e:
+        raise SparseCopyError(_describe_os_error("source", src.path, e))
+
+
+def _open_dest(dest, check_mode):
+    flags = os.O_CLOEXEC | (os.O_RDONLY if check_mode else os.O_RDWR)
+    if dest.kind == "block":
+        flags |= os.O_EXCL
+    try:
+        return os.open(dest.path, flags)
+    except OSError as e:
+        if e.errno == errno.EBUSY:
+            raise SparseCopyError("destination %s is in use: it is mounted or held open exclusively "
+                                  "(for example by a filesystem, LVM, multipath or another copy); "
+                                  "nothing was written" % dest.path)
+        raise SparseCopyError(_describe_os_error("destination", dest.path, e))
+
+
+def copy_volume(src_path, dest_path, opts=None, check_mode=False):
+    """Make dest_path an exact copy of src_path. Returns a CopyResult; raises
+    SparseCopyError with a clear message (before writing anything, for bad input)."""
+    opts = opts or CopyOptions()
+    t0 = time.monotonic()
+    validate_options(opts)
+
+    src = _volume(src_path, "source")
+    if src is None:
+        raise SparseCopyError("source %s does not exist" % src_path)
+    dest = _volume(dest_path, "destination")
+    if dest is None:
+        parent = os.path.dirname(os.path.abspath(dest_path))
+        if not opts.create:
+            raise SparseCopyError("destination %s does not exist and create is false" % dest_path)
+        if not os.path.isdir(parent):
+            raise SparseCopyError("destination directory %s does not exist" % parent)
+        if os.statvfs(parent).f_flag & os.ST_RDONLY:
+            raise SparseCopyError("cannot create %s: %s is on a read-only filesystem" % (dest_path, parent))
+        if not os.access(parent, os.W_OK):
+            raise SparseCopyError("permission denied: cannot create %s in %s" % (os.path.basename(dest_path), parent))
+        dest = Volume(dest_path, "file", 0, None, exists=False)
+    elif _same_volume(src, dest):
+        raise SparseCopyError("source %s and destination %s are the same %s; nothing was written" % (
+            src_path, dest_path, "device" if "block" in (src.kind, dest.kind) else "file"))
+
+    sfd = _open_src(src)
+    dfd = amap = None
+    try:
+        src.size = os.lseek(sfd, 0, os.SEEK_END)
+        if dest.exists:
+            dfd = _open_dest(dest, check_mode)
+            dest.size = os.lseek(dfd, 0, os.SEEK_END)
+            if dest.kind == "block" and dest.size < src.size:
+                raise SparseCopyError("destination device %s (%d bytes) is smaller than the source %s (%d bytes); "
+                                      "nothing was written" % (dest_path, dest.size, src_path, src.size))
+        amap = allocation_map(dest, dfd) if dfd is not None else None
+        plan = plan_copy(opts, src, dest, check_mode, amap.how if amap else None)
+        plan.dest_data = amap.extents(src.size) if amap else []
+        plan.dest_holes_known = plan.create or amap is not None
+        res = CopyResult(src=src_path, dest=dest_path, src_type=src.kind, dest_type=dest.kind,
+                         bytes_total=src.size, sparse=plan.sparse, sparse_reason=plan.reason,
+                         dest_created=plan.create, dest_allocated_before=allocated_bytes(dest))
+        if plan.create:
+            res.changed = True
+            if not check_mode:
+                try:
+                    dfd = os.open(dest_path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+                except OSError as e:
+                    raise SparseCopyError(_describe_os_error("destination", dest_path, e))
+        if dest.kind == "file" and dest.size != src.size:
+            res.dest_resized = not plan.create
+            res.changed = True
+            if not check_mode:
+                os.ftruncate(dfd, src.size)
+        try:
+            _run(plan, opts, sfd, dfd, res, check_mode, amap)
+            if not check_mode:
+                os.fsync(dfd)
+                if plan.create:
+                    _fsync_dir(os.path.dirname(os.path.abspath(dest_path)))
+        except (OSError, SparseCopyError) as e:
+            raise SparseCopyError(
+                "copying %s to %s failed: %s. The destination is partially written (%d bytes written, %d zeroed "
+                "so far) and is not yet a copy of the source; re-run the copy to complete it"
+                % (src_path, dest_path, e, res.bytes_written, res.bytes_zeroed))
+        if opts.verify and not check_mode:
+            _verify(dfd, dest, src.size, opts, res)
+        res.dest_allocated_after = res.dest_allocated_before if check_mode else \
+            allocated_bytes(_volume(dest_path, "destination"))
+    finally:
+        os.close(sfd)
+        if dfd is not None:
+            os.close(dfd)
+        if amap is not None:
+            amap.close()
+    res.duration = round(time.monotonic() - t0, 6)
+    res.throughput_mib_s = round(res.bytes_total / MiB / res.duration, 1) if res.duration > 0 else 0.0
+    return res
+
+
+def _open_direct(path):
+    """The source opened for O_DIRECT reads, or None where that is not supported:
+    a bulk read that bypasses the page cache neither evicts others' pages nor pays
+    for filling it."""
+    try:
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_DIRECT)
+    except OSError:
+        return None
+
+
+def _fsync_dir(path):
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _run(plan, opts, sfd, dfd, res, check_mode, amap):
+    size = plan.src.size
+    extents, plan.src_map = extent_map(plan.src, sfd, size)
+    extents = align_extents(extents, opts.zero_block_size, size)
+    res.src_map = plan.src_map
+    zeros = memoryview(bytes(opts.block_size))
+    digest = SparseDigest(opts.zero_block_size) if opts.verify else None
+    os.posix_fadvise(sfd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+    direct_fd = _open_direct(plan.src.path) if opts.block_size % DIRECT_ALIGN == 0 else None
+    reader = _Reader(sfd, direct_fd, size, extents, opts.block_size, opts.zero_block_size, zeros, digest)
+    writer = _Writer(plan, opts, dfd, res, check_mode, amap)
+    reader.start()
+    try:
+        while True:
+            item = reader.out.get()
+            if item is None:
+                break
+            if isinstance(item, BaseException):
+                raise item
+            off, buf, n, runs = item
+            if buf is None:
+                writer.zero(off, n, hole=True)
+                continue
+            view = buf.view
+            for a, b, is_zero in runs:
+                if is_zero:
+                    writer.zero(off + a, b - a, hole=False)
+                else:
+                    writer.flush_zero()
+                    writer.data(off, view, a, b)
+            reader.free.put(buf)
+        writer.flush_zero()
+        writer.release_discarded()
+    except BaseException:
+        reader.stop = True
+        for _unused in range(READ_DEPTH + 4):
+            reader.free.put(_Buffer(opts.block_size))
+        raise
+    finally:
+        reader.join()
+        if direct_fd is not None:
+            os.close(direct_fd)
+    if writer.methods_used:
+        order = [m for m in ("punch", "zeroout", "write") if m in writer.methods_used]
+        res.zero_method = "+".join(order)
+    elif plan.known_zero or plan.zero_method == "skip":
+        res.zero_method = "skip"
+    else:
+        res.zero_method = "none"
+    if res.digest is None and digest is not None:
+        res.digest = digest.hexdigest(size)
+
+
+def _verify(dfd, dest, size, opts, res):
+    """Read the destination back from the device (not the page cache) and compare its
+    digest with the source's."""
+    os.posix_fadvise(dfd, 0, 0, os.POSIX_FADV_DONTNEED)
+    grain = opts.zero_block_size
+    digest = SparseDigest(grain)
+    buf = bytearray(opts.block_size)
+    view = memoryview(buf)
+    zeros = memoryview(bytes(opts.block_size))
+    extents = align_extents(extent_map(dest, dfd, size)[0], grain, size)
+    for start, end in extents:
+        off = start
+        while off < end:
+            n = os.preadv(dfd, [view[:min(opts.block_size, end - off)]], off)
+            if n <= 0:
+                raise SparseCopyError("verification failed: destination %s ended at %d of %d bytes"
+                                      % (dest.path, off, size))
+            digest.update(off, view, zero_runs(buf, 0, n, grain, zeros))
+            off += n
+    got = digest.hexdigest(size)
+    if got != res.digest:
+        raise SparseCopyError("verification failed: destination %s does not match the source (source %s, "
+                              "destination %s). The destination holds an incomplete copy; re-run the copy "
+                              "to repair it" % (dest.path, res.digest, got))
+    res.verified = True

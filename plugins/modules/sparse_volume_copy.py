@@ -1,0 +1,350 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, Storage DataMotion Team
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: sparse_volume_copy
+short_description: Copy a volume image or block device, keeping thin volumes thin
+version_added: 0.1.0
+description:
+  - Makes O(dest) an exact byte-for-byte copy of O(src), where each is a regular file (a volume image) or a
+    block device, and leaves the source's zero ranges unallocated on the destination.
+  - The source is read by data extent, so holes are never read; data is written only where the destination
+    differs from the source, so a re-run of a finished copy writes nothing and a re-run of an interrupted
+    copy only completes it.
+  - Zero ranges are skipped only where the destination is known to read back zeros (a file this module
+    creates, a hole in an existing file, or a destination declared zeroed with O(dest_zeroed)). Elsewhere
+    they are made zero with the cheapest method the kernel guarantees (see O(zero_method)), so old data on
+    a reused destination is never left behind.
+  - The host-assisted copy of the Cinder "efficient volume copy" specification, without C(dd).
+author:
+  - Storage DataMotion Team (@storage-datamotion)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reads the source and destination and reports what would be written, zeroed and skipped.
+  diff_mode:
+    support: full
+    details: Shows the destination's allocation and whether it equals the source, before and after.
+  platform:
+    support: full
+    platforms: posix
+    details: Linux - it relies on SEEK_DATA/SEEK_HOLE, fallocate hole punching and the block device ioctls.
+options:
+  src:
+    description:
+      - Path of the source, a regular file or a block device.
+    type: path
+    required: true
+  dest:
+    description:
+      - Path of the destination, a regular file or a block device.
+      - A block device must be at least as large as the source; bytes past the source's size are left as
+        they are. It is opened exclusively, so a mounted or otherwise claimed device is refused.
+      - A missing file is created (see O(create)) with mode C(0600); an existing file is resized to the
+        source's size.
+    type: path
+    required: true
+  sparse:
+    description:
+      - V(auto) leaves zero ranges unallocated where the destination allows it and otherwise zeroes them by
+        the best available method.
+      - V(always) requires zero ranges to end up unallocated; it fails before writing anything when the
+        destination can neither be trusted to read zeros nor punch holes.
+      - V(never) writes zero ranges as data, for a fully allocated destination. On a block device,
+        allocation cannot be observed, so zeros are written only where the device does not read zeros.
+    type: str
+    choices: [auto, always, never]
+    default: auto
+  dest_zeroed:
+    description:
+      - Whether the destination already reads back zeros everywhere (for example a new thin LUN).
+      - V(auto) trusts only what the module can know - a file it creates, and holes in an existing file.
+      - V(true) trusts the caller, the C(sparse_copy_volume) capability of the Cinder specification - zero
+        ranges are skipped without reading or zeroing the destination. If the promise is wrong, old data
+        stays in those ranges.
+      - The promise is used only where it cannot be checked. A file or a loop device tells which of its
+        ranges are allocated, and those are zeroed anyway at no extra read.
+      - V(false) is the same as V(auto).
+    type: raw
+    default: auto
+  zero_method:
+    description:
+      - How zero ranges are made zero on a destination that is not known to read zeros.
+      - V(auto) punches a hole (on a block device, WRITE_ZEROES with unmap, which frees thin space) and falls
+        back to C(BLKZEROOUT), then to writing zeros, where the device does not support it.
+      - V(punch), V(zeroout) and V(write) use only that method and fail when it is not supported.
+        A discard (C(BLKDISCARD)) is never used to zero, because it does not guarantee zeros.
+    type: str
+    choices: [auto, punch, zeroout, write]
+    default: auto
+  block_size:
+    description:
+      - Bytes read or written per I/O. A multiple of O(zero_block_size), at most 64 MiB.
+    type: int
+    default: 1048576
+  zero_block_size:
+    description:
+      - Granularity of zero detection in bytes, a multiple of 512 (and of a destination device's logical block
+        size). Smaller finds more zeros in partly used blocks; larger is a little faster.
+    type: int
+    default: 4096
+  verify:
+    description:
+      - After the copy and its flush, drop the destination from the page cache, read it back from the device
+        and compare its digest with the source's. A mismatch fails the task.
+    type: bool
+    default: false
+  create:
+    description:
+      - Create O(dest) as a file when it does not exist. When V(false), a missing destination is an error.
+    type: bool
+    default: true
+  discard_after_copy:
+    description:
+      - The specification's alternative for destinations that cannot zero without writing - zero ranges that
+        do not read zeros are overwritten with zeros, flushed, then released with a discard (a hole punch
+        on a file). Ranges that no longer read zeros after the discard are written again.
+    type: bool
+    default: false
+notes:
+  - Needs read access to O(src) and write access to O(dest); block devices usually need root (C(become)).
+  - Runs on the host that sees both paths, usually with O(src) and O(dest) attached to it.
+  - The digest (RV(digest)) is a sha256 over the offsets and bytes of the non-zero blocks and the size, so
+    it is the same for equal content whatever the allocation; it is not the C(sha256sum) of the volume.
+seealso:
+  - name: Cinder specification, efficient volume copy for volume migration
+    description: The capability negotiation this module follows.
+    link: https://specs.openstack.org/openstack/cinder-specs/specs/liberty/efficient-volume-copy-for-volume-migration.html
+"""
+
+EXAMPLES = r"""
+- name: Copy a thin volume image to a new file, keeping it thin
+  storage.datamotion.sparse_volume_copy:
+    src: /var/lib/images/volume-1234.raw
+    dest: /var/lib/images/volume-1234-copy.raw
+
+- name: Migrate a LUN onto a reused LUN; zero ranges are punched so no old data survives
+  storage.datamotion.sparse_volume_copy:
+    src: /dev/mapper/old-lun
+    dest: /dev/mapper/new-lun
+    verify: true
+  become: true
+  register: copy
+
+- name: Copy onto a new thin LUN that the array guarantees reads zeros
+  storage.datamotion.sparse_volume_copy:
+    src: /dev/mapper/old-lun
+    dest: /dev/mapper/new-lun
+    dest_zeroed: true
+  become: true
+
+- name: Show what a copy would do, without writing
+  storage.datamotion.sparse_volume_copy:
+    src: /dev/mapper/old-lun
+    dest: /dev/mapper/new-lun
+  check_mode: true
+"""
+
+RETURN = r"""
+src:
+  description: The source path.
+  returned: always
+  type: str
+  sample: /dev/loop0
+dest:
+  description: The destination path.
+  returned: always
+  type: str
+  sample: /dev/loop1
+src_type:
+  description: What the source is.
+  returned: always
+  type: str
+  sample: block
+dest_type:
+  description: What the destination is.
+  returned: always
+  type: str
+  sample: file
+bytes_total:
+  description: Size of the source in bytes.
+  returned: always
+  type: int
+  sample: 4294967296
+bytes_written:
+  description:
+    - Bytes of source data written to the destination (with O(sparse=never), zeros written as data too).
+    - RV(bytes_written) + RV(bytes_unchanged) + RV(bytes_skipped_zero) + RV(bytes_skipped_hole) = RV(bytes_total).
+  returned: always
+  type: int
+  sample: 429916160
+bytes_unchanged:
+  description: Bytes that already equalled the source on the destination and were not rewritten.
+  returned: always
+  type: int
+  sample: 0
+bytes_skipped_zero:
+  description: Bytes the source holds as written zeros, not written to the destination.
+  returned: always
+  type: int
+  sample: 1288699904
+bytes_skipped_hole:
+  description: Bytes of holes in the source, neither read nor written.
+  returned: always
+  type: int
+  sample: 2576351232
+bytes_zeroed:
+  description: Bytes of the destination made zero by RV(zero_method) because they did not read zeros (a subset of the skipped bytes).
+  returned: always
+  type: int
+  sample: 2147483648
+bytes_released:
+  description:
+    - Bytes of the destination that already read zeros but were allocated, and were released (hole punched,
+      or discarded with O(discard_after_copy)), so they no longer take space. Counted only where the
+      destination's allocation map shows them freed.
+  returned: always
+  type: int
+  sample: 0
+sparse:
+  description: Whether zero ranges were left unallocated on the destination.
+  returned: always
+  type: bool
+  sample: true
+sparse_reason:
+  description: Why zero ranges were handled the way they were.
+  returned: always
+  type: str
+  sample: "block device not known to read zeros: ranges that do not read zeros are zeroed with WRITE_ZEROES/unmap (punch)"
+zero_method:
+  description:
+    - How zero ranges were handled - V(skip) (destination known to read zeros), V(punch), V(zeroout), V(write),
+      several joined with C(+) after a fallback, or V(none) when nothing needed zeroing.
+  returned: always
+  type: str
+  sample: punch
+dest_created:
+  description: Whether the destination file was created.
+  returned: always
+  type: bool
+  sample: false
+dest_resized:
+  description: Whether an existing destination file was resized to the source's size.
+  returned: always
+  type: bool
+  sample: false
+dest_allocated_before:
+  description:
+    - Bytes allocated to the destination before the copy; for a loop device, to its backing file.
+    - V(null) for a block device that does not report allocation, or a destination that did not exist.
+  returned: always
+  type: int
+  sample: 4294967296
+dest_allocated_after:
+  description: Bytes allocated to the destination after the copy (in check mode, the same as before).
+  returned: always
+  type: int
+  sample: 429916160
+duration:
+  description: Seconds the copy took, including the final flush and verification.
+  returned: always
+  type: float
+  sample: 1.83
+throughput_mib_s:
+  description: Source MiB per second of RV(duration).
+  returned: always
+  type: float
+  sample: 2238.1
+verified:
+  description: Whether the destination was read back and matched the source.
+  returned: always
+  type: bool
+  sample: true
+digest:
+  description: Digest of the source's content (see notes), when O(verify=true); otherwise V(null).
+  returned: always
+  type: str
+  sample: "sparse-sha256:5d41402abc4b2a76b9719d911017c592ae3e0a0c0f6d4e22c0d1d16b2d3a0f1e"
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.parsing.convert_bool import boolean
+from ansible_collections.storage.datamotion.plugins.module_utils.sparse import (
+    CopyOptions,
+    SparseCopyError,
+    copy_volume,
+)
+
+
+def options_from(params):
+    """Module parameters as engine options; raises ValueError on bad values."""
+    zeroed = params["dest_zeroed"]
+    if isinstance(zeroed, str) and zeroed.lower() == "auto":
+        zeroed = None
+    else:
+        try:
+            zeroed = boolean(zeroed, strict=True) or None
+        except TypeError:
+            raise ValueError("dest_zeroed must be auto, true or false, got %r" % (params["dest_zeroed"],))
+    return CopyOptions(
+        sparse=params["sparse"],
+        dest_zeroed=zeroed,
+        zero_method=params["zero_method"],
+        block_size=params["block_size"],
+        zero_block_size=params["zero_block_size"],
+        verify=params["verify"],
+        create=params["create"],
+        discard_after_copy=params["discard_after_copy"],
+    )
+
+
+def diff_of(res):
+    before = {"path": res["dest"], "exists": not res["dest_created"], "allocated": res["dest_allocated_before"],
+              "equals_source": not res["changed"]}
+    after = {"path": res["dest"], "exists": True, "allocated": res["dest_allocated_after"],
+             "equals_source": True}
+    return {"before": before, "after": after}
+
+
+def run_module(module):
+    try:
+        opts = options_from(module.params)
+    except ValueError as e:
+        module.fail_json(msg=str(e))
+    try:
+        res = copy_volume(module.params["src"], module.params["dest"], opts, check_mode=module.check_mode).to_dict()
+    except SparseCopyError as e:
+        module.fail_json(msg=str(e))
+    if module._diff:
+        res["diff"] = diff_of(res)
+    module.exit_json(**res)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            src=dict(type="path", required=True),
+            dest=dict(type="path", required=True),
+            sparse=dict(type="str", default="auto", choices=["auto", "always", "never"]),
+            dest_zeroed=dict(type="raw", default="auto"),
+            zero_method=dict(type="str", default="auto", choices=["auto", "punch", "zeroout", "write"]),
+            block_size=dict(type="int", default=1048576),
+            zero_block_size=dict(type="int", default=4096),
+            verify=dict(type="bool", default=False),
+            create=dict(type="bool", default=True),
+            discard_after_copy=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    run_module(module)
+
+
+if __name__ == "__main__":
+    main()
