@@ -952,10 +952,13 @@ def test_permission_denied_unwritable_dest(world_dir):
 
 # ------------------------------------------------------------ zero-method fallback
 
-def _find_fallocate_hook():
-    """Name of the engine's fallocate(2) wrapper, so the platform can be faked."""
-    assert callable(getattr(sparse, "_fallocate", None)), "sparse._fallocate is gone: update the platform fakes"
-    return "_fallocate"
+@pytest.fixture
+def punch_unsupported(monkeypatch):
+    """A platform whose fallocate(2) knows neither hole punching nor zeroing ranges."""
+    def no_punch(*args, **kwargs):
+        raise OSError(errno.EOPNOTSUPP, os.strerror(errno.EOPNOTSUPP))
+
+    monkeypatch.setattr(sparse, "_fallocate", no_punch)
 
 
 def _zfs_like_fallocate(real):
@@ -973,16 +976,8 @@ def _zfs_like_fallocate(real):
     return fake
 
 
-def test_punch_unsupported_falls_back_to_write(tmp_path, mixed, monkeypatch):
+def test_punch_unsupported_falls_back_to_write(tmp_path, mixed, punch_unsupported):
     """A file system without PUNCH_HOLE: zero ranges are written as zeros instead."""
-    name = _find_fallocate_hook()
-    if name is None:
-        pytest.skip("engine exposes no fallocate wrapper to fake EOPNOTSUPP with")
-
-    def no_punch(*args, **kwargs):
-        raise OSError(errno.EOPNOTSUPP, os.strerror(errno.EOPNOTSUPP))
-
-    monkeypatch.setattr(sparse, name, no_punch)
     src, content = mixed
     dest = tmp_path / "dest.img"
     random_file(dest, len(content), seed=21)
@@ -992,16 +987,8 @@ def test_punch_unsupported_falls_back_to_write(tmp_path, mixed, monkeypatch):
     assert res["bytes_zeroed"] > 0
 
 
-def test_punch_required_but_unsupported_fails_cleanly(tmp_path, mixed, monkeypatch):
+def test_punch_required_but_unsupported_fails_cleanly(tmp_path, mixed, punch_unsupported):
     """zero_method=punch explicitly, platform cannot punch: a clear error."""
-    name = _find_fallocate_hook()
-    if name is None:
-        pytest.skip("engine exposes no fallocate wrapper to fake EOPNOTSUPP with")
-
-    def no_punch(*args, **kwargs):
-        raise OSError(errno.EOPNOTSUPP, os.strerror(errno.EOPNOTSUPP))
-
-    monkeypatch.setattr(sparse, name, no_punch)
     src, content = mixed
     dest = tmp_path / "dest.img"
     random_file(dest, len(content), seed=22)
@@ -1026,11 +1013,7 @@ def test_rerun_is_idempotent_where_punch_does_not_deallocate(tmp_path, mixed, mo
     assert snapshot(dest) == before
 
 
-def test_sparse_always_without_punch_fails_before_writing(tmp_path, mixed, monkeypatch):
-    def no_punch(*args, **kwargs):
-        raise OSError(errno.EOPNOTSUPP, os.strerror(errno.EOPNOTSUPP))
-
-    monkeypatch.setattr(sparse, _find_fallocate_hook(), no_punch)
+def test_sparse_always_without_punch_fails_before_writing(tmp_path, mixed, punch_unsupported):
     src, content = mixed
     dest = tmp_path / "dest.img"
     old = random_file(dest, len(content), seed=24)
@@ -1362,16 +1345,8 @@ def test_loop_check_mode_writes_nothing(tmp_path, mixed, loop_factory):
     assert allocated(backing) == alloc
 
 
-def test_loop_zeroout_fallback(tmp_path, mixed, loop_factory, monkeypatch):
+def test_loop_zeroout_fallback(tmp_path, mixed, loop_factory, punch_unsupported):
     """Device without WRITE_ZEROES-with-unmap (faked): BLKZEROOUT keeps the copy exact."""
-    name = _find_fallocate_hook()
-    if name is None:
-        pytest.skip("engine exposes no fallocate wrapper to fake EOPNOTSUPP with")
-
-    def no_punch(*args, **kwargs):
-        raise OSError(errno.EOPNOTSUPP, os.strerror(errno.EOPNOTSUPP))
-
-    monkeypatch.setattr(sparse, name, no_punch)
     src, content = mixed
     dev, backing = loop_factory(1 * MIB, fill="random", seed=91)
     res = copy(src, dev, **SMALL)
