@@ -33,8 +33,6 @@ import struct
 import threading
 import time
 from bisect import bisect_right
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import List, Optional, Tuple
 
@@ -46,16 +44,19 @@ FALLOC_FL_ZERO_RANGE = 0x10
 BLKSSZGET = 0x1268     # _IO(0x12, 104): logical block size
 BLKDISCARD = 0x1277    # _IO(0x12, 119)
 BLKZEROOUT = 0x127F    # _IO(0x12, 127)
+SYNC_FILE_RANGE_WRITE = 0x2
 
 SPARSE_MODES = ("auto", "always", "never")
 ZERO_METHODS = ("auto", "punch", "zeroout", "write")
 
-# Reads in flight, and how much is written before writeback of the destination is
-# started: both keep the disk busy while Python works, instead of one request at a
-# time and all the writing in the final fsync.
-READ_DEPTH = 4
-WRITEBACK_EVERY = 64 * MiB
-DIRECT_ALIGN = 4096
+# How far ahead of the reader the kernel reads, and how much is written before
+# writeback of the destination is started: both keep the disk busy while Python
+# works, instead of one request at a time and all the writing in the final fsync.
+# (Measured here: buffered reads with this readahead beat O_DIRECT reads with 4 to
+# 32 requests in flight.)
+READ_AHEAD = 32 * MiB
+WRITEBACK_EVERY = 16 * MiB
+BUFFERS = 4
 
 
 class SparseCopyError(Exception):
@@ -136,14 +137,28 @@ class Plan:
 _libc = None
 
 
-def _fallocate(fd, mode, offset, length):
+def _libc_call(name, *args):
+    """Call a libc function os does not wrap (fallocate with flags, sync_file_range)."""
     global _libc
     if _libc is None:
         _libc = ctypes.CDLL(None, use_errno=True)
         _libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
-    if _libc.fallocate(fd, mode, offset, length) != 0:
+        _libc.sync_file_range.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    if getattr(_libc, name)(*args) != 0:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err))
+
+
+def _fallocate(fd, mode, offset, length):
+    _libc_call("fallocate", fd, mode, offset, length)
+
+
+def _start_writeback(fd, offset, length):
+    """Ask the kernel to start writing a range back now, without waiting for it."""
+    try:
+        _libc_call("sync_file_range", fd, offset, length, SYNC_FILE_RANGE_WRITE)
+    except (OSError, AttributeError):
+        os.posix_fadvise(fd, offset, length, os.POSIX_FADV_DONTNEED)   # also starts writeback
 
 
 def _sysfs_dir(st):
@@ -284,10 +299,10 @@ def align_extents(extents, grain, size):
     return out
 
 
-def zero_runs(buf, base, n, grain, zeros):
-    """Split buf[base:base+n] into runs [(start, end, is_zero)], relative to base, at
-    `grain` granularity. `zeros` is a memoryview of at least n zero bytes."""
-    if buf.startswith(zeros[:n], base):
+def zero_runs(buf, n, grain, zeros):
+    """Split buf[:n] into runs [(start, end, is_zero)] at `grain` granularity.
+    `zeros` is a memoryview of at least n zero bytes."""
+    if buf.startswith(zeros[:n]):
         return [(0, n, True)]
     runs = []
     start = 0
@@ -297,7 +312,7 @@ def zero_runs(buf, base, n, grain, zeros):
     zg = zeros[:grain]
     while i < n:
         g = grain if i + grain <= n else n - i
-        z = startswith(zg if g == grain else zeros[:g], base + i)
+        z = startswith(zg if g == grain else zeros[:g], i)
         if z is not cur:
             if cur is not None:
                 runs.append((start, i, cur))
@@ -474,99 +489,67 @@ def plan_copy(opts, src, dest, check_mode, dest_map):
 
 # ------------------------------------------------------------------ the copy
 
-class _Buffer:
-    """A reusable read buffer whose `view` is page aligned, as O_DIRECT needs."""
-
-    def __init__(self, size):
-        self.raw = bytearray(size + DIRECT_ALIGN)
-        addr = ctypes.addressof(ctypes.c_char.from_buffer(self.raw))
-        self.pad = -addr % DIRECT_ALIGN
-        self.view = memoryview(self.raw)[self.pad:self.pad + size]
-
-
 class _Reader(threading.Thread):
-    """Reads the source's data extents, READ_DEPTH chunks in flight, and hands them
-    on in order, split into zero and data runs.
-    Items on `out`: (offset, _Buffer or None for a hole, length, runs), then None."""
+    """Reads the source's data extents in order and splits each chunk into zero and
+    data runs, while the main thread writes. The kernel is kept READ_AHEAD bytes
+    ahead (it reads those in large requests, in parallel), and what has been read
+    is dropped from the page cache behind us, so a large copy does not evict
+    others' pages.
+    Items on `out`: (offset, buffer or None for a hole, length, runs), then None."""
 
-    def __init__(self, fd, direct_fd, size, extents, block_size, grain, zeros, digest):
+    def __init__(self, fd, size, extents, block_size, grain, zeros, digest):
         super().__init__(name="sparse-reader", daemon=True)
-        self.fd, self.direct_fd, self.size, self.extents = fd, direct_fd, size, extents
+        self.fd, self.size, self.extents = fd, size, extents
         self.block_size, self.grain, self.zeros = block_size, grain, zeros
         self.digest = digest
         self.out = queue.Queue()
         self.free = queue.Queue()
-        # enough buffers that the reads in flight can never hold them all
-        for _unused in range(READ_DEPTH + 4):
-            self.free.put(_Buffer(block_size))
+        for _unused in range(BUFFERS):
+            self.free.put(bytearray(block_size))
         self.stop = False
 
     def _items(self):
+        """(offset, length, is_data) in order: data chunks and the holes between."""
+        items = []
         pos = 0
         for start, end in self.extents:
             if start > pos:
-                yield pos, start - pos, False
+                items.append((pos, start - pos, False))
             for off in range(start, end, self.block_size):
-                yield off, min(self.block_size, end - off), True
+                items.append((off, min(self.block_size, end - off), True))
             pos = end
         if pos < self.size:
-            yield pos, self.size - pos, False
-
-    def _pread(self, buf, off, want):
-        fd = self.direct_fd
-        if fd is not None and off % DIRECT_ALIGN == 0:
-            try:
-                # what the page cache already holds is read from memory
-                if os.preadv(self.fd, [buf.view[:want]], off, os.RWF_NOWAIT) == want:
-                    return want
-            except BlockingIOError:
-                pass
-            try:
-                # O_DIRECT reads whole aligned blocks; past the end it returns short
-                n = os.preadv(fd, [buf.view[:-(-want // DIRECT_ALIGN) * DIRECT_ALIGN]], off)
-                return min(n, want)
-            except OSError as e:
-                if e.errno != errno.EINVAL:
-                    raise
-                self.direct_fd = None       # not supported here after all
-        n = os.preadv(self.fd, [buf.view[:want]], off)
-        if self.direct_fd is None:
-            # the bytes are in our buffer now: leave the page cache to others
-            os.posix_fadvise(self.fd, off, n, os.POSIX_FADV_DONTNEED)
-        return n
-
-    def _deliver(self, item):
-        off, want, buf, fut = item
-        if buf is None:
-            self.out.put((off, None, want, None))
-            return
-        n = fut.result()
-        if n < want:
-            raise SparseCopyError("source ended at %d, before its size %d: was it changed during the copy?"
-                                  % (off + n, self.size))
-        runs = zero_runs(buf.raw, buf.pad, n, self.grain, self.zeros)
-        if self.digest is not None:
-            self.digest.update(off, buf.view, runs)
-        self.out.put((off, buf, n, runs))
+            items.append((pos, self.size - pos, False))
+        return items
 
     def run(self):
-        pending = deque()
         try:
-            with ThreadPoolExecutor(READ_DEPTH, thread_name_prefix="sparse-read") as pool:
-                for off, n, is_data in self._items():
-                    if self.stop:
-                        raise SparseCopyError("copy stopped")
-                    if is_data:
-                        while sum(1 for p in pending if p[2] is not None) >= READ_DEPTH:
-                            self._deliver(pending.popleft())
-                        buf = self.free.get()
-                        pending.append((off, n, buf, pool.submit(self._pread, buf, off, n)))
-                    else:
-                        pending.append((off, n, None, None))
-                    while pending and pending[0][2] is None:
-                        self._deliver(pending.popleft())
-                while pending:
-                    self._deliver(pending.popleft())
+            items = self._items()
+            chunks = [(off, n) for off, n, is_data in items if is_data]
+            ahead = behind = i = 0
+            for off, n, is_data in items:
+                if not is_data:
+                    self.out.put((off, None, n, None))
+                    continue
+                if self.stop:
+                    raise SparseCopyError("copy stopped")
+                while ahead < len(chunks) and chunks[ahead][0] - off < READ_AHEAD:
+                    os.posix_fadvise(self.fd, chunks[ahead][0], chunks[ahead][1], os.POSIX_FADV_WILLNEED)
+                    ahead += 1
+                if i - behind >= READ_AHEAD // self.block_size:
+                    for d_off, d_n in chunks[behind:i]:
+                        os.posix_fadvise(self.fd, d_off, d_n, os.POSIX_FADV_DONTNEED)
+                    behind = i
+                i += 1
+                buf = self.free.get()
+                got = os.preadv(self.fd, [memoryview(buf)[:n]], off)
+                if got < n:
+                    raise SparseCopyError("source ended at %d, before its size %d: was it changed during the "
+                                          "copy?" % (off + got, self.size))
+                runs = zero_runs(buf, n, self.grain, self.zeros)
+                if self.digest is not None:
+                    self.digest.update(off, memoryview(buf), runs)
+                self.out.put((off, buf, n, runs))
             self.out.put(None)
         except BaseException as e:  # handed to the consumer, which re-raises it
             self.out.put(e)
@@ -589,6 +572,9 @@ class _Writer:
         self.wb_start = None
         self.discard = []
         self.lbs = 512
+        if dfd is not None and not plan.create:
+            # comparisons read a block or two here and there: no readahead
+            os.posix_fadvise(dfd, 0, 0, os.POSIX_FADV_RANDOM)
         if plan.dest.kind == "block" and dfd is not None:
             self.lbs = struct.unpack("i", fcntl.ioctl(dfd, BLKSSZGET, b"\0" * 4))[0]
 
@@ -605,9 +591,8 @@ class _Writer:
             k = os.pwrite(self.fd, view, off)
             view, off = view[k:], off + k
         if off - self.wb_start >= WRITEBACK_EVERY:
-            # starts writeback of what was written so far, so that the final fsync
-            # finds little left to do
-            os.posix_fadvise(self.fd, self.wb_start, off - self.wb_start, os.POSIX_FADV_DONTNEED)
+            # the disk writes while we read on, and the final fsync finds little to do
+            _start_writeback(self.fd, self.wb_start, off - self.wb_start)
             self.wb_start = None
 
     def _write_zeros(self, a, b):
@@ -936,17 +921,6 @@ def copy_volume(src_path, dest_path, opts=None, check_mode=False):
     return res
 
 
-def _open_direct(path):
-    """The source opened again for O_DIRECT reads, or None where that is not
-    supported: a bulk read that bypasses the page cache neither evicts others'
-    pages nor pays for filling them."""
-    try:
-        return os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_DIRECT)
-    except OSError:
-        return None
-
-
-
 def _fsync_dir(path):
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
@@ -963,8 +937,7 @@ def _run(plan, opts, sfd, dfd, res, check_mode, amap):
     zeros = memoryview(bytes(opts.block_size))
     digest = SparseDigest(opts.zero_block_size) if opts.verify else None
     os.posix_fadvise(sfd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
-    direct_fd = _open_direct(plan.src.path) if opts.block_size % DIRECT_ALIGN == 0 else None
-    reader = _Reader(sfd, direct_fd, size, extents, opts.block_size, opts.zero_block_size, zeros, digest)
+    reader = _Reader(sfd, size, extents, opts.block_size, opts.zero_block_size, zeros, digest)
     writer = _Writer(plan, opts, dfd, res, check_mode, amap)
     reader.start()
     try:
@@ -978,7 +951,7 @@ def _run(plan, opts, sfd, dfd, res, check_mode, amap):
             if buf is None:
                 writer.zero(off, n, hole=True)
                 continue
-            view = buf.view
+            view = memoryview(buf)
             for a, b, is_zero in runs:
                 if is_zero:
                     writer.zero(off + a, b - a, hole=False)
@@ -990,13 +963,11 @@ def _run(plan, opts, sfd, dfd, res, check_mode, amap):
         writer.release_discarded()
     except BaseException:
         reader.stop = True
-        for _unused in range(READ_DEPTH + 4):
-            reader.free.put(_Buffer(opts.block_size))
+        for _unused in range(BUFFERS):
+            reader.free.put(bytearray(opts.block_size))
         raise
     finally:
         reader.join()
-        if direct_fd is not None:
-            os.close(direct_fd)
     if writer.methods_used:
         order = [m for m in ("punch", "zeroout", "write") if m in writer.methods_used]
         res.zero_method = "+".join(order)
@@ -1025,7 +996,7 @@ def _verify(dfd, dest, size, opts, res):
             if n <= 0:
                 raise SparseCopyError("verification failed: destination %s ended at %d of %d bytes"
                                       % (dest.path, off, size))
-            digest.update(off, view, zero_runs(buf, 0, n, grain, zeros))
+            digest.update(off, view, zero_runs(buf, n, grain, zeros))
             off += n
     got = digest.hexdigest(size)
     if got != res.digest:
