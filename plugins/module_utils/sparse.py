@@ -7,16 +7,17 @@ leaving the source's zero ranges unallocated on the destination.
 Standard library only, so it runs on any managed host and can be loaded by path.
 
 How a copy works:
-  * the source is walked by data extent (SEEK_DATA/SEEK_HOLE; a block device is one
-    extent), read in ``block_size`` chunks into a small pool of reused buffers by a
-    reader thread, and each chunk is split into data and zero runs at
+  * the source is walked by data extent (SEEK_DATA/SEEK_HOLE; a loop device through
+    its backing file; any other block device is one extent), read in ``block_size``
+    chunks into a few reused buffers by a reader thread that keeps the kernel's
+    readahead ahead of it, and each chunk is split into data and zero runs at
     ``zero_block_size`` granularity (whole chunk first, refined only when mixed);
   * the main thread makes the destination match, run by run: data is compared with
     what the destination holds and only differing blocks are written; zero ranges
     are skipped where the destination is known to read zeros (a file we created, a
-    hole, or a caller's promise) and otherwise made zero with the cheapest
-    primitive that guarantees zeros (punch hole / WRITE_ZEROES with unmap, then
-    BLKZEROOUT, then writing zeros);
+    hole in its allocation map, or a caller's promise where there is no map) and
+    otherwise made zero with the cheapest primitive that guarantees zeros (punch
+    hole / WRITE_ZEROES with unmap, then BLKZEROOUT, then writing zeros);
   * one fsync at the end; optionally the destination is dropped from the page cache,
     read back and its digest compared with the source's.
 """
