@@ -128,7 +128,6 @@ class Plan:
     zero_method: str      # resolved preference: skip|punch|zeroout|write
     dest_holes_known: bool = False     # dest_data lists every allocated range
     dest_data: List[Tuple[int, int]] = field(default_factory=list)
-    src_map: str = "none"
 
 
 # ---------------------------------------------------------------- platform helpers
@@ -217,7 +216,8 @@ class AllocationMap:
     offset: int
     block: int
     how: str              # 'seek_data' | 'loop_backing_file'
-    frees: bool           # a hole punched there frees space (see punch_probe)
+    punches: bool         # its filesystem can punch holes (see punch_probe)
+    frees: bool           # and a punched hole frees space
     owned: bool = False   # fd is ours to close
 
     def extents(self, size):
@@ -244,8 +244,8 @@ def allocation_map(vol, fd):
     own, or a loop device's backing file (after flushing the device, so that the
     file is current)."""
     if vol.kind == "file":
-        frees = punch_probe(os.path.dirname(os.path.abspath(vol.path)))[1]
-        return AllocationMap(fd, 0, os.fstat(fd).st_blksize, "seek_data", frees)
+        punches, frees = punch_probe(os.path.dirname(os.path.abspath(vol.path)))
+        return AllocationMap(fd, 0, os.fstat(fd).st_blksize, "seek_data", punches, frees)
     backing = loop_backing_file(vol)
     if not backing:
         return None
@@ -255,8 +255,8 @@ def allocation_map(vol, fd):
     except (OSError, ValueError):
         return None
     os.fsync(fd)
-    frees = punch_probe(os.path.dirname(backing))[1]
-    return AllocationMap(bfd, offset, os.fstat(bfd).st_blksize, "loop_backing_file", frees, owned=True)
+    punches, frees = punch_probe(os.path.dirname(backing))
+    return AllocationMap(bfd, offset, os.fstat(bfd).st_blksize, "loop_backing_file", punches, frees, owned=True)
 
 
 def extent_map(vol, fd, size):
@@ -417,18 +417,21 @@ def punch_probe(directory):
         os.close(fd)
 
 
-def _punch_supported(dest, check_mode):
+def _punch_supported(dest, amap, check_mode):
+    """A device punches with WRITE_ZEROES (its queue says); an existing file's map
+    already probed its filesystem."""
     if dest.kind == "block":
         wz = _sysfs_read(dest.st, "queue/write_zeroes_max_bytes")
         return wz is not None and wz != "0"
-    return check_mode or punch_probe(os.path.dirname(os.path.abspath(dest.path)))[0]
+    return check_mode or amap is None or amap.punches
 
 
-def plan_copy(opts, src, dest, check_mode, dest_map):
+def plan_copy(opts, src, dest, check_mode, amap):
     """Decide how zero ranges are handled; raises before anything is written.
-    dest_map is how the destination's allocation is known (see extent_map)."""
+    amap is the destination's allocation map, None where it has none."""
     created = not dest.exists
-    mapped = dest_map not in (None, "none")
+    mapped = amap is not None
+    dest_map = amap.how if amap else None
     if created:
         known_zero, why = True, "destination file is created by this copy, so it reads zeros"
     elif opts.dest_zeroed and not mapped:
@@ -451,7 +454,7 @@ def plan_copy(opts, src, dest, check_mode, dest_map):
 
     method = opts.zero_method
     if method in ("auto", "punch"):
-        can_punch = _punch_supported(dest, check_mode)
+        can_punch = _punch_supported(dest, amap, check_mode)
         if not can_punch:
             if opts.sparse == "always" or method == "punch":
                 raise SparseCopyError(
@@ -850,7 +853,7 @@ def copy_volume(src_path, dest_path, opts=None, check_mode=False):
                 raise SparseCopyError("destination device %s (%d bytes) is smaller than the source %s (%d bytes); "
                                       "nothing was written" % (dest_path, dest.size, src_path, src.size))
         amap = allocation_map(dest, dfd) if dfd is not None else None
-        plan = plan_copy(opts, src, dest, check_mode, amap.how if amap else None)
+        plan = plan_copy(opts, src, dest, check_mode, amap)
         plan.dest_data = amap.extents(src.size) if amap else []
         plan.dest_holes_known = plan.create or amap is not None
         res = CopyResult(src=src_path, dest=dest_path, src_type=src.kind, dest_type=dest.kind,
@@ -904,9 +907,8 @@ def _fsync_dir(path):
 
 def _run(plan, opts, sfd, dfd, res, check_mode, amap):
     size = plan.src.size
-    extents, plan.src_map = extent_map(plan.src, sfd, size)
+    extents, res.src_map = extent_map(plan.src, sfd, size)
     extents = align_extents(extents, opts.zero_block_size, size)
-    res.src_map = plan.src_map
     zeros = memoryview(bytes(opts.block_size))
     digest = SparseDigest(opts.zero_block_size) if opts.verify else None
     os.posix_fadvise(sfd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
