@@ -230,6 +230,14 @@ zero_method:
   returned: always
   type: str
   sample: punch
+src_map:
+  description:
+    - How the source's data extents were found - V(seek_data) (a file's SEEK_DATA/SEEK_HOLE map),
+      V(loop_backing_file) (a loop device, through its backing file), or V(none) (a block device without an
+      allocation map, read whole).
+  returned: always
+  type: str
+  sample: seek_data
 dest_created:
   description: Whether the destination file was created.
   returned: always
