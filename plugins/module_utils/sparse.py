@@ -16,8 +16,9 @@ How a copy works:
     what the destination holds and only differing blocks are written; zero ranges
     are skipped where the destination is known to read zeros (a file we created, a
     hole in its allocation map, or a caller's promise where there is no map) and
-    otherwise made zero with the cheapest primitive that guarantees zeros (punch
-    hole / WRITE_ZEROES with unmap, then BLKZEROOUT, then writing zeros);
+    otherwise handed to a zeroing thread, which makes them zero with the cheapest
+    primitive that guarantees zeros (punch hole / WRITE_ZEROES with unmap, then
+    BLKZEROOUT, then writing zeros) while the data copy goes on;
   * one fsync at the end; optionally the destination is dropped from the page cache,
     read back and its digest compared with the source's.
 """
@@ -537,6 +538,46 @@ class _Reader(threading.Thread):
             self.out.put(e)
 
 
+class _Zeroer(threading.Thread):
+    """Makes the destination's zero ranges read zeros (reading what it holds there,
+    punching, writing zeros) while the main thread copies the data runs: the two
+    never touch the same block, and on a dirty destination the zeroing, which waits
+    on the device (each punch is a discard on a thin volume), takes about as long
+    as the rest of the copy. Work runs in order; the first error stops it and is
+    raised to the copy."""
+
+    def __init__(self):
+        super().__init__(name="sparse-zeroer", daemon=True)
+        self.todo = queue.SimpleQueue()
+        self.error = None
+        self.cancelled = False
+
+    def submit(self, fn, *args):
+        if self.error is not None:
+            raise self.error
+        self.todo.put((fn, args))
+
+    def run(self):
+        while True:
+            item = self.todo.get()
+            if item is None:
+                return
+            if self.error is None and not self.cancelled:
+                try:
+                    item[0](*item[1])
+                except BaseException as e:  # raised in the main thread by submit/finish
+                    self.error = e
+
+    def finish(self, cancel=False):
+        """Wait for the queued work (dropped if cancel) and raise its error."""
+        self.cancelled = cancel
+        if self.is_alive():
+            self.todo.put(None)
+            self.join()
+        if self.error is not None and not cancel:
+            raise self.error
+
+
 class _Writer:
     """Makes the destination match the source, run by run."""
 
@@ -545,6 +586,8 @@ class _Writer:
         self.check = check_mode
         self.bs, self.grain = opts.block_size, opts.zero_block_size
         self.cmp = bytearray(self.bs)
+        self.zcmp = bytearray(self.bs)      # the zeroer's, which runs beside data()
+        self.zeroer = _Zeroer()
         self.zeros = memoryview(bytes(self.bs))
         self.method = plan.zero_method
         self.methods_used = set()
@@ -574,19 +617,19 @@ class _Writer:
         for off in range(a, b, self.bs):
             self._pwrite(self.zeros[:min(self.bs, b - off)], off)
 
-    def _dest_equals(self, off, expect):
-        """True if the destination holds `expect` at off (read into self.cmp)."""
+    def _dest_equals(self, off, expect, buf):
+        """True if the destination holds `expect` at off (read into buf)."""
         n = len(expect)
-        mv = memoryview(self.cmp)[:n]
+        mv = memoryview(buf)[:n]
         got = os.preadv(self.fd, [mv], off) if self.fd is not None else 0
         if got < n:      # past the end of a file destination: it will read zeros
             mv[got:n] = self.zeros[:n - got]
-        return self.cmp.startswith(expect)
+        return buf.startswith(expect)
 
     def _dest_is_zero(self, off, n):
         probe = min(self.grain, n)
-        return self._dest_equals(off, self.zeros[:probe]) and (
-            n == probe or self._dest_equals(off, self.zeros[:n]))
+        return self._dest_equals(off, self.zeros[:probe], self.zcmp) and (
+            n == probe or self._dest_equals(off, self.zeros[:n], self.zcmp))
 
     def _dest_is_hole(self, a, b):
         """True if [a, b) is known to read zeros on the destination without reading it.
@@ -618,8 +661,8 @@ class _Writer:
             g = self.grain
             # a first block that differs means the run is rewritten without reading
             # more; one that matches means this may be a re-run: compare it all
-            if self._dest_equals(off + a, view[a:min(a + g, b)]):
-                if self._dest_equals(off + a, view[a:b]):
+            if self._dest_equals(off + a, view[a:min(a + g, b)], self.cmp):
+                if self._dest_equals(off + a, view[a:b], self.cmp):
                     self.res.bytes_unchanged += b - a
                     return
                 self._write_differing(off, view, a, b)
@@ -664,7 +707,7 @@ class _Writer:
         self.zero_start, self.zero_len, self.zero_hole = None, 0, 0
         b = a + n
         if self.opts.sparse == "never":
-            self._zeros_as_data(a, b)
+            self._zeros_as_data(a, b)          # a full copy: nothing to wait on
             return
         self.res.bytes_skipped_hole += holes
         self.res.bytes_skipped_zero += n - holes
@@ -672,9 +715,9 @@ class _Writer:
             return
         if self.plan.dest_holes_known:
             for s, e in self._dest_data_overlaps(a, b):
-                self._clear(s, e, allocated=True)
+                self.zeroer.submit(self._clear, s, e, True)
             return
-        self._clear(a, b, allocated=False)
+        self.zeroer.submit(self._clear, a, b, False)
 
     def _clear(self, a, b, allocated):
         """Make [a, b) read zeros, reading the destination to find what does not.
@@ -915,6 +958,7 @@ def _run(plan, opts, sfd, dfd, res, check_mode, amap):
     reader = _Reader(sfd, size, extents, opts.block_size, opts.zero_block_size, zeros, digest)
     writer = _Writer(plan, opts, dfd, res, check_mode, amap)
     reader.start()
+    writer.zeroer.start()
     try:
         while True:
             item = reader.out.get()
@@ -935,8 +979,10 @@ def _run(plan, opts, sfd, dfd, res, check_mode, amap):
                     writer.data(off, view, a, b)
             reader.free.put(buf)
         writer.flush_zero()
+        writer.zeroer.finish()
         writer.release_discarded()
     except BaseException:
+        writer.zeroer.finish(cancel=True)
         reader.stop = True
         for _unused in range(BUFFERS):
             reader.free.put(bytearray(opts.block_size))

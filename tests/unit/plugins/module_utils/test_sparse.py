@@ -1056,6 +1056,61 @@ def test_write_failure_mid_copy_then_resume(tmp_path, monkeypatch):
     assert_counters(res, content)
 
 
+def _punches_of_a_dirty_copy(tmp_path, mixed, monkeypatch):
+    src, content = mixed
+    dest = tmp_path / "count.img"
+    random_file(dest, len(content), seed=23)
+    real = sparse._fallocate
+    punches = []
+
+    def counting(fd, mode, offset, length):
+        if mode & sparse.FALLOC_FL_PUNCH_HOLE and os.path.samefile("/proc/self/fd/%d" % fd, dest):
+            punches.append(offset)
+        return real(fd, mode, offset, length)
+
+    monkeypatch.setattr(sparse, "_fallocate", counting)
+    copy(src, dest, **SMALL)
+    monkeypatch.setattr(sparse, "_fallocate", real)
+    return len(punches)
+
+
+@pytest.mark.parametrize("which", ["second", "last"])
+def test_zeroing_failure_mid_copy_then_resume(tmp_path, mixed, monkeypatch, which):
+    """Zero ranges are made zero in a thread beside the data copy: a failure there
+    (faked EIO on a punch, while data is still being copied or after all of it) still
+    fails the copy with the partial state, stops the zeroing, and a re-run completes
+    the copy."""
+    total = _punches_of_a_dirty_copy(tmp_path, mixed, monkeypatch)
+    assert total >= 3
+    fail_at = 2 if which == "second" else total
+    src, content = mixed
+    dest = tmp_path / "dest.img"
+    random_file(dest, len(content), seed=23)
+    real = sparse._fallocate
+    punches = []
+
+    def failing(fd, mode, offset, length):
+        if mode & sparse.FALLOC_FL_PUNCH_HOLE and os.path.samefile("/proc/self/fd/%d" % fd, dest):
+            punches.append(offset)
+            if len(punches) == fail_at:
+                raise OSError(errno.EIO, os.strerror(errno.EIO))
+        return real(fd, mode, offset, length)
+
+    monkeypatch.setattr(sparse, "_fallocate", failing)
+    with pytest.raises(sparse.SparseCopyError) as exc:
+        copy(src, dest, **SMALL)
+    monkeypatch.setattr(sparse, "_fallocate", real)
+    msg = str(exc.value)
+    assert "Input/output error" in msg and re.search(r"re-run", msg), msg
+    assert len(punches) == fail_at, "zeroing went on after the error"
+    assert read(dest) != content
+
+    res = copy(src, dest, **SMALL)
+    assert read(dest) == content
+    assert res["changed"] is True
+    assert_counters(res, content)
+
+
 def test_verify_detects_a_bad_write(tmp_path, mixed, monkeypatch):
     """A device that silently stores a wrong byte (faked): verify must fail the copy."""
     src, content = mixed
