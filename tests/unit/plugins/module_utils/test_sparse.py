@@ -1056,22 +1056,18 @@ def test_write_failure_mid_copy_then_resume(tmp_path, monkeypatch):
     assert_counters(res, content)
 
 
-def _punches_of_a_dirty_copy(tmp_path, mixed, monkeypatch):
-    src, content = mixed
-    dest = tmp_path / "count.img"
-    random_file(dest, len(content), seed=23)
+def _punch_spy(dest, fail_at=None):
+    """A _fallocate that records the punches on dest and fails the fail_at-th (EIO)."""
     real = sparse._fallocate
     punches = []
 
-    def counting(fd, mode, offset, length):
+    def spy(fd, mode, offset, length):
         if mode & sparse.FALLOC_FL_PUNCH_HOLE and os.path.samefile("/proc/self/fd/%d" % fd, dest):
             punches.append(offset)
+            if len(punches) == fail_at:
+                raise OSError(errno.EIO, os.strerror(errno.EIO))
         return real(fd, mode, offset, length)
-
-    monkeypatch.setattr(sparse, "_fallocate", counting)
-    copy(src, dest, **SMALL)
-    monkeypatch.setattr(sparse, "_fallocate", real)
-    return len(punches)
+    return spy, punches
 
 
 @pytest.mark.parametrize("which", ["second", "last"])
@@ -1080,26 +1076,21 @@ def test_zeroing_failure_mid_copy_then_resume(tmp_path, mixed, monkeypatch, whic
     (faked EIO on a punch, while data is still being copied or after all of it) still
     fails the copy with the partial state, stops the zeroing, and a re-run completes
     the copy."""
-    total = _punches_of_a_dirty_copy(tmp_path, mixed, monkeypatch)
-    assert total >= 3
-    fail_at = 2 if which == "second" else total
     src, content = mixed
     dest = tmp_path / "dest.img"
     random_file(dest, len(content), seed=23)
-    real = sparse._fallocate
-    punches = []
-
-    def failing(fd, mode, offset, length):
-        if mode & sparse.FALLOC_FL_PUNCH_HOLE and os.path.samefile("/proc/self/fd/%d" % fd, dest):
-            punches.append(offset)
-            if len(punches) == fail_at:
-                raise OSError(errno.EIO, os.strerror(errno.EIO))
-        return real(fd, mode, offset, length)
-
-    monkeypatch.setattr(sparse, "_fallocate", failing)
-    with pytest.raises(sparse.SparseCopyError) as exc:
+    counter, all_punches = _punch_spy(dest)
+    with monkeypatch.context() as m:
+        m.setattr(sparse, "_fallocate", counter)
         copy(src, dest, **SMALL)
-    monkeypatch.setattr(sparse, "_fallocate", real)
+    assert len(all_punches) >= 3
+    fail_at = 2 if which == "second" else len(all_punches)
+
+    random_file(dest, len(content), seed=23)
+    failing, punches = _punch_spy(dest, fail_at)
+    with monkeypatch.context() as m, pytest.raises(sparse.SparseCopyError) as exc:
+        m.setattr(sparse, "_fallocate", failing)
+        copy(src, dest, **SMALL)
     msg = str(exc.value)
     assert "Input/output error" in msg and re.search(r"re-run", msg), msg
     assert len(punches) == fail_at, "zeroing went on after the error"
