@@ -7,7 +7,7 @@
 SHELL := /bin/bash
 ARGS ?=
 
-.PHONY: demo test venv changelog sanity units integration lint build clean distclean
+.PHONY: demo test venv changelog sanity simulators units integration lint build clean distclean
 
 demo:
 	bash hack/demo.sh $(ARGS)
@@ -15,7 +15,7 @@ demo:
 test:
 	bash hack/test.sh
 
-changelog sanity units integration lint build:
+changelog sanity simulators units integration lint build:
 	bash hack/test.sh $@ $(ARGS)
 
 venv:

@@ -19,7 +19,8 @@ STAGE="$BUILD/ansible_collections/$NAMESPACE/$COLLECTION"
 DIST="$BUILD/dist"
 INSTALLED="$BUILD/collections"
 # requirement files that go into the tool venv; the stamp is their combined hash
-VENV_REQUIREMENTS=(requirements-dev.txt tests/unit/requirements.txt tests/integration/requirements.txt)
+VENV_REQUIREMENTS=(requirements-dev.txt requirements.txt tests/unit/requirements.txt tests/integration/requirements.txt
+                   simulators/pyproject.toml)
 
 # plain output in logs (CI), colours on a terminal
 if [ ! -t 1 ]; then
@@ -52,9 +53,11 @@ ensure_venv() {
         rm -rf "$VENV"
         "$PYTHON" -m venv "$VENV"
         for f in "${VENV_REQUIREMENTS[@]}"; do
-            [ -f "$REPO/$f" ] && args+=(-r "$REPO/$f")
+            [[ "$f" == *.txt && -f "$REPO/$f" ]] && args+=(-r "$REPO/$f")
         done
-        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${args[@]}"
+        # the simulators (datamotion_sim) are installed editable: tests run the tree's code
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${args[@]}" \
+            -e "$REPO/simulators"
         printf '%s\n' "$want" >"$VENV/.requirements.sha256"
     fi
     export VIRTUAL_ENV="$VENV"

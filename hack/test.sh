@@ -8,7 +8,7 @@
 #       hack/test.sh integration sparse_volume_copy -v
 #       hack/test.sh lint playbooks/demo.yml
 #
-# Steps: changelog sanity units integration lint build demo
+# Steps: changelog sanity simulators units integration lint build demo
 # KEEP_GOING=1 runs every step even after a failure (the exit status is still non-zero).
 # The tool venv is .venv (rebuilt when requirements change); the tests run in a fresh
 # copy of the work tree at .build/ansible_collections/storage/datamotion, because
@@ -18,7 +18,7 @@ set -euo pipefail
 # shellcheck source=hack/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-ALL_STEPS=(changelog sanity units integration lint build demo)
+ALL_STEPS=(changelog sanity simulators units integration lint build demo)
 PASSED=0
 FAILED=0
 SKIPPED=0
@@ -34,6 +34,16 @@ step_changelog() {
 step_sanity() {
     # No tests/sanity/ignore-*.txt: everything must pass clean.
     ansible-test sanity --python 3.11 --color no "$@"
+}
+
+step_simulators() {
+    # The simulators' own tests: the real client libraries (storops, netapp-lib,
+    # netapp-ontap, requests) against datamotion_sim, with no Ansible in between.
+    if [ -z "$(find simulators/tests -name 'test_*.py' -print -quit 2>/dev/null)" ]; then
+        log "no simulator tests (simulators/tests/test_*.py) yet"
+        return 99
+    fi
+    python -m pytest -q -p no:cacheprovider simulators/tests "$@"
 }
 
 step_units() {
