@@ -4,10 +4,13 @@
 #   make units ARGS=tests/unit/plugins/module_utils/test_sparse.py
 #   make integration ARGS="sparse_volume_copy -v"
 #   make lint ARGS=playbooks/demo.yml
+#   make importer                 galaxy-importer on the built tarball
+#   make ee                       ansible-builder introspect of the installed collection
+#   make matrix ARGS=2.16         sanity + units on one ansible-core of the matrix
 SHELL := /bin/bash
 ARGS ?=
 
-.PHONY: demo test venv changelog sanity simulators units integration lint build clean distclean
+.PHONY: demo test venv changelog sanity simulators units integration lint build importer ee matrix clean distclean
 
 demo:
 	bash hack/demo.sh $(ARGS)
@@ -15,7 +18,7 @@ demo:
 test:
 	bash hack/test.sh
 
-changelog sanity simulators units integration lint build:
+changelog sanity simulators units integration lint build importer ee matrix:
 	bash hack/test.sh $@ $(ARGS)
 
 venv:
@@ -25,4 +28,4 @@ clean:
 	rm -rf .build tests/output .ansible collections
 
 distclean: clean
-	rm -rf .venv
+	rm -rf .venv .venvs
