@@ -177,7 +177,9 @@ coll = sys.argv[2]
 for kind, name in (("python", "requirements.txt"), ("system", "bindep.txt")):
     with open(os.path.join(coll, name)) as f:
         want = sorted(s for s in (line.split("#")[0].strip() for line in f) if s)
-    got = sorted((found.get(kind) or {}).get("storage.datamotion", []))
+    # introspect lists "REQUIREMENT  # from collection NAMESPACE.NAME"
+    got = sorted(entry.split("#")[0].strip() for entry in found.get(kind) or []
+                 if entry.endswith("# from collection storage.datamotion"))
     if got != want:
         sys.exit("ansible-builder introspect, %s: got %s, want %s (from %s)" % (kind, got, want, name))
     print("ansible-builder introspect: %s requirements as listed in %s: %s" % (kind, name, want or "none"))
