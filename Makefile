@@ -7,10 +7,13 @@
 #   make importer                 galaxy-importer on the built tarball
 #   make ee                       ansible-builder introspect of the installed collection
 #   make matrix ARGS=2.16         sanity + units on one ansible-core of the matrix
+# Releasing: set `version` in galaxy.yml, then `make release` turns changelogs/fragments/
+# into that version's entry in changelogs/changelog.yaml and CHANGELOG.rst (and deletes
+# the fragments); commit all of it. ARGS go to `antsibull-changelog release`.
 SHELL := /bin/bash
 ARGS ?=
 
-.PHONY: demo test venv changelog sanity simulators units integration lint build importer ee matrix clean distclean
+.PHONY: demo test venv changelog sanity simulators units integration lint build importer ee matrix release clean distclean
 
 demo:
 	bash hack/demo.sh $(ARGS)
@@ -20,6 +23,9 @@ test:
 
 changelog sanity simulators units integration lint build importer ee matrix:
 	bash hack/test.sh $@ $(ARGS)
+
+release:
+	bash -c '. hack/common.sh && ensure_venv && cd "$$REPO" && antsibull-changelog release $(ARGS)'
 
 venv:
 	bash -c '. hack/common.sh && ensure_venv && ensure_pip_bootstrap'
