@@ -90,14 +90,15 @@ find_python() {
 }
 
 # ensure_side_venv NAME PYTHON_VERSION PIP_ARGS...: the venv .venvs/NAME, made with Python
-# PYTHON_VERSION and `pip install PIP_ARGS`; rebuilt when the arguments or a requirements
-# file they name (-r FILE) change. Prints nothing but logs; the venv's path is .venvs/NAME.
+# PYTHON_VERSION and `pip install PIP_ARGS`; rebuilt when the arguments, a requirements
+# file they name (-r FILE) or an editable project's pyproject.toml (-e DIR) change. Prints nothing but logs; the venv's path is .venvs/NAME.
 ensure_side_venv() {
     local name="$1" version="$2" dir="$VENVS/$1" want have="" python arg prev=""
     shift 2
     want="$( (printf '%s\n' "$version" "$@"
               for arg in "$@"; do
                   [ "$prev" = -r ] && [ -f "$arg" ] && cat "$arg"
+                  [ "$prev" = -e ] && [ -f "$arg/pyproject.toml" ] && cat "$arg/pyproject.toml"
                   prev="$arg"
               done) | sha256sum | cut -d' ' -f1)"
     [ -f "$dir/.requirements.sha256" ] && have="$(cat "$dir/.requirements.sha256")"
