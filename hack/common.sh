@@ -8,6 +8,8 @@
 #   .build/dist/                                  built collection tarball
 #   .build/collections/                           collection installed from that tarball
 #   .build/demo/                                  demo playbook work directory
+#   .venvs/ansible-<version>/                     ansible-core matrix venvs (sanity, units)
+#   .venvs/importer/                              galaxy-importer and ansible-builder
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
 NAMESPACE=storage
@@ -21,6 +23,14 @@ INSTALLED="$BUILD/collections"
 # requirement files that go into the tool venv; the stamp is their combined hash
 VENV_REQUIREMENTS=(requirements-dev.txt requirements.txt tests/unit/requirements.txt tests/integration/requirements.txt
                    simulators/pyproject.toml)
+
+VENVS="$REPO/.venvs"
+# The ansible-core matrix of `make test` (sanity and units), besides the version in .venv:
+# "<ansible-core minor> <python minor>". The oldest is meta/runtime.yml's requires_ansible;
+# the newest is the latest ansible-core release: bump it when a new one comes out.
+# 2.20 and later need Python >= 3.12 on the controller; 3.12 rather than 3.13, because
+# storops imports the `pipes` module that Python 3.13 removed.
+MATRIX=("2.16 3.11" "2.21 3.12")
 
 # plain output in logs (CI), colours on a terminal
 if [ ! -t 1 ]; then
@@ -65,12 +75,69 @@ ensure_venv() {
     hash -r
 }
 
+# A working interpreter for Python X.Y: pythonX.Y on the PATH if it runs (pyenv shims
+# that are on the PATH but not selected do not), else one that pyenv has installed.
+find_python() {
+    local version="$1" candidate root
+    root="$(pyenv root 2>/dev/null || true)"
+    for candidate in "python$version" ${root:+"$root"/versions/"$version".*/bin/python"$version"}; do
+        # the interpreter a venv was made from, when the candidate is a venv's
+        if "$candidate" -c 'import sys; print(getattr(sys, "_base_executable", sys.executable))' 2>/dev/null; then
+            return
+        fi
+    done
+    return 1
+}
+
+# ensure_side_venv NAME PYTHON_VERSION PIP_ARGS...: the venv .venvs/NAME, made with Python
+# PYTHON_VERSION and `pip install PIP_ARGS`; rebuilt when the arguments, a requirements
+# file they name (-r FILE) or an editable project's pyproject.toml (-e DIR) change. Prints nothing but logs; the venv's path is .venvs/NAME.
+ensure_side_venv() {
+    local name="$1" version="$2" dir="$VENVS/$1" want have="" python arg prev=""
+    shift 2
+    want="$( (printf '%s\n' "$version" "$@"
+              for arg in "$@"; do
+                  [ "$prev" = -r ] && [ -f "$arg" ] && cat "$arg"
+                  [ "$prev" = -e ] && [ -f "$arg/pyproject.toml" ] && cat "$arg/pyproject.toml"
+                  prev="$arg"
+              done) | sha256sum | cut -d' ' -f1)"
+    [ -f "$dir/.requirements.sha256" ] && have="$(cat "$dir/.requirements.sha256")"
+    if [ -x "$dir/bin/python" ] && [ "$want" = "$have" ]; then
+        log "venv $dir is up to date"
+        return
+    fi
+    python="$(find_python "$version")" \
+        || die "no working python$version (put it on the PATH, or install it with pyenv)"
+    log "building venv $dir with $python"
+    rm -rf "$dir"
+    "$python" -m venv "$dir"
+    "$dir/bin/python" -m pip install --quiet --disable-pip-version-check "$@"
+    printf '%s\n' "$want" >"$dir/.requirements.sha256"
+}
+
+# The matrix venv for ansible-core MINOR on Python PYVER: that ansible-core, the collection's
+# runtime requirements, ansible-test's own unit-test requirements and tests/unit's.
+ensure_matrix_venv() {
+    local core="$1" pyver="$2" dir="$VENVS/ansible-$1" units_txt
+    local args=("ansible-core~=$core.0" setuptools -r "$REPO/requirements.txt")
+    [ -f "$REPO/tests/unit/requirements.txt" ] && args+=(-r "$REPO/tests/unit/requirements.txt")
+    [ -f "$REPO/simulators/pyproject.toml" ] && args+=(-e "$REPO/simulators")
+    ensure_side_venv "ansible-$core" "$pyver" "${args[@]}"
+    if [ ! -f "$dir/.units-requirements" ]; then
+        units_txt="$("$dir/bin/python" -c 'import ansible_test, os; print(os.path.join(os.path.dirname(ansible_test.__file__), "_data", "requirements", "units.txt"))')"
+        "$dir/bin/python" -m pip install --quiet --disable-pip-version-check -r "$units_txt"
+        touch "$dir/.units-requirements"
+    fi
+    ensure_pip_bootstrap "$dir"
+}
+
 # ansible-test bootstraps pip in each of its venvs with a script it downloads from a
 # host that this network does not reach; it looks in ~/.ansible/test/cache first.
 # Put our own stand-in there: ensurepip, then pip installs what ansible-test asked for.
+# The argument is the venv whose ansible-test will run (default .venv).
 ensure_pip_bootstrap() {
-    local at_dir pip_version cache
-    at_dir="$("$VENV/bin/python" -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')"
+    local venv="${1:-$VENV}" at_dir pip_version cache
+    at_dir="$("$venv/bin/python" -c 'import ansible_test, os; print(os.path.dirname(ansible_test.__file__))')"
     pip_version="$(sed -n "s/.*pip='\([0-9.]*\)'.*/\1/p" "$at_dir/_internal/python_requirements.py" | head -n1)"
     [ -n "$pip_version" ] || die "cannot find the pip version ansible-test bootstraps"
     cache="$HOME/.ansible/test/cache/get_pip_${pip_version//./_}.py"

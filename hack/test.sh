@@ -7,8 +7,9 @@
 #       hack/test.sh units tests/unit/plugins/module_utils/test_sparse.py
 #       hack/test.sh integration sparse_volume_copy -v
 #       hack/test.sh lint playbooks/demo.yml
+#       hack/test.sh matrix 2.16           (only that ansible-core of the matrix)
 #
-# Steps: changelog sanity simulators units integration lint build demo
+# Steps: changelog sanity simulators units integration lint build importer ee demo matrix
 # KEEP_GOING=1 runs every step even after a failure (the exit status is still non-zero).
 # The tool venv is .venv (rebuilt when requirements change); the tests run in a fresh
 # copy of the work tree at .build/ansible_collections/storage/datamotion, because
@@ -18,7 +19,9 @@ set -euo pipefail
 # shellcheck source=hack/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-ALL_STEPS=(changelog sanity simulators units integration lint build demo)
+ALL_STEPS=(changelog sanity simulators units integration lint build importer ee demo matrix)
+# steps that use the tarball and the collection installed from it
+TARBALL_STEPS=" importer ee demo "
 PASSED=0
 FAILED=0
 SKIPPED=0
@@ -26,8 +29,21 @@ TIMINGS=()
 
 step_changelog() {
     antsibull-changelog lint "$@"
-    if [ -f changelogs/changelog.yaml ]; then
-        antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+    [ -f changelogs/changelog.yaml ] || return 0
+    antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
+    # CHANGELOG.rst must be exactly what antsibull-changelog makes of changelog.yaml
+    # (`antsibull-changelog release` writes both); before the first release there is none.
+    if python -c 'import sys, yaml; sys.exit(0 if yaml.safe_load(open(sys.argv[1])).get("releases") else 1)' \
+            changelogs/changelog.yaml; then
+        [ -f CHANGELOG.rst ] || die "changelogs/changelog.yaml has releases but there is no CHANGELOG.rst: run antsibull-changelog generate"
+        cp CHANGELOG.rst "$BUILD/CHANGELOG.rst.committed"
+        antsibull-changelog generate
+        diff -u "$BUILD/CHANGELOG.rst.committed" CHANGELOG.rst \
+            || die "CHANGELOG.rst differs from what antsibull-changelog generate makes of changelogs/changelog.yaml"
+        log "CHANGELOG.rst matches changelogs/changelog.yaml"
+    else
+        [ ! -f CHANGELOG.rst ] || die "CHANGELOG.rst exists but changelogs/changelog.yaml has no release"
+        log "no release yet: no CHANGELOG.rst"
     fi
 }
 
@@ -96,6 +112,78 @@ print("ansible-doc %s: %d options, %d return values" % (name, len(doc["doc"].get
 ' "$NAMESPACE.$COLLECTION.$name" >&2
     done
     [ "$found" = 1 ] || log "no modules in plugins/modules yet: nothing to render"
+    check_tarball_headers
+}
+
+# Every Python file in the tarball carries the collection's licence header.
+check_tarball_headers() {
+    local tarball missing
+    tarball="$(ls "$DIST/$NAMESPACE-$COLLECTION-"*.tar.gz)"
+    missing="$(python - "$tarball" <<'PY'
+import sys
+import tarfile
+
+with tarfile.open(sys.argv[1]) as tar:
+    for member in tar.getmembers():
+        if member.isfile() and member.name.endswith(".py"):
+            head = tar.extractfile(member).read(1024).decode("utf-8", "replace")
+            if "GNU General Public License v3.0+" not in head:
+                print(member.name)
+PY
+)"
+    [ -z "$missing" ] || die "Python files in the tarball without the licence header: $missing"
+    log "every Python file in the tarball has the licence header"
+}
+
+step_importer() {
+    # What Galaxy and Automation Hub run on an upload (galaxy-importer: metadata schema,
+    # ansible-doc of every plugin, ansible-lint, changelog, README), on the built tarball.
+    # Settings: hack/galaxy-importer.cfg. Any ERROR or WARNING line fails the step.
+    local tarball work="$BUILD/importer"
+    ensure_side_venv importer 3.11 -r "$REPO/hack/requirements-importer.txt"
+    tarball="$(ls "$DIST/$NAMESPACE-$COLLECTION-"*.tar.gz)"
+    rm -rf "$work"
+    mkdir -p "$work"
+    # importer_result.json lands in the current directory
+    (cd "$work" && env -u ANSIBLE_COLLECTIONS_PATH PATH="$VENVS/importer/bin:$PATH" VIRTUAL_ENV="$VENVS/importer" \
+        GALAXY_IMPORTER_CONFIG="$REPO/hack/galaxy-importer.cfg" \
+        "$VENVS/importer/bin/python" -m galaxy_importer.main "$tarball" "$@") | tee "$work/importer.log"
+    if grep -Eq '^(WARNING|ERROR|CRITICAL)' "$work/importer.log"; then
+        die "galaxy-importer reported problems:$(printf '\n'; grep -E '^(WARNING|ERROR|CRITICAL)' "$work/importer.log")"
+    fi
+    grep -q '^Importer processing completed successfully' "$work/importer.log" \
+        || die "galaxy-importer did not complete"
+}
+
+step_ee() {
+    # What ansible-builder takes from this collection when it builds an execution
+    # environment that includes it. With no meta/execution-environment.yml (ansible-lint
+    # checks any file of that name as an EE definition, which this is not), it reads
+    # requirements.txt and bindep.txt at the collection root: `introspect` of the installed
+    # collection must list exactly their entries, attributed to storage.datamotion.
+    local work="$BUILD/ee"
+    ensure_side_venv importer 3.11 -r "$REPO/hack/requirements-importer.txt"
+    rm -rf "$work"
+    mkdir -p "$work"
+    "$VENVS/importer/bin/ansible-builder" introspect "$INSTALLED" "$@" | tee "$work/introspect.yml"
+    python - "$work/introspect.yml" "$INSTALLED/ansible_collections/$NAMESPACE/$COLLECTION" <<'PY'
+import os
+import sys
+
+import yaml
+
+found = yaml.safe_load(open(sys.argv[1]))
+coll = sys.argv[2]
+for kind, name in (("python", "requirements.txt"), ("system", "bindep.txt")):
+    with open(os.path.join(coll, name)) as f:
+        want = sorted(s for s in (line.split("#")[0].strip() for line in f) if s)
+    # introspect lists "REQUIREMENT  # from collection NAMESPACE.NAME"
+    got = sorted(entry.split("#")[0].strip() for entry in found.get(kind) or []
+                 if entry.endswith("# from collection storage.datamotion"))
+    if got != want:
+        sys.exit("ansible-builder introspect, %s: got %s, want %s (from %s)" % (kind, got, want, name))
+    print("ansible-builder introspect: %s requirements as listed in %s: %s" % (kind, name, want or "none"))
+PY
 }
 
 step_demo() {
@@ -109,6 +197,31 @@ step_demo() {
         -e "ansible_python_interpreter=$VENV/bin/python" \
         -e "demo_dir=$BUILD/demo" \
         "$@" playbooks/demo.yml
+}
+
+step_matrix() {
+    # ansible-test sanity and units on the oldest and the newest ansible-core (MATRIX in
+    # hack/common.sh), each in its own venv .venvs/ansible-<version>. Arguments pick entries.
+    local entry core pyver ran=0
+    for entry in "${MATRIX[@]}"; do
+        read -r core pyver <<<"$entry"
+        if [ $# -gt 0 ] && [[ " $* " != *" $core "* ]]; then
+            continue
+        fi
+        ensure_matrix_venv "$core" "$pyver"
+        (
+            export VIRTUAL_ENV="$VENVS/ansible-$core" PATH="$VENVS/ansible-$core/bin:$PATH"
+            hash -r
+            log "--- ansible-core $(python -c 'from ansible.release import __version__; print(__version__)'), Python $pyver: sanity"
+            ansible-test sanity --python "$pyver" --color no
+            if [ -n "$(find tests/unit -name 'test_*.py' -print -quit 2>/dev/null)" ]; then
+                log "--- ansible-core $core, Python $pyver: units"
+                ansible-test units --python "$pyver" --local --color no
+            fi
+        )
+        ran=1
+    done
+    [ "$ran" = 1 ] || die "no matrix entry for '$*' (entries: ${MATRIX[*]})"
 }
 
 run_step() {
@@ -170,7 +283,7 @@ main() {
     if [ $# -gt 0 ]; then
         step="$1"
         shift
-        if [ "$step" = demo ]; then
+        if [[ "$TARBALL_STEPS" == *" $step "* ]]; then
             (cd "$STAGE" && build_and_install >/dev/null)
             export ANSIBLE_COLLECTIONS_PATH="$INSTALLED"
         fi
