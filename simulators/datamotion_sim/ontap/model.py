@@ -951,6 +951,14 @@ class Model:
             rel.last_transfer.end -= seconds
         return self.lag(rel)
 
+    def _dump_relationship(self, rel, now):
+        last = rel.last_transfer
+        return {"uuid": rel.uuid, "source_path": rel.source_path, "source_cluster": rel.source_cluster, "type": rel.type,
+                "policy": rel.policy, "schedule": rel.schedule, "mirror_state": rel.mirror_state, "status": rel.status,
+                "healthy": rel.healthy, "unhealthy_reason": rel.unhealthy_reason, "lag": self.lag(rel, now),
+                "transfer": rel.transfer.state if rel.transfer else None,
+                "last_transfer": {"type": last.type, "state": last.state, "bytes": last.bytes_total} if last else None}
+
     @locked
     def dump(self):
         """The whole state as plain JSON-able data, for tests (GET /control/state)."""
@@ -968,14 +976,7 @@ class Model:
                             for v in cluster.volumes.values()},
                 "cluster_peers": sorted(cluster.cluster_peers),
                 "svm_peers": [{"svm": p.svm, "peer_svm": p.peer_svm, "peer_cluster": p.peer_cluster} for p in cluster.svm_peers],
-                "relationships": {r.destination_path: {
-                    "uuid": r.uuid, "source_path": r.source_path, "source_cluster": r.source_cluster, "type": r.type,
-                    "policy": r.policy, "schedule": r.schedule, "mirror_state": r.mirror_state, "status": r.status,
-                    "healthy": r.healthy, "unhealthy_reason": r.unhealthy_reason, "lag": self.lag(r, now),
-                    "transfer": r.transfer.state if r.transfer else None,
-                    "last_transfer": ({"type": r.last_transfer.type, "state": r.last_transfer.state, "bytes": r.last_transfer.bytes_total}
-                                      if r.last_transfer else None)}
-                    for r in cluster.relationships.values()},
+                "relationships": {r.destination_path: self._dump_relationship(r, now) for r in cluster.relationships.values()},
                 "destinations": {d.destination_path: {"relationship_uuid": d.relationship_uuid, "source_path": d.source_path,
                                                       "destination_cluster": d.destination_cluster}
                                  for d in cluster.destinations.values()},

@@ -12,7 +12,7 @@ rendered as repeated elements) so desired-attributes and queries apply uniformly
 import xml.etree.ElementTree as ET
 
 from datamotion_sim.ontap.match import match_value
-from datamotion_sim.ontap.model import ONTAPI_VERSION, SimError, parse_size, split_path
+from datamotion_sim.ontap.model import ONTAPI_VERSION, SimError, parse_size
 from datamotion_sim.ontap.server import Response
 
 NS = "http://www.netapp.com/filer/admin"
@@ -570,8 +570,10 @@ def snapmirror_release_iter(call):
     query = call.args.get("query") or {}
     info = next(iter(query.values()), {}) if isinstance(query, dict) else {}
     info_only = _bool((info or {}).pop("relationship-info-only", None)) if isinstance(info, dict) else False
-    return bulk(call, records, lambda rec: call.model.release(call.cluster, destination_path=rec["destination-location"],
-                                                               relationship_info_only=info_only))
+
+    def release(rec):
+        call.model.release(call.cluster, destination_path=rec["destination-location"], relationship_info_only=info_only)
+    return bulk(call, records, release)
 
 
 def snapmirror_policy_get_iter(call):
@@ -693,4 +695,3 @@ def handle(runtime, cluster, request):
     except SimError as err:
         return Response(200, failed(ERRNO.get(err.kind, GENERIC_ERRNO), err.message), content_type="text/xml", operation=api)
     return Response(200, envelope(results), content_type="text/xml", operation=api)
-
