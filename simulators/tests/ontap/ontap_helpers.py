@@ -41,8 +41,8 @@ class Sim:
         self.ready = json.loads(line)
         self.clusters = self.ready["clusters"]
         self.control = self.ready["control"]
-        self.src = self.clusters["src"]
-        self.dst = self.clusters["dst"]
+        self.src = self.clusters.get("src")
+        self.dst = self.clusters.get("dst")
 
     def stop(self):
         self.proc.terminate()
