@@ -58,6 +58,7 @@ RELATIONSHIP_TYPES = ("data_protection", "extended_data_protection", "load_shari
                       "transition_data_protection")
 
 MIN_TRANSFER_SECONDS = 0.1
+DEFAULT_TRANSFER_RATE = 1000 * MIB
 
 
 class SimError(Exception):
@@ -317,7 +318,7 @@ class Model:
         self.clock = clock
         self.seed = copy.deepcopy(seed or DEFAULT_SEED)
         self.clusters = {}
-        self.transfer_rate = 1000 * MIB
+        self.transfer_rate = DEFAULT_TRANSFER_RATE
         self.transfer_faults = {}
         self.slow_quiesce = {}
         self._load(self.seed)
@@ -371,6 +372,7 @@ class Model:
     def reset(self):
         """Back to the seed state."""
         self._load(copy.deepcopy(self.seed))
+        self.transfer_rate = DEFAULT_TRANSFER_RATE
         self.transfer_faults = {}
         self.slow_quiesce = {}
 
