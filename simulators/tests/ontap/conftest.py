@@ -26,5 +26,3 @@ def clean(request):
     if "sim" in request.fixturenames:
         request.getfixturevalue("sim").reset()
     yield
-
-

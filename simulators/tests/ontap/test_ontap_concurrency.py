@@ -58,7 +58,7 @@ def test_racing_breaks_only_one_wins(sim):
     protect_over_rest(sim, "race")
     sim.wait_relationship("svm_dst:race", mirror_state="snapmirrored", status="idle")
 
-    def break_it(_):
+    def break_it(attempt):  # pylint: disable=unused-argument
         try:
             invoke(naserver(sim.dst), "snapmirror-break", **{"destination-location": "svm_dst:race"})
             return "ok"

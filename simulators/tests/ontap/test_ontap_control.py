@@ -57,10 +57,10 @@ def test_offline_source_refuses_connections_but_break_works(sim):
 def test_operation_faults_zapi_and_rest(sim):
     dst = initialized(sim)
     sim.fault(cluster="dst", operation="snapmirror-quiesce", count=2, errno="13001", message="Injected: quiesce refused")
-    for _ in range(2):
+    for attempt in range(2):
         with pytest.raises(zapi.NaApiError) as caught:
             invoke(dst, "snapmirror-quiesce", **LOC)
-        assert (caught.value.code, caught.value.message) == ("13001", "Injected: quiesce refused")
+        assert (caught.value.code, caught.value.message) == ("13001", "Injected: quiesce refused"), attempt
     invoke(dst, "snapmirror-quiesce", **LOC)
     sim.fault(cluster="dst", operation="PATCH /api/snapmirror/relationships/{uuid}", count=1, errno="262224",
               message="Failed to contact peer cluster.")

@@ -53,8 +53,8 @@ def test_versions(sim):
 def test_lifecycle_cinder_style(sim):
     """Cinder's data motion over ZAPI: 4-tuple keys, vserver tunnelling, bulk destroy and release."""
     src, dst = make_pair(sim, data=50 * 1024 * 1024)
-    invoke(dst, "snapmirror-create", **dict(FOUR_TUPLE, **{"relationship-type": "extended_data_protection",
-                                                         "policy": "MirrorAllSnapshots", "schedule": "hourly"}))
+    extra = {"relationship-type": "extended_data_protection", "policy": "MirrorAllSnapshots", "schedule": "hourly"}
+    invoke(dst, "snapmirror-create", **dict(FOUR_TUPLE, **extra))
     info = sm_info(dst)
     assert info.get_child_content("mirror-state") == "uninitialized"
     assert info.get_child_content("relationship-status") == "idle"
@@ -215,8 +215,8 @@ def test_peers_aggregates_policies_schedules(sim):
     dst = naserver(sim.dst)
     peers = records(invoke(dst, "cluster-peer-get-iter"))
     assert [(p.get_child_content("cluster-name"), p.get_child_content("availability")) for p in peers] == [("src", "available")]
-    vpeers = records(invoke(dst, "vserver-peer-get-iter", **{"query": {"vserver-peer-info": {"peer-vserver": "svm_src",
-                                                                                            "vserver": "svm_dst"}}}))
+    query = {"query": {"vserver-peer-info": {"peer-vserver": "svm_src", "vserver": "svm_dst"}}}
+    vpeers = records(invoke(dst, "vserver-peer-get-iter", **query))
     assert len(vpeers) == 1
     assert vpeers[0].get_child_content("peer-cluster") == "src"
     assert vpeers[0].get_child_content("remote-vserver-name") == "svm_src"
