@@ -419,22 +419,19 @@ class Model:
         return None
 
     # --------------------------------------------------------------- reading
-    @locked
-    def snapshot_of(self, cluster_name, what):
-        """Copies of objects of a cluster after advancing time, for the wire layers to render.
+    def live(self, cluster_name, what="cluster"):
+        """Live objects of a cluster (time advanced), for the wire layers to render while they hold ``lock``.
 
-        ``what``: svms, aggregates, volumes, relationships, destinations, jobs, policies,
-        schedules, cluster_peers, svm_peers, cluster.
+        ``what``: cluster, svms, aggregates, volumes, relationships, destinations, jobs,
+        policies, schedules, cluster_peers, svm_peers. Callers must not change them.
         """
         cluster = self.cluster(cluster_name)
-        if what == "relationships":
-            for rel in cluster.relationships.values():
-                self._advance(cluster, rel)
+        for rel in cluster.relationships.values():
+            self._advance(cluster, rel)
         if what == "cluster":
-            return copy.deepcopy(cluster)
+            return cluster
         items = getattr(cluster, what)
-        values = list(items.values()) if isinstance(items, dict) else list(items)
-        return copy.deepcopy(values)
+        return list(items.values()) if isinstance(items, dict) else list(items)
 
     @locked
     def relationship(self, cluster_name, uuid=None, destination_path=None):

@@ -465,11 +465,11 @@ def _scope_ok(ctx, svm_name):
 
 
 def get_cluster(ctx):
-    return 200, one(ctx, cluster_json(ctx.model.snapshot_of(ctx.cluster, "cluster")), ["name", "uuid"])
+    return 200, one(ctx, cluster_json(ctx.model.live(ctx.cluster)), ["name", "uuid"])
 
 
 def get_jobs(ctx):
-    cluster = ctx.model.snapshot_of(ctx.cluster, "cluster")
+    cluster = ctx.model.live(ctx.cluster)
     now = ctx.model.clock()
     return 200, collection(ctx, [job_json(j, now) for j in cluster.jobs.values()], ["uuid"])
 
@@ -483,12 +483,12 @@ def get_job(ctx):
 
 
 def get_schedules(ctx):
-    return 200, collection(ctx, [schedule_json(s) for s in ctx.model.snapshot_of(ctx.cluster, "schedules")], ["uuid", "name"], "name")
+    return 200, collection(ctx, [schedule_json(s) for s in ctx.model.live(ctx.cluster, "schedules")], ["uuid", "name"], "name")
 
 
 def get_cluster_peers(ctx):
     records = []
-    for peer in ctx.model.snapshot_of(ctx.cluster, "cluster_peers"):
+    for peer in ctx.model.live(ctx.cluster, "cluster_peers"):
         online = peer.name in ctx.model.clusters and ctx.model.is_online(peer.name)
         records.append({"uuid": peer.uuid, "name": peer.name,
                         "remote": {"name": peer.name, "serial_number": "1-80-000011", "ip_addresses": ["127.0.0.1"]},
@@ -499,13 +499,13 @@ def get_cluster_peers(ctx):
 
 
 def get_svms(ctx):
-    cluster = ctx.model.snapshot_of(ctx.cluster, "cluster")
+    cluster = ctx.model.live(ctx.cluster)
     records = [svm_json(cluster, s) for s in cluster.svms.values() if _scope_ok(ctx, s.name)]
     return _collection_or_one(ctx, records, ["uuid", "name"], "name")
 
 
 def get_svm_peers(ctx):
-    cluster = ctx.model.snapshot_of(ctx.cluster, "cluster")
+    cluster = ctx.model.live(ctx.cluster)
     records = []
     for peer in cluster.svm_peers:
         if not _scope_ok(ctx, peer.svm):
@@ -522,7 +522,7 @@ def get_svm_peers(ctx):
 
 
 def get_aggregates(ctx):
-    cluster = ctx.model.snapshot_of(ctx.cluster, "cluster")
+    cluster = ctx.model.live(ctx.cluster)
     space = ctx.model.aggregate_space(ctx.cluster)
     records = []
     for aggr in cluster.aggregates.values():
@@ -544,7 +544,7 @@ def _collection_or_one(ctx, records, keys, sort):
 
 
 def _volume_records(ctx):
-    cluster = ctx.model.snapshot_of(ctx.cluster, "cluster")
+    cluster = ctx.model.live(ctx.cluster)
     protected = {(r.destination_svm, r.destination_volume) for r in cluster.relationships.values()}
     protected |= {(d.source_svm, d.source_volume) for d in cluster.destinations.values()}
     return [volume_json(cluster, v, (v.svm, v.name) in protected) for v in cluster.volumes.values() if _scope_ok(ctx, v.svm)]
@@ -582,7 +582,7 @@ def post_volume(ctx):
 
 
 def _roomiest(ctx, svm_name, size):
-    cluster = ctx.model.snapshot_of(ctx.cluster, "cluster")
+    cluster = ctx.model.live(ctx.cluster)
     svm = cluster.svms.get(svm_name)
     if svm is None:
         raise RestError(404, "2621462", "SVM \"%s\" does not exist." % svm_name, target="svm.name")
@@ -654,14 +654,14 @@ def get_volume_snapshots(ctx):
 
 
 def get_policies(ctx):
-    cluster = ctx.model.snapshot_of(ctx.cluster, "cluster")
+    cluster = ctx.model.live(ctx.cluster)
     records = [policy_json(cluster, p) for p in cluster.policies.values() if not p.svm or _scope_ok(ctx, p.svm)]
     return _collection_or_one(ctx, records, ["uuid", "name"], "name")
 
 
 def _relationship_records(ctx):
-    cluster = ctx.model.snapshot_of(ctx.cluster, "cluster")
-    rels = ctx.model.snapshot_of(ctx.cluster, "relationships")
+    cluster = ctx.model.live(ctx.cluster)
+    rels = ctx.model.live(ctx.cluster, "relationships")
     now = ctx.model.clock()
     if ctx.flag("list_destinations_only"):
         return [destination_json(ctx.model, cluster, d) for d in cluster.destinations.values() if _scope_ok(ctx, d.source_svm)]
@@ -680,7 +680,7 @@ def _find_relationship(ctx):
 
 
 def get_relationship(ctx):
-    cluster = ctx.model.snapshot_of(ctx.cluster, "cluster")
+    cluster = ctx.model.live(ctx.cluster)
     uuid = ctx.args["uuid"]
     if uuid in cluster.relationships:
         rel = _find_relationship(ctx)
@@ -766,7 +766,7 @@ def delete_relationship(ctx):
     if len(flags) > 1:
         raise RestError(400, "2", "Only one of destination_only, source_only and source_info_only can be set.", target=flags[1])
     uuid = ctx.args["uuid"]
-    cluster = ctx.model.snapshot_of(ctx.cluster, "cluster")
+    cluster = ctx.model.live(ctx.cluster)
     if uuid in cluster.relationships and flags in ([], ["destination_only"]):
         path = cluster.relationships[uuid].destination_path
         release = not flags
@@ -907,9 +907,11 @@ def handle(runtime, cluster, request):
     params = parse_qsl(request.query, keep_blank_values=True)
     ctx = Ctx(runtime, cluster, request, params, args, template)
     try:
-        if ctx.svm_scope and ctx.svm_scope not in runtime.model.snapshot_of(cluster, "cluster").svms:
-            raise RestError(404, "2621462", "SVM \"%s\" does not exist." % ctx.svm_scope, target="X-Dot-SVM-Name")
-        answer = func(ctx)
+        # one call is one atomic step of the model: render from live objects under its lock
+        with runtime.model.lock:
+            if ctx.svm_scope and ctx.svm_scope not in runtime.model.live(cluster).svms:
+                raise RestError(404, "2621462", "SVM \"%s\" does not exist." % ctx.svm_scope, target="X-Dot-SVM-Name")
+            answer = func(ctx)
     except RestError as err:
         return error_response(err.status, err.code, err.message, err.target, operation=operation)
     except SimError as err:

@@ -105,6 +105,7 @@ def parse_basic(header):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
     server_version = "ontap-sim"
     sys_version = ""
     cluster = None
