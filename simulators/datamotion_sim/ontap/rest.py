@@ -196,6 +196,9 @@ class Ctx:
 def collection(ctx, records, keys, sort="uuid"):
     """GET on a collection: filters, order, paging, fields, return_records."""
     filters = [(k, v) for k, v in ctx.params if k not in RESERVED and not k.startswith("start.")]
+    for key, _pattern in filters:
+        if records and not any(get_dotted(r, key)[1] for r in records):
+            raise RestError(400, "262179", "Unexpected argument \"%s\"." % key, target=key)
     selected = []
     for record in records:
         ok = True
@@ -351,6 +354,7 @@ def volume_json(cluster, vol, protected):
             "create_time": iso_time(vol.create_time), "language": "c.utf_8", "guarantee": {"type": "none"},
             "snapshot_policy": {"name": "none" if vol.type == "dp" else "default"},
             "snapmirror": {"is_protected": protected}, "is_svm_root": False,
+            "error_state": {"is_inconsistent": False, "has_bad_blocks": False},
             "_links": link("/api/storage/volumes/%s" % vol.uuid)}
 
 
@@ -480,6 +484,14 @@ def get_job(ctx):
     except SimError as err:
         raise sim_error(err) from None
     return 200, one(ctx, job_json(job, ctx.model.clock()), ["uuid"])
+
+
+def get_nodes(ctx):
+    cluster = ctx.model.live(ctx.cluster)
+    record = {"uuid": cluster.uuid, "name": "%s-01" % cluster.name, "model": "FDvM300", "serial_number": cluster.serial,
+              "state": "up", "is_all_flash_optimized": True, "is_all_flash_select_optimized": False,
+              "version": cluster_json(cluster)["version"], "_links": link("/api/cluster/nodes/%s" % cluster.uuid)}
+    return _collection_or_one(ctx, [record], ["uuid", "name"], "name")
 
 
 def get_schedules(ctx):
@@ -831,6 +843,8 @@ ROUTES = [
     ("GET", r"/api/cluster", get_cluster, "/api/cluster"),
     ("GET", r"/api/cluster/jobs", get_jobs, "/api/cluster/jobs"),
     ("GET", r"/api/cluster/jobs/" + UUID, get_job, "/api/cluster/jobs/{uuid}"),
+    ("GET", r"/api/cluster/nodes", get_nodes, "/api/cluster/nodes"),
+    ("GET", r"/api/cluster/nodes/" + UUID, get_nodes, "/api/cluster/nodes/{uuid}"),
     ("GET", r"/api/cluster/schedules", get_schedules, "/api/cluster/schedules"),
     ("GET", r"/api/cluster/peers", get_cluster_peers, "/api/cluster/peers"),
     ("GET", r"/api/cluster/peers/" + UUID, get_cluster_peers, "/api/cluster/peers/{uuid}"),

@@ -272,3 +272,30 @@ def test_volume_delete_and_resize(sim):
     assert sim.state()["dst"]["volumes"]["svm_dst:gone"]["size"] == 2 * GIB
     assert wait_job(sim.dst, rest("DELETE", sim.dst, "/api/storage/volumes/%s" % uuid))["state"] == "success"
     assert "svm_dst:gone" not in sim.state()["dst"]["volumes"]
+
+
+def test_cinder_queries(sim):
+    """The queries cinder's REST client sends, answered as it parses them."""
+    rest_volume(sim.dst, "svm_dst", "pool1")
+    rest_volume(sim.dst, "svm_dst", "mirror1", vol_type="dp")
+    query = {"type": "rw", "style": "flex*", "is_svm_root": "false", "error_state.is_inconsistent": "false", "state": "online",
+             "fields": "name"}
+    names = [r["name"] for r in rest("GET", sim.dst, "/api/storage/volumes/", params=query).json()["records"]]
+    assert names == ["pool1"]
+    nodes = rest("GET", sim.dst, "/api/cluster/nodes", params={"fields": "model,name,is_all_flash_optimized,"
+                                                                          "is_all_flash_select_optimized"}).json()
+    assert {"model", "name", "is_all_flash_optimized", "is_all_flash_select_optimized"} <= set(nodes["records"][0])
+    response = rest("GET", sim.dst, "/api/storage/volumes", params={"no_such_field": "1"})
+    assert response.status_code == 400
+    assert response.json()["error"] == {"message": "Unexpected argument \"no_such_field\".", "code": "262179", "target": "no_such_field"}
+
+
+def test_lag_time_always_has_hours_minutes_seconds(sim):
+    mirror_pair(sim, "vol1", data=4096)
+    create_relationship(sim, initialize=True)
+    sim.wait_relationship("svm_dst:vol1", mirror_state="snapmirrored")
+    sim.ctl("POST", "/relationships/age", {"cluster": "dst", "destination_path": "svm_dst:vol1", "seconds": 3600 * 30})
+    lag = rest("GET", sim.dst, SM, params={"fields": "lag_time"}).json()["records"][0]["lag_time"]
+    hours, rest_ = lag[2:].split("H")
+    minutes, seconds = rest_.rstrip("S").split("M")
+    assert int(hours) == 30 and int(minutes) == 0 and 0 <= int(seconds) < 60
