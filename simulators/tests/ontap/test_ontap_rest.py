@@ -282,8 +282,8 @@ def test_cinder_queries(sim):
              "fields": "name"}
     names = [r["name"] for r in rest("GET", sim.dst, "/api/storage/volumes/", params=query).json()["records"]]
     assert names == ["pool1"]
-    nodes = rest("GET", sim.dst, "/api/cluster/nodes", params={"fields": "model,name,is_all_flash_optimized,"
-                                                                          "is_all_flash_select_optimized"}).json()
+    fields = "model,name,is_all_flash_optimized,is_all_flash_select_optimized"
+    nodes = rest("GET", sim.dst, "/api/cluster/nodes", params={"fields": fields}).json()
     assert {"model", "name", "is_all_flash_optimized", "is_all_flash_select_optimized"} <= set(nodes["records"][0])
     response = rest("GET", sim.dst, "/api/storage/volumes", params={"no_such_field": "1"})
     assert response.status_code == 400
