@@ -22,6 +22,11 @@ from datamotion_sim.ontap.server import Response
 RESERVED = {"fields", "max_records", "return_records", "return_timeout", "order_by", "list_destinations_only",
             "source_only", "destination_only", "source_info_only", "force"}
 
+# fields that records carry only when set: filtering on them is never an unknown argument
+OPTIONAL_FIELDS = {"lag_time", "unhealthy_reason", "transfer", "transfer_schedule", "last_transfer_type", "last_transfer_error",
+                   "exported_snapshot", "svm", "sync_type", "retention", "identity_preservation", "copy_all_source_snapshots",
+                   "end_time", "total_duration", "error", "error_info", "nas"}
+
 # model error kind -> (HTTP status, ONTAP REST error code)
 CODES = {
     "not_found": (404, "4"),
@@ -197,7 +202,8 @@ def collection(ctx, records, keys, sort="uuid"):
     """GET on a collection: filters, order, paging, fields, return_records."""
     filters = [(k, v) for k, v in ctx.params if k not in RESERVED and not k.startswith("start.")]
     for key, _pattern in filters:
-        if records and not any(get_dotted(r, key)[1] for r in records):
+        head = key.split(".", 1)[0]
+        if records and head not in OPTIONAL_FIELDS and not any(head in r for r in records):
             raise RestError(400, "262179", "Unexpected argument \"%s\"." % key, target=key)
     selected = []
     for record in records:
@@ -904,7 +910,7 @@ def handle(runtime, cluster, request):
         path = path.rstrip("/")
     request.path_clean = path
     method = request.method.upper()
-    func, args, template = route(method, path)
+    func, args, template = route("GET" if method == "HEAD" else method, path)
     operation = "%s %s" % (method, template)
     if request.user is None or not runtime.model.authenticate(cluster, request.user, request.password):
         return error_response(401, "6", "not authorized for that command", operation=operation,

@@ -272,7 +272,7 @@ def volume_record(vol, aggr_uuid):
             "containing-aggregate-uuid": aggr_uuid, "aggr-list": [("aggr-name", vol.aggregate)],
             "junction-path": vol.junction_path, "type": vol.type, "style": "flex", "style-extended": "flexvol",
             "instance-uuid": vol.uuid, "uuid": vol.uuid, "provenance-uuid": vol.uuid, "fsid": str(abs(hash(vol.uuid)) % 10 ** 10),
-            "creation-time": int(vol.create_time)},
+            "creation-time": int(vol.create_time), "encrypt": False},
         "volume-state-attributes": {"state": vol.state, "is-junction-active": bool(vol.junction_path), "is-vserver-root": False,
                                     "is-constituent": False},
         "volume-space-attributes": {"size": vol.size, "size-total": int(vol.size * 0.95), "size-used": vol.used,

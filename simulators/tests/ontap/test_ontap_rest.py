@@ -299,3 +299,11 @@ def test_lag_time_always_has_hours_minutes_seconds(sim):
     hours, rest_ = lag[2:].split("H")
     minutes, seconds = rest_.rstrip("S").split("M")
     assert int(hours) == 30 and int(minutes) == 0 and 0 <= int(seconds) < 60
+
+
+def test_filter_on_a_field_no_record_has_yet(sim):
+    mirror_pair(sim, "vol1")
+    create_relationship(sim)
+    assert rest("GET", sim.dst, SM, params={"lag_time": ">PT1H"}).json()["num_records"] == 0
+    assert rest("GET", sim.dst, SM, params={"lag_time": "null"}).json()["num_records"] == 1
+    assert rest("GET", sim.dst, SM, params={"transfer.state": "!null"}).json()["num_records"] == 0
