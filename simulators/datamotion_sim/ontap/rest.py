@@ -810,8 +810,9 @@ def get_transfers(ctx):
 
 def post_transfer(ctx):
     body = ctx.body()
-    if body.get("source_snapshot"):
-        raise RestError(400, "2", "Transfers of a chosen source snapshot (restores) are not simulated.", target="source_snapshot")
+    if body.get("files"):
+        raise RestError(400, "2", "File restores are not simulated.", target="files")
+    # source_snapshot and throttle are accepted; the simulated transfer always takes the newest data
     rel = _find_relationship(ctx)
     try:
         transfer = ctx.model.transfer(ctx.cluster, rel.destination_path)
