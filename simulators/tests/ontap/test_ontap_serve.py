@@ -3,6 +3,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """``ontap-sim serve`` itself: HTTPS with a self-signed certificate, seeds, clean stop."""
 
+import signal
+import socket
 import ssl
 from urllib.parse import urlsplit
 
@@ -93,3 +95,33 @@ def test_seed_file(tmp_path):
         assert "not peered" in caught.value.message
     finally:
         assert server.stop() == 0
+
+
+def free_port_run(count):
+    """The first of ``count`` consecutive free ports (checked by binding them)."""
+    for base in range(41000, 60000, 97):
+        sockets = []
+        try:
+            for port in range(base, base + count):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise AssertionError("no run of %d free ports" % count)
+
+
+def test_port_base_and_sigint():
+    base = free_port_run(3)
+    server = Sim("--port-base", str(base))
+    try:
+        assert server.clusters == {"src": "http://127.0.0.1:%d" % base, "dst": "http://127.0.0.1:%d" % (base + 1)}
+        assert server.control == "http://127.0.0.1:%d/control" % (base + 2)
+        assert rest("GET", server.dst, "/api/cluster").status_code == 200
+    finally:
+        server.proc.send_signal(signal.SIGINT)
+        assert server.proc.wait(10) == 0
