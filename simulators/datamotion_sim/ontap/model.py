@@ -358,8 +358,8 @@ class Model:
             cluster.volumes[(vol["svm"], vol["name"])].written = parse_size(vol.get("used", 0))
 
     def _peer(self, spec):
-        cluster = self.clusters[spec["cluster"]]
-        other = self.clusters[spec["peer_cluster"]]
+        cluster = self.cluster(spec.get("cluster"))
+        other = self.cluster(spec.get("peer_cluster"))
         if other.name not in cluster.cluster_peers:
             cluster.cluster_peers[other.name] = ClusterPeer(name=other.name, uuid=other.uuid)
             other.cluster_peers[cluster.name] = ClusterPeer(name=cluster.name, uuid=cluster.uuid)

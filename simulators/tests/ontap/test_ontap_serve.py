@@ -6,6 +6,7 @@
 import signal
 import socket
 import ssl
+import subprocess
 from urllib.parse import urlsplit
 
 import pytest
@@ -14,7 +15,7 @@ from netapp_lib.api.zapi import zapi
 from netapp_ontap import HostConnection
 from netapp_ontap.resources import Volume
 
-from ontap_helpers import AUTH, GIB, Sim, invoke, naserver, rest
+from ontap_helpers import AUTH, GIB, Sim, invoke, naserver, ontap_sim_command, rest
 
 SEED = """
 clusters:
@@ -125,3 +126,11 @@ def test_port_base_and_sigint():
     finally:
         server.proc.send_signal(signal.SIGINT)
         assert server.proc.wait(10) == 0
+
+
+def test_bad_seed_is_a_clear_error(tmp_path):
+    seed = tmp_path / "seed.yml"
+    seed.write_text("clusters:\n  - name: a\n    volumes: [{svm: nope, name: v}]\n")
+    done = subprocess.run(ontap_sim_command() + ["serve", "--seed", str(seed)], capture_output=True, text=True, timeout=30, check=False)
+    assert done.returncode != 0 and done.stdout == ""
+    assert "Vserver \"nope\" does not exist" in done.stderr
