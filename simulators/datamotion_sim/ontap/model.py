@@ -882,8 +882,12 @@ class Model:
             raise SimError("transfer_in_progress", "Cannot delete relationship with destination \"%s\": a transfer is in progress. "
                            "Abort it first." % destination_path)
         if release:
+            # no flag on REST: delete on both sides with the common snapshots
             source_cluster = self._reachable(cluster, rel.source_cluster)
             self._release(source_cluster, rel.uuid, relationship_info_only=False)
+            dest = cluster.volumes.get((rel.destination_svm, rel.destination_volume))
+            if dest is not None:
+                dest.snapshots = [s for s in dest.snapshots if not s.name.startswith("snapmirror.")]
         del cluster.relationships[rel.uuid]
         return copy.deepcopy(rel)
 
@@ -903,6 +907,13 @@ class Model:
         cluster = self.cluster(cluster_name)
         for record in cluster.destinations.values():
             if record.relationship_uuid == uuid or (destination_path and record.destination_path == destination_path):
+                destination = self.clusters.get(record.destination_cluster)
+                rel = destination.relationships.get(record.relationship_uuid) if destination else None
+                if rel is not None:
+                    self._advance(destination, rel)
+                    if rel.transfer is not None:
+                        raise SimError("transfer_in_progress", "Cannot release destination \"%s\": a transfer is in its data phase."
+                                       % record.destination_path)
                 return copy.deepcopy(self._release(cluster, record.relationship_uuid, relationship_info_only))
         raise SimError("not_found", "No SnapMirror destination \"%s\" to release. (entry doesn't exist)"
                        % (destination_path or uuid), target="uuid")

@@ -176,3 +176,16 @@ def test_query_values_and_durations():
     assert match_value(">PT1H", "PT2H0M0S") and not match_value("<=10", "11")
     assert match_value("true", True) and match_value("False", False)
     assert match_value("x*", ["a", "xy"])
+
+
+def test_release_waits_for_the_data_phase_and_delete_cleans_both_sides(model, clock):
+    model.initialize("dst", PATH)
+    assert kind_of(model.release, "src", destination_path=PATH) == "transfer_in_progress"
+    clock.now += 1
+    state = model.dump()
+    assert [s for s in state["src"]["volumes"]["svm_src:vol1"]["snapshots"] if s.startswith("snapmirror.")]
+    model.destroy("dst", PATH, release=True)
+    state = model.dump()
+    assert state["src"]["destinations"] == {}
+    for path, cluster in (("svm_src:vol1", "src"), (PATH, "dst")):
+        assert not [s for s in state[cluster]["volumes"][path]["snapshots"] if s.startswith("snapmirror.")]
