@@ -426,8 +426,7 @@ class Model:
         policies, schedules, cluster_peers, svm_peers. Callers must not change them.
         """
         cluster = self.cluster(cluster_name)
-        for rel in cluster.relationships.values():
-            self._advance(cluster, rel)
+        self._advance_all()
         if what == "cluster":
             return cluster
         items = getattr(cluster, what)
@@ -465,6 +464,12 @@ class Model:
         return policy.type if policy else "async"
 
     # ----------------------------------------------------------------- time
+    def _advance_all(self):
+        """Bring every relationship up to now (a transfer's end also changes its source cluster)."""
+        for cluster in self.clusters.values():
+            for rel in cluster.relationships.values():
+                self._advance(cluster, rel)
+
     def _advance(self, cluster, rel):
         now = self.clock()
         transfer = rel.transfer
@@ -974,9 +979,8 @@ class Model:
         """The whole state as plain JSON-able data, for tests (GET /control/state)."""
         now = self.clock()
         out = {}
+        self._advance_all()
         for cluster in self.clusters.values():
-            for rel in cluster.relationships.values():
-                self._advance(cluster, rel)
             out[cluster.name] = {
                 "online": cluster.online,
                 "svms": sorted(cluster.svms),
