@@ -183,7 +183,12 @@ def cmd_latency(args):
 
 def cmd_config(args):
     for address in pick(args.address):
-        with store.Array(address) as state:
+        array = store.Array(address)
+        with array as state:
+            # what ran at the old rate is done before the new rate applies
+            vnx = model.Vnx(state, array.path)
+            vnx.advance()
+            vnx.reconcile_exposures()
             if args.migration_rate_mib_s is not None:
                 state['migration_rate_mib_s'] = args.migration_rate_mib_s
             print(json.dumps({'address': address, 'migration_rate_mib_s': state['migration_rate_mib_s']}))

@@ -517,18 +517,22 @@ class Vnx:
             raise ArrayError(TARGET_NOT_READY)
         if dest['size'] < src['size']:
             raise ArrayError(DEST_TOO_SMALL)
-        mib_s = float(self.s.get('migration_rate_mib_s') or DEFAULT_MIGRATION_RATE_MIB_S) * RATE_FACTORS.get(rate, 1.0)
-        duration = src['size'] / (mib_s * 1024 * 1024)
-        self.s['migrations'].append({'source': src['id'], 'dest': dest['id'], 'rate': rate,
-                                     'started': self.now, 'duration': duration})
+        self.s['migrations'].append({'source': src['id'], 'dest': dest['id'], 'rate': rate, 'total': src['size'],
+                                     'copied': 0.0, 'at': self.now})
+
+    def rate_bytes_s(self, m):
+        mib_s = self.s.get('migration_rate_mib_s')
+        mib_s = DEFAULT_MIGRATION_RATE_MIB_S if mib_s is None else float(mib_s)
+        return mib_s * 1024 * 1024 * RATE_FACTORS.get(m['rate'], 1.0)
 
     def migration_progress(self, m):
         """(percent complete, seconds remaining)."""
-        if m['duration'] <= 0:
+        if m['total'] <= 0:
             return 100.0, 0
-        done = (self.now - m['started']) / m['duration']
-        done = min(max(done, 0.0), 1.0)
-        return done * 100.0, max(0, int(m['duration'] * (1.0 - done) + 0.999))
+        left = max(0.0, m['total'] - m['copied'])
+        rate = self.rate_bytes_s(m)
+        remaining = int(left / rate + 0.999) if rate > 0 else 359999
+        return min(100.0, 100.0 * m['copied'] / m['total']), remaining
 
     def cancel_migration(self, src_id):
         src = self.lun(src_id)
@@ -555,10 +559,12 @@ class Vnx:
         del self.s['luns'][str(dest['id'])]
 
     def advance(self):
-        """What time has done since the last call: finished migrations complete,
-        expired snapshots go."""
+        """What time has done since the last call: migrations copy at the array's rate
+        (a rate change counts from the call after it) and complete, expired snapshots go."""
         for m in list(self.s['migrations']):
-            if self.now >= m['started'] + m['duration']:
+            m['copied'] += max(0.0, self.now - m['at']) * self.rate_bytes_s(m)
+            m['at'] = self.now
+            if m['copied'] >= m['total']:
                 self._complete_migration(m)
         for snap in list(self.s['snapshots'].values()):
             if snap['expires'] is not None and self.now >= snap['expires'] and not self.attached_to(snap):
