@@ -68,14 +68,22 @@ class Sim:
 
 
 @pytest.fixture
-def sim(tmp_path, monkeypatch):
+def bare_sim(tmp_path, monkeypatch):
+    """An empty $VNXSIM_HOME: no array yet."""
     home = tmp_path / 'vnxsim'
     home.mkdir()
     monkeypatch.setenv('VNXSIM_HOME', str(home))
     simulator = Sim(home)
-    simulator.ctl('init', '--seed', write_seed(tmp_path))
     yield simulator
     simulator.ctl('teardown', check=False)
+
+
+@pytest.fixture
+def sim(bare_sim, tmp_path):
+    """One array at 127.0.0.1 (SP B 127.0.0.2): pools Pool0 (1 TiB) and Small (8 GiB),
+    user sysadmin, hosts localhost (this machine) and far."""
+    bare_sim.ctl('init', '--seed', write_seed(tmp_path))
+    return bare_sim
 
 
 def write_seed(tmp_path):
