@@ -19,8 +19,8 @@ from .model import ArrayError, GIB
 
 PREFIX_VALUE_OPTIONS = ('-h', '-address', '-user', '-password', '-scope', '-secfilepath', '-t', '-timeout', '-port')
 PREFIX_FLAGS = ('-np', '-nopoll', '-parse', '-p', '-xml', '-cmdtime')
-FLAGS = frozenset({'-all', '-o', '-detail', '-ignoreThresholds', '-destroySnapshots', '-forceDetach', '-ignoreMigrationCheck',
-         '-ignoreDeduplicationCheck', '-iscsiAttributes', '-messner', '-np'})
+FLAGS = frozenset(['-all', '-o', '-detail', '-ignoreThresholds', '-destroySnapshots', '-forceDetach', '-ignoreMigrationCheck',
+                   '-ignoreDeduplicationCheck', '-iscsiAttributes', '-messner', '-np'])
 NETWORK_ERROR = ("A network error occurred while trying to connect: '%s'.\n"
                  "Message : Error occurred because connection refused. Unable to establish a secure connection to the Management Server.")
 CREDENTIAL_ERROR = ('Error returned from the Management Server on %s\n'

@@ -38,7 +38,7 @@ def test_parallel_snapshots_of_one_lun(sim):
 
 def test_same_name_in_parallel_one_wins(sim):
     outs = run_all(sim, [['lun', '-create', '-capacity', 1, '-sq', 'gb', '-poolName', 'Pool0', '-name', 'same', '-type', 'Thin']
-                         for _ in range(8)])
+                         for i in range(8)])
     assert outs.count('') == 1
     assert all('(0x712d8d04)' in out for out in outs if out)
     assert [lun['name'] for lun in sim.state()['luns']] == ['same']

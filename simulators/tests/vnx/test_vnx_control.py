@@ -48,8 +48,8 @@ arrays:
     one = bare_sim.state('192.0.2.10')
     assert one['serial'] == 'CETV00000010' and one['pools'][0]['id'] == 3
     assert one['storage_groups'][0]['hosts'] == ['h1']
-    assert 'Serial No:           CETV00000010' in bare_sim.navi('getagent', address='192.0.2.10', user='admin',
-                                                                 password='secret', scope=1)
+    agent = bare_sim.navi('getagent', address='192.0.2.10', user='admin', password='secret', scope=1)
+    assert 'Serial No:           CETV00000010' in agent
     assert 'invalid username, password and/or scope.' in bare_sim.navi('getagent', address='192.0.2.10')
     bare_sim.navi('lun', '-create', '-capacity', 1, '-sq', 'gb', '-poolName', 'Pool0', '-name', 'only-here', address='192.0.2.20')
     assert bare_sim.lun('only-here', '192.0.2.20') is not None
@@ -117,8 +117,8 @@ def test_fault_injection(sim):
     sim.navi('lun', '-create', '-capacity', 1, '-sq', 'gb', '-poolName', 'Pool0', '-name', 'v')
     sim.ctl('fault', '--command', 'snap -create', '--count', '2', '--output', text)
     assert sim.navi('lun', '-list', '-all', '-name', 'v').startswith('LOGICAL UNIT NUMBER 0')
-    for _ in range(2):
-        assert sim.navi('snap', '-create', '-res', 0, '-name', 'a') == text
+    for attempt in ('first', 'second'):
+        assert sim.navi('snap', '-create', '-res', 0, '-name', attempt) == text
     assert sim.state()['snapshots'] == []
     assert sim.navi('snap', '-create', '-res', 0, '-name', 'a') == ''
     sim.ctl('fault', '--command', 'lun -destroy', '--count', '5', '--output', 'End of data stream')
