@@ -618,6 +618,19 @@ class Vnx:
                 other['hosts'].remove(host_name)
         sg['hosts'].append(host_name)
 
+    def register_initiator(self, name, host_name, initiator, ip=None):
+        sg = self.sg_or_fail(name)
+        host = self.host(host_name)
+        if host is None:
+            host = {'name': host_name, 'ip': ip or 'N/A', 'this_machine': False, 'initiator': initiator}
+            self.s['hosts'].append(host)
+        else:
+            host['initiator'] = initiator
+            if ip:
+                host['ip'] = ip
+        if host_name not in sg['hosts']:
+            self.connect_host(name, host_name)
+
     def disconnect_host(self, name, host_name):
         sg = self.sg_or_fail(name)
         if host_name not in sg['hosts']:

@@ -604,6 +604,14 @@ def cmd_sg_disconnecthost(vnx, opts):
     return ''
 
 
+def cmd_sg_setpath(vnx, opts):
+    """Register an initiator for a host (the host is created if new) and connect it."""
+    if '-hbauid' not in opts or '-host' not in opts:
+        raise Usage('-hbauid and -host are required')
+    vnx.register_initiator(gname(opts), opts['-host'], opts['-hbauid'], opts.get('-ip'))
+    return ''
+
+
 def cmd_compression(vnx, opts, on):
     lun = vnx.lun_or_fail(**lun_ref(opts))
     if on and lun['compressed']:
@@ -637,6 +645,7 @@ COMMANDS = {
     ('storagegroup', '-removehlu'): (cmd_sg_removehlu, True),
     ('storagegroup', '-connecthost'): (cmd_sg_connecthost, True),
     ('storagegroup', '-disconnecthost'): (cmd_sg_disconnecthost, True),
+    ('storagegroup', '-setpath'): (cmd_sg_setpath, True),
     ('compression', '-on'): (lambda vnx, opts: cmd_compression(vnx, opts, True), True),
     ('compression', '-off'): (lambda vnx, opts: cmd_compression(vnx, opts, False), True),
 }

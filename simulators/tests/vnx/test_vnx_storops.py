@@ -428,3 +428,13 @@ def test_unknown_array_address(sim, storops):
     nowhere = storops.VNXSystem('10.9.9.9', 'sysadmin', 'sysadmin', 0, naviseccli=sim.naviseccli, heartbeat_interval=0)
     with pytest.raises(storops.exception.VNXSystemDownError):
         nowhere.get_lun(name='x').existed  # pylint: disable=expression-not-assigned
+
+
+def test_register_initiator_with_setpath(vnx, storops, sim):
+    vnx.create_sg('newhost')
+    out = vnx._cli.set_path('newhost', 'iqn.2020-01.com.example:newhost', storops.VNXSPEnum.SP_A, 4, '10.1.1.1', 'newhost',
+                            vport_id=0)
+    assert out == ''
+    pairs = vnx.get_sg('newhost').hba_sp_pairs
+    assert [(p.host_name, p.uid, p.initiator_ip) for p in pairs] == [('newhost', 'iqn.2020-01.com.example:newhost', '10.1.1.1')]
+    assert sim.state()['storage_groups'][0]['hosts'] == ['newhost']
