@@ -754,6 +754,9 @@ def run(argv):
         out, failed = serve(address, prefix, words)
     except store.NoHome as err:
         return '%s\n%s' % (NETWORK_ERROR % address, err), RC_ERROR
+    except Exception as err:  # pylint: disable=broad-exception-caught
+        # storops takes empty stdout for success: a crash must still print something
+        return 'Error: %s command failed.\nnaviseccli-sim internal error: %s: %s' % (' '.join(words[:2]), type(err).__name__, err), RC_ERROR
     return out, RC_ERROR if failed else 0
 
 

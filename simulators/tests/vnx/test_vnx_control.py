@@ -164,3 +164,11 @@ def test_no_home(bare_sim):
     navi = subprocess.run([bare_sim.naviseccli, '-h', '127.0.0.1', 'getagent'], env=env, stdout=subprocess.PIPE,
                           universal_newlines=True, check=False)
     assert 'A network error occurred' in navi.stdout and 'VNXSIM_HOME' in navi.stdout
+
+
+def test_a_simulator_crash_is_never_silent(sim):
+    """storops takes empty output for success, so even a broken state file must print."""
+    with open(os.path.join(sim.home, 'arrays', '127.0.0.1', 'state.json'), 'w') as f:
+        f.write('{not json')
+    out = sim.navi('lun', '-create', '-capacity', 1, '-sq', 'gb', '-poolName', 'Pool0', '-name', 'x')
+    assert out.startswith('Error: lun -create command failed.') and 'internal error' in out
