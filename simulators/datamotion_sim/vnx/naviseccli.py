@@ -117,9 +117,9 @@ def tier_words(value):
     return TIER_WORDS.get(value.replace(' ', '').lower(), value)
 
 
-def lun_text(vnx, lun):
+def lun_text(vnx, lun, smps=None):
     primary = vnx.lun(lun['primary']) if lun['primary'] is not None else None
-    smps = vnx.smps_of(lun)
+    smps = vnx.smps_of(lun) if smps is None else smps
     thin = vnx.lun_thin(lun)
     if lun['primary'] is not None:
         path = vnx.lun_file(lun)
@@ -374,9 +374,13 @@ def cmd_lun_list(vnx, opts):
             raise ArrayError(model.LUN_NOT_FOUND)
         return lun_text(vnx, lun)
     luns = vnx.luns()
+    smps = {}
+    for lun in luns:
+        if lun['primary'] is not None:
+            smps.setdefault(lun['primary'], []).append(lun)
     if opts.get('-showOnly', '').lower() == 'snap':
         luns = [lun for lun in luns if lun['primary'] is not None]
-    return '\n\n'.join(lun_text(vnx, lun) for lun in luns)
+    return '\n\n'.join(lun_text(vnx, lun, smps.get(lun['id'], [])) for lun in luns)
 
 
 TYPES = {'thin': True, 'nonthin': False}
