@@ -602,6 +602,7 @@ class Vnx:
         if str(hlu) in sg['hlus']:
             raise ArrayError(HLU_IN_USE, 'agent')
         sg['hlus'][str(hlu)] = alu
+        self.s['expose'] = True
 
     def remove_hlu(self, name, hlu):
         sg = self.sg_or_fail(name)
@@ -617,6 +618,7 @@ class Vnx:
             if host_name in other['hosts']:
                 other['hosts'].remove(host_name)
         sg['hosts'].append(host_name)
+        self.s['expose'] = True
 
     def register_initiator(self, name, host_name, initiator, ip=None):
         sg = self.sg_or_fail(name)

@@ -199,4 +199,9 @@ def test_exposed_as_loop_device_and_teardown(vnx, storops, local_sg, sim, device
     assert not os.path.lexists(lun['link'])
     attached = subprocess.run(['losetup', '--associated', lun['file']], stdout=subprocess.PIPE, check=True)
     assert attached.stdout == b''
+    assert sim.lun('vol')['device'] is None
+    # touching host access again brings exposure back
+    make_lun(vnx, storops, 'vol2')
+    expose(vnx, 'vol2', 2)
+    assert sim.lun('vol')['device'].startswith('/dev/loop') and sim.lun('vol2')['device'].startswith('/dev/loop')
     assert local_sg.existed
