@@ -27,7 +27,6 @@ MAX_HLU = 255
 FIRST_SMP_ID = 4096
 DEFAULT_MIGRATION_RATE_MIB_S = 1024
 RATE_FACTORS = {'low': 0.25, 'medium': 0.5, 'high': 1.0, 'asap': 2.0}
-SNAP_GB_OVERHEAD = 0
 
 # The array's own words. Texts with a hex code are recorded from real arrays (or carry the
 # code storops keys on); the others are ours, in the same style, and say so in README.md.
@@ -117,7 +116,6 @@ def new_array(address, sp_b_address=None, serial=None, pools=None, users=None, h
         'expose': True,
         'device_dir': device_dir,
         'sp_down': {'a': False, 'b': False},
-        'latency': 0.0,
         'migration_rate_mib_s': DEFAULT_MIGRATION_RATE_MIB_S,
         'faults': [],
     }
