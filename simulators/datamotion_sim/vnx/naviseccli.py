@@ -616,42 +616,47 @@ def cmd_sg_setpath(vnx, opts):
     return ''
 
 
-def cmd_compression(vnx, opts, on):
+def cmd_compression_on(vnx, opts):
     lun = vnx.lun_or_fail(**lun_ref(opts))
-    if on and lun['compressed']:
+    if lun['compressed']:
         raise ArrayError('Compression on the specified LUN is already turned on.')
-    lun['compressed'] = on
+    lun['compressed'] = True
+    return ''
+
+
+def cmd_compression_off(vnx, opts):
+    vnx.lun_or_fail(**lun_ref(opts))['compressed'] = False
     return ''
 
 
 COMMANDS = {
-    ('lun', '-list'): (cmd_lun_list, False),
-    ('lun', '-create'): (cmd_lun_create, True),
-    ('lun', '-attach'): (cmd_lun_attach, True),
-    ('lun', '-detach'): (cmd_lun_detach, True),
-    ('lun', '-destroy'): (cmd_lun_destroy, True),
-    ('lun', '-modify'): (cmd_lun_modify, True),
-    ('lun', '-expand'): (cmd_lun_expand, True),
-    ('snap', '-list'): (cmd_snap_list, False),
-    ('snap', '-create'): (cmd_snap_create, True),
-    ('snap', '-copy'): (cmd_snap_copy, True),
-    ('snap', '-modify'): (cmd_snap_modify, True),
-    ('snap', '-destroy'): (cmd_snap_destroy, True),
-    ('snap', '-restore'): (cmd_snap_restore, True),
-    ('migrate', '-start'): (cmd_migrate_start, True),
-    ('migrate', '-list'): (cmd_migrate_list, False),
-    ('migrate', '-cancel'): (cmd_migrate_cancel, True),
-    ('storagepool', '-list'): (cmd_storagepool_list, False),
-    ('storagegroup', '-list'): (cmd_sg_list, False),
-    ('storagegroup', '-create'): (cmd_sg_create, True),
-    ('storagegroup', '-destroy'): (cmd_sg_destroy, True),
-    ('storagegroup', '-addhlu'): (cmd_sg_addhlu, True),
-    ('storagegroup', '-removehlu'): (cmd_sg_removehlu, True),
-    ('storagegroup', '-connecthost'): (cmd_sg_connecthost, True),
-    ('storagegroup', '-disconnecthost'): (cmd_sg_disconnecthost, True),
-    ('storagegroup', '-setpath'): (cmd_sg_setpath, True),
-    ('compression', '-on'): (lambda vnx, opts: cmd_compression(vnx, opts, True), True),
-    ('compression', '-off'): (lambda vnx, opts: cmd_compression(vnx, opts, False), True),
+    ('lun', '-list'): cmd_lun_list,
+    ('lun', '-create'): cmd_lun_create,
+    ('lun', '-attach'): cmd_lun_attach,
+    ('lun', '-detach'): cmd_lun_detach,
+    ('lun', '-destroy'): cmd_lun_destroy,
+    ('lun', '-modify'): cmd_lun_modify,
+    ('lun', '-expand'): cmd_lun_expand,
+    ('snap', '-list'): cmd_snap_list,
+    ('snap', '-create'): cmd_snap_create,
+    ('snap', '-copy'): cmd_snap_copy,
+    ('snap', '-modify'): cmd_snap_modify,
+    ('snap', '-destroy'): cmd_snap_destroy,
+    ('snap', '-restore'): cmd_snap_restore,
+    ('migrate', '-start'): cmd_migrate_start,
+    ('migrate', '-list'): cmd_migrate_list,
+    ('migrate', '-cancel'): cmd_migrate_cancel,
+    ('storagepool', '-list'): cmd_storagepool_list,
+    ('storagegroup', '-list'): cmd_sg_list,
+    ('storagegroup', '-create'): cmd_sg_create,
+    ('storagegroup', '-destroy'): cmd_sg_destroy,
+    ('storagegroup', '-addhlu'): cmd_sg_addhlu,
+    ('storagegroup', '-removehlu'): cmd_sg_removehlu,
+    ('storagegroup', '-connecthost'): cmd_sg_connecthost,
+    ('storagegroup', '-disconnecthost'): cmd_sg_disconnecthost,
+    ('storagegroup', '-setpath'): cmd_sg_setpath,
+    ('compression', '-on'): cmd_compression_on,
+    ('compression', '-off'): cmd_compression_off,
 }
 
 
@@ -735,10 +740,9 @@ def dispatch(vnx, state, words):
         return 'low' if '-getLevel' in words else ''
     if words[:1] == ['snap'] and len(words) > 1 and words[1] == '-group':
         return 'Cannot find the consistency group.'
-    entry = COMMANDS.get(head)
-    if entry is None:
+    handler = COMMANDS.get(head)
+    if handler is None:
         raise Usage('unknown command %r' % ' '.join(words))
-    handler = entry[0]
     flags = FLAGS | {'-host'} if head == ('storagegroup', '-list') else FLAGS
     return handler(vnx, parse_options(rest, flags))
 

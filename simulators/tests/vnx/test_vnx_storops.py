@@ -438,3 +438,11 @@ def test_register_initiator_with_setpath(vnx, storops, sim):
     pairs = vnx.get_sg('newhost').hba_sp_pairs
     assert [(p.host_name, p.uid, p.initiator_ip) for p in pairs] == [('newhost', 'iqn.2020-01.com.example:newhost', '10.1.1.1')]
     assert sim.state()['storage_groups'][0]['hosts'] == ['newhost']
+
+
+def test_compressed_lun(vnx, storops):
+    vnx.get_pool(name='Pool0').create_lun('packed', size_gb=1, provision=storops.VNXProvisionEnum.COMPRESSED)
+    lun = vnx.get_lun(name='packed')
+    assert lun.is_compressed is True and lun.is_thin_lun is True
+    with pytest.raises(storops.exception.VNXCompressionAlreadyEnabledError):
+        lun.enable_compression()
