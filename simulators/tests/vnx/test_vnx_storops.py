@@ -446,3 +446,14 @@ def test_compressed_lun(vnx, storops):
     assert lun.is_compressed is True and lun.is_thin_lun is True
     with pytest.raises(storops.exception.VNXCompressionAlreadyEnabledError):
         lun.enable_compression()
+
+
+def test_expired_snapshot_goes_unless_attached(vnx, storops, inproc):
+    lun = make_lun(vnx, storops, 'src')
+    lun.create_mount_point(name='holder')
+    assert inproc('snap', '-create', '-res', lun.lun_id, '-name', 'gone', '-keepFor', '0m', '-allowReadWrite', 'yes') == ''
+    assert inproc('snap', '-create', '-res', lun.lun_id, '-name', 'held', '-allowReadWrite', 'yes') == ''
+    vnx.get_lun(name='holder').attach_snap('held')
+    vnx.get_snap(name='held').modify(keep_for='0m')
+    assert not vnx.get_snap(name='gone').existed
+    assert vnx.get_snap(name='held').existed
