@@ -18,6 +18,11 @@ PASSWORD = 'sysadmin'
 GIB = 1024 ** 3
 
 
+def pytest_configure(config):
+    # storops 1.2.12 calls Thread.setDaemon(); that is its business, not this suite's
+    config.addinivalue_line('filterwarnings', 'ignore:setDaemon\\(\\) is deprecated:DeprecationWarning')
+
+
 def console(name):
     """The console command installed next to this Python (the venv's bin), else on PATH."""
     here = os.path.join(os.path.dirname(sys.executable), name)
