@@ -657,6 +657,10 @@ class Vnx:
                     if snap is None:
                         continue
                     self.materialize(snap)
+                    if snap['size'] < lun['size']:
+                        # an expanded SMP: what the host writes past the snapshot's end lands in it
+                        data.resize(self.path(snap['file']), lun['size'])
+                        snap['size'] = lun['size']
                 else:
                     self.freeze_sharers(lun)
                 wanted[str(lun['id'])] = self.lun_file(lun)
@@ -671,13 +675,18 @@ class Vnx:
             path = wanted.get(key)
             if path is None or path != exp['file'] or data.inode(path) != exp['inode'] or self.lun(key) is None:
                 self._unexpose(key, device_dir)
+            elif data.size(path) != exp.get('size'):
+                if exp['device']:
+                    data.loop_refresh(exp['device'])
+                exp['size'] = data.size(path)
         for key, path in wanted.items():
             if key in exposures:
                 continue
             lun = self.lun(key)
             device = data.loop_attach(path)
             link = data.link(device_dir, lun['wwn'], device or path)
-            exposures[key] = {'file': path, 'inode': data.inode(path), 'device': device, 'link': link, 'wwn': lun['wwn']}
+            exposures[key] = {'file': path, 'inode': data.inode(path), 'size': data.size(path), 'device': device, 'link': link,
+                              'wwn': lun['wwn']}
 
     def _unexpose(self, key, device_dir):
         exp = self.s['exposures'].pop(key)

@@ -205,3 +205,21 @@ def test_exposed_as_loop_device_and_teardown(vnx, storops, local_sg, sim, device
     expose(vnx, 'vol2', 2)
     assert sim.lun('vol')['device'].startswith('/dev/loop') and sim.lun('vol2')['device'].startswith('/dev/loop')
     assert local_sg.existed
+
+
+def test_expanded_luns_show_their_new_size(vnx, storops, local_sg, device, sim):
+    """An exposed LUN that grows, and Cinder's expanded SMP, show the new size to the host."""
+    make_lun(vnx, storops, 'grow', size_gb=1)
+    expose(vnx, 'grow', 1)
+    vnx.get_lun(name='grow').expand(2)
+    device.write('grow', 2 * 1024 * MIB - len(NEW), NEW)
+    assert device.read('grow', 2 * 1024 * MIB - len(NEW), len(NEW)) == NEW
+    vnx.get_lun(name='grow').create_snap('s1', allow_rw=True)
+    vnx.get_lun(name='grow').create_mount_point(name='bigger')
+    vnx.get_lun(name='bigger').attach_snap('s1')
+    vnx.get_lun(name='bigger').expand(3)
+    expose(vnx, 'bigger', 2)
+    device.write('bigger', 3 * 1024 * MIB - len(OLD), OLD)
+    assert device.read('bigger', 2 * 1024 * MIB - len(NEW), len(NEW)) == NEW
+    assert device.read('bigger', 3 * 1024 * MIB - len(OLD), len(OLD)) == OLD
+    assert local_sg.existed and sim.lun('bigger')['size'] == 3 * 1024 * MIB
