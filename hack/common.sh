@@ -65,9 +65,11 @@ ensure_venv() {
         for f in "${VENV_REQUIREMENTS[@]}"; do
             [[ "$f" == *.txt && -f "$REPO/$f" ]] && args+=(-r "$REPO/$f")
         done
-        # the simulators (datamotion_sim) are installed editable: tests run the tree's code
+        # The simulators (datamotion_sim) are installed editable, so tests run the tree's
+        # code; "compat" mode is a plain path entry instead of an import hook, which saves
+        # ~10 ms on each naviseccli-sim call (a VNX snap copy makes five of them).
         "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "${args[@]}" \
-            -e "$REPO/simulators"
+            --config-settings editable_mode=compat -e "$REPO/simulators"
         printf '%s\n' "$want" >"$VENV/.requirements.sha256"
     fi
     export VIRTUAL_ENV="$VENV"
