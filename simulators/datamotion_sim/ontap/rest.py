@@ -111,7 +111,14 @@ def project(record, fields):
                 out.setdefault(head, {})
                 merge(out[head], sub)
         elif isinstance(value, list):
-            out[head] = [project(v, [rest]) if isinstance(v, dict) else v for v in value]
+            # fields=aggregates.name,aggregates.uuid: each path adds to the same elements
+            previous = out.get(head) if isinstance(out.get(head), list) else [{} for _v in value]
+            for index, item in enumerate(value):
+                if isinstance(item, dict) and isinstance(previous[index], dict):
+                    merge(previous[index], project(item, [rest]))
+                else:
+                    previous[index] = item
+            out[head] = previous
     if "_links" in record:
         out["_links"] = record["_links"]
     return out
