@@ -939,12 +939,17 @@ def handle(runtime, cluster, request):
         with runtime.model.lock:
             if ctx.svm_scope and ctx.svm_scope not in runtime.model.live(cluster).svms:
                 raise RestError(404, "2621462", "SVM \"%s\" does not exist." % ctx.svm_scope, target="X-Dot-SVM-Name")
+            if method in ("POST", "PATCH", "DELETE"):
+                ctx.return_timeout()  # query parameters are checked before the body
             answer = func(ctx)
     except RestError as err:
         return error_response(err.status, err.code, err.message, err.target, operation=operation)
     except SimError as err:
         mapped = sim_error(err)
         return error_response(mapped.status, mapped.code, mapped.message, mapped.target, operation=operation)
+    except (ValueError, TypeError, AttributeError, KeyError) as err:
+        # a body field of the wrong shape ({"svm": "x"} where an object is expected, a list where a name is)
+        return error_response(400, "2", "Invalid input: %s" % err, operation=operation)
     status, body = answer[0], answer[1]
     headers = answer[2] if len(answer) > 2 else {}
     return Response(status, json_body(body), headers=headers, operation=operation)

@@ -129,12 +129,12 @@ class _Handler(BaseHTTPRequestHandler):
         delay = self.runtime.latency.get(self.cluster, 0.0)
         if delay:
             time.sleep(delay)
-        if path in ZAPI_PATHS:
-            response = zapi.handle(self.runtime, self.cluster, request)
-            protocol = "zapi"
-        else:
-            response = rest.handle(self.runtime, self.cluster, request)
-            protocol = "rest"
+        protocol = "zapi" if path in ZAPI_PATHS else "rest"
+        try:
+            response = (zapi if protocol == "zapi" else rest).handle(self.runtime, self.cluster, request)
+        except Exception as err:  # pylint: disable=broad-except
+            # a simulator defect still answers (as ONTAP's 500) instead of dropping the connection
+            response = Response(500, ('{"error": {"message": "Internal error: %s", "code": "8"}}' % type(err).__name__).encode())
         self.runtime.count(self.cluster, protocol, response.operation)
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)

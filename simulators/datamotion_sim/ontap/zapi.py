@@ -695,15 +695,16 @@ APIS = {
 
 def handle(runtime, cluster, request):
     """Answer one ZAPI request (always HTTP 200 with a <results>, except for authentication)."""
+    # authentication comes first: nothing about the request is looked at before it
+    if request.user is None or not runtime.model.authenticate(cluster, request.user, request.password):
+        return Response(401, b"<html><body>401 Unauthorized</body></html>", content_type="text/html",
+                        headers={"WWW-Authenticate": 'Basic realm="ontap-sim %s"' % cluster}, operation=_api_name(request.body))
     try:
         root = ET.fromstring(request.body or b"")
     except ET.ParseError as err:
         return Response(200, failed("13115", "Invalid XML request: %s" % err), content_type="text/xml")
     api_elem = root[0] if len(root) else None
     api = _local(api_elem.tag) if api_elem is not None else None
-    if request.user is None or not runtime.model.authenticate(cluster, request.user, request.password):
-        return Response(401, b"<html><body>401 Unauthorized</body></html>", content_type="text/html",
-                        headers={"WWW-Authenticate": 'Basic realm="ontap-sim %s"' % cluster}, operation=api)
     if api is None:
         return Response(200, failed("13115", "No API in request"), content_type="text/xml")
     api_elem.tag = api
@@ -725,4 +726,16 @@ def handle(runtime, cluster, request):
         return Response(200, failed(err.errno, err.reason), content_type="text/xml", operation=api)
     except SimError as err:
         return Response(200, failed(ERRNO.get(err.kind, GENERIC_ERRNO), err.message), content_type="text/xml", operation=api)
+    except (ValueError, TypeError, AttributeError, KeyError) as err:
+        # an argument of the wrong shape (text where a number or a structure is expected)
+        return Response(200, failed("13115", "Invalid input for %s: %s" % (api, err)), content_type="text/xml", operation=api)
     return Response(200, envelope(results), content_type="text/xml", operation=api)
+
+
+def _api_name(body):
+    """The API a request calls, for the request counters of an unauthenticated call (None if unreadable)."""
+    try:
+        root = ET.fromstring(body or b"")
+    except ET.ParseError:
+        return None
+    return _local(root[0].tag) if len(root) else None

@@ -1,0 +1,56 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Hostile requests: malformed input gets the array's error, never a dropped connection or an answer before auth."""
+
+import pytest
+import requests
+
+from ontap_helpers import AUTH, rest
+
+ZAPI = "/servlets/netapp.servlets.admin.XMLrequest_filer"
+
+
+def zapi_post(url, body, auth=AUTH):
+    return requests.post(url + ZAPI, data=body, auth=auth, headers={"Content-Type": "text/xml"}, timeout=30)
+
+
+def test_zapi_authenticates_before_reading_the_request(sim):
+    for body in (b"<netapp><oops", b"", b"<netapp><system-get-version/></netapp>"):
+        answer = zapi_post(sim.dst, body, auth=None)
+        assert answer.status_code == 401
+        assert answer.headers["WWW-Authenticate"].startswith("Basic ")
+        assert b"Invalid XML" not in answer.content
+
+
+@pytest.mark.parametrize("body", [
+    b"<netapp><snapmirror-destroy-iter><query><snapmirror-info><destination-location>svm_dst:x</destination-location>"
+    b"</snapmirror-info></query><max-failure-count>abc</max-failure-count></snapmirror-destroy-iter></netapp>",
+    b"<netapp vfiler='svm_dst'><volume-size><volume>nope</volume><new-size>+abc</new-size></volume-size></netapp>",
+])
+def test_zapi_argument_of_the_wrong_shape_is_invalid_input(sim, body):
+    answer = zapi_post(sim.dst, body)
+    assert answer.status_code == 200
+    assert b'status="failed"' in answer.content and b'errno="13115"' in answer.content
+    assert zapi_post(sim.dst, b"<netapp><system-get-version/></netapp>").status_code == 200
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/api/storage/volumes", {"name": "v", "svm": "svm_dst"}),
+    ("/api/snapmirror/relationships", {"source": "svm_src:v", "destination": {"path": "svm_dst:v"}}),
+    ("/api/snapmirror/relationships", {"source": {"path": "svm_src:v"}, "destination": {"path": "svm_dst:v"}, "policy": ["x"]}),
+])
+def test_rest_body_field_of_the_wrong_shape_is_invalid_input(sim, path, body):
+    before = sim.state()
+    answer = rest("POST", sim.dst, path, json=body)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "2"
+    assert sim.state() == before
+
+
+@pytest.mark.parametrize("value", ["-1", "121", "1.5", "abc"])
+def test_rest_return_timeout_is_checked_before_the_body(sim, value):
+    answer = rest("POST", sim.dst, "/api/storage/volumes", params={"return_timeout": value}, json={})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "262197"
+    assert answer.json()["error"]["target"] == "return_timeout"
