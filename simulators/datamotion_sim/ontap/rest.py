@@ -226,18 +226,18 @@ def collection(ctx, records, keys, sort="uuid"):
         if ok:
             selected.append(record)
     order_by = ctx.param("order_by")
+    descending = False
     if order_by:
-        field_name, _sep, direction = order_by.partition(" ")
-        sort = field_name
-        selected.sort(key=lambda r: _sort_key(get_dotted(r, field_name)[0]), reverse=direction.strip().lower() == "desc")
-    else:
-        selected.sort(key=lambda r: _sort_key(get_dotted(r, sort)[0]))
+        sort, _sep, direction = order_by.partition(" ")
+        descending = direction.strip().lower() == "desc"
+    # ties (volumes of the same name in two SVMs) are broken by uuid, so a page boundary is one exact record
+    selected.sort(key=lambda r: (_sort_key(get_dotted(r, sort)[0]), str(r.get("uuid", ""))), reverse=descending)
     total = len(selected)
     if not truthy(ctx.param("return_records", "true")):
         return {"num_records": total, "_links": {"self": {"href": _self_href(ctx)}}}
     start = ctx.param("start." + sort)
     if start is not None:
-        selected = [r for r in selected if _sort_key(get_dotted(r, sort)[0]) >= _sort_key(start)]
+        selected = _from_start(selected, sort, start, None if sort == "uuid" else ctx.param("start.uuid"), descending)
     max_records = ctx.param("max_records")
     page, more = selected, []
     if max_records is not None:
@@ -255,8 +255,22 @@ def collection(ctx, records, keys, sort="uuid"):
     if more:
         params = [(k, v) for k, v in ctx.params if not k.startswith("start.")]
         params.append(("start." + sort, str(get_dotted(more[0], sort)[0])))
+        if sort != "uuid" and "uuid" in more[0]:
+            params.append(("start.uuid", str(more[0]["uuid"])))
         body["_links"]["next"] = {"href": "%s?%s" % (ctx.request.path_clean, urlencode(params, safe="*:,|!<>/"))}
     return body
+
+
+def _from_start(records, sort, start, start_uuid, descending):
+    """The records from the one a next link names (``start.<sort>``, and ``start.uuid`` among equal values) onwards."""
+    for index, record in enumerate(records):
+        if str(get_dotted(record, sort)[0]) == start and (start_uuid is None or str(record.get("uuid")) == start_uuid):
+            return records[index:]
+    # the record is gone since the previous page: resume after where it was
+    mark = (_sort_key(start), start_uuid or "")
+    if descending:
+        return [r for r in records if (_sort_key(get_dotted(r, sort)[0]), str(r.get("uuid", ""))) <= mark]
+    return [r for r in records if (_sort_key(get_dotted(r, sort)[0]), str(r.get("uuid", ""))) >= mark]
 
 
 def _sort_key(value):
@@ -754,9 +768,26 @@ def post_relationship(ctx):
     return run_job(ctx, action, created_href=lambda rel: "/api/snapmirror/relationships/%s" % rel.uuid)
 
 
+# what PATCH /api/snapmirror/relationships/{uuid} may change (ONTAP's REST reference)
+RELATIONSHIP_WRITABLE = {"state", "policy", "transfer_schedule", "throttle", "quick_resync", "identity_preservation", "backoff_level",
+                         "recover_after_break", "preserve", "restore_to_snapshot"}
+
+
+def check_patch_fields(body, record, writable):
+    """ONTAP refuses a PATCH body field it cannot set: 262196 for a read-only field, 262179 for an unknown one."""
+    for key in body:
+        if key in writable:
+            continue
+        if key in record or key in OPTIONAL_FIELDS:
+            raise RestError(400, "262196", "Field \"%s\" cannot be set in this operation." % key, target=key)
+        raise RestError(400, "262179", "Unexpected argument \"%s\"." % key, target=key)
+
+
 def patch_relationship(ctx):
     body = ctx.body()
     rel = _find_relationship(ctx)
+    cluster = ctx.model.live(ctx.cluster)
+    check_patch_fields(body, relationship_json(ctx.model, cluster, rel, ctx.model.clock()), RELATIONSHIP_WRITABLE)
     path = rel.destination_path
     state = body.get("state")
     if state not in (None, "snapmirrored", "in_sync", "paused", "broken_off"):

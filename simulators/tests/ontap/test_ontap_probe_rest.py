@@ -1,0 +1,86 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""REST fidelity found by probing: PATCH of fields ONTAP cannot set, paging across records that sort equal."""
+
+import pytest
+
+from ontap_helpers import Sim, mirror_pair, rest
+
+SEED = """
+clusters:
+  - name: one
+    svms: [{name: svm_a}, {name: svm_b}]
+    volumes:
+      - {svm: svm_a, name: data, size: 1GiB}
+      - {svm: svm_b, name: data, size: 1GiB}
+      - {svm: svm_a, name: logs, size: 1GiB}
+      - {svm: svm_b, name: logs, size: 1GiB}
+      - {svm: svm_b, name: apps, size: 1GiB}
+"""
+
+
+def relationship_uuid(sim):
+    mirror_pair(sim, "vol1")
+    answer = rest("POST", sim.dst, "/api/snapmirror/relationships", params={"return_timeout": 10},
+                  json={"source": {"path": "svm_src:vol1"}, "destination": {"path": "svm_dst:vol1"}})
+    assert answer.status_code == 201, answer.text
+    return rest("GET", sim.dst, "/api/snapmirror/relationships").json()["records"][0]["uuid"]
+
+
+@pytest.mark.parametrize("body, code", [
+    ({"uuid": "00000000-0000-0000-0000-000000000000"}, "262196"),
+    ({"healthy": False}, "262196"),
+    ({"lag_time": "PT1S"}, "262196"),
+    ({"source": {"path": "svm_src:other"}}, "262196"),
+    ({"state": "paused", "no_such_field": 1}, "262179"),
+])
+def test_patch_relationship_refuses_fields_it_cannot_set(sim, body, code):
+    uuid = relationship_uuid(sim)
+    before = sim.state()
+    answer = rest("PATCH", sim.dst, "/api/snapmirror/relationships/" + uuid, json=body, params={"return_timeout": 10})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == code
+    assert answer.json()["error"]["target"] == next(k for k in body if k != "state")
+    assert sim.state()["dst"]["relationships"] == before["dst"]["relationships"]
+
+
+def pages(url, path, **params):
+    seen, href = [], path
+    for _attempt in range(20):
+        answer = rest("GET", url, href, params=params if href == path else None).json()
+        seen.extend((r["svm"]["name"], r["name"]) for r in answer["records"])
+        if "next" not in answer["_links"]:
+            return seen
+        href = answer["_links"]["next"]["href"]
+    raise AssertionError("paging never ends: %s" % seen)
+
+
+def test_paging_over_records_that_sort_equal(tmp_path):
+    """Volumes of one name in two SVMs: a page of one record at a time visits each exactly once, both ways."""
+    seed = tmp_path / "seed.yml"
+    seed.write_text(SEED)
+    server = Sim("--seed", str(seed))
+    try:
+        url = server.clusters["one"]
+        everything = pages(url, "/api/storage/volumes", fields="svm.name")
+        assert len(everything) == 5
+        for order in ("name", "name desc"):
+            seen = pages(url, "/api/storage/volumes", fields="svm.name", max_records="1", order_by=order)
+            assert sorted(seen) == sorted(everything)
+            names = [name for _svm, name in seen]
+            assert names == sorted(names, reverse=order.endswith("desc"))
+    finally:
+        assert server.stop() == 0
+
+
+def test_paging_over_jobs_sorted_by_uuid_still_works(sim):
+    for index in range(3):
+        mirror_pair(sim, "p%d" % index)
+    jobs = rest("GET", sim.dst, "/api/cluster/jobs").json()["num_records"]
+    seen, href = 0, "/api/cluster/jobs?max_records=2"
+    while href:
+        answer = rest("GET", sim.dst, href).json()
+        seen += answer["num_records"]
+        href = answer["_links"].get("next", {}).get("href")
+    assert seen == jobs
