@@ -120,8 +120,20 @@ class _Handler(BaseHTTPRequestHandler):
         if not self.runtime.model.is_online(self.cluster):
             self.close_connection = True
             return
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        try:
+            body = self._read_body()
+        except ValueError as err:
+            # the framing of the request is broken: answer, and do not read what follows as another request
+            self.close_connection = True
+            self.runtime.count(self.cluster, "rest", None)
+            self.send_response(400)
+            payload = ('{"error": {"message": "Bad request: %s", "code": "2"}}' % err).encode()
+            self.send_header("Content-Type", "application/hal+json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(payload)
+            return
         path, _sep, query = self.path.partition("?")
         user, password = parse_basic(self.headers.get("Authorization"))
         request = Request(method=self.command, path=path, query=query, headers={k.lower(): v for k, v in self.headers.items()},
@@ -144,6 +156,28 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
+
+    def _read_body(self):
+        """The request body, with a Content-Length or chunked (ValueError when the framing is invalid)."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline(1024).split(b";")[0].strip() or b"x", 16)
+                if size < 0:
+                    raise ValueError("invalid chunk size")
+                if size == 0:
+                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass  # trailer fields
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(1024)
+        text = self.headers.get("Content-Length")
+        if text is None:
+            return b""
+        length = int(text)
+        if length < 0:
+            raise ValueError("invalid Content-Length %s" % text)
+        return self.rfile.read(length) if length else b""
 
     do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = _handle
 

@@ -3,6 +3,11 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Hostile requests: malformed input gets the array's error, never a dropped connection or an answer before auth."""
 
+import base64
+import json
+import socket
+from urllib.parse import urlsplit
+
 import pytest
 import requests
 
@@ -54,3 +59,36 @@ def test_rest_return_timeout_is_checked_before_the_body(sim, value):
     assert answer.status_code == 400
     assert answer.json()["error"]["code"] == "262197"
     assert answer.json()["error"]["target"] == "return_timeout"
+
+
+def raw_request(url, request):
+    """Send bytes as they are and return the first answer (fails on a silent hang)."""
+    host, port = urlsplit(url).hostname, urlsplit(url).port
+    with socket.create_connection((host, port), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            data = sock.recv(4096)
+            if not data:
+                break
+            answer += data
+    return answer
+
+
+def test_chunked_request_body_is_read(sim):
+    body = json.dumps({"name": "chunky", "svm": {"name": "svm_dst"}, "size": 1024 ** 3}).encode()
+    auth = base64.b64encode(("%s:%s" % AUTH).encode())
+    answer = raw_request(sim.dst, b"POST /api/storage/volumes?return_timeout=10 HTTP/1.1\r\nHost: sim\r\nAuthorization: Basic %s\r\n"
+                         b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n"
+                         % (auth, len(body), body))
+    assert answer.startswith(b"HTTP/1.1 201")
+    assert "svm_dst:chunky" in sim.state()["dst"]["volumes"]
+
+
+@pytest.mark.parametrize("length", [b"abc", b"-1"])
+def test_invalid_content_length_is_refused_not_hung(sim, length):
+    auth = base64.b64encode(("%s:%s" % AUTH).encode())
+    answer = raw_request(sim.dst, b"GET /api/cluster HTTP/1.1\r\nHost: sim\r\nAuthorization: Basic %s\r\nContent-Length: %s\r\n\r\n"
+                         % (auth, length))
+    assert answer.startswith(b"HTTP/1.1 400")
+    assert rest("GET", sim.dst, "/api/cluster").status_code == 200
