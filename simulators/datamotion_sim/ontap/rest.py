@@ -646,12 +646,24 @@ def _patch_one_volume(ctx, vol, body):
     return action
 
 
-def patch_volume(ctx):
-    body = ctx.body()
+def _not_found():
+    return RestError(404, "4", "entry doesn't exist", target="uuid")
+
+
+def _scoped_volume(ctx):
+    """The volume of the uuid in the path; with X-Dot-SVM-Name, only one of that SVM (others do not exist for it)."""
     try:
         vol = ctx.model.volume_by_uuid(ctx.cluster, ctx.args["uuid"])
     except SimError as err:
         raise sim_error(err) from None
+    if not _scope_ok(ctx, vol.svm):
+        raise _not_found()
+    return vol
+
+
+def patch_volume(ctx):
+    body = ctx.body()
+    vol = _scoped_volume(ctx)
     return run_job(ctx, _patch_one_volume(ctx, vol, body))
 
 
@@ -671,10 +683,7 @@ def patch_volumes_by_query(ctx):
 
 
 def delete_volume(ctx):
-    try:
-        vol = ctx.model.volume_by_uuid(ctx.cluster, ctx.args["uuid"])
-    except SimError as err:
-        raise sim_error(err) from None
+    vol = _scoped_volume(ctx)
 
     def action():
         ctx.model.destroy_volume(ctx.cluster, vol.svm, vol.name, require_offline=False)
@@ -682,10 +691,7 @@ def delete_volume(ctx):
 
 
 def get_volume_snapshots(ctx):
-    try:
-        vol = ctx.model.volume_by_uuid(ctx.cluster, ctx.args["uuid"])
-    except SimError as err:
-        raise sim_error(err) from None
+    vol = _scoped_volume(ctx)
     records = [{"uuid": s.uuid, "name": s.name, "create_time": iso_time(s.create_time), "volume": {"name": vol.name, "uuid": vol.uuid},
                 "svm": {"name": vol.svm}, "_links": link("/api/storage/volumes/%s/snapshots/%s" % (vol.uuid, s.uuid))}
                for s in vol.snapshots]
@@ -713,9 +719,12 @@ def get_relationships(ctx):
 
 def _find_relationship(ctx):
     try:
-        return ctx.model.relationship(ctx.cluster, uuid=ctx.args["uuid"])
+        rel = ctx.model.relationship(ctx.cluster, uuid=ctx.args["uuid"])
     except SimError as err:
         raise sim_error(err) from None
+    if not _scope_ok(ctx, rel.destination_svm):
+        raise _not_found()
+    return rel
 
 
 def get_relationship(ctx):
@@ -724,9 +733,9 @@ def get_relationship(ctx):
     if uuid in cluster.relationships:
         rel = _find_relationship(ctx)
         return 200, one(ctx, relationship_json(ctx.model, cluster, rel, ctx.model.clock()), ["uuid"])
-    if uuid in cluster.destinations:
+    if uuid in cluster.destinations and _scope_ok(ctx, cluster.destinations[uuid].source_svm):
         return 200, one(ctx, destination_json(ctx.model, cluster, cluster.destinations[uuid]), ["uuid"])
-    raise RestError(404, "4", "entry doesn't exist", target="uuid")
+    raise _not_found()
 
 
 def _name_of(value):
@@ -824,10 +833,10 @@ def delete_relationship(ctx):
     uuid = ctx.args["uuid"]
     cluster = ctx.model.live(ctx.cluster)
     if uuid in cluster.relationships and flags in ([], ["destination_only"]):
-        path = cluster.relationships[uuid].destination_path
+        path = _find_relationship(ctx).destination_path
         release = not flags
         return run_job(ctx, lambda: ctx.model.destroy(ctx.cluster, path, release=release))
-    if uuid in cluster.destinations:
+    if uuid in cluster.destinations and _scope_ok(ctx, cluster.destinations[uuid].source_svm):
         info_only = flags == ["source_info_only"]
         return run_job(ctx, lambda: ctx.model.release(ctx.cluster, uuid=uuid, relationship_info_only=info_only))
     raise RestError(404, "4", "entry doesn't exist", target="uuid")

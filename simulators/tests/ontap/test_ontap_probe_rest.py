@@ -84,3 +84,46 @@ def test_paging_over_jobs_sorted_by_uuid_still_works(sim):
         seen += answer["num_records"]
         href = answer["_links"].get("next", {}).get("href")
     assert seen == jobs
+
+
+SCOPED_SEED = """
+clusters:
+  - name: src
+    svms: [{name: svm_src}]
+    volumes: [{svm: svm_src, name: vol1, size: 1GiB}]
+  - name: dst
+    svms: [{name: svm_dst}, {name: svm_other}]
+    volumes: [{svm: svm_dst, name: vol1, size: 1GiB, type: dp}]
+peers:
+  - {cluster: src, svm: svm_src, peer_cluster: dst, peer_svm: svm_dst}
+"""
+
+
+def test_svm_scope_hides_other_svms_objects_by_uuid(tmp_path):
+    """With X-Dot-SVM-Name, a relationship or volume of another SVM does not exist, whatever its uuid."""
+    seed = tmp_path / "seed.yml"
+    seed.write_text(SCOPED_SEED)
+    server = Sim("--seed", str(seed))
+    try:
+        dst = server.clusters["dst"]
+        created = rest("POST", dst, "/api/snapmirror/relationships", params={"return_timeout": 10},
+                       json={"source": {"path": "svm_src:vol1"}, "destination": {"path": "svm_dst:vol1"}})
+        assert created.status_code == 201, created.text
+        rel = rest("GET", dst, "/api/snapmirror/relationships").json()["records"][0]["uuid"]
+        vol = rest("GET", dst, "/api/storage/volumes").json()["records"][0]["uuid"]
+        before = server.state()
+        other = {"X-Dot-SVM-Name": "svm_other"}
+        for method, path, body in (("GET", "/api/snapmirror/relationships/" + rel, None),
+                                   ("PATCH", "/api/snapmirror/relationships/" + rel, {"state": "paused"}),
+                                   ("DELETE", "/api/snapmirror/relationships/" + rel, None),
+                                   ("GET", "/api/snapmirror/relationships/%s/transfers" % rel, None),
+                                   ("PATCH", "/api/storage/volumes/" + vol, {"nas": {"path": "/x"}}),
+                                   ("DELETE", "/api/storage/volumes/" + vol, None)):
+            answer = rest(method, dst, path, headers=other, json=body, params={"return_timeout": 10} if method != "GET" else None)
+            assert answer.status_code == 404, (method, path, answer.text)
+            assert answer.json()["error"]["code"] == "4"
+        assert server.state() == before
+        mine = rest("GET", dst, "/api/snapmirror/relationships/" + rel, headers={"X-Dot-SVM-Name": "svm_dst"})
+        assert mine.status_code == 200
+    finally:
+        assert server.stop() == 0
