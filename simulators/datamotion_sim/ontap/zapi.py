@@ -165,15 +165,21 @@ class Call:
             raise ZapiError(GENERIC_ERRNO, "This API must be sent to a Vserver: set the vfiler (vserver tunnelling).")
         return svm
 
-    def destination_path(self, info=None):
+    def destination_path(self, info=None, owned=True):
+        """The destination of the relationship a call names. ``owned``: the call runs on the destination, where a
+        vserver-tunnelled call (vfiler) sees only the relationships whose destination is that vserver."""
         args = info if info is not None else self.args
-        if args.get("destination-location"):
-            return args["destination-location"]
-        vserver = args.get("destination-vserver") or self.vfiler
-        volume = args.get("destination-volume")
-        if vserver and volume:
-            return "%s:%s" % (vserver, volume)
-        raise ZapiError("13115", "Missing input: destination-location, or destination-vserver and destination-volume")
+        path = args.get("destination-location")
+        if not path:
+            vserver = args.get("destination-vserver") or self.vfiler
+            volume = args.get("destination-volume")
+            if not (vserver and volume):
+                raise ZapiError("13115", "Missing input: destination-location, or destination-vserver and destination-volume")
+            path = "%s:%s" % (vserver, volume)
+        if owned and self.vfiler and path.split(":", 1)[0] != self.vfiler:
+            raise ZapiError("15661", "There is no SnapMirror relationship with destination \"%s\" in Vserver \"%s\". (entry doesn't exist)"
+                            % (path, self.vfiler))
+        return path
 
     def source_path(self, info=None, required=True):
         args = info if info is not None else self.args
@@ -582,7 +588,7 @@ def snapmirror_modify(call):
 
 
 def snapmirror_release(call):
-    call.model.release(call.cluster, destination_path=call.destination_path(),
+    call.model.release(call.cluster, destination_path=call.destination_path(owned=False),
                        relationship_info_only=_bool(call.arg("relationship-info-only")))
     return passed()
 

@@ -8,7 +8,9 @@ sends, reproduced with plain requests or netapp-lib, so the suite needs nothing 
 the repository's requirements.
 """
 
-from ontap_helpers import invoke, mirror_pair, naserver, rest, zapi_volume
+from netapp_lib.api.zapi import zapi
+
+from ontap_helpers import Sim, invoke, mirror_pair, naserver, rest, zapi_volume
 
 
 def test_rest_fields_keep_every_subfield_of_a_list(sim):
@@ -49,3 +51,44 @@ def test_zapi_volume_record_has_what_na_ontap_volume_requires(sim):
     info = sis.get_child_by_name("attributes-list").get_child_by_name("sis-status-info")
     assert info.get_child_content("state") == "disabled"
     assert info.get_child_content("is-compression-enabled") == "false"
+
+
+TWO_SVM_SEED = """
+clusters:
+  - name: src
+    svms: [{name: svm_src}]
+    volumes: [{svm: svm_src, name: vol1, size: 1GiB, junction_path: /vol1}]
+  - name: dst
+    svms: [{name: svm_dst}, {name: svm_other}]
+    volumes: [{svm: svm_dst, name: vol1, size: 1GiB, type: dp}]
+peers:
+  - {cluster: src, svm: svm_src, peer_cluster: dst, peer_svm: svm_dst}
+"""
+
+
+def test_zapi_vfiler_sees_only_its_own_relationships(tmp_path):
+    """A call tunnelled to one vserver of the destination cannot act on a relationship of another vserver; the
+    source's release (tunnelled to the source vserver, naming the destination) still works."""
+    seed = tmp_path / "seed.yml"
+    seed.write_text(TWO_SVM_SEED)
+    server = Sim("--seed", str(seed))
+    try:
+        dst, own, other = naserver(server.dst), naserver(server.dst, "svm_dst"), naserver(server.dst, "svm_other")
+        invoke(dst, "snapmirror-create", **{"source-location": "svm_src:vol1", "destination-location": "svm_dst:vol1"})
+        invoke(own, "snapmirror-initialize", **{"destination-location": "svm_dst:vol1"})
+        server.wait_relationship("svm_dst:vol1", mirror_state="snapmirrored", status="idle")
+        before = server.state()
+        for api in ("snapmirror-quiesce", "snapmirror-break", "snapmirror-update", "snapmirror-destroy"):
+            try:
+                invoke(other, api, **{"destination-location": "svm_dst:vol1"})
+            except zapi.NaApiError as err:
+                assert err.code == "15661", (api, err.code, err.message)
+            else:
+                raise AssertionError("%s through vfiler svm_other acted on svm_dst:vol1" % api)
+        assert server.state()["dst"]["relationships"] == before["dst"]["relationships"]
+        invoke(own, "snapmirror-break", **{"destination-location": "svm_dst:vol1"})
+        invoke(own, "snapmirror-destroy", **{"destination-location": "svm_dst:vol1"})
+        invoke(naserver(server.src, "svm_src"), "snapmirror-release", **{"destination-location": "svm_dst:vol1"})
+        assert server.state()["src"]["destinations"] == {}
+    finally:
+        assert server.stop() == 0
