@@ -27,6 +27,84 @@ OPTIONAL_FIELDS = {"lag_time", "unhealthy_reason", "transfer", "transfer_schedul
                    "exported_snapshot", "svm", "sync_type", "retention", "identity_preservation", "copy_all_source_snapshots",
                    "end_time", "total_duration", "error", "error_info", "nas"}
 
+# top-level fields of each collection (ONTAP 9.x REST reference); a `fields` name outside them and the records is refused
+KNOWN_FIELDS = {
+    "/api/cluster": (
+        "_tags active_directory auto_enable_activity_tracking auto_enable_analytics certificate cluster_network_overlay_enabled "
+        "configuration_backup contact disaggregated dns_domains ha license location management_interface management_interfaces "
+        "metric name name_servers nodes ntp_servers password peering_policy san_optimized statistics timezone uuid version "
+    ).split(),
+    "/api/cluster/jobs": (
+        "code description end_time error message node start_time state svm uuid "
+    ).split(),
+    "/api/cluster/nodes": (
+        "anti_ransomware_version cluster_interface cluster_interfaces controller date external_cache external_cache_bypass ha "
+        "hw_assist is_spares_low location management_interface management_interfaces membership metric metrocluster model name "
+        "nvlog nvram owner serial_number service_processor snaplock state statistics storage_availability_zones "
+        "storage_configuration system_aggregate system_id system_machine_type uptime uuid vendor_serial_number version vm "
+    ).split(),
+    "/api/cluster/schedules": (
+        "cluster cron interval name scope svm type uuid "
+    ).split(),
+    "/api/cluster/peers": (
+        "authentication encryption initial_allowed_svms ip_address ipspace local_network name peer_applications remote status "
+        "uuid version "
+    ).split(),
+    "/api/svm/svms": (
+        "aggregates aggregates_delegated anti_ransomware anti_ransomware_auto_switch_duration_without_new_file_extension "
+        "anti_ransomware_auto_switch_from_learning_to_enabled anti_ransomware_auto_switch_minimum_file_count "
+        "anti_ransomware_auto_switch_minimum_file_extension anti_ransomware_auto_switch_minimum_incoming_data "
+        "anti_ransomware_auto_switch_minimum_learning_period anti_ransomware_default_volume_state "
+        "anti_ransomware_incoming_write_threshold anti_ransomware_incoming_write_threshold_percent "
+        "auto_enable_activity_tracking auto_enable_analytics certificate cifs comment dns fc_interfaces fcp ip_interfaces "
+        "ipspace is_space_enforcement_logical is_space_reporting_logical iscsi language ldap max_volumes name ndmp nfs nis "
+        "nsswitch number_of_volumes_in_recovery_queue nvme qos_adaptive_policy_group_template qos_policy "
+        "qos_policy_group_template routes s3 san_multipathing snapmirror snapshot_autodelete_enabled snapshot_policy "
+        "snapshot_reserve_percent state storage subtype total_volume_size_in_recovery_queue uuid "
+    ).split(),
+    "/api/svm/peers": (
+        "applications force name peer state svm uuid "
+    ).split(),
+    "/api/storage/aggregates": (
+        "_tags block_storage cloud_storage create_time data_encryption dr_home_node home_node inactive_data_reporting "
+        "inode_attributes is_spare_low metric name node sidl_enabled snaplock_type snapshot space state statistics uuid volume- "
+        "count "
+    ).split(),
+    "/api/storage/volumes": (
+        "_tags access_time_enabled activity_tracking aggregates aggressive_readahead_mode analytics anti_ransomware application "
+        "asynchronous_directory_delete autosize clone cloud_retrieval_policy cloud_write_enabled comment consistency_group "
+        "constituent_count constituents constituents_per_aggregate convert_unicode create_time efficiency encryption "
+        "error_state files flash_pool flexcache_endpoint_type flexgroup granular_data granular_data_mode guarantee "
+        "has_dir_index_public has_large_dir is_dir_index_transfer_enabled is_large_dir_enabled is_object_store "
+        "is_s3_arbitrary_part_size_enabled is_svm_root language max_dir_size metric movement msid name nas nodes "
+        "optimize_aggregates qos queue_for_encryption quota rebalancing scheduled_snapshot_naming_scheme size sizing_method "
+        "smas_protection snaplock snapmirror snapshot_count snapshot_directory_access_enabled snapshot_locking_enabled "
+        "snapshot_policy space state statistics status style svm svm_dr_protection tiering type use_mirrored_aggregates uuid "
+        "validate_only "
+    ).split(),
+    "/api/storage/volumes/{uuid}/snapshots": (
+        "comment compress_savings create_time dedup_savings delta expiry_time logical_size name owners provenance_volume "
+        "reclaimable_space size snaplock snaplock_expiry_time snapmirror_label state svm uuid vbn0_savings version_uuid volume "
+    ).split(),
+    "/api/snapmirror/policies": (
+        "comment copy_all_source_snapshots copy_latest_source_snapshot create_snapshot_on_source identity_preservation name "
+        "network_compression_enabled retention rpo scope svm sync_common_snapshot_schedule sync_type throttle transfer_schedule "
+        "type uuid "
+    ).split(),
+    "/api/snapmirror/relationships": (
+        "backoff_level consistency_group_failover create_destination destination exported_snapshot group_type healthy "
+        "identity_preservation io_serving_copy lag_time last_transfer_network_compression_ratio last_transfer_type "
+        "master_bias_activated_site policy preferred_site preserve quick_resync recover_after_break restore restore_to_snapshot "
+        "selective_volumes source state svmdr_volumes throttle total_transfer_bytes total_transfer_duration transfer "
+        "transfer_schedule unhealthy_reason uuid "
+    ).split(),
+    "/api/snapmirror/relationships/{uuid}/transfers": (
+        "bytes_transferred checkpoint_size end_time error_info files last_updated_time network_compression_ratio "
+        "on_demand_attrs options relationship snapshot source_snapshot state storage_efficiency_enabled throttle total_duration "
+        "uuid "
+    ).split(),
+}
+
 # model error kind -> (HTTP status, ONTAP REST error code)
 CODES = {
     "not_found": (404, "4"),
@@ -210,7 +288,7 @@ def collection(ctx, records, keys, sort="uuid"):
     filters = [(k, v) for k, v in ctx.params if k not in RESERVED and not k.startswith("start.")]
     for key, _pattern in filters:
         head = key.split(".", 1)[0]
-        if records and head not in OPTIONAL_FIELDS and not any(head in r for r in records):
+        if records and head not in OPTIONAL_FIELDS and head not in (_known_fields(ctx) or ()) and not any(head in r for r in records):
             raise RestError(400, "262179", "Unexpected argument \"%s\"." % key, target=key)
     selected = []
     for record in records:
@@ -248,7 +326,7 @@ def collection(ctx, records, keys, sort="uuid"):
         if limit < 1:
             raise RestError(400, "262197", "The value \"%s\" is invalid for field \"max_records\"." % max_records, target="max_records")
         page, more = selected[:limit], selected[limit:]
-    fields = _fields(ctx)
+    fields = _fields(ctx, records)
     out_records = [r if fields is None else project(r, keys + fields) for r in page] if fields != [] else \
         [project(r, keys) for r in page]
     body = {"records": out_records, "num_records": len(out_records), "_links": {"self": {"href": _self_href(ctx)}}}
@@ -279,19 +357,31 @@ def _sort_key(value):
     return (1, 0, "" if value is None else str(value))
 
 
-def _fields(ctx):
-    """None: every field; []: the keys only; else the list asked for."""
+def _fields(ctx, records=()):
+    """None: every field; []: the keys only; else the list asked for (a name ONTAP does not know: 262197)."""
     raw = ctx.param("fields")
     if raw is None:
         return []
     names = [f.strip() for f in raw.split(",") if f.strip()]
     if "*" in names or "**" in names:
         return None
+    known = _known_fields(ctx)
+    for name in names:
+        head = name.split(".", 1)[0]
+        if known and head not in known and head not in OPTIONAL_FIELDS and head != "_links" and not any(head in r for r in records):
+            raise RestError(400, "262197", "The value \"%s\" is invalid for field \"fields\"." % name, target="fields")
     return names
 
 
+def _known_fields(ctx):
+    template = ctx.template.replace("/{uuid}/transfers/{uuid}", "/{uuid}/transfers")
+    if template.endswith("/{uuid}") and not template.endswith("/snapshots/{uuid}"):
+        template = template[:-len("/{uuid}")]
+    return KNOWN_FIELDS.get(template)
+
+
 def one(ctx, record, keys):
-    fields = _fields(ctx)
+    fields = _fields(ctx, [record])
     if fields is None or not ctx.param("fields"):
         return record
     return project(record, keys + fields)
