@@ -51,7 +51,24 @@ class Runtime:
         self.stats = {}
         self.faults = []
         self.latency = {}
+        self.in_flight = 0
+        self.idle = threading.Condition(self.lock)
         self.reset_stats()
+
+    def begin(self):
+        with self.lock:
+            self.in_flight += 1
+
+    def end(self):
+        with self.lock:
+            self.in_flight -= 1
+            if self.in_flight == 0:
+                self.idle.notify_all()
+
+    def drain(self, timeout):
+        """Wait until no request is being answered (at most ``timeout`` seconds); True when none is left."""
+        with self.lock:
+            return self.idle.wait_for(lambda: self.in_flight == 0, timeout)
 
     def reset_stats(self):
         with self.lock:
@@ -115,6 +132,13 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _handle(self):
+        self.runtime.begin()
+        try:
+            self._answer()
+        finally:
+            self.runtime.end()
+
+    def _answer(self):
         # imported here: zapi and rest import this module for Request/Response
         from datamotion_sim.ontap import rest, zapi  # pylint: disable=import-outside-toplevel
         if not self.runtime.model.is_online(self.cluster):

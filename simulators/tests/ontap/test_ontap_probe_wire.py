@@ -6,12 +6,14 @@
 import base64
 import json
 import socket
+import threading
+import time
 from urllib.parse import urlsplit
 
 import pytest
 import requests
 
-from ontap_helpers import AUTH, rest
+from ontap_helpers import AUTH, Sim, rest
 
 ZAPI = "/servlets/netapp.servlets.admin.XMLrequest_filer"
 
@@ -92,3 +94,20 @@ def test_invalid_content_length_is_refused_not_hung(sim, length):
                          % (auth, length))
     assert answer.startswith(b"HTTP/1.1 400")
     assert rest("GET", sim.dst, "/api/cluster").status_code == 200
+
+
+def test_sigterm_answers_the_requests_in_flight_first():
+    server = Sim()
+    try:
+        server.fault(cluster="dst", latency=2)
+        answers = []
+        thread = threading.Thread(target=lambda: answers.append(rest("GET", server.dst, "/api/cluster")))
+        thread.start()
+        deadline = time.monotonic() + 20
+        while server.ctl("GET", "/in_flight")["in_flight"] == 0:
+            assert time.monotonic() < deadline, "the request never arrived"
+            time.sleep(0.02)
+    finally:
+        assert server.stop() == 0
+    thread.join(30)
+    assert [a.status_code for a in answers] == [200]
