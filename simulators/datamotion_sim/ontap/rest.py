@@ -691,7 +691,11 @@ def post_volume(ctx):
         raise RestError(400, "2", "Missing required field \"name\".", target="name")
     if not svm:
         raise RestError(400, "2", "Missing required field \"svm.name\" (or the X-Dot-SVM-Name header).", target="svm.name")
+    if not isinstance(name, str):
+        raise RestError(400, "262197", "The value \"%s\" is invalid for field \"name\"." % name, target="name")
     try:
+        if isinstance(body.get("size"), bool):
+            raise ValueError("a boolean is not a size")
         size = parse_size(body.get("size", "20MiB"))
     except ValueError:
         raise RestError(400, "262197", "The value \"%s\" is invalid for field \"size\"." % body.get("size"), target="size") from None

@@ -111,3 +111,15 @@ def test_sigterm_answers_the_requests_in_flight_first():
         assert server.stop() == 0
     thread.join(30)
     assert [a.status_code for a in answers] == [200]
+
+
+@pytest.mark.parametrize("body, target", [
+    ({"name": "v", "svm": {"name": "svm_dst"}, "size": True}, "size"),
+    ({"name": 5, "svm": {"name": "svm_dst"}, "size": 1024 ** 3}, "name"),
+])
+def test_volume_post_values_of_the_wrong_json_type(sim, body, target):
+    answer = rest("POST", sim.dst, "/api/storage/volumes", json=body, params={"return_timeout": 10})
+    assert answer.status_code == 400
+    assert answer.json()["error"]["code"] == "262197"
+    assert answer.json()["error"]["target"] == target
+    assert sim.state()["dst"]["volumes"] == {}
