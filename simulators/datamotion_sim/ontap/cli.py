@@ -17,6 +17,8 @@ from datamotion_sim.ontap.control import Control, make_control_server
 from datamotion_sim.ontap.model import Model, SimError
 from datamotion_sim.ontap.server import ClusterServer, Runtime, make_ssl_context
 
+DRAIN_SECONDS = 10
+
 
 def load_seed(path):
     import yaml  # pylint: disable=import-outside-toplevel
@@ -79,10 +81,12 @@ def serve(args):
         while not stop.wait(0.5):
             pass
     finally:
-        control_server.shutdown()
-        control_server.server_close()
         for server in servers.values():
             server.stop()
+        # requests already being answered get their answer (bounded: an injected latency can be long)
+        runtime.drain(DRAIN_SECONDS)
+        control_server.shutdown()
+        control_server.server_close()
         if tmpdir:
             shutil.rmtree(tmpdir, ignore_errors=True)
     return 0

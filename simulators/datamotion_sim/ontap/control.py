@@ -91,6 +91,7 @@ class Control:
     def dispatch(self, method, path, body):
         routes = [
             ("GET", r"/control/stats", lambda m: self.runtime.stats_copy()),
+            ("GET", r"/control/in_flight", lambda m: {"in_flight": self.runtime.in_flight}),
             ("POST", r"/control/stats/reset", lambda m: (self.runtime.reset_stats(), {"reset": True})[1]),
             ("POST", r"/control/reset", lambda m: self.reset()),
             ("POST", r"/control/clusters/([^/]+)/offline", lambda m: self.set_online(m.group(1), False)),

@@ -27,6 +27,84 @@ OPTIONAL_FIELDS = {"lag_time", "unhealthy_reason", "transfer", "transfer_schedul
                    "exported_snapshot", "svm", "sync_type", "retention", "identity_preservation", "copy_all_source_snapshots",
                    "end_time", "total_duration", "error", "error_info", "nas"}
 
+# top-level fields of each collection (ONTAP 9.x REST reference); a `fields` name outside them and the records is refused
+KNOWN_FIELDS = {
+    "/api/cluster": (
+        "_tags active_directory auto_enable_activity_tracking auto_enable_analytics certificate cluster_network_overlay_enabled "
+        "configuration_backup contact disaggregated dns_domains ha license location management_interface management_interfaces "
+        "metric name name_servers nodes ntp_servers password peering_policy san_optimized statistics timezone uuid version "
+    ).split(),
+    "/api/cluster/jobs": (
+        "code description end_time error message node start_time state svm uuid "
+    ).split(),
+    "/api/cluster/nodes": (
+        "anti_ransomware_version cluster_interface cluster_interfaces controller date external_cache external_cache_bypass ha "
+        "hw_assist is_spares_low location management_interface management_interfaces membership metric metrocluster model name "
+        "nvlog nvram owner serial_number service_processor snaplock state statistics storage_availability_zones "
+        "storage_configuration system_aggregate system_id system_machine_type uptime uuid vendor_serial_number version vm "
+    ).split(),
+    "/api/cluster/schedules": (
+        "cluster cron interval name scope svm type uuid "
+    ).split(),
+    "/api/cluster/peers": (
+        "authentication encryption initial_allowed_svms ip_address ipspace local_network name peer_applications remote status "
+        "uuid version "
+    ).split(),
+    "/api/svm/svms": (
+        "aggregates aggregates_delegated anti_ransomware anti_ransomware_auto_switch_duration_without_new_file_extension "
+        "anti_ransomware_auto_switch_from_learning_to_enabled anti_ransomware_auto_switch_minimum_file_count "
+        "anti_ransomware_auto_switch_minimum_file_extension anti_ransomware_auto_switch_minimum_incoming_data "
+        "anti_ransomware_auto_switch_minimum_learning_period anti_ransomware_default_volume_state "
+        "anti_ransomware_incoming_write_threshold anti_ransomware_incoming_write_threshold_percent "
+        "auto_enable_activity_tracking auto_enable_analytics certificate cifs comment dns fc_interfaces fcp ip_interfaces "
+        "ipspace is_space_enforcement_logical is_space_reporting_logical iscsi language ldap max_volumes name ndmp nfs nis "
+        "nsswitch number_of_volumes_in_recovery_queue nvme qos_adaptive_policy_group_template qos_policy "
+        "qos_policy_group_template routes s3 san_multipathing snapmirror snapshot_autodelete_enabled snapshot_policy "
+        "snapshot_reserve_percent state storage subtype total_volume_size_in_recovery_queue uuid "
+    ).split(),
+    "/api/svm/peers": (
+        "applications force name peer state svm uuid "
+    ).split(),
+    "/api/storage/aggregates": (
+        "_tags block_storage cloud_storage create_time data_encryption dr_home_node home_node inactive_data_reporting "
+        "inode_attributes is_spare_low metric name node sidl_enabled snaplock_type snapshot space state statistics uuid volume- "
+        "count "
+    ).split(),
+    "/api/storage/volumes": (
+        "_tags access_time_enabled activity_tracking aggregates aggressive_readahead_mode analytics anti_ransomware application "
+        "asynchronous_directory_delete autosize clone cloud_retrieval_policy cloud_write_enabled comment consistency_group "
+        "constituent_count constituents constituents_per_aggregate convert_unicode create_time efficiency encryption "
+        "error_state files flash_pool flexcache_endpoint_type flexgroup granular_data granular_data_mode guarantee "
+        "has_dir_index_public has_large_dir is_dir_index_transfer_enabled is_large_dir_enabled is_object_store "
+        "is_s3_arbitrary_part_size_enabled is_svm_root language max_dir_size metric movement msid name nas nodes "
+        "optimize_aggregates qos queue_for_encryption quota rebalancing scheduled_snapshot_naming_scheme size sizing_method "
+        "smas_protection snaplock snapmirror snapshot_count snapshot_directory_access_enabled snapshot_locking_enabled "
+        "snapshot_policy space state statistics status style svm svm_dr_protection tiering type use_mirrored_aggregates uuid "
+        "validate_only "
+    ).split(),
+    "/api/storage/volumes/{uuid}/snapshots": (
+        "comment compress_savings create_time dedup_savings delta expiry_time logical_size name owners provenance_volume "
+        "reclaimable_space size snaplock snaplock_expiry_time snapmirror_label state svm uuid vbn0_savings version_uuid volume "
+    ).split(),
+    "/api/snapmirror/policies": (
+        "comment copy_all_source_snapshots copy_latest_source_snapshot create_snapshot_on_source identity_preservation name "
+        "network_compression_enabled retention rpo scope svm sync_common_snapshot_schedule sync_type throttle transfer_schedule "
+        "type uuid "
+    ).split(),
+    "/api/snapmirror/relationships": (
+        "backoff_level consistency_group_failover create_destination destination exported_snapshot group_type healthy "
+        "identity_preservation io_serving_copy lag_time last_transfer_network_compression_ratio last_transfer_type "
+        "master_bias_activated_site policy preferred_site preserve quick_resync recover_after_break restore restore_to_snapshot "
+        "selective_volumes source state svmdr_volumes throttle total_transfer_bytes total_transfer_duration transfer "
+        "transfer_schedule unhealthy_reason uuid "
+    ).split(),
+    "/api/snapmirror/relationships/{uuid}/transfers": (
+        "bytes_transferred checkpoint_size end_time error_info files last_updated_time network_compression_ratio "
+        "on_demand_attrs options relationship snapshot source_snapshot state storage_efficiency_enabled throttle total_duration "
+        "uuid "
+    ).split(),
+}
+
 # model error kind -> (HTTP status, ONTAP REST error code)
 CODES = {
     "not_found": (404, "4"),
@@ -111,7 +189,14 @@ def project(record, fields):
                 out.setdefault(head, {})
                 merge(out[head], sub)
         elif isinstance(value, list):
-            out[head] = [project(v, [rest]) if isinstance(v, dict) else v for v in value]
+            # fields=aggregates.name,aggregates.uuid: each path adds to the same elements
+            previous = out.get(head) if isinstance(out.get(head), list) else [{} for _v in value]
+            for index, item in enumerate(value):
+                if isinstance(item, dict) and isinstance(previous[index], dict):
+                    merge(previous[index], project(item, [rest]))
+                else:
+                    previous[index] = item
+            out[head] = previous
     if "_links" in record:
         out["_links"] = record["_links"]
     return out
@@ -203,7 +288,7 @@ def collection(ctx, records, keys, sort="uuid"):
     filters = [(k, v) for k, v in ctx.params if k not in RESERVED and not k.startswith("start.")]
     for key, _pattern in filters:
         head = key.split(".", 1)[0]
-        if records and head not in OPTIONAL_FIELDS and not any(head in r for r in records):
+        if records and head not in OPTIONAL_FIELDS and head not in (_known_fields(ctx) or ()) and not any(head in r for r in records):
             raise RestError(400, "262179", "Unexpected argument \"%s\"." % key, target=key)
     selected = []
     for record in records:
@@ -219,18 +304,18 @@ def collection(ctx, records, keys, sort="uuid"):
         if ok:
             selected.append(record)
     order_by = ctx.param("order_by")
+    descending = False
     if order_by:
-        field_name, _sep, direction = order_by.partition(" ")
-        sort = field_name
-        selected.sort(key=lambda r: _sort_key(get_dotted(r, field_name)[0]), reverse=direction.strip().lower() == "desc")
-    else:
-        selected.sort(key=lambda r: _sort_key(get_dotted(r, sort)[0]))
+        sort, _sep, direction = order_by.partition(" ")
+        descending = direction.strip().lower() == "desc"
+    # ties (volumes of the same name in two SVMs) are broken by uuid, so a page boundary is one exact record
+    selected.sort(key=lambda r: (_sort_key(get_dotted(r, sort)[0]), str(r.get("uuid", ""))), reverse=descending)
     total = len(selected)
     if not truthy(ctx.param("return_records", "true")):
         return {"num_records": total, "_links": {"self": {"href": _self_href(ctx)}}}
     start = ctx.param("start." + sort)
     if start is not None:
-        selected = [r for r in selected if _sort_key(get_dotted(r, sort)[0]) >= _sort_key(start)]
+        selected = _from_start(selected, sort, start, None if sort == "uuid" else ctx.param("start.uuid"), descending)
     max_records = ctx.param("max_records")
     page, more = selected, []
     if max_records is not None:
@@ -241,15 +326,29 @@ def collection(ctx, records, keys, sort="uuid"):
         if limit < 1:
             raise RestError(400, "262197", "The value \"%s\" is invalid for field \"max_records\"." % max_records, target="max_records")
         page, more = selected[:limit], selected[limit:]
-    fields = _fields(ctx)
+    fields = _fields(ctx, records)
     out_records = [r if fields is None else project(r, keys + fields) for r in page] if fields != [] else \
         [project(r, keys) for r in page]
     body = {"records": out_records, "num_records": len(out_records), "_links": {"self": {"href": _self_href(ctx)}}}
     if more:
         params = [(k, v) for k, v in ctx.params if not k.startswith("start.")]
         params.append(("start." + sort, str(get_dotted(more[0], sort)[0])))
+        if sort != "uuid" and "uuid" in more[0]:
+            params.append(("start.uuid", str(more[0]["uuid"])))
         body["_links"]["next"] = {"href": "%s?%s" % (ctx.request.path_clean, urlencode(params, safe="*:,|!<>/"))}
     return body
+
+
+def _from_start(records, sort, start, start_uuid, descending):
+    """The records from the one a next link names (``start.<sort>``, and ``start.uuid`` among equal values) onwards."""
+    for index, record in enumerate(records):
+        if str(get_dotted(record, sort)[0]) == start and (start_uuid is None or str(record.get("uuid")) == start_uuid):
+            return records[index:]
+    # the record is gone since the previous page: resume after where it was
+    mark = (_sort_key(start), start_uuid or "")
+    if descending:
+        return [r for r in records if (_sort_key(get_dotted(r, sort)[0]), str(r.get("uuid", ""))) <= mark]
+    return [r for r in records if (_sort_key(get_dotted(r, sort)[0]), str(r.get("uuid", ""))) >= mark]
 
 
 def _sort_key(value):
@@ -258,19 +357,31 @@ def _sort_key(value):
     return (1, 0, "" if value is None else str(value))
 
 
-def _fields(ctx):
-    """None: every field; []: the keys only; else the list asked for."""
+def _fields(ctx, records=()):
+    """None: every field; []: the keys only; else the list asked for (a name ONTAP does not know: 262197)."""
     raw = ctx.param("fields")
     if raw is None:
         return []
     names = [f.strip() for f in raw.split(",") if f.strip()]
     if "*" in names or "**" in names:
         return None
+    known = _known_fields(ctx)
+    for name in names:
+        head = name.split(".", 1)[0]
+        if known and head not in known and head not in OPTIONAL_FIELDS and head != "_links" and not any(head in r for r in records):
+            raise RestError(400, "262197", "The value \"%s\" is invalid for field \"fields\"." % name, target="fields")
     return names
 
 
+def _known_fields(ctx):
+    template = ctx.template.replace("/{uuid}/transfers/{uuid}", "/{uuid}/transfers")
+    if template.endswith("/{uuid}") and not template.endswith("/snapshots/{uuid}"):
+        template = template[:-len("/{uuid}")]
+    return KNOWN_FIELDS.get(template)
+
+
 def one(ctx, record, keys):
-    fields = _fields(ctx)
+    fields = _fields(ctx, [record])
     if fields is None or not ctx.param("fields"):
         return record
     return project(record, keys + fields)
@@ -580,7 +691,11 @@ def post_volume(ctx):
         raise RestError(400, "2", "Missing required field \"name\".", target="name")
     if not svm:
         raise RestError(400, "2", "Missing required field \"svm.name\" (or the X-Dot-SVM-Name header).", target="svm.name")
+    if not isinstance(name, str):
+        raise RestError(400, "262197", "The value \"%s\" is invalid for field \"name\"." % name, target="name")
     try:
+        if isinstance(body.get("size"), bool):
+            raise ValueError("a boolean is not a size")
         size = parse_size(body.get("size", "20MiB"))
     except ValueError:
         raise RestError(400, "262197", "The value \"%s\" is invalid for field \"size\"." % body.get("size"), target="size") from None
@@ -625,12 +740,24 @@ def _patch_one_volume(ctx, vol, body):
     return action
 
 
-def patch_volume(ctx):
-    body = ctx.body()
+def _not_found():
+    return RestError(404, "4", "entry doesn't exist", target="uuid")
+
+
+def _scoped_volume(ctx):
+    """The volume of the uuid in the path; with X-Dot-SVM-Name, only one of that SVM (others do not exist for it)."""
     try:
         vol = ctx.model.volume_by_uuid(ctx.cluster, ctx.args["uuid"])
     except SimError as err:
         raise sim_error(err) from None
+    if not _scope_ok(ctx, vol.svm):
+        raise _not_found()
+    return vol
+
+
+def patch_volume(ctx):
+    body = ctx.body()
+    vol = _scoped_volume(ctx)
     return run_job(ctx, _patch_one_volume(ctx, vol, body))
 
 
@@ -650,10 +777,7 @@ def patch_volumes_by_query(ctx):
 
 
 def delete_volume(ctx):
-    try:
-        vol = ctx.model.volume_by_uuid(ctx.cluster, ctx.args["uuid"])
-    except SimError as err:
-        raise sim_error(err) from None
+    vol = _scoped_volume(ctx)
 
     def action():
         ctx.model.destroy_volume(ctx.cluster, vol.svm, vol.name, require_offline=False)
@@ -661,10 +785,7 @@ def delete_volume(ctx):
 
 
 def get_volume_snapshots(ctx):
-    try:
-        vol = ctx.model.volume_by_uuid(ctx.cluster, ctx.args["uuid"])
-    except SimError as err:
-        raise sim_error(err) from None
+    vol = _scoped_volume(ctx)
     records = [{"uuid": s.uuid, "name": s.name, "create_time": iso_time(s.create_time), "volume": {"name": vol.name, "uuid": vol.uuid},
                 "svm": {"name": vol.svm}, "_links": link("/api/storage/volumes/%s/snapshots/%s" % (vol.uuid, s.uuid))}
                for s in vol.snapshots]
@@ -692,9 +813,12 @@ def get_relationships(ctx):
 
 def _find_relationship(ctx):
     try:
-        return ctx.model.relationship(ctx.cluster, uuid=ctx.args["uuid"])
+        rel = ctx.model.relationship(ctx.cluster, uuid=ctx.args["uuid"])
     except SimError as err:
         raise sim_error(err) from None
+    if not _scope_ok(ctx, rel.destination_svm):
+        raise _not_found()
+    return rel
 
 
 def get_relationship(ctx):
@@ -703,9 +827,9 @@ def get_relationship(ctx):
     if uuid in cluster.relationships:
         rel = _find_relationship(ctx)
         return 200, one(ctx, relationship_json(ctx.model, cluster, rel, ctx.model.clock()), ["uuid"])
-    if uuid in cluster.destinations:
+    if uuid in cluster.destinations and _scope_ok(ctx, cluster.destinations[uuid].source_svm):
         return 200, one(ctx, destination_json(ctx.model, cluster, cluster.destinations[uuid]), ["uuid"])
-    raise RestError(404, "4", "entry doesn't exist", target="uuid")
+    raise _not_found()
 
 
 def _name_of(value):
@@ -747,9 +871,26 @@ def post_relationship(ctx):
     return run_job(ctx, action, created_href=lambda rel: "/api/snapmirror/relationships/%s" % rel.uuid)
 
 
+# what PATCH /api/snapmirror/relationships/{uuid} may change (ONTAP's REST reference)
+RELATIONSHIP_WRITABLE = {"state", "policy", "transfer_schedule", "throttle", "quick_resync", "identity_preservation", "backoff_level",
+                         "recover_after_break", "preserve", "restore_to_snapshot"}
+
+
+def check_patch_fields(body, record, writable):
+    """ONTAP refuses a PATCH body field it cannot set: 262196 for a read-only field, 262179 for an unknown one."""
+    for key in body:
+        if key in writable:
+            continue
+        if key in record or key in OPTIONAL_FIELDS:
+            raise RestError(400, "262196", "Field \"%s\" cannot be set in this operation." % key, target=key)
+        raise RestError(400, "262179", "Unexpected argument \"%s\"." % key, target=key)
+
+
 def patch_relationship(ctx):
     body = ctx.body()
     rel = _find_relationship(ctx)
+    cluster = ctx.model.live(ctx.cluster)
+    check_patch_fields(body, relationship_json(ctx.model, cluster, rel, ctx.model.clock()), RELATIONSHIP_WRITABLE)
     path = rel.destination_path
     state = body.get("state")
     if state not in (None, "snapmirrored", "in_sync", "paused", "broken_off"):
@@ -786,10 +927,10 @@ def delete_relationship(ctx):
     uuid = ctx.args["uuid"]
     cluster = ctx.model.live(ctx.cluster)
     if uuid in cluster.relationships and flags in ([], ["destination_only"]):
-        path = cluster.relationships[uuid].destination_path
+        path = _find_relationship(ctx).destination_path
         release = not flags
         return run_job(ctx, lambda: ctx.model.destroy(ctx.cluster, path, release=release))
-    if uuid in cluster.destinations:
+    if uuid in cluster.destinations and _scope_ok(ctx, cluster.destinations[uuid].source_svm):
         info_only = flags == ["source_info_only"]
         return run_job(ctx, lambda: ctx.model.release(ctx.cluster, uuid=uuid, relationship_info_only=info_only))
     raise RestError(404, "4", "entry doesn't exist", target="uuid")
@@ -932,12 +1073,17 @@ def handle(runtime, cluster, request):
         with runtime.model.lock:
             if ctx.svm_scope and ctx.svm_scope not in runtime.model.live(cluster).svms:
                 raise RestError(404, "2621462", "SVM \"%s\" does not exist." % ctx.svm_scope, target="X-Dot-SVM-Name")
+            if method in ("POST", "PATCH", "DELETE"):
+                ctx.return_timeout()  # query parameters are checked before the body
             answer = func(ctx)
     except RestError as err:
         return error_response(err.status, err.code, err.message, err.target, operation=operation)
     except SimError as err:
         mapped = sim_error(err)
         return error_response(mapped.status, mapped.code, mapped.message, mapped.target, operation=operation)
+    except (ValueError, TypeError, AttributeError, KeyError) as err:
+        # a body field of the wrong shape ({"svm": "x"} where an object is expected, a list where a name is)
+        return error_response(400, "2", "Invalid input: %s" % err, operation=operation)
     status, body = answer[0], answer[1]
     headers = answer[2] if len(answer) > 2 else {}
     return Response(status, json_body(body), headers=headers, operation=operation)

@@ -51,7 +51,24 @@ class Runtime:
         self.stats = {}
         self.faults = []
         self.latency = {}
+        self.in_flight = 0
+        self.idle = threading.Condition(self.lock)
         self.reset_stats()
+
+    def begin(self):
+        with self.lock:
+            self.in_flight += 1
+
+    def end(self):
+        with self.lock:
+            self.in_flight -= 1
+            if self.in_flight == 0:
+                self.idle.notify_all()
+
+    def drain(self, timeout):
+        """Wait until no request is being answered (at most ``timeout`` seconds); True when none is left."""
+        with self.lock:
+            return self.idle.wait_for(lambda: self.in_flight == 0, timeout)
 
     def reset_stats(self):
         with self.lock:
@@ -115,13 +132,32 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def _handle(self):
+        self.runtime.begin()
+        try:
+            self._answer()
+        finally:
+            self.runtime.end()
+
+    def _answer(self):
         # imported here: zapi and rest import this module for Request/Response
         from datamotion_sim.ontap import rest, zapi  # pylint: disable=import-outside-toplevel
         if not self.runtime.model.is_online(self.cluster):
             self.close_connection = True
             return
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
+        try:
+            body = self._read_body()
+        except ValueError as err:
+            # the framing of the request is broken: answer, and do not read what follows as another request
+            self.close_connection = True
+            self.runtime.count(self.cluster, "rest", None)
+            self.send_response(400)
+            payload = ('{"error": {"message": "Bad request: %s", "code": "2"}}' % err).encode()
+            self.send_header("Content-Type", "application/hal+json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(payload)
+            return
         path, _sep, query = self.path.partition("?")
         user, password = parse_basic(self.headers.get("Authorization"))
         request = Request(method=self.command, path=path, query=query, headers={k.lower(): v for k, v in self.headers.items()},
@@ -129,12 +165,12 @@ class _Handler(BaseHTTPRequestHandler):
         delay = self.runtime.latency.get(self.cluster, 0.0)
         if delay:
             time.sleep(delay)
-        if path in ZAPI_PATHS:
-            response = zapi.handle(self.runtime, self.cluster, request)
-            protocol = "zapi"
-        else:
-            response = rest.handle(self.runtime, self.cluster, request)
-            protocol = "rest"
+        protocol = "zapi" if path in ZAPI_PATHS else "rest"
+        try:
+            response = (zapi if protocol == "zapi" else rest).handle(self.runtime, self.cluster, request)
+        except Exception as err:  # pylint: disable=broad-except
+            # a simulator defect still answers (as ONTAP's 500) instead of dropping the connection
+            response = Response(500, ('{"error": {"message": "Internal error: %s", "code": "8"}}' % type(err).__name__).encode())
         self.runtime.count(self.cluster, protocol, response.operation)
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
@@ -144,6 +180,28 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(response.body)
+
+    def _read_body(self):
+        """The request body, with a Content-Length or chunked (ValueError when the framing is invalid)."""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            chunks = []
+            while True:
+                size = int(self.rfile.readline(1024).split(b";")[0].strip() or b"x", 16)
+                if size < 0:
+                    raise ValueError("invalid chunk size")
+                if size == 0:
+                    while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
+                        pass  # trailer fields
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline(1024)
+        text = self.headers.get("Content-Length")
+        if text is None:
+            return b""
+        length = int(text)
+        if length < 0:
+            raise ValueError("invalid Content-Length %s" % text)
+        return self.rfile.read(length) if length else b""
 
     do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = _handle
 

@@ -108,9 +108,11 @@ def prune(record, desired):
 
 
 def matches(record, query):
+    """True when ``record`` matches every query element it knows; ONTAP ignores elements a type does not have
+    (na_ontap_volume queries volume-id-attributes with a <vserver> element)."""
     for key, want in query.items():
         if key not in record:
-            return False
+            continue
         value = record[key]
         if isinstance(want, dict):
             if isinstance(value, list):
@@ -163,15 +165,21 @@ class Call:
             raise ZapiError(GENERIC_ERRNO, "This API must be sent to a Vserver: set the vfiler (vserver tunnelling).")
         return svm
 
-    def destination_path(self, info=None):
+    def destination_path(self, info=None, owned=True):
+        """The destination of the relationship a call names. ``owned``: the call runs on the destination, where a
+        vserver-tunnelled call (vfiler) sees only the relationships whose destination is that vserver."""
         args = info if info is not None else self.args
-        if args.get("destination-location"):
-            return args["destination-location"]
-        vserver = args.get("destination-vserver") or self.vfiler
-        volume = args.get("destination-volume")
-        if vserver and volume:
-            return "%s:%s" % (vserver, volume)
-        raise ZapiError("13115", "Missing input: destination-location, or destination-vserver and destination-volume")
+        path = args.get("destination-location")
+        if not path:
+            vserver = args.get("destination-vserver") or self.vfiler
+            volume = args.get("destination-volume")
+            if not (vserver and volume):
+                raise ZapiError("13115", "Missing input: destination-location, or destination-vserver and destination-volume")
+            path = "%s:%s" % (vserver, volume)
+        if owned and self.vfiler and path.split(":", 1)[0] != self.vfiler:
+            raise ZapiError("15661", "There is no SnapMirror relationship with destination \"%s\" in Vserver \"%s\". (entry doesn't exist)"
+                            % (path, self.vfiler))
+        return path
 
     def source_path(self, info=None, required=True):
         args = info if info is not None else self.args
@@ -274,13 +282,25 @@ def volume_record(vol, aggr_uuid):
             "instance-uuid": vol.uuid, "uuid": vol.uuid, "provenance-uuid": vol.uuid, "fsid": str(abs(hash(vol.uuid)) % 10 ** 10),
             "creation-time": int(vol.create_time), "encrypt": False},
         "volume-state-attributes": {"state": vol.state, "is-junction-active": bool(vol.junction_path), "is-vserver-root": False,
-                                    "is-constituent": False},
+                                    "is-constituent": False, "is-nvfail-enabled": False},
         "volume-space-attributes": {"size": vol.size, "size-total": int(vol.size * 0.95), "size-used": vol.used,
                                     "size-available": max(0, int(vol.size * 0.95) - vol.used), "percentage-snapshot-reserve": 5,
-                                    "space-guarantee": "none", "is-space-guarantee-enabled": True},
+                                    "space-guarantee": "none", "is-space-guarantee-enabled": True,
+                                    "space-slo": "none"},
         "volume-snapshot-attributes": {"snapshot-policy": "none" if vol.type == "dp" else "default",
-                                       "snapshot-count": len(vol.snapshots)},
+                                       "snapshot-count": len(vol.snapshots), "snapdir-access-enabled": True},
         "volume-language-attributes": {"language-code": "c.utf_8"},
+        # what na_ontap_volume reads (permissions is required by it)
+        "volume-security-attributes": {"style": "unix", "volume-security-unix-attributes": {
+            "permissions": "0755", "user-id": 0, "group-id": 0}},
+        "volume-export-attributes": {"policy": "default"},
+        "volume-inode-attributes": {"files-total": max(1, vol.size // 32768), "files-used": 96},
+        "volume-performance-attributes": {"is-atime-update-enabled": True},
+        "volume-comp-aggr-attributes": {"tiering-policy": "none"},
+        "volume-vserver-dr-protection-attributes": {"vserver-dr-protection": "unprotected"},
+        "volume-snapshot-autodelete-attributes": {"commitment": "try", "defer-delete": "user_created", "delete-order": "oldest_first",
+                                                  "destroy-list": "none", "is-autodelete-enabled": False, "prefix": "(not specified)",
+                                                  "target-free-space": 20, "trigger": "volume"},
     })
 
 
@@ -306,6 +326,10 @@ def relationship_record(model, cluster_name, rel, now, cluster_obj):
         "newest-snapshot-timestamp": int(rel.exported_snapshot_time) if rel.exported_snapshot_time else None,
         "total-transfer-bytes": rel.total_transfer_bytes, "total-transfer-time-secs": int(rel.total_transfer_duration),
         "break-successful-count": 0, "resync-successful-count": 0, "update-successful-count": 0,
+        # known fields without a value: a query on them matches nothing rather than being ignored
+        "current-transfer-type": None, "snapshot-progress": None, "progress-last-updated": None, "current-operation-id": None,
+        "last-transfer-type": None, "last-transfer-size": None, "last-transfer-duration": None,
+        "last-transfer-end-timestamp": None, "last-transfer-from": None,
     }
     if transfer is not None:
         info["current-transfer-type"] = transfer.type
@@ -412,6 +436,16 @@ def volume_get_iter(call):
                if not call.vfiler or v.svm == call.vfiler]
     return iterate(call, records, key=lambda r: (r[1]["volume-id-attributes"]["owning-vserver-name"],
                                                  r[1]["volume-id-attributes"]["name"]))
+
+
+def sis_get_iter(call):
+    """Storage efficiency is not simulated: every volume reports it disabled (na_ontap_volume reads it after a create)."""
+    cluster = call.model.live(call.cluster)
+    records = [("sis-status-info", {"path": "/vol/%s" % v.name, "vserver": v.svm, "state": "disabled", "status": "idle",
+                                    "type": "regular", "is-compression-enabled": False, "is-inline-compression-enabled": False,
+                                    "is-data-compaction-enabled": False})
+               for v in cluster.volumes.values() if not call.vfiler or v.svm == call.vfiler]
+    return iterate(call, records, key=lambda r: (r[1]["vserver"], r[1]["path"]))
 
 
 def volume_create(call):
@@ -554,7 +588,7 @@ def snapmirror_modify(call):
 
 
 def snapmirror_release(call):
-    call.model.release(call.cluster, destination_path=call.destination_path(),
+    call.model.release(call.cluster, destination_path=call.destination_path(owned=False),
                        relationship_info_only=_bool(call.arg("relationship-info-only")))
     return passed()
 
@@ -630,6 +664,7 @@ APIS = {
     "aggr-get-iter": aggr_get_iter,
     "volume-get-iter": volume_get_iter,
     "volume-create": volume_create,
+    "sis-get-iter": sis_get_iter,
     "volume-mount": volume_mount,
     "volume-unmount": volume_unmount,
     "volume-offline": _volume_state("offline"),
@@ -666,15 +701,16 @@ APIS = {
 
 def handle(runtime, cluster, request):
     """Answer one ZAPI request (always HTTP 200 with a <results>, except for authentication)."""
+    # authentication comes first: nothing about the request is looked at before it
+    if request.user is None or not runtime.model.authenticate(cluster, request.user, request.password):
+        return Response(401, b"<html><body>401 Unauthorized</body></html>", content_type="text/html",
+                        headers={"WWW-Authenticate": 'Basic realm="ontap-sim %s"' % cluster}, operation=_api_name(request.body))
     try:
         root = ET.fromstring(request.body or b"")
     except ET.ParseError as err:
         return Response(200, failed("13115", "Invalid XML request: %s" % err), content_type="text/xml")
     api_elem = root[0] if len(root) else None
     api = _local(api_elem.tag) if api_elem is not None else None
-    if request.user is None or not runtime.model.authenticate(cluster, request.user, request.password):
-        return Response(401, b"<html><body>401 Unauthorized</body></html>", content_type="text/html",
-                        headers={"WWW-Authenticate": 'Basic realm="ontap-sim %s"' % cluster}, operation=api)
     if api is None:
         return Response(200, failed("13115", "No API in request"), content_type="text/xml")
     api_elem.tag = api
@@ -696,4 +732,16 @@ def handle(runtime, cluster, request):
         return Response(200, failed(err.errno, err.reason), content_type="text/xml", operation=api)
     except SimError as err:
         return Response(200, failed(ERRNO.get(err.kind, GENERIC_ERRNO), err.message), content_type="text/xml", operation=api)
+    except (ValueError, TypeError, AttributeError, KeyError) as err:
+        # an argument of the wrong shape (text where a number or a structure is expected)
+        return Response(200, failed("13115", "Invalid input for %s: %s" % (api, err)), content_type="text/xml", operation=api)
     return Response(200, envelope(results), content_type="text/xml", operation=api)
+
+
+def _api_name(body):
+    """The API a request calls, for the request counters of an unauthenticated call (None if unreadable)."""
+    try:
+        root = ET.fromstring(body or b"")
+    except ET.ParseError:
+        return None
+    return _local(root[0].tag) if len(root) else None
