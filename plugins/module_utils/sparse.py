@@ -38,6 +38,14 @@ from bisect import bisect_right
 from dataclasses import asdict, dataclass, field
 from typing import List, Optional, Tuple
 
+try:
+    from ansible_collections.storage.datamotion.plugins.module_utils import blockdev
+except ImportError:  # loaded by path (benchmarks/): blockdev.py sits next to this file
+    import importlib.util as _ilu
+    _spec = _ilu.spec_from_file_location("blockdev", os.path.join(os.path.dirname(os.path.abspath(__file__)), "blockdev.py"))
+    blockdev = _ilu.module_from_spec(_spec)
+    _spec.loader.exec_module(blockdev)
+
 MiB = 1 << 20
 
 FALLOC_FL_KEEP_SIZE = 0x01
@@ -148,44 +156,37 @@ def _fallocate(fd, mode, offset, length):
         raise OSError(err, os.strerror(err))
 
 
-def _sysfs_dir(st):
-    """/sys directory of a block device (its queue/ lives on the whole disk)."""
-    base = "/sys/dev/block/%d:%d" % (os.major(st.st_rdev), os.minor(st.st_rdev))
-    if not os.path.exists(os.path.join(base, "queue")) and os.path.exists(os.path.join(base, "partition")):
-        base = os.path.join(base, "..")
-    return base
-
-
-def _sysfs_read(st, name):
-    try:
-        with open(os.path.join(_sysfs_dir(st), name)) as f:
-            return f.read().strip()
-    except OSError:
-        return None
-
-
-def loop_backing_file(vol):
-    """Backing file of a loop device, or None: it tells the thin allocation of a loop
-    'volume' and lets us refuse to copy a file onto a device built on it."""
+def device_extent(vol):
+    """The byte range of a regular file that a block device exactly is (a loop
+    device, or a partition of one, at any depth), or None: where its allocation can
+    be read. See blockdev.placement."""
     if vol.kind != "block":
         return None
-    return _sysfs_read(vol.st, "loop/backing_file")
+    return blockdev.device_extent(vol.path, vol.st)
 
 
-def allocated_bytes(vol):
-    """Bytes allocated to a file, or to a loop device's backing file; None where a
-    block device does not say."""
+def allocated_bytes(vol, fd=None):
+    """Bytes allocated to a file, or to a loop device's share of its backing file
+    (its range, at its offset and size); None where a block device does not say."""
     if not vol.exists:
         return None
     if vol.kind == "file":
         return os.stat(vol.path).st_blocks * 512
-    backing = loop_backing_file(vol)
-    if backing:
-        try:
-            return os.stat(backing).st_blocks * 512
-        except OSError:
-            return None
-    return None
+    span = device_extent(vol)
+    if span is None:
+        return None
+    try:
+        bfd = os.open(span.path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        if fd is not None:
+            os.fsync(fd)
+        blk = os.fstat(bfd).st_blksize
+        size = span.end - span.start
+        return sum(e - s for s, e in AllocationMap(bfd, span.start, blk, "loop_backing_file", True, True).extents(size))
+    finally:
+        os.close(bfd)
 
 
 def data_extents(fd, size):
@@ -248,17 +249,16 @@ def allocation_map(vol, fd):
     if vol.kind == "file":
         punches, frees = punch_probe(os.path.dirname(os.path.abspath(vol.path)))
         return AllocationMap(fd, 0, os.fstat(fd).st_blksize, "seek_data", punches, frees)
-    backing = loop_backing_file(vol)
-    if not backing:
+    span = device_extent(vol)
+    if span is None:
         return None
     try:
-        offset = int(_sysfs_read(vol.st, "loop/offset") or 0)
-        bfd = os.open(backing, os.O_RDONLY | os.O_CLOEXEC)
-    except (OSError, ValueError):
+        bfd = os.open(span.path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
         return None
     os.fsync(fd)
-    punches, frees = punch_probe(os.path.dirname(backing))
-    return AllocationMap(bfd, offset, os.fstat(bfd).st_blksize, "loop_backing_file", punches, frees, owned=True)
+    punches, frees = punch_probe(os.path.dirname(span.path))
+    return AllocationMap(bfd, span.start, os.fstat(bfd).st_blksize, "loop_backing_file", punches, frees, owned=True)
 
 
 def extent_map(vol, fd, size):
@@ -357,20 +357,35 @@ def _volume(path, what):
     raise SparseCopyError("%s %s is neither a regular file nor a block device" % (what, path))
 
 
-def _same_volume(a, b):
-    if a.kind == "block" and b.kind == "block":
-        return a.st.st_rdev == b.st.st_rdev
-    if a.kind == "file" and b.kind == "file":
-        return (a.st.st_dev, a.st.st_ino) == (b.st.st_dev, b.st.st_ino)
-    dev, f = (a, b) if a.kind == "block" else (b, a)
-    backing = loop_backing_file(dev)
-    if backing:
-        try:
-            bst = os.stat(backing)
-        except OSError:
-            return False
-        return (bst.st_dev, bst.st_ino) == (f.st.st_dev, f.st.st_ino)
-    return False
+def check_apart(src, dest):
+    """Refuse a source and destination that share bytes: the same file or device
+    under two names, a loop device and its backing file, two loop devices over one
+    file at overlapping offsets, a partition and its disk, a device-mapper device and
+    its slaves. Nothing has been written when this raises."""
+    if src.kind == dest.kind == "file" and (src.st.st_dev, src.st.st_ino) == (dest.st.st_dev, dest.st.st_ino) or \
+            src.kind == dest.kind == "block" and src.st.st_rdev == dest.st.st_rdev:
+        raise SparseCopyError("source %s and destination %s are the same %s; nothing was written" % (
+            src.path, dest.path, "device" if src.kind == "block" else "file"))
+    ps, pd = blockdev.placement(src.path, src.st), blockdev.placement(dest.path, dest.st)
+    hit = blockdev.overlap(ps, pd)
+    if hit is None:
+        return
+    raise SparseCopyError(
+        "source %s (%s) and destination %s (%s) overlap on the same backing store %s, so writing the "
+        "destination would overwrite the source; nothing was written. Copy between volumes that do not "
+        "share storage" % (src.path, blockdev.describe(ps), dest.path, blockdev.describe(pd), hit[0].path))
+
+
+def check_not_backing_a_loop(dest):
+    """A file that backs an attached loop device is in use, mounted or not."""
+    if dest.kind != "file" or not dest.exists:
+        return
+    loops = blockdev.loops_backed_by(dest.st)
+    if loops:
+        raise SparseCopyError(
+            "destination %s is in use: it backs the loop device%s %s; nothing was written. Detach %s "
+            "(losetup -d) first, or copy to the loop device instead"
+            % (dest.path, "s" if len(loops) > 1 else "", ", ".join(loops), "them" if len(loops) > 1 else "it"))
 
 
 def validate_options(opts):
@@ -423,7 +438,7 @@ def _punch_supported(dest, amap, check_mode):
     """A device punches with WRITE_ZEROES (its queue says); an existing file's map
     already probed its filesystem."""
     if dest.kind == "block":
-        wz = _sysfs_read(dest.st, "queue/write_zeroes_max_bytes")
+        wz = blockdev.queue_attr(dest.st, "write_zeroes_max_bytes")
         return wz is not None and wz != "0"
     return check_mode or amap is None or amap.punches
 
@@ -884,9 +899,9 @@ def copy_volume(src_path, dest_path, opts=None, check_mode=False):
         if not os.access(parent, os.W_OK):
             raise SparseCopyError("permission denied: cannot create %s in %s" % (os.path.basename(dest_path), parent))
         dest = Volume(dest_path, "file", 0, None, exists=False)
-    elif _same_volume(src, dest):
-        raise SparseCopyError("source %s and destination %s are the same %s; nothing was written" % (
-            src_path, dest_path, "device" if "block" in (src.kind, dest.kind) else "file"))
+    else:
+        check_apart(src, dest)
+        check_not_backing_a_loop(dest)
 
     sfd = _open_src(src)
     dfd = amap = None

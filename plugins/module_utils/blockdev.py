@@ -1,0 +1,224 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Where the bytes of a file or block device live, from sysfs.
+
+One answer for every question the copy engine asks about block-device topology:
+which byte range of which backing store a volume occupies (through partitions, loop
+devices and their offsets and size limits, and device-mapper slaves), whether two
+volumes share bytes, which loop devices a file backs, and where a device's
+allocation can be read exactly.
+
+A *store* is the bottom of a stack: a regular file (identified by its device and
+inode) or a whole disk that is not built on anything else. A device is *exact* when
+its bytes are one known range of one store (partitions and loop devices, nested in
+any order); a device built on slaves (device-mapper, md) is not, and is taken to
+cover all of each of its slaves, which is what an overlap check needs.
+
+Standard library only.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+import stat
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
+
+SECTOR = 512
+SYS_BLOCK = "/sys/class/block"
+END = float("inf")   # a file store: the whole file, whatever it grows to
+
+
+@dataclass(frozen=True)
+class Span:
+    """Bytes [start, end) of one backing store. `store` is ('file', st_dev, st_ino)
+    or ('disk', major, minor); `path` names it in messages and opens a file store."""
+    store: Tuple
+    start: int
+    end: float
+    path: str
+
+    def overlaps(self, other):
+        return self.store == other.store and self.start < other.end and other.start < self.end
+
+
+@dataclass
+class Placement:
+    """Where a volume's bytes are: `spans` on their stores; `exact` when that is one
+    span giving the precise range (otherwise a superset, such as whole slaves)."""
+    spans: List[Span]
+    exact: bool
+    via: str          # how it was found, for messages: 'file', 'disk', 'partition', 'loop', 'holders'
+
+    @property
+    def file_span(self):
+        """The span when the volume is exactly a range of a regular file, else None."""
+        if self.exact and len(self.spans) == 1 and self.spans[0].store[0] == "file":
+            return self.spans[0]
+        return None
+
+
+def _read(node, name):
+    try:
+        with open(os.path.join(node, name)) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def sysfs_node(rdev):
+    """The canonical /sys directory of a block device number, or None."""
+    path = "/sys/dev/block/%d:%d" % (os.major(rdev), os.minor(rdev))
+    return os.path.realpath(path) if os.path.exists(path) else None
+
+
+def _node_rdev(node):
+    dev = _read(node, "dev")
+    try:
+        major, minor = dev.split(":")
+        return os.makedev(int(major), int(minor))
+    except (AttributeError, ValueError):
+        return None
+
+
+def _size(node):
+    try:
+        return int(_read(node, "size")) * SECTOR
+    except (TypeError, ValueError):
+        return None
+
+
+def is_partition(node):
+    return os.path.exists(os.path.join(node, "partition"))
+
+
+def whole_disk(node):
+    """A partition's disk node (its parent directory in sysfs); the node itself otherwise."""
+    return os.path.dirname(node) if is_partition(node) else node
+
+
+def loop_backing(node):
+    """(backing path, offset, sizelimit) of an attached loop device node, or None."""
+    backing = _read(node, "loop/backing_file")
+    if not backing:
+        return None
+    try:
+        offset = int(_read(node, "loop/offset") or 0)
+        limit = int(_read(node, "loop/sizelimit") or 0)
+    except ValueError:
+        return None
+    return backing, offset, limit
+
+
+def _sub(parent, start, length, via):
+    """`length` bytes at `start` inside a parent placement."""
+    if parent.exact and len(parent.spans) == 1:
+        p = parent.spans[0]
+        return Placement([Span(p.store, p.start + start, p.start + start + length, p.path)], True, via)
+    return Placement(parent.spans, False, via)
+
+
+def _file_placement(path, st):
+    return Placement([Span(("file", st.st_dev, st.st_ino), 0, END, path)], True, "file")
+
+
+def _node_placement(node, depth=0):
+    name = os.path.basename(node)
+    size = _size(node) or 0
+    rdev = _node_rdev(node)
+    own = Placement([Span(("disk", os.major(rdev or 0), os.minor(rdev or 0)), 0, size, "/dev/" + name)], True, "disk")
+    if depth > 16:                                     # a loop in the topology: be conservative
+        return Placement(own.spans, False, "disk")
+    slaves_dir = os.path.join(node, "slaves")
+    slaves = sorted(os.listdir(slaves_dir)) if os.path.isdir(slaves_dir) else []
+    if slaves:
+        spans = []
+        for s in slaves:
+            spans.extend(_node_placement(os.path.realpath(os.path.join(slaves_dir, s)), depth + 1).spans)
+        return Placement(spans, False, "holders")
+    loop = loop_backing(node)
+    if loop:
+        backing, offset, _limit = loop
+        try:
+            bst = os.stat(backing)
+        except OSError:                                # deleted or not visible here: its own store
+            return Placement(own.spans, False, "loop")
+        if stat.S_ISREG(bst.st_mode):
+            base = _file_placement(backing, bst)
+        elif stat.S_ISBLK(bst.st_mode) and sysfs_node(bst.st_rdev):
+            base = _node_placement(sysfs_node(bst.st_rdev), depth + 1)
+        else:
+            return Placement(own.spans, False, "loop")
+        return _sub(base, offset, size, "loop")
+    if is_partition(node):
+        try:
+            start = int(_read(node, "start")) * SECTOR
+        except (TypeError, ValueError):
+            return Placement(_node_placement(os.path.dirname(node), depth + 1).spans, False, "partition")
+        return _sub(_node_placement(os.path.dirname(node), depth + 1), start, size, "partition")
+    return own
+
+
+def placement(path, st=None):
+    """Where the bytes of a regular file or block device live (see Placement)."""
+    st = st or os.stat(path)
+    if stat.S_ISREG(st.st_mode):
+        return _file_placement(path, st)
+    node = sysfs_node(st.st_rdev)
+    if node is None:
+        return Placement([Span(("disk", os.major(st.st_rdev), os.minor(st.st_rdev)), 0, END, path)], False, "disk")
+    return _node_placement(node)
+
+
+def overlap(a, b):
+    """The first pair of spans (of placements a and b) that share bytes, or None."""
+    for sa in a.spans:
+        for sb in b.spans:
+            if sa.overlaps(sb):
+                return sa, sb
+    return None
+
+
+def loops_backed_by(st):
+    """/dev names of the attached loop devices whose backing store is the regular
+    file with stat `st` (directly, at any offset)."""
+    out = []
+    try:
+        names = sorted(os.listdir(SYS_BLOCK))
+    except OSError:
+        return out
+    for name in names:
+        loop = loop_backing(os.path.join(SYS_BLOCK, name))
+        if not loop:
+            continue
+        try:
+            bst = os.stat(loop[0])
+        except OSError:
+            continue
+        if (bst.st_dev, bst.st_ino) == (st.st_dev, st.st_ino):
+            out.append("/dev/" + name)
+    return out
+
+
+def queue_attr(st, name):
+    """A queue/ attribute of a block device (on its whole disk for a partition)."""
+    node = sysfs_node(st.st_rdev)
+    return _read(whole_disk(node), os.path.join("queue", name)) if node else None
+
+
+def describe(p):
+    """Short words for a placement in messages."""
+    s = p.spans[0] if p.spans else None
+    if s is None:
+        return "nothing"
+    if s.end == END:
+        return s.path
+    return "bytes %d-%d of %s" % (s.start, s.end, s.path)
+
+
+def device_extent(path, st=None) -> Optional[Span]:
+    """The range of a regular file that a block device is exactly (through any loop
+    devices and partitions), or None: where its allocation can be read."""
+    return placement(path, st).file_span
