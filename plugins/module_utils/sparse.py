@@ -907,6 +907,7 @@ def copy_volume(src_path, dest_path, opts=None, check_mode=False):
     dfd = amap = None
     try:
         src.size = os.lseek(sfd, 0, os.SEEK_END)
+        src_identity = _file_identity(src, sfd)
         if dest.exists:
             dfd = _open_dest(dest, check_mode)
             dest.size = os.lseek(dfd, 0, os.SEEK_END)
@@ -944,7 +945,7 @@ def copy_volume(src_path, dest_path, opts=None, check_mode=False):
                 "so far) and is not yet a copy of the source; re-run the copy to complete it"
                 % (src_path, dest_path, e, res.bytes_written, res.bytes_zeroed))
         if opts.verify and not check_mode:
-            _verify(dfd, dest, src.size, opts, res)
+            _verify(sfd, dfd, src, dest, src.size, opts, res, src_identity)
         res.dest_allocated_after = res.dest_allocated_before if check_mode else \
             allocated_bytes(_volume(dest_path, "destination"))
     finally:
@@ -1018,28 +1019,61 @@ def _run(plan, opts, sfd, dfd, res, check_mode, amap):
         res.digest = digest.hexdigest(size)
 
 
-def _verify(dfd, dest, size, opts, res):
-    """Read the destination back from the device (not the page cache) and compare its
-    digest with the source's."""
-    os.posix_fadvise(dfd, 0, 0, os.POSIX_FADV_DONTNEED)
+def _digest_of(vol, fd, size, opts):
+    """SparseDigest of a volume's first `size` bytes, read by its extent map."""
     grain = opts.zero_block_size
     digest = SparseDigest(grain)
     buf = bytearray(opts.block_size)
     view = memoryview(buf)
     zeros = memoryview(bytes(opts.block_size))
-    extents = align_extents(extent_map(dest, dfd, size)[0], grain, size)
-    for start, end in extents:
+    for start, end in align_extents(extent_map(vol, fd, size)[0], grain, size):
         off = start
         while off < end:
-            n = os.preadv(dfd, [view[:min(opts.block_size, end - off)]], off)
+            n = os.preadv(fd, [view[:min(opts.block_size, end - off)]], off)
             if n <= 0:
-                raise SparseCopyError("verification failed: destination %s ended at %d of %d bytes"
-                                      % (dest.path, off, size))
+                return None
             digest.update(off, view, zero_runs(buf, n, grain, zeros))
             off += n
-    got = digest.hexdigest(size)
-    if got != res.digest:
-        raise SparseCopyError("verification failed: destination %s does not match the source (source %s, "
+    return digest.hexdigest(size)
+
+
+def _file_identity(vol, fd):
+    """What changes when a file source is written: its size and modification time."""
+    if vol.kind != "file":
+        return None
+    st = os.fstat(fd)
+    return st.st_size, st.st_mtime_ns
+
+
+def _verify(sfd, dfd, src, dest, size, opts, res, src_identity):
+    """Prove that the destination equals the source as it is after the copy: read the
+    source again and the destination back from its device (not the page cache), and
+    compare both with what the copy read. A source that changed during the copy
+    (different content, or for a file a new size or modification time) fails."""
+    changed = None
+    if os.lseek(sfd, 0, os.SEEK_END) != size:
+        changed = "its size changed from %d to %d bytes" % (size, os.lseek(sfd, 0, os.SEEK_END))
+    src_now = None if changed else _digest_of(src, sfd, size, opts)
+    if not changed and src_now != res.digest:
+        changed = "its content is not what the copy read"
+    if not changed and _file_identity(src, sfd) != src_identity:
+        changed = "it was modified (its modification time changed)"
+    if changed:
+        raise SparseCopyError(
+            "verification failed: source %s changed during the copy (%s), so destination %s holds a mix of old "
+            "and new source data and is not a copy of it. Stop what writes to the source (unmount it, or copy "
+            "from a snapshot) and re-run the copy" % (src.path, changed, dest.path))
+    os.posix_fadvise(dfd, 0, 0, os.POSIX_FADV_DONTNEED)
+    got = _digest_of(dest, dfd, size, opts)
+    if got is None:
+        raise SparseCopyError("verification failed: destination %s is shorter than the source (%d bytes)"
+                              % (dest.path, size))
+    if got != src_now:
+        raise SparseCopyError("verification failed: destination %s does not match the source %s (source %s, "
                               "destination %s). The destination holds an incomplete copy; re-run the copy "
-                              "to repair it" % (dest.path, res.digest, got))
+                              "to repair it" % (dest.path, src.path, src_now, got))
+    if _file_identity(src, sfd) != src_identity:
+        raise SparseCopyError(
+            "verification failed: source %s was modified while it was verified, so destination %s may not be a "
+            "copy of it. Stop what writes to the source and re-run the copy" % (src.path, dest.path))
     res.verified = True

@@ -97,8 +97,15 @@ options:
     default: 4096
   verify:
     description:
-      - After the copy and its flush, drop the destination from the page cache, read it back from the device
-        and compare its digest with the source's. A mismatch fails the task.
+      - After the copy and its flush, read the source again and read the destination back from the device
+        (after dropping it from the page cache), and compare both with what the copy read.
+      - RV(verified=true) proves that the destination, as read back, equals the source as read again after the
+        copy, and that the source did not change while it was copied and verified - its content is what the copy
+        read and, for a file, its size and modification time are unchanged.
+      - A source that changed during the copy fails the task with a message saying so; the destination then holds a
+        mix of old and new data. Copy a volume that nothing writes to (unmounted, or a snapshot).
+      - It cannot see a device source that was changed and changed back between the reads, nor writes after the
+        verification. It costs one more read of the source's data and of the destination's.
     type: bool
     default: false
   create:
@@ -271,7 +278,9 @@ throughput_mib_s:
   type: float
   sample: 2238.1
 verified:
-  description: Whether the destination was read back and matched the source.
+  description:
+    - Whether the destination was read back and equalled the source as read again after the copy, with the source
+      unchanged during the copy (see O(verify)).
   returned: always
   type: bool
   sample: true
