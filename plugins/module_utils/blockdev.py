@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 SECTOR = 512
-SYS_BLOCK = "/sys/class/block"
+SYSFS = "/sys"
 END = float("inf")   # a file store: the whole file, whatever it grows to
 
 
@@ -70,7 +70,7 @@ def _read(node, name):
 
 def sysfs_node(rdev):
     """The canonical /sys directory of a block device number, or None."""
-    path = "/sys/dev/block/%d:%d" % (os.major(rdev), os.minor(rdev))
+    path = os.path.join(SYSFS, "dev", "block", "%d:%d" % (os.major(rdev), os.minor(rdev)))
     return os.path.realpath(path) if os.path.exists(path) else None
 
 
@@ -186,11 +186,11 @@ def loops_backed_by(st):
     file with stat `st` (directly, at any offset)."""
     out = []
     try:
-        names = sorted(os.listdir(SYS_BLOCK))
+        names = sorted(os.listdir(os.path.join(SYSFS, "block")))
     except OSError:
         return out
     for name in names:
-        loop = loop_backing(os.path.join(SYS_BLOCK, name))
+        loop = loop_backing(os.path.join(SYSFS, "block", name))
         if not loop:
             continue
         try:
