@@ -208,6 +208,14 @@ def queue_attr(st, name):
     return _read(whole_disk(node), os.path.join("queue", name)) if node else None
 
 
+def read_only(st):
+    """True when sysfs marks a block device (or the disk of a partition) read-only."""
+    node = sysfs_node(st.st_rdev)
+    if node is None:
+        return False
+    return "1" in (_read(node, "ro"), _read(whole_disk(node), "ro"))
+
+
 def describe(p):
     """Short words for a placement in messages."""
     s = p.spans[0] if p.spans else None

@@ -52,7 +52,11 @@ FALLOC_FL_KEEP_SIZE = 0x01
 FALLOC_FL_PUNCH_HOLE = 0x02
 FALLOC_FL_ZERO_RANGE = 0x10
 BLKSSZGET = 0x1268     # _IO(0x12, 104): logical block size
+BLKROGET = 0x125E      # _IO(0x12, 94): read-only flag
 BLKDISCARD = 0x1277    # _IO(0x12, 119)
+FS_IOC_GETFLAGS = 0x80086601
+FS_IMMUTABLE_FL = 0x10
+FS_APPEND_FL = 0x20
 BLKZEROOUT = 0x127F    # _IO(0x12, 127)
 
 SPARSE_MODES = ("auto", "always", "never")
@@ -70,7 +74,12 @@ BUFFERS = 4
 
 class SparseCopyError(Exception):
     """A copy that cannot be done or did not complete; the message says why and in
-    what state the destination is."""
+    what state the destination is. `changed` tells whether the destination was
+    created or written before the failure."""
+
+    def __init__(self, msg, changed=False):
+        super().__init__(msg)
+        self.changed = changed
 
 
 @dataclass
@@ -137,6 +146,7 @@ class Plan:
     reason: str
     zero_method: str      # resolved preference: skip|punch|zeroout|write
     dest_holes_known: bool = False     # dest_data lists every allocated range
+    idle_reason: str = ""              # the reason when nothing needed zeroing
     dest_data: List[Tuple[int, int]] = field(default_factory=list)
 
 
@@ -393,6 +403,9 @@ def validate_options(opts):
         raise SparseCopyError("sparse must be one of %s, got %r" % (", ".join(SPARSE_MODES), opts.sparse))
     if opts.zero_method not in ZERO_METHODS:
         raise SparseCopyError("zero_method must be one of %s, got %r" % (", ".join(ZERO_METHODS), opts.zero_method))
+    if opts.block_size <= 0:
+        raise SparseCopyError("block_size must be a positive number of bytes (a multiple of zero_block_size, "
+                              "at most 64 MiB), got %d" % opts.block_size)
     if opts.zero_block_size < 512 or opts.zero_block_size % 512:
         raise SparseCopyError("zero_block_size must be a positive multiple of 512, got %d" % opts.zero_block_size)
     if opts.block_size < opts.zero_block_size or opts.block_size % opts.zero_block_size:
@@ -414,22 +427,28 @@ def punch_probe(directory):
     """(supported, frees): can files on this directory's filesystem punch holes, and
     does a punch free space? Tried on an unnamed temporary file, because even a
     punch that frees nothing updates a file's mtime, and a re-run must leave the
-    destination untouched. (True, True) where it cannot be told; the copy then
-    falls back on the first failure."""
+    destination untouched. Support is told by punching the empty file, which
+    allocates nothing, so a full filesystem answers too; whether a punch frees space
+    needs a written block, and is taken as yes where that cannot be written.
+    (True, True) where it cannot be told; the copy then falls back on the first
+    failure."""
     try:
         fd = os.open(directory, os.O_TMPFILE | os.O_RDWR, 0o600)
     except OSError:
         return True, True
     try:
-        blk = os.fstat(fd).st_blksize
-        os.write(fd, b"\xff" * (2 * blk))
-        before = os.fstat(fd).st_blocks
-        _fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, blk)
-        return True, os.fstat(fd).st_blocks < before
-    except OSError as e:
-        if e.errno in (errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL):
-            return False, False
-        raise
+        try:
+            _fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096)
+        except OSError as e:
+            return (False, False) if e.errno in (errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL) else (True, True)
+        try:
+            blk = os.fstat(fd).st_blksize
+            os.write(fd, b"\xff" * (2 * blk))
+            before = os.fstat(fd).st_blocks
+            _fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, blk)
+            return True, os.fstat(fd).st_blocks < before
+        except OSError:          # full filesystem, quota, I/O error
+            return True, True
     finally:
         os.close(fd)
 
@@ -440,7 +459,20 @@ def _punch_supported(dest, amap, check_mode):
     if dest.kind == "block":
         wz = blockdev.queue_attr(dest.st, "write_zeroes_max_bytes")
         return wz is not None and wz != "0"
-    return check_mode or amap is None or amap.punches
+    return amap is None or amap.punches
+
+
+def _punch_advice(dest, amap):
+    """What works instead of a punch: dest_zeroed is only heard where the
+    destination has no allocation map (a file or a loop device has one)."""
+    if dest.kind == "file":
+        return ("Use sparse=auto with zero_method=auto (its zero ranges are then written as zeros), or remove the "
+                "file so that the copy creates it: a new file is left sparse without punching")
+    if amap is not None:
+        return ("Use sparse=auto with zero_method=auto (its zero ranges are then zeroed in place with BLKZEROOUT, "
+                "which may allocate them)")
+    return ("Use sparse=auto with zero_method=auto (zero ranges are then zeroed in place with BLKZEROOUT), or set "
+            "dest_zeroed=true if the device is known to read zeros everywhere (a new thin LUN)")
 
 
 def plan_copy(opts, src, dest, check_mode, amap):
@@ -476,21 +508,21 @@ def plan_copy(opts, src, dest, check_mode, amap):
             if opts.sparse == "always" or method == "punch":
                 raise SparseCopyError(
                     "destination %s cannot punch holes or WRITE_ZEROES with unmap, so its zero ranges cannot be "
-                    "left unallocated (sparse=%s, zero_method=%s); nothing was written. Use sparse=auto with "
-                    "zero_method=auto, or declare dest_zeroed=true if it is known to read zeros"
-                    % (dest.path, opts.sparse, method))
+                    "left unallocated (sparse=%s, zero_method=%s); nothing was written. %s"
+                    % (dest.path, opts.sparse, method, _punch_advice(dest, amap)))
             method = "zeroout" if dest.kind == "block" else "write"
         else:
             method = "punch"
     how = {"punch": "punched (WRITE_ZEROES with unmap on a device)", "zeroout": "zeroed in place",
            "write": "overwritten with zeros"}[method]
     if dest_map == "seek_data":
-        what = "existing file: its holes read zeros, allocated zero ranges are %s" % how
+        kind, what = "existing file", "its holes read zeros, allocated zero ranges are %s" % how
     elif dest_map == "loop_backing_file":
-        what = "loop device: holes of its backing file read zeros, allocated zero ranges are %s" % how
+        kind, what = "loop device", "holes of its backing file read zeros, allocated zero ranges are %s" % how
     else:
-        what = "block device not known to read zeros: zero ranges that do not read zeros are %s" % how
-    return Plan(src, dest, created, False, method == "punch", what, method)
+        kind, what = "block device not known to read zeros", "zero ranges that do not read zeros are %s" % how
+    return Plan(src, dest, created, False, method == "punch", "%s: %s" % (kind, what), method,
+                idle_reason="%s: every zero range already read zeros, so nothing was zeroed" % kind)
 
 
 # ------------------------------------------------------------------ the copy
@@ -613,6 +645,7 @@ class _Writer:
         self.zero_len = 0
         self.zero_hole = 0
         self.discard = []
+        self.discard_failed = False
         self.lbs = 512
         if dfd is not None and not plan.create:
             # comparisons read a block or two here and there: no readahead
@@ -847,6 +880,7 @@ class _Writer:
                     fcntl.ioctl(self.fd, BLKDISCARD, struct.pack("QQ", ia, ib - ia))
             except OSError as e:
                 if e.errno in (errno.EOPNOTSUPP, errno.ENOTTY, errno.EINVAL):
+                    self.discard_failed = True
                     continue
                 raise
             self.res.bytes_released += ib - ia
@@ -867,6 +901,8 @@ def _open_dest(dest, check_mode):
     flags = os.O_CLOEXEC | (os.O_RDONLY if check_mode else os.O_RDWR)
     if dest.kind == "block":
         flags |= os.O_EXCL
+        if blockdev.read_only(dest.st):
+            _refuse_read_only_device(dest)
     try:
         return os.open(dest.path, flags)
     except OSError as e:
@@ -877,11 +913,126 @@ def _open_dest(dest, check_mode):
         raise SparseCopyError(_describe_os_error("destination", dest.path, e))
 
 
+def _check_creatable(dest_path, opts):
+    """A missing destination: may a file be created there?"""
+    if os.path.islink(dest_path):
+        raise SparseCopyError(
+            "destination %s is a symbolic link to %s, which does not exist; nothing was created. Create or attach "
+            "the link's target first, or give the path of the file to create" % (dest_path, os.readlink(dest_path)))
+    parent = os.path.dirname(os.path.abspath(dest_path))
+    real = os.path.realpath(parent)
+    if real == "/dev" or real.startswith("/dev/"):
+        raise SparseCopyError(
+            "destination %s does not exist. Paths under /dev name devices, which appear when they are attached: "
+            "this one is not there (a LUN not yet mapped to this host, or a mistyped name), and this module never "
+            "creates a file under /dev; nothing was created. Attach the device (see lsblk or multipath -ll) or "
+            "correct the path" % dest_path)
+    if not opts.create:
+        raise SparseCopyError("destination %s does not exist and create is false" % dest_path)
+    if not os.path.isdir(parent):
+        raise SparseCopyError("destination directory %s does not exist" % parent)
+    if os.statvfs(parent).f_flag & os.ST_RDONLY:
+        raise SparseCopyError("cannot create %s: %s is on a read-only filesystem" % (dest_path, parent))
+    if not os.access(parent, os.W_OK):
+        raise SparseCopyError("permission denied: cannot create %s in %s" % (os.path.basename(dest_path), parent))
+
+
+def _inode_flags(path):
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return 0
+    try:
+        return struct.unpack("i", fcntl.ioctl(fd, FS_IOC_GETFLAGS, b"\0" * 4))[0]
+    except OSError:
+        return 0
+    finally:
+        os.close(fd)
+
+
+def _refuse_read_only_device(dest):
+    raise SparseCopyError(
+        "destination device %s is read-only (attached read-only, for example losetup -r or a read-only LUN "
+        "mapping, or set with blockdev --setro); nothing was written. Make it writable (blockdev --setrw, "
+        "or map the LUN read-write) before copying to it" % dest.path)
+
+
+def _check_writable(dest, dfd):
+    """The checks the real run's writes would fail on, made before writing and in
+    check mode alike."""
+    if dest.kind == "block":
+        if struct.unpack("i", fcntl.ioctl(dfd, BLKROGET, b"\0" * 4))[0]:
+            _refuse_read_only_device(dest)
+        return
+    if os.statvfs(dest.path).f_flag & os.ST_RDONLY:
+        raise SparseCopyError("destination %s is on a read-only filesystem; nothing was written. Remount it "
+                              "read-write or choose another destination" % dest.path)
+    if _inode_flags(dest.path) & (FS_IMMUTABLE_FL | FS_APPEND_FL):
+        raise SparseCopyError("destination %s is immutable or append-only (chattr +i or +a), so it cannot be "
+                              "overwritten, not even by root; nothing was written. Clear the attribute (chattr -i -a) "
+                              "if it is meant to be replaced" % dest.path)
+    if not os.access(dest.path, os.W_OK):
+        raise SparseCopyError("permission denied: destination %s is not writable by uid %d; nothing was written"
+                              % (dest.path, os.geteuid()))
+
+
+def _check_space(plan, opts, src_extents, amap):
+    """Fail before writing when the destination's filesystem (a loop device's: its
+    backing file's) cannot hold what the copy may allocate: the source's allocated
+    data (all of it with sparse=never), less what the destination already has."""
+    dest = plan.dest
+    if dest.kind == "file":
+        where = os.path.dirname(os.path.abspath(dest.path))
+    elif amap is not None and amap.how == "loop_backing_file":
+        where = os.path.dirname(device_extent(dest).path)
+    else:
+        return                          # a device's own storage: it does not say
+    need = plan.src.size if opts.sparse == "never" else sum(e - s for s, e in src_extents)
+    need -= sum(e - s for s, e in plan.dest_data)
+    if need <= 0:
+        return
+    st = os.statvfs(where)
+    free = (st.f_bfree if os.geteuid() == 0 else st.f_bavail) * st.f_frsize
+    if need > free:
+        raise SparseCopyError(
+            "not enough space for destination %s: the copy may allocate up to %d more bytes (the source's allocated "
+            "data less what the destination already holds; written zeros in it are not stored) and the filesystem "
+            "of %s has %d bytes free; nothing was written. Free at least %d bytes there, or copy to a larger "
+            "filesystem" % (dest.path, need, where, free, need - free))
+
+
+def _failure(src_path, dest_path, e, res):
+    """The message for a copy that failed after it began to change the destination."""
+    state = ("The destination is partially written (%d bytes written, %d zeroed so far) and is not yet a copy of "
+             "the source" % (res.bytes_written, res.bytes_zeroed)) if res.changed else "Nothing was written"
+    err = getattr(e, "errno", None)
+    if isinstance(e, KeyboardInterrupt):
+        why, todo = "interrupted", "re-run the copy to complete it"
+    elif err in (errno.ENOSPC, errno.EDQUOT):
+        why, todo = ("no space left for the destination (%s)" % e.strerror,
+                     "free space on its filesystem (or raise the quota), then re-run the copy to complete it")
+    elif err in (errno.EROFS, errno.EPERM, errno.EACCES):
+        why, todo = ("the destination is not writable (%s): it is read-only or was made read-only during the copy"
+                     % e.strerror, "make it writable, then re-run the copy; re-running before that cannot work")
+    elif err == errno.EIO:
+        why, todo = "I/O error (%s)" % e.strerror, "check the device and its paths (dmesg), then re-run the copy"
+    else:
+        why, todo = str(e), "re-run the copy to complete it"
+    return SparseCopyError("copying %s to %s failed: %s. %s; %s" % (src_path, dest_path, why, state, todo),
+                           changed=res.changed)
+
+
 def copy_volume(src_path, dest_path, opts=None, check_mode=False):
     """Make dest_path an exact copy of src_path. Returns a CopyResult; raises
-    SparseCopyError with a clear message (before writing anything, for bad input)."""
+    SparseCopyError with a clear message (before writing anything, for bad input;
+    check mode runs the same checks) and `changed` set when the destination was
+    already created or written."""
     opts = opts or CopyOptions()
     t0 = time.monotonic()
+    for name, path in (("src", src_path), ("dest", dest_path)):
+        if not path:
+            raise SparseCopyError("%s is empty: give the path of the %s file or block device"
+                                  % (name, "source" if name == "src" else "destination"))
     validate_options(opts)
 
     src = _volume(src_path, "source")
@@ -889,28 +1040,24 @@ def copy_volume(src_path, dest_path, opts=None, check_mode=False):
         raise SparseCopyError("source %s does not exist" % src_path)
     dest = _volume(dest_path, "destination")
     if dest is None:
-        parent = os.path.dirname(os.path.abspath(dest_path))
-        if not opts.create:
-            raise SparseCopyError("destination %s does not exist and create is false" % dest_path)
-        if not os.path.isdir(parent):
-            raise SparseCopyError("destination directory %s does not exist" % parent)
-        if os.statvfs(parent).f_flag & os.ST_RDONLY:
-            raise SparseCopyError("cannot create %s: %s is on a read-only filesystem" % (dest_path, parent))
-        if not os.access(parent, os.W_OK):
-            raise SparseCopyError("permission denied: cannot create %s in %s" % (os.path.basename(dest_path), parent))
+        _check_creatable(dest_path, opts)
         dest = Volume(dest_path, "file", 0, None, exists=False)
     else:
         check_apart(src, dest)
         check_not_backing_a_loop(dest)
+        if dest.kind == "file":
+            _check_writable(dest, None)
 
     sfd = _open_src(src)
-    dfd = amap = None
+    dfd = amap = res = None
     try:
         src.size = os.lseek(sfd, 0, os.SEEK_END)
         src_identity = _file_identity(src, sfd)
         if dest.exists:
             dfd = _open_dest(dest, check_mode)
             dest.size = os.lseek(dfd, 0, os.SEEK_END)
+            if dest.kind == "block":
+                _check_writable(dest, dfd)
             if dest.kind == "block" and dest.size < src.size:
                 raise SparseCopyError("destination device %s (%d bytes) is smaller than the source %s (%d bytes); "
                                       "nothing was written" % (dest_path, dest.size, src_path, src.size))
@@ -918,36 +1065,44 @@ def copy_volume(src_path, dest_path, opts=None, check_mode=False):
         plan = plan_copy(opts, src, dest, check_mode, amap)
         plan.dest_data = amap.extents(src.size) if amap else []
         plan.dest_holes_known = plan.create or amap is not None
+        src_extents, src_map = extent_map(src, sfd, src.size)
+        _check_space(plan, opts, src_extents, amap)
         res = CopyResult(src=src_path, dest=dest_path, src_type=src.kind, dest_type=dest.kind,
                          bytes_total=src.size, sparse=plan.sparse, sparse_reason=plan.reason,
-                         dest_created=plan.create, dest_allocated_before=allocated_bytes(dest))
-        if plan.create:
-            res.changed = True
-            if not check_mode:
-                try:
-                    dfd = os.open(dest_path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-                except OSError as e:
-                    raise SparseCopyError(_describe_os_error("destination", dest_path, e))
-        if dest.kind == "file" and dest.size != src.size:
-            res.dest_resized = not plan.create
-            res.changed = True
-            if not check_mode:
-                os.ftruncate(dfd, src.size)
+                         dest_created=plan.create, dest_allocated_before=allocated_bytes(dest, dfd),
+                         src_map=src_map)
         try:
-            _run(plan, opts, sfd, dfd, res, check_mode, amap)
+            if plan.create:
+                if not check_mode:
+                    try:
+                        dfd = os.open(dest_path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+                    except OSError as e:
+                        raise SparseCopyError(_describe_os_error("destination", dest_path, e))
+                res.changed = True
+            if dest.kind == "file" and dest.size != src.size:
+                res.dest_resized = not plan.create
+                if not check_mode:
+                    os.ftruncate(dfd, src.size)
+                res.changed = True
+            _run(plan, opts, sfd, dfd, res, check_mode, amap, src_extents)
             if not check_mode:
                 os.fsync(dfd)
                 if plan.create:
                     _fsync_dir(os.path.dirname(os.path.abspath(dest_path)))
-        except (OSError, SparseCopyError) as e:
-            raise SparseCopyError(
-                "copying %s to %s failed: %s. The destination is partially written (%d bytes written, %d zeroed "
-                "so far) and is not yet a copy of the source; re-run the copy to complete it"
-                % (src_path, dest_path, e, res.bytes_written, res.bytes_zeroed))
-        if opts.verify and not check_mode:
-            _verify(sfd, dfd, src, dest, src.size, opts, res, src_identity)
+        except (OSError, SparseCopyError, KeyboardInterrupt) as e:
+            raise _failure(src_path, dest_path, e, res)
+        try:
+            if opts.verify and not check_mode:
+                _verify(sfd, dfd, src, dest, src.size, opts, res, src_identity)
+        except SparseCopyError as e:
+            e.changed = res.changed
+            raise
+        except (OSError, KeyboardInterrupt) as e:
+            raise SparseCopyError("verifying %s against %s failed: %s; the copy itself completed"
+                                  % (dest_path, src_path, "interrupted" if isinstance(e, KeyboardInterrupt) else e),
+                                  changed=res.changed)
         res.dest_allocated_after = res.dest_allocated_before if check_mode else \
-            allocated_bytes(_volume(dest_path, "destination"))
+            allocated_bytes(_volume(dest_path, "destination"), dfd)
     finally:
         os.close(sfd)
         if dfd is not None:
@@ -955,7 +1110,8 @@ def copy_volume(src_path, dest_path, opts=None, check_mode=False):
         if amap is not None:
             amap.close()
     res.duration = round(time.monotonic() - t0, 6)
-    res.throughput_mib_s = round(res.bytes_total / MiB / res.duration, 1) if res.duration > 0 else 0.0
+    moved = res.bytes_total - res.bytes_skipped_hole
+    res.throughput_mib_s = round(moved / MiB / res.duration, 1) if res.duration > 0 else 0.0
     return res
 
 
@@ -967,9 +1123,8 @@ def _fsync_dir(path):
         os.close(fd)
 
 
-def _run(plan, opts, sfd, dfd, res, check_mode, amap):
+def _run(plan, opts, sfd, dfd, res, check_mode, amap, extents):
     size = plan.src.size
-    extents, res.src_map = extent_map(plan.src, sfd, size)
     extents = align_extents(extents, opts.zero_block_size, size)
     zeros = memoryview(bytes(opts.block_size))
     digest = SparseDigest(opts.zero_block_size) if opts.verify else None
@@ -1015,8 +1170,27 @@ def _run(plan, opts, sfd, dfd, res, check_mode, amap):
         res.zero_method = "skip"
     else:
         res.zero_method = "none"
+    _describe_outcome(plan, opts, res, writer)
     if res.digest is None and digest is not None:
         res.digest = digest.hexdigest(size)
+
+
+def _describe_outcome(plan, opts, res, writer):
+    """`sparse` and `sparse_reason` say what happened, not what was planned: zeros
+    written after a fallback leave the destination allocated, and a run that had
+    nothing to zero describes no zeroing."""
+    if opts.discard_after_copy:
+        res.sparse = not writer.discard_failed
+        if writer.discard_failed:
+            res.sparse_reason += "; the destination does not support discard, so written zeros stay allocated"
+        return
+    if plan.sparse and writer.methods_used - {"punch"}:
+        res.sparse = False
+        used = " and ".join(m for m in ("zeroout", "write") if m in writer.methods_used)
+        res.sparse_reason += ("; punching was not supported, so zero ranges were zeroed with %s and take space"
+                              % {"zeroout and write": "BLKZEROOUT (zeroout) and writes"}.get(used, used))
+    elif plan.idle_reason and res.bytes_zeroed == 0 and res.bytes_released == 0:
+        res.sparse_reason = plan.idle_reason
 
 
 def _digest_of(vol, fd, size, opts):

@@ -86,14 +86,22 @@ def test_loop_partition_adds_its_start(tmp_path, losetup):
     addpart = shutil.which("addpart") or "/usr/bin/addpart"
     if not os.path.exists(addpart):
         pytest.skip("addpart (util-linux) is not installed")
-    r = subprocess.run([addpart, dev, "1", "2048", str(4 * MIB // 512)], capture_output=True, text=True, check=False)
+    for _attempt in range(20):     # a loop device detached just before may still be settling
+        r = subprocess.run([addpart, dev, "1", "2048", str(4 * MIB // 512)], capture_output=True, text=True, check=False)
+        if r.returncode == 0 or "busy" not in r.stderr:
+            break
+        subprocess.run(["sleep", "0.1"], check=False)
     if r.returncode != 0 or not os.path.exists(dev + "p1"):
         pytest.skip("cannot add a partition to %s: %s" % (dev, r.stderr.strip()))
-    span = blockdev.device_extent(dev + "p1")
-    assert (span.start, span.end, span.path) == (1 * MIB + 2048 * 512, 1 * MIB + 2048 * 512 + 4 * MIB, str(f))
-    p = blockdev.placement(dev + "p1")
-    assert p.via == "partition"
-    assert blockdev.overlap(p, blockdev.placement(dev))
+    try:
+        span = blockdev.device_extent(dev + "p1")
+        assert (span.start, span.end, span.path) == (1 * MIB + 2048 * 512, 1 * MIB + 2048 * 512 + 4 * MIB, str(f))
+        p = blockdev.placement(dev + "p1")
+        assert p.via == "partition"
+        assert blockdev.overlap(p, blockdev.placement(dev))
+    finally:
+        # a partition added by hand outlives the loop device's attachment: remove it
+        subprocess.run([shutil.which("delpart") or "/usr/bin/delpart", dev, "1"], capture_output=True, check=False)
 
 
 def _fake_sysfs(root, devices):
