@@ -21,13 +21,18 @@ Standard library only.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import fcntl
 import os
 import stat
+import struct
 from dataclasses import dataclass
 from typing import List, Optional, Tuple
 
 SECTOR = 512
 SYSFS = "/sys"
+DEV = "/dev"
+LOOP_GET_STATUS64 = 0x4C05
+LOOP_INFO64_SIZE = 232
 END = float("inf")   # a file store: the whole file, whatever it grows to
 
 
@@ -112,6 +117,27 @@ def loop_backing(node):
     return backing, offset, limit
 
 
+def _loop_identity(node):
+    """(st_dev, st_ino) of the file a loop device node really has open, from the
+    driver (LOOP_GET_STATUS64), or None where its /dev node cannot be asked. sysfs
+    gives a path, which names another file when the device was set up in another
+    mount namespace or its file was replaced."""
+    path = os.path.join(DEV, os.path.basename(node))
+    try:
+        if os.stat(path).st_rdev != _node_rdev(node):
+            return None
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        info = fcntl.ioctl(fd, LOOP_GET_STATUS64, bytes(LOOP_INFO64_SIZE))
+        return struct.unpack_from("=QQ", info)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def _sub(parent, start, length, via):
     """`length` bytes at `start` inside a parent placement."""
     if parent.exact and len(parent.spans) == 1:
@@ -145,6 +171,9 @@ def _node_placement(node, depth=0):
             bst = os.stat(backing)
         except OSError:                                # deleted or not visible here: its own store
             return Placement(own.spans, False, "loop")
+        ident = _loop_identity(node)
+        if ident is not None and ident != (bst.st_dev, bst.st_ino):
+            return Placement(own.spans, False, "loop")  # the path names another file
         if stat.S_ISREG(bst.st_mode):
             base = _file_placement(backing, bst)
         elif stat.S_ISBLK(bst.st_mode) and sysfs_node(bst.st_rdev):
@@ -172,6 +201,13 @@ def placement(path, st=None):
     return _node_placement(node)
 
 
+def filesystem_device(st):
+    """Placement of the block device that holds the filesystem a file (stat `st`)
+    is on, or None where that is not one block device (tmpfs, btrfs, NFS)."""
+    node = sysfs_node(st.st_dev)
+    return _node_placement(node) if node else None
+
+
 def overlap(a, b):
     """The first pair of spans (of placements a and b) that share bytes, or None."""
     for sa in a.spans:
@@ -183,21 +219,26 @@ def overlap(a, b):
 
 def loops_backed_by(st):
     """/dev names of the attached loop devices whose backing store is the regular
-    file with stat `st` (directly, at any offset)."""
+    file with stat `st` (directly, at any offset): by the driver's own device and
+    inode where it can be asked, else by the path sysfs gives."""
     out = []
     try:
         names = sorted(os.listdir(os.path.join(SYSFS, "block")))
     except OSError:
         return out
     for name in names:
-        loop = loop_backing(os.path.join(SYSFS, "block", name))
+        node = os.path.join(SYSFS, "block", name)
+        loop = loop_backing(node)
         if not loop:
             continue
-        try:
-            bst = os.stat(loop[0])
-        except OSError:
-            continue
-        if (bst.st_dev, bst.st_ino) == (st.st_dev, st.st_ino):
+        ident = _loop_identity(node)
+        if ident is None:
+            try:
+                bst = os.stat(loop[0])
+            except OSError:
+                continue
+            ident = (bst.st_dev, bst.st_ino)
+        if ident == (st.st_dev, st.st_ino):
             out.append("/dev/" + name)
     return out
 

@@ -371,19 +371,37 @@ def check_apart(src, dest):
     """Refuse a source and destination that share bytes: the same file or device
     under two names, a loop device and its backing file, two loop devices over one
     file at overlapping offsets, a partition and its disk, a device-mapper device and
-    its slaves. Nothing has been written when this raises."""
-    if src.kind == dest.kind == "file" and (src.st.st_dev, src.st.st_ino) == (dest.st.st_dev, dest.st.st_ino) or \
-            src.kind == dest.kind == "block" and src.st.st_rdev == dest.st.st_rdev:
+    its slaves, a file on a filesystem stored on the device at the other end.
+    Nothing has been written when this raises. A missing destination is checked by
+    the directory it would be created in."""
+    if dest.exists and (
+            src.kind == dest.kind == "file" and (src.st.st_dev, src.st.st_ino) == (dest.st.st_dev, dest.st.st_ino) or
+            src.kind == dest.kind == "block" and src.st.st_rdev == dest.st.st_rdev):
         raise SparseCopyError("source %s and destination %s are the same %s; nothing was written" % (
             src.path, dest.path, "device" if src.kind == "block" else "file"))
-    ps, pd = blockdev.placement(src.path, src.st), blockdev.placement(dest.path, dest.st)
-    hit = blockdev.overlap(ps, pd)
-    if hit is None:
-        return
-    raise SparseCopyError(
-        "source %s (%s) and destination %s (%s) overlap on the same backing store %s, so writing the "
-        "destination would overwrite the source; nothing was written. Copy between volumes that do not "
-        "share storage" % (src.path, blockdev.describe(ps), dest.path, blockdev.describe(pd), hit[0].path))
+    ps = blockdev.placement(src.path, src.st)
+    if dest.exists:
+        pd = blockdev.placement(dest.path, dest.st)
+        hit = blockdev.overlap(ps, pd)
+        if hit is not None:
+            raise SparseCopyError(
+                "source %s (%s) and destination %s (%s) overlap on the same backing store %s, so writing the "
+                "destination would overwrite the source; nothing was written. Copy between volumes that do not "
+                "share storage" % (src.path, blockdev.describe(ps), dest.path, blockdev.describe(pd), hit[0].path))
+    if dest.kind == "file" and src.kind == "block":
+        st = dest.st if dest.exists else os.stat(os.path.dirname(os.path.abspath(dest.path)))
+        fs = blockdev.filesystem_device(st)
+        if fs is not None and blockdev.overlap(fs, ps):
+            raise SparseCopyError(
+                "destination %s is on a filesystem stored on the source %s (%s), so writing it would change the "
+                "source while it is copied; nothing was written. Copy to a filesystem on other storage"
+                % (dest.path, src.path, blockdev.describe(fs)))
+    if src.kind == "file" and dest.kind == "block":
+        fs = blockdev.filesystem_device(src.st)
+        if fs is not None and blockdev.overlap(fs, blockdev.placement(dest.path, dest.st)):
+            raise SparseCopyError(
+                "source %s is on a filesystem stored on the destination %s (%s), so writing the destination would "
+                "destroy the source; nothing was written" % (src.path, dest.path, blockdev.describe(fs)))
 
 
 def check_not_backing_a_loop(dest):
@@ -1042,8 +1060,8 @@ def copy_volume(src_path, dest_path, opts=None, check_mode=False):
     if dest is None:
         _check_creatable(dest_path, opts)
         dest = Volume(dest_path, "file", 0, None, exists=False)
-    else:
-        check_apart(src, dest)
+    check_apart(src, dest)
+    if dest.exists:
         check_not_backing_a_loop(dest)
         if dest.kind == "file":
             _check_writable(dest, None)

@@ -157,6 +157,7 @@ def test_device_mapper_covers_its_slaves(tmp_path, monkeypatch):
         "dm-0": dict(dev="253:0", size=4096, slaves=["loop0", "sdb1"]),
     })
     monkeypatch.setattr(blockdev, "SYSFS", str(sysfs))
+    monkeypatch.setattr(blockdev, "DEV", str(tmp_path / "dev"))
     dm = blockdev.placement("/dev/dm-0", _St(253, 0))
     assert not dm.exact and dm.file_span is None and dm.via == "holders"
     st = os.stat(backing)
@@ -176,6 +177,23 @@ def test_deleted_backing_file_is_not_mapped(tmp_path, monkeypatch):
     sysfs = tmp_path / "sys"
     _fake_sysfs(sysfs, {"loop3": dict(dev="7:3", size=2048, backing=str(tmp_path / "gone.img") + " (deleted)")})
     monkeypatch.setattr(blockdev, "SYSFS", str(sysfs))
+    monkeypatch.setattr(blockdev, "DEV", str(tmp_path / "dev"))
     p = blockdev.placement("/dev/loop3", _St(7, 3))
     assert p.file_span is None and not p.exact
     assert p.spans[0].store == ("disk", 7, 3)
+
+
+def test_backing_path_naming_another_file_is_not_trusted(tmp_path, losetup):
+    """sysfs gives the backing file's path; when that path names another file (here:
+    the file was deleted and a file with sysfs's ' (deleted)' name put there), the
+    driver's own device and inode decide, and the device has no map."""
+    f = tmp_path / "a.img"
+    with open(f, "wb") as out:
+        out.write(b"\x01" * (1 * MIB))
+    dev = losetup(f)
+    os.unlink(f)
+    impostor = tmp_path / "a.img (deleted)"
+    image(impostor, 1 * MIB)
+    p = blockdev.placement(dev)
+    assert p.file_span is None and not p.exact
+    assert blockdev.loops_backed_by(os.stat(impostor)) == []

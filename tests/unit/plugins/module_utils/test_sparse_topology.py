@@ -299,3 +299,64 @@ def test_file_backing_a_partitioned_loop_device_refused(tmp_path, partitioned):
     before = sha(img)
     refused(src, img, r"in use|loop")
     assert sha(img) == before
+
+
+def test_loop_whose_backing_path_names_another_file_is_read_whole(tmp_path, losetup):
+    """The backing file was deleted and a file with the name sysfs then shows
+    ('... (deleted)') is all holes: its map must not be taken for the device's."""
+    f = tmp_path / "a.img"
+    with open(f, "wb") as out:
+        out.write(random.Random(21).randbytes(1 * MIB))
+    dev = losetup(f)
+    os.unlink(f)
+    with open(tmp_path / "a.img (deleted)", "wb") as out:
+        out.truncate(1 * MIB)
+    dest = tmp_path / "dest.img"
+    res = copy(dev, dest, **SMALL)
+    assert res["src_map"] == "none"
+    assert read(dest) == read(dev)
+
+
+# --------------------------------------------- a file on a filesystem on the other end
+
+@pytest.fixture
+def mounted_loop(tmp_path, losetup):
+    """An ext4 filesystem on a loop device over fs.img, mounted; unmounted at the end."""
+    img = tmp_path / "fs.img"
+    with open(img, "wb") as f:
+        f.truncate(32 * MIB)
+    dev = losetup(img)
+    mkfs_ext4(dev)
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    r = subprocess.run(["mount", dev, str(mnt)], capture_output=True, text=True, check=False)
+    if r.returncode != 0:
+        pytest.skip("cannot mount %s: %s" % (dev, r.stderr.strip()))
+    try:
+        yield dev, img, mnt
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
+
+
+def test_destination_file_on_the_source_filesystem_refused(tmp_path, mounted_loop):
+    dev, img, mnt = mounted_loop
+    for dest in (mnt / "copy.img", mnt / "existing.img"):
+        if dest.name == "existing.img":
+            dest.write_bytes(b"x")
+        msg = refused(dev, dest, r"filesystem stored on the source")
+        assert str(dest) in msg and dev in msg
+    assert not (mnt / "copy.img").exists()
+    assert (mnt / "existing.img").read_bytes() == b"x"
+
+
+def test_source_file_on_a_filesystem_on_the_destination_refused(tmp_path, mounted_loop, losetup):
+    """A second, unclaimed loop device over the same image is the filesystem under the source."""
+    dev, img, mnt = mounted_loop
+    src = mnt / "src.img"
+    src.write_bytes(random.Random(22).randbytes(256 * KIB))
+    os.sync()
+    other = losetup(img)
+    before = sha(img)
+    msg = refused(src, other, r"overlap|filesystem stored on the destination")
+    assert str(src) in msg and other in msg
+    assert sha(img) == before
