@@ -931,6 +931,18 @@ def _open_dest(dest, check_mode):
         raise SparseCopyError(_describe_os_error("destination", dest.path, e))
 
 
+def _in_dev(directory):
+    """True for a directory of the /dev filesystem itself (/dev, /dev/mapper, ...),
+    where device nodes appear; not for a filesystem mounted below it (/dev/shm)."""
+    real = os.path.realpath(directory)
+    if real != "/dev" and not real.startswith("/dev/"):
+        return False
+    try:
+        return os.stat(real).st_dev == os.stat("/dev").st_dev
+    except OSError:
+        return True
+
+
 def _check_creatable(dest_path, opts):
     """A missing destination: may a file be created there?"""
     if os.path.islink(dest_path):
@@ -938,12 +950,11 @@ def _check_creatable(dest_path, opts):
             "destination %s is a symbolic link to %s, which does not exist; nothing was created. Create or attach "
             "the link's target first, or give the path of the file to create" % (dest_path, os.readlink(dest_path)))
     parent = os.path.dirname(os.path.abspath(dest_path))
-    real = os.path.realpath(parent)
-    if real == "/dev" or real.startswith("/dev/"):
+    if _in_dev(parent):
         raise SparseCopyError(
-            "destination %s does not exist. Paths under /dev name devices, which appear when they are attached: "
+            "destination %s does not exist. Paths in /dev name devices, which appear when they are attached: "
             "this one is not there (a LUN not yet mapped to this host, or a mistyped name), and this module never "
-            "creates a file under /dev; nothing was created. Attach the device (see lsblk or multipath -ll) or "
+            "creates a file in /dev; nothing was created. Attach the device (see lsblk or multipath -ll) or "
             "correct the path" % dest_path)
     if not opts.create:
         raise SparseCopyError("destination %s does not exist and create is false" % dest_path)

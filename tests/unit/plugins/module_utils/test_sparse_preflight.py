@@ -388,3 +388,18 @@ def test_noop_rerun_describes_no_punches(tmp_path):
     assert res["changed"] is False
     assert not re.search(r"are (punched|zeroed|overwritten)", res["sparse_reason"]), res["sparse_reason"]
     assert "nothing" in res["sparse_reason"]
+
+
+def test_file_on_a_filesystem_mounted_under_dev_is_created(tmp_path):
+    """/dev/shm is a tmpfs of its own, not where device nodes appear."""
+    shm = "/dev/shm"
+    if not os.path.isdir(shm) or os.stat(shm).st_dev == os.stat("/dev").st_dev or not os.access(shm, os.W_OK):
+        pytest.skip("/dev/shm is not a separate writable filesystem here")
+    src = image(tmp_path / "src.img", data=64 * KIB, size=128 * KIB)
+    dest = os.path.join(shm, "sparse-test-%d.img" % os.getpid())
+    try:
+        res = copy(src, dest)
+        assert res["dest_created"] is True and read(dest) == read(src)
+    finally:
+        if os.path.exists(dest):
+            os.unlink(dest)
