@@ -70,6 +70,12 @@ ZERO_METHODS = ("auto", "punch", "zeroout", "write")
 # page cache do better.
 READ_AHEAD = 32 * MiB
 
+# The default I/O size. Buffered I/O leaves the device's request sizes to readahead
+# and writeback, so the size of a read only decides how much of the CPU's cache a
+# chunk takes: a 4 GiB warm copy (in-process, 7 interleaved rounds) took a median
+# 0.46 CPU-s with 256 KiB, 0.50 with 128 KiB, 0.53 with 1 MiB and 0.61 with 4 MiB.
+BLOCK_SIZE = 256 * 1024
+
 
 class SparseCopyError(Exception):
     """A copy that cannot be done or did not complete; the message says why and in
@@ -86,7 +92,7 @@ class CopyOptions:
     sparse: str = "auto"
     dest_zeroed: Optional[bool] = None
     zero_method: str = "auto"
-    block_size: int = MiB
+    block_size: int = BLOCK_SIZE
     zero_block_size: int = 4096
     verify: bool = False
     create: bool = True

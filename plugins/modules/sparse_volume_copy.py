@@ -101,8 +101,10 @@ options:
   block_size:
     description:
       - Bytes read or written per I/O. A positive multiple of O(zero_block_size), at most 64 MiB.
+      - The device sees larger requests, built by the kernel's readahead and writeback; a chunk that fits the
+        CPU's cache copies fastest.
     type: int
-    default: 1048576
+    default: 262144
   zero_block_size:
     description:
       - Granularity of zero detection in bytes, a multiple of 512 (and of a destination device's logical block
@@ -440,7 +442,7 @@ def main():
             sparse=dict(type="str", default="auto", choices=["auto", "always", "never"]),
             dest_zeroed=dict(type="raw", default="auto", choices=DestZeroedChoices(["auto", True, False])),
             zero_method=dict(type="str", default="auto", choices=["auto", "punch", "zeroout", "write"]),
-            block_size=dict(type="int", default=1048576),
+            block_size=dict(type="int", default=262144),
             zero_block_size=dict(type="int", default=4096),
             verify=dict(type="bool", default=False),
             create=dict(type="bool", default=True),
