@@ -1043,10 +1043,13 @@ def _check_writable(dest, dfd):
                               % (dest.path, os.geteuid()))
 
 
-def _check_space(plan, opts, src_extents, amap):
+def _check_space(plan, opts, src_extents, src_map, amap, sfd):
     """Fail before writing when the destination's filesystem (a loop device's: its
-    backing file's) cannot hold what the copy may allocate: the source's allocated
-    data (all of it with sparse=never), less what the destination already has."""
+    backing file's) cannot hold what the copy will allocate. The source's allocated
+    data, less what the destination already holds, is an upper bound that costs
+    nothing; only when that does not fit is the source read to count the bytes that
+    are not zeros (all of them with sparse=never). A source without an allocation
+    map (a block device) is not checked: its size says nothing of what it holds."""
     dest = plan.dest
     if dest.kind == "file":
         where = os.path.dirname(os.path.abspath(dest.path))
@@ -1054,18 +1057,34 @@ def _check_space(plan, opts, src_extents, amap):
         where = os.path.dirname(device_extent(dest).path)
     else:
         return                          # a device's own storage: it does not say
-    need = plan.src.size if opts.sparse == "never" else sum(e - s for s, e in src_extents)
-    need -= sum(e - s for s, e in plan.dest_data)
-    if need <= 0:
-        return
+    have = sum(e - s for s, e in plan.dest_data)
     st = os.statvfs(where)
     free = (st.f_bfree if os.geteuid() == 0 else st.f_bavail) * st.f_frsize
+    if opts.sparse == "never":
+        need = plan.src.size - have
+    else:
+        need = sum(e - s for s, e in src_extents) - have
+        if need > free and src_map == "none":
+            return
+        if need > free:
+            need = _nonzero_bytes(sfd, plan.src.size, src_extents, opts) - have
     if need > free:
         raise SparseCopyError(
-            "not enough space for destination %s: the copy may allocate up to %d more bytes (the source's allocated "
-            "data less what the destination already holds; written zeros in it are not stored) and the filesystem "
-            "of %s has %d bytes free; nothing was written. Free at least %d bytes there, or copy to a larger "
-            "filesystem" % (dest.path, need, where, free, need - free))
+            "not enough space for destination %s: the copy needs %d more bytes (the source's data that is not zeros, "
+            "less what the destination already holds) and the filesystem of %s has %d bytes free; nothing was "
+            "written. Free at least %d bytes there, or copy to a larger filesystem"
+            % (dest.path, need, where, free, need - free))
+
+
+def _nonzero_bytes(fd, size, extents, opts):
+    """Bytes of the source's data extents that are not zeros, in zero_block_size blocks."""
+    zeros = memoryview(bytes(opts.block_size))
+    total = 0
+    for _off, buf, n, runs in _source_chunks(fd, size, align_extents(extents, opts.zero_block_size, size),
+                                             opts.block_size, opts.zero_block_size, zeros, None):
+        if buf is not None:
+            total += sum(b - a for a, b, is_zero in runs if not is_zero)
+    return total
 
 
 def _failure(src_path, dest_path, e, res):
@@ -1133,7 +1152,7 @@ def copy_volume(src_path, dest_path, opts=None, check_mode=False):
         plan.dest_data = amap.extents(src.size) if amap else []
         plan.dest_holes_known = plan.create or amap is not None
         src_extents, src_map = extent_map(src, sfd, src.size)
-        _check_space(plan, opts, src_extents, amap)
+        _check_space(plan, opts, src_extents, src_map, amap, sfd)
         res = CopyResult(src=src_path, dest=dest_path, src_type=src.kind, dest_type=dest.kind,
                          bytes_total=src.size, sparse=plan.sparse, sparse_reason=plan.reason,
                          dest_created=plan.create, dest_allocated_before=allocated_bytes(dest, dfd),

@@ -144,8 +144,10 @@ notes:
     storage (the same file or device, a loop device and its backing file, loop devices over one file at
     overlapping offsets, a partition and its disk, a device-mapper device and its slaves), a destination in use
     (a mounted or claimed device, a file that backs a loop device), a read-only destination, a missing
-    destination under C(/dev) (it is never created there), and a copy whose allocated data cannot fit in the
-    free space of the destination's filesystem (an upper bound - written zeros in the source are counted).
+    destination under C(/dev) (it is never created there), and a copy whose data cannot fit in the free space
+    of the destination's filesystem (for a file or loop device destination; a source with an allocation map
+    is read to count its non-zero data when its allocation alone does not fit, and a block device source
+    without one is not checked).
   - A failed task reports C(changed=true) when it had already created or written the destination.
   - Runs on the host that sees both paths, usually with O(src) and O(dest) attached to it.
   - The digest (RV(digest)) is a sha256 over the offsets and bytes of the non-zero blocks and the size, so

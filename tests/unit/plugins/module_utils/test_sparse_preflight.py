@@ -403,3 +403,16 @@ def test_file_on_a_filesystem_mounted_under_dev_is_created(tmp_path):
     finally:
         if os.path.exists(dest):
             os.unlink(dest)
+
+
+def test_thick_source_of_zeros_that_fits_is_copied(tmp_path, small_fs):
+    """4 MiB fully allocated, 512 KiB of it data: larger than the 2 MiB filesystem,
+    but what the copy stores fits, so it is not refused."""
+    src = tmp_path / "thick.img"
+    with open(src, "wb") as f:
+        f.write(random.Random(16).randbytes(512 * KIB))
+        f.write(bytes(3584 * KIB))
+    dest = small_fs / "dest.img"
+    assert copy(src, dest, check_mode=True)["changed"] is True
+    res = copy(src, dest)
+    assert read(dest) == read(src) and res["bytes_written"] == 512 * KIB
