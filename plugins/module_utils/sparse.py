@@ -7,20 +7,25 @@ leaving the source's zero ranges unallocated on the destination.
 Standard library only, so it runs on any managed host and can be loaded by path.
 
 How a copy works:
-  * the source is walked by data extent (SEEK_DATA/SEEK_HOLE; a loop device through
-    its backing file; any other block device is one extent), read in ``block_size``
-    chunks into a few reused buffers by a reader thread that keeps the kernel's
-    readahead ahead of it, and each chunk is split into data and zero runs at
+  * nothing is written before the checks pass (blockdev.py says where each side's
+    bytes live: refused when they overlap, mapped through loop devices and
+    partitions exactly; in use, read-only, free space); check mode runs them too;
+  * the source is walked by data extent (SEEK_DATA/SEEK_HOLE; a loop device or a
+    partition of one through its range of the backing file; any other block device
+    is one extent), read in ``block_size`` chunks into one reused buffer, from the
+    page cache without waiting where it is there and otherwise with the kernel
+    asked to read ahead, and each chunk is split into data and zero runs at
     ``zero_block_size`` granularity (whole chunk first, refined only when mixed);
-  * the main thread makes the destination match, run by run: data is compared with
+  * the same thread makes the destination match, run by run: data is compared with
     what the destination holds and only differing blocks are written; zero ranges
     are skipped where the destination is known to read zeros (a file we created, a
     hole in its allocation map, or a caller's promise where there is no map) and
     otherwise handed to a zeroing thread, which makes them zero with the cheapest
     primitive that guarantees zeros (punch hole / WRITE_ZEROES with unmap, then
     BLKZEROOUT, then writing zeros) while the data copy goes on;
-  * one fsync at the end; optionally the destination is dropped from the page cache,
-    read back and its digest compared with the source's.
+  * one fsync at the end; optionally (verify) the source is read again and the
+    destination read back from its device, and both digests must equal the one
+    of what the copy read.
 """
 
 
