@@ -21,6 +21,7 @@ Standard library only.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import errno
 import fcntl
 import os
 import stat
@@ -240,6 +241,31 @@ def loops_backed_by(st):
             ident = (bst.st_dev, bst.st_ino)
         if ident == (st.st_dev, st.st_ino):
             out.append("/dev/" + name)
+    return out
+
+
+def claimed_overlapping(p, rdev=None):
+    """/dev names of the other block devices (partitions included) whose bytes
+    overlap placement `p` and that are in use: mounted, swapped on, or held by
+    device-mapper, md or another exclusive opener, which an exclusive open tells."""
+    out = []
+    try:
+        names = sorted(os.listdir(os.path.join(SYSFS, "class", "block")))
+    except OSError:
+        return out
+    for name in names:
+        node = os.path.realpath(os.path.join(SYSFS, "class", "block", name))
+        dev = _node_rdev(node)
+        if dev is None or dev == rdev or not overlap(_node_placement(node), p):
+            continue
+        path = os.path.join(DEV, name)
+        try:
+            if os.stat(path).st_rdev != dev:
+                continue
+            os.close(os.open(path, os.O_RDONLY | os.O_EXCL | os.O_NONBLOCK | os.O_CLOEXEC))
+        except OSError as e:
+            if e.errno == errno.EBUSY:
+                out.append(path)
     return out
 
 

@@ -414,6 +414,21 @@ def check_apart(src, dest):
                 "destroy the source; nothing was written" % (src.path, dest.path, blockdev.describe(fs)))
 
 
+def check_no_claimed_overlap(dest):
+    """Refuse a destination whose bytes are also another device's that is in use:
+    a second loop device over the file of a mounted one, a disk whose partition
+    is mounted, a device under an active device-mapper table."""
+    if not dest.exists:
+        return
+    p = blockdev.placement(dest.path, dest.st)
+    busy = blockdev.claimed_overlapping(p, dest.st.st_rdev if dest.kind == "block" else None)
+    if busy:
+        raise SparseCopyError(
+            "destination %s is in use: its storage is shared with %s, which %s mounted or held (by a filesystem, "
+            "swap, LVM, multipath or another program); nothing was written. Release %s first"
+            % (dest.path, ", ".join(busy), "is" if len(busy) == 1 else "are", "it" if len(busy) == 1 else "them"))
+
+
 def check_not_backing_a_loop(dest):
     """A file that backs an attached loop device is in use, mounted or not."""
     if dest.kind != "file" or not dest.exists:
@@ -1136,6 +1151,7 @@ def copy_volume(src_path, dest_path, opts=None, check_mode=False):
     check_apart(src, dest)
     if dest.exists:
         check_not_backing_a_loop(dest)
+        check_no_claimed_overlap(dest)
         if dest.kind == "file":
             _check_writable(dest, None)
 

@@ -360,3 +360,43 @@ def test_source_file_on_a_filesystem_on_the_destination_refused(tmp_path, mounte
     msg = refused(src, other, r"overlap|filesystem stored on the destination")
     assert str(src) in msg and other in msg
     assert sha(img) == before
+
+
+def test_loop_over_the_file_of_a_mounted_loop_refused(tmp_path, mounted_loop, losetup):
+    """Writing a second loop device over the image of a mounted filesystem would
+    destroy that filesystem, although it is neither the source nor claimed itself."""
+    dev, img, mnt = mounted_loop
+    (mnt / "marker").write_bytes(b"still here")
+    os.sync()
+    other = losetup(img)
+    src = tmp_path / "src.img"
+    with open(src, "wb") as f:
+        f.write(random.Random(23).randbytes(64 * KIB))
+        f.truncate(32 * MIB)
+    before = sha(img)
+    for check_mode in (True, False):
+        with pytest.raises(sparse.SparseCopyError, match=r"in use") as e:
+            copy(src, other, check_mode=check_mode)
+        assert dev in str(e.value) and other in str(e.value)
+    assert sha(img) == before
+    assert (mnt / "marker").read_bytes() == b"still here"
+
+
+def test_partition_overlapping_a_mounted_sibling_range_refused(tmp_path, partitioned, losetup):
+    """A loop device over the image at the mounted partition's offset is that partition."""
+    disk, p1, p2, img = partitioned
+    mnt = tmp_path / "mnt-p1"
+    mnt.mkdir()
+    r = subprocess.run(["mount", p1, str(mnt)], capture_output=True, text=True, check=False)
+    if r.returncode != 0:
+        pytest.skip("cannot mount %s: %s" % (p1, r.stderr.strip()))
+    try:
+        other = losetup("--offset", 2048 * 512, "--sizelimit", 8 * MIB, img)
+        src = tmp_path / "src.img"
+        with open(src, "wb") as f:
+            f.truncate(8 * MIB)
+        with pytest.raises(sparse.SparseCopyError, match=r"in use") as e:
+            copy(src, other)
+        assert p1 in str(e.value)
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
