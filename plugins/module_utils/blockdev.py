@@ -26,8 +26,8 @@ import fcntl
 import os
 import stat
 import struct
-from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from dataclasses import dataclass, field, replace
+from typing import FrozenSet, List, Optional, Tuple
 
 SECTOR = 512
 SYSFS = "/sys"
@@ -57,6 +57,9 @@ class Placement:
     spans: List[Span]
     exact: bool
     via: str          # how it was found, for messages: 'file', 'disk', 'partition', 'loop', 'holders'
+    own: Optional[int] = None                          # the device's number (None for a file)
+    below: FrozenSet[int] = field(default_factory=frozenset)   # every device it is built on
+    stacked: bool = False                              # built on slaves (device-mapper, md) somewhere
 
     @property
     def file_span(self):
@@ -141,10 +144,12 @@ def _loop_identity(node):
 
 def _sub(parent, start, length, via):
     """`length` bytes at `start` inside a parent placement."""
+    below = parent.below | ({parent.own} if parent.own is not None else frozenset())
     if parent.exact and len(parent.spans) == 1:
         p = parent.spans[0]
-        return Placement([Span(p.store, p.start + start, p.start + start + length, p.path)], True, via)
-    return Placement(parent.spans, False, via)
+        return Placement([Span(p.store, p.start + start, p.start + start + length, p.path)], True, via,
+                         below=below, stacked=parent.stacked)
+    return Placement(parent.spans, False, via, below=below, stacked=parent.stacked)
 
 
 def _file_placement(path, st):
@@ -152,43 +157,51 @@ def _file_placement(path, st):
 
 
 def _node_placement(node, depth=0):
+    p = _node_placement_below(node, depth)
+    return replace(p, own=_node_rdev(node))
+
+
+def _node_placement_below(node, depth):
     name = os.path.basename(node)
     size = _size(node) or 0
     rdev = _node_rdev(node)
-    own = Placement([Span(("disk", os.major(rdev or 0), os.minor(rdev or 0)), 0, size, "/dev/" + name)], True, "disk")
+    own = [Span(("disk", os.major(rdev or 0), os.minor(rdev or 0)), 0, size, "/dev/" + name)]
     if depth > 16:                                     # a loop in the topology: be conservative
-        return Placement(own.spans, False, "disk")
+        return Placement(own, False, "disk")
     slaves_dir = os.path.join(node, "slaves")
     slaves = sorted(os.listdir(slaves_dir)) if os.path.isdir(slaves_dir) else []
     if slaves:
-        spans = []
+        spans, below = [], set()
         for s in slaves:
-            spans.extend(_node_placement(os.path.realpath(os.path.join(slaves_dir, s)), depth + 1).spans)
-        return Placement(spans, False, "holders")
+            sp = _node_placement(os.path.realpath(os.path.join(slaves_dir, s)), depth + 1)
+            spans.extend(sp.spans)
+            below |= sp.below | {sp.own}
+        return Placement(spans, False, "holders", below=frozenset(below), stacked=True)
     loop = loop_backing(node)
     if loop:
         backing, offset, _limit = loop
         try:
             bst = os.stat(backing)
         except OSError:                                # deleted or not visible here: its own store
-            return Placement(own.spans, False, "loop")
+            return Placement(own, False, "loop")
         ident = _loop_identity(node)
         if ident is not None and ident != (bst.st_dev, bst.st_ino):
-            return Placement(own.spans, False, "loop")  # the path names another file
+            return Placement(own, False, "loop")       # the path names another file
         if stat.S_ISREG(bst.st_mode):
             base = _file_placement(backing, bst)
         elif stat.S_ISBLK(bst.st_mode) and sysfs_node(bst.st_rdev):
             base = _node_placement(sysfs_node(bst.st_rdev), depth + 1)
         else:
-            return Placement(own.spans, False, "loop")
+            return Placement(own, False, "loop")
         return _sub(base, offset, size, "loop")
     if is_partition(node):
+        parent = _node_placement(os.path.dirname(node), depth + 1)
         try:
             start = int(_read(node, "start")) * SECTOR
         except (TypeError, ValueError):
-            return Placement(_node_placement(os.path.dirname(node), depth + 1).spans, False, "partition")
-        return _sub(_node_placement(os.path.dirname(node), depth + 1), start, size, "partition")
-    return own
+            return _sub(replace(parent, exact=False), 0, size, "partition")
+        return _sub(parent, start, size, "partition")
+    return Placement(own, True, "disk")
 
 
 def placement(path, st=None):
@@ -210,7 +223,16 @@ def filesystem_device(st):
 
 
 def overlap(a, b):
-    """The first pair of spans (of placements a and b) that share bytes, or None."""
+    """The first pair of spans (of placements a and b) that share bytes, or None.
+    A device built on the other shares its bytes. Two devices that are both built
+    on slaves (device-mapper, md) and not on each other are taken as apart: sysfs
+    does not say which part of a slave each uses, and the usual case, two logical
+    volumes of one volume group (or thin volumes of one pool, a snapshot and its
+    origin), never write each other's bytes."""
+    if a.own is not None and a.own in b.below or b.own is not None and b.own in a.below:
+        return a.spans[0], b.spans[0]
+    if a.stacked and b.stacked:
+        return None
     for sa in a.spans:
         for sb in b.spans:
             if sa.overlaps(sb):
@@ -256,7 +278,7 @@ def claimed_overlapping(p, rdev=None):
     for name in names:
         node = os.path.realpath(os.path.join(SYSFS, "class", "block", name))
         dev = _node_rdev(node)
-        if dev is None or dev == rdev or not overlap(_node_placement(node), p):
+        if dev is None or dev == rdev or dev in p.below or not overlap(_node_placement(node), p):
             continue
         path = os.path.join(DEV, name)
         try:

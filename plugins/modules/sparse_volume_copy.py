@@ -142,7 +142,9 @@ notes:
   - Needs read access to O(src) and write access to O(dest); block devices usually need root (C(become)).
   - Before writing anything, and in check mode alike, the module refuses a source and destination that share
     storage (the same file or device, a loop device and its backing file, loop devices over one file at
-    overlapping offsets, a partition and its disk, a device-mapper device and its slaves), a destination in use
+    overlapping offsets, a partition and its disk, a device-mapper device and the devices it is built on - two
+    logical volumes of one volume group are taken as apart, since sysfs does not say which extents each uses),
+    a destination in use
     (a mounted or claimed device, a file that backs a loop device, a device whose storage is shared with another
     device that is mounted or claimed), a read-only destination, a missing
     destination under C(/dev) (it is never created there), and a copy whose data cannot fit in the free space

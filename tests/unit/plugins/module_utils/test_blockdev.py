@@ -197,3 +197,27 @@ def test_backing_path_naming_another_file_is_not_trusted(tmp_path, losetup):
     p = blockdev.placement(dev)
     assert p.file_span is None and not p.exact
     assert blockdev.loops_backed_by(os.stat(impostor)) == []
+
+
+def test_logical_volumes_of_one_group_are_apart(tmp_path, monkeypatch):
+    """Two device-mapper devices on the same physical volume (two LVs of one VG) do
+    not share bytes as far as sysfs can tell, so a copy between them, or to a file on
+    one of them, is allowed; a device built on one of them (dm-crypt over an LV)
+    shares its bytes, and so does the physical volume under them."""
+    sysfs = tmp_path / "sys"
+    _fake_sysfs(sysfs, {
+        "sdb": dict(dev="8:16", size=204800),
+        "sdb1": dict(dev="8:17", size=200000, parent="sdb", start=2048),
+        "dm-0": dict(dev="253:0", size=4096, slaves=["sdb1"]),
+        "dm-1": dict(dev="253:1", size=4096, slaves=["sdb1"]),
+        "dm-2": dict(dev="253:2", size=4000, slaves=["dm-0"]),
+    })
+    monkeypatch.setattr(blockdev, "SYSFS", str(sysfs))
+    monkeypatch.setattr(blockdev, "DEV", str(tmp_path / "dev"))
+    lv0, lv1, crypt = (blockdev.placement("/dev/x", _St(253, n)) for n in (0, 1, 2))
+    assert blockdev.overlap(lv0, lv1) is None and blockdev.overlap(lv1, lv0) is None
+    assert blockdev.overlap(crypt, lv0) and blockdev.overlap(lv0, crypt)
+    assert blockdev.overlap(crypt, lv1) is None
+    for pv in (blockdev.placement("/dev/x", _St(8, 17)), blockdev.placement("/dev/x", _St(8, 16))):
+        assert blockdev.overlap(pv, lv0) and blockdev.overlap(lv1, pv)
+    assert os.makedev(8, 17) in crypt.below and os.makedev(253, 0) in crypt.below
