@@ -161,11 +161,21 @@ def _node_placement(node, depth=0):
     return replace(p, own=_node_rdev(node))
 
 
+def _disk_store(node, rdev):
+    """A whole disk's store: its world-wide name where it has a globally unique one,
+    so that two paths to one LUN (sdc and sdd without multipathd) are one store;
+    else its device number."""
+    wwid = _read(node, "wwid") or _read(node, "device/wwid")
+    if wwid and wwid.split(".", 1)[0] in ("naa", "eui", "nvme"):
+        return ("wwid", wwid)
+    return ("disk", os.major(rdev or 0), os.minor(rdev or 0))
+
+
 def _node_placement_below(node, depth):
     name = os.path.basename(node)
     size = _size(node) or 0
     rdev = _node_rdev(node)
-    own = [Span(("disk", os.major(rdev or 0), os.minor(rdev or 0)), 0, size, "/dev/" + name)]
+    own = [Span(_disk_store(node, rdev), 0, size, "/dev/" + name)]
     if depth > 16:                                     # a loop in the topology: be conservative
         return Placement(own, False, "disk")
     slaves_dir = os.path.join(node, "slaves")

@@ -111,6 +111,8 @@ def _fake_sysfs(root, devices):
         node = root / "devices" / "virtual" / "block" / (d["parent"] + "/" + name if "parent" in d else name)
         node.mkdir(parents=True, exist_ok=True)
         (node / "dev").write_text(d["dev"] + "\n")
+        if "wwid" in d:
+            (node / "wwid").write_text(d["wwid"] + "\n")
         (node / "size").write_text("%d\n" % d["size"])
         if "parent" in d:
             (node / "partition").write_text("1\n")
@@ -221,3 +223,24 @@ def test_logical_volumes_of_one_group_are_apart(tmp_path, monkeypatch):
     for pv in (blockdev.placement("/dev/x", _St(8, 17)), blockdev.placement("/dev/x", _St(8, 16))):
         assert blockdev.overlap(pv, lv0) and blockdev.overlap(lv1, pv)
     assert os.makedev(8, 17) in crypt.below and os.makedev(253, 0) in crypt.below
+
+
+def test_two_paths_to_one_lun_are_one_store(tmp_path, monkeypatch):
+    """sdc and sdd are two paths to one LUN (same naa. WWID, no multipathd): copying
+    one onto the other is a copy onto itself. A vendor-only t10 id is not trusted to
+    be unique."""
+    sysfs = tmp_path / "sys"
+    _fake_sysfs(sysfs, {
+        "sdc": dict(dev="8:32", size=204800, wwid="naa.600601601f2034004a5b9b5d1a2be811"),
+        "sdd": dict(dev="8:48", size=204800, wwid="naa.600601601f2034004a5b9b5d1a2be811"),
+        "sdd1": dict(dev="8:49", size=2048, parent="sdd", start=2048),
+        "sde": dict(dev="8:64", size=204800, wwid="naa.600601601f2034004a5b9b5d1a2be812"),
+        "sdf": dict(dev="8:80", size=204800, wwid="t10.QEMU    QEMU HARDDISK"),
+        "sdg": dict(dev="8:96", size=204800, wwid="t10.QEMU    QEMU HARDDISK"),
+    })
+    monkeypatch.setattr(blockdev, "SYSFS", str(sysfs))
+    monkeypatch.setattr(blockdev, "DEV", str(tmp_path / "dev"))
+    sdc, sdd, sdd1, sde, sdf, sdg = (blockdev.placement("/dev/x", _St(8, m)) for m in (32, 48, 49, 64, 80, 96))
+    assert blockdev.overlap(sdc, sdd) and blockdev.overlap(sdd1, sdc)
+    assert blockdev.overlap(sdc, sde) is None
+    assert blockdev.overlap(sdf, sdg) is None
