@@ -1,4 +1,7 @@
 #!/usr/bin/env python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Run the sparse_volume_copy engine from the command line ("ours" in the benchmark).
 
     python3 benchmarks/datamotion_copy.py SRC DEST [--verify] [options]

@@ -1,4 +1,7 @@
 #!/usr/bin/env python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Cold-cache, interleaved benchmark of sparse_volume_copy against its peers.
 
     sudo python3 benchmarks/sparse_copy.py [--size 4G] [--rounds 5] [--json FILE]

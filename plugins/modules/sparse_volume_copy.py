@@ -28,14 +28,22 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Reads the source and destination and reports what would be written, zeroed and skipped.
+    details:
+      - Reads the source and destination and reports what would be written, zeroed and skipped.
+      - Runs every check the real run makes before writing (overlap, in use, read-only, free space, hole punching),
+        so it fails where the real run would fail.
   diff_mode:
     support: full
     details: Shows the destination's allocation and whether it equals the source, before and after.
   platform:
     support: full
-    platforms: posix
-    details: Linux - it relies on SEEK_DATA/SEEK_HOLE, fallocate hole punching and the block device ioctls.
+    platforms: linux
+    details: Linux only - it relies on SEEK_DATA/SEEK_HOLE, fallocate hole punching, sysfs and the block device ioctls.
+  action_group:
+    description: Use C(group/storage.datamotion.local) in C(module_defaults) to set its options once.
+    support: full
+    membership:
+      - storage.datamotion.local
 options:
   src:
     description:
@@ -59,6 +67,8 @@ options:
         destination can neither be trusted to read zeros nor punch holes.
       - V(never) writes zero ranges as data, for a fully allocated destination. On a block device,
         allocation cannot be observed, so zeros are written only where the device does not read zeros.
+      - V(always) cannot be combined with O(zero_method=zeroout) or O(zero_method=write), and V(never) cannot be
+        combined with O(discard_after_copy=true); the task fails before writing.
     type: str
     choices: [auto, always, never]
     default: auto
@@ -72,7 +82,9 @@ options:
       - The promise is used only where it cannot be checked. A file or a loop device tells which of its
         ranges are allocated, and those are zeroed anyway at no extra read.
       - V(false) is the same as V(auto).
+      - Any boolean spelling Ansible accepts (V(yes), V(no), V(1), V(0)) is taken as V(true) or V(false).
     type: raw
+    choices: [auto, true, false]
     default: auto
   zero_method:
     description:
@@ -81,14 +93,18 @@ options:
         back to C(BLKZEROOUT), then to writing zeros, where the device does not support it.
       - V(punch), V(zeroout) and V(write) use only that method and fail when it is not supported.
         A discard (C(BLKDISCARD)) is never used to zero, because it does not guarantee zeros.
+      - V(zeroout) and V(write) cannot be combined with O(sparse=always); V(punch) and V(zeroout) cannot be combined
+        with O(discard_after_copy=true). The task fails before writing.
     type: str
     choices: [auto, punch, zeroout, write]
     default: auto
   block_size:
     description:
-      - Bytes read or written per I/O. A multiple of O(zero_block_size), at most 64 MiB.
+      - Bytes read or written per I/O. A positive multiple of O(zero_block_size), at most 64 MiB.
+      - The device sees larger requests, built by the kernel's readahead and writeback; a chunk that fits the
+        CPU's cache copies fastest.
     type: int
-    default: 1048576
+    default: 262144
   zero_block_size:
     description:
       - Granularity of zero detection in bytes, a multiple of 512 (and of a destination device's logical block
@@ -97,8 +113,15 @@ options:
     default: 4096
   verify:
     description:
-      - After the copy and its flush, drop the destination from the page cache, read it back from the device
-        and compare its digest with the source's. A mismatch fails the task.
+      - After the copy and its flush, read the source again and read the destination back from the device
+        (after dropping it from the page cache), and compare both with what the copy read.
+      - RV(verified=true) proves that the destination, as read back, equals the source as read again after the
+        copy, and that the source did not change while it was copied and verified - its content is what the copy
+        read and, for a file, its size and modification time are unchanged.
+      - A source that changed during the copy fails the task with a message saying so; the destination then holds a
+        mix of old and new data. Copy a volume that nothing writes to (unmounted, or a snapshot).
+      - It cannot see a device source that was changed and changed back between the reads, nor writes after the
+        verification. It costs one more read of the source's data and of the destination's.
     type: bool
     default: false
   create:
@@ -111,10 +134,24 @@ options:
       - The specification's alternative for destinations that cannot zero without writing - zero ranges that
         do not read zeros are overwritten with zeros, flushed, then released with a discard (a hole punch
         on a file). Ranges that no longer read zeros after the discard are written again.
+      - Cannot be combined with O(sparse=never), nor with O(zero_method=punch) or O(zero_method=zeroout); the task
+        fails before writing.
     type: bool
     default: false
 notes:
   - Needs read access to O(src) and write access to O(dest); block devices usually need root (C(become)).
+  - Before writing anything, and in check mode alike, the module refuses a source and destination that share
+    storage (the same file or device, a loop device and its backing file, loop devices over one file at
+    overlapping offsets, a partition and its disk, a device-mapper device and the devices it is built on - two
+    logical volumes of one volume group are taken as apart, since sysfs does not say which extents each uses),
+    a destination in use
+    (a mounted or claimed device, a file that backs a loop device, a device whose storage is shared with another
+    device that is mounted or claimed), a read-only destination, a missing
+    destination under C(/dev) (it is never created there), and a copy whose data cannot fit in the free space
+    of the destination's filesystem (for a file or loop device destination; a source with an allocation map
+    is read to count its non-zero data when its allocation alone does not fit, and a block device source
+    without one is not checked).
+  - A failed task reports C(changed=true) when it had already created or written the destination.
   - Runs on the host that sees both paths, usually with O(src) and O(dest) attached to it.
   - The digest (RV(digest)) is a sha256 over the offsets and bytes of the non-zero blocks and the size, so
     it is the same for equal content whatever the allocation; it is not the C(sha256sum) of the volume.
@@ -164,12 +201,12 @@ dest:
   type: str
   sample: /dev/loop1
 src_type:
-  description: What the source is.
+  description: What the source is - V(file) (a regular file) or V(block) (a block device).
   returned: always
   type: str
   sample: block
 dest_type:
-  description: What the destination is.
+  description: What the destination is - V(file) (a regular file, possibly created by this task) or V(block) (a block device).
   returned: always
   type: str
   sample: file
@@ -214,7 +251,9 @@ bytes_released:
   type: int
   sample: 0
 sparse:
-  description: Whether zero ranges were left unallocated on the destination.
+  description:
+    - Whether the destination's zero ranges are left unallocated - false when zeros had to be written or zeroed in
+      place (O(sparse=never), a fallback from punching, or a discard the destination does not support).
   returned: always
   type: bool
   sample: true
@@ -250,7 +289,8 @@ dest_resized:
   sample: false
 dest_allocated_before:
   description:
-    - Bytes allocated to the destination before the copy; for a loop device, to its backing file.
+    - Bytes allocated to the destination before the copy; for a loop device (or a partition of one), to its range
+      of the backing file, in whole blocks of that file.
     - V(null) for a block device that does not report allocation, or a destination that did not exist.
   returned: always
   type: int
@@ -266,12 +306,14 @@ duration:
   type: float
   sample: 1.83
 throughput_mib_s:
-  description: Source MiB per second of RV(duration).
+  description: MiB of source data read (holes, which are not read, are not counted) per second of RV(duration).
   returned: always
   type: float
   sample: 2238.1
 verified:
-  description: Whether the destination was read back and matched the source.
+  description:
+    - Whether the destination was read back and equalled the source as read again after the copy, with the source
+      unchanged during the copy (see O(verify)).
   returned: always
   type: bool
   sample: true
@@ -280,6 +322,51 @@ digest:
   returned: always
   type: str
   sample: "sparse-sha256:5d41402abc4b2a76b9719d911017c592ae3e0a0c0f6d4e22c0d1d16b2d3a0f1e"
+state:
+  description:
+    - Added by Ansible because the result has a RV(dest) key - what the path O(dest) is after the task, as
+      C(lstat) sees it - V(file) (for a block device too), V(link) (a symbolic link, as C(/dev/mapper) paths are) or
+      V(hard) (a file with several hard links). Use RV(dest_type) to tell a file from a block device.
+  returned: when O(dest) exists
+  type: str
+  sample: file
+size:
+  description:
+    - Added by Ansible because the result has a RV(dest) key - the C(lstat) size of O(dest), which is V(0) for a block
+      device and the length of the target's name for a symbolic link; use RV(bytes_total) for the size copied.
+  returned: when O(dest) exists
+  type: int
+  sample: 4294967296
+mode:
+  description: Added by Ansible because the result has a RV(dest) key - the permissions of O(dest).
+  returned: when O(dest) exists
+  type: str
+  sample: "0600"
+uid:
+  description: Added by Ansible because the result has a RV(dest) key - the owner id of O(dest).
+  returned: when O(dest) exists
+  type: int
+  sample: 0
+gid:
+  description: Added by Ansible because the result has a RV(dest) key - the group id of O(dest).
+  returned: when O(dest) exists
+  type: int
+  sample: 0
+owner:
+  description: Added by Ansible because the result has a RV(dest) key - the owner name of O(dest).
+  returned: when O(dest) exists
+  type: str
+  sample: root
+group:
+  description: Added by Ansible because the result has a RV(dest) key - the group name of O(dest).
+  returned: when O(dest) exists
+  type: str
+  sample: disk
+secontext:
+  description: Added by Ansible, where SELinux is enabled, because the result has a RV(dest) key - the SELinux context of O(dest).
+  returned: when O(dest) exists and SELinux is enabled
+  type: str
+  sample: system_u:object_r:fixed_disk_device_t:s0
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -291,19 +378,33 @@ from ansible_collections.storage.datamotion.plugins.module_utils.sparse import (
 )
 
 
+def parse_dest_zeroed(value):
+    """dest_zeroed as the engine's promise: None (auto) or True; raises ValueError."""
+    if isinstance(value, str) and value.lower() == "auto":
+        return None
+    try:
+        return boolean(value, strict=True) or None
+    except TypeError:
+        raise ValueError("dest_zeroed must be auto, true or false, got %r" % (value,))
+
+
+class DestZeroedChoices(tuple):
+    """The documented choices of dest_zeroed (auto, true, false), holding every
+    spelling of them that the module accepts (any case of auto, any boolean)."""
+
+    def __contains__(self, value):
+        try:
+            parse_dest_zeroed(value)
+        except (ValueError, TypeError):
+            return False
+        return True
+
+
 def options_from(params):
     """Module parameters as engine options; raises ValueError on bad values."""
-    zeroed = params["dest_zeroed"]
-    if isinstance(zeroed, str) and zeroed.lower() == "auto":
-        zeroed = None
-    else:
-        try:
-            zeroed = boolean(zeroed, strict=True) or None
-        except TypeError:
-            raise ValueError("dest_zeroed must be auto, true or false, got %r" % (params["dest_zeroed"],))
     return CopyOptions(
         sparse=params["sparse"],
-        dest_zeroed=zeroed,
+        dest_zeroed=parse_dest_zeroed(params["dest_zeroed"]),
         zero_method=params["zero_method"],
         block_size=params["block_size"],
         zero_block_size=params["zero_block_size"],
@@ -329,7 +430,10 @@ def run_module(module):
     try:
         res = copy_volume(module.params["src"], module.params["dest"], opts, check_mode=module.check_mode).to_dict()
     except SparseCopyError as e:
-        module.fail_json(msg=str(e))
+        module.fail_json(msg=str(e), changed=e.changed)
+    except KeyboardInterrupt:
+        module.fail_json(msg="copying %s to %s was interrupted before anything was written"
+                         % (module.params["src"], module.params["dest"]), changed=False)
     if module._diff:
         res["diff"] = diff_of(res)
     module.exit_json(**res)
@@ -341,9 +445,9 @@ def main():
             src=dict(type="path", required=True),
             dest=dict(type="path", required=True),
             sparse=dict(type="str", default="auto", choices=["auto", "always", "never"]),
-            dest_zeroed=dict(type="raw", default="auto"),
+            dest_zeroed=dict(type="raw", default="auto", choices=DestZeroedChoices(["auto", True, False])),
             zero_method=dict(type="str", default="auto", choices=["auto", "punch", "zeroout", "write"]),
-            block_size=dict(type="int", default=1048576),
+            block_size=dict(type="int", default=262144),
             zero_block_size=dict(type="int", default=4096),
             verify=dict(type="bool", default=False),
             create=dict(type="bool", default=True),

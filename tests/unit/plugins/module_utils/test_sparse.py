@@ -1435,7 +1435,7 @@ def opaque_device(loop_factory, monkeypatch):
     """A loop device made to look like a LUN (faked platform: no loop/backing_file in
     sysfs), so the engine cannot see its allocation; the backing file still shows
     what really happened to the thin space."""
-    monkeypatch.setattr(sparse, "loop_backing_file", lambda vol: None)
+    monkeypatch.setattr(sparse, "device_extent", lambda vol: None)
     return loop_factory
 
 

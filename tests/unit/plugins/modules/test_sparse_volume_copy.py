@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 
@@ -217,3 +218,37 @@ def test_path_expansion(run_module, tmp_path, image, monkeypatch):
     kind, res = run_module(sparse_volume_copy, dict(src="~/src.img", dest="~/copy.img"))
     assert kind == "exit", res
     assert (tmp_path / "copy.img").read_bytes() == content
+
+
+@pytest.mark.parametrize("which", ["src", "dest"])
+def test_empty_path_is_named(run_module, tmp_path, image, which):
+    args = dict(src=str(image[0]), dest=str(tmp_path / "dest.img"))
+    args[which] = ""
+    kind, res = run_module(sparse_volume_copy, args)
+    assert kind == "fail", res
+    assert res["msg"].startswith("%s is empty" % which), res["msg"]
+    assert res["changed"] is False
+    assert not (tmp_path / "dest.img").exists()
+
+
+def test_failure_after_writing_reports_changed(run_module, tmp_path, image, monkeypatch):
+    """A run that created the destination and then failed says it changed something."""
+    real = os.pwrite
+    calls = []
+
+    def pwrite(fd, data, offset):
+        calls.append(offset)
+        if len(calls) > 1:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(fd, data, offset)
+    monkeypatch.setattr(os, "pwrite", pwrite)
+    dest = tmp_path / "dest.img"
+    kind, res = run_module(sparse_volume_copy, dict(src=str(image[0]), dest=str(dest), block_size=4096))
+    assert kind == "fail", res
+    assert res["changed"] is True and dest.exists()
+    assert "space" in res["msg"] and "free" in res["msg"]
+
+
+def test_refusal_reports_unchanged(run_module, tmp_path, image):
+    kind, res = run_module(sparse_volume_copy, dict(src=str(image[0]), dest=str(image[0])))
+    assert kind == "fail" and res["changed"] is False

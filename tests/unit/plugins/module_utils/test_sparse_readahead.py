@@ -1,0 +1,81 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Readahead on the source: none when it is in the page cache, and in windows of
+READ_AHEAD bytes of data (not one request per chunk) when it is not. The calls are
+counted on the real os.posix_fadvise, which still runs."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import pytest
+
+from ansible_collections.storage.datamotion.plugins.module_utils import sparse
+
+KIB = 1024
+MIB = 1024 * KIB
+
+
+@pytest.fixture
+def willneed(monkeypatch):
+    calls = []
+    real = os.posix_fadvise
+
+    def spy(fd, offset, length, advice):
+        if advice == os.POSIX_FADV_WILLNEED:
+            calls.append((offset, length))
+        return real(fd, offset, length, advice)
+    monkeypatch.setattr(os, "posix_fadvise", spy)
+    return calls
+
+
+@pytest.fixture
+def source(tmp_path):
+    """24 MiB of data in 1 MiB extents every 2 MiB (48 MiB), fsynced."""
+    src = tmp_path / "src.img"
+    rng = random.Random(3)
+    with open(src, "wb") as f:
+        for i in range(24):
+            f.seek(2 * i * MIB)
+            f.write(rng.randbytes(MIB))
+        f.truncate(48 * MIB)
+        f.flush()
+        os.fsync(f.fileno())
+    return src
+
+
+def evict(path):
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
+def test_cached_source_asks_for_no_readahead(tmp_path, source, willneed):
+    if not getattr(os, "RWF_NOWAIT", 0):
+        pytest.skip("os.RWF_NOWAIT is not available: every read waits")
+    source.read_bytes()                       # in the page cache now
+    dest = tmp_path / "dest.img"
+    sparse.copy_volume(str(source), str(dest), sparse.CopyOptions(block_size=256 * KIB))
+    assert dest.read_bytes() == source.read_bytes()
+    assert willneed == []
+
+
+def test_uncached_source_asks_in_windows(tmp_path, source, willneed, monkeypatch):
+    monkeypatch.setattr(sparse, "READ_AHEAD", 8 * MIB)
+    evict(source)
+    dest = tmp_path / "dest.img"
+    sparse.copy_volume(str(source), str(dest), sparse.CopyOptions(block_size=256 * KIB))
+    assert dest.read_bytes() == source.read_bytes()
+    chunks = 24 * MIB // (256 * KIB)
+    # each request covers data extents only, never holes: one per extent, or two
+    # where a window ends inside one; not one per chunk
+    windows = 24 * MIB // (8 * MIB // 2)
+    assert 0 < len(willneed) <= 24 + windows < chunks, len(willneed)
+    for off, length in willneed:
+        assert off % (2 * MIB) + length <= MIB, (off, length)
+    asked = sum(length for _off, length in willneed)
+    assert 24 * MIB <= asked <= 24 * MIB + 8 * MIB
