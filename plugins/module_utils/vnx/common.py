@@ -95,32 +95,36 @@ class Plan(object):
     """The steps a module will take: planned first, applied unless in check mode.
 
     Each step is a text for the user (returned as ``actions``) and a function that does
-    it. A function may read what an earlier step stored in ``plan.state``.
+    it. Reads between writes (to learn an id the array assigned) are steps with
+    ``change=False``: they run, but are not actions and do not make the task changed.
     """
 
     def __init__(self):
         self.steps = []
-        self.state = {}
         self.done = []
 
-    def add(self, text, func):
-        self.steps.append((text, func))
+    def add(self, text, func, change=True):
+        self.steps.append((text, func, change))
+
+    def read(self, text, func):
+        self.add(text, func, change=False)
 
     @property
     def changed(self):
-        return bool(self.steps)
+        return any(change for dummy, dummy2, change in self.steps)
 
     @property
     def actions(self):
-        return [text for text, dummy in self.steps]
+        return [text for text, dummy, change in self.steps if change]
 
     def apply(self, check_mode):
         if check_mode:
             return
-        for text, func in self.steps:
+        for text, func, change in self.steps:
             try:
                 func()
             except VnxError as err:
                 err.done = list(self.done)
                 raise
-            self.done.append(text)
+            if change:
+                self.done.append(text)
