@@ -55,5 +55,5 @@ requirements:
 notes:
   - The options can be set once for every VNX module with C(module_defaults) and the group
     C(group/storage.datamotion.vnx).
-  - Modules run where C(naviseccli) is installed, usually the controller (C(delegate_to: localhost)).
+  - Modules run where C(naviseccli) is installed, usually the controller (with C(delegate_to) V(localhost)).
 """

@@ -19,12 +19,17 @@ author:
 extends_documentation_fragment:
   - storage.datamotion.vnx
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.info_module
 attributes:
+  check_mode:
+    support: full
+    details: The module only reads.
+  diff_mode:
+    support: none
   platform:
     platforms: posix
   action_group:
-    version_added: 0.1.0
+    description: Use C(group/storage.datamotion.vnx) in C(module_defaults) to set the connection options once.
+    support: full
     membership:
       - storage.datamotion.vnx
 options:
@@ -70,12 +75,12 @@ pools:
   type: list
   elements: dict
 luns:
-  description: Pool LUNs and snapshot mount points (RV(luns[].is_snap_mount_point)), with RV(luns[].primary_lun) and RV(luns[].attached_snapshot).
+  description: Pool LUNs and snapshot mount points (C(is_snap_mount_point)), with C(primary_lun) and C(attached_snapshot).
   returned: when O(gather_subset) has V(luns) or V(all)
   type: list
   elements: dict
 snapshots:
-  description: Snapshots, each with RV(snapshots[].managed) telling whether this collection manages it.
+  description: Snapshots, each with C(managed) telling whether this collection manages it.
   returned: when O(gather_subset) has V(snapshots) or V(all)
   type: list
   elements: dict
@@ -85,7 +90,7 @@ migrations:
   type: list
   elements: dict
 storage_groups:
-  description: Storage groups with their hosts and RV(storage_groups[].hlus), a map of HLU to LUN id.
+  description: Storage groups with their hosts and C(hlus), a map of HLU to LUN id.
   returned: when O(gather_subset) has V(storage_groups) or V(all)
   type: list
   elements: dict

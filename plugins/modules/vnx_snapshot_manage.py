@@ -38,7 +38,8 @@ attributes:
   platform:
     platforms: posix
   action_group:
-    version_added: 0.1.0
+    description: Use C(group/storage.datamotion.vnx) in C(module_defaults) to set the connection options once.
+    support: full
     membership:
       - storage.datamotion.vnx
 options:

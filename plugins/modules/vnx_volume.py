@@ -32,7 +32,8 @@ attributes:
   platform:
     platforms: posix
   action_group:
-    version_added: 0.1.0
+    description: Use C(group/storage.datamotion.vnx) in C(module_defaults) to set the connection options once.
+    support: full
     membership:
       - storage.datamotion.vnx
 options:
@@ -121,7 +122,7 @@ lun:
     attached_snapshot: null
     snapshot_mount_points: []
 is_snap_copy:
-  description: Whether the LUN is a snap copy (a snapshot mount point), and RV(lun.primary_lun) the LUN it copies.
+  description: Whether the LUN is a snap copy (a snapshot mount point), and C(primary_lun) the LUN it copies.
   returned: always
   type: bool
 actions:
@@ -172,8 +173,8 @@ def plan_absent(client, module, lun, plan):
     if snaps:
         problems.append("snapshots %s" % ", ".join(s.name for s in snaps))
     if migration is not None:
-        problems.append("a migration to LUN %s (%s, %s%% done)" % (migration.dest_name, migration.state,
-                                                                     migration.percent_complete))
+        problems.append("a migration to LUN %s (%s, %s%% done)"
+                        % (migration.dest_name, migration.state, migration.percent_complete))
     if groups:
         problems.append("membership of storage groups %s" % ", ".join(g.name for g in groups))
     if problems and not p["force"]:

@@ -44,7 +44,8 @@ attributes:
   platform:
     platforms: posix
   action_group:
-    version_added: 0.1.0
+    description: Use C(group/storage.datamotion.vnx) in C(module_defaults) to set the connection options once.
+    support: full
     membership:
       - storage.datamotion.vnx
 options:
@@ -294,8 +295,8 @@ def check_not_migrating(client, lun, what):
     migration = client.get_migration(lun)
     if migration is not None and not migration.failed:
         raise VnxError(what, "LUN %s" % lun.name,
-                       "its asynchronous migration is still running (%s, %s%% done)" % (migration.state,
-                                                                                     migration.percent_complete),
+                       "its asynchronous migration is still running (%s, %s%% done)"
+                       % (migration.state, migration.percent_complete),
                        "Wait for it to complete (vnx_volume_clone wait=true on that copy) or copy from its source instead.")
 
 
@@ -365,8 +366,8 @@ def wait_migration(ctx, name):
     except WaitTimeout as e:
         last = e.last
         raise VnxError("wait for the migration of", "LUN %s" % name,
-                       "it is still running after %ss (%s, %s%% done)" % (ctx.p["wait_timeout"],
-                                                                         last and last.state, last and last.percent_complete),
+                       "it is still running after %ss (%s, %s%% done)"
+                       % (ctx.p["wait_timeout"], last and last.state, last and last.percent_complete),
                        "Run again with wait=true (it resumes waiting), or raise wait_timeout.")
     lun = ctx.client.get_lun(name=name)
     if lun is None or lun.is_snap_mount_point:

@@ -543,7 +543,7 @@ class VnxClient(object):
         Returns (hlu, changed, group).
         """
         sg = group
-        for _ in range(attempts):
+        for dummy in range(attempts):
             existing = sg.hlu_of(lun.id)
             if existing is not None:
                 return existing, False, sg
