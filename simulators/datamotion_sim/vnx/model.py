@@ -1,0 +1,681 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The array: pools, LUNs, snapshot mount points (SMPs), snapshots, migrations and
+storage groups, with the rules a VNX enforces. No naviseccli syntax here.
+
+The state is one JSON-able dict per array (see ``new_array``). ``Vnx`` wraps it with the
+array's directory, so that LUNs and snapshots can keep their bytes in sparse files:
+
+* a pool LUN's bytes are ``luns/<id>.img``;
+* a snapshot freezes its source's bytes. Until the source can change (it gets exposed
+  on this machine, restored, or replaced by a migration) the snapshot shares the
+  source's file (``file`` is None); then it gets its own copy ``snaps/<seq>.img``;
+* an SMP has no bytes of its own: it reads and writes its attached snapshot's;
+* a migration copies the source's bytes into the destination when it completes; the
+  source then keeps its id, name and WWN and the destination disappears.
+"""
+
+import os
+import time
+
+from . import data
+
+GIB = 1024 ** 3
+MAX_SNAPS_PER_LUN = 255
+MAX_HLU = 255
+FIRST_SMP_ID = 4096
+DEFAULT_MIGRATION_RATE_MIB_S = 1024
+RATE_FACTORS = {'low': 0.25, 'medium': 0.5, 'high': 1.0, 'asap': 2.0}
+SNAP_GB_OVERHEAD = 0
+
+# The array's own words. Texts with a hex code are recorded from real arrays (or carry the
+# code storops keys on); the others are ours, in the same style, and say so in README.md.
+LUN_NOT_FOUND = 'Could not retrieve the specified (pool lun). The (pool lun) may not exist'
+POOL_NOT_FOUND = 'Could not retrieve the specified (Storagepool). The (Storagepool) may not exist'
+SNAP_NOT_RETRIEVED = 'Could not retrieve the specified (Snapshot). The (Snapshot) may not exist'
+LUN_NAME_IN_USE = 'The LUN name or number is already in use. (0x712d8d04)'
+POOL_FULL = 'SP A: The storage pool does not have enough free capacity for this operation. (0x712d8514)'
+EXPAND_NOT_LARGER = 'SP A: The new capacity must be larger than the current user capacity. (0x712d8e04)'
+EXPAND_UNSUPPORTED = 'SP A: The new capacity specified is not supported for the expand operation. (0x712d8e08)'
+EXPAND_THICK_WITH_SNAPS = 'SP A: A thick LUN that has snapshots cannot be expanded.'
+SNAP_NAME_IN_USE = 'The specified snapshot name is already in use. (0x716d8005)'
+SNAP_RESOURCE_NOT_FOUND = 'The specified resource does not exist.'
+SNAP_NOT_FOUND = 'The specified snapshot does not exist.'
+SNAP_LIMIT = 'SP A: The source LUN already has the maximum number of snapshots (%d). Destroy a snapshot first.' % MAX_SNAPS_PER_LUN
+SNAP_OF_MIGRATING = 'SP A: Cannot create a snapshot of a LUN that is being migrated.'
+SNAP_ATTACHED = 'The snapshot cannot be destroyed because it is attached to a snapshot mount point. (0x716d8003)'
+SMP_ALREADY_ATTACHED = 'SP A: The snapshot mount point is already attached to a snapshot. (0x716d8055)'
+ATTACH_INVALID_TYPE = 'Cannot attach the snapshot. Invalid LUN type.'
+PRIMARY_MISMATCH = ('The attach or restore operation is disallowed because the snapshot and snapshot mount point are associated with different '
+                    'primary LUNs. Use LUNs and snapshots from correct primary LUN for attach and restore. (0x716d8008)')
+SMP_NOT_ATTACHED = 'Snapshot mount point is not currently attached.'
+DETACH_NOT_SMP = ('Cannot detach the specified LUN %s as it is not a snapshot mount point. '
+                  'Retry the detach operation with a valid snapshot mount point.')
+SMP_OF_SMP = 'SP A: A snapshot mount point cannot be created on a snapshot mount point.'
+LUN_IN_SG = "Cannot unbind LUN because it's contained in a Storage Group."
+LUN_USED_BY_FEATURE = "Cannot unbind LUN because it's being used by a feature of the Storage System"
+LUN_HAS_SMPS = 'SP A: The LUN cannot be destroyed because it still has snapshot mount points. Destroy the snapshot mount points first. (0x716d801a)'
+LUN_HAS_SNAPS = 'The LUN cannot be destroyed because it still has snapshots. Destroy the snapshots first, or use -destroySnapshots.'
+SMP_ATTACHED_DESTROY = 'SP A: The snapshot mount point cannot be destroyed while a snapshot is attached to it. Detach it first, or use -forceDetach.'
+TARGET_NOT_READY = 'The destination LUN is not available for migration'
+SOURCE_HAS_SNAPS = 'SP A: The source LUN cannot be migrated because it has snapshots or snapshot mount points.'
+SOURCE_NOT_READY = 'SP A: The source LUN is not available for migration.'
+ALREADY_MIGRATING = 'SP A: The source LUN is already migrating.'
+DEST_TOO_SMALL = 'SP A: The destination LUN must be at least as large as the source LUN.'
+SAME_LUN = 'SP A: The source and destination LUNs must be different.'
+NOT_MIGRATING = 'The specified source LUN is not currently migrating.'
+SOURCE_NOT_EXIST = 'The specified source LUN does not exist.'
+NO_MIGRATIONS = 'No current migrations exist.'
+SG_NAME_IN_USE = 'Storage Group name already in use'
+SG_NOT_FOUND = 'The group name or UID does not match any storage groups for this array'
+SG_NOT_EMPTY = 'The Storage Group cannot be destroyed because it still has LUNs or connected hosts.'
+HLU_IN_USE = 'Requested Host LUN Number already in use'
+ALU_IN_SG = 'Requested LUN has already been added to this Storage Group'
+ALU_NOT_BOUND = 'The ALU number specified by user is not a bound LUN.'
+HLU_NOT_FOUND = 'No such Host LUN in this Storage Group'
+HLU_OUT_OF_RANGE = 'The Host LUN Number must be between 0 and %d.' % MAX_HLU
+HOST_NOT_FOUND = 'The specified host does not exist or has no registered initiators.'
+HOST_NOT_CONNECTED = 'The specified host is not connected to this Storage Group.'
+
+
+class ArrayError(Exception):
+    """A refusal, in the array's words. ``form`` says how naviseccli frames it:
+    None (the bare text), 'failed' (``Error: <cmd> command failed.`` first) or 'agent'
+    (``Error: <cmd> command failed`` / ``Error returned from Agent`` first)."""
+
+    def __init__(self, text, form=None):
+        super().__init__(text)
+        self.text = text
+        self.form = form
+
+
+def new_array(address, sp_b_address=None, serial=None, pools=None, users=None, hosts=None,
+              storage_groups=None, device_dir=None, model='VNX5400', name=None):
+    """A fresh array's state."""
+    octets = [int(x) for x in address.split('.')] if address.count('.') == 3 and address.replace('.', '').isdigit() else [0, 0, 0, 0]
+    serial = serial or 'CETV%08d' % (octets[2] * 256 + octets[3])
+    state = {
+        'address': address,
+        'sp_b_address': sp_b_address,
+        'serial': serial,
+        'model': model,
+        'name': name or 'vnxsim-%s' % address,
+        'revision': '05.33.009.5.238',
+        'agent_rev': '7.33.9 (0.1)',
+        'wwn_prefix': '60:06:01:60:%02X:%02X:%02X:%02X' % tuple(octets),
+        'next_wwn': 1,
+        'next_snap_seq': 1,
+        'pools': [],
+        'users': users if users is not None else [{'name': 'sysadmin', 'password': 'sysadmin', 'scope': 0}],
+        'hosts': [],
+        'storage_groups': [],
+        'luns': {},
+        'snapshots': {},
+        'migrations': [],
+        'exposures': {},
+        'expose': True,
+        'device_dir': device_dir,
+        'sp_down': {'a': False, 'b': False},
+        'latency': 0.0,
+        'migration_rate_mib_s': DEFAULT_MIGRATION_RATE_MIB_S,
+        'faults': [],
+    }
+    for i, pool in enumerate(pools if pools is not None else [{'name': 'Pool0', 'size': '1 TiB'}]):
+        state['pools'].append({'id': pool.get('id', i), 'name': pool['name'], 'size': parse_size(pool['size']),
+                               'raid_type': pool.get('raid_type', 'r_5')})
+    for host in hosts or []:
+        state['hosts'].append({'name': host['name'], 'ip': host.get('ip', '127.0.0.1'),
+                               'this_machine': bool(host.get('this_machine', False)),
+                               'initiator': host.get('initiator', 'iqn.1994-05.com.redhat:vnxsim-%s' % host['name'])})
+    for sg in storage_groups or []:
+        state['storage_groups'].append(_new_sg(state, sg['name'], sg.get('hosts', [])))
+    return state
+
+
+def parse_size(value):
+    """1099511627776, '1 TiB', '500GiB', '10 GB' (GB means GiB, as the array counts)."""
+    if isinstance(value, int):
+        return value
+    text = str(value).strip().replace(' ', '')
+    units = (('tib', 1024 ** 4), ('tb', 1024 ** 4), ('gib', GIB), ('gb', GIB), ('mib', 1024 ** 2), ('mb', 1024 ** 2), ('b', 1))
+    for unit, factor in units:
+        if text.lower().endswith(unit):
+            return int(float(text[:-len(unit)]) * factor)
+    return int(text)
+
+
+def _new_sg(state, name, hosts):
+    return {'name': name, 'uid': _new_uid(state), 'hosts': list(hosts), 'hlus': {}}
+
+
+def _new_uid(state):
+    n = state['next_wwn']
+    state['next_wwn'] = n + 1
+    tail = '%016X' % (n * 0x9E3779B1 % (1 << 64))
+    return state['wwn_prefix'] + ':' + ':'.join(tail[i:i + 2] for i in range(0, 16, 2))
+
+
+class Vnx:
+    """The rules, over ``state`` (the dict) kept in directory ``root``."""
+
+    def __init__(self, state, root, now=None):
+        self.s = state
+        self.root = root
+        self.now = time.time() if now is None else now
+
+    # ---- lookups -------------------------------------------------------------------
+    def lun(self, lun_id=None, name=None):
+        if lun_id is not None:
+            return self.s['luns'].get(str(lun_id))
+        for lun in self.s['luns'].values():
+            if lun['name'] == name:
+                return lun
+        return None
+
+    def lun_or_fail(self, lun_id=None, name=None):
+        lun = self.lun(lun_id, name)
+        if lun is None:
+            raise ArrayError(LUN_NOT_FOUND)
+        return lun
+
+    def pool(self, name=None, pool_id=None):
+        for pool in self.s['pools']:
+            if (name is not None and pool['name'] == name) or (pool_id is not None and pool['id'] == pool_id):
+                return pool
+        return None
+
+    def snap(self, name):
+        return self.s['snapshots'].get(name)
+
+    def sg(self, name):
+        for sg in self.s['storage_groups']:
+            if sg['name'] == name:
+                return sg
+        return None
+
+    def host(self, name):
+        for host in self.s['hosts']:
+            if host['name'] == name:
+                return host
+        return None
+
+    def luns(self):
+        return sorted(self.s['luns'].values(), key=lambda lun: lun['id'])
+
+    def smps_of(self, lun):
+        return [smp for smp in self.luns() if smp['primary'] == lun['id']]
+
+    def snaps_of(self, lun):
+        return sorted((s for s in self.s['snapshots'].values() if s['source'] == lun['id']), key=lambda s: s['seq'])
+
+    def attached_to(self, snap):
+        return [smp for smp in self.luns() if smp['attached'] == snap['name']]
+
+    def sgs_of(self, lun):
+        return [sg for sg in self.s['storage_groups'] if lun['id'] in sg['hlus'].values()]
+
+    def migration_of(self, lun):
+        for m in self.s['migrations']:
+            if lun['id'] in (m['source'], m['dest']):
+                return m
+        return None
+
+    def lun_pool(self, lun):
+        """A pool LUN's pool; an SMP's is its primary's."""
+        if lun['primary'] is not None:
+            primary = self.lun(lun['primary'])
+            return primary['pool'] if primary else ''
+        return lun['pool']
+
+    def lun_thin(self, lun):
+        if lun['primary'] is not None:
+            primary = self.lun(lun['primary'])
+            return primary['thin'] if primary else True
+        return lun['thin']
+
+    # ---- bytes ---------------------------------------------------------------------
+    def path(self, rel):
+        return os.path.join(self.root, rel)
+
+    def lun_file(self, lun):
+        """The file holding a LUN's (or attached SMP's) bytes now, or None (detached SMP)."""
+        if lun['primary'] is None:
+            return self.path(lun['file'])
+        snap = self.snap(lun['attached']) if lun['attached'] else None
+        return self.snap_file(snap) if snap else None
+
+    def snap_file(self, snap):
+        if snap['file']:
+            return self.path(snap['file'])
+        return self.lun_file(self.lun(snap['source']))
+
+    def materialize(self, snap):
+        """Give a snapshot that still shares its source's bytes a copy of its own."""
+        if snap['file']:
+            return
+        rel = os.path.join('snaps', '%d.img' % snap['seq'])
+        os.makedirs(self.path('snaps'), exist_ok=True)
+        data.copy(self.snap_file(snap), self.path(rel), snap['size'])
+        snap['file'] = rel
+
+    def freeze_sharers(self, lun):
+        """The LUN's bytes are about to change: snapshots sharing them get their own."""
+        for snap in self.snaps_of(lun):
+            self.materialize(snap)
+
+    def pool_usage(self, pool):
+        """(consumed, subscribed) bytes: thick LUNs count whole, thin LUNs and
+        snapshots what they really hold."""
+        consumed = subscribed = 0
+        for lun in self.s['luns'].values():
+            if lun['primary'] is not None or lun['pool'] != pool['name']:
+                continue
+            subscribed += lun['size']
+            consumed += lun['size'] if not lun['thin'] else data.allocated(self.path(lun['file']))
+            for snap in self.snaps_of(lun):
+                if snap['file']:
+                    consumed += data.allocated(self.path(snap['file']))
+        return consumed, subscribed
+
+    def pool_available(self, pool):
+        return max(0, pool['size'] - self.pool_usage(pool)[0])
+
+    # ---- LUNs ----------------------------------------------------------------------
+    def _check_new_lun(self, name, lun_id):
+        if name is not None and self.lun(name=name) is not None:
+            raise ArrayError(LUN_NAME_IN_USE)
+        if lun_id is not None and self.lun(lun_id) is not None:
+            raise ArrayError(LUN_NAME_IN_USE)
+
+    def _free_id(self, start, stop):
+        used = {int(k) for k in self.s['luns']}
+        for i in range(start, stop):
+            if i not in used:
+                return i
+        raise ArrayError('SP A: No free LUN number is available.')
+
+    def create_lun(self, size, pool_name=None, pool_id=None, name=None, lun_id=None, thin=False, dedup=False,
+                   initial_tier='Optimize Pool', tiering_policy='Auto Tier', sp='A'):
+        pool = self.pool(pool_name, pool_id)
+        if pool is None:
+            raise ArrayError(POOL_NOT_FOUND)
+        self._check_new_lun(name, lun_id)
+        if size <= 0:
+            raise ArrayError(EXPAND_UNSUPPORTED)
+        if not thin and size > self.pool_available(pool):
+            raise ArrayError(POOL_FULL)
+        if lun_id is None:
+            lun_id = self._free_id(0, FIRST_SMP_ID)
+        if name is None:
+            name = 'LUN %d' % lun_id
+        rel = os.path.join('luns', '%d.img' % lun_id)
+        os.makedirs(self.path('luns'), exist_ok=True)
+        data.create(self.path(rel), size)
+        lun = self._lun_record(lun_id, name, size)
+        lun.update(pool=pool['name'], thin=thin, dedup=dedup, initial_tier=initial_tier, tiering_policy=tiering_policy,
+                   file=rel, owner=sp)
+        return lun
+
+    def _lun_record(self, lun_id, name, size):
+        lun = {'id': lun_id, 'name': name, 'wwn': _new_uid(self.s), 'size': size, 'pool': None, 'thin': True,
+               'dedup': False, 'compressed': False, 'initial_tier': 'Optimize Pool', 'tiering_policy': 'Auto Tier',
+               'primary': None, 'attached': None, 'file': None, 'owner': 'A', 'created': self.now}
+        self.s['luns'][str(lun_id)] = lun
+        return lun
+
+    def create_smp(self, primary_id=None, primary_name=None, name=None, lun_id=None):
+        primary = self.lun_or_fail(primary_id, primary_name)
+        if primary['primary'] is not None:
+            raise ArrayError(SMP_OF_SMP)
+        self._check_new_lun(name, lun_id)
+        if lun_id is None:
+            lun_id = self._free_id(FIRST_SMP_ID, 8192)
+        if name is None:
+            name = 'LUN %d' % lun_id
+        smp = self._lun_record(lun_id, name, primary['size'])
+        smp.update(primary=primary['id'], owner=primary['owner'], initial_tier=primary['initial_tier'],
+                   tiering_policy=primary['tiering_policy'])
+        return smp
+
+    def attach(self, smp, snap_name):
+        if smp['primary'] is None:
+            raise ArrayError(ATTACH_INVALID_TYPE)
+        snap = self.snap(snap_name)
+        if snap is None:
+            raise ArrayError(SNAP_NOT_FOUND)
+        if smp['attached'] is not None:
+            raise ArrayError(SMP_ALREADY_ATTACHED)
+        if snap['source'] != smp['primary']:
+            raise ArrayError(PRIMARY_MISMATCH)
+        smp['attached'] = snap['name']
+
+    def detach(self, smp):
+        if smp['primary'] is None:
+            raise ArrayError(DETACH_NOT_SMP % smp['id'])
+        if smp['attached'] is None:
+            raise ArrayError(SMP_NOT_ATTACHED)
+        if self.migration_of(smp):
+            raise ArrayError(LUN_USED_BY_FEATURE)
+        smp['attached'] = None
+
+    def destroy_lun(self, lun, destroy_snapshots=False, force_detach=False):
+        if self.sgs_of(lun):
+            raise ArrayError(LUN_IN_SG)
+        if self.migration_of(lun):
+            raise ArrayError(LUN_USED_BY_FEATURE)
+        if self.smps_of(lun):
+            raise ArrayError(LUN_HAS_SMPS)
+        snaps = self.snaps_of(lun)
+        if snaps and not destroy_snapshots:
+            raise ArrayError(LUN_HAS_SNAPS)
+        if lun['primary'] is not None and lun['attached'] is not None and not force_detach:
+            raise ArrayError(SMP_ATTACHED_DESTROY)
+        for snap in snaps:
+            self._drop_snap(snap)
+        if lun['file']:
+            data.remove(self.path(lun['file']))
+        del self.s['luns'][str(lun['id'])]
+
+    def rename_lun(self, lun, new_name):
+        if new_name != lun['name']:
+            self._check_new_lun(new_name, None)
+            lun['name'] = new_name
+
+    def expand_lun(self, lun, size):
+        if size <= lun['size']:
+            raise ArrayError(EXPAND_NOT_LARGER)
+        if size > 256 * 1024 * GIB:
+            raise ArrayError(EXPAND_UNSUPPORTED)
+        if self.migration_of(lun):
+            raise ArrayError(LUN_USED_BY_FEATURE)
+        if lun['primary'] is None:
+            if not lun['thin'] and self.snaps_of(lun):
+                raise ArrayError(EXPAND_THICK_WITH_SNAPS)
+            pool = self.pool(lun['pool'])
+            if not lun['thin'] and size - lun['size'] > self.pool_available(pool):
+                raise ArrayError(POOL_FULL)
+            data.resize(self.path(lun['file']), size)
+        lun['size'] = size
+
+    # ---- snapshots -----------------------------------------------------------------
+    def create_snap(self, res_id, name, allow_rw=True, auto_delete=False, keep_for=None):
+        lun = self.lun(res_id)
+        if lun is None:
+            raise ArrayError(SNAP_RESOURCE_NOT_FOUND)
+        if name in self.s['snapshots']:
+            raise ArrayError(SNAP_NAME_IN_USE)
+        if len(self.snaps_of(lun)) >= MAX_SNAPS_PER_LUN:
+            raise ArrayError(SNAP_LIMIT)
+        if self.migration_of(lun):
+            raise ArrayError(SNAP_OF_MIGRATING)
+        if lun['primary'] is not None and lun['attached'] is None:
+            raise ArrayError(SMP_NOT_ATTACHED)
+        snap = self._snap_record(name, lun, allow_rw, auto_delete, keep_for)
+        # An SMP's bytes belong to its snapshot, and an exposed LUN's can change any time.
+        if lun['primary'] is not None or str(lun['id']) in self.s['exposures']:
+            self.materialize(snap)
+        return snap
+
+    def _snap_record(self, name, lun, allow_rw, auto_delete, keep_for):
+        seq = self.s['next_snap_seq']
+        self.s['next_snap_seq'] = seq + 1
+        snap = {'name': name, 'source': lun['id'], 'seq': seq, 'size': lun['size'], 'file': None,
+                'description': '', 'created': self.now, 'modified_at': None, 'modified_by': None,
+                'allow_rw': bool(allow_rw), 'auto_delete': bool(auto_delete) and not keep_for,
+                'expires': self.now + parse_keep_for(keep_for) if keep_for else None}
+        self.s['snapshots'][name] = snap
+        return snap
+
+    def copy_snap(self, name, new_name):
+        snap = self.snap(name)
+        if snap is None:
+            raise ArrayError(SNAP_NOT_FOUND)
+        if new_name in self.s['snapshots']:
+            raise ArrayError(SNAP_NAME_IN_USE)
+        lun = self.lun(snap['source'])
+        if len(self.snaps_of(lun)) >= MAX_SNAPS_PER_LUN:
+            raise ArrayError(SNAP_LIMIT)
+        copy = self._snap_record(new_name, lun, snap['allow_rw'], snap['auto_delete'], None)
+        copy.update(size=snap['size'], expires=snap['expires'], description=snap['description'])
+        if snap['file']:
+            self.materialize(copy)
+        return copy
+
+    def modify_snap(self, name, new_name=None, description=None, allow_rw=None, auto_delete=None, keep_for=None):
+        snap = self.snap(name)
+        if snap is None:
+            raise ArrayError(SNAP_NOT_RETRIEVED)
+        if new_name is not None and new_name != name:
+            if new_name in self.s['snapshots']:
+                raise ArrayError(SNAP_NAME_IN_USE)
+            del self.s['snapshots'][name]
+            snap['name'] = new_name
+            self.s['snapshots'][new_name] = snap
+            for smp in self.luns():
+                if smp['attached'] == name:
+                    smp['attached'] = new_name
+        if description is not None:
+            snap['description'] = description
+        if allow_rw is not None:
+            snap['allow_rw'] = allow_rw
+        if keep_for:
+            snap['expires'] = self.now + parse_keep_for(keep_for)
+            snap['auto_delete'] = False
+        elif auto_delete is not None:
+            snap['auto_delete'] = auto_delete
+            snap['expires'] = None
+        snap['modified_at'] = self.now
+        snap['modified_by'] = 'sysadmin'
+
+    def destroy_snap(self, name):
+        snap = self.snap(name)
+        if snap is None:
+            raise ArrayError(SNAP_NOT_FOUND)
+        if self.attached_to(snap):
+            raise ArrayError(SNAP_ATTACHED)
+        self._drop_snap(snap)
+
+    def _drop_snap(self, snap):
+        for smp in self.attached_to(snap):
+            smp['attached'] = None
+        if snap['file']:
+            data.remove(self.path(snap['file']))
+        del self.s['snapshots'][snap['name']]
+
+    def restore_snap(self, name, res_id, backup_name=None):
+        snap = self.snap(name)
+        if snap is None:
+            raise ArrayError(SNAP_NOT_FOUND)
+        lun = self.lun(res_id)
+        if lun is None:
+            raise ArrayError(SNAP_RESOURCE_NOT_FOUND)
+        if snap['source'] != lun['id']:
+            raise ArrayError(PRIMARY_MISMATCH)
+        if self.migration_of(lun):
+            raise ArrayError(LUN_USED_BY_FEATURE)
+        if backup_name:
+            self.create_snap(lun['id'], backup_name, allow_rw=True)
+        self.materialize(snap)
+        self.freeze_sharers(lun)
+        data.copy(self.snap_file(snap), self.path(lun['file']), lun['size'])
+
+    # ---- migration -----------------------------------------------------------------
+    def start_migration(self, src_id, dest_id, rate='high'):
+        src = self.lun_or_fail(src_id)
+        dest = self.lun_or_fail(dest_id)
+        if src['id'] == dest['id']:
+            raise ArrayError(SAME_LUN)
+        if self.migration_of(src):
+            raise ArrayError(ALREADY_MIGRATING)
+        if src['primary'] is not None and src['attached'] is None:
+            raise ArrayError(SOURCE_NOT_READY)
+        if self.smps_of(src) or self.snaps_of(src):
+            raise ArrayError(SOURCE_HAS_SNAPS)
+        if (dest['primary'] is not None or self.migration_of(dest) or self.sgs_of(dest) or self.snaps_of(dest)
+                or self.smps_of(dest)):
+            raise ArrayError(TARGET_NOT_READY)
+        if dest['size'] < src['size']:
+            raise ArrayError(DEST_TOO_SMALL)
+        mib_s = float(self.s.get('migration_rate_mib_s') or DEFAULT_MIGRATION_RATE_MIB_S) * RATE_FACTORS.get(rate, 1.0)
+        duration = src['size'] / (mib_s * 1024 * 1024)
+        self.s['migrations'].append({'source': src['id'], 'dest': dest['id'], 'rate': rate,
+                                     'started': self.now, 'duration': duration})
+
+    def migration_progress(self, m):
+        """(percent complete, seconds remaining)."""
+        if m['duration'] <= 0:
+            return 100.0, 0
+        done = (self.now - m['started']) / m['duration']
+        done = min(max(done, 0.0), 1.0)
+        return done * 100.0, max(0, int(m['duration'] * (1.0 - done) + 0.999))
+
+    def cancel_migration(self, src_id):
+        src = self.lun(src_id)
+        session = None
+        for m in self.s['migrations']:
+            if src is not None and m['source'] == src['id']:
+                session = m
+        if session is None:
+            raise ArrayError(NOT_MIGRATING, 'failed')
+        self.s['migrations'].remove(session)
+
+    def _complete_migration(self, m):
+        src = self.lun(m['source'])
+        dest = self.lun(m['dest'])
+        self.s['migrations'].remove(m)
+        if src is None or dest is None:
+            return
+        self.freeze_sharers(src)
+        data.copy(self.lun_file(src), self.path(dest['file']), dest['size'])
+        rel = os.path.join('luns', '%d.img' % src['id'])
+        os.replace(self.path(dest['file']), self.path(rel))
+        src.update(file=rel, pool=dest['pool'], thin=dest['thin'], dedup=dest['dedup'], size=dest['size'],
+                   initial_tier=dest['initial_tier'], tiering_policy=dest['tiering_policy'], primary=None, attached=None)
+        del self.s['luns'][str(dest['id'])]
+
+    def advance(self):
+        """What time has done since the last call: finished migrations complete,
+        expired snapshots go."""
+        for m in list(self.s['migrations']):
+            if self.now >= m['started'] + m['duration']:
+                self._complete_migration(m)
+        for snap in list(self.s['snapshots'].values()):
+            if snap['expires'] is not None and self.now >= snap['expires'] and not self.attached_to(snap):
+                self._drop_snap(snap)
+
+    # ---- storage groups ------------------------------------------------------------
+    def sg_or_fail(self, name):
+        sg = self.sg(name)
+        if sg is None:
+            raise ArrayError(SG_NOT_FOUND, 'agent')
+        return sg
+
+    def create_sg(self, name):
+        if self.sg(name) is not None:
+            raise ArrayError(SG_NAME_IN_USE, 'agent')
+        sg = _new_sg(self.s, name, [])
+        self.s['storage_groups'].append(sg)
+        return sg
+
+    def destroy_sg(self, name):
+        sg = self.sg_or_fail(name)
+        if sg['hlus'] or sg['hosts']:
+            raise ArrayError(SG_NOT_EMPTY, 'agent')
+        self.s['storage_groups'].remove(sg)
+
+    def add_hlu(self, name, hlu, alu):
+        sg = self.sg_or_fail(name)
+        if not 0 <= hlu <= MAX_HLU:
+            raise ArrayError(HLU_OUT_OF_RANGE, 'agent')
+        lun = self.lun(alu)
+        if lun is None:
+            raise ArrayError(ALU_NOT_BOUND, 'agent')
+        if alu in sg['hlus'].values():
+            raise ArrayError(ALU_IN_SG, 'agent')
+        if str(hlu) in sg['hlus']:
+            raise ArrayError(HLU_IN_USE, 'agent')
+        sg['hlus'][str(hlu)] = alu
+
+    def remove_hlu(self, name, hlu):
+        sg = self.sg_or_fail(name)
+        if str(hlu) not in sg['hlus']:
+            raise ArrayError(HLU_NOT_FOUND, 'agent')
+        del sg['hlus'][str(hlu)]
+
+    def connect_host(self, name, host_name):
+        sg = self.sg_or_fail(name)
+        if self.host(host_name) is None:
+            raise ArrayError(HOST_NOT_FOUND, 'agent')
+        for other in self.s['storage_groups']:
+            if host_name in other['hosts']:
+                other['hosts'].remove(host_name)
+        sg['hosts'].append(host_name)
+
+    def disconnect_host(self, name, host_name):
+        sg = self.sg_or_fail(name)
+        if host_name not in sg['hosts']:
+            raise ArrayError(HOST_NOT_CONNECTED, 'agent')
+        sg['hosts'].remove(host_name)
+
+    # ---- exposure on this machine --------------------------------------------------
+    def wanted_exposures(self):
+        """{lun id: file} for LUNs and attached SMPs in a storage group of a host that is
+        this machine."""
+        local = {h['name'] for h in self.s['hosts'] if h['this_machine']}
+        wanted = {}
+        if not self.s.get('expose', True):
+            return wanted
+        for sg in self.s['storage_groups']:
+            if not local.intersection(sg['hosts']):
+                continue
+            for alu in sg['hlus'].values():
+                lun = self.lun(alu)
+                if lun is None:
+                    continue
+                if lun['primary'] is not None:
+                    snap = self.snap(lun['attached']) if lun['attached'] else None
+                    if snap is None:
+                        continue
+                    self.materialize(snap)
+                else:
+                    self.freeze_sharers(lun)
+                wanted[str(lun['id'])] = self.lun_file(lun)
+        return wanted
+
+    def reconcile_exposures(self):
+        """Make loop devices and WWN links match what the storage groups say."""
+        exposures = self.s['exposures']
+        wanted = self.wanted_exposures()
+        device_dir = self.s.get('device_dir') or os.path.join(self.root, 'by-id')
+        for key, exp in list(exposures.items()):
+            path = wanted.get(key)
+            if path is None or path != exp['file'] or data.inode(path) != exp['inode'] or self.lun(key) is None:
+                self._unexpose(key, device_dir)
+        for key, path in wanted.items():
+            if key in exposures:
+                continue
+            lun = self.lun(key)
+            device = data.loop_attach(path)
+            link = data.link(device_dir, lun['wwn'], device or path)
+            exposures[key] = {'file': path, 'inode': data.inode(path), 'device': device, 'link': link, 'wwn': lun['wwn']}
+
+    def _unexpose(self, key, device_dir):
+        exp = self.s['exposures'].pop(key)
+        if exp.get('device'):
+            data.loop_detach(exp['device'])
+        data.unlink(device_dir, exp['wwn'])
+
+    def teardown(self):
+        device_dir = self.s.get('device_dir') or os.path.join(self.root, 'by-id')
+        for key in list(self.s['exposures']):
+            self._unexpose(key, device_dir)
+
+
+def parse_keep_for(value):
+    """naviseccli's -keepFor: a number and a unit (d, h, m; default days)."""
+    text = str(value).strip().lower()
+    factors = {'d': 86400, 'h': 3600, 'm': 60, 's': 1, 'y': 365 * 86400}
+    if text and text[-1] in factors:
+        return int(text[:-1]) * factors[text[-1]]
+    return int(text) * 86400

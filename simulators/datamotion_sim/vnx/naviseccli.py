@@ -1,0 +1,745 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""``naviseccli-sim``: the naviseccli wire. argv in (the credential prefix, then the
+command), the text naviseccli prints out. Everything goes to stdout, errors included,
+because storops reads stdout only; write commands print nothing when they succeed.
+
+This is the only place that knows naviseccli's syntax and text layouts; the rules are in
+``model``. Start-up time matters (a snap copy is ~6 calls), so only the standard
+library modules a call needs are imported.
+"""
+
+import os
+import sys
+import time
+
+from . import model, store
+from .model import ArrayError, GIB
+
+PREFIX_VALUE_OPTIONS = ('-h', '-address', '-user', '-password', '-scope', '-secfilepath', '-t', '-timeout', '-port')
+PREFIX_FLAGS = ('-np', '-nopoll', '-parse', '-p', '-xml', '-cmdtime')
+FLAGS = {'-all', '-o', '-detail', '-ignoreThresholds', '-destroySnapshots', '-forceDetach', '-ignoreMigrationCheck',
+         '-ignoreDeduplicationCheck', '-iscsiAttributes', '-messner', '-np'}
+NETWORK_ERROR = ("A network error occurred while trying to connect: '%s'.\n"
+                 "Message : Error occurred because connection refused. Unable to establish a secure connection to the Management Server.")
+CREDENTIAL_ERROR = ('Error returned from the Management Server on %s\n'
+                    'Authentication failed. Possible reasons for failure are invalid security file, invalid username, password and/or scope.')
+INVALID_PARAMS = 'Error: invalid command line parameters. %s'
+RC_ERROR = 1
+
+
+class Usage(Exception):
+    pass
+
+
+def split_prefix(argv):
+    """({option: value}, command words) from naviseccli's argv (without argv[0])."""
+    prefix = {}
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        low = arg.lower()
+        if low in PREFIX_VALUE_OPTIONS and i + 1 < len(argv):
+            prefix[{'-address': '-h', '-timeout': '-t'}.get(low, low)] = argv[i + 1]
+            i += 2
+        elif low in PREFIX_FLAGS:
+            prefix[low] = True
+            i += 1
+        else:
+            break
+    return prefix, argv[i:]
+
+
+def parse_options(args, flags=FLAGS):
+    """{option: value}; a flag's value is True. Any option that is not a flag takes the
+    next word as its value, even when that word starts with '-' (names may)."""
+    opts = {}
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if not arg.startswith('-'):
+            raise Usage('unexpected %r' % arg)
+        if arg in flags:
+            opts[arg] = True
+            i += 1
+        elif i + 1 < len(args):
+            opts[arg] = args[i + 1]
+            i += 2
+        else:
+            raise Usage('%s needs a value' % arg)
+    return opts
+
+
+def to_int(value, what):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise Usage('%s must be a number, not %r' % (what, value))
+
+
+def yes_no(value, what):
+    if value is None:
+        return None
+    low = value.lower()
+    if low in ('yes', 'on', 'true'):
+        return True
+    if low in ('no', 'off', 'false'):
+        return False
+    raise Usage('%s must be yes or no, not %r' % (what, value))
+
+
+def size_bytes(opts):
+    if '-capacity' not in opts:
+        raise Usage('-capacity is required')
+    quantity = float(opts['-capacity'])
+    unit = opts.get('-sq', 'gb').lower()
+    factors = {'bc': 512, 'mb': 1024 ** 2, 'gb': GIB, 'tb': 1024 ** 4}
+    if unit not in factors:
+        raise Usage('-sq must be one of bc, mb, gb, tb')
+    return int(quantity * factors[unit])
+
+
+# ---- text layouts --------------------------------------------------------------------
+def fmt_time(epoch):
+    return time.strftime('%m/%d/%y %H:%M:%S', time.localtime(epoch))
+
+
+def gbs(nbytes):
+    return '%.3f' % (nbytes / GIB)
+
+
+TIER_WORDS = {'highestavailable': 'Highest Available', 'lowestavailable': 'Lowest Available', 'optimizepool': 'Optimize Pool',
+              'autotier': 'Auto Tier', 'nomovement': 'No Movement', 'starthighthenauto': 'Start High then Auto-Tier'}
+
+
+def tier_words(value):
+    return TIER_WORDS.get(value.replace(' ', '').lower(), value)
+
+
+def lun_text(vnx, lun):
+    primary = vnx.lun(lun['primary']) if lun['primary'] is not None else None
+    smps = vnx.smps_of(lun)
+    thin = vnx.lun_thin(lun)
+    if lun['primary'] is not None:
+        path = vnx.lun_file(lun)
+        consumed = model.data.allocated(path) if path else 0
+    elif thin:
+        consumed = model.data.allocated(vnx.path(lun['file']))
+    else:
+        consumed = lun['size']
+    owner = 'SP %s' % lun['owner']
+    lines = [
+        'LOGICAL UNIT NUMBER %d' % lun['id'],
+        'Name:  %s' % lun['name'],
+        'UID:  %s' % lun['wwn'],
+        'Current Owner:  %s' % owner,
+        'Default Owner:  %s' % owner,
+        'Allocation Owner:  %s' % owner,
+        'User Capacity (Blocks):  %d' % (lun['size'] // 512),
+        'User Capacity (GBs):  %s' % gbs(lun['size']),
+        'Consumed Capacity (Blocks):  %d' % (consumed // 512),
+        'Consumed Capacity (GBs):  %s' % gbs(consumed),
+        'Pool Name:  %s' % vnx.lun_pool(lun),
+        'Raid Type:  r_5',
+        'Offset:  0',
+        'Auto-Assign Enabled:  DISABLED',
+        'Auto-Trespass Enabled:  DISABLED',
+        'Current State:  Ready',
+        'Status:  OK(0x0)',
+        'Is Faulted:  false',
+        'Is Transitioning:  false',
+        'Current Operation:  None',
+        'Current Operation State:  N/A',
+        'Current Operation Status:  N/A',
+        'Current Operation Percent Completed:  0',
+        'Is Pool LUN:  Yes',
+        'Is Thin LUN:  %s' % ('Yes' if thin else 'No'),
+        'Is Private:  No',
+        'Is Compressed:  %s' % ('Yes' if lun['compressed'] else 'No'),
+        'Deduplication State:  %s' % ('On' if lun['dedup'] else 'Off'),
+        'Tiering Policy:  %s' % tier_words(lun['tiering_policy']),
+        'Initial Tier:  %s' % tier_words(lun['initial_tier']),
+        'Snapshot Mount Points:  %s' % (', '.join(str(s['id']) for s in smps) if smps else 'N/A'),
+        'Consistency Group:  N/A',
+        'Primary LUN:  %s' % (primary['name'] if primary else 'N/A'),
+        'Attached Snapshot:  %s' % (lun['attached'] or 'N/A'),
+    ]
+    return '\n'.join(lines)
+
+
+def snap_text(vnx, snap):
+    attached = vnx.attached_to(snap)
+    lines = [
+        'Name:  %s' % snap['name'],
+        'Description:  %s' % snap['description'],
+        'Creation time:  %s' % fmt_time(snap['created']),
+        'Last modify time:  %s' % (fmt_time(snap['modified_at']) if snap['modified_at'] else 'Never'),
+        'Last modified by:  %s' % (snap['modified_by'] or 'N/A'),
+        'Source LUN(s):  %d' % snap['source'],
+        'Source CG:  N/A',
+        'Primary LUN(s):  %d' % primary_of(vnx, snap['source']),
+        'State:  Ready',
+        'Status:  OK(0x0)',
+        'Allow Read/Write:  %s' % ('Yes' if snap['allow_rw'] else 'No'),
+        'Modified:  No',
+        'Attached LUN(s):  %s' % ', '.join(str(s['id']) for s in attached),
+        'Allow auto delete:  %s' % ('Yes' if snap['auto_delete'] else 'No'),
+        'Expiration date:  %s' % (fmt_time(snap['expires']) if snap['expires'] else 'Never'),
+    ]
+    return '\n'.join(line.rstrip() for line in lines)
+
+
+def primary_of(vnx, lun_id):
+    """The base LUN of a snapshot's source: the source itself, or an SMP's primary."""
+    lun = vnx.lun(lun_id)
+    while lun is not None and lun['primary'] is not None:
+        lun_id = lun['primary']
+        lun = vnx.lun(lun_id)
+    return lun_id
+
+
+def migration_text(vnx, m):
+    src, dest = vnx.lun(m['source']), vnx.lun(m['dest'])
+    percent, remaining = vnx.migration_progress(m)
+    if remaining >= 60:
+        left = '%d minute(s)' % (remaining // 60)
+    else:
+        left = '%d second(s)' % remaining
+    return '\n'.join([
+        'Source LU Name:  %s' % src['name'],
+        'Source LU ID:  %d' % src['id'],
+        'Dest LU Name:  %s' % dest['name'],
+        'Dest LU ID:  %d' % dest['id'],
+        'Migration Rate:  %s' % m['rate'],
+        'Current State:  MIGRATING',
+        'Percent Complete:  %d' % int(percent),
+        'Time Remaining:  %s' % left,
+    ])
+
+
+def pool_text(vnx, pool):
+    consumed, subscribed = vnx.pool_usage(pool)
+    luns = [lun['id'] for lun in vnx.luns() if lun['primary'] is None and lun['pool'] == pool['name']]
+    size = pool['size']
+    lines = [
+        'Pool Name:  %s' % pool['name'],
+        'Pool ID:  %d' % pool['id'],
+        'Raid Type:  %s' % pool['raid_type'],
+        'Percent Full Threshold:  70',
+        'Description:  ',
+        'Disk Type:  Mixed',
+        'State:  Ready',
+        'Status:  OK(0x0)',
+        'Current Operation:  None',
+        'Current Operation State:  N/A',
+        'Current Operation Status:  N/A',
+        'Current Operation Percent Completed:  0',
+        'Raw Capacity (Blocks):  %d' % (size * 5 // 4 // 512),
+        'Raw Capacity (GBs):  %s' % gbs(size * 5 // 4),
+        'User Capacity (Blocks):  %d' % (size // 512),
+        'User Capacity (GBs):  %s' % gbs(size),
+        'Consumed Capacity (Blocks):  %d' % (consumed // 512),
+        'Consumed Capacity (GBs):  %s' % gbs(consumed),
+        'Available Capacity (Blocks):  %d' % (max(0, size - consumed) // 512),
+        'Available Capacity (GBs):  %s' % gbs(max(0, size - consumed)),
+        'Percent Full:  %.3f' % (100.0 * consumed / size if size else 0),
+        'Total Subscribed Capacity (Blocks):  %d' % (subscribed // 512),
+        'Total Subscribed Capacity (GBs):  %s' % gbs(subscribed),
+        'Percent Subscribed:  %.3f' % (100.0 * subscribed / size if size else 0),
+        'Oversubscribed by (Blocks):  %d' % (max(0, subscribed - size) // 512),
+        'Oversubscribed by (GBs):  %s' % gbs(max(0, subscribed - size)),
+        '',
+        'Disks:',
+        'Bus 0 Enclosure 0 Disk %d' % (4 + 5 * pool['id']),
+        'Bus 0 Enclosure 0 Disk %d' % (5 + 5 * pool['id']),
+        'Bus 0 Enclosure 0 Disk %d' % (6 + 5 * pool['id']),
+        'LUNs:  %s' % ', '.join(str(i) for i in luns),
+        'FAST Cache:  N/A',
+    ]
+    return '\n'.join(line.rstrip() if line.endswith(':  ') and line.count(':') == 1 else line for line in lines)
+
+
+def sg_text(vnx, sg):
+    lines = [
+        'Storage Group Name:    %s' % sg['name'],
+        'Storage Group UID:     %s' % sg['uid'],
+    ]
+    hosts = [vnx.host(name) for name in sg['hosts']]
+    hosts = [h for h in hosts if h is not None]
+    if hosts:
+        lines += ['HBA/SP Pairs:', '',
+                  '  HBA UID                                          SP Name     SPPort',
+                  '  -------                                          -------     ------']
+        for host in hosts:
+            lines += [
+                '  %-48s SP A         4' % host['initiator'],
+                'Host name:             %s' % host['name'],
+                'SPPort:                A-4v0',
+                'Initiator IP:          %s' % host['ip'],
+                'TPGT:                  1',
+                'ISID:                  N/A',
+                '',
+            ]
+    if sg['hlus']:
+        lines += ['', 'HLU/ALU Pairs:', '', '  HLU Number     ALU Number', '  ----------     ----------']
+        for hlu in sorted(sg['hlus'], key=int):
+            lines.append('    %-15s%d' % (hlu, sg['hlus'][hlu]))
+    lines.append('Shareable:             YES')
+    return '\n'.join(lines)
+
+
+def agent_text(state):
+    return '\n'.join([
+        'Agent Rev:           %s' % state['agent_rev'],
+        'Name:                %s' % state['name'],
+        'Desc:                ',
+        'Node:                A-%s' % state['serial'],
+        'Physical Node:       K10',
+        'Signature:           %d' % (sum(state['serial'].encode()) * 7919),
+        'Peer Signature:      %d' % (sum(state['serial'].encode()) * 7907),
+        'Revision:            %s' % state['revision'],
+        'SCSI Id:             0',
+        'Model:               %s' % state['model'],
+        'Model Type:          Rackmount',
+        'Prom Rev:            7.00.00',
+        'SP Memory:           16384',
+        'Serial No:           %s' % state['serial'],
+        'SP Identifier:       A',
+        'Cabinet:             DPE7',
+    ])
+
+
+def network_text(state, sp):
+    address = state['address'] if sp == 'a' else (state.get('sp_b_address') or '')
+    return '\n'.join([
+        'Storage Processor:                  SP %s' % sp.upper(),
+        'Storage Processor Network Name:     %s-sp%s' % (state['name'], sp),
+        '',
+        'Port ID:                            0',
+        'Management Port Settings:',
+        'Link Status:                        Link-Up',
+        '',
+        'Virtual Port ID:                    0',
+        'VLAN ID:                            Disabled',
+        'Storage Processor IP Mode:          Manual',
+        'Storage Processor IP Address:       %s' % address,
+        'Storage Processor Subnet Mask:      255.255.255.0',
+        'Storage Processor Gateway Address:  %s' % address.rsplit('.', 1)[0] + '.254',
+        'Storage Processor IPv6 Mode:        Disabled',
+    ])
+
+
+NDU_PACKAGES = ('-Compression', '-Deduplication', '-FAST', '-FASTCache', '-ThinProvisioning', '-VNXSnapshots')
+
+
+def ndu_text(name):
+    return '\n'.join([
+        'Name of the software package:        %s' % name,
+        'Revision of the software package:    05.33.009.5.238',
+        'Commit Required:                     NO',
+        'Revert Possible:                     NO',
+        'Active State:                        YES',
+        'Is installation completed:           YES',
+        'Is this System Software:             NO',
+    ])
+
+
+# ---- commands -------------------------------------------------------------------------
+def lun_ref(opts, required=True):
+    if '-l' in opts:
+        return {'lun_id': to_int(opts['-l'], '-l')}
+    if '-name' in opts:
+        return {'name': opts['-name']}
+    if required:
+        raise Usage('-l or -name is required')
+    return None
+
+
+def cmd_lun_list(vnx, opts):
+    if '-l' in opts or '-name' in opts:
+        lun = vnx.lun(**lun_ref(opts))
+        if lun is None:
+            raise ArrayError(model.LUN_NOT_FOUND)
+        return lun_text(vnx, lun)
+    luns = vnx.luns()
+    if opts.get('-showOnly', '').lower() == 'snap':
+        luns = [lun for lun in luns if lun['primary'] is not None]
+    return '\n\n'.join(lun_text(vnx, lun) for lun in luns)
+
+
+TYPES = {'thin': True, 'nonthin': False}
+
+
+def cmd_lun_create(vnx, opts):
+    ref = lun_ref(opts, required=False) or {}
+    name, lun_id = ref.get('name'), ref.get('lun_id')
+    if opts.get('-type', '').lower() == 'snap':
+        if '-primaryLun' in opts:
+            primary = {'primary_id': to_int(opts['-primaryLun'], '-primaryLun')}
+        elif '-primaryLunName' in opts:
+            primary = {'primary_name': opts['-primaryLunName']}
+        else:
+            raise Usage('-primaryLun or -primaryLunName is required')
+        vnx.create_smp(name=name, lun_id=lun_id, **primary)
+        return ''
+    if '-poolId' in opts:
+        pool = {'pool_id': to_int(opts['-poolId'], '-poolId')}
+    elif '-poolName' in opts:
+        pool = {'pool_name': opts['-poolName']}
+    else:
+        raise Usage('-poolId or -poolName is required')
+    kind = opts.get('-type', 'NonThin').lower()
+    if kind not in TYPES:
+        raise Usage('-type must be Thin, NonThin or snap')
+    tier = {}
+    if '-initialTier' in opts:
+        tier['initial_tier'] = tier_words(opts['-initialTier'])
+    if '-tieringPolicy' in opts:
+        tier['tiering_policy'] = tier_words(opts['-tieringPolicy'])
+    vnx.create_lun(size_bytes(opts), name=name, lun_id=lun_id, thin=TYPES[kind],
+                   dedup=bool(yes_no(opts.get('-deduplication'), '-deduplication')),
+                   sp=opts.get('-sp', 'A').upper()[-1:], **pool, **tier)
+    return ''
+
+
+def cmd_lun_attach(vnx, opts):
+    if '-snapName' not in opts:
+        raise Usage('-snapName is required')
+    vnx.attach(vnx.lun_or_fail(**lun_ref(opts)), opts['-snapName'])
+    return ''
+
+
+def cmd_lun_detach(vnx, opts):
+    vnx.detach(vnx.lun_or_fail(**lun_ref(opts)))
+    return ''
+
+
+def cmd_lun_destroy(vnx, opts):
+    vnx.destroy_lun(vnx.lun_or_fail(**lun_ref(opts)), destroy_snapshots='-destroySnapshots' in opts,
+                    force_detach='-forceDetach' in opts)
+    return ''
+
+
+def cmd_lun_modify(vnx, opts):
+    lun = vnx.lun_or_fail(**lun_ref(opts))
+    if '-newName' in opts:
+        vnx.rename_lun(lun, opts['-newName'])
+    if '-initialTier' in opts:
+        lun['initial_tier'] = tier_words(opts['-initialTier'])
+    if '-tieringPolicy' in opts:
+        lun['tiering_policy'] = tier_words(opts['-tieringPolicy'])
+    if '-deduplication' in opts:
+        lun['dedup'] = yes_no(opts['-deduplication'], '-deduplication')
+    return ''
+
+
+def cmd_lun_expand(vnx, opts):
+    vnx.expand_lun(vnx.lun_or_fail(**lun_ref(opts)), size_bytes(opts))
+    return ''
+
+
+def cmd_snap_list(vnx, opts):
+    if '-id' in opts:
+        snap = vnx.snap(opts['-id'])
+        if snap is None:
+            raise ArrayError(model.SNAP_NOT_RETRIEVED)
+        snaps = [snap]
+    elif '-res' in opts:
+        lun = vnx.lun(to_int(opts['-res'], '-res'))
+        if lun is None:
+            raise ArrayError(model.SNAP_RESOURCE_NOT_FOUND)
+        snaps = vnx.snaps_of(lun)
+    else:
+        snaps = sorted(vnx.s['snapshots'].values(), key=lambda s: s['seq'])
+    return '\n\n'.join(snap_text(vnx, snap) for snap in snaps)
+
+
+def cmd_snap_create(vnx, opts):
+    if '-res' not in opts or '-name' not in opts:
+        raise Usage('-res and -name are required')
+    if opts.get('-resType', 'LUN').upper() == 'CG':
+        raise ArrayError('Cannot find the consistency group.')
+    if '-keepFor' in opts and '-allowAutoDelete' in opts:
+        raise Usage('-keepFor and -allowAutoDelete cannot be used together')
+    allow_rw = yes_no(opts.get('-allowReadWrite'), '-allowReadWrite')
+    snap = vnx.create_snap(to_int(opts['-res'], '-res'), opts['-name'], allow_rw=allow_rw is not False,
+                           auto_delete=bool(yes_no(opts.get('-allowAutoDelete'), '-allowAutoDelete')),
+                           keep_for=opts.get('-keepFor'))
+    if '-descr' in opts:
+        snap['description'] = opts['-descr']
+    return ''
+
+
+def cmd_snap_copy(vnx, opts):
+    if '-id' not in opts or '-name' not in opts:
+        raise Usage('-id and -name are required')
+    vnx.copy_snap(opts['-id'], opts['-name'])
+    return ''
+
+
+def cmd_snap_modify(vnx, opts):
+    if '-id' not in opts:
+        raise Usage('-id is required')
+    if '-keepFor' in opts and '-allowAutoDelete' in opts:
+        raise Usage('-keepFor and -allowAutoDelete cannot be used together')
+    vnx.modify_snap(opts['-id'], new_name=opts.get('-name'), description=opts.get('-descr'),
+                    allow_rw=yes_no(opts.get('-allowReadWrite'), '-allowReadWrite'),
+                    auto_delete=yes_no(opts.get('-allowAutoDelete'), '-allowAutoDelete'), keep_for=opts.get('-keepFor'))
+    return ''
+
+
+def cmd_snap_destroy(vnx, opts):
+    if '-id' not in opts:
+        raise Usage('-id is required')
+    vnx.destroy_snap(opts['-id'])
+    return ''
+
+
+def cmd_snap_restore(vnx, opts):
+    if '-id' not in opts or '-res' not in opts:
+        raise Usage('-id and -res are required')
+    vnx.restore_snap(opts['-id'], to_int(opts['-res'], '-res'), backup_name=opts.get('-bakName'))
+    return ''
+
+
+def cmd_migrate_start(vnx, opts):
+    if '-source' not in opts or '-dest' not in opts:
+        raise Usage('-source and -dest are required')
+    rate = opts.get('-rate', 'high').lower()
+    if rate not in model.RATE_FACTORS:
+        raise Usage('-rate must be low, medium, high or asap')
+    vnx.start_migration(to_int(opts['-source'], '-source'), to_int(opts['-dest'], '-dest'), rate)
+    return ''
+
+
+def cmd_migrate_list(vnx, opts):
+    sessions = vnx.s['migrations']
+    if '-source' in opts:
+        src = vnx.lun(to_int(opts['-source'], '-source'))
+        if src is None:
+            raise ArrayError(model.SOURCE_NOT_EXIST, 'failed')
+        sessions = [m for m in sessions if m['source'] == src['id']]
+        if not sessions:
+            raise ArrayError(model.NOT_MIGRATING, 'failed')
+    if not sessions:
+        return model.NO_MIGRATIONS
+    return '\n\n'.join(migration_text(vnx, m) for m in sessions)
+
+
+def cmd_migrate_cancel(vnx, opts):
+    if '-source' not in opts:
+        raise Usage('-source is required')
+    vnx.cancel_migration(to_int(opts['-source'], '-source'))
+    return ''
+
+
+def cmd_storagepool_list(vnx, opts):
+    if '-name' in opts or '-id' in opts:
+        pool = vnx.pool(name=opts.get('-name'), pool_id=to_int(opts['-id'], '-id') if '-id' in opts else None)
+        if pool is None:
+            raise ArrayError(model.POOL_NOT_FOUND)
+        return pool_text(vnx, pool)
+    return '\n\n'.join(pool_text(vnx, pool) for pool in vnx.s['pools'])
+
+
+def gname(opts):
+    if '-gname' not in opts:
+        raise Usage('-gname is required')
+    return opts['-gname']
+
+
+def cmd_sg_list(vnx, opts):
+    if '-gname' in opts:
+        return sg_text(vnx, vnx.sg_or_fail(opts['-gname']))
+    return '\n\n'.join(sg_text(vnx, sg) for sg in vnx.s['storage_groups'])
+
+
+def cmd_sg_create(vnx, opts):
+    vnx.create_sg(gname(opts))
+    return ''
+
+
+def cmd_sg_destroy(vnx, opts):
+    vnx.destroy_sg(gname(opts))
+    return ''
+
+
+def cmd_sg_addhlu(vnx, opts):
+    if '-hlu' not in opts or '-alu' not in opts:
+        raise Usage('-hlu and -alu are required')
+    vnx.add_hlu(gname(opts), to_int(opts['-hlu'], '-hlu'), to_int(opts['-alu'], '-alu'))
+    return ''
+
+
+def cmd_sg_removehlu(vnx, opts):
+    if '-hlu' not in opts:
+        raise Usage('-hlu is required')
+    vnx.remove_hlu(gname(opts), to_int(opts['-hlu'], '-hlu'))
+    return ''
+
+
+def cmd_sg_connecthost(vnx, opts):
+    if '-host' not in opts:
+        raise Usage('-host is required')
+    vnx.connect_host(gname(opts), opts['-host'])
+    return ''
+
+
+def cmd_sg_disconnecthost(vnx, opts):
+    if '-host' not in opts:
+        raise Usage('-host is required')
+    vnx.disconnect_host(gname(opts), opts['-host'])
+    return ''
+
+
+def cmd_compression(vnx, opts, on):
+    lun = vnx.lun_or_fail(**lun_ref(opts))
+    if on and lun['compressed']:
+        raise ArrayError('Compression on the specified LUN is already turned on.')
+    lun['compressed'] = on
+    return ''
+
+
+COMMANDS = {
+    ('lun', '-list'): (cmd_lun_list, False),
+    ('lun', '-create'): (cmd_lun_create, True),
+    ('lun', '-attach'): (cmd_lun_attach, True),
+    ('lun', '-detach'): (cmd_lun_detach, True),
+    ('lun', '-destroy'): (cmd_lun_destroy, True),
+    ('lun', '-modify'): (cmd_lun_modify, True),
+    ('lun', '-expand'): (cmd_lun_expand, True),
+    ('snap', '-list'): (cmd_snap_list, False),
+    ('snap', '-create'): (cmd_snap_create, True),
+    ('snap', '-copy'): (cmd_snap_copy, True),
+    ('snap', '-modify'): (cmd_snap_modify, True),
+    ('snap', '-destroy'): (cmd_snap_destroy, True),
+    ('snap', '-restore'): (cmd_snap_restore, True),
+    ('migrate', '-start'): (cmd_migrate_start, True),
+    ('migrate', '-list'): (cmd_migrate_list, False),
+    ('migrate', '-cancel'): (cmd_migrate_cancel, True),
+    ('storagepool', '-list'): (cmd_storagepool_list, False),
+    ('storagegroup', '-list'): (cmd_sg_list, False),
+    ('storagegroup', '-create'): (cmd_sg_create, True),
+    ('storagegroup', '-destroy'): (cmd_sg_destroy, True),
+    ('storagegroup', '-addhlu'): (cmd_sg_addhlu, True),
+    ('storagegroup', '-removehlu'): (cmd_sg_removehlu, True),
+    ('storagegroup', '-connecthost'): (cmd_sg_connecthost, True),
+    ('storagegroup', '-disconnecthost'): (cmd_sg_disconnecthost, True),
+    ('compression', '-on'): (lambda vnx, opts: cmd_compression(vnx, opts, True), True),
+    ('compression', '-off'): (lambda vnx, opts: cmd_compression(vnx, opts, False), True),
+}
+
+
+def frame_error(err, words):
+    if err.form == 'failed':
+        return 'Error: %s command failed.\n%s' % (' '.join(words[:2]), err.text)
+    if err.form == 'agent':
+        return 'Error: %s command failed\nError returned from Agent\n%s' % (words[0], err.text)
+    return err.text
+
+
+def credentials_ok(state, prefix):
+    if '-secfilepath' in prefix:
+        return os.path.isdir(prefix['-secfilepath']) or os.path.isfile(prefix['-secfilepath'])
+    user, password = prefix.get('-user'), prefix.get('-password')
+    scope = prefix.get('-scope', '0')
+    for known in state['users']:
+        if known['name'] == user and known['password'] == password and str(known.get('scope', 0)) == str(scope):
+            return True
+    return False
+
+
+def matches(fault, words):
+    want = fault['command'].split()
+    return any(words[i:i + len(want)] == want for i in range(len(words) - len(want) + 1))
+
+
+def serve(address, prefix, words):
+    """(output, failed) of one call to the array at ``address``."""
+    path = store.array_dir(address)
+    try:
+        with open(os.path.join(path, 'latency')) as f:
+            delay = float(f.read() or 0)
+    except (FileNotFoundError, ValueError):
+        delay = 0
+    if delay > 0:
+        time.sleep(delay)
+    array = store.Array(address)
+    with array as state:
+        sp = 'a' if address == state['address'] else 'b'
+        if state['sp_down'].get(sp):
+            return NETWORK_ERROR % address, True
+        if not credentials_ok(state, prefix):
+            return CREDENTIAL_ERROR % address, True
+        for fault in state['faults']:
+            if matches(fault, words):
+                fault['count'] -= 1
+                if fault['count'] <= 0:
+                    state['faults'].remove(fault)
+                return fault['output'], True
+        vnx = model.Vnx(state, array.path)
+        vnx.advance()
+        failed = False
+        try:
+            out = dispatch(vnx, state, words)
+        except ArrayError as err:
+            out, failed = frame_error(err, words), True
+        except Usage as err:
+            out, failed = INVALID_PARAMS % err, True
+        vnx.reconcile_exposures()
+        return out, failed
+
+
+def dispatch(vnx, state, words):
+    if words and words[0] == 'storagegroup' and len(words) > 1 and words[1] == '-messner':
+        words = words[:1] + words[2:]
+    head = tuple(words[:2])
+    rest = words[2:]
+    if head == ('getagent',) or words[:1] == ['getagent']:
+        return agent_text(state)
+    if head == ('networkadmin', '-get'):
+        opts = parse_options(rest, FLAGS | {'-all'})
+        return network_text(state, opts.get('-sp', 'a').lower())
+    if words[:2] == ['domain', '-list']:
+        return ''
+    if words[:2] == ['ndu', '-list']:
+        opts = parse_options(rest)
+        names = [opts['-name']] if '-name' in opts else NDU_PACKAGES
+        return '\n\n'.join(ndu_text(name) for name in names if name in NDU_PACKAGES)
+    if words[:2] == ['security', '-certificate']:
+        return 'low' if '-getLevel' in words else ''
+    if words[:1] == ['snap'] and len(words) > 1 and words[1] == '-group':
+        return 'Cannot find the consistency group.'
+    entry = COMMANDS.get(head)
+    if entry is None:
+        raise Usage('unknown command %r' % ' '.join(words))
+    handler = entry[0]
+    flags = FLAGS | {'-host'} if head == ('storagegroup', '-list') else FLAGS
+    return handler(vnx, parse_options(rest, flags))
+
+
+def run(argv):
+    """(output, exit code) for naviseccli's argv without argv[0]."""
+    prefix, words = split_prefix(argv)
+    store.count_call(' '.join(words[:2]))
+    address = prefix.get('-h')
+    if address is None:
+        if words[:2] == ['security', '-certificate']:
+            return ('low' if '-getLevel' in words else ''), 0
+        return NETWORK_ERROR % 'localhost', RC_ERROR
+    try:
+        if not store.exists(address):
+            return NETWORK_ERROR % address, RC_ERROR
+        out, failed = serve(address, prefix, words)
+    except store.NoHome as err:
+        return '%s\n%s' % (NETWORK_ERROR % address, err), RC_ERROR
+    return out, RC_ERROR if failed else 0
+
+
+def main(argv=None):
+    out, code = run(sys.argv[1:] if argv is None else argv)
+    if out:
+        sys.stdout.write(out + '\n')
+    sys.stdout.flush()
+    return code
