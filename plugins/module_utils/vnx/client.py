@@ -240,9 +240,8 @@ def _name_of(value):
 
 
 def _ids_of(value):
-    if not value:
-        return []
-    ids = getattr(value, "_lun_ids", None)
+    # VNXLunList: its ids, without len() or iteration (either would list every LUN)
+    ids = getattr(value, "_lun_ids", None) if value is not None else None
     return sorted(ids) if ids else []
 
 
