@@ -181,10 +181,21 @@ def main():
                 raise VnxError("expose", "LUN %s to host %s" % (p["lun"], p["host"]), "the LUN does not exist",
                                "Check the LUN name (vnx_info lists the LUNs).", "VNXLunNotFoundError")
             if sg is None:
-                plan.add("create storage group %s" % group_name, lambda: client.create_storage_group(group_name))
+                def create():
+                    # None: made by this task; a kind: made by a parallel task meanwhile
+                    found["created"] = client.create_storage_group(group_name) is None
+                plan.add("create storage group %s" % group_name, create)
             if p["connect_host"] and (sg is None or p["host"] not in sg.hosts):
-                plan.add("connect host %s to storage group %s" % (p["host"], group_name),
-                         lambda: client.connect_host(group_name, p["host"]))
+                def connect_host():
+                    try:
+                        client.connect_host(group_name, p["host"])
+                    except VnxError as err:
+                        if found.get("created"):
+                            # leave nothing half done: the group this task made goes again
+                            client.destroy_storage_group(group_name)
+                            err.hint = (err.hint or "") + " (The storage group this task created was removed again.)"
+                        raise
+                plan.add("connect host %s to storage group %s" % (p["host"], group_name), connect_host)
             if before_hlu is None:
                 free = [h for h in HLU_RANGE if sg is None or h not in sg.hlus]
                 found["planned"] = free[0] if free else None

@@ -220,12 +220,40 @@ class Context(object):
         self.reports = {}       # name -> what to return
         self.batch = bool(self.p["names"])
         self.phases = dict((k, []) for k in ("snapshot", "mount", "attach", "target", "migrate", "wait", "cleanup"))
+        self.created = {}       # name -> [(kind, object name)] this run made for that copy
+        self.migrating = set()  # copies whose migration this run started: no undoing those
+        self.current = None     # the copy the running step works on
 
-    def step(self, phase, text, func):
-        self.phases[phase].append((text, func))
+    def step(self, phase, text, func, name=None, creates=None):
+        """A step of copy ``name``; ``creates`` (kind, object) is undone if that copy fails later."""
+        def run():
+            self.current = name
+            func()
+            if creates is not None:
+                self.created.setdefault(name, []).append(creates)
+        self.phases[phase].append((text, run))
+
+    def undo(self, name):
+        """Remove what this run made for copy ``name`` (Cinder's revert), newest first; returns what went."""
+        undone = []
+        if name is None or name in self.migrating:
+            return undone
+        for kind, obj in reversed(self.created.get(name, [])):
+            try:
+                if kind == "snapshot":
+                    self.client.destroy_snapshot(obj)
+                else:
+                    lun = self.client.get_lun(name=obj)
+                    if lun is not None:
+                        self.client.destroy_lun(lun, force_detach=lun.is_snap_mount_point)
+                undone.append("%s %s" % (kind, obj))
+            except VnxError:
+                pass  # the report says what is left: everything not in undone
+        return undone
 
     def refresh(self, names):
         """Read the LUNs the array just made (their ids): one list for a batch, else one read each."""
+        self.current = None
         if self.batch and len(names) > 1:
             by_name = dict((lun.name, lun) for lun in self.client.list_luns())
             for n in names:
@@ -306,16 +334,16 @@ def plan_new_copy(ctx, name, source, base, user_snapshot, pool):
     snap = snap_name(name, p["copy_mode"])
     if user_snapshot is not None:
         ctx.step("snapshot", "copy snapshot %s to %s" % (user_snapshot.name, snap),
-                 lambda: client.copy_snapshot(user_snapshot.name, snap))
+                 lambda: client.copy_snapshot(user_snapshot.name, snap), name, ("snapshot", snap))
         ctx.step("snapshot", "allow read/write on snapshot %s" % snap,
-                 lambda: client.modify_snapshot(snap, allow_read_write=True))
+                 lambda: client.modify_snapshot(snap, allow_read_write=True), name)
     else:
         ctx.step("snapshot", "create snapshot %s of LUN %s" % (snap, source.name),
-                 lambda: client.create_snapshot(source, snap))
+                 lambda: client.create_snapshot(source, snap), name, ("snapshot", snap))
     ctx.step("mount", "create snapshot mount point %s of LUN %s" % (name, base.name),
-             lambda: client.create_mount_point(base, name))
+             lambda: client.create_mount_point(base, name), name, ("mount point", name))
     ctx.step("attach", "attach snapshot %s to mount point %s" % (snap, name),
-             lambda: client.attach_snapshot(ctx.luns[name], snap))
+             lambda: client.attach_snapshot(ctx.luns[name], snap), name)
     ctx.reports[name] = dict(name=name, clone_state="snap_copy", snapshot=snap, migration=None, _new_smp=True)
     if p["copy_mode"] == "full":
         plan_migration(ctx, name, size_gb=source.size_gb, pool=pool, provisioning=p["provisioning"] or source.provisioning,
@@ -329,22 +357,25 @@ def plan_migration(ctx, name, size_gb, pool, provisioning, snapshot, existing_de
     if existing_dest is None:
         size = int(math.ceil(round(size_gb or 1, 3)))
         ctx.step("target", "create LUN %s (%s GB, %s) in pool %s" % (dest, size, provisioning or "thick", pool.name),
-                 lambda: client.create_lun(pool.name, dest, size, provisioning or "thick", p["tiering"]))
+                 lambda: client.create_lun(pool.name, dest, size, provisioning or "thick", p["tiering"]),
+                 name, ("LUN", dest))
         ctx.reports[name]["_new_dest"] = True
     else:
         ctx.luns[dest] = existing_dest
-    ctx.step("migrate", "start the migration of %s into %s (rate %s)" % (name, dest, p["migration_rate"]),
-             lambda: client.start_migration(ctx.luns[name], ctx.luns[dest], p["migration_rate"]))
+    def start():
+        client.start_migration(ctx.luns[name], ctx.luns[dest], p["migration_rate"])
+        ctx.migrating.add(name)
+    ctx.step("migrate", "start the migration of %s into %s (rate %s)" % (name, dest, p["migration_rate"]), start, name)
     ctx.reports[name].update(clone_state="migrating", snapshot=snapshot)
     plan_wait(ctx, name, snapshot)
 
 
 def plan_wait(ctx, name, snapshot):
     if ctx.p["wait"]:
-        ctx.step("wait", "wait for the migration of %s" % name, lambda: wait_migration(ctx, name))
-        ctx.step("cleanup", "delete snapshot %s" % snapshot, lambda: ctx.client.destroy_snapshot(snapshot))
+        ctx.step("wait", "wait for the migration of %s" % name, lambda: wait_migration(ctx, name), name)
+        ctx.step("cleanup", "delete snapshot %s" % snapshot, lambda: ctx.client.destroy_snapshot(snapshot), name)
     else:
-        ctx.step("wait", "read the migration of %s" % name, lambda: read_migration(ctx, name))
+        ctx.step("wait", "read the migration of %s" % name, lambda: read_migration(ctx, name), name)
 
 
 def read_migration(ctx, name):
@@ -527,7 +558,10 @@ def main():
         before = plan_all(ctx)
         ctx.plan.apply(module.check_mode)
     except VnxError as err:
-        fail_on_error(module, err, actions=ctx.plan.actions)
+        undone = [] if module.check_mode else ctx.undo(ctx.current)
+        if undone:
+            err.hint = (err.hint or "") + " (Undone for %s: %s.)" % (ctx.current, ", ".join(undone))
+        fail_on_error(module, err, actions=ctx.plan.actions, undone=undone)
     names = module.params["names"] or [module.params["name"]]
     reports = [report_of(ctx, n) for n in names]
     result = dict(changed=ctx.plan.changed, actions=ctx.plan.actions)

@@ -203,6 +203,31 @@ HINTS = {
 }
 
 
+# The storops error class of each write command when the array's text matches no specific one.
+COMMAND_ERRORS = {
+    "create_pool_lun": "VNXCreateLunError", "expand_pool_lun": "VNXLunExtendError", "modify_lun": "VNXModifyLunError",
+    "delete_pool_lun": "VNXDeleteLunError", "create_snap": "VNXCreateSnapError", "copy_snap": "VNXSnapError",
+    "modify_snap": "VNXModifySnapError", "delete_snap": "VNXDeleteSnapError", "restore_snap": "VNXSnapError",
+    "create_mount_point": "VNXCreateMpError", "attach_snap": "VNXAttachSnapError", "detach_snap": "VNXDetachSnapError",
+    "migrate_lun": "VNXMigrationError", "cancel_migrate_lun": "VNXMigrationError", "create_sg": "VNXCreateStorageGroupError",
+    "sg_connect_host": "VNXStorageGroupError", "sg_add_hlu": "VNXAttachAluError", "sg_delete_hlu": "VNXStorageGroupError",
+    "delete_sg": "VNXStorageGroupError",
+}
+HINTS.update({
+    "VNXDeleteLunError": "Check what still uses the LUN (vnx_info): snapshots, snap copies, storage groups, migrations.",
+    "VNXDeleteSnapError": "Check that no snap copy (mount point) uses the snapshot.",
+    "VNXAttachSnapError": "The snapshot must be of the mount point's primary LUN and allow read/write.",
+    "VNXCreateMpError": "Check the primary LUN: a mount point is made on a pool LUN, not on another mount point.",
+    "VNXSnapError": "Check the snapshot and its LUN (vnx_info lists both).",
+    "VNXModifySnapError": "Check the snapshot name and the options.",
+    "VNXModifyLunError": "Check the LUN and the options.",
+    "VNXStorageGroupError": "Check the storage group and the host name as the array knows them.",
+    "VNXCreateStorageGroupError": "Check the storage group name.",
+    "VNXAttachAluError": "Check the storage group and the LUN.",
+    "VNXDetachSnapError": "Check the mount point.",
+})
+
+
 class VnxError(Exception):
     """One VNX operation failed: what, on which object, the array's text, and what to do."""
 
@@ -212,12 +237,15 @@ class VnxError(Exception):
         self.text = (text or "").strip()
         self.hint = hint
         self.kind = kind
-        msg = "Cannot %s %s" % (operation, obj)
+        super(VnxError, self).__init__(operation, obj, text)
+
+    def __str__(self):
+        msg = "Cannot %s %s" % (self.operation, self.object)
         if self.text:
             msg += ": %s" % " ".join(self.text.split())
-        if hint:
-            msg += " -- %s" % hint
-        super(VnxError, self).__init__(msg)
+        if self.hint:
+            msg += " -- %s" % self.hint
+        return msg
 
     def to_dict(self):
         return dict(operation=self.operation, object=self.object, array_text=self.text, hint=self.hint, kind=self.kind)
@@ -364,6 +392,8 @@ class VnxClient(object):
         if not out:
             return None
         kind = _kind_of(out)
+        if kind == "VNXException":  # no text storops knows: the command's own error class
+            kind = COMMAND_ERRORS.get(getattr(command, "__name__", None), kind)
         if kind in tolerate:
             return kind
         raise VnxError(operation, obj, out, HINTS.get(kind), kind)
@@ -518,6 +548,9 @@ class VnxClient(object):
     def create_storage_group(self, name):
         return self._write("create", "storage group %s" % name, self.cli.create_sg, name,
                            tolerate=("VNXStorageGroupNameInUseError",))
+
+    def destroy_storage_group(self, name):
+        self._write("destroy", "storage group %s" % name, self.cli.delete_sg, name)
 
     def connect_host(self, group, host):
         self._write("connect", "host %s to storage group %s" % (host, group), self.cli.sg_connect_host, group, host)
