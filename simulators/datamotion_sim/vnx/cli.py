@@ -63,10 +63,14 @@ def cmd_init(args):
             teardown(address)
             shutil.rmtree(os.path.realpath(store.array_dir(address)))
         device_dir = spec.get('device_dir') or os.path.join(store.home(), 'dev', 'disk', 'by-id')
-        state = model.new_array(address, sp_b_address=spec.get('sp_b_address'), serial=spec.get('serial'),
-                                pools=spec.get('pools'), users=spec.get('users'), hosts=spec.get('hosts'),
-                                storage_groups=spec.get('storage_groups'), device_dir=os.path.abspath(device_dir),
-                                model=spec.get('model', 'VNX5400'), name=spec.get('name'))
+        try:
+            state = model.new_array(address, sp_b_address=spec.get('sp_b_address'), serial=spec.get('serial'),
+                                    pools=spec.get('pools'), users=spec.get('users'), hosts=spec.get('hosts'),
+                                    storage_groups=spec.get('storage_groups'), device_dir=os.path.abspath(device_dir),
+                                    model=spec.get('model', 'VNX5400'), name=spec.get('name'))
+        except (KeyError, TypeError, ValueError) as err:
+            raise Failure('array %s in the seed: pools need name and size, users name and password, hosts and storage '
+                          'groups a name (%s: %s)' % (address, type(err).__name__, err))
         with store.Array(address, create=state):
             pass
         sp_b = spec.get('sp_b_address')
@@ -138,8 +142,16 @@ def view(vnx):
                             'hlus': {int(h): alu for h, alu in sg['hlus'].items()}} for sg in s['storage_groups']],
         'hosts': s['hosts'], 'users': [{'name': u['name'], 'scope': u.get('scope', 0)} for u in s['users']],
         'device_dir': s['device_dir'], 'sp_down': s['sp_down'], 'faults': s['faults'],
-        'migration_rate_mib_s': s['migration_rate_mib_s'],
+        'migration_rate_mib_s': s['migration_rate_mib_s'], 'latency': read_latency(vnx.root),
     }
+
+
+def read_latency(root):
+    try:
+        with open(os.path.join(root, 'latency')) as f:
+            return float(f.read() or 0)
+    except (FileNotFoundError, ValueError):
+        return 0.0
 
 
 def cmd_state(args):
@@ -183,7 +195,12 @@ def cmd_latency(args):
 
 def cmd_config(args):
     for address in pick(args.address):
-        with store.Array(address) as state:
+        array = store.Array(address)
+        with array as state:
+            # what ran at the old rate is done before the new rate applies
+            vnx = model.Vnx(state, array.path)
+            vnx.advance()
+            vnx.reconcile_exposures()
             if args.migration_rate_mib_s is not None:
                 state['migration_rate_mib_s'] = args.migration_rate_mib_s
             print(json.dumps({'address': address, 'migration_rate_mib_s': state['migration_rate_mib_s']}))

@@ -44,6 +44,13 @@ def inode(path):
         return None
 
 
+def size(path):
+    try:
+        return os.stat(path).st_size
+    except FileNotFoundError:
+        return None
+
+
 def data_extents(fd, end):
     """(offset, length) of the data in the first ``end`` bytes of ``fd``."""
     pos = 0
@@ -92,6 +99,12 @@ def loop_attach(path):
     if proc.returncode != 0:
         return None
     return proc.stdout.decode().strip() or None
+
+
+def loop_refresh(device):
+    """The loop device takes its file's new size."""
+    import subprocess
+    subprocess.run(['losetup', '--set-capacity', device], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 
 
 def loop_detach(device):

@@ -27,7 +27,6 @@ MAX_HLU = 255
 FIRST_SMP_ID = 4096
 DEFAULT_MIGRATION_RATE_MIB_S = 1024
 RATE_FACTORS = {'low': 0.25, 'medium': 0.5, 'high': 1.0, 'asap': 2.0}
-SNAP_GB_OVERHEAD = 0
 
 # The array's own words. Texts with a hex code are recorded from real arrays (or carry the
 # code storops keys on); the others are ours, in the same style, and say so in README.md.
@@ -117,7 +116,6 @@ def new_array(address, sp_b_address=None, serial=None, pools=None, users=None, h
         'expose': True,
         'device_dir': device_dir,
         'sp_down': {'a': False, 'b': False},
-        'latency': 0.0,
         'migration_rate_mib_s': DEFAULT_MIGRATION_RATE_MIB_S,
         'faults': [],
     }
@@ -517,18 +515,22 @@ class Vnx:
             raise ArrayError(TARGET_NOT_READY)
         if dest['size'] < src['size']:
             raise ArrayError(DEST_TOO_SMALL)
-        mib_s = float(self.s.get('migration_rate_mib_s') or DEFAULT_MIGRATION_RATE_MIB_S) * RATE_FACTORS.get(rate, 1.0)
-        duration = src['size'] / (mib_s * 1024 * 1024)
-        self.s['migrations'].append({'source': src['id'], 'dest': dest['id'], 'rate': rate,
-                                     'started': self.now, 'duration': duration})
+        self.s['migrations'].append({'source': src['id'], 'dest': dest['id'], 'rate': rate, 'total': src['size'],
+                                     'copied': 0.0, 'at': self.now})
+
+    def rate_bytes_s(self, m):
+        mib_s = self.s.get('migration_rate_mib_s')
+        mib_s = DEFAULT_MIGRATION_RATE_MIB_S if mib_s is None else float(mib_s)
+        return mib_s * 1024 * 1024 * RATE_FACTORS.get(m['rate'], 1.0)
 
     def migration_progress(self, m):
         """(percent complete, seconds remaining)."""
-        if m['duration'] <= 0:
+        if m['total'] <= 0:
             return 100.0, 0
-        done = (self.now - m['started']) / m['duration']
-        done = min(max(done, 0.0), 1.0)
-        return done * 100.0, max(0, int(m['duration'] * (1.0 - done) + 0.999))
+        left = max(0.0, m['total'] - m['copied'])
+        rate = self.rate_bytes_s(m)
+        remaining = int(left / rate + 0.999) if rate > 0 else 359999
+        return min(100.0, 100.0 * m['copied'] / m['total']), remaining
 
     def cancel_migration(self, src_id):
         src = self.lun(src_id)
@@ -555,10 +557,12 @@ class Vnx:
         del self.s['luns'][str(dest['id'])]
 
     def advance(self):
-        """What time has done since the last call: finished migrations complete,
-        expired snapshots go."""
+        """What time has done since the last call: migrations copy at the array's rate
+        (a rate change counts from the call after it) and complete, expired snapshots go."""
         for m in list(self.s['migrations']):
-            if self.now >= m['started'] + m['duration']:
+            m['copied'] += max(0.0, self.now - m['at']) * self.rate_bytes_s(m)
+            m['at'] = self.now
+            if m['copied'] >= m['total']:
                 self._complete_migration(m)
         for snap in list(self.s['snapshots'].values()):
             if snap['expires'] is not None and self.now >= snap['expires'] and not self.attached_to(snap):
@@ -596,6 +600,7 @@ class Vnx:
         if str(hlu) in sg['hlus']:
             raise ArrayError(HLU_IN_USE, 'agent')
         sg['hlus'][str(hlu)] = alu
+        self.s['expose'] = True
 
     def remove_hlu(self, name, hlu):
         sg = self.sg_or_fail(name)
@@ -611,6 +616,20 @@ class Vnx:
             if host_name in other['hosts']:
                 other['hosts'].remove(host_name)
         sg['hosts'].append(host_name)
+        self.s['expose'] = True
+
+    def register_initiator(self, name, host_name, initiator, ip=None):
+        sg = self.sg_or_fail(name)
+        host = self.host(host_name)
+        if host is None:
+            host = {'name': host_name, 'ip': ip or 'N/A', 'this_machine': False, 'initiator': initiator}
+            self.s['hosts'].append(host)
+        else:
+            host['initiator'] = initiator
+            if ip:
+                host['ip'] = ip
+        if host_name not in sg['hosts']:
+            self.connect_host(name, host_name)
 
     def disconnect_host(self, name, host_name):
         sg = self.sg_or_fail(name)
@@ -638,6 +657,10 @@ class Vnx:
                     if snap is None:
                         continue
                     self.materialize(snap)
+                    if snap['size'] < lun['size']:
+                        # an expanded SMP: what the host writes past the snapshot's end lands in it
+                        data.resize(self.path(snap['file']), lun['size'])
+                        snap['size'] = lun['size']
                 else:
                     self.freeze_sharers(lun)
                 wanted[str(lun['id'])] = self.lun_file(lun)
@@ -652,13 +675,18 @@ class Vnx:
             path = wanted.get(key)
             if path is None or path != exp['file'] or data.inode(path) != exp['inode'] or self.lun(key) is None:
                 self._unexpose(key, device_dir)
+            elif data.size(path) != exp.get('size'):
+                if exp['device']:
+                    data.loop_refresh(exp['device'])
+                exp['size'] = data.size(path)
         for key, path in wanted.items():
             if key in exposures:
                 continue
             lun = self.lun(key)
             device = data.loop_attach(path)
             link = data.link(device_dir, lun['wwn'], device or path)
-            exposures[key] = {'file': path, 'inode': data.inode(path), 'device': device, 'link': link, 'wwn': lun['wwn']}
+            exposures[key] = {'file': path, 'inode': data.inode(path), 'size': data.size(path), 'device': device, 'link': link,
+                              'wwn': lun['wwn']}
 
     def _unexpose(self, key, device_dir):
         exp = self.s['exposures'].pop(key)

@@ -19,8 +19,8 @@ from .model import ArrayError, GIB
 
 PREFIX_VALUE_OPTIONS = ('-h', '-address', '-user', '-password', '-scope', '-secfilepath', '-t', '-timeout', '-port')
 PREFIX_FLAGS = ('-np', '-nopoll', '-parse', '-p', '-xml', '-cmdtime')
-FLAGS = {'-all', '-o', '-detail', '-ignoreThresholds', '-destroySnapshots', '-forceDetach', '-ignoreMigrationCheck',
-         '-ignoreDeduplicationCheck', '-iscsiAttributes', '-messner', '-np'}
+FLAGS = frozenset(['-all', '-o', '-detail', '-ignoreThresholds', '-destroySnapshots', '-forceDetach', '-ignoreMigrationCheck',
+                   '-ignoreDeduplicationCheck', '-iscsiAttributes', '-messner', '-np'])
 NETWORK_ERROR = ("A network error occurred while trying to connect: '%s'.\n"
                  "Message : Error occurred because connection refused. Unable to establish a secure connection to the Management Server.")
 CREDENTIAL_ERROR = ('Error returned from the Management Server on %s\n'
@@ -117,9 +117,9 @@ def tier_words(value):
     return TIER_WORDS.get(value.replace(' ', '').lower(), value)
 
 
-def lun_text(vnx, lun):
+def lun_text(vnx, lun, smps=None):
     primary = vnx.lun(lun['primary']) if lun['primary'] is not None else None
-    smps = vnx.smps_of(lun)
+    smps = vnx.smps_of(lun) if smps is None else smps
     thin = vnx.lun_thin(lun)
     if lun['primary'] is not None:
         path = vnx.lun_file(lun)
@@ -250,6 +250,17 @@ def pool_text(vnx, pool):
         'Oversubscribed by (Blocks):  %d' % (max(0, subscribed - size) // 512),
         'Oversubscribed by (GBs):  %s' % gbs(max(0, subscribed - size)),
         '',
+        'Auto-Tiering:  Scheduled',
+        'Tier Name:  Performance',
+        'Raid Type:  %s' % pool['raid_type'],
+        'Raid Drive Count:  5',
+        'User Capacity (GBs):  %.2f' % (size / GIB),
+        'Consumed Capacity (GBs):  %.2f' % (consumed / GIB),
+        'Available Capacity (GBs):  %.2f' % (max(0, size - consumed) / GIB),
+        'Percent Subscribed:  %.2f%%' % (100.0 * subscribed / size if size else 0),
+        'Disks (Type):',
+        'Bus 0 Enclosure 0 Disk %d (SAS)' % (4 + 5 * pool['id']),
+        'Rebalance Percent Complete:  N/A',
         'Disks:',
         'Bus 0 Enclosure 0 Disk %d' % (4 + 5 * pool['id']),
         'Bus 0 Enclosure 0 Disk %d' % (5 + 5 * pool['id']),
@@ -363,9 +374,13 @@ def cmd_lun_list(vnx, opts):
             raise ArrayError(model.LUN_NOT_FOUND)
         return lun_text(vnx, lun)
     luns = vnx.luns()
+    smps = {}
+    for lun in luns:
+        if lun['primary'] is not None:
+            smps.setdefault(lun['primary'], []).append(lun)
     if opts.get('-showOnly', '').lower() == 'snap':
         luns = [lun for lun in luns if lun['primary'] is not None]
-    return '\n\n'.join(lun_text(vnx, lun) for lun in luns)
+    return '\n\n'.join(lun_text(vnx, lun, smps.get(lun['id'], [])) for lun in luns)
 
 
 TYPES = {'thin': True, 'nonthin': False}
@@ -593,41 +608,55 @@ def cmd_sg_disconnecthost(vnx, opts):
     return ''
 
 
-def cmd_compression(vnx, opts, on):
+def cmd_sg_setpath(vnx, opts):
+    """Register an initiator for a host (the host is created if new) and connect it."""
+    if '-hbauid' not in opts or '-host' not in opts:
+        raise Usage('-hbauid and -host are required')
+    vnx.register_initiator(gname(opts), opts['-host'], opts['-hbauid'], opts.get('-ip'))
+    return ''
+
+
+def cmd_compression_on(vnx, opts):
     lun = vnx.lun_or_fail(**lun_ref(opts))
-    if on and lun['compressed']:
+    if lun['compressed']:
         raise ArrayError('Compression on the specified LUN is already turned on.')
-    lun['compressed'] = on
+    lun['compressed'] = True
+    return ''
+
+
+def cmd_compression_off(vnx, opts):
+    vnx.lun_or_fail(**lun_ref(opts))['compressed'] = False
     return ''
 
 
 COMMANDS = {
-    ('lun', '-list'): (cmd_lun_list, False),
-    ('lun', '-create'): (cmd_lun_create, True),
-    ('lun', '-attach'): (cmd_lun_attach, True),
-    ('lun', '-detach'): (cmd_lun_detach, True),
-    ('lun', '-destroy'): (cmd_lun_destroy, True),
-    ('lun', '-modify'): (cmd_lun_modify, True),
-    ('lun', '-expand'): (cmd_lun_expand, True),
-    ('snap', '-list'): (cmd_snap_list, False),
-    ('snap', '-create'): (cmd_snap_create, True),
-    ('snap', '-copy'): (cmd_snap_copy, True),
-    ('snap', '-modify'): (cmd_snap_modify, True),
-    ('snap', '-destroy'): (cmd_snap_destroy, True),
-    ('snap', '-restore'): (cmd_snap_restore, True),
-    ('migrate', '-start'): (cmd_migrate_start, True),
-    ('migrate', '-list'): (cmd_migrate_list, False),
-    ('migrate', '-cancel'): (cmd_migrate_cancel, True),
-    ('storagepool', '-list'): (cmd_storagepool_list, False),
-    ('storagegroup', '-list'): (cmd_sg_list, False),
-    ('storagegroup', '-create'): (cmd_sg_create, True),
-    ('storagegroup', '-destroy'): (cmd_sg_destroy, True),
-    ('storagegroup', '-addhlu'): (cmd_sg_addhlu, True),
-    ('storagegroup', '-removehlu'): (cmd_sg_removehlu, True),
-    ('storagegroup', '-connecthost'): (cmd_sg_connecthost, True),
-    ('storagegroup', '-disconnecthost'): (cmd_sg_disconnecthost, True),
-    ('compression', '-on'): (lambda vnx, opts: cmd_compression(vnx, opts, True), True),
-    ('compression', '-off'): (lambda vnx, opts: cmd_compression(vnx, opts, False), True),
+    ('lun', '-list'): cmd_lun_list,
+    ('lun', '-create'): cmd_lun_create,
+    ('lun', '-attach'): cmd_lun_attach,
+    ('lun', '-detach'): cmd_lun_detach,
+    ('lun', '-destroy'): cmd_lun_destroy,
+    ('lun', '-modify'): cmd_lun_modify,
+    ('lun', '-expand'): cmd_lun_expand,
+    ('snap', '-list'): cmd_snap_list,
+    ('snap', '-create'): cmd_snap_create,
+    ('snap', '-copy'): cmd_snap_copy,
+    ('snap', '-modify'): cmd_snap_modify,
+    ('snap', '-destroy'): cmd_snap_destroy,
+    ('snap', '-restore'): cmd_snap_restore,
+    ('migrate', '-start'): cmd_migrate_start,
+    ('migrate', '-list'): cmd_migrate_list,
+    ('migrate', '-cancel'): cmd_migrate_cancel,
+    ('storagepool', '-list'): cmd_storagepool_list,
+    ('storagegroup', '-list'): cmd_sg_list,
+    ('storagegroup', '-create'): cmd_sg_create,
+    ('storagegroup', '-destroy'): cmd_sg_destroy,
+    ('storagegroup', '-addhlu'): cmd_sg_addhlu,
+    ('storagegroup', '-removehlu'): cmd_sg_removehlu,
+    ('storagegroup', '-connecthost'): cmd_sg_connecthost,
+    ('storagegroup', '-disconnecthost'): cmd_sg_disconnecthost,
+    ('storagegroup', '-setpath'): cmd_sg_setpath,
+    ('compression', '-on'): cmd_compression_on,
+    ('compression', '-off'): cmd_compression_off,
 }
 
 
@@ -711,10 +740,9 @@ def dispatch(vnx, state, words):
         return 'low' if '-getLevel' in words else ''
     if words[:1] == ['snap'] and len(words) > 1 and words[1] == '-group':
         return 'Cannot find the consistency group.'
-    entry = COMMANDS.get(head)
-    if entry is None:
+    handler = COMMANDS.get(head)
+    if handler is None:
         raise Usage('unknown command %r' % ' '.join(words))
-    handler = entry[0]
     flags = FLAGS | {'-host'} if head == ('storagegroup', '-list') else FLAGS
     return handler(vnx, parse_options(rest, flags))
 
@@ -734,6 +762,9 @@ def run(argv):
         out, failed = serve(address, prefix, words)
     except store.NoHome as err:
         return '%s\n%s' % (NETWORK_ERROR % address, err), RC_ERROR
+    except Exception as err:  # pylint: disable=broad-exception-caught
+        # storops takes empty stdout for success: a crash must still print something
+        return 'Error: %s command failed.\nnaviseccli-sim internal error: %s: %s' % (' '.join(words[:2]), type(err).__name__, err), RC_ERROR
     return out, RC_ERROR if failed else 0
 
 

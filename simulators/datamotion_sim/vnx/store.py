@@ -84,7 +84,7 @@ class Array:
         return False
 
     def save(self):
-        text = json.dumps(self.state, indent=1, sort_keys=True)
+        text = json.dumps(self.state, sort_keys=True, separators=(',', ':'))
         if text != self._text:
             tmp = os.path.join(self.path, 'state.json.tmp')
             with open(tmp, 'w') as f:
