@@ -362,9 +362,11 @@ def plan_migration(ctx, name, size_gb, pool, provisioning, snapshot, existing_de
         ctx.reports[name]["_new_dest"] = True
     else:
         ctx.luns[dest] = existing_dest
+
     def start():
         client.start_migration(ctx.luns[name], ctx.luns[dest], p["migration_rate"])
         ctx.migrating.add(name)
+
     ctx.step("migrate", "start the migration of %s into %s (rate %s)" % (name, dest, p["migration_rate"]), start, name)
     ctx.reports[name].update(clone_state="migrating", snapshot=snapshot)
     plan_wait(ctx, name, snapshot)
