@@ -66,7 +66,7 @@ TASKS = {
     "one task": """
     - name: copies
       storage.datamotion.vnx_volume_clone:
-        names: "{names}"
+        names: {names}
         source_lun: golden
         copy_mode: {mode}
 """,
@@ -76,7 +76,7 @@ TASKS = {
         name: "{{{{ item }}}}"
         source_lun: golden
         copy_mode: {mode}
-      loop: "{names}"
+      loop: {names}
 """,
 }
 
