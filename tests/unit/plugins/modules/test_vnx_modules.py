@@ -181,3 +181,31 @@ def test_info_subsets(run_module, navi):
     assert status == "exit" and not result["changed"]
     assert [lun["name"] for lun in result["luns"]] == ["vol_a", "copy1"]
     assert "snapshots" not in result and navi.array_commands() == ["lun -list -all"]
+
+
+def test_a_failed_snap_copy_is_undone(run_module, navi):
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("lun -list -all -name copy1", f.LUN_NOT_FOUND, f.lun(4100, "copy1", primary="vol_a"))
+    navi.on("lun -attach", "Cannot attach the snapshot. Invalid LUN type.")
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"))
+    assert status == "fail" and result["error"]["kind"] == "VNXAttachSnapLunTypeError"
+    assert result["undone"] == ["mount point copy1", "snapshot snap-as-vol-copy1"]
+    assert navi.writes()[-2:] == ["lun -destroy -l 4100 -forceDetach -o", "snap -destroy -id snap-as-vol-copy1 -o"]
+
+
+def test_full_copy_without_wait_reports_progress(run_module, navi):
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("lun -list -all -name copy1", f.LUN_NOT_FOUND, f.lun(4100, "copy1", primary="vol_a"))
+    navi.on("lun -list -all -name copy1_dest", f.lun(57, "copy1_dest"))
+    navi.on("storagepool -list", f.pool())
+    navi.on("migrate -list -source 4100", f.migration("copy1", 4100, "copy1_dest", 57, percent=12))
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", wait=False))
+    assert status == "exit", result
+    assert navi.writes() == [
+        "snap -create -res 12 -name tmp-snap-copy1 -allowAutoDelete no -allowReadWrite yes",
+        "lun -create -type snap -primaryLun 12 -name copy1",
+        "lun -attach -l 4100 -snapName tmp-snap-copy1",
+        "lun -create -capacity 10 -sq gb -poolName Pool0 -name copy1_dest -type Thin",
+        "migrate -start -source 4100 -dest 57 -rate high -o",
+    ]
+    assert result["clone_state"] == "migrating" and result["migration"]["percent_complete"] == 12.0
