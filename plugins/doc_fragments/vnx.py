@@ -1,0 +1,59 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+
+    # The connection options of every VNX module.
+    DOCUMENTATION = r"""
+options:
+  sp_address:
+    description:
+      - Address of a storage processor (SP A or SP B) of the VNX.
+      - Falls back to the environment variable E(VNX_SP_ADDRESS).
+    type: str
+    required: true
+  username:
+    description:
+      - Navisphere user name. Give it with O(password), or give O(security_file) instead.
+      - Falls back to the environment variable E(VNX_USERNAME).
+    type: str
+  password:
+    description:
+      - Password of O(username).
+      - Falls back to the environment variable E(VNX_PASSWORD).
+    type: str
+  scope:
+    description:
+      - Scope of O(username) - V(0) global, V(1) local, V(2) LDAP.
+      - Falls back to the environment variable E(VNX_SCOPE).
+    type: int
+    choices: [0, 1, 2]
+    default: 0
+  security_file:
+    description:
+      - Directory of a Navisphere security file, used instead of O(username) and O(password).
+      - Falls back to the environment variable E(VNX_SECURITY_FILE).
+    type: path
+  naviseccli_path:
+    description:
+      - Path of the C(naviseccli) binary. When not set, storops looks in C(/opt/Navisphere/bin) and then in E(PATH).
+      - Falls back to the environment variable E(VNX_NAVISECCLI_PATH).
+    type: path
+  timeout:
+    description:
+      - Time limit in seconds of each C(naviseccli) command (C(-t)); storops keeps it between 3 and 1800.
+      - Falls back to the environment variable E(VNX_TIMEOUT).
+    type: int
+requirements:
+  - storops >= 1.2.12 (Python 3.12 or older; storops does not import on Python 3.13)
+  - Navisphere CLI (C(naviseccli)) on the host that runs the module
+notes:
+  - The options can be set once for every VNX module with C(module_defaults) and the group
+    C(group/storage.datamotion.vnx).
+  - Modules run where C(naviseccli) is installed, usually the controller (with C(delegate_to) V(localhost)).
+"""

@@ -1,0 +1,599 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The VNX client: the only code that knows storops.
+
+It speaks in the array's words (LUN, snapshot, snapshot mount point, migration,
+storage group, HLU), returns dataclasses, and turns every storops error into one
+``VnxError`` that names the object, the operation, the array's own text and what
+to do. Reads go through storops' resources and parsers; writes go through its
+``CliClient`` commands, whose output is checked here so that the array's text
+reaches the user unchanged.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import math
+import traceback
+from dataclasses import asdict, dataclass, field
+from typing import Dict, List, Optional
+
+STOROPS_IMPORT_ERROR = None
+try:
+    import storops.exception as storops_ex
+    from storops import VNXSystem
+    from storops.vnx.enums import VNXMigrationRate, VNXProvisionEnum, VNXTieringEnum
+    from storops.vnx.resource.lun import VNXLun, VNXLunList
+    from storops.vnx.resource.migration import VNXMigrationSession
+    from storops.vnx.resource.block_pool import VNXPool, VNXPoolList
+    from storops.vnx.resource.sg import VNXStorageGroup, VNXStorageGroupList
+    from storops.vnx.resource.snap import VNXSnap, VNXSnapList
+    from storops.vnx.resource.system import VNXAgent
+except Exception:  # ImportError, or Python 3.13's missing 'pipes' seen through storops
+    STOROPS_IMPORT_ERROR = traceback.format_exc()
+
+# The per-source snapshot limit of the array (and so of snap copies, seed 000).
+MAX_SNAPSHOTS_PER_LUN = 255
+# The HLUs a storage group hands out (storops' VNXStorageGroup uses 1..255 as well).
+HLU_RANGE = range(1, 256)
+# Recorded in a snapshot's description when the collection manages it (vnx_snapshot_manage).
+MANAGED_MARK = "[managed-by:storage.datamotion]"
+
+TIERING = {
+    "start_high_then_auto": "starthighthenauto",
+    "auto": "auto",
+    "highest_available": "highestavailable",
+    "lowest_available": "lowestavailable",
+    "no_movement": "nomovement",
+}
+
+
+# ---------------------------------------------------------------- what the array holds
+@dataclass
+class Lun:
+    """A pool LUN or a snapshot mount point (SMP)."""
+    id: int
+    name: str
+    wwn: Optional[str] = None
+    pool: Optional[str] = None
+    size_gb: Optional[float] = None
+    consumed_gb: Optional[float] = None
+    provisioning: Optional[str] = None
+    tiering: Optional[str] = None
+    state: Optional[str] = None
+    operation: Optional[str] = None
+    is_snap_mount_point: bool = False
+    primary_lun: Optional[str] = None
+    attached_snapshot: Optional[str] = None
+    snapshot_mount_points: List[int] = field(default_factory=list)
+
+    def facts(self):
+        return asdict(self)
+
+
+@dataclass
+class Snapshot:
+    name: str
+    description: str = ""
+    source_luns: List[int] = field(default_factory=list)
+    primary_luns: List[int] = field(default_factory=list)
+    attached_luns: List[int] = field(default_factory=list)
+    state: Optional[str] = None
+    allow_read_write: bool = False
+    auto_delete: bool = False
+    expiration_date: Optional[str] = None
+    creation_time: Optional[str] = None
+
+    @property
+    def managed(self):
+        return MANAGED_MARK in (self.description or "")
+
+    @property
+    def user_description(self):
+        """The description without the collection's management mark."""
+        return (self.description or "").replace(MANAGED_MARK, "").strip()
+
+    def facts(self):
+        ret = asdict(self)
+        ret["managed"] = self.managed
+        return ret
+
+
+@dataclass
+class Migration:
+    source_id: int
+    source_name: Optional[str] = None
+    dest_id: Optional[int] = None
+    dest_name: Optional[str] = None
+    rate: Optional[str] = None
+    state: Optional[str] = None
+    percent_complete: Optional[float] = None
+    time_remaining: Optional[str] = None
+
+    @property
+    def failed(self):
+        # arrays print e.g. "STOPPED - Destination full": compare the start only
+        return bool(self.state) and (self.state.startswith("FAULTED") or self.state.startswith("STOPPED"))
+
+    def facts(self):
+        return asdict(self)
+
+
+@dataclass
+class Pool:
+    name: str
+    id: Optional[int] = None
+    state: Optional[str] = None
+    user_capacity_gb: Optional[float] = None
+    consumed_capacity_gb: Optional[float] = None
+    available_capacity_gb: Optional[float] = None
+    subscribed_capacity_gb: Optional[float] = None
+
+    def facts(self):
+        return asdict(self)
+
+
+@dataclass
+class StorageGroup:
+    name: str
+    uid: Optional[str] = None
+    hosts: List[str] = field(default_factory=list)
+    hlus: Dict[int, int] = field(default_factory=dict)  # HLU -> ALU (LUN id)
+
+    def hlu_of(self, lun_id):
+        for hlu, alu in self.hlus.items():
+            if alu == lun_id:
+                return hlu
+        return None
+
+    def facts(self):
+        ret = asdict(self)
+        ret["hlus"] = dict((str(k), v) for k, v in sorted(self.hlus.items()))
+        return ret
+
+
+@dataclass
+class System:
+    address: str
+    serial: Optional[str] = None
+    model: Optional[str] = None
+    revision: Optional[str] = None
+    agent_revision: Optional[str] = None
+
+    def facts(self):
+        return asdict(self)
+
+
+# ---------------------------------------------------------------- errors
+# What a storage administrator can do about each storops error class.
+HINTS = {
+    "VNXCredentialError": "Check username, password and scope (or the security file) for this array.",
+    "VNXSpNotAvailableError": "The storage processor does not answer: check sp_address and the network, "
+                              "or give the other SP's address.",
+    "VNXSPDownError": "The storage processor does not answer: check sp_address and the network, "
+                      "or give the other SP's address.",
+    "VNXSystemDownError": "No storage processor answers: check sp_address and the network.",
+    "NaviseccliNotAvailableError": "Install Navisphere CLI or set naviseccli_path to its naviseccli binary.",
+    "VNXLunNameInUseError": "Choose another name, or manage the existing LUN under its name.",
+    "VNXSnapNameInUseError": "Choose another snapshot name; snapshot names are unique on the whole array.",
+    "VNXCreateSnapResourceNotFoundError": "The LUN is gone: check its name.",
+    "VNXSnapNotExistsError": "Check the snapshot name (vnx_info lists the array's snapshots).",
+    "VNXDeleteAttachedSnapError": "Detach the snapshot from its mount points (delete the snap copies that use it) first.",
+    "VNXSnapAlreadyMountedError": "The mount point already has a snapshot attached; detach it first.",
+    "VNXLunHasSnapMountPointError": "Delete the LUN's snap copies (snapshot mount points) first, or use force.",
+    "VNXLunHasSnapError": "Delete the LUN's snapshots first, or use force.",
+    "VNXLunInStorageGroupError": "Remove the LUN from its storage groups (vnx_host_access state=absent) first, or use force.",
+    "VNXLunInConsistencyGroupError": "Remove the LUN from its consistency group first.",
+    "VNXLunUsedByFeatureError": "The LUN is in use by an array feature, such as a running migration: "
+                                "wait for it to finish or cancel it.",
+    "VNXPoolNotFoundError": "Check the pool name (vnx_info lists the pools).",
+    "VNXTargetNotReadyError": "The destination LUN is not ready yet; retry once it is Ready.",
+    "VNXLunNotMigratingError": "The LUN is not migrating.",
+    "VNXLunSyncCompletedError": "The migration has already completed its copy; wait for it to end.",
+    "VNXHluNumberInUseError": "Another host LUN took that HLU at the same time; run again.",
+    "VNXAluAlreadyAttachedError": "The LUN is already in this storage group.",
+    "VNXStorageGroupNameInUseError": "A storage group with that name exists already.",
+    "VNXRestoreSnapToMismatchLunError": "Restore a snapshot onto the LUN it was taken of.",
+    "VNXLunExtendError": "A LUN can only grow; check the size and the pool's free capacity.",
+    "VNXLunExpandSizeError": "A LUN can only grow; give a size larger than its current size.",
+    "VNXCreateLunError": "Check the pool's free capacity and the LUN options.",
+    "VNXCreateSnapError": "Check that the LUN has fewer than %d snapshots and that its pool has free capacity." % MAX_SNAPSHOTS_PER_LUN,
+    "VNXMigrationError": "Check the migration's source and destination LUNs (vnx_info lists running migrations).",
+}
+
+
+# The storops error class of each write command when the array's text matches no specific one.
+COMMAND_ERRORS = {
+    "create_pool_lun": "VNXCreateLunError", "expand_pool_lun": "VNXLunExtendError", "modify_lun": "VNXModifyLunError",
+    "delete_pool_lun": "VNXDeleteLunError", "create_snap": "VNXCreateSnapError", "copy_snap": "VNXSnapError",
+    "modify_snap": "VNXModifySnapError", "delete_snap": "VNXDeleteSnapError", "restore_snap": "VNXSnapError",
+    "create_mount_point": "VNXCreateMpError", "attach_snap": "VNXAttachSnapError", "detach_snap": "VNXDetachSnapError",
+    "migrate_lun": "VNXMigrationError", "cancel_migrate_lun": "VNXMigrationError", "create_sg": "VNXCreateStorageGroupError",
+    "sg_connect_host": "VNXStorageGroupError", "sg_add_hlu": "VNXAttachAluError", "sg_delete_hlu": "VNXStorageGroupError",
+    "delete_sg": "VNXStorageGroupError",
+}
+HINTS.update({
+    "VNXDeleteLunError": "Check what still uses the LUN (vnx_info): snapshots, snap copies, storage groups, migrations.",
+    "VNXDeleteSnapError": "Check that no snap copy (mount point) uses the snapshot.",
+    "VNXAttachSnapError": "The snapshot must be of the mount point's primary LUN and allow read/write.",
+    "VNXCreateMpError": "Check the primary LUN: a mount point is made on a pool LUN, not on another mount point.",
+    "VNXSnapError": "Check the snapshot and its LUN (vnx_info lists both).",
+    "VNXModifySnapError": "Check the snapshot name and the options.",
+    "VNXModifyLunError": "Check the LUN and the options.",
+    "VNXStorageGroupError": "Check the storage group and the host name as the array knows them.",
+    "VNXCreateStorageGroupError": "Check the storage group name.",
+    "VNXAttachAluError": "Check the storage group and the LUN.",
+    "VNXDetachSnapError": "Check the mount point.",
+})
+
+
+class VnxError(Exception):
+    """One VNX operation failed: what, on which object, the array's text, and what to do."""
+
+    def __init__(self, operation, obj, text, hint=None, kind=None):
+        self.operation = operation
+        self.object = obj
+        self.text = (text or "").strip()
+        self.hint = hint
+        self.kind = kind
+        super(VnxError, self).__init__(operation, obj, text)
+
+    def __str__(self):
+        msg = "Cannot %s %s" % (self.operation, self.object)
+        if self.text:
+            msg += ": %s" % " ".join(self.text.split())
+        if self.hint:
+            msg += " -- %s" % self.hint
+        return msg
+
+    def to_dict(self):
+        return dict(operation=self.operation, object=self.object, array_text=self.text, hint=self.hint, kind=self.kind)
+
+
+def _kind_of(text, default=None):
+    if not text:
+        return None
+    clz = storops_ex.get_cli_exception(text, default or storops_ex.VNXException)
+    return clz.__name__ if clz else None
+
+
+# ---------------------------------------------------------------- conversions from storops resources
+def _name_of(value):
+    """A LUN or snapshot name from storops' name converters (an object with _name), or None."""
+    if value is None:
+        return None
+    name = getattr(value, "_name", None)
+    return name if name is not None else str(value)
+
+
+def _ids_of(value):
+    # VNXLunList: its ids, without len() or iteration (either would list every LUN)
+    ids = getattr(value, "_lun_ids", None) if value is not None else None
+    return sorted(ids) if ids else []
+
+
+def _get(resource, key):
+    """A parsed property without triggering storops' lazy lookups of related objects."""
+    return resource.parsed_resource.get(key) if resource.parsed_resource else None
+
+
+def _lun_from(resource):
+    r = resource
+    tiering = None
+    initial, policy = _get(r, "initial_tier"), _get(r, "tiering_policy")
+    if initial and policy:
+        try:
+            value = VNXTieringEnum.get_tier(initial, policy).value
+            tiering = dict((v, k) for k, v in TIERING.items()).get(value)
+        except ValueError:
+            tiering = None
+    primary = _name_of(_get(r, "primary_lun"))
+    thin = _get(r, "is_thin_lun")
+    return Lun(
+        id=_get(r, "lun_id"), name=_get(r, "name"), wwn=_get(r, "wwn"), pool=_get(r, "pool_name"),
+        size_gb=_get(r, "total_capacity_gb"), consumed_gb=_get(r, "consumed_capacity_gbs"),
+        provisioning=None if thin is None else ("thin" if thin else "thick"), tiering=tiering,
+        state=_get(r, "state"), operation=_get(r, "operation"),
+        is_snap_mount_point=primary is not None, primary_lun=primary,
+        attached_snapshot=_name_of(_get(r, "attached_snapshot")),
+        snapshot_mount_points=_ids_of(_get(r, "snapshot_mount_points")),
+    )
+
+
+def _snapshot_from(r):
+    return Snapshot(
+        name=_get(r, "name"), description=_get(r, "description") or "",
+        source_luns=list(_get(r, "source_luns") or []), primary_luns=list(_get(r, "primary_luns") or []),
+        attached_luns=list(_get(r, "attached_luns") or []), state=_get(r, "state"),
+        allow_read_write=bool(_get(r, "allow_read_write")), auto_delete=bool(_get(r, "allow_auto_delete")),
+        expiration_date=_get(r, "expiration_date"), creation_time=_get(r, "creation_time"),
+    )
+
+
+def _migration_from(r):
+    rate = _get(r, "migration_rate")
+    return Migration(
+        source_id=_get(r, "source_lu_id"), source_name=_get(r, "source_lu_name"),
+        dest_id=_get(r, "dest_lu_id"), dest_name=_get(r, "dest_lu_name"),
+        rate=getattr(rate, "value", rate), state=_get(r, "current_state"),
+        percent_complete=_get(r, "percent_complete"), time_remaining=_get(r, "time_remaining"),
+    )
+
+
+def _pool_from(r):
+    return Pool(
+        name=_get(r, "name"), id=_get(r, "pool_id"), state=_get(r, "state"),
+        user_capacity_gb=_get(r, "user_capacity_gbs"), consumed_capacity_gb=_get(r, "consumed_capacity_gbs"),
+        available_capacity_gb=_get(r, "available_capacity_gbs"),
+        subscribed_capacity_gb=_get(r, "total_subscribed_capacity_gbs"),
+    )
+
+
+def _storage_group_from(r):
+    hosts = []
+    for hba in (_get(r, "hba_sp_pairs") or []):
+        host = getattr(hba, "host_name", None)
+        if host and host not in hosts:
+            hosts.append(host)
+    alu_hlu = _get(r, "alu_hlu_map") or {}
+    return StorageGroup(name=_get(r, "name"), uid=_get(r, "wwn"), hosts=hosts,
+                        hlus=dict((int(h), int(a)) for a, h in alu_hlu.items()))
+
+
+def size_to_whole_gib(size_gb):
+    """A LUN's capacity rounded up to whole GiB (the size Cinder gives managed snapshots)."""
+    if size_gb is None:
+        return None
+    return int(math.ceil(round(size_gb, 3)))
+
+
+# ---------------------------------------------------------------- the client
+class VnxClient(object):
+    """Operations on one VNX, in the array's words."""
+
+    def __init__(self, sp_address, username=None, password=None, scope=0, security_file=None,
+                 naviseccli_path=None, timeout=None):
+        self.address = sp_address
+        # heartbeat_interval=0: no background thread polling the SPs (vnx.md 0.6)
+        self.vnx = VNXSystem(sp_address, username=username, password=password, scope=scope,
+                             sec_file=security_file, timeout=timeout, naviseccli=naviseccli_path,
+                             heartbeat_interval=0)
+        self.cli = self.vnx._cli  # storops' CliClient: one method per naviseccli command
+
+    # ---------------------------------------------------------- plumbing
+    def _query(self, operation, obj, read):
+        """Run a read; connection-level failures become VnxError."""
+        try:
+            return read()
+        except storops_ex.StoropsException as e:
+            raise self._error(operation, obj, e)
+
+    def _error(self, operation, obj, exc):
+        kind = type(exc).__name__
+        text = str(exc)
+        if kind in ("VNXSPDownError", "VNXSystemDownError"):
+            text = "the storage processor at %s does not answer (%s)" % (self.address, text)
+        elif kind == "VNXCredentialError":
+            text = "the array at %s refused the credentials (%s)" % (self.address, text)
+        return VnxError(operation, obj, text, HINTS.get(kind), kind)
+
+    def _write(self, operation, obj, command, *args, **kwargs):
+        """Run a write command; it succeeded when the array printed nothing (vnx.md 0.2).
+
+        Returns None, or raises VnxError with the array's text. ``tolerate`` names storops
+        error classes that mean "already done"; their kind is returned instead of raised.
+        """
+        tolerate = kwargs.pop("tolerate", ())
+        try:
+            out = command(*args, **kwargs)
+        except storops_ex.StoropsException as e:
+            raise self._error(operation, obj, e)
+        if not out:
+            return None
+        kind = _kind_of(out)
+        if kind == "VNXException":  # no text storops knows: the command's own error class
+            kind = COMMAND_ERRORS.get(getattr(command, "__name__", None), kind)
+        if kind in tolerate:
+            return kind
+        raise VnxError(operation, obj, out, HINTS.get(kind), kind)
+
+    # ---------------------------------------------------------- system
+    def get_system(self):
+        def read():
+            agent = VNXAgent(self.cli)
+            agent.update()
+            return System(address=self.address, serial=_get(agent, "serial"), model=_get(agent, "model"),
+                          revision=_get(agent, "revision"), agent_revision=_get(agent, "agent_rev"))
+        return self._query("read the system of", "VNX %s" % self.address, read)
+
+    # ---------------------------------------------------------- LUNs
+    def get_lun(self, name=None, lun_id=None):
+        """The LUN or SMP with that name or id, or None."""
+        def read():
+            r = VNXLun(lun_id=lun_id, name=name, cli=self.cli)
+            r.update()
+            return _lun_from(r) if r.existed else None
+        return self._query("read", "LUN %s" % (name if name is not None else lun_id), read)
+
+    def list_luns(self):
+        def read():
+            lst = VNXLunList(cli=self.cli)
+            lst.update()
+            return [_lun_from(r) for r in lst]
+        return self._query("list", "the LUNs", read)
+
+    def create_lun(self, pool, name, size_gb, provisioning="thick", tiering=None):
+        provision = VNXProvisionEnum.THIN if provisioning == "thin" else VNXProvisionEnum.THICK
+        tier = VNXTieringEnum.parse(TIERING[tiering]) if tiering else None
+        self._write("create", "LUN %s in pool %s" % (name, pool), self.cli.create_pool_lun,
+                    pool_name=pool, lun_name=name, size_gb=int(size_gb), provision=provision, tier=tier)
+
+    def expand_lun(self, lun, size_gb):
+        self._write("expand", "LUN %s to %s GB" % (lun.name, size_gb), self.cli.expand_pool_lun,
+                    int(size_gb), lun_id=lun.id)
+
+    def set_tiering(self, lun, tiering):
+        self._write("set the tiering policy of", "LUN %s" % lun.name, self.cli.modify_lun,
+                    lun_id=lun.id, new_tier=VNXTieringEnum.parse(TIERING[tiering]))
+
+    def destroy_lun(self, lun, force_detach=False):
+        """Destroy a LUN or SMP (force_detach: detach an SMP's snapshot as part of it)."""
+        what = "snapshot mount point" if lun.is_snap_mount_point else "LUN"
+        return self._write("destroy", "%s %s" % (what, lun.name), self.cli.delete_pool_lun,
+                           lun_id=lun.id, force_detach=force_detach, tolerate=("VNXLunNotFoundError",))
+
+    # ---------------------------------------------------------- snapshots
+    def get_snapshot(self, name):
+        def read():
+            r = VNXSnap(name=name, cli=self.cli)
+            r.update()
+            return _snapshot_from(r) if r.existed else None
+        return self._query("read", "snapshot %s" % name, read)
+
+    def list_snapshots(self, lun_id=None):
+        """Every snapshot, or those of one LUN."""
+        def read():
+            lst = VNXSnapList(cli=self.cli, res=lun_id)
+            lst.update()
+            return [_snapshot_from(r) for r in lst]
+        return self._query("list", "the snapshots" if lun_id is None else "the snapshots of LUN %s" % lun_id, read)
+
+    def create_snapshot(self, lun, name, allow_read_write=True, auto_delete=False, keep_for=None):
+        return self._write("create", "snapshot %s of LUN %s" % (name, lun.name), self.cli.create_snap,
+                           lun.id, name, allow_read_write, False if keep_for else auto_delete, keep_for)
+
+    def copy_snapshot(self, name, new_name):
+        self._write("copy", "snapshot %s to %s" % (name, new_name), self.cli.copy_snap, name, new_name)
+
+    def modify_snapshot(self, name, description=None, allow_read_write=None, auto_delete=None, keep_for=None):
+        self._write("modify", "snapshot %s" % name, self.cli.modify_snap, name, desc=description,
+                    auto_delete=auto_delete, allow_rw=allow_read_write, keep_for=keep_for)
+
+    def destroy_snapshot(self, name):
+        return self._write("destroy", "snapshot %s" % name, self.cli.delete_snap, name,
+                           tolerate=("VNXSnapNotExistsError",))
+
+    def restore_snapshot(self, name, lun, backup_name=None):
+        self._write("restore", "snapshot %s onto LUN %s" % (name, lun.name), self.cli.restore_snap,
+                    name, lun.id, backup_name)
+
+    # ---------------------------------------------------------- snapshot mount points
+    def create_mount_point(self, primary, name):
+        self._write("create", "snapshot mount point %s of LUN %s" % (name, primary.name),
+                    self.cli.create_mount_point, primary_lun_id=primary.id, mount_point_name=name)
+
+    def attach_snapshot(self, smp, snapshot_name):
+        return self._write("attach", "snapshot %s to mount point %s" % (snapshot_name, smp.name),
+                           self.cli.attach_snap, snapshot_name, lun_id=smp.id)
+
+    def detach_snapshot(self, smp):
+        return self._write("detach", "the snapshot of mount point %s" % smp.name, self.cli.detach_snap,
+                           lun_id=smp.id, tolerate=("VNXSnapNotAttachedError",))
+
+    # ---------------------------------------------------------- migrations
+    def get_migration(self, lun):
+        """The running (or just finished) migration whose source is this LUN, or None."""
+        def read():
+            r = VNXMigrationSession(source=lun.id, cli=self.cli)
+            r.update()
+            return _migration_from(r) if r.existed else None
+        return self._query("read the migration of", "LUN %s" % lun.name, read)
+
+    def list_migrations(self):
+        def read():
+            r = VNXMigrationSession(cli=self.cli)
+            out = self.cli.get_migration_session()
+            return [_migration_from(m) for m in r.parse_all(out)]
+        return self._query("list", "the migrations", read)
+
+    def start_migration(self, source, dest, rate="high"):
+        self._write("start the migration of", "LUN %s to LUN %s" % (source.name, dest.name), self.cli.migrate_lun,
+                    source.id, dest.id, VNXMigrationRate.parse(rate))
+
+    def cancel_migration(self, lun):
+        return self._write("cancel the migration of", "LUN %s" % lun.name, self.cli.cancel_migrate_lun, lun.id,
+                           tolerate=("VNXLunNotMigratingError",))
+
+    # ---------------------------------------------------------- pools
+    def get_pool(self, name):
+        def read():
+            r = VNXPool(name=name, cli=self.cli)
+            r.update()
+            return _pool_from(r) if r.existed else None
+        return self._query("read", "pool %s" % name, read)
+
+    def list_pools(self):
+        def read():
+            lst = VNXPoolList(cli=self.cli)
+            lst.update()
+            return [_pool_from(r) for r in lst]
+        return self._query("list", "the pools", read)
+
+    # ---------------------------------------------------------- storage groups
+    def get_storage_group(self, name):
+        def read():
+            r = VNXStorageGroup(name=name, cli=self.cli)
+            r.update()
+            return _storage_group_from(r) if r.existed else None
+        return self._query("read", "storage group %s" % name, read)
+
+    def list_storage_groups(self):
+        def read():
+            lst = VNXStorageGroupList(cli=self.cli)
+            lst.update()
+            return [_storage_group_from(r) for r in lst]
+        return self._query("list", "the storage groups", read)
+
+    def create_storage_group(self, name):
+        return self._write("create", "storage group %s" % name, self.cli.create_sg, name,
+                           tolerate=("VNXStorageGroupNameInUseError",))
+
+    def destroy_storage_group(self, name):
+        self._write("destroy", "storage group %s" % name, self.cli.delete_sg, name)
+
+    def connect_host(self, group, host):
+        self._write("connect", "host %s to storage group %s" % (host, group), self.cli.sg_connect_host, group, host)
+
+    def add_hlu(self, group, hlu, lun):
+        """Add a LUN as host LUN ``hlu``; returns the storops error kind when it is tolerated."""
+        return self._write("add", "LUN %s as HLU %s to storage group %s" % (lun.name, hlu, group),
+                           self.cli.sg_add_hlu, group, hlu, lun.id,
+                           tolerate=("VNXHluNumberInUseError", "VNXAluAlreadyAttachedError"))
+
+    def remove_hlu(self, group, hlu):
+        return self._write("remove", "HLU %s from storage group %s" % (hlu, group), self.cli.sg_delete_hlu,
+                           group, hlu, tolerate=("VNXDetachAluNotFoundError",))
+
+    def attach_to_storage_group(self, group, lun, attempts=10):
+        """Give the LUN the lowest free HLU of the group, safely under concurrency.
+
+        storops' own attach_alu picks a random HLU with random.sample on a set, which
+        fails on Python 3.11 (vnx.md 8). Here the HLU is the lowest one free in the
+        group as last read; when a parallel writer takes it first ("Requested Host LUN
+        Number already in use") the group is read again and the next free one is tried.
+        Returns (hlu, changed, group).
+        """
+        sg = group
+        for dummy in range(attempts):
+            existing = sg.hlu_of(lun.id)
+            if existing is not None:
+                return existing, False, sg
+            free = [h for h in HLU_RANGE if h not in sg.hlus]
+            if not free:
+                raise VnxError("add", "LUN %s to storage group %s" % (lun.name, sg.name),
+                               "no free host LUN number (HLU) is left in the group",
+                               "Remove unused LUNs from the storage group.", "VNXNoHluAvailableError")
+            hlu = free[0]
+            kind = self.add_hlu(sg.name, hlu, lun)
+            if kind is None:
+                sg.hlus[hlu] = lun.id
+                return hlu, True, sg
+            # taken by someone else at the same time, or the LUN was added meanwhile: read again
+            sg = self.get_storage_group(sg.name)
+            if sg is None:
+                raise VnxError("add", "LUN %s to storage group %s" % (lun.name, group.name),
+                               "the storage group disappeared", None, "VNXStorageGroupNotFoundError")
+        raise VnxError("add", "LUN %s to storage group %s" % (lun.name, group.name),
+                       "every free HLU tried was taken by a parallel change (%d attempts)" % attempts,
+                       HINTS["VNXHluNumberInUseError"], "VNXHluNumberInUseError")

@@ -1,0 +1,130 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What every VNX module shares: connection options, the storops check, failing on a VnxError."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import sys
+import traceback
+
+from ansible.module_utils.basic import env_fallback, missing_required_lib
+
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
+    STOROPS_IMPORT_ERROR, VnxClient, VnxError)
+
+STOROPS_MIN_VERSION = "1.2.12"
+
+
+def vnx_argument_spec():
+    """The connection options of every VNX module (doc fragment storage.datamotion.vnx)."""
+    return dict(
+        sp_address=dict(type="str", required=True, fallback=(env_fallback, ["VNX_SP_ADDRESS"])),
+        username=dict(type="str", fallback=(env_fallback, ["VNX_USERNAME"])),
+        password=dict(type="str", no_log=True, fallback=(env_fallback, ["VNX_PASSWORD"])),
+        scope=dict(type="int", default=0, choices=[0, 1, 2], fallback=(env_fallback, ["VNX_SCOPE"])),
+        security_file=dict(type="path", fallback=(env_fallback, ["VNX_SECURITY_FILE"])),
+        naviseccli_path=dict(type="path", fallback=(env_fallback, ["VNX_NAVISECCLI_PATH"])),
+        timeout=dict(type="int", fallback=(env_fallback, ["VNX_TIMEOUT"])),
+    )
+
+
+def _version_tuple(text):
+    parts = []
+    for part in text.split("."):
+        digits = "".join(c for c in part if c.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
+
+
+def check_storops(module):
+    """Fail the module when storops is missing, cannot import, or is too old."""
+    if STOROPS_IMPORT_ERROR is not None:
+        if sys.version_info >= (3, 13) and "pipes" in STOROPS_IMPORT_ERROR:
+            module.fail_json(
+                msg="storops cannot be imported on Python %d.%d: it imports the module 'pipes', which Python 3.13 removed. "
+                    "Run this module with Python 3.12 or older (set ansible_python_interpreter)." % sys.version_info[:2],
+                exception=STOROPS_IMPORT_ERROR)
+        module.fail_json(msg=missing_required_lib("storops>=%s" % STOROPS_MIN_VERSION), exception=STOROPS_IMPORT_ERROR)
+    try:
+        from importlib.metadata import version, PackageNotFoundError
+    except ImportError:  # pragma: no cover - Python < 3.8
+        return
+    try:
+        installed = version("storops")
+    except PackageNotFoundError:
+        return  # importable but not installed as a distribution (vendored): nothing to compare
+    if _version_tuple(installed) < _version_tuple(STOROPS_MIN_VERSION):
+        module.fail_json(msg="storops %s is installed; this module needs storops>=%s (pip install -U storops)."
+                         % (installed, STOROPS_MIN_VERSION))
+
+
+def connect(module):
+    """A VnxClient for the module's connection options; fails the module on a bad setup."""
+    check_storops(module)
+    p = module.params
+    if not p.get("security_file") and (p.get("username") is None) != (p.get("password") is None):
+        module.fail_json(msg="Give both username and password (or neither, with security_file) to reach the VNX at %s."
+                         % p["sp_address"])
+    return VnxClient(
+        sp_address=p["sp_address"], username=p.get("username"), password=p.get("password"),
+        scope=p.get("scope") or 0, security_file=p.get("security_file"),
+        naviseccli_path=p.get("naviseccli_path"), timeout=p.get("timeout"))
+
+
+def fail_on_error(module, err, **result):
+    """fail_json for a VnxError: its message, and its parts for playbooks to test."""
+    result.setdefault("actions_done", getattr(err, "done", []))
+    module.fail_json(msg=str(err), error=err.to_dict(), **result)
+
+
+def run(module, body):
+    """Run body(client) and turn VnxError into fail_json; body calls exit_json itself."""
+    client = connect(module)
+    try:
+        body(client)
+    except VnxError as err:
+        fail_on_error(module, err)
+    except Exception as err:  # an unexpected storops failure: keep the traceback for -vvv
+        module.fail_json(msg="Unexpected error talking to the VNX at %s: %s" % (module.params["sp_address"], err),
+                         exception=traceback.format_exc())
+
+
+class Plan(object):
+    """The steps a module will take: planned first, applied unless in check mode.
+
+    Each step is a text for the user (returned as ``actions``) and a function that does
+    it. Reads between writes (to learn an id the array assigned) are steps with
+    ``change=False``: they run, but are not actions and do not make the task changed.
+    """
+
+    def __init__(self):
+        self.steps = []
+        self.done = []
+
+    def add(self, text, func, change=True):
+        self.steps.append((text, func, change))
+
+    def read(self, text, func):
+        self.add(text, func, change=False)
+
+    @property
+    def changed(self):
+        return any(change for dummy, dummy2, change in self.steps)
+
+    @property
+    def actions(self):
+        return [text for text, dummy, change in self.steps if change]
+
+    def apply(self, check_mode):
+        if check_mode:
+            return
+        for text, func, change in self.steps:
+            try:
+                func()
+            except VnxError as err:
+                err.done = list(self.done)
+                raise
+            if change:
+                self.done.append(text)

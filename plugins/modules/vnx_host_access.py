@@ -1,0 +1,229 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: vnx_host_access
+short_description: Expose a VNX LUN or snap copy to a host through its storage group
+version_added: 0.1.0
+description:
+  - O(state=present) puts the LUN (or a snapshot mount point, such as a snap copy or a backup mount point)
+    in the host's storage group with a free host LUN number (HLU). The storage group is created and the host
+    connected to it when they are missing.
+  - The HLU is the lowest free one in the group. When a parallel task takes it first (the array answers
+    "Requested Host LUN Number already in use"), the group is read again and the next free HLU is tried, so
+    parallel forks exposing LUNs to one host never collide.
+  - O(access_mode) is returned in the connection facts for the host side to enforce (the seed's read-only
+    volumes) - a VNX has no read-only host access of its own.
+  - O(state=absent) removes the LUN from the storage group; the group and the LUN stay.
+author:
+  - Storage DataMotion Team (@storage-datamotion)
+extends_documentation_fragment:
+  - storage.datamotion.vnx
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reads the array and reports the group it would create and the HLU it would most likely choose.
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+  action_group:
+    description: Use C(group/storage.datamotion.vnx) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - storage.datamotion.vnx
+options:
+  lun:
+    description: Name of the LUN or snapshot mount point.
+    type: str
+    required: true
+  host:
+    description: Name of the host, as the array knows it (its registered host name).
+    type: str
+    required: true
+  storage_group:
+    description: Name of the host's storage group. Default is O(host), as the Cinder driver names them.
+    type: str
+  state:
+    description: Whether the LUN is in the storage group.
+    type: str
+    choices: [present, absent]
+    default: present
+  access_mode:
+    description: V(rw) or V(ro); returned in RV(connection) for the host side to enforce.
+    type: str
+    choices: [rw, ro]
+    default: rw
+  connect_host:
+    description: Connect O(host) to the storage group when it is not connected to it yet.
+    type: bool
+    default: true
+"""
+
+EXAMPLES = r"""
+- name: Expose a snap copy read-only to the backup host
+  storage.datamotion.vnx_host_access:
+    sp_address: 192.168.1.50
+    username: sysadmin
+    password: "{{ vnx_password }}"
+    lun: db01-backup-smp
+    host: backup01
+    access_mode: ro
+  register: access
+
+- name: Use the device on the host
+  ansible.builtin.debug:
+    msg: "/dev/disk/by-id/{{ access.connection.device_name }} ({{ access.connection.access_mode }})"
+
+- name: Take it away again
+  storage.datamotion.vnx_host_access:
+    sp_address: 192.168.1.50
+    username: sysadmin
+    password: "{{ vnx_password }}"
+    lun: db01-backup-smp
+    host: backup01
+    state: absent
+"""
+
+RETURN = r"""
+connection:
+  description: How the host reaches the LUN; empty with O(state=absent).
+  returned: always
+  type: dict
+  contains:
+    hlu:
+      description: Host LUN number; null in check mode when the LUN is not in the group yet.
+      type: int
+    hlu_planned:
+      description: In check mode, the HLU that is free now and would most likely be chosen.
+      type: int
+    lun_id:
+      description: The array's LUN number (ALU).
+      type: int
+    wwn:
+      description: The LUN's WWN.
+      type: str
+    device_name:
+      description: Name of the LUN's link in C(/dev/disk/by-id) on a Linux host, C(wwn-0x) and the WWN in lower case without colons.
+      type: str
+    storage_group:
+      description: Name of the storage group.
+      type: str
+    host:
+      description: Name of the host.
+      type: str
+    access_mode:
+      description: V(rw) or V(ro), for the host side to enforce.
+      type: str
+  sample:
+    hlu: 1
+    lun_id: 4100
+    wwn: "60:06:01:60:AA:BB:00:00:11:22:33:44:55:66:77:01"
+    device_name: wwn-0x60060160aabb00001122334455667701
+    storage_group: backup01
+    host: backup01
+    access_mode: ro
+actions:
+  description: What the task did (in check mode, would do), in order.
+  returned: always
+  type: list
+  elements: str
+diff:
+  description: The LUN's HLU in the group before and after.
+  returned: when diff mode is on
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import (
+    Plan, connect, fail_on_error, vnx_argument_spec)
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
+    HLU_RANGE, StorageGroup, VnxError)
+
+
+def device_name(wwn):
+    return "wwn-0x%s" % wwn.replace(":", "").lower() if wwn else None
+
+
+def main():
+    argument_spec = vnx_argument_spec()
+    argument_spec.update(
+        lun=dict(type="str", required=True),
+        host=dict(type="str", required=True),
+        storage_group=dict(type="str"),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        access_mode=dict(type="str", default="rw", choices=["rw", "ro"]),
+        connect_host=dict(type="bool", default=True),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    p = module.params
+    group_name = p["storage_group"] or p["host"]
+    client = connect(module)
+    plan = Plan()
+    found = {}
+    try:
+        lun = client.get_lun(name=p["lun"])
+        sg = client.get_storage_group(group_name)
+        before_hlu = sg.hlu_of(lun.id) if (sg is not None and lun is not None) else None
+        if p["state"] == "absent":
+            if before_hlu is not None:
+                plan.add("remove LUN %s (HLU %s) from storage group %s" % (lun.name, before_hlu, group_name),
+                         lambda: client.remove_hlu(group_name, before_hlu))
+        else:
+            if lun is None:
+                raise VnxError("expose", "LUN %s to host %s" % (p["lun"], p["host"]), "the LUN does not exist",
+                               "Check the LUN name (vnx_info lists the LUNs).", "VNXLunNotFoundError")
+            if sg is None:
+                def create():
+                    # None: made by this task; a kind: made by a parallel task meanwhile
+                    found["created"] = client.create_storage_group(group_name) is None
+                plan.add("create storage group %s" % group_name, create)
+            if p["connect_host"] and (sg is None or p["host"] not in sg.hosts):
+                def connect_host():
+                    try:
+                        client.connect_host(group_name, p["host"])
+                    except VnxError as err:
+                        if found.get("created"):
+                            # leave nothing half done: the group this task made goes again
+                            client.destroy_storage_group(group_name)
+                            err.hint = (err.hint or "") + " (The storage group this task created was removed again.)"
+                        raise
+                plan.add("connect host %s to storage group %s" % (p["host"], group_name), connect_host)
+            if before_hlu is None:
+                free = [h for h in HLU_RANGE if sg is None or h not in sg.hlus]
+                found["planned"] = free[0] if free else None
+
+                def add():
+                    # a group made by this task is empty; a parallel writer is caught by the retry
+                    current = sg if sg is not None else StorageGroup(name=group_name)
+                    found["hlu"], dummy, dummy2 = client.attach_to_storage_group(current, lun)
+                plan.add("add LUN %s to storage group %s with a free HLU" % (lun.name, group_name), add)
+            else:
+                found["hlu"] = before_hlu
+        plan.apply(module.check_mode)
+    except VnxError as err:
+        fail_on_error(module, err, actions=plan.actions)
+
+    connection = {}
+    if p["state"] == "present":
+        connection = dict(hlu=found.get("hlu"), lun_id=lun.id, wwn=lun.wwn, device_name=device_name(lun.wwn),
+                          storage_group=group_name, host=p["host"], access_mode=p["access_mode"])
+        if module.check_mode and found.get("hlu") is None:
+            connection["hlu_planned"] = found.get("planned")
+    result = dict(changed=plan.changed, actions=plan.actions, connection=connection)
+    if module._diff:
+        after_hlu = found.get("hlu", found.get("planned")) if p["state"] == "present" else None
+        result["diff"] = dict(before=dict(storage_group=group_name, hlu=before_hlu),
+                              after=dict(storage_group=group_name, hlu=after_hlu))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

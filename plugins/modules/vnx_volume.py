@@ -1,0 +1,314 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: vnx_volume
+short_description: Create, grow and delete pool LUNs on a Dell EMC VNX
+version_added: 0.1.0
+description:
+  - Makes a pool LUN present with a size, provisioning and tiering policy, or absent.
+  - A LUN only grows; provisioning and pool cannot be changed in place (that takes a LUN migration,
+    see M(storage.datamotion.vnx_volume_clone)).
+  - Deleting a LUN that still has snap copies, snapshots, a running migration or storage-group
+    membership fails with a message that names them, unless O(force=true). Snapshots that
+    M(storage.datamotion.vnx_snapshot_manage) manages are never deleted here, with or without O(force).
+  - Deleting a snap copy also deletes the snapshot that M(storage.datamotion.vnx_volume_clone) made for it.
+author:
+  - Storage DataMotion Team (@storage-datamotion)
+extends_documentation_fragment:
+  - storage.datamotion.vnx
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reads the array and reports the actions it would take, and the errors it would raise.
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+  action_group:
+    description: Use C(group/storage.datamotion.vnx) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - storage.datamotion.vnx
+options:
+  name:
+    description: Name of the LUN.
+    type: str
+    required: true
+  state:
+    description: Whether the LUN exists.
+    type: str
+    choices: [present, absent]
+    default: present
+  pool:
+    description:
+      - Storage pool of the LUN. Required to create it; for an existing LUN it must be the LUN's pool.
+    type: str
+  size_gb:
+    description:
+      - Size in GB (the array's C(-sq gb)). Required to create the LUN. A larger size expands an existing LUN;
+        a smaller one is an error.
+    type: int
+  provisioning:
+    description:
+      - V(thin) or V(thick) (the array's C(Thin) and C(NonThin)). Default for a new LUN is V(thick).
+        An existing LUN with other provisioning is an error.
+    type: str
+    choices: [thin, thick]
+  tiering:
+    description: FAST VP tiering policy. Changed in place on an existing LUN.
+    type: str
+    choices: [start_high_then_auto, auto, highest_available, lowest_available, no_movement]
+  force:
+    description:
+      - With O(state=absent), remove what keeps the LUN from being deleted, in order - cancel its migration,
+        remove it from storage groups, delete its snap copies (snapshot mount points) and its unmanaged
+        snapshots - then delete it. Managed snapshots still make the task fail.
+    type: bool
+    default: false
+"""
+
+EXAMPLES = r"""
+- name: A 100 GB thin LUN in Pool0
+  storage.datamotion.vnx_volume:
+    sp_address: 192.168.1.50
+    username: sysadmin
+    password: "{{ vnx_password }}"
+    name: db01
+    pool: Pool0
+    size_gb: 100
+    provisioning: thin
+
+- name: Grow it, with the connection set once for the vnx group
+  module_defaults:
+    group/storage.datamotion.vnx:
+      sp_address: 192.168.1.50
+      username: sysadmin
+      password: "{{ vnx_password }}"
+  storage.datamotion.vnx_volume:
+    name: db01
+    size_gb: 200
+
+- name: Delete a LUN with its snap copies and unmanaged snapshots
+  storage.datamotion.vnx_volume:
+    sp_address: 192.168.1.50
+    username: sysadmin
+    password: "{{ vnx_password }}"
+    name: scratch01
+    state: absent
+    force: true
+"""
+
+RETURN = r"""
+lun:
+  description: The LUN after the task (before it, in check mode); empty when it does not exist.
+  returned: always
+  type: dict
+  sample:
+    id: 12
+    name: db01
+    wwn: "60:06:01:60:AA:BB:00:00:11:22:33:44:55:66:77:01"
+    pool: Pool0
+    size_gb: 100.0
+    provisioning: thin
+    is_snap_mount_point: false
+    primary_lun: null
+    attached_snapshot: null
+    snapshot_mount_points: []
+is_snap_copy:
+  description: Whether the LUN is a snap copy (a snapshot mount point), and C(primary_lun) the LUN it copies.
+  returned: always
+  type: bool
+actions:
+  description: What the task did (in check mode, would do), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: ["create LUN db01 (100 GB, thin) in pool Pool0"]
+diff:
+  description: The LUN before and after, with O(ignore:diff) mode on.
+  returned: when diff mode is on
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import (
+    Plan, connect, fail_on_error, vnx_argument_spec)
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import VnxError, Lun
+
+
+def find_blockers(client, lun):
+    """What keeps the LUN from being destroyed: snapshots, snap copies, migration, storage groups."""
+    snaps = client.list_snapshots(lun.id)
+    migration = client.get_migration(lun)
+    all_groups = client.list_storage_groups()
+    return snaps, migration, all_groups
+
+
+def own_snapshot_names(lun):
+    """Snapshots vnx_volume_clone made for this LUN (a snap copy or an asynchronous full copy)."""
+    return ["snap-as-vol-%s" % lun.name, "tmp-snap-%s" % lun.name]
+
+
+def plan_absent(client, module, lun, plan):
+    p = module.params
+    snaps, migration, all_groups = find_blockers(client, lun)
+    groups = [g for g in all_groups if g.hlu_of(lun.id) is not None]
+    managed = [s.name for s in snaps if s.managed]
+    if managed:
+        raise VnxError("delete", "LUN %s" % lun.name,
+                       "it has managed snapshots: %s" % ", ".join(managed),
+                       "Unmanage them (vnx_snapshot_manage state=unmanaged) or delete them "
+                       "(vnx_snapshot_manage state=absent) first; force never deletes a managed snapshot.")
+    problems = []
+    if lun.snapshot_mount_points:
+        problems.append("snap copies (snapshot mount points) %s" % ", ".join(str(i) for i in lun.snapshot_mount_points))
+    if snaps:
+        problems.append("snapshots %s" % ", ".join(s.name for s in snaps))
+    if migration is not None:
+        problems.append("a migration to LUN %s (%s, %s%% done)"
+                        % (migration.dest_name, migration.state, migration.percent_complete))
+    if groups:
+        problems.append("membership of storage groups %s" % ", ".join(g.name for g in groups))
+    if problems and not p["force"]:
+        raise VnxError("delete", "LUN %s" % lun.name, "it still has " + "; ".join(problems),
+                       "Delete or move those first, or set force=true to remove them with the LUN.")
+
+    if migration is not None:
+        plan.add("cancel the migration of LUN %s" % lun.name, lambda: client.cancel_migration(lun))
+    if lun.snapshot_mount_points:
+        smps = [client.get_lun(lun_id=i) for i in lun.snapshot_mount_points]
+        for smp in [s for s in smps if s is not None]:
+            for g in all_groups:
+                hlu = g.hlu_of(smp.id)
+                if hlu is not None:
+                    plan.add("remove snap copy %s (HLU %s) from storage group %s" % (smp.name, hlu, g.name),
+                             lambda g=g, hlu=hlu: client.remove_hlu(g.name, hlu))
+            plan.add("delete snap copy %s" % smp.name, lambda smp=smp: client.destroy_lun(smp, force_detach=True))
+    for g in groups:
+        hlu = g.hlu_of(lun.id)
+        plan.add("remove LUN %s (HLU %s) from storage group %s" % (lun.name, hlu, g.name),
+                 lambda g=g, hlu=hlu: client.remove_hlu(g.name, hlu))
+    for s in snaps:
+        plan.add("delete snapshot %s" % s.name, lambda s=s: client.destroy_snapshot(s.name))
+    plan.add("delete %s %s" % ("snap copy" if lun.is_snap_mount_point else "LUN", lun.name),
+             lambda: client.destroy_lun(lun, force_detach=lun.is_snap_mount_point))
+    if lun.is_snap_mount_point or migration is not None:
+        # the snapshot vnx_volume_clone made for this copy lives on the source LUN: without it
+        # the source could not be deleted later (Cinder bug 1794646)
+        for name in own_snapshot_names(lun):
+            snap = client.get_snapshot(name)
+            if snap is not None and set(snap.attached_luns) <= set([lun.id]) and not snap.managed:
+                plan.add("delete snapshot %s of the copy" % name, lambda name=name: client.destroy_snapshot(name))
+    if migration is not None and migration.dest_name:
+        dest = client.get_lun(lun_id=migration.dest_id)
+        if dest is not None:
+            plan.add("delete migration target LUN %s" % dest.name, lambda: client.destroy_lun(dest))
+
+
+def plan_present(client, module, lun, plan):
+    p = module.params
+    if lun is None:
+        missing = [o for o in ("pool", "size_gb") if p[o] is None]
+        if missing:
+            raise VnxError("create", "LUN %s" % p["name"], "it does not exist and %s not given" % " and ".join(missing),
+                           "Give pool and size_gb to create it.")
+        if p["size_gb"] < 1:
+            raise VnxError("create", "LUN %s" % p["name"], "size_gb must be at least 1", None)
+        pool = client.get_pool(p["pool"])
+        if pool is None:
+            raise VnxError("create", "LUN %s in pool %s" % (p["name"], p["pool"]), "the pool does not exist",
+                           "Check the pool name (vnx_info lists the pools).", "VNXPoolNotFoundError")
+        provisioning = p["provisioning"] or "thick"
+        if provisioning == "thick" and pool.available_capacity_gb is not None and pool.available_capacity_gb < p["size_gb"]:
+            raise VnxError("create", "LUN %s (%s GB, thick) in pool %s" % (p["name"], p["size_gb"], pool.name),
+                           "the pool has %s GB available" % pool.available_capacity_gb,
+                           "Choose a smaller size, thin provisioning, or another pool.")
+        plan.add("create LUN %s (%s GB, %s) in pool %s" % (p["name"], p["size_gb"], provisioning, pool.name),
+                 lambda: client.create_lun(pool.name, p["name"], p["size_gb"], provisioning, p["tiering"]))
+        return
+    if p["pool"] is not None and lun.pool is not None and p["pool"] != lun.pool:
+        raise VnxError("move", "LUN %s to pool %s" % (lun.name, p["pool"]), "it is in pool %s" % lun.pool,
+                       "Moving a LUN to another pool takes a LUN migration: use vnx_volume_clone with copy_mode=full.")
+    if p["provisioning"] is not None and lun.provisioning is not None and p["provisioning"] != lun.provisioning:
+        raise VnxError("change the provisioning of", "LUN %s" % lun.name,
+                       "it is %s, %s was asked" % (lun.provisioning, p["provisioning"]),
+                       "Provisioning changes take a LUN migration: use vnx_volume_clone with copy_mode=full.")
+    if p["size_gb"] is not None and lun.size_gb is not None:
+        if p["size_gb"] < lun.size_gb - 0.001:
+            raise VnxError("shrink", "LUN %s" % lun.name, "it has %s GB and a VNX LUN cannot shrink" % lun.size_gb,
+                           "Give size_gb of at least %s." % int(lun.size_gb))
+        if p["size_gb"] > lun.size_gb + 0.001:
+            if lun.is_snap_mount_point:
+                raise VnxError("expand", "snap copy %s" % lun.name, "it is a snapshot mount point of %s" % lun.primary_lun,
+                               "Convert it into a full copy first (vnx_volume_clone copy_mode=full).")
+            plan.add("expand LUN %s from %s GB to %s GB" % (lun.name, lun.size_gb, p["size_gb"]),
+                     lambda: client.expand_lun(lun, p["size_gb"]))
+    if p["tiering"] is not None and p["tiering"] != lun.tiering:
+        plan.add("set the tiering policy of LUN %s to %s" % (lun.name, p["tiering"]),
+                 lambda: client.set_tiering(lun, p["tiering"]))
+
+
+def predicted(lun, module):
+    """The LUN as check mode expects it after the plan (for diff and facts)."""
+    p = module.params
+    if p["state"] == "absent":
+        return None
+    if lun is None:
+        return Lun(id=None, name=p["name"], pool=p["pool"], size_gb=float(p["size_gb"]),
+                   provisioning=p["provisioning"] or "thick", tiering=p["tiering"]).facts()
+    after = lun.facts()
+    if p["size_gb"] is not None and p["size_gb"] > (lun.size_gb or 0):
+        after["size_gb"] = float(p["size_gb"])
+    if p["tiering"] is not None:
+        after["tiering"] = p["tiering"]
+    return after
+
+
+def main():
+    argument_spec = vnx_argument_spec()
+    argument_spec.update(
+        name=dict(type="str", required=True),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        pool=dict(type="str"),
+        size_gb=dict(type="int"),
+        provisioning=dict(type="str", choices=["thin", "thick"]),
+        tiering=dict(type="str", choices=["start_high_then_auto", "auto", "highest_available", "lowest_available",
+                                          "no_movement"]),
+        force=dict(type="bool", default=False),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    client = connect(module)
+    p = module.params
+    plan = Plan()
+    try:
+        lun = client.get_lun(name=p["name"])
+        if p["state"] == "absent":
+            if lun is not None:
+                plan_absent(client, module, lun, plan)
+        else:
+            plan_present(client, module, lun, plan)
+        before = lun.facts() if lun else None
+        after = predicted(lun, module)
+        plan.apply(module.check_mode)
+        if plan.changed and not module.check_mode and p["state"] == "present":
+            final = client.get_lun(name=p["name"])
+            after = final.facts() if final else None
+    except VnxError as err:
+        fail_on_error(module, err, actions=plan.actions)
+    result = dict(changed=plan.changed, actions=plan.actions, lun=after or {},
+                  is_snap_copy=bool(after and after.get("is_snap_mount_point")))
+    if module._diff:
+        result["diff"] = dict(before=before or {}, after=after or {})
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

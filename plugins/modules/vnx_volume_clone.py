@@ -1,0 +1,580 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: vnx_volume_clone
+short_description: Snap copies and full copies of VNX LUNs, from a LUN or from a snapshot
+version_added: 0.1.0
+description:
+  - Creates a new LUN from a source LUN (O(source_lun)) or from a snapshot (O(source_snapshot)), the way the
+    Cinder VNX driver does.
+  - O(copy_mode=snap) makes an instant snap copy - a snapshot of the source (from a snapshot - a read-write copy
+    of it, so that the given snapshot stays deletable) and a snapshot mount point attached to it. The copy reads
+    the source as it was at that moment.
+  - O(copy_mode=full) makes the same snap copy and then migrates it into a new LUN in a pool. When the migration
+    completes the copy keeps its name, id and WWN and owes nothing to the source; the temporary snapshot is
+    deleted. With O(wait=false) the task returns as soon as the migration starts (the copy is usable at once) and
+    reports its progress; a later run with O(wait=true) waits for it and cleans up; a run while it still goes
+    reports progress, not an error.
+  - O(copy_mode=full) on an existing snap copy converts it into a full copy and deletes its snapshot.
+  - The array's constraints are checked before anything is done - at most 255 snapshots (so snap copies) per
+    source LUN; no snapshot or migration of a LUN whose asynchronous migration still runs; a LUN with snap copies
+    or snapshots cannot be migrated.
+  - Several copies of one source can be made in one task with O(names); the source is read once and the
+    copies' reads are batched, which is much faster than a loop.
+  - Names of the array objects the module makes - snapshot C(snap-as-vol-<name>) of a snap copy, temporary
+    snapshot C(tmp-snap-<name>) and migration target C(<name>_dest) of a full copy. A run that was interrupted
+    picks them up and finishes.
+author:
+  - Storage DataMotion Team (@storage-datamotion)
+extends_documentation_fragment:
+  - storage.datamotion.vnx
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Reads the array, checks every constraint and reports the steps it would take and the errors it would raise.
+  diff_mode:
+    support: full
+  platform:
+    platforms: posix
+  action_group:
+    description: Use C(group/storage.datamotion.vnx) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - storage.datamotion.vnx
+options:
+  name:
+    description: Name of the new LUN (the copy). One of O(name) and O(names) is required.
+    type: str
+  names:
+    description: Names of several copies of the same source, made in one task.
+    type: list
+    elements: str
+  source_lun:
+    description: Name of the LUN to copy. One of O(source_lun) and O(source_snapshot) is required.
+    type: str
+  source_snapshot:
+    description: Name of the snapshot to copy.
+    type: str
+  copy_mode:
+    description:
+      - V(snap) for a snap copy (instant, depends on the source), V(full) for a full copy by LUN migration.
+    type: str
+    choices: [snap, full]
+    default: full
+  pool:
+    description: Pool of a full copy. Default is the source's pool.
+    type: str
+  provisioning:
+    description: Provisioning of a full copy. Default is the source's.
+    type: str
+    choices: [thin, thick]
+  tiering:
+    description: Tiering policy of a full copy's LUN.
+    type: str
+    choices: [start_high_then_auto, auto, highest_available, lowest_available, no_movement]
+  migration_rate:
+    description: Rate of the LUN migration of a full copy.
+    type: str
+    choices: [low, medium, high, asap]
+    default: high
+  wait:
+    description:
+      - Wait for the migration of a full copy to complete, then delete the temporary snapshot.
+      - V(false) returns once the migration runs (the seed's asynchronous migration); the copy is usable at once.
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait for a migration; the task fails with the migration's last progress after that.
+    type: int
+    default: 3600
+notes:
+  - A snap copy cannot be expanded or put in a consistency group (a VNX limitation); convert it to a full copy first.
+  - Delete copies with M(storage.datamotion.vnx_volume) O(storage.datamotion.vnx_volume#module:state=absent),
+    which also deletes the snapshot made for a snap copy.
+seealso:
+  - module: storage.datamotion.vnx_volume
+  - module: storage.datamotion.vnx_info
+"""
+
+EXAMPLES = r"""
+- name: An instant snap copy of db01
+  storage.datamotion.vnx_volume_clone:
+    sp_address: 192.168.1.50
+    username: sysadmin
+    password: "{{ vnx_password }}"
+    name: db01-test
+    source_lun: db01
+    copy_mode: snap
+
+- name: Fifty snap copies in one task
+  storage.datamotion.vnx_volume_clone:
+    sp_address: 192.168.1.50
+    username: sysadmin
+    password: "{{ vnx_password }}"
+    names: "{{ range(1, 51) | map('string') | map('regex_replace', '^', 'ci-') | list }}"
+    source_lun: golden
+    copy_mode: snap
+
+- name: A full copy from a snapshot, returning as soon as the migration starts
+  storage.datamotion.vnx_volume_clone:
+    sp_address: 192.168.1.50
+    username: sysadmin
+    password: "{{ vnx_password }}"
+    name: db01-restore
+    source_snapshot: db01-nightly
+    copy_mode: full
+    wait: false
+  register: copy
+
+- name: Later, wait for it to finish
+  storage.datamotion.vnx_volume_clone:
+    sp_address: 192.168.1.50
+    username: sysadmin
+    password: "{{ vnx_password }}"
+    name: db01-restore
+    source_snapshot: db01-nightly
+    copy_mode: full
+    wait: true
+
+- name: Turn a snap copy into a full copy in another pool
+  storage.datamotion.vnx_volume_clone:
+    sp_address: 192.168.1.50
+    username: sysadmin
+    password: "{{ vnx_password }}"
+    name: db01-test
+    source_lun: db01
+    copy_mode: full
+    pool: Pool1
+"""
+
+RETURN = r"""
+lun:
+  description: The copy's LUN (with O(name)); in check mode, what is known before the run.
+  returned: with O(name)
+  type: dict
+clone_state:
+  description: V(snap_copy), V(migrating) (a full copy whose migration runs) or V(full_copy).
+  returned: with O(name)
+  type: str
+  sample: migrating
+migration:
+  description: The running migration with C(state) and C(percent_complete), or null.
+  returned: with O(name)
+  type: dict
+  sample: {source_name: db01-restore, dest_name: db01-restore_dest, state: MIGRATING, percent_complete: 35.0}
+snapshot:
+  description: The snapshot the copy reads (a snap copy), or the temporary snapshot of a full copy still migrating.
+  returned: with O(name)
+  type: str
+clones:
+  description: One entry per copy of O(names), each with C(name), C(lun), C(clone_state), C(migration), C(snapshot).
+  returned: with O(names)
+  type: list
+  elements: dict
+actions:
+  description: What the task did (in check mode, would do), in order.
+  returned: always
+  type: list
+  elements: str
+diff:
+  description: Each copy's state before and after.
+  returned: when diff mode is on
+  type: dict
+"""
+
+import math
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import (
+    Plan, connect, fail_on_error, vnx_argument_spec)
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
+    MAX_SNAPSHOTS_PER_LUN, VnxError)
+from ansible_collections.storage.datamotion.plugins.module_utils.wait import WaitTimeout, wait_for
+
+
+def snap_name(name, copy_mode):
+    return ("snap-as-vol-%s" if copy_mode == "snap" else "tmp-snap-%s") % name
+
+
+def dest_name(name):
+    return "%s_dest" % name
+
+
+class Context(object):
+    """What one task knows: the source, the copies' LUNs by name, and the plan."""
+
+    def __init__(self, client, module):
+        self.client = client
+        self.module = module
+        self.p = module.params
+        self.plan = Plan()
+        self.luns = {}          # name -> Lun, kept current by the plan's read steps
+        self.reports = {}       # name -> what to return
+        self.batch = bool(self.p["names"])
+        self.phases = dict((k, []) for k in ("snapshot", "mount", "attach", "target", "migrate", "wait", "cleanup"))
+        self.created = {}       # name -> [(kind, object name)] this run made for that copy
+        self.migrating = set()  # copies whose migration this run started: no undoing those
+        self.current = None     # the copy the running step works on
+
+    def step(self, phase, text, func, name=None, creates=None):
+        """A step of copy ``name``; ``creates`` (kind, object) is undone if that copy fails later."""
+        def run():
+            self.current = name
+            func()
+            if creates is not None:
+                self.created.setdefault(name, []).append(creates)
+        self.phases[phase].append((text, run))
+
+    def undo(self, name):
+        """Remove what this run made for copy ``name`` (Cinder's revert), newest first; returns what went."""
+        undone = []
+        if name is None or name in self.migrating:
+            return undone
+        for kind, obj in reversed(self.created.get(name, [])):
+            try:
+                if kind == "snapshot":
+                    self.client.destroy_snapshot(obj)
+                else:
+                    lun = self.client.get_lun(name=obj)
+                    if lun is not None:
+                        self.client.destroy_lun(lun, force_detach=lun.is_snap_mount_point)
+                undone.append("%s %s" % (kind, obj))
+            except VnxError:
+                pass  # the report says what is left: everything not in undone
+        return undone
+
+    def refresh(self, names):
+        """Read the LUNs the array just made (their ids): one list for a batch, else one read each."""
+        self.current = None
+        if self.batch and len(names) > 1:
+            by_name = dict((lun.name, lun) for lun in self.client.list_luns())
+            for n in names:
+                self.luns[n] = by_name.get(n)
+        else:
+            for n in names:
+                self.luns[n] = self.client.get_lun(name=n)
+        missing = [n for n in names if self.luns.get(n) is None]
+        if missing:
+            raise VnxError("find", "new LUN(s) %s" % ", ".join(missing), "the array does not list them after creating them",
+                           "Run the task again; it resumes where it stopped.")
+
+    def build(self):
+        """Turn the phases into the plan, with the reads that learn new ids in between."""
+        new_smps = [n for n in self.reports if self.reports[n].get("_new_smp")]
+        new_dests = [dest_name(n) for n in self.reports if self.reports[n].get("_new_dest")]
+        for text, func in self.phases["snapshot"] + self.phases["mount"]:
+            self.plan.add(text, func)
+        if new_smps:
+            self.plan.read("read the new snapshot mount points", lambda: self.refresh(new_smps))
+        for text, func in self.phases["attach"] + self.phases["target"]:
+            self.plan.add(text, func)
+        if new_dests:
+            self.plan.read("read the new migration targets", lambda: self.refresh(new_dests))
+        for text, func in self.phases["migrate"]:
+            self.plan.add(text, func)
+        for text, func in self.phases["wait"]:
+            self.plan.read(text, func)
+        for text, func in self.phases["cleanup"]:
+            self.plan.add(text, func)
+
+
+def resolve_source(ctx):
+    """The source LUN, the base LUN for mount points, and the user's snapshot (if any)."""
+    client, p = ctx.client, ctx.p
+    snapshot = None
+    if p["source_snapshot"]:
+        snapshot = client.get_snapshot(p["source_snapshot"])
+        if snapshot is None:
+            raise VnxError("copy", "snapshot %s" % p["source_snapshot"], "the snapshot does not exist",
+                           "Check the snapshot name (vnx_info lists the snapshots).", "VNXSnapNotExistsError")
+        if not snapshot.source_luns:
+            raise VnxError("copy", "snapshot %s" % p["source_snapshot"], "it is not a snapshot of a LUN (a CG snapshot?)",
+                           "Give a snapshot of a single LUN.")
+        source = client.get_lun(lun_id=snapshot.source_luns[0])
+    else:
+        source = client.get_lun(name=p["source_lun"])
+        if source is None:
+            raise VnxError("copy", "LUN %s" % p["source_lun"], "the source LUN does not exist",
+                           "Check the LUN name (vnx_info lists the LUNs).", "VNXLunNotFoundError")
+    if source is None:
+        raise VnxError("copy", "snapshot %s" % p["source_snapshot"], "its source LUN no longer exists", None)
+    base = source
+    if source.is_snap_mount_point:
+        base = client.get_lun(name=source.primary_lun)
+    return source, base, snapshot
+
+
+def check_not_migrating(client, lun, what):
+    """Seed 000: no snapshot or migration of a LUN whose asynchronous migration still runs.
+
+    Only a mount point can be such a LUN here (an asynchronous full copy is a mount point
+    until its migration completes), so plain LUNs cost no extra call.
+    """
+    if not lun.is_snap_mount_point:
+        return
+    migration = client.get_migration(lun)
+    if migration is not None and not migration.failed:
+        raise VnxError(what, "LUN %s" % lun.name,
+                       "its asynchronous migration is still running (%s, %s%% done)"
+                       % (migration.state, migration.percent_complete),
+                       "Wait for it to complete (vnx_volume_clone wait=true on that copy) or copy from its source instead.")
+
+
+def plan_new_copy(ctx, name, source, base, user_snapshot, pool):
+    """Steps for a copy that does not exist yet."""
+    client, p = ctx.client, ctx.p
+    snap = snap_name(name, p["copy_mode"])
+    if user_snapshot is not None:
+        ctx.step("snapshot", "copy snapshot %s to %s" % (user_snapshot.name, snap),
+                 lambda: client.copy_snapshot(user_snapshot.name, snap), name, ("snapshot", snap))
+        ctx.step("snapshot", "allow read/write on snapshot %s" % snap,
+                 lambda: client.modify_snapshot(snap, allow_read_write=True), name)
+    else:
+        ctx.step("snapshot", "create snapshot %s of LUN %s" % (snap, source.name),
+                 lambda: client.create_snapshot(source, snap), name, ("snapshot", snap))
+    ctx.step("mount", "create snapshot mount point %s of LUN %s" % (name, base.name),
+             lambda: client.create_mount_point(base, name), name, ("mount point", name))
+    ctx.step("attach", "attach snapshot %s to mount point %s" % (snap, name),
+             lambda: client.attach_snapshot(ctx.luns[name], snap), name)
+    ctx.reports[name] = dict(name=name, clone_state="snap_copy", snapshot=snap, migration=None, _new_smp=True)
+    if p["copy_mode"] == "full":
+        plan_migration(ctx, name, size_gb=source.size_gb, pool=pool, provisioning=p["provisioning"] or source.provisioning,
+                       snapshot=snap)
+
+
+def plan_migration(ctx, name, size_gb, pool, provisioning, snapshot, existing_dest=None):
+    """Steps to migrate copy ``name`` (a mount point) into a new LUN, and to wait and clean up."""
+    client, p = ctx.client, ctx.p
+    dest = dest_name(name)
+    if existing_dest is None:
+        size = int(math.ceil(round(size_gb or 1, 3)))
+        ctx.step("target", "create LUN %s (%s GB, %s) in pool %s" % (dest, size, provisioning or "thick", pool.name),
+                 lambda: client.create_lun(pool.name, dest, size, provisioning or "thick", p["tiering"]),
+                 name, ("LUN", dest))
+        ctx.reports[name]["_new_dest"] = True
+    else:
+        ctx.luns[dest] = existing_dest
+
+    def start():
+        client.start_migration(ctx.luns[name], ctx.luns[dest], p["migration_rate"])
+        ctx.migrating.add(name)
+
+    ctx.step("migrate", "start the migration of %s into %s (rate %s)" % (name, dest, p["migration_rate"]), start, name)
+    ctx.reports[name].update(clone_state="migrating", snapshot=snapshot)
+    plan_wait(ctx, name, snapshot)
+
+
+def plan_wait(ctx, name, snapshot):
+    if ctx.p["wait"]:
+        ctx.step("wait", "wait for the migration of %s" % name, lambda: wait_migration(ctx, name), name)
+        ctx.step("cleanup", "delete snapshot %s" % snapshot, lambda: ctx.client.destroy_snapshot(snapshot), name)
+    else:
+        ctx.step("wait", "read the migration of %s" % name, lambda: read_migration(ctx, name), name)
+
+
+def read_migration(ctx, name):
+    lun = ctx.luns.get(name) or ctx.client.get_lun(name=name)
+    migration = ctx.client.get_migration(lun)
+    ctx.reports[name]["migration"] = migration.facts() if migration else None
+    if migration is not None and migration.failed:
+        raise VnxError("copy", "LUN %s" % name, "its migration stopped: %s" % migration.state,
+                       "Cancel it and delete the copy (vnx_volume state=absent force=true), then copy again.")
+    if migration is None:
+        ctx.reports[name]["clone_state"] = "full_copy"
+    return migration
+
+
+def wait_migration(ctx, name):
+    try:
+        wait_for(lambda: read_migration(ctx, name), lambda m: m is None, ctx.p["wait_timeout"],
+                 what="the migration of LUN %s" % name)
+    except WaitTimeout as e:
+        last = e.last
+        raise VnxError("wait for the migration of", "LUN %s" % name,
+                       "it is still running after %ss (%s, %s%% done)"
+                       % (ctx.p["wait_timeout"], last and last.state, last and last.percent_complete),
+                       "Run again with wait=true (it resumes waiting), or raise wait_timeout.")
+    lun = ctx.client.get_lun(name=name)
+    if lun is None or lun.is_snap_mount_point:
+        raise VnxError("complete the full copy", "LUN %s" % name,
+                       "the migration ended but the LUN is %s" % ("gone" if lun is None else "still a snapshot mount point"),
+                       "Check the array's migration log; the copy is not complete.")
+    ctx.luns[name] = lun
+    ctx.reports[name].update(clone_state="full_copy", migration=None)
+
+
+def plan_existing_copy(ctx, name, lun, source, base, pool):
+    """Steps for a copy that exists already: nothing, finish it, wait for it, or convert it."""
+    client, p = ctx.client, ctx.p
+    ctx.luns[name] = lun
+    report = dict(name=name, snapshot=lun.attached_snapshot, migration=None)
+    ctx.reports[name] = report
+    if not lun.is_snap_mount_point:
+        report["clone_state"] = "full_copy"
+        if p["copy_mode"] == "snap":
+            raise VnxError("make a snap copy", "LUN %s" % name, "a LUN with that name exists and is not a snap copy",
+                           "Choose another name, or delete that LUN first.", "VNXLunNameInUseError")
+        # a full copy: delete the temporary snapshot a run with wait=false could not delete
+        for snap in (snap_name(name, "full"), snap_name(name, "snap")):
+            s = client.get_snapshot(snap)
+            if s is not None and not s.attached_luns and not s.managed:
+                ctx.step("cleanup", "delete snapshot %s" % snap, lambda snap=snap: client.destroy_snapshot(snap))
+        return
+    if lun.primary_lun != base.name:
+        raise VnxError("copy", "LUN %s into %s" % (source.name, name),
+                       "%s exists already as a snap copy of LUN %s" % (name, lun.primary_lun),
+                       "Choose another name, or delete that copy first.", "VNXLunNameInUseError")
+    report["clone_state"] = "snap_copy"
+    if lun.attached_snapshot is None:
+        # an interrupted run: the mount point exists, its snapshot may too
+        snap = snap_name(name, p["copy_mode"])
+        if client.get_snapshot(snap) is None:
+            if p["source_snapshot"]:
+                ctx.step("snapshot", "copy snapshot %s to %s" % (p["source_snapshot"], snap),
+                         lambda: client.copy_snapshot(p["source_snapshot"], snap))
+                ctx.step("snapshot", "allow read/write on snapshot %s" % snap,
+                         lambda: client.modify_snapshot(snap, allow_read_write=True))
+            else:
+                ctx.step("snapshot", "create snapshot %s of LUN %s" % (snap, source.name),
+                         lambda: client.create_snapshot(source, snap))
+        ctx.step("attach", "attach snapshot %s to mount point %s" % (snap, name),
+                 lambda: client.attach_snapshot(lun, snap))
+        report["snapshot"] = snap
+    if p["copy_mode"] == "snap":
+        return
+    migration = client.get_migration(lun)
+    if migration is not None:
+        report["clone_state"] = "migrating"
+        report["migration"] = migration.facts()
+        if migration.failed:
+            raise VnxError("copy", "LUN %s" % name, "its migration stopped: %s" % migration.state,
+                           "Cancel it and delete the copy (vnx_volume state=absent force=true), then copy again.")
+        plan_wait(ctx, name, report["snapshot"])
+        return
+    # a snap copy to convert into a full copy: it must have no snapshots or snap copies of its own
+    own = client.list_snapshots(lun.id)
+    if own or lun.snapshot_mount_points:
+        raise VnxError("migrate", "snap copy %s" % name,
+                       "it has snapshots or snap copies of its own (%s)" % ", ".join([s.name for s in own] or
+                                                                                     [str(i) for i in lun.snapshot_mount_points]),
+                       "A LUN with snap copies or snapshots cannot be migrated: delete them first.")
+    dest = client.get_lun(name=dest_name(name))
+    if dest is not None and (dest.is_snap_mount_point or dest.snapshot_mount_points):
+        raise VnxError("migrate", "snap copy %s" % name, "LUN %s exists and is in use" % dest.name,
+                       "Delete LUN %s, or rename the copy." % dest.name, "VNXLunNameInUseError")
+    plan_migration(ctx, name, size_gb=lun.size_gb, pool=pool, provisioning=p["provisioning"] or lun.provisioning,
+                   snapshot=report["snapshot"], existing_dest=dest)
+
+
+def plan_all(ctx):
+    client, p = ctx.client, ctx.p
+    names = p["names"] or [p["name"]]
+    if len(set(names)) != len(names):
+        raise VnxError("copy", "LUNs %s" % ", ".join(names), "a name is given twice", "Give each copy its own name.")
+    source, base, user_snapshot = resolve_source(ctx)
+    if source.name in names or base.name in names:
+        raise VnxError("copy", "LUN %s" % source.name, "the copy's name is the source's name", "Give the copy another name.")
+    if ctx.batch and len(names) > 1:
+        by_name = dict((lun.name, lun) for lun in client.list_luns())
+        existing = dict((n, by_name.get(n)) for n in names)
+    else:
+        existing = dict((n, client.get_lun(name=n)) for n in names)
+    new = [n for n in names if existing[n] is None]
+    before = dict((n, "absent" if existing[n] is None else
+                   ("snap_copy" if existing[n].is_snap_mount_point else "full_copy")) for n in names)
+    pool = None
+    if p["copy_mode"] == "full":
+        pool_name = p["pool"] or base.pool
+        pool = client.get_pool(pool_name)
+        if pool is None:
+            raise VnxError("copy", "LUN %s into pool %s" % (source.name, pool_name), "the pool does not exist",
+                           "Check the pool name (vnx_info lists the pools).", "VNXPoolNotFoundError")
+        provisioning = p["provisioning"] or source.provisioning
+        need = sum(int(math.ceil(source.size_gb or 1)) for n in names
+                   if existing[n] is None or existing[n].is_snap_mount_point)
+        if provisioning == "thick" and pool.available_capacity_gb is not None and need > pool.available_capacity_gb:
+            raise VnxError("copy", "LUN %s into pool %s" % (source.name, pool.name),
+                           "%s GB of thick LUNs are needed and the pool has %s GB available" % (need, pool.available_capacity_gb),
+                           "Choose another pool, thin provisioning, or fewer copies.")
+    if new:
+        check_not_migrating(client, source, "take a snapshot of")
+        # the array refuses the 256th snapshot of a LUN; count first when that can be
+        # told apart from a plain failure: for a batch, and in check mode
+        if (ctx.batch and len(new) > 1) or ctx.module.check_mode:
+            count = len(client.list_snapshots(source.id))
+            if count + len(new) > MAX_SNAPSHOTS_PER_LUN:
+                raise VnxError("copy", "LUN %s" % source.name,
+                               "it has %d snapshots and %d more are needed; a VNX LUN has at most %d"
+                               % (count, len(new), MAX_SNAPSHOTS_PER_LUN),
+                               "Delete unused snap copies or snapshots of LUN %s first." % source.name)
+    for n in names:
+        if existing[n] is None:
+            plan_new_copy(ctx, n, source, base, user_snapshot, pool)
+        else:
+            plan_existing_copy(ctx, n, existing[n], source, base, pool)
+    ctx.build()
+    return before
+
+
+def report_of(ctx, name):
+    r = dict((k, v) for k, v in ctx.reports[name].items() if not k.startswith("_"))
+    lun = ctx.luns.get(name)
+    r["lun"] = lun.facts() if lun is not None else {}
+    if lun is not None and r.get("clone_state") == "snap_copy" and r["lun"].get("attached_snapshot") is None:
+        r["lun"]["attached_snapshot"] = r.get("snapshot")  # attached after the read that gave the id
+    return r
+
+
+def main():
+    argument_spec = vnx_argument_spec()
+    argument_spec.update(
+        name=dict(type="str"),
+        names=dict(type="list", elements="str"),
+        source_lun=dict(type="str"),
+        source_snapshot=dict(type="str"),
+        copy_mode=dict(type="str", default="full", choices=["snap", "full"]),
+        pool=dict(type="str"),
+        provisioning=dict(type="str", choices=["thin", "thick"]),
+        tiering=dict(type="str", choices=["start_high_then_auto", "auto", "highest_available", "lowest_available",
+                                          "no_movement"]),
+        migration_rate=dict(type="str", default="high", choices=["low", "medium", "high", "asap"]),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=3600),
+    )
+    module = AnsibleModule(
+        argument_spec=argument_spec, supports_check_mode=True,
+        required_one_of=[("name", "names"), ("source_lun", "source_snapshot")],
+        mutually_exclusive=[("name", "names"), ("source_lun", "source_snapshot")],
+    )
+    client = connect(module)
+    ctx = Context(client, module)
+    try:
+        before = plan_all(ctx)
+        ctx.plan.apply(module.check_mode)
+    except VnxError as err:
+        undone = [] if module.check_mode else ctx.undo(ctx.current)
+        if undone:
+            err.hint = (err.hint or "") + " (Undone for %s: %s.)" % (ctx.current, ", ".join(undone))
+        fail_on_error(module, err, actions=ctx.plan.actions, undone=undone)
+    names = module.params["names"] or [module.params["name"]]
+    reports = [report_of(ctx, n) for n in names]
+    result = dict(changed=ctx.plan.changed, actions=ctx.plan.actions)
+    if module.params["names"]:
+        result["clones"] = reports
+    else:
+        result.update(reports[0])
+    if module._diff:
+        result["diff"] = dict(before=before, after=dict((r["name"], r["clone_state"]) for r in reports))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

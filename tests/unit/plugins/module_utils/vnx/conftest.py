@@ -1,0 +1,18 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.vnx.fake_navi import FakeNavi
+
+
+@pytest.fixture
+def navi(monkeypatch):
+    """The naviseccli process replaced by a FakeNavi (storops runs unchanged above it)."""
+    from storops.vnx.navi_command import NaviCommand
+    fake = FakeNavi()
+    monkeypatch.setattr(NaviCommand, "execute", classmethod(lambda cls, cmd, timeout=None: fake.execute(cmd, timeout)))
+    return fake

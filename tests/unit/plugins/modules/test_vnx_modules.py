@@ -1,0 +1,211 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The VNX modules end to end in-process, with only the naviseccli process faked."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.storage.datamotion.plugins.modules import (
+    vnx_host_access, vnx_info, vnx_snapshot_manage, vnx_volume, vnx_volume_clone)
+from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.vnx import fake_navi as f
+from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.vnx.fake_navi import FakeNavi
+
+CONN = dict(sp_address="192.0.2.10", username="sysadmin", password="secret", naviseccli_path="/opt/test/naviseccli")
+
+
+@pytest.fixture
+def navi(monkeypatch):
+    from storops.vnx.navi_command import NaviCommand
+    fake = FakeNavi()
+    monkeypatch.setattr(NaviCommand, "execute", classmethod(lambda cls, cmd, timeout=None: fake.execute(cmd, timeout)))
+    return fake
+
+
+def test_volume_create_in_check_mode_writes_nothing(run_module, navi):
+    navi.on("storagepool -list", f.pool())
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", pool="Pool0", size_gb=10), check_mode=True, diff=True)
+    assert status == "exit" and result["changed"]
+    assert result["actions"] == ["create LUN vol_a (10 GB, thick) in pool Pool0"]
+    assert result["diff"]["before"] == {} and result["diff"]["after"]["size_gb"] == 10.0
+    assert navi.writes() == []
+
+
+def test_volume_create(run_module, navi):
+    navi.on("storagepool -list", f.pool())
+    navi.on("lun -list -all -name vol_a", f.LUN_NOT_FOUND, f.lun(12, "vol_a", gb=10, thin=False))
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", pool="Pool0", size_gb=10))
+    assert status == "exit" and result["changed"]
+    assert navi.writes() == ["lun -create -capacity 10 -sq gb -poolName Pool0 -name vol_a -type NonThin"]
+    assert result["lun"]["id"] == 12 and result["lun"]["provisioning"] == "thick"
+
+
+def test_volume_thick_larger_than_the_pool_fails_before_acting(run_module, navi):
+    navi.on("storagepool -list", f.pool(available=5.0))
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", pool="Pool0", size_gb=10))
+    assert status == "fail"
+    assert "the pool has 5.0 GB available" in result["msg"]
+    assert navi.writes() == []
+
+
+def test_volume_present_and_matching_is_unchanged(run_module, navi):
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=10))
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", pool="Pool0", size_gb=10, provisioning="thin"))
+    assert status == "exit" and not result["changed"] and result["actions"] == []
+
+
+def test_volume_delete_with_snap_copies_and_snapshots_names_them(run_module, navi):
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", smps=(4100,)))
+    navi.on("snap -list -res 12", f.snap("snap-as-vol-copy1", 12, attached=(4100,)))
+    navi.on("storagegroup -list", "")
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", state="absent"))
+    assert status == "fail"
+    assert "snap copies (snapshot mount points) 4100" in result["msg"]
+    assert "snapshots snap-as-vol-copy1" in result["msg"]
+    assert navi.writes() == []
+
+
+def test_volume_force_never_deletes_a_managed_snapshot(run_module, navi):
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("snap -list -res 12", f.snap("keep", 12, descr="[managed-by:storage.datamotion]"))
+    navi.on("storagegroup -list", "")
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", state="absent", force=True))
+    assert status == "fail" and "managed snapshots: keep" in result["msg"]
+    assert navi.writes() == []
+
+
+def test_volume_force_removes_in_order(run_module, navi):
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", smps=(4100,)))
+    navi.on("lun -list -all -l 4100", f.lun(4100, "copy1", primary="vol_a", attached="snap-as-vol-copy1"))
+    navi.on("snap -list -res 12", f.snap("snap-as-vol-copy1", 12, attached=(4100,)))
+    navi.on("storagegroup -list", f.storage_group("host1", hlus={1: 4100, 2: 12}))
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", state="absent", force=True))
+    assert status == "exit" and result["changed"]
+    assert navi.writes() == [
+        "storagegroup -removehlu -hlu 1 -gname host1 -o",
+        "lun -destroy -l 4100 -forceDetach -o",
+        "storagegroup -removehlu -hlu 2 -gname host1 -o",
+        "snap -destroy -id snap-as-vol-copy1 -o",
+        "lun -destroy -l 12 -o",
+    ]
+
+
+def test_snap_copy_is_the_cinder_flow(run_module, navi):
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("lun -list -all -name copy1", f.LUN_NOT_FOUND, f.lun(4100, "copy1", primary="vol_a"))
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"))
+    assert status == "exit" and result["changed"], result
+    assert navi.writes() == [
+        "snap -create -res 12 -name snap-as-vol-copy1 -allowAutoDelete no -allowReadWrite yes",
+        "lun -create -type snap -primaryLun 12 -name copy1",
+        "lun -attach -l 4100 -snapName snap-as-vol-copy1",
+    ]
+    # no more array calls than the Cinder driver's flow (vnx.md 1.2)
+    assert len(navi.array_commands()) <= 6
+    assert result["lun"]["attached_snapshot"] == "snap-as-vol-copy1"
+    assert result["clone_state"] == "snap_copy"
+
+
+def test_snap_copy_from_a_snapshot_copies_it_first(run_module, navi):
+    navi.on("snap -list -id nightly", f.snap("nightly", 12))
+    navi.on("lun -list -all -l 12", f.lun(12, "vol_a"))
+    navi.on("lun -list -all -name copy1", f.LUN_NOT_FOUND, f.lun(4100, "copy1", primary="vol_a"))
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_snapshot="nightly", copy_mode="snap"))
+    assert status == "exit", result
+    assert navi.writes() == [
+        "snap -copy -id nightly -name snap-as-vol-copy1",
+        "snap -modify -id snap-as-vol-copy1 -allowReadWrite yes",
+        "lun -create -type snap -primaryLun 12 -name copy1",
+        "lun -attach -l 4100 -snapName snap-as-vol-copy1",
+    ]
+
+
+def test_the_256th_snap_copy_is_refused_in_check_mode(run_module, navi):
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("snap -list -res 12", "\n".join(f.snap("s%d" % i, 12) for i in range(255)))
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"),
+                                check_mode=True)
+    assert status == "fail"
+    assert "it has 255 snapshots and 1 more are needed; a VNX LUN has at most 255" in result["msg"]
+
+
+def test_a_batch_reads_the_luns_once(run_module, navi):
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("lun -list -all", f.lun(12, "vol_a"),
+            "\n".join([f.lun(12, "vol_a")] + [f.lun(4100 + i, "c%d" % i, primary="vol_a") for i in range(3)]))
+    status, result = run_module(vnx_volume_clone, dict(CONN, names=["c0", "c1", "c2"], source_lun="vol_a", copy_mode="snap"))
+    assert status == "exit", result
+    assert navi.commands.count("lun -list -all") == 2
+    assert [c["lun"]["id"] for c in result["clones"]] == [4100, 4101, 4102]
+    assert len(navi.writes()) == 9
+
+
+def test_snapshot_of_a_migrating_copy_is_refused(run_module, navi):
+    navi.on("lun -list -all -name copy1", f.lun(4100, "copy1", primary="vol_a", attached="tmp-snap-copy1"))
+    navi.on("migrate -list -source 4100", f.migration("copy1", 4100, "copy1_dest", 57))
+    status, result = run_module(vnx_snapshot_manage, dict(CONN, name="s1", lun="copy1"))
+    assert status == "fail" and "asynchronous migration is still running (35.0% done)" in result["msg"]
+    assert navi.writes() == []
+
+
+def test_manage_a_snapshot_of_another_lun_is_an_invalid_reference(run_module, navi):
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("snap -list -id s1", f.snap("s1", 13))
+    status, result = run_module(vnx_snapshot_manage, dict(CONN, name="s1", lun="vol_a", state="managed"))
+    assert status == "fail" and result["error"]["kind"] == "ManageExistingInvalidReference"
+    assert navi.writes() == []
+
+
+def test_manage_records_the_mark_and_returns_the_size(run_module, navi):
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=9.5))
+    navi.on("snap -list -id s1", f.snap("s1", 12, descr="by hand"), f.snap("s1", 12, descr="by hand [managed-by:storage.datamotion]"))
+    status, result = run_module(vnx_snapshot_manage, dict(CONN, name="s1", lun="vol_a", state="managed"))
+    assert status == "exit" and result["changed"]
+    assert navi.writes() == ["snap -modify -id s1 -descr by hand [managed-by:storage.datamotion]"]
+    assert result["size_gb"] == 10 and result["snapshot"]["managed"]
+
+
+def test_host_access_check_mode_plans_group_and_hlu(run_module, navi):
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("storagegroup -messner", "The group name or UID does not match any storage groups for this array")
+    status, result = run_module(vnx_host_access, dict(CONN, lun="vol_a", host="host1", access_mode="ro"), check_mode=True)
+    assert status == "exit" and result["changed"]
+    assert result["connection"]["hlu_planned"] == 1 and result["connection"]["access_mode"] == "ro"
+    assert navi.writes() == []
+
+
+def test_info_subsets(run_module, navi):
+    navi.on("lun -list -all", f.lun(12, "vol_a", smps=(4100,)) + "\n" + f.lun(4100, "copy1", primary="vol_a", attached="s"))
+    status, result = run_module(vnx_info, dict(CONN, gather_subset=["luns"]))
+    assert status == "exit" and not result["changed"]
+    assert [lun["name"] for lun in result["luns"]] == ["vol_a", "copy1"]
+    assert "snapshots" not in result and navi.array_commands() == ["lun -list -all"]
+
+
+def test_a_failed_snap_copy_is_undone(run_module, navi):
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("lun -list -all -name copy1", f.LUN_NOT_FOUND, f.lun(4100, "copy1", primary="vol_a"))
+    navi.on("lun -attach", "Cannot attach the snapshot. Invalid LUN type.")
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"))
+    assert status == "fail" and result["error"]["kind"] == "VNXAttachSnapLunTypeError"
+    assert result["undone"] == ["mount point copy1", "snapshot snap-as-vol-copy1"]
+    assert navi.writes()[-2:] == ["lun -destroy -l 4100 -forceDetach -o", "snap -destroy -id snap-as-vol-copy1 -o"]
+
+
+def test_full_copy_without_wait_reports_progress(run_module, navi):
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("lun -list -all -name copy1", f.LUN_NOT_FOUND, f.lun(4100, "copy1", primary="vol_a"))
+    navi.on("lun -list -all -name copy1_dest", f.lun(57, "copy1_dest"))
+    navi.on("storagepool -list", f.pool())
+    navi.on("migrate -list -source 4100", f.migration("copy1", 4100, "copy1_dest", 57, percent=12))
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", wait=False))
+    assert status == "exit", result
+    assert navi.writes() == [
+        "snap -create -res 12 -name tmp-snap-copy1 -allowAutoDelete no -allowReadWrite yes",
+        "lun -create -type snap -primaryLun 12 -name copy1",
+        "lun -attach -l 4100 -snapName tmp-snap-copy1",
+        "lun -create -capacity 10 -sq gb -poolName Pool0 -name copy1_dest -type Thin",
+        "migrate -start -source 4100 -dest 57 -rate high -o",
+    ]
+    assert result["clone_state"] == "migrating" and result["migration"]["percent_complete"] == 12.0
