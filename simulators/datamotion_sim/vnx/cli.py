@@ -161,6 +161,8 @@ def cmd_state(args):
         vnx = model.Vnx(state, array.path)
         vnx.advance()
         vnx.reconcile_exposures()
+        array.save()
+        vnx.finish()
         out = view(vnx)
     print(json.dumps(out, indent=2, sort_keys=True))
 
@@ -201,6 +203,8 @@ def cmd_config(args):
             vnx = model.Vnx(state, array.path)
             vnx.advance()
             vnx.reconcile_exposures()
+            array.save()
+            vnx.finish()
             if args.migration_rate_mib_s is not None:
                 state['migration_rate_mib_s'] = args.migration_rate_mib_s
             print(json.dumps({'address': address, 'migration_rate_mib_s': state['migration_rate_mib_s']}))
@@ -267,7 +271,7 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         args.func(args)
-    except (Failure, store.NoHome) as err:
+    except (Failure, store.NoHome, store.BadState) as err:
         print('vnx-sim: %s' % err, file=sys.stderr)
         return 1
     return 0

@@ -51,9 +51,13 @@ def split_prefix(argv):
     return prefix, argv[i:]
 
 
+NAME_OPTIONS = ('-name', '-newName', '-gname', '-snapName', '-bakName', '-host')
+
+
 def parse_options(args, flags=FLAGS):
     """{option: value}; a flag's value is True. Any option that is not a flag takes the
-    next word as its value, even when that word starts with '-' (names may)."""
+    next word as its value, even when that word starts with '-' (names may). A name must
+    not be empty, and no value may hold a line break (it would break the listings)."""
     opts = {}
     i = 0
     while i < len(args):
@@ -64,7 +68,12 @@ def parse_options(args, flags=FLAGS):
             opts[arg] = True
             i += 1
         elif i + 1 < len(args):
-            opts[arg] = args[i + 1]
+            value = args[i + 1]
+            if '\n' in value or '\r' in value:
+                raise Usage('%s must be on one line' % arg)
+            if arg in NAME_OPTIONS and not value.strip():
+                raise Usage('%s must not be empty' % arg)
+            opts[arg] = value
             i += 2
         else:
             raise Usage('%s needs a value' % arg)
@@ -92,7 +101,12 @@ def yes_no(value, what):
 def size_bytes(opts):
     if '-capacity' not in opts:
         raise Usage('-capacity is required')
-    quantity = float(opts['-capacity'])
+    try:
+        quantity = float(opts['-capacity'])
+    except ValueError:
+        raise Usage('-capacity must be a number, not %r' % opts['-capacity'])
+    if not 0 <= quantity < float('inf'):
+        raise Usage('-capacity must be a positive number, not %r' % opts['-capacity'])
     unit = opts.get('-sq', 'gb').lower()
     factors = {'bc': 512, 'mb': 1024 ** 2, 'gb': GIB, 'tb': 1024 ** 4}
     if unit not in factors:
@@ -155,7 +169,7 @@ def lun_text(vnx, lun, smps=None):
         'Current Operation Percent Completed:  0',
         'Is Pool LUN:  Yes',
         'Is Thin LUN:  %s' % ('Yes' if thin else 'No'),
-        'Is Private:  No',
+        'Is Private:  %s' % ('Yes' if vnx.is_private(lun) else 'No'),
         'Is Compressed:  %s' % ('Yes' if lun['compressed'] else 'No'),
         'Deduplication State:  %s' % ('On' if lun['dedup'] else 'Off'),
         'Tiering Policy:  %s' % tier_words(lun['tiering_policy']),
@@ -707,7 +721,7 @@ def serve(address, prefix, words):
                 if fault['count'] <= 0:
                     state['faults'].remove(fault)
                 return fault['output'], True
-        vnx = model.Vnx(state, array.path)
+        vnx = model.Vnx(state, array.path, checkpoint=array.save)
         vnx.advance()
         failed = False
         try:
@@ -717,6 +731,8 @@ def serve(address, prefix, words):
         except Usage as err:
             out, failed = INVALID_PARAMS % err, True
         vnx.reconcile_exposures()
+        array.save()
+        vnx.finish()
         return out, failed
 
 
@@ -762,6 +778,8 @@ def run(argv):
         out, failed = serve(address, prefix, words)
     except store.NoHome as err:
         return '%s\n%s' % (NETWORK_ERROR % address, err), RC_ERROR
+    except store.BadState as err:
+        return 'Error: %s command failed.\nnaviseccli-sim: %s' % (' '.join(words[:2]), err), RC_ERROR
     except Exception as err:  # pylint: disable=broad-exception-caught
         # storops takes empty stdout for success: a crash must still print something
         return 'Error: %s command failed.\nnaviseccli-sim internal error: %s: %s' % (' '.join(words[:2]), type(err).__name__, err), RC_ERROR
