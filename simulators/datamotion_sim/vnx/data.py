@@ -112,6 +112,25 @@ def loop_detach(device):
     subprocess.run(['losetup', '--detach', device], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 
 
+def loops_over(root):
+    """Loop devices whose backing file is under directory ``root``."""
+    prefix = os.path.join(os.path.realpath(root), '')
+    try:
+        names = os.listdir('/sys/block')
+    except OSError:
+        return []
+    found = []
+    for name in sorted(names):
+        try:
+            with open(os.path.join('/sys/block', name, 'loop', 'backing_file')) as f:
+                backing = f.read().strip()
+        except OSError:
+            continue
+        if backing.startswith(prefix):
+            found.append('/dev/' + name)
+    return found
+
+
 def wwn_link_name(wwn):
     return 'wwn-0x' + wwn.replace(':', '').lower()
 

@@ -27,6 +27,8 @@ MAX_SNAPS_PER_LUN = 255
 MAX_HLU = 255
 MAX_LUN_SIZE = 256 * 1024 * GIB
 FIRST_SMP_ID = 4096
+LUN_ID_LIMIT = 8192
+MAX_KEEP_FOR = 100 * 365 * 86400
 DEFAULT_MIGRATION_RATE_MIB_S = 1024
 RATE_FACTORS = {'low': 0.25, 'medium': 0.5, 'high': 1.0, 'asap': 2.0}
 
@@ -361,7 +363,7 @@ class Vnx:
             raise ArrayError(SMP_OF_SMP)
         self._check_new_lun(name, lun_id)
         if lun_id is None:
-            lun_id = self._free_id(FIRST_SMP_ID, 8192)
+            lun_id = self._free_id(FIRST_SMP_ID, LUN_ID_LIMIT)
         if name is None:
             name = 'LUN %d' % lun_id
         smp = self._lun_record(lun_id, name, primary['size'])
@@ -756,6 +758,10 @@ class Vnx:
         device_dir = self.s.get('device_dir') or os.path.join(self.root, 'by-id')
         for key in list(self.s['exposures']):
             self._unexpose(key, device_dir)
+        # a call killed between attaching a loop device and saving the state left one
+        # that the state does not know: any loop device over this array's files goes
+        for device in data.loops_over(self.root):
+            data.loop_detach(device)
 
 
 def parse_keep_for(value):

@@ -403,6 +403,8 @@ TYPES = {'thin': True, 'nonthin': False}
 def cmd_lun_create(vnx, opts):
     ref = lun_ref(opts, required=False) or {}
     name, lun_id = ref.get('name'), ref.get('lun_id')
+    if lun_id is not None and not 0 <= lun_id < model.LUN_ID_LIMIT:
+        raise Usage('-l must be a LUN number from 0 to %d' % (model.LUN_ID_LIMIT - 1))
     if opts.get('-type', '').lower() == 'snap':
         if '-primaryLun' in opts:
             primary = {'primary_id': to_int(opts['-primaryLun'], '-primaryLun')}
@@ -494,10 +496,25 @@ def cmd_snap_create(vnx, opts):
     allow_rw = yes_no(opts.get('-allowReadWrite'), '-allowReadWrite')
     snap = vnx.create_snap(to_int(opts['-res'], '-res'), opts['-name'], allow_rw=allow_rw is not False,
                            auto_delete=bool(yes_no(opts.get('-allowAutoDelete'), '-allowAutoDelete')),
-                           keep_for=opts.get('-keepFor'))
+                           keep_for=keep_for(opts))
     if '-descr' in opts:
         snap['description'] = opts['-descr']
     return ''
+
+
+def keep_for(opts):
+    """-keepFor as given, once it is known to be a retention the listings can print."""
+    value = opts.get('-keepFor')
+    if value is None:
+        return None
+    try:
+        seconds = model.parse_keep_for(value)
+    except ValueError:
+        seconds = None
+    if seconds is None or not 0 <= seconds <= model.MAX_KEEP_FOR:
+        raise Usage('-keepFor must be a number (0 or more) with a unit d, h or m (at most %d days), not %r'
+                    % (model.MAX_KEEP_FOR // 86400, value))
+    return value
 
 
 def cmd_snap_copy(vnx, opts):
@@ -514,7 +531,7 @@ def cmd_snap_modify(vnx, opts):
         raise Usage('-keepFor and -allowAutoDelete cannot be used together')
     vnx.modify_snap(opts['-id'], new_name=opts.get('-name'), description=opts.get('-descr'),
                     allow_rw=yes_no(opts.get('-allowReadWrite'), '-allowReadWrite'),
-                    auto_delete=yes_no(opts.get('-allowAutoDelete'), '-allowAutoDelete'), keep_for=opts.get('-keepFor'))
+                    auto_delete=yes_no(opts.get('-allowAutoDelete'), '-allowAutoDelete'), keep_for=keep_for(opts))
     return ''
 
 

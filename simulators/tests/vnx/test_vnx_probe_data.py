@@ -4,6 +4,11 @@
 """Bytes through paths the happy-path tests do not take: a snapshot of a mount point
 restored onto it, written through the exposure on this machine."""
 
+import os
+import subprocess
+
+import pytest
+
 OLD = b'old bytes ' * 4096
 NEW = b'NEW BYTES ' * 4096
 
@@ -140,8 +145,49 @@ def test_a_destroy_killed_before_the_state_is_saved_keeps_the_luns_bytes(sim, in
     except Killed:
         pass
     monkeypatch.undo()
-    import os
+
     assert sim.lun('vol') is not None and os.path.exists(path)
     assert navi('snap', '-create', '-res', 0, '-name', 's') == ''
     assert navi('lun', '-destroy', '-l', 0, '-destroySnapshots', '-o') == ''
     assert not os.path.exists(path)
+
+
+def loops_under(root):
+    """Loop devices over files under ``root``, as the kernel lists them."""
+    root = os.path.join(os.path.realpath(root), '')
+    found = []
+    for name in sorted(os.listdir('/sys/block')):
+        try:
+            with open(os.path.join('/sys/block', name, 'loop', 'backing_file')) as f:
+                if f.read().strip().startswith(root):
+                    found.append('/dev/' + name)
+        except OSError:
+            pass
+    return found
+
+
+def test_teardown_detaches_a_loop_device_left_by_a_killed_call(sim, inproc, monkeypatch):
+    from datamotion_sim.vnx import data, store
+    if not data.loops_work():
+        pytest.skip('needs root and loop devices')
+    navi = sim.navi
+    assert navi('lun', '-create', '-capacity', 1, '-sq', 'gb', '-poolName', 'Pool0', '-name', 'vol', '-type', 'Thin') == ''
+    assert navi('storagegroup', '-create', '-gname', 'localhost') == ''
+    assert navi('storagegroup', '-connecthost', '-host', 'localhost', '-gname', 'localhost', '-o') == ''
+
+    def die(self):
+        raise Killed()
+    monkeypatch.setattr(store.Array, 'save', die)
+    try:
+        inproc('storagegroup', '-addhlu', '-hlu', 1, '-alu', 0, '-gname', 'localhost', '-o')
+    except Killed:
+        pass
+    monkeypatch.undo()
+    root = os.path.join(sim.home, 'arrays')
+    try:
+        assert loops_under(root), 'the killed call attached no loop device'
+        sim.ctl('teardown')
+        assert loops_under(root) == []
+    finally:
+        for device in loops_under(root):
+            subprocess.run(['losetup', '--detach', device], check=False)

@@ -135,3 +135,27 @@ def test_snapshots_of_mount_points_count_toward_the_primary_luns_limit(sim, inpr
     out = inproc('snap', '-copy', '-id', 'b0', '-name', 'one-too-many')
     assert 'maximum number of snapshots' in out
     assert len(sim.state()['snapshots']) == 255
+
+
+@pytest.mark.parametrize('keep_for', ['xyz', '-5d', '99999999999999999d'])
+def test_a_retention_that_is_no_duration_is_refused_and_the_listing_survives(sim, keep_for):
+    assert sim.navi('lun', '-create', '-capacity', 1, '-sq', 'gb', '-poolName', 'Pool0', '-name', 'a', '-type', 'Thin') == ''
+    out = sim.navi('snap', '-create', '-res', 0, '-name', 'k', '-keepFor', keep_for)
+    assert 'invalid command line parameters' in out
+    assert sim.navi('snap', '-create', '-res', 0, '-name', 'k2', '-keepFor', '7d') == ''
+    out = sim.navi('snap', '-modify', '-id', 'k2', '-keepFor', keep_for)
+    assert 'invalid command line parameters' in out
+    listing = sim.navi('snap', '-list', '-detail')
+    assert INTERNAL not in listing
+    assert [s['name'] for s in sim.state()['snapshots']] == ['k2']
+
+
+@pytest.mark.parametrize('lun_id', [-3, 8192, 99999])
+def test_a_lun_number_out_of_range_is_refused(sim, lun_id):
+    out = sim.navi('lun', '-create', '-capacity', 1, '-sq', 'gb', '-poolName', 'Pool0', '-l', lun_id)
+    assert 'invalid command line parameters' in out
+    assert sim.navi('lun', '-create', '-capacity', 1, '-sq', 'gb', '-poolName', 'Pool0', '-name', 'base') == ''
+    out = sim.navi('lun', '-create', '-type', 'snap', '-primaryLun', 0, '-l', lun_id)
+    assert 'invalid command line parameters' in out
+    assert lun_names(sim) == ['base']
+
