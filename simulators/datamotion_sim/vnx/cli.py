@@ -57,6 +57,7 @@ def cmd_init(args):
         address = spec['address']
         if store.exists(address) and not args.force:
             raise Failure('array %s already exists in %s: use --force to replace it' % (address, store.home()))
+    check_unique(seed)
     for spec in seed['arrays']:
         address = spec['address']
         if store.exists(address):
@@ -80,6 +81,25 @@ def cmd_init(args):
                 os.unlink(link)
             os.symlink(address, link)
         print('array %s (SP B %s) in %s' % (address, sp_b or '-', store.array_dir(address)))
+
+
+def check_unique(seed):
+    """Arrays side by side (the seed's and those already in $VNXSIM_HOME) need their own
+    serial and WWNs: refuse a seed that would give two of them the same."""
+    replaced = {spec['address'] for spec in seed['arrays']}
+    seen = {}
+    for address in store.array_addresses():
+        if address not in replaced:
+            with store.Array(address) as state:
+                seen[state['serial']] = address
+                seen[state['wwn_prefix']] = address
+    for spec in seed['arrays']:
+        state = model.new_array(spec['address'], serial=spec.get('serial'))
+        for key, what in ((state['serial'], 'serial %s' % state['serial']), (state['wwn_prefix'], 'WWN prefix %s' % state['wwn_prefix'])):
+            if key in seen and seen[key] != spec['address']:
+                raise Failure('arrays %s and %s would have the same %s: give one of them its own "serial" (or address) in the seed'
+                              % (seen[key], spec['address'], what))
+            seen[key] = spec['address']
 
 
 def pick(address):

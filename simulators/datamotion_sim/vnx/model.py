@@ -100,9 +100,18 @@ class ArrayError(Exception):
 
 def new_array(address, sp_b_address=None, serial=None, pools=None, users=None, hosts=None,
               storage_groups=None, device_dir=None, model='VNX5400', name=None):
-    """A fresh array's state."""
-    octets = [int(x) for x in address.split('.')] if address.count('.') == 3 and address.replace('.', '').isdigit() else [0, 0, 0, 0]
-    serial = serial or 'CETV%08d' % (octets[2] * 256 + octets[3])
+    """A fresh array's state. Its serial and WWNs come from its address: two arrays side by
+    side must not share them (their WWN links share a directory)."""
+    words = address.split('.')
+    if len(words) == 4 and all(w.isdigit() and int(w) < 256 for w in words):
+        octets = [int(w) for w in words]
+        default_serial = 'CETV%08d' % (octets[2] * 256 + octets[3])
+    else:
+        import zlib  # a host name: four bytes of its checksum stand in for the octets
+        checksum = zlib.crc32(address.encode('utf-8'))
+        octets = list(checksum.to_bytes(4, 'big'))
+        default_serial = 'CETV%08d' % (checksum % 10 ** 8)
+    serial = serial or default_serial
     state = {
         'address': address,
         'sp_b_address': sp_b_address,

@@ -159,3 +159,25 @@ def test_a_lun_number_out_of_range_is_refused(sim, lun_id):
     assert 'invalid command line parameters' in out
     assert lun_names(sim) == ['base']
 
+
+def test_arrays_side_by_side_never_share_serials_or_wwns(bare_sim, tmp_path):
+    """Two arrays addressed by host name got the same serial and WWNs, so their WWN
+    links (one directory) overwrote each other; two IPs that end alike shared a serial."""
+    seed = tmp_path / 'two.yml'
+    seed.write_text('arrays:\n  - {address: vnx-a.lab}\n  - {address: vnx-b.lab}\n')
+    bare_sim.ctl('init', '--seed', str(seed))
+    wwns, serials = [], []
+    for address in ('vnx-a.lab', 'vnx-b.lab'):
+        assert bare_sim.navi('lun', '-create', '-capacity', 1, '-sq', 'gb', '-poolName', 'Pool0', '-name', 'l', '-type', 'Thin',
+                             address=address) == ''
+        wwns.append(bare_sim.lun('l', address=address)['wwn'])
+        serials.append(bare_sim.state(address)['serial'])
+    assert wwns[0] != wwns[1] and serials[0] != serials[1]
+    clash = tmp_path / 'clash.yml'
+    clash.write_text('arrays:\n  - {address: 10.0.1.5}\n  - {address: 192.168.1.5}\n')
+    proc = bare_sim.ctl('init', '--seed', str(clash), check=False)
+    assert proc.returncode == 1 and 'serial' in proc.stderr
+    assert bare_sim.ctl('state', '--address', '10.0.1.5', check=False).returncode == 1  # nothing half made
+    clash.write_text('arrays:\n  - {address: 10.0.1.5}\n  - {address: 192.168.1.5, serial: CETV00000099}\n')
+    bare_sim.ctl('init', '--seed', str(clash))
+    assert bare_sim.state('192.168.1.5')['serial'] == 'CETV00000099'
