@@ -791,7 +791,9 @@ def run(argv):
         return NETWORK_ERROR % 'localhost', RC_ERROR
     try:
         if not store.exists(address):
-            return NETWORK_ERROR % address, RC_ERROR
+            # what a real naviseccli says of an address nothing answers at, and why, for the user
+            return '%s\nnaviseccli-sim: no array at %s in %s (vnx-sim init creates one; check -h)' % (
+                NETWORK_ERROR % address, address, store.home()), RC_ERROR
         out, failed = serve(address, prefix, words)
     except store.NoHome as err:
         return '%s\n%s' % (NETWORK_ERROR % address, err), RC_ERROR

@@ -181,3 +181,12 @@ def test_arrays_side_by_side_never_share_serials_or_wwns(bare_sim, tmp_path):
     clash.write_text('arrays:\n  - {address: 10.0.1.5}\n  - {address: 192.168.1.5, serial: CETV00000099}\n')
     bare_sim.ctl('init', '--seed', str(clash))
     assert bare_sim.state('192.168.1.5')['serial'] == 'CETV00000099'
+
+
+def test_an_address_without_an_array_says_so_besides_the_network_error(sim, storops):
+    out = sim.navi('lun', '-list', '-all', address='10.9.9.9')
+    assert out.startswith("A network error occurred while trying to connect: '10.9.9.9'.")
+    assert 'no array at 10.9.9.9' in out and sim.home in out and 'vnx-sim init' in out
+    nowhere = storops.VNXSystem('10.9.9.9', 'sysadmin', 'sysadmin', 0, naviseccli=sim.naviseccli, heartbeat_interval=0)
+    with pytest.raises(storops.exception.VNXSystemDownError):
+        nowhere.get_lun(name='x').existed  # pylint: disable=expression-not-assigned
