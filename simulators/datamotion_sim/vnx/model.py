@@ -465,8 +465,9 @@ class Vnx:
         if lun['primary'] is not None and lun['attached'] is None:
             raise ArrayError(SMP_NOT_ATTACHED)
         snap = self._snap_record(name, lun, allow_rw, auto_delete, keep_for)
-        # An SMP's bytes belong to its snapshot, and an exposed LUN's can change any time.
-        if lun['primary'] is not None or str(lun['id']) in self.s['exposures']:
+        # An SMP's bytes belong to its snapshot, and an exposed LUN's can change any time,
+        # as can those of a LUN whose loop device was detached while open (it lingers).
+        if lun['primary'] is not None or str(lun['id']) in self.s['exposures'] or data.in_a_loop(self.lun_file(lun)):
             self.materialize(snap)
         return snap
 
