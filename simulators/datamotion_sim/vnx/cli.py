@@ -57,6 +57,7 @@ def cmd_init(args):
         address = spec['address']
         if store.exists(address) and not args.force:
             raise Failure('array %s already exists in %s: use --force to replace it' % (address, store.home()))
+    check_unique(seed)
     for spec in seed['arrays']:
         address = spec['address']
         if store.exists(address):
@@ -80,6 +81,25 @@ def cmd_init(args):
                 os.unlink(link)
             os.symlink(address, link)
         print('array %s (SP B %s) in %s' % (address, sp_b or '-', store.array_dir(address)))
+
+
+def check_unique(seed):
+    """Arrays side by side (the seed's and those already in $VNXSIM_HOME) need their own
+    serial and WWNs: refuse a seed that would give two of them the same."""
+    replaced = {spec['address'] for spec in seed['arrays']}
+    seen = {}
+    for address in store.array_addresses():
+        if address not in replaced:
+            with store.Array(address) as state:
+                seen[state['serial']] = address
+                seen[state['wwn_prefix']] = address
+    for spec in seed['arrays']:
+        state = model.new_array(spec['address'], serial=spec.get('serial'))
+        for key, what in ((state['serial'], 'serial %s' % state['serial']), (state['wwn_prefix'], 'WWN prefix %s' % state['wwn_prefix'])):
+            if key in seen and seen[key] != spec['address']:
+                raise Failure('arrays %s and %s would have the same %s: give one of them its own "serial" (or address) in the seed'
+                              % (seen[key], spec['address'], what))
+            seen[key] = spec['address']
 
 
 def pick(address):
@@ -161,6 +181,8 @@ def cmd_state(args):
         vnx = model.Vnx(state, array.path)
         vnx.advance()
         vnx.reconcile_exposures()
+        array.save()
+        vnx.finish()
         out = view(vnx)
     print(json.dumps(out, indent=2, sort_keys=True))
 
@@ -201,6 +223,8 @@ def cmd_config(args):
             vnx = model.Vnx(state, array.path)
             vnx.advance()
             vnx.reconcile_exposures()
+            array.save()
+            vnx.finish()
             if args.migration_rate_mib_s is not None:
                 state['migration_rate_mib_s'] = args.migration_rate_mib_s
             print(json.dumps({'address': address, 'migration_rate_mib_s': state['migration_rate_mib_s']}))
@@ -267,7 +291,7 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         args.func(args)
-    except (Failure, store.NoHome) as err:
+    except (Failure, store.NoHome, store.BadState) as err:
         print('vnx-sim: %s' % err, file=sys.stderr)
         return 1
     return 0

@@ -112,6 +112,34 @@ def loop_detach(device):
     subprocess.run(['losetup', '--detach', device], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
 
 
+def loop_backings():
+    """{loop device: its backing file} for every bound loop device, as the kernel says."""
+    try:
+        names = os.listdir('/sys/block')
+    except OSError:
+        return {}
+    found = {}
+    for name in sorted(names):
+        try:
+            with open(os.path.join('/sys/block', name, 'loop', 'backing_file')) as f:
+                found['/dev/' + name] = f.read().strip()
+        except OSError:
+            continue
+    return found
+
+
+def loops_over(root):
+    """Loop devices whose backing file is under directory ``root``."""
+    prefix = os.path.join(os.path.realpath(root), '')
+    return [device for device, backing in loop_backings().items() if backing.startswith(prefix)]
+
+
+def in_a_loop(path):
+    """Whether a loop device still writes to ``path`` (one detached while open lingers)."""
+    path = os.path.realpath(path)
+    return any(backing == path for backing in loop_backings().values())
+
+
 def wwn_link_name(wwn):
     return 'wwn-0x' + wwn.replace(':', '').lower()
 

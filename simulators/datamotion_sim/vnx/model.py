@@ -16,6 +16,7 @@ array's directory, so that LUNs and snapshots can keep their bytes in sparse fil
   source then keeps its id, name and WWN and the destination disappears.
 """
 
+import errno
 import os
 import time
 
@@ -24,7 +25,10 @@ from . import data
 GIB = 1024 ** 3
 MAX_SNAPS_PER_LUN = 255
 MAX_HLU = 255
+MAX_LUN_SIZE = 256 * 1024 * GIB
 FIRST_SMP_ID = 4096
+LUN_ID_LIMIT = 8192
+MAX_KEEP_FOR = 100 * 365 * 86400
 DEFAULT_MIGRATION_RATE_MIB_S = 1024
 RATE_FACTORS = {'low': 0.25, 'medium': 0.5, 'high': 1.0, 'asap': 2.0}
 
@@ -41,7 +45,8 @@ EXPAND_THICK_WITH_SNAPS = 'SP A: A thick LUN that has snapshots cannot be expand
 SNAP_NAME_IN_USE = 'The specified snapshot name is already in use. (0x716d8005)'
 SNAP_RESOURCE_NOT_FOUND = 'The specified resource does not exist.'
 SNAP_NOT_FOUND = 'The specified snapshot does not exist.'
-SNAP_LIMIT = 'SP A: The source LUN already has the maximum number of snapshots (%d). Destroy a snapshot first.' % MAX_SNAPS_PER_LUN
+SNAP_LIMIT = ('SP A: The primary LUN already has the maximum number of snapshots (%d), counting the snapshots of its snapshot '
+              'mount points. Destroy a snapshot first.' % MAX_SNAPS_PER_LUN)
 SNAP_OF_MIGRATING = 'SP A: Cannot create a snapshot of a LUN that is being migrated.'
 SNAP_ATTACHED = 'The snapshot cannot be destroyed because it is attached to a snapshot mount point. (0x716d8003)'
 SMP_ALREADY_ATTACHED = 'SP A: The snapshot mount point is already attached to a snapshot. (0x716d8055)'
@@ -76,6 +81,10 @@ HLU_NOT_FOUND = 'No such Host LUN in this Storage Group'
 HLU_OUT_OF_RANGE = 'The Host LUN Number must be between 0 and %d.' % MAX_HLU
 HOST_NOT_FOUND = 'The specified host does not exist or has no registered initiators.'
 HOST_NOT_CONNECTED = 'The specified host is not connected to this Storage Group.'
+ALU_PRIVATE = 'The LUN is private (the destination of a LUN migration) and cannot be added to a Storage Group.'
+# not an array's text: the simulator's own limit, said so
+HOME_TOO_SMALL = ('naviseccli-sim: the file system under $VNXSIM_HOME cannot hold a backing file of %d bytes (%s). '
+                  'Use a smaller LUN, or put VNXSIM_HOME on a file system that allows larger files (xfs, btrfs).')
 
 
 class ArrayError(Exception):
@@ -91,9 +100,18 @@ class ArrayError(Exception):
 
 def new_array(address, sp_b_address=None, serial=None, pools=None, users=None, hosts=None,
               storage_groups=None, device_dir=None, model='VNX5400', name=None):
-    """A fresh array's state."""
-    octets = [int(x) for x in address.split('.')] if address.count('.') == 3 and address.replace('.', '').isdigit() else [0, 0, 0, 0]
-    serial = serial or 'CETV%08d' % (octets[2] * 256 + octets[3])
+    """A fresh array's state. Its serial and WWNs come from its address: two arrays side by
+    side must not share them (their WWN links share a directory)."""
+    words = address.split('.')
+    if len(words) == 4 and all(w.isdigit() and int(w) < 256 for w in words):
+        octets = [int(w) for w in words]
+        default_serial = 'CETV%08d' % (octets[2] * 256 + octets[3])
+    else:
+        import zlib  # a host name: four bytes of its checksum stand in for the octets
+        checksum = zlib.crc32(address.encode('utf-8'))
+        octets = list(checksum.to_bytes(4, 'big'))
+        default_serial = 'CETV%08d' % (checksum % 10 ** 8)
+    serial = serial or default_serial
     state = {
         'address': address,
         'sp_b_address': sp_b_address,
@@ -157,10 +175,20 @@ def _new_uid(state):
 class Vnx:
     """The rules, over ``state`` (the dict) kept in directory ``root``."""
 
-    def __init__(self, state, root, now=None):
+    def __init__(self, state, root, now=None, checkpoint=None):
         self.s = state
         self.root = root
         self.now = time.time() if now is None else now
+        # Saves the state now. Bytes are overwritten and files removed only once the state
+        # no longer needs them, so that a call killed half-way leaves an array that is whole.
+        self.checkpoint = checkpoint or (lambda: None)
+        self.doomed = []
+
+    def finish(self):
+        """After the state is saved: remove the files it no longer refers to."""
+        for path in self.doomed:
+            data.remove(path)
+        self.doomed = []
 
     # ---- lookups -------------------------------------------------------------------
     def lun(self, lun_id=None, name=None):
@@ -207,6 +235,18 @@ class Vnx:
     def snaps_of(self, lun):
         return sorted((s for s in self.s['snapshots'].values() if s['source'] == lun['id']), key=lambda s: s['seq'])
 
+    def base_id(self, lun_id):
+        """The primary LUN of a LUN or SMP: what a snapshot of it belongs to (VNX branching)."""
+        lun = self.lun(lun_id)
+        return lun['primary'] if lun is not None and lun['primary'] is not None else lun_id
+
+    def family_snaps(self, lun):
+        """Every snapshot of a primary LUN, branches included (snapshots of its SMPs):
+        the array's limit counts them all."""
+        base = self.base_id(lun['id'])
+        members = {base} | {smp['id'] for smp in self.luns() if smp['primary'] == base}
+        return [s for s in self.s['snapshots'].values() if s['source'] in members]
+
     def attached_to(self, snap):
         return [smp for smp in self.luns() if smp['attached'] == snap['name']]
 
@@ -218,6 +258,10 @@ class Vnx:
             if lun['id'] in (m['source'], m['dest']):
                 return m
         return None
+
+    def is_private(self, lun):
+        """A migration's destination belongs to the array until the migration ends."""
+        return any(m['dest'] == lun['id'] for m in self.s['migrations'])
 
     def lun_pool(self, lun):
         """A pool LUN's pool; an SMP's is its primary's."""
@@ -299,7 +343,7 @@ class Vnx:
         if pool is None:
             raise ArrayError(POOL_NOT_FOUND)
         self._check_new_lun(name, lun_id)
-        if size <= 0:
+        if size <= 0 or size > MAX_LUN_SIZE:
             raise ArrayError(EXPAND_UNSUPPORTED)
         if not thin and size > self.pool_available(pool):
             raise ArrayError(POOL_FULL)
@@ -309,7 +353,7 @@ class Vnx:
             name = 'LUN %d' % lun_id
         rel = os.path.join('luns', '%d.img' % lun_id)
         os.makedirs(self.path('luns'), exist_ok=True)
-        data.create(self.path(rel), size)
+        self._sized(data.create, self.path(rel), size)
         lun = self._lun_record(lun_id, name, size)
         lun.update(pool=pool['name'], thin=thin, dedup=dedup, initial_tier=initial_tier, tiering_policy=tiering_policy,
                    file=rel, owner=sp)
@@ -328,7 +372,7 @@ class Vnx:
             raise ArrayError(SMP_OF_SMP)
         self._check_new_lun(name, lun_id)
         if lun_id is None:
-            lun_id = self._free_id(FIRST_SMP_ID, 8192)
+            lun_id = self._free_id(FIRST_SMP_ID, LUN_ID_LIMIT)
         if name is None:
             name = 'LUN %d' % lun_id
         smp = self._lun_record(lun_id, name, primary['size'])
@@ -344,7 +388,7 @@ class Vnx:
             raise ArrayError(SNAP_NOT_FOUND)
         if smp['attached'] is not None:
             raise ArrayError(SMP_ALREADY_ATTACHED)
-        if snap['source'] != smp['primary']:
+        if self.base_id(snap['source']) != smp['primary']:
             raise ArrayError(PRIMARY_MISMATCH)
         smp['attached'] = snap['name']
 
@@ -372,7 +416,7 @@ class Vnx:
         for snap in snaps:
             self._drop_snap(snap)
         if lun['file']:
-            data.remove(self.path(lun['file']))
+            self.doomed.append(self.path(lun['file']))
         del self.s['luns'][str(lun['id'])]
 
     def rename_lun(self, lun, new_name):
@@ -383,7 +427,7 @@ class Vnx:
     def expand_lun(self, lun, size):
         if size <= lun['size']:
             raise ArrayError(EXPAND_NOT_LARGER)
-        if size > 256 * 1024 * GIB:
+        if size > MAX_LUN_SIZE:
             raise ArrayError(EXPAND_UNSUPPORTED)
         if self.migration_of(lun):
             raise ArrayError(LUN_USED_BY_FEATURE)
@@ -393,8 +437,19 @@ class Vnx:
             pool = self.pool(lun['pool'])
             if not lun['thin'] and size - lun['size'] > self.pool_available(pool):
                 raise ArrayError(POOL_FULL)
-            data.resize(self.path(lun['file']), size)
+            self._sized(data.resize, self.path(lun['file']), size)
         lun['size'] = size
+
+    @staticmethod
+    def _sized(action, path, size):
+        """Create or grow a backing file; a size the file system refuses is a clear error."""
+        try:
+            action(path, size)
+        except OSError as err:
+            if err.errno not in (errno.EFBIG, errno.EINVAL, errno.ENOSPC):
+                raise
+            data.remove(path + '.new')
+            raise ArrayError(HOME_TOO_SMALL % (size, err.strerror))
 
     # ---- snapshots -----------------------------------------------------------------
     def create_snap(self, res_id, name, allow_rw=True, auto_delete=False, keep_for=None):
@@ -403,15 +458,16 @@ class Vnx:
             raise ArrayError(SNAP_RESOURCE_NOT_FOUND)
         if name in self.s['snapshots']:
             raise ArrayError(SNAP_NAME_IN_USE)
-        if len(self.snaps_of(lun)) >= MAX_SNAPS_PER_LUN:
+        if len(self.family_snaps(lun)) >= MAX_SNAPS_PER_LUN:
             raise ArrayError(SNAP_LIMIT)
         if self.migration_of(lun):
             raise ArrayError(SNAP_OF_MIGRATING)
         if lun['primary'] is not None and lun['attached'] is None:
             raise ArrayError(SMP_NOT_ATTACHED)
         snap = self._snap_record(name, lun, allow_rw, auto_delete, keep_for)
-        # An SMP's bytes belong to its snapshot, and an exposed LUN's can change any time.
-        if lun['primary'] is not None or str(lun['id']) in self.s['exposures']:
+        # An SMP's bytes belong to its snapshot, and an exposed LUN's can change any time,
+        # as can those of a LUN whose loop device was detached while open (it lingers).
+        if lun['primary'] is not None or str(lun['id']) in self.s['exposures'] or data.in_a_loop(self.lun_file(lun)):
             self.materialize(snap)
         return snap
 
@@ -432,12 +488,15 @@ class Vnx:
         if new_name in self.s['snapshots']:
             raise ArrayError(SNAP_NAME_IN_USE)
         lun = self.lun(snap['source'])
-        if len(self.snaps_of(lun)) >= MAX_SNAPS_PER_LUN:
+        if len(self.family_snaps(lun)) >= MAX_SNAPS_PER_LUN:
             raise ArrayError(SNAP_LIMIT)
         copy = self._snap_record(new_name, lun, snap['allow_rw'], snap['auto_delete'], None)
         copy.update(size=snap['size'], expires=snap['expires'], description=snap['description'])
         if snap['file']:
-            self.materialize(copy)
+            # the copy holds what the snapshot holds, not what its source holds now
+            rel = os.path.join('snaps', '%d.img' % copy['seq'])
+            data.copy(self.path(snap['file']), self.path(rel), snap['size'])
+            copy['file'] = rel
         return copy
 
     def modify_snap(self, name, new_name=None, description=None, allow_rw=None, auto_delete=None, keep_for=None):
@@ -478,7 +537,7 @@ class Vnx:
         for smp in self.attached_to(snap):
             smp['attached'] = None
         if snap['file']:
-            data.remove(self.path(snap['file']))
+            self.doomed.append(self.path(snap['file']))
         del self.s['snapshots'][snap['name']]
 
     def restore_snap(self, name, res_id, backup_name=None):
@@ -488,15 +547,24 @@ class Vnx:
         lun = self.lun(res_id)
         if lun is None:
             raise ArrayError(SNAP_RESOURCE_NOT_FOUND)
-        if snap['source'] != lun['id']:
+        if self.base_id(snap['source']) != self.base_id(lun['id']):
             raise ArrayError(PRIMARY_MISMATCH)
         if self.migration_of(lun):
             raise ArrayError(LUN_USED_BY_FEATURE)
+        if lun['primary'] is not None and lun['attached'] is None:
+            raise ArrayError(SMP_NOT_ATTACHED)
         if backup_name:
             self.create_snap(lun['id'], backup_name, allow_rw=True)
         self.materialize(snap)
         self.freeze_sharers(lun)
-        data.copy(self.snap_file(snap), self.path(lun['file']), lun['size'])
+        self.checkpoint()
+        if lun['primary'] is not None:
+            # an SMP's bytes are its attached snapshot's: that is what the restore rewrites
+            target = self.snap(lun['attached'])
+            self.materialize(target)
+            data.copy(self.snap_file(snap), self.path(target['file']), target['size'])
+        else:
+            data.copy(self.snap_file(snap), self.path(lun['file']), lun['size'])
 
     # ---- migration -----------------------------------------------------------------
     def start_migration(self, src_id, dest_id, rate='high'):
@@ -595,6 +663,8 @@ class Vnx:
         lun = self.lun(alu)
         if lun is None:
             raise ArrayError(ALU_NOT_BOUND, 'agent')
+        if self.is_private(lun):
+            raise ArrayError(ALU_PRIVATE, 'agent')
         if alu in sg['hlus'].values():
             raise ArrayError(ALU_IN_SG, 'agent')
         if str(hlu) in sg['hlus']:
@@ -698,6 +768,10 @@ class Vnx:
         device_dir = self.s.get('device_dir') or os.path.join(self.root, 'by-id')
         for key in list(self.s['exposures']):
             self._unexpose(key, device_dir)
+        # a call killed between attaching a loop device and saving the state left one
+        # that the state does not know: any loop device over this array's files goes
+        for device in data.loops_over(self.root):
+            data.loop_detach(device)
 
 
 def parse_keep_for(value):

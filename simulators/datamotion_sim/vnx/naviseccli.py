@@ -51,9 +51,13 @@ def split_prefix(argv):
     return prefix, argv[i:]
 
 
+NAME_OPTIONS = ('-name', '-newName', '-gname', '-snapName', '-bakName', '-host')
+
+
 def parse_options(args, flags=FLAGS):
     """{option: value}; a flag's value is True. Any option that is not a flag takes the
-    next word as its value, even when that word starts with '-' (names may)."""
+    next word as its value, even when that word starts with '-' (names may). A name must
+    not be empty, and no value may hold a line break (it would break the listings)."""
     opts = {}
     i = 0
     while i < len(args):
@@ -64,7 +68,12 @@ def parse_options(args, flags=FLAGS):
             opts[arg] = True
             i += 1
         elif i + 1 < len(args):
-            opts[arg] = args[i + 1]
+            value = args[i + 1]
+            if '\n' in value or '\r' in value:
+                raise Usage('%s must be on one line' % arg)
+            if arg in NAME_OPTIONS and not value.strip():
+                raise Usage('%s must not be empty' % arg)
+            opts[arg] = value
             i += 2
         else:
             raise Usage('%s needs a value' % arg)
@@ -92,7 +101,12 @@ def yes_no(value, what):
 def size_bytes(opts):
     if '-capacity' not in opts:
         raise Usage('-capacity is required')
-    quantity = float(opts['-capacity'])
+    try:
+        quantity = float(opts['-capacity'])
+    except ValueError:
+        raise Usage('-capacity must be a number, not %r' % opts['-capacity'])
+    if not 0 <= quantity < float('inf'):
+        raise Usage('-capacity must be a positive number, not %r' % opts['-capacity'])
     unit = opts.get('-sq', 'gb').lower()
     factors = {'bc': 512, 'mb': 1024 ** 2, 'gb': GIB, 'tb': 1024 ** 4}
     if unit not in factors:
@@ -155,7 +169,7 @@ def lun_text(vnx, lun, smps=None):
         'Current Operation Percent Completed:  0',
         'Is Pool LUN:  Yes',
         'Is Thin LUN:  %s' % ('Yes' if thin else 'No'),
-        'Is Private:  No',
+        'Is Private:  %s' % ('Yes' if vnx.is_private(lun) else 'No'),
         'Is Compressed:  %s' % ('Yes' if lun['compressed'] else 'No'),
         'Deduplication State:  %s' % ('On' if lun['dedup'] else 'Off'),
         'Tiering Policy:  %s' % tier_words(lun['tiering_policy']),
@@ -389,6 +403,8 @@ TYPES = {'thin': True, 'nonthin': False}
 def cmd_lun_create(vnx, opts):
     ref = lun_ref(opts, required=False) or {}
     name, lun_id = ref.get('name'), ref.get('lun_id')
+    if lun_id is not None and not 0 <= lun_id < model.LUN_ID_LIMIT:
+        raise Usage('-l must be a LUN number from 0 to %d' % (model.LUN_ID_LIMIT - 1))
     if opts.get('-type', '').lower() == 'snap':
         if '-primaryLun' in opts:
             primary = {'primary_id': to_int(opts['-primaryLun'], '-primaryLun')}
@@ -480,10 +496,25 @@ def cmd_snap_create(vnx, opts):
     allow_rw = yes_no(opts.get('-allowReadWrite'), '-allowReadWrite')
     snap = vnx.create_snap(to_int(opts['-res'], '-res'), opts['-name'], allow_rw=allow_rw is not False,
                            auto_delete=bool(yes_no(opts.get('-allowAutoDelete'), '-allowAutoDelete')),
-                           keep_for=opts.get('-keepFor'))
+                           keep_for=keep_for(opts))
     if '-descr' in opts:
         snap['description'] = opts['-descr']
     return ''
+
+
+def keep_for(opts):
+    """-keepFor as given, once it is known to be a retention the listings can print."""
+    value = opts.get('-keepFor')
+    if value is None:
+        return None
+    try:
+        seconds = model.parse_keep_for(value)
+    except ValueError:
+        seconds = None
+    if seconds is None or not 0 <= seconds <= model.MAX_KEEP_FOR:
+        raise Usage('-keepFor must be a number (0 or more) with a unit d, h or m (at most %d days), not %r'
+                    % (model.MAX_KEEP_FOR // 86400, value))
+    return value
 
 
 def cmd_snap_copy(vnx, opts):
@@ -500,7 +531,7 @@ def cmd_snap_modify(vnx, opts):
         raise Usage('-keepFor and -allowAutoDelete cannot be used together')
     vnx.modify_snap(opts['-id'], new_name=opts.get('-name'), description=opts.get('-descr'),
                     allow_rw=yes_no(opts.get('-allowReadWrite'), '-allowReadWrite'),
-                    auto_delete=yes_no(opts.get('-allowAutoDelete'), '-allowAutoDelete'), keep_for=opts.get('-keepFor'))
+                    auto_delete=yes_no(opts.get('-allowAutoDelete'), '-allowAutoDelete'), keep_for=keep_for(opts))
     return ''
 
 
@@ -707,7 +738,7 @@ def serve(address, prefix, words):
                 if fault['count'] <= 0:
                     state['faults'].remove(fault)
                 return fault['output'], True
-        vnx = model.Vnx(state, array.path)
+        vnx = model.Vnx(state, array.path, checkpoint=array.save)
         vnx.advance()
         failed = False
         try:
@@ -717,6 +748,8 @@ def serve(address, prefix, words):
         except Usage as err:
             out, failed = INVALID_PARAMS % err, True
         vnx.reconcile_exposures()
+        array.save()
+        vnx.finish()
         return out, failed
 
 
@@ -758,10 +791,14 @@ def run(argv):
         return NETWORK_ERROR % 'localhost', RC_ERROR
     try:
         if not store.exists(address):
-            return NETWORK_ERROR % address, RC_ERROR
+            # what a real naviseccli says of an address nothing answers at, and why, for the user
+            return '%s\nnaviseccli-sim: no array at %s in %s (vnx-sim init creates one; check -h)' % (
+                NETWORK_ERROR % address, address, store.home()), RC_ERROR
         out, failed = serve(address, prefix, words)
     except store.NoHome as err:
         return '%s\n%s' % (NETWORK_ERROR % address, err), RC_ERROR
+    except store.BadState as err:
+        return 'Error: %s command failed.\nnaviseccli-sim: %s' % (' '.join(words[:2]), err), RC_ERROR
     except Exception as err:  # pylint: disable=broad-exception-caught
         # storops takes empty stdout for success: a crash must still print something
         return 'Error: %s command failed.\nnaviseccli-sim internal error: %s: %s' % (' '.join(words[:2]), type(err).__name__, err), RC_ERROR

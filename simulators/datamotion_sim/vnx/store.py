@@ -21,6 +21,10 @@ class NoHome(Exception):
     pass
 
 
+class BadState(Exception):
+    """The array's state file cannot be read back."""
+
+
 def home():
     path = os.environ.get(HOME_ENV)
     if not path:
@@ -70,9 +74,16 @@ class Array:
             self.state = self._create
             self._text = ''
         else:
-            with open(state_file) as f:
-                self._text = f.read()
-            self.state = json.loads(self._text)
+            try:
+                with open(state_file) as f:
+                    self._text = f.read()
+                self.state = json.loads(self._text)
+                if not isinstance(self.state, dict):
+                    raise ValueError('not a JSON object')
+            except (OSError, ValueError) as err:
+                self._lock.close()
+                raise BadState('the state of array %s (%s) cannot be read: %s. Put back a good copy, or start the array '
+                               'again with vnx-sim init --force (its LUNs are lost)' % (os.path.basename(self.path), state_file, err))
         return self.state
 
     def __exit__(self, exc_type, exc, tb):

@@ -175,4 +175,4 @@ def test_a_simulator_crash_is_never_silent(sim):
     with open(os.path.join(sim.home, 'arrays', '127.0.0.1', 'state.json'), 'w') as f:
         f.write('{not json')
     out = sim.navi('lun', '-create', '-capacity', 1, '-sq', 'gb', '-poolName', 'Pool0', '-name', 'x')
-    assert out.startswith('Error: lun -create command failed.') and 'internal error' in out
+    assert out.startswith('Error: lun -create command failed.') and 'state.json' in out
