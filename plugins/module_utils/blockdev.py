@@ -269,6 +269,31 @@ def claimed_overlapping(p, rdev=None):
     return out
 
 
+def lower_devices(st):
+    """/dev names of the block devices that a device's reads go through below it (a
+    partition's disk, a loop device's backing device, at any depth), top first. Each
+    has a page cache of its own: a read-only loop device passes no flush down to it,
+    so its dirty data is in no backing file's allocation map until it is flushed."""
+    out = []
+    node = sysfs_node(st.st_rdev)
+    while node is not None and len(out) < 16:
+        if is_partition(node):
+            node = os.path.dirname(node)
+        else:
+            loop = loop_backing(node)
+            try:
+                bst = os.stat(loop[0]) if loop else None
+            except OSError:
+                bst = None
+            if bst is None or not stat.S_ISBLK(bst.st_mode):
+                break
+            node = sysfs_node(bst.st_rdev)
+            if node is None:
+                break
+        out.append(os.path.join(DEV, os.path.basename(node)))
+    return out
+
+
 def queue_attr(st, name):
     """A queue/ attribute of a block device (on its whole disk for a partition)."""
     node = sysfs_node(st.st_rdev)

@@ -273,12 +273,25 @@ def allocation_map(vol, fd):
     if span is None:
         return None
     try:
+        _flush_stack(vol, fd)
         bfd = os.open(span.path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return None
-    os.fsync(fd)
     punches, frees = punch_probe(os.path.dirname(span.path))
     return AllocationMap(bfd, span.start, os.fstat(bfd).st_blksize, "loop_backing_file", punches, frees, owned=True)
+
+
+def _flush_stack(vol, fd):
+    """Flush a device and every block device below it down to its backing file, so
+    that the file's allocation map shows all the data that reading the device
+    returns (a read-only loop device does not pass a flush down)."""
+    os.fsync(fd)
+    for path in blockdev.lower_devices(vol.st):
+        lfd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            os.fsync(lfd)
+        finally:
+            os.close(lfd)
 
 
 def extent_map(vol, fd, size):
