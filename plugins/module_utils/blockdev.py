@@ -168,13 +168,19 @@ def _node_placement(node, depth=0):
     loop = loop_backing(node)
     if loop:
         backing, offset, _limit = loop
+        ident = _loop_identity(node)
         try:
             bst = os.stat(backing)
-        except OSError:                                # deleted or not visible here: its own store
-            return Placement(own.spans, False, "loop")
-        ident = _loop_identity(node)
-        if ident is not None and ident != (bst.st_dev, bst.st_ino):
-            return Placement(own.spans, False, "loop")  # the path names another file
+        except OSError:                                # removed, or not visible here
+            bst = None
+        if bst is None or ident is not None and ident != (bst.st_dev, bst.st_ino):
+            # the path names no file or another one (the file was reached by another
+            # name, or set up in another mount namespace): the driver's device and
+            # inode still say which file it is, for overlap checks, but not where to
+            # read its allocation
+            if ident is None:
+                return Placement(own.spans, False, "loop")
+            return Placement([Span(("file",) + tuple(ident), offset, offset + size, backing)], False, "loop")
         if stat.S_ISREG(bst.st_mode):
             base = _file_placement(backing, bst)
         elif stat.S_ISBLK(bst.st_mode) and sysfs_node(bst.st_rdev):

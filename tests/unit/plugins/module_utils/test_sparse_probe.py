@@ -117,3 +117,22 @@ def test_read_only_loop_over_a_partition_with_unflushed_data_is_copied_exactly(t
     r = copy(upper, dest, verify=True)
     assert read(dest, MIB, 2 * MIB) == data
     assert r["verified"] is True
+
+
+def test_loops_over_one_file_refused_when_the_backing_path_is_gone(tmp_path, losetup):
+    # The loop driver keeps the file open after its path is unlinked (here: a hard
+    # link keeps the file, its first name is removed). sysfs then names
+    # "<path> (deleted)", and the overlap check must still see the shared file.
+    first = tmp_path / "first.img"
+    with open(first, "wb") as f:
+        f.write(os.urandom(8 * MIB))
+    dest = losetup("-o", MIB, first)
+    second = tmp_path / "second.img"
+    os.link(first, second)
+    os.unlink(first)
+    src = losetup("--sizelimit", 4 * MIB, second)
+    before = sha(second)
+    for check_mode in (True, False):
+        with pytest.raises(sparse.SparseCopyError, match="overlap"):
+            copy(src, dest, check_mode=check_mode)
+    assert sha(second) == before
