@@ -394,7 +394,7 @@ def check_apart(src, dest):
     """Refuse a source and destination that share bytes: the same file or device
     under two names, a loop device and its backing file, two loop devices over one
     file at overlapping offsets, a partition and its disk, a device-mapper device and
-    its slaves, a file on a filesystem stored on the device at the other end.
+    its slaves, a file on a filesystem stored on the device or image at the other end.
     Nothing has been written when this raises. A missing destination is checked by
     the directory it would be created in."""
     if dest.exists and (
@@ -411,7 +411,7 @@ def check_apart(src, dest):
                 "source %s (%s) and destination %s (%s) overlap on the same backing store %s, so writing the "
                 "destination would overwrite the source; nothing was written. Copy between volumes that do not "
                 "share storage" % (src.path, blockdev.describe(ps), dest.path, blockdev.describe(pd), hit[0].path))
-    if dest.kind == "file" and src.kind == "block":
+    if dest.kind == "file":
         st = dest.st if dest.exists else os.stat(os.path.dirname(os.path.abspath(dest.path)))
         fs = blockdev.filesystem_device(st)
         if fs is not None and blockdev.overlap(fs, ps):

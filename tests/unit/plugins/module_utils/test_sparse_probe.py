@@ -136,3 +136,34 @@ def test_loops_over_one_file_refused_when_the_backing_path_is_gone(tmp_path, los
         with pytest.raises(sparse.SparseCopyError, match="overlap"):
             copy(src, dest, check_mode=check_mode)
     assert sha(second) == before
+
+
+def test_destination_file_on_a_filesystem_stored_in_the_source_image_refused(tmp_path, losetup):
+    # The source is the image file itself, not the loop device it is mounted from:
+    # the copy wrote its destination into the filesystem inside its own source.
+    img = tmp_path / "fs.img"
+    with open(img, "wb") as f:
+        f.truncate(32 * MIB)
+    dev = losetup(img)
+    mkfs = shutil.which("mkfs.ext4") or "/usr/sbin/mkfs.ext4"
+    r = subprocess.run([mkfs, "-q", "-F", "-E", "nodiscard", dev], capture_output=True, text=True, check=False)
+    if r.returncode != 0:
+        pytest.skip("mkfs.ext4 %s failed: %s" % (dev, r.stderr.strip()))
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    r = subprocess.run(["mount", dev, str(mnt)], capture_output=True, text=True, check=False)
+    if r.returncode != 0:
+        pytest.skip("cannot mount %s: %s" % (dev, r.stderr.strip()))
+    try:
+        os.sync()
+        before = sha(img)
+        dest = mnt / "copy.img"
+        for check_mode in (True, False):
+            with pytest.raises(sparse.SparseCopyError, match="filesystem stored on the source") as e:
+                copy(img, dest, check_mode=check_mode)
+            assert str(img) in str(e.value) and str(dest) in str(e.value)
+        assert not dest.exists()
+        os.sync()
+        assert sha(img) == before
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
