@@ -877,9 +877,9 @@ class _Writer:
     def _release(self, a, b):
         """Punch the whole allocation blocks of [a, b), which already reads zeros, and
         count them if they really were freed (a re-run then finds holes there)."""
-        blk = self.amap.block
-        ia, ib = -(-a // blk) * blk, b // blk * blk
-        if ib <= ia or not self.amap.frees:
+        blk, at = self.amap.block, self.amap.offset      # whole blocks of the backing file, not of the device
+        ia, ib = -(-(a + at) // blk) * blk - at, (b + at) // blk * blk - at
+        if ib <= ia or not self.amap.frees or self.plan.dest.kind == "block" and (ia % self.lbs or ib % self.lbs):
             return
         if not self.check:
             self._zero_aligned(ia, ib)

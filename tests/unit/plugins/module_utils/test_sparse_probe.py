@@ -167,3 +167,25 @@ def test_destination_file_on_a_filesystem_stored_in_the_source_image_refused(tmp
         assert sha(img) == before
     finally:
         subprocess.run(["umount", str(mnt)], check=False)
+
+
+def test_release_on_a_loop_at_an_unaligned_offset_check_mode_agrees(tmp_path, losetup):
+    # Allocated zeros on a loop device 1536 bytes into its file are released in whole
+    # blocks of the file, not of the device: check mode predicted releases that the
+    # real run's punches could not make (changed=true against changed=false).
+    backing = tmp_path / "backing.img"
+    with open(backing, "wb") as f:
+        f.write(bytes(1536 + 256 * KIB))
+        os.fsync(f.fileno())
+    dest = losetup("-o", 1536, backing)
+    src = tmp_path / "src.img"
+    with open(src, "wb") as f:
+        f.truncate(256 * KIB)
+    predicted = copy(src, dest, check_mode=True)
+    done = copy(src, dest)
+    assert (predicted["changed"], predicted["bytes_released"]) == (done["changed"], done["bytes_released"])
+    assert done["changed"] is True and done["bytes_released"] > 0
+    assert os.stat(backing).st_blocks * 512 <= 2 * 4096
+    again = copy(src, dest)
+    assert again["changed"] is False and again["bytes_released"] == 0
+    assert read(dest) == bytes(256 * KIB)
