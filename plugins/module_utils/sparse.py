@@ -35,6 +35,7 @@ import fcntl
 import hashlib
 import os
 import queue
+import re
 import stat
 import struct
 import threading
@@ -452,6 +453,25 @@ def check_not_backing_a_loop(dest):
             "destination %s is in use: it backs the loop device%s %s; nothing was written. Detach %s "
             "(losetup -d) first, or copy to the loop device instead"
             % (dest.path, "s" if len(loops) > 1 else "", ", ".join(loops), "them" if len(loops) > 1 else "it"))
+
+
+def check_not_swap(dest):
+    """An active swap file refuses every write (ETXTBSY), whatever its permissions."""
+    if dest.kind != "file" or not dest.exists:
+        return
+    try:
+        with open("/proc/swaps") as f:
+            names = [line.split()[0] for line in f.readlines()[1:] if line.strip()]
+    except OSError:
+        return
+    for name in names:
+        try:
+            st = os.stat(re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), name))  # a space is \040
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) == (dest.st.st_dev, dest.st.st_ino):
+            raise SparseCopyError("destination %s is in use: it is an active swap file; nothing was written. "
+                                  "Turn it off (swapoff) first if it is meant to be replaced" % dest.path)
 
 
 def validate_options(opts):
@@ -993,8 +1013,13 @@ def _open_dest(dest, check_mode):
         if blockdev.read_only(dest.st):
             _refuse_read_only_device(dest)
     try:
+        if check_mode and dest.kind == "file":
+            os.close(os.open(dest.path, os.O_RDWR | os.O_CLOEXEC))    # what the real run's open would say
         return os.open(dest.path, flags)
     except OSError as e:
+        if e.errno == errno.ETXTBSY:
+            raise SparseCopyError("destination %s is in use: it is a program being run (text file busy); nothing "
+                                  "was written" % dest.path)
         if e.errno == errno.EBUSY:
             raise SparseCopyError("destination %s is in use: it is mounted or held open exclusively "
                                   "(for example by a filesystem, LVM, multipath or another copy); "
@@ -1164,6 +1189,7 @@ def copy_volume(src_path, dest_path, opts=None, check_mode=False):
     check_apart(src, dest)
     if dest.exists:
         check_not_backing_a_loop(dest)
+        check_not_swap(dest)
         check_no_claimed_overlap(dest)
         if dest.kind == "file":
             _check_writable(dest, None)

@@ -143,7 +143,7 @@ notes:
   - Before writing anything, and in check mode alike, the module refuses a source and destination that share
     storage (the same file or device, a loop device and its backing file, loop devices over one file at
     overlapping offsets, a partition and its disk, a device-mapper device and its slaves), a destination in use
-    (a mounted or claimed device, a file that backs a loop device, a device whose storage is shared with another
+    (a mounted or claimed device, a file that backs a loop device, an active swap file, a running program, a device whose storage is shared with another
     device that is mounted or claimed), a read-only destination, a missing
     destination under C(/dev) (it is never created there), and a copy whose data cannot fit in the free space
     of the destination's filesystem (for a file or loop device destination; a source with an allocation map

@@ -189,3 +189,52 @@ def test_release_on_a_loop_at_an_unaligned_offset_check_mode_agrees(tmp_path, lo
     again = copy(src, dest)
     assert again["changed"] is False and again["bytes_released"] == 0
     assert read(dest) == bytes(256 * KIB)
+
+
+def test_active_swap_file_refused_as_destination_in_check_mode_too(tmp_path):
+    # Writes to an active swap file fail with ETXTBSY: check mode predicted a copy,
+    # and the real run failed advising a re-run that cannot work.
+    if os.geteuid() != 0:
+        pytest.skip("swapon needs root (running as uid %d)" % os.geteuid())
+    mkswap, swapon = shutil.which("mkswap") or "/usr/sbin/mkswap", shutil.which("swapon") or "/usr/sbin/swapon"
+    if not (os.path.exists(mkswap) and os.path.exists(swapon)):
+        pytest.skip("mkswap and swapon (util-linux) are not installed")
+    swap = tmp_path / "swap file"
+    with open(swap, "wb") as f:
+        f.write(bytes(8 * MIB))
+    os.chmod(swap, 0o600)
+    subprocess.run([mkswap, str(swap)], capture_output=True, check=True)
+    r = subprocess.run([swapon, str(swap)], capture_output=True, text=True, check=False)
+    if r.returncode != 0:
+        pytest.skip("cannot swapon %s: %s" % (swap, r.stderr.strip()))
+    try:
+        src = tmp_path / "src.img"
+        with open(src, "wb") as f:
+            f.write(os.urandom(MIB))
+        before = sha(swap)
+        for check_mode in (True, False):
+            with pytest.raises(sparse.SparseCopyError, match="in use: it is an active swap file") as e:
+                copy(src, swap, check_mode=check_mode)
+            assert e.value.changed is False and "re-run" not in str(e.value)
+        assert sha(swap) == before
+    finally:
+        subprocess.run([shutil.which("swapoff") or "/usr/sbin/swapoff", str(swap)], check=False)
+
+
+def test_running_program_refused_as_destination_in_check_mode_too(tmp_path):
+    prog = tmp_path / "sleeper"
+    shutil.copy(shutil.which("sleep") or "/bin/sleep", prog)
+    src = tmp_path / "src.img"
+    with open(src, "wb") as f:
+        f.write(os.urandom(64 * KIB))
+    p = subprocess.Popen([str(prog), "30"])
+    try:
+        time.sleep(0.2)
+        for check_mode in (True, False):
+            with pytest.raises(sparse.SparseCopyError, match="in use") as e:
+                copy(src, prog, check_mode=check_mode)
+            assert e.value.changed is False
+    finally:
+        p.kill()
+        p.wait()
+
