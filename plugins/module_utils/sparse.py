@@ -1197,7 +1197,11 @@ def copy_volume(src_path, dest_path, opts=None, check_mode=False):
     sfd = _open_src(src)
     dfd = amap = res = None
     try:
-        src.size = os.lseek(sfd, 0, os.SEEK_END)
+        try:
+            src.size = os.lseek(sfd, 0, os.SEEK_END)
+        except OSError as e:
+            raise SparseCopyError("source %s cannot be sized (%s): it is not a volume image or block device; nothing "
+                                  "was written" % (src_path, e.strerror))
         src_identity = _file_identity(src, sfd)
         if dest.exists:
             dfd = _open_dest(dest, check_mode)

@@ -238,3 +238,9 @@ def test_running_program_refused_as_destination_in_check_mode_too(tmp_path):
         p.kill()
         p.wait()
 
+
+def test_source_that_cannot_be_sized_fails_clearly(tmp_path):
+    # /proc files are regular files that cannot seek to their end
+    with pytest.raises(sparse.SparseCopyError, match="/proc/self/status"):
+        copy("/proc/self/status", tmp_path / "copy.img")
+    assert not (tmp_path / "copy.img").exists()
