@@ -889,10 +889,15 @@ class _Writer:
             if not self._dest_is_zero(off, n):
                 if self.method == "punch":
                     self._make_zero(off, b)
+                    if allocated and off > a and self.method == "punch":
+                        # [a, off) read zeros: release it in one go, with the block the punch began in
+                        blk, at = self.amap.block, self.amap.offset
+                        self._release(a, min(b, -(-(off + at) // blk) * blk - at))
                     return
                 self._make_zero(off, off + n)
-            elif allocated and self.method == "punch":
-                self._release(off, off + n)
+        if allocated and self.method == "punch":
+            # in one go: blocks that straddle two chunks are released too, not left to a re-run
+            self._release(a, b)
 
     def _release(self, a, b):
         """Punch the whole allocation blocks of [a, b), which already reads zeros, and

@@ -244,3 +244,41 @@ def test_source_that_cannot_be_sized_fails_clearly(tmp_path):
     with pytest.raises(sparse.SparseCopyError, match="/proc/self/status"):
         copy("/proc/self/status", tmp_path / "copy.img")
     assert not (tmp_path / "copy.img").exists()
+
+
+def test_rerun_after_releasing_allocated_zeros_is_a_no_op(tmp_path):
+    # The zero run starts 512 bytes into a filesystem block, so chunks of it straddle
+    # blocks: the first run released allocated zeros chunk by chunk and left the
+    # straddling blocks, and the second run released them (changed=true).
+    src = tmp_path / "src.img"
+    with open(src, "wb") as f:
+        f.truncate(MIB)
+        f.write(b"\xff" * 512)
+    dest = tmp_path / "dest.img"
+    with open(dest, "wb") as f:
+        f.write(bytes(MIB))
+        os.fsync(f.fileno())
+    opts = dict(block_size=32 * KIB, zero_block_size=512)
+    first = copy(src, dest, **opts)
+    assert first["changed"] is True and first["bytes_released"] > 0
+    assert os.stat(dest).st_blocks * 512 <= 4096
+    second = copy(src, dest, **opts)
+    assert second["changed"] is False and second["bytes_released"] == 0
+    assert read(dest) == read(src)
+
+
+def test_dirty_range_after_allocated_zeros_releases_them_whole(tmp_path):
+    src = tmp_path / "src.img"
+    with open(src, "wb") as f:
+        f.truncate(MIB)
+        f.write(b"\xff" * 512)
+    dest = tmp_path / "dest.img"
+    with open(dest, "wb") as f:
+        f.write(bytes(MIB // 2) + b"\x01" * (MIB // 2))
+        os.fsync(f.fileno())
+    opts = dict(block_size=32 * KIB, zero_block_size=512)
+    first = copy(src, dest, **opts)
+    assert first["changed"] is True and read(dest) == read(src)
+    assert os.stat(dest).st_blocks * 512 <= 4096
+    second = copy(src, dest, **opts)
+    assert second["changed"] is False
