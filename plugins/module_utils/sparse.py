@@ -1050,6 +1050,9 @@ def _check_creatable(dest_path, opts):
         raise SparseCopyError(
             "destination %s is a symbolic link to %s, which does not exist; nothing was created. Create or attach "
             "the link's target first, or give the path of the file to create" % (dest_path, os.readlink(dest_path)))
+    if dest_path.endswith("/"):
+        raise SparseCopyError("destination %s does not exist, and a path ending with a slash names a directory; "
+                              "nothing was created. Give the path of the file to create" % dest_path)
     parent = os.path.dirname(os.path.abspath(dest_path))
     if _in_dev(parent):
         raise SparseCopyError(

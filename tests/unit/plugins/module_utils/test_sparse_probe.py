@@ -282,3 +282,16 @@ def test_dirty_range_after_allocated_zeros_releases_them_whole(tmp_path):
     assert os.stat(dest).st_blocks * 512 <= 4096
     second = copy(src, dest, **opts)
     assert second["changed"] is False
+
+
+def test_missing_destination_with_a_trailing_slash_fails_in_check_mode_too(tmp_path):
+    # check mode predicted a copy; the real run failed with "Is a directory ... re-run"
+    src = tmp_path / "src.img"
+    with open(src, "wb") as f:
+        f.write(os.urandom(64 * KIB))
+    dest = str(tmp_path / "copy.img") + "/"
+    for check_mode in (True, False):
+        with pytest.raises(sparse.SparseCopyError, match="ending with a slash names a directory") as e:
+            copy(src, dest, check_mode=check_mode)
+        assert e.value.changed is False and "re-run" not in str(e.value)
+    assert not os.path.exists(dest.rstrip("/"))
