@@ -264,15 +264,30 @@ def claimed_overlapping(p, rdev=None):
         dev = _node_rdev(node)
         if dev is None or dev == rdev or not overlap(_node_placement(node), p):
             continue
-        path = os.path.join(DEV, name)
-        try:
-            if os.stat(path).st_rdev != dev:
-                continue
-            os.close(os.open(path, os.O_RDONLY | os.O_EXCL | os.O_NONBLOCK | os.O_CLOEXEC))
-        except OSError as e:
-            if e.errno == errno.EBUSY:
-                out.append(path)
+        if _claimed(name, dev) is True and not _claimed_through_a_partition(node):
+            out.append(os.path.join(DEV, name))
     return out
+
+
+def _claimed(name, dev):
+    """True when an exclusive open of /dev/<name> (device number dev) says it is in
+    use, False when it succeeds, None when it cannot be asked."""
+    path = os.path.join(DEV, name)
+    try:
+        if dev is None or os.stat(path).st_rdev != dev:
+            return None
+        os.close(os.open(path, os.O_RDONLY | os.O_EXCL | os.O_NONBLOCK | os.O_CLOEXEC))
+    except OSError as e:
+        return True if e.errno == errno.EBUSY else None
+    return False
+
+
+def _claimed_through_a_partition(node):
+    """A whole disk is busy to an exclusive open while any of its partitions is
+    claimed; it is in use itself only if every partition is busy too (a claimed
+    disk makes all its partitions busy). Its partitions are checked on their own."""
+    parts = [n for n in sorted(os.listdir(node)) if is_partition(os.path.join(node, n))] if not is_partition(node) else []
+    return any(_claimed(n, _node_rdev(os.path.join(node, n))) is False for n in parts)
 
 
 def lower_devices(st):

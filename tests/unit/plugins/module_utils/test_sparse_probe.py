@@ -295,3 +295,47 @@ def test_missing_destination_with_a_trailing_slash_fails_in_check_mode_too(tmp_p
             copy(src, dest, check_mode=check_mode)
         assert e.value.changed is False and "re-run" not in str(e.value)
     assert not os.path.exists(dest.rstrip("/"))
+
+
+def test_partition_beside_a_mounted_sibling_is_not_refused(tmp_path, losetup):
+    # A mounted partition makes an exclusive open of its whole disk fail too; that
+    # refused a copy onto a sibling partition (the disk was taken as in use), and
+    # named the disk, not the partition, when the destination itself was mounted.
+    img = tmp_path / "disk.img"
+    with open(img, "wb") as f:
+        f.truncate(64 * MIB)
+    table = bytearray(512)
+    for i, (start, count) in enumerate([(2048, 40960), (43008, 20480)]):
+        table[446 + 16 * i:462 + 16 * i] = bytes([0, 0, 0, 0, 0x83, 0, 0, 0]) + start.to_bytes(4, "little") + \
+            count.to_bytes(4, "little")
+    table[510:512] = b"\x55\xaa"
+    with open(img, "r+b") as f:
+        f.write(table)
+    disk = losetup("-P", img)
+    if not os.path.exists(disk + "p1"):
+        partx = shutil.which("partx") or "/usr/bin/partx"
+        if os.path.exists(partx):
+            subprocess.run([partx, "-a", disk], capture_output=True, check=False)
+    p1, p2 = wait_for(disk + "p1"), wait_for(disk + "p2")
+    mkfs = shutil.which("mkfs.ext4") or "/usr/sbin/mkfs.ext4"
+    r = subprocess.run([mkfs, "-q", "-F", "-E", "nodiscard", p1], capture_output=True, text=True, check=False)
+    if r.returncode != 0:
+        pytest.skip("mkfs.ext4 %s failed: %s" % (p1, r.stderr.strip()))
+    mnt = tmp_path / "mnt"
+    mnt.mkdir()
+    r = subprocess.run(["mount", p1, str(mnt)], capture_output=True, text=True, check=False)
+    if r.returncode != 0:
+        pytest.skip("cannot mount %s: %s" % (p1, r.stderr.strip()))
+    try:
+        src = tmp_path / "src.img"
+        with open(src, "wb") as f:
+            f.write(os.urandom(4 * MIB))
+        r = copy(src, p2, verify=True)
+        assert r["verified"] is True and read(p2, 4 * MIB) == read(src)
+        with pytest.raises(sparse.SparseCopyError, match="in use: it is mounted"):
+            copy(src, p1, check_mode=True)
+        for dest in (disk, p1):
+            with pytest.raises(sparse.SparseCopyError, match="in use"):
+                copy(src, dest)
+    finally:
+        subprocess.run(["umount", str(mnt)], check=False)
