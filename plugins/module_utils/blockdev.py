@@ -215,6 +215,28 @@ def filesystem_device(st):
     return _node_placement(node) if node else None
 
 
+def filesystems_under(st):
+    """Placements of the devices a file (stat `st`) is stored on, nearest first: the
+    device of its filesystem, then, where that is a loop device over a file, the
+    device of that file's filesystem, and so on down."""
+    out = []
+    while len(out) < 16:
+        fs = filesystem_device(st)
+        if fs is None:
+            break
+        out.append(fs)
+        files = [s for s in fs.spans if s.store[0] == "file"]
+        if len(files) != 1:
+            break
+        try:
+            st = os.stat(files[0].path)
+        except OSError:
+            break
+        if ("file", st.st_dev, st.st_ino) != files[0].store:
+            break
+    return out
+
+
 def overlap(a, b):
     """The first pair of spans (of placements a and b) that share bytes, or None."""
     for sa in a.spans:

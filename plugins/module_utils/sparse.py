@@ -414,15 +414,18 @@ def check_apart(src, dest):
                 "share storage" % (src.path, blockdev.describe(ps), dest.path, blockdev.describe(pd), hit[0].path))
     if dest.kind == "file":
         st = dest.st if dest.exists else os.stat(os.path.dirname(os.path.abspath(dest.path)))
-        fs = blockdev.filesystem_device(st)
-        if fs is not None and blockdev.overlap(fs, ps):
+        for fs in blockdev.filesystems_under(st):
+            if not blockdev.overlap(fs, ps):
+                continue
             raise SparseCopyError(
                 "destination %s is on a filesystem stored on the source %s (%s), so writing it would change the "
                 "source while it is copied; nothing was written. Copy to a filesystem on other storage"
                 % (dest.path, src.path, blockdev.describe(fs)))
     if src.kind == "file" and dest.kind == "block":
-        fs = blockdev.filesystem_device(src.st)
-        if fs is not None and blockdev.overlap(fs, blockdev.placement(dest.path, dest.st)):
+        pd = blockdev.placement(dest.path, dest.st)
+        for fs in blockdev.filesystems_under(src.st):
+            if not blockdev.overlap(fs, pd):
+                continue
             raise SparseCopyError(
                 "source %s is on a filesystem stored on the destination %s (%s), so writing the destination would "
                 "destroy the source; nothing was written" % (src.path, dest.path, blockdev.describe(fs)))

@@ -339,3 +339,39 @@ def test_partition_beside_a_mounted_sibling_is_not_refused(tmp_path, losetup):
                 copy(src, dest)
     finally:
         subprocess.run(["umount", str(mnt)], check=False)
+
+
+def test_destination_on_a_filesystem_two_levels_inside_the_source_refused(tmp_path, losetup):
+    # outer.img holds a filesystem holding inner.img, which holds the filesystem the
+    # destination would be created on: writing it writes the source
+    mkfs = shutil.which("mkfs.ext4") or "/usr/sbin/mkfs.ext4"
+    mounts = []
+
+    def mkfs_and_mount(img, size, name):
+        with open(img, "wb") as f:
+            f.truncate(size)
+        dev = losetup(img)
+        r = subprocess.run([mkfs, "-q", "-F", "-E", "nodiscard", dev], capture_output=True, text=True, check=False)
+        if r.returncode != 0:
+            pytest.skip("mkfs.ext4 %s failed: %s" % (dev, r.stderr.strip()))
+        mnt = tmp_path / name
+        mnt.mkdir()
+        r = subprocess.run(["mount", dev, str(mnt)], capture_output=True, text=True, check=False)
+        if r.returncode != 0:
+            pytest.skip("cannot mount %s: %s" % (dev, r.stderr.strip()))
+        mounts.append((mnt, dev))
+        return dev, mnt
+
+    try:
+        outer = tmp_path / "outer.img"
+        _dev, m1 = mkfs_and_mount(outer, 64 * MIB, "m1")
+        inner_dev, m2 = mkfs_and_mount(m1 / "inner.img", 32 * MIB, "m2")
+        for src in (outer, inner_dev):
+            for check_mode in (True, False):
+                with pytest.raises(sparse.SparseCopyError, match="filesystem stored on the source"):
+                    copy(src, m2 / "copy.img", check_mode=check_mode)
+        assert not (m2 / "copy.img").exists()
+    finally:
+        for mnt, dev in reversed(mounts):      # the inner device holds the outer filesystem busy
+            subprocess.run(["umount", str(mnt)], check=False)
+            subprocess.run([shutil.which("losetup") or "/usr/sbin/losetup", "-d", dev], capture_output=True, check=False)
