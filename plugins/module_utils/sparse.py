@@ -1156,6 +1156,20 @@ def _nonzero_bytes(fd, size, extents, opts):
     return total
 
 
+def _backing_fs_full(dest_path):
+    """The directory of a loop device's file when the filesystem holding it has no
+    block left (a loop device fails writes it cannot allocate with EIO), else None."""
+    try:
+        span = blockdev.device_extent(dest_path)
+        if span is None or span.path is None:
+            return None
+        where = os.path.dirname(span.path)
+        st = os.statvfs(where)
+    except OSError:
+        return None
+    return where if st.f_bfree == 0 else None
+
+
 def _failure(src_path, dest_path, e, res):
     """The message for a copy that failed after it began to change the destination."""
     state = ("The destination is partially written (%d bytes written, %d zeroed so far) and is not yet a copy of "
@@ -1169,6 +1183,10 @@ def _failure(src_path, dest_path, e, res):
     elif err in (errno.EROFS, errno.EPERM, errno.EACCES):
         why, todo = ("the destination is not writable (%s): it is read-only or was made read-only during the copy"
                      % e.strerror, "make it writable, then re-run the copy; re-running before that cannot work")
+    elif err == errno.EIO and _backing_fs_full(dest_path):
+        why, todo = ("no space left for the destination: the filesystem of %s, which stores it, is full (the device "
+                     "reports an I/O error)" % _backing_fs_full(dest_path),
+                     "free space there, then re-run the copy to complete it")
     elif err == errno.EIO:
         why, todo = "I/O error (%s)" % e.strerror, "check the device and its paths (dmesg), then re-run the copy"
     else:

@@ -375,3 +375,35 @@ def test_destination_on_a_filesystem_two_levels_inside_the_source_refused(tmp_pa
         for mnt, dev in reversed(mounts):      # the inner device holds the outer filesystem busy
             subprocess.run(["umount", str(mnt)], check=False)
             subprocess.run([shutil.which("losetup") or "/usr/sbin/losetup", "-d", dev], capture_output=True, check=False)
+
+
+def test_loop_destination_on_a_full_filesystem_says_so(tmp_path, losetup):
+    # A source without an allocation map is not counted before the copy, so the
+    # loop device's writes fail when its file's filesystem fills: the message said
+    # "I/O error ... check the device and its paths".
+    mnt = tmp_path / "small"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mnt)], capture_output=True, text=True,
+                       check=False)
+    if r.returncode != 0:
+        pytest.skip("cannot mount a tmpfs: %s" % r.stderr.strip())
+    try:
+        backing = mnt / "lun.img"
+        with open(backing, "wb") as f:
+            f.truncate(8 * MIB)
+        dest = losetup(backing)
+        first = tmp_path / "first.img"
+        with open(first, "wb") as f:
+            f.write(os.urandom(8 * MIB))
+        src = losetup(first)
+        os.link(first, tmp_path / "second.img")
+        os.unlink(first)                 # the source keeps no path: read whole, no map to count
+        with pytest.raises(sparse.SparseCopyError, match="no space left") as e:
+            copy(src, dest)
+        assert str(mnt) in str(e.value) and e.value.changed is True
+    finally:
+        for dev in [d for d in os.listdir("/sys/block") if d.startswith("loop")]:
+            node = "/sys/block/%s/loop/backing_file" % dev
+            if os.path.exists(node) and open(node).read().startswith(str(mnt)):
+                subprocess.run([shutil.which("losetup") or "/usr/sbin/losetup", "-d", "/dev/" + dev], check=False)
+        subprocess.run(["umount", str(mnt)], check=False)
