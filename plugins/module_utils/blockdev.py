@@ -190,13 +190,19 @@ def _node_placement_below(node, depth):
     loop = loop_backing(node)
     if loop:
         backing, offset, _limit = loop
+        ident = _loop_identity(node)
         try:
             bst = os.stat(backing)
-        except OSError:                                # deleted or not visible here: its own store
-            return Placement(own, False, "loop")
-        ident = _loop_identity(node)
-        if ident is not None and ident != (bst.st_dev, bst.st_ino):
-            return Placement(own, False, "loop")       # the path names another file
+        except OSError:                                # removed, or not visible here
+            bst = None
+        if bst is None or ident is not None and ident != (bst.st_dev, bst.st_ino):
+            # the path names no file or another one (the file was reached by another
+            # name, or set up in another mount namespace): the driver's device and
+            # inode still say which file it is, for overlap checks, but not where to
+            # read its allocation
+            if ident is None:
+                return Placement(own, False, "loop")
+            return Placement([Span(("file",) + tuple(ident), offset, offset + size, backing)], False, "loop")
         if stat.S_ISREG(bst.st_mode):
             base = _file_placement(backing, bst)
         elif stat.S_ISBLK(bst.st_mode) and sysfs_node(bst.st_rdev):
@@ -230,6 +236,28 @@ def filesystem_device(st):
     is on, or None where that is not one block device (tmpfs, btrfs, NFS)."""
     node = sysfs_node(st.st_dev)
     return _node_placement(node) if node else None
+
+
+def filesystems_under(st):
+    """Placements of the devices a file (stat `st`) is stored on, nearest first: the
+    device of its filesystem, then, where that is a loop device over a file, the
+    device of that file's filesystem, and so on down."""
+    out = []
+    while len(out) < 16:
+        fs = filesystem_device(st)
+        if fs is None:
+            break
+        out.append(fs)
+        files = [s for s in fs.spans if s.store[0] == "file"]
+        if len(files) != 1:
+            break
+        try:
+            st = os.stat(files[0].path)
+        except OSError:
+            break
+        if ("file", st.st_dev, st.st_ino) != files[0].store:
+            break
+    return out
 
 
 def overlap(a, b):
@@ -290,14 +318,54 @@ def claimed_overlapping(p, rdev=None):
         dev = _node_rdev(node)
         if dev is None or dev == rdev or dev in p.below or not overlap(_node_placement(node), p):
             continue
-        path = os.path.join(DEV, name)
-        try:
-            if os.stat(path).st_rdev != dev:
-                continue
-            os.close(os.open(path, os.O_RDONLY | os.O_EXCL | os.O_NONBLOCK | os.O_CLOEXEC))
-        except OSError as e:
-            if e.errno == errno.EBUSY:
-                out.append(path)
+        if _claimed(name, dev) is True and not _claimed_through_a_partition(node):
+            out.append(os.path.join(DEV, name))
+    return out
+
+
+def _claimed(name, dev):
+    """True when an exclusive open of /dev/<name> (device number dev) says it is in
+    use, False when it succeeds, None when it cannot be asked."""
+    path = os.path.join(DEV, name)
+    try:
+        if dev is None or os.stat(path).st_rdev != dev:
+            return None
+        os.close(os.open(path, os.O_RDONLY | os.O_EXCL | os.O_NONBLOCK | os.O_CLOEXEC))
+    except OSError as e:
+        return True if e.errno == errno.EBUSY else None
+    return False
+
+
+def _claimed_through_a_partition(node):
+    """A whole disk is busy to an exclusive open while any of its partitions is
+    claimed; it is in use itself only if every partition is busy too (a claimed
+    disk makes all its partitions busy). Its partitions are checked on their own."""
+    parts = [n for n in sorted(os.listdir(node)) if is_partition(os.path.join(node, n))] if not is_partition(node) else []
+    return any(_claimed(n, _node_rdev(os.path.join(node, n))) is False for n in parts)
+
+
+def lower_devices(st):
+    """/dev names of the block devices that a device's reads go through below it (a
+    partition's disk, a loop device's backing device, at any depth), top first. Each
+    has a page cache of its own: a read-only loop device passes no flush down to it,
+    so its dirty data is in no backing file's allocation map until it is flushed."""
+    out = []
+    node = sysfs_node(st.st_rdev)
+    while node is not None and len(out) < 16:
+        if is_partition(node):
+            node = os.path.dirname(node)
+        else:
+            loop = loop_backing(node)
+            try:
+                bst = os.stat(loop[0]) if loop else None
+            except OSError:
+                bst = None
+            if bst is None or not stat.S_ISBLK(bst.st_mode):
+                break
+            node = sysfs_node(bst.st_rdev)
+            if node is None:
+                break
+        out.append(os.path.join(DEV, os.path.basename(node)))
     return out
 
 

@@ -35,6 +35,7 @@ import fcntl
 import hashlib
 import os
 import queue
+import re
 import stat
 import struct
 import threading
@@ -273,12 +274,25 @@ def allocation_map(vol, fd):
     if span is None:
         return None
     try:
+        _flush_stack(vol, fd)
         bfd = os.open(span.path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return None
-    os.fsync(fd)
     punches, frees = punch_probe(os.path.dirname(span.path))
     return AllocationMap(bfd, span.start, os.fstat(bfd).st_blksize, "loop_backing_file", punches, frees, owned=True)
+
+
+def _flush_stack(vol, fd):
+    """Flush a device and every block device below it down to its backing file, so
+    that the file's allocation map shows all the data that reading the device
+    returns (a read-only loop device does not pass a flush down)."""
+    os.fsync(fd)
+    for path in blockdev.lower_devices(vol.st):
+        lfd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            os.fsync(lfd)
+        finally:
+            os.close(lfd)
 
 
 def extent_map(vol, fd, size):
@@ -381,7 +395,7 @@ def check_apart(src, dest):
     """Refuse a source and destination that share bytes: the same file or device
     under two names, a loop device and its backing file, two loop devices over one
     file at overlapping offsets, a partition and its disk, a device-mapper device and
-    its slaves, a file on a filesystem stored on the device at the other end.
+    its slaves, a file on a filesystem stored on the device or image at the other end.
     Nothing has been written when this raises. A missing destination is checked by
     the directory it would be created in."""
     if dest.exists and (
@@ -398,17 +412,20 @@ def check_apart(src, dest):
                 "source %s (%s) and destination %s (%s) overlap on the same backing store %s, so writing the "
                 "destination would overwrite the source; nothing was written. Copy between volumes that do not "
                 "share storage" % (src.path, blockdev.describe(ps), dest.path, blockdev.describe(pd), hit[0].path))
-    if dest.kind == "file" and src.kind == "block":
+    if dest.kind == "file":
         st = dest.st if dest.exists else os.stat(os.path.dirname(os.path.abspath(dest.path)))
-        fs = blockdev.filesystem_device(st)
-        if fs is not None and blockdev.overlap(fs, ps):
+        for fs in blockdev.filesystems_under(st):
+            if not blockdev.overlap(fs, ps):
+                continue
             raise SparseCopyError(
                 "destination %s is on a filesystem stored on the source %s (%s), so writing it would change the "
                 "source while it is copied; nothing was written. Copy to a filesystem on other storage"
                 % (dest.path, src.path, blockdev.describe(fs)))
     if src.kind == "file" and dest.kind == "block":
-        fs = blockdev.filesystem_device(src.st)
-        if fs is not None and blockdev.overlap(fs, blockdev.placement(dest.path, dest.st)):
+        pd = blockdev.placement(dest.path, dest.st)
+        for fs in blockdev.filesystems_under(src.st):
+            if not blockdev.overlap(fs, pd):
+                continue
             raise SparseCopyError(
                 "source %s is on a filesystem stored on the destination %s (%s), so writing the destination would "
                 "destroy the source; nothing was written" % (src.path, dest.path, blockdev.describe(fs)))
@@ -439,6 +456,25 @@ def check_not_backing_a_loop(dest):
             "destination %s is in use: it backs the loop device%s %s; nothing was written. Detach %s "
             "(losetup -d) first, or copy to the loop device instead"
             % (dest.path, "s" if len(loops) > 1 else "", ", ".join(loops), "them" if len(loops) > 1 else "it"))
+
+
+def check_not_swap(dest):
+    """An active swap file refuses every write (ETXTBSY), whatever its permissions."""
+    if dest.kind != "file" or not dest.exists:
+        return
+    try:
+        with open("/proc/swaps") as f:
+            names = [line.split()[0] for line in f.readlines()[1:] if line.strip()]
+    except OSError:
+        return
+    for name in names:
+        try:
+            st = os.stat(re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), name))  # a space is \040
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) == (dest.st.st_dev, dest.st.st_ino):
+            raise SparseCopyError("destination %s is in use: it is an active swap file; nothing was written. "
+                                  "Turn it off (swapoff) first if it is meant to be replaced" % dest.path)
 
 
 def validate_options(opts):
@@ -856,17 +892,22 @@ class _Writer:
             if not self._dest_is_zero(off, n):
                 if self.method == "punch":
                     self._make_zero(off, b)
+                    if allocated and off > a and self.method == "punch":
+                        # [a, off) read zeros: release it in one go, with the block the punch began in
+                        blk, at = self.amap.block, self.amap.offset
+                        self._release(a, min(b, -(-(off + at) // blk) * blk - at))
                     return
                 self._make_zero(off, off + n)
-            elif allocated and self.method == "punch":
-                self._release(off, off + n)
+        if allocated and self.method == "punch":
+            # in one go: blocks that straddle two chunks are released too, not left to a re-run
+            self._release(a, b)
 
     def _release(self, a, b):
         """Punch the whole allocation blocks of [a, b), which already reads zeros, and
         count them if they really were freed (a re-run then finds holes there)."""
-        blk = self.amap.block
-        ia, ib = -(-a // blk) * blk, b // blk * blk
-        if ib <= ia or not self.amap.frees:
+        blk, at = self.amap.block, self.amap.offset      # whole blocks of the backing file, not of the device
+        ia, ib = -(-(a + at) // blk) * blk - at, (b + at) // blk * blk - at
+        if ib <= ia or not self.amap.frees or self.plan.dest.kind == "block" and (ia % self.lbs or ib % self.lbs):
             return
         if not self.check:
             self._zero_aligned(ia, ib)
@@ -980,8 +1021,13 @@ def _open_dest(dest, check_mode):
         if blockdev.read_only(dest.st):
             _refuse_read_only_device(dest)
     try:
+        if check_mode and dest.kind == "file":
+            os.close(os.open(dest.path, os.O_RDWR | os.O_CLOEXEC))    # what the real run's open would say
         return os.open(dest.path, flags)
     except OSError as e:
+        if e.errno == errno.ETXTBSY:
+            raise SparseCopyError("destination %s is in use: it is a program being run (text file busy); nothing "
+                                  "was written" % dest.path)
         if e.errno == errno.EBUSY:
             raise SparseCopyError("destination %s is in use: it is mounted or held open exclusively "
                                   "(for example by a filesystem, LVM, multipath or another copy); "
@@ -1007,6 +1053,9 @@ def _check_creatable(dest_path, opts):
         raise SparseCopyError(
             "destination %s is a symbolic link to %s, which does not exist; nothing was created. Create or attach "
             "the link's target first, or give the path of the file to create" % (dest_path, os.readlink(dest_path)))
+    if dest_path.endswith("/"):
+        raise SparseCopyError("destination %s does not exist, and a path ending with a slash names a directory; "
+                              "nothing was created. Give the path of the file to create" % dest_path)
     parent = os.path.dirname(os.path.abspath(dest_path))
     if _in_dev(parent):
         raise SparseCopyError(
@@ -1107,6 +1156,20 @@ def _nonzero_bytes(fd, size, extents, opts):
     return total
 
 
+def _backing_fs_full(dest_path):
+    """The directory of a loop device's file when the filesystem holding it has no
+    block left (a loop device fails writes it cannot allocate with EIO), else None."""
+    try:
+        span = blockdev.device_extent(dest_path)
+        if span is None or span.path is None:
+            return None
+        where = os.path.dirname(span.path)
+        st = os.statvfs(where)
+    except OSError:
+        return None
+    return where if st.f_bfree == 0 else None
+
+
 def _failure(src_path, dest_path, e, res):
     """The message for a copy that failed after it began to change the destination."""
     state = ("The destination is partially written (%d bytes written, %d zeroed so far) and is not yet a copy of "
@@ -1120,6 +1183,10 @@ def _failure(src_path, dest_path, e, res):
     elif err in (errno.EROFS, errno.EPERM, errno.EACCES):
         why, todo = ("the destination is not writable (%s): it is read-only or was made read-only during the copy"
                      % e.strerror, "make it writable, then re-run the copy; re-running before that cannot work")
+    elif err == errno.EIO and _backing_fs_full(dest_path):
+        why, todo = ("no space left for the destination: the filesystem of %s, which stores it, is full (the device "
+                     "reports an I/O error)" % _backing_fs_full(dest_path),
+                     "free space there, then re-run the copy to complete it")
     elif err == errno.EIO:
         why, todo = "I/O error (%s)" % e.strerror, "check the device and its paths (dmesg), then re-run the copy"
     else:
@@ -1151,6 +1218,7 @@ def copy_volume(src_path, dest_path, opts=None, check_mode=False):
     check_apart(src, dest)
     if dest.exists:
         check_not_backing_a_loop(dest)
+        check_not_swap(dest)
         check_no_claimed_overlap(dest)
         if dest.kind == "file":
             _check_writable(dest, None)
@@ -1158,7 +1226,11 @@ def copy_volume(src_path, dest_path, opts=None, check_mode=False):
     sfd = _open_src(src)
     dfd = amap = res = None
     try:
-        src.size = os.lseek(sfd, 0, os.SEEK_END)
+        try:
+            src.size = os.lseek(sfd, 0, os.SEEK_END)
+        except OSError as e:
+            raise SparseCopyError("source %s cannot be sized (%s): it is not a volume image or block device; nothing "
+                                  "was written" % (src_path, e.strerror))
         src_identity = _file_identity(src, sfd)
         if dest.exists:
             dfd = _open_dest(dest, check_mode)

@@ -145,7 +145,8 @@ notes:
     overlapping offsets, a partition and its disk, a device-mapper device and the devices it is built on - two
     logical volumes of one volume group are taken as apart, since sysfs does not say which extents each uses),
     a destination in use
-    (a mounted or claimed device, a file that backs a loop device, a device whose storage is shared with another
+    (a mounted or claimed device, a file that backs a loop device, an active swap file, a running program, a device
+    whose storage is shared with another
     device that is mounted or claimed), a read-only destination, a missing
     destination under C(/dev) (it is never created there), and a copy whose data cannot fit in the free space
     of the destination's filesystem (for a file or loop device destination; a source with an allocation map
