@@ -107,16 +107,27 @@ def predict(desired, rel, actions):
     if rel is None:
         rel = Relationship(source_path=desired.source_path, destination_path=desired.destination_path, state="uninitialized",
                            policy=desired.policy, schedule=desired.schedule, relationship_type=desired.relationship_type)
-    if not actions:
-        return rel
     target = desired.relationship_state
     state = "in_sync" if target == "snapmirrored" and rel.policy_type == "sync" else target
+    if not actions and rel.state == state:
+        return rel
     changes = dict(state=state, status="quiesced" if target == "paused" else "idle")
     if desired.policy:
         changes["policy"] = desired.policy
     if desired.schedule is not None:
         changes["schedule"] = desired.schedule or None
     return replace(rel, **changes)
+
+
+def in_motion(desired, rel):
+    """What a relationship that needs no action is still on its way to (the module waits for it), or None."""
+    if rel is None or desired.state == "absent":
+        return None
+    if desired.relationship_state == "snapmirrored" and rel.state == "uninitialized" and rel.busy:
+        return "transferred"
+    if desired.relationship_state == "paused" and rel.status == "quiescing":
+        return "quiesced"
+    return None
 
 
 def summary(rel):
