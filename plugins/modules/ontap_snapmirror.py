@@ -25,7 +25,7 @@ author:
   - Storage DataMotion Team (@storage-datamotion)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
+  - ansible.builtin.action_common_attributes.actiongroups
   - storage.datamotion.ontap
 attributes:
   check_mode:
@@ -40,10 +40,6 @@ attributes:
   action_group:
     support: full
     membership: [storage.datamotion.ontap]
-  action:
-    support: none
-  bypass_host_loop:
-    support: none
 options:
   destination_path:
     description:
@@ -250,7 +246,11 @@ EXAMPLES = r"""
     password: "{{ ontap_password }}"
     policy: MirrorAllSnapshots
     max_lag: 3600
-    relationships: "{{ pools | map('regex_replace', '^(.*)$', '{\"source_path\": \"svm_src:\\1\", \"destination_path\": \"svm_dst:\\1\"}') | map('from_json') | list }}"
+    relationships:
+      - source_path: svm_src:pool1
+        destination_path: svm_dst:pool1
+      - source_path: svm_src:pool2
+        destination_path: svm_dst:pool2
 
 - name: Fail the backend over (the source cluster may be down)
   storage.datamotion.ontap_snapmirror:

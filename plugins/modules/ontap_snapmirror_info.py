@@ -19,12 +19,14 @@ author:
   - Storage DataMotion Team (@storage-datamotion)
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.info_module
+  - ansible.builtin.action_common_attributes.actiongroups
   - storage.datamotion.ontap
 attributes:
   check_mode:
     support: full
     details: Reads only.
+  diff_mode:
+    support: none
   platform:
     support: full
     platforms: posix

@@ -290,8 +290,8 @@ class RestClient:
 
     def release(self, source_path, destination_path):
         """On the source cluster: drop its record of the destination. False when there is none."""
-        recs = self._records("/api/snapmirror/relationships", {"list_destinations_only": "true", "source.path": source_path,
-                                                              "destination.path": destination_path, "fields": "uuid"})
+        query = {"list_destinations_only": "true", "source.path": source_path, "destination.path": destination_path, "fields": "uuid"}
+        recs = self._records("/api/snapmirror/relationships", query)
         if not recs:
             return False
         self._change("DELETE", "/api/snapmirror/relationships/%s" % recs[0]["uuid"], params={"source_only": "true"},

@@ -197,14 +197,14 @@ class Applier:
     first use) or raises OntapError; only release uses it, so failover never needs it.
     """
 
-    def __init__(self, client, source=None, wait=True, wait_timeout=600, quiesce_timeout=60, clock=time.monotonic, sleep=time.sleep,
+    def __init__(self, client, source=None, wait=True, wait_timeout=600, quiesce_timeout=60, clock=None, sleep=None,
                  volume_sizes=None, aggregates=None):
         self.client = client
         self.source = source
         self.wait = wait
         self.wait_timeout = wait_timeout
         self.quiesce_timeout = quiesce_timeout
-        self.clock = clock
+        self.clock = clock or time.monotonic
         self.sleep = sleep
         self.volume_sizes = volume_sizes or {}
         self.aggregates = aggregates or {}
@@ -218,13 +218,18 @@ class Applier:
             pending = [s for s in steps if s.error is None and (s.waiting or s.actions)]
             if not pending:
                 return
-            if self.clock() > deadline:
-                raise WaitTimedOut(self.wait_timeout, [s for s in pending if s.waiting])
-            self.sleep(pause)
+            (self.sleep or time.sleep)(pause)
             pause = min(pause * 1.5, 2.0)
             self._refresh([s for s in pending if s.waiting])
+            if self.clock() > deadline:
+                for step in steps:
+                    self._advance(step, start_next=False)
+                late = [s for s in steps if s.error is None and s.waiting]
+                if late:
+                    raise WaitTimedOut(self.wait_timeout, late)
+                deadline = float("inf")   # what remains are actions, not waits
 
-    def _advance(self, step):
+    def _advance(self, step, start_next=True):
         """Start the step's next actions while nothing is to be waited for."""
         while step.error is None:
             if step.waiting:
@@ -239,7 +244,7 @@ class Applier:
                     step.error = str(exc)
                     return
                 step.waiting = None
-            if not step.actions:
+            if not step.actions or not start_next:
                 return
             action = step.actions.popleft()
             try:

@@ -147,8 +147,8 @@ class ZapiClient:
                 args["tag"] = tag
             result = self.invoke(api, args, vserver=vserver)
             records = result.get_child_by_name("attributes-list")
-            for record in records.get_children() if records is not None else []:
-                yield record
+            if records is not None:
+                yield from records.get_children()
             tag = result.get_child_content("next-tag")
             if not tag:
                 return

@@ -49,8 +49,9 @@ class Model:
 
     def __init__(self, key, lag=60, mounted=False):
         start = REACHABLE[key]
-        self.rel = None if start is None else Relationship(SRC, DST, state=start[0], status=start[1], lag_time=lag,
-                                                            policy="MirrorAllSnapshots", schedule="hourly")
+        self.rel = None
+        if start is not None:
+            self.rel = Relationship(SRC, DST, state=start[0], status=start[1], lag_time=lag, policy="MirrorAllSnapshots", schedule="hourly")
         self.volume = Volume("svm_dst", "vol1", type="dp", junction_path="/vol1" if mounted else None)
         if start is None:
             self.volume = None
