@@ -68,7 +68,7 @@ def relationship_from_info(info):
 
 def _flat(element):
     """Text children of an NaElement as a dict (nested elements are skipped)."""
-    return dict((c.get_name(), c.get_content()) for c in element.get_children() if not c.get_children())
+    return dict((c.get_name().split("}")[-1], c.get_content()) for c in element.get_children() if not c.get_children())
 
 
 def _pattern_svm(pattern):
