@@ -469,10 +469,16 @@ class Run:
         self._source = None
 
     def source(self):
+        """The source cluster's client, connected on first use; a failure to connect is remembered."""
         if self._source is None:
             params = dict(self.params)
             params.update((k, v) for k, v in self.params["source_cluster"].items() if v is not None)
-            self._source = connect(params)
+            try:
+                self._source = connect(params)
+            except OntapError as exc:
+                self._source = exc
+        if isinstance(self._source, OntapError):
+            raise self._source
         return self._source
 
     def execute(self):
@@ -484,7 +490,9 @@ class Run:
         volumes = {}
         plans = dict((d.destination_path, plan(d, found.get(d.destination_path))) for d in desired)
         sizes, aggregates = self.validate(request, found, plans, volumes)
-        plans = dict((d.destination_path, plan(d, found.get(d.destination_path), volumes.get(d.destination_path))) for d in desired)
+        leftovers = self.leftovers([d for d in desired if d.state == "absent" and d.destination_path not in found])
+        plans = dict((d.destination_path, plan(d, found.get(d.destination_path), volumes.get(d.destination_path),
+                                               d.destination_path in leftovers)) for d in desired)
 
         steps = [Step(desired=d, rel=found.get(d.destination_path), volume=volumes.get(d.destination_path),
                       actions=plans[d.destination_path]) for d in desired]
@@ -513,6 +521,16 @@ class Run:
                     if s.path in touched:
                         s.rel = after.get(s.path)
         return self.report(request, steps, found, changed, failed)
+
+    def leftovers(self, gone):
+        """Destinations already deleted that the source still lists (a release not done before), best effort."""
+        if not gone or not self.params["source_cluster"]:
+            return set()
+        try:
+            return self.source().destinations(set(d.destination_path for d in gone))
+        except OntapError as exc:
+            self.module.warn("could not check the source cluster for destination records to release: %s" % exc)
+            return set()
 
     def validate(self, request, found, plans, volumes):
         """Everything a change needs, checked before the first one; fills ``volumes``. Returns (sizes, aggregates)."""

@@ -288,9 +288,18 @@ class RestClient:
         self._change("DELETE", "/api/snapmirror/relationships/%s" % rel.uuid, params={"destination_only": "true"},
                      what="delete of SnapMirror relationship %s" % rel.destination_path)
 
+    def destinations(self, destination_paths):
+        """On a source cluster: which of these destinations it still keeps a record of."""
+        recs = self._records("/api/snapmirror/relationships", {"list_destinations_only": "true",
+                                                              "destination.path": alternatives(destination_paths),
+                                                              "fields": "destination.path"})
+        return set((r.get("destination") or {}).get("path") for r in recs) & set(destination_paths)
+
     def release(self, source_path, destination_path):
         """On the source cluster: drop its record of the destination. False when there is none."""
-        query = {"list_destinations_only": "true", "source.path": source_path, "destination.path": destination_path, "fields": "uuid"}
+        query = {"list_destinations_only": "true", "destination.path": destination_path, "fields": "uuid"}
+        if source_path:
+            query["source.path"] = source_path
         recs = self._records("/api/snapmirror/relationships", query)
         if not recs:
             return False

@@ -45,15 +45,17 @@ class Desired:
         return self.junction_path or "/" + self.destination_path.split(":", 1)[1]
 
 
-def plan(desired, rel, volume=None):
+def plan(desired, rel, volume=None, source_record=False):
     """Actions, in order, that take relationship ``rel`` (None: missing) to ``desired``.
 
-    ``volume`` is the destination volume when it was read (None: missing or not read).
+    ``volume`` is the destination volume when it was read (None: missing or not read);
+    ``source_record`` tells that the source cluster still lists the destination (a
+    release that could not be done before).
     Pure: no I/O, so it is tested over the whole state machine on its own.
     """
     if desired.state == "absent":
         if rel is None:
-            return []
+            return ["release"] if source_record else []
         actions = ["abort"] if rel.status in ("transferring", "queued", "preparing", "finalizing") else []
         return actions + ["delete", "release"]
 

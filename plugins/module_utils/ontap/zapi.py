@@ -303,11 +303,21 @@ class ZapiClient:
     def delete(self, rel):
         self._call("snapmirror-destroy", rel, "delete")
 
+    def destinations(self, destination_paths):
+        """On a source cluster: which of these destinations it still keeps a record of."""
+        found = set()
+        for rec in self.iterate("snapmirror-get-destination-iter"):
+            path = _flat(rec).get("destination-location")
+            if path in destination_paths:
+                found.add(path)
+        return found
+
     def release(self, source_path, destination_path):
         records = list(self.iterate("snapmirror-get-destination-iter",
                                     query={"snapmirror-destination-info": {"destination-location": destination_path}}))
         if not records:
             return False
+        source_path = source_path or _flat(records[0]).get("source-location")
         self.invoke("snapmirror-release", {"source-location": source_path, "destination-location": destination_path},
                     what="release of SnapMirror relationship %s on its source" % destination_path)
         return True

@@ -32,6 +32,7 @@ class FakeCluster:
         self.offline = False
         self.stuck_quiesce = False
         self.released = []
+        self.records = set()      # on a source: destinations it still lists
         self.pending = {}         # destination -> reads left until the transfer ends
 
     def _call(self, name):
@@ -171,7 +172,12 @@ class FakeCluster:
             raise OntapError("entry doesn't exist", code="4")
         del self.rels[rel.destination_path]
 
+    def destinations(self, destination_paths):
+        self._call("destinations")
+        return self.records & set(destination_paths)
+
     def release(self, source_path, destination_path):
         self._call("release")
         self.released.append(destination_path)
+        self.records.discard(destination_path)
         return True

@@ -38,6 +38,7 @@ def protected(clusters, n=1, state="snapmirrored", **kw):
     for i in range(1, n + 1):
         clusters["src"].add_volume("svm_src:vol%d" % i, type="rw")
         clusters["dst"].add_relationship("svm_src:vol%d" % i, "svm_dst:vol%d" % i, state=state, **kw)
+        clusters["src"].records.add("svm_dst:vol%d" % i)
 
 
 def test_create_with_destination_volume_then_nothing_to_do(run_module, clusters):
@@ -140,6 +141,19 @@ def test_delete_with_the_source_down_warns_and_succeeds(run_module, clusters):
     how, result = run(run_module, state="absent", destination_path="svm_dst:vol1", source_cluster=SOURCE)
     assert how == "exit" and result["actions"] == ["delete", "release"]
     assert "not released on the source" in result["relationships"][0]["warnings"][0]
+
+
+def test_a_release_left_undone_is_done_by_the_next_run(run_module, clusters):
+    protected(clusters, 1)
+    clusters["src"].offline = True
+    how, result = run(run_module, state="absent", destination_path="svm_dst:vol1", source_cluster=SOURCE)
+    assert how == "exit" and result["actions"] == ["delete", "release"] and clusters["src"].records == {"svm_dst:vol1"}
+    clusters["src"].offline = False
+    how, result = run(run_module, state="absent", destination_path="svm_dst:vol1", source_cluster=SOURCE)
+    assert (how, result["changed"], result["actions"]) == ("exit", True, ["release"])
+    assert clusters["src"].records == set()
+    how, result = run(run_module, state="absent", destination_path="svm_dst:vol1", source_cluster=SOURCE)
+    assert (how, result["changed"]) == ("exit", False)
 
 
 def test_delete_when_the_entry_vanished_meanwhile(run_module, clusters):

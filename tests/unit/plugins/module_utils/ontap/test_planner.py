@@ -171,6 +171,7 @@ def test_delete_aborts_a_running_transfer_first_and_releases():
     assert plan(desired_of("absent"), Model("snapmirrored/transferring").rel) == ["abort", "delete", "release"]
     assert plan(desired_of("absent"), Model("paused/quiesced").rel) == ["delete", "release"]
     assert plan(desired_of("absent"), None) == []
+    assert plan(desired_of("absent"), None, source_record=True) == ["release"]
 
 
 def test_update_true_transfers_on_every_run():
