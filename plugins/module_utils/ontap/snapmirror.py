@@ -253,6 +253,8 @@ class Applier:
                 self._do(step, action)
             except OntapError as exc:
                 step.error = str(exc)
+            if step.waiting:
+                return   # step.rel is from before the action: judge the wait on the next read
 
     def _do(self, step, action):
         client, rel, d = self.client, step.rel, step.desired
