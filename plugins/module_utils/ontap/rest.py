@@ -290,9 +290,8 @@ class RestClient:
 
     def destinations(self, destination_paths):
         """On a source cluster: which of these destinations it still keeps a record of."""
-        recs = self._records("/api/snapmirror/relationships", {"list_destinations_only": "true",
-                                                              "destination.path": alternatives(destination_paths),
-                                                              "fields": "destination.path"})
+        query = {"list_destinations_only": "true", "destination.path": alternatives(destination_paths), "fields": "destination.path"}
+        recs = self._records("/api/snapmirror/relationships", query)
         return set((r.get("destination") or {}).get("path") for r in recs) & set(destination_paths)
 
     def release(self, source_path, destination_path):
