@@ -96,6 +96,28 @@ def run_phase(workdir, form, phase, count, transport, sim):
     return wall, stats.get("dst", {}).get("total", 0), stats.get("src", {}).get("total", 0), "changed=0" in done.stdout.split("PLAY RECAP")[-1]
 
 
+def wire_latency(base, rounds=20):
+    """Seconds per GET /api/cluster over one kept-alive connection, and over a new connection each."""
+    import base64
+    import http.client
+    host = urlsplit(base)
+    auth = {"Authorization": "Basic " + base64.b64encode(b"admin:netapp1!").decode()}
+    conn = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
+    start = time.monotonic()
+    for _ in range(rounds):
+        conn.request("GET", "/api/cluster?fields=name", headers=auth)
+        conn.getresponse().read()
+    kept = (time.monotonic() - start) / rounds
+    conn.close()
+    start = time.monotonic()
+    for _ in range(rounds):
+        conn = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
+        conn.request("GET", "/api/cluster?fields=name", headers=dict(auth, Connection="close"))
+        conn.getresponse().read()
+        conn.close()
+    return kept, (time.monotonic() - start) / rounds
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--count", type=int, default=200)
@@ -114,6 +136,9 @@ def main():
     results = []
     try:
         sim = json.loads(proc.stdout.readline())
+        kept, fresh = wire_latency(sim["clusters"]["dst"])
+        print("simulator round trip: %.1f ms per request on a kept-alive connection, %.1f ms on a new one\n"
+              % (kept * 1000, fresh * 1000))
         print("%-5s %-5s %-9s %9s %9s %9s  %s" % ("form", "api", "phase", "wall s", "dst req", "src req", "re-run changed nothing"))
         for form in args.forms.split(","):
             for transport in args.transports.split(","):
