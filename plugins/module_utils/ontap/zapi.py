@@ -179,7 +179,7 @@ class ZapiClient:
         for rec in self.iterate("snapmirror-policy-get-iter"):
             name = rec.get_child_content("policy-name")
             if name in names:
-                found[name] = rec.get_child_content("type")
+                found[name] = rec.get_child_content("policy-type") or rec.get_child_content("type")
         return found
 
     def aggregates(self, names):

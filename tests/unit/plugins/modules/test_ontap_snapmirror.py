@@ -231,3 +231,22 @@ def test_bad_input_fails_clearly_and_changes_nothing(run_module, clusters, args,
         assert how == "fail" and message in result["msg"], result
     assert (dst.rels, dst.vols) == before
     assert not [c for c in dst.calls if c not in ("relationships", "volumes", "svms", "svm_peers", "aggregates", "policies")]
+
+
+def test_connection_options_come_from_the_environment(run_module, clusters, monkeypatch):
+    protected(clusters, 1)
+    seen = {}
+    connect = ontap_snapmirror.connect
+
+    def spy(params, page_size=None):
+        seen.update(params)
+        return connect(params)
+
+    monkeypatch.setattr(ontap_snapmirror, "connect", spy)
+    for name, value in dict(ONTAP_HOSTNAME="dst", ONTAP_USERNAME="admin", ONTAP_PASSWORD="pw", ONTAP_USE_REST="never",
+                            ONTAP_HTTPS="false", ONTAP_PORT="8080").items():
+        monkeypatch.setenv(name, value)
+    how, result = run_module(ontap_snapmirror, dict(destination_path="svm_dst:vol1"))
+    assert how == "exit", result
+    assert (seen["hostname"], seen["username"], seen["password"], seen["use_rest"], seen["https"], seen["port"]) == \
+        ("dst", "admin", "pw", "never", False, 8080)
