@@ -104,13 +104,13 @@ def wire_latency(base, rounds=20):
     auth = {"Authorization": "Basic " + base64.b64encode(b"admin:netapp1!").decode()}
     conn = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
     start = time.monotonic()
-    for _ in range(rounds):
+    for _round in range(rounds):
         conn.request("GET", "/api/cluster?fields=name", headers=auth)
         conn.getresponse().read()
     kept = (time.monotonic() - start) / rounds
     conn.close()
     start = time.monotonic()
-    for _ in range(rounds):
+    for _round in range(rounds):
         conn = http.client.HTTPConnection(host.hostname, host.port, timeout=30)
         conn.request("GET", "/api/cluster?fields=name", headers=dict(auth, Connection="close"))
         conn.getresponse().read()
