@@ -14,7 +14,7 @@ import tempfile
 import threading
 
 from datamotion_sim.ontap.control import Control, make_control_server
-from datamotion_sim.ontap.model import Model
+from datamotion_sim.ontap.model import Model, SimError
 from datamotion_sim.ontap.server import ClusterServer, Runtime, make_ssl_context
 
 
@@ -42,7 +42,12 @@ def make_certificate(directory, host):
 
 def serve(args):
     seed = load_seed(args.seed) if args.seed else None
-    model = Model(seed)
+    try:
+        model = Model(seed)
+    except SimError as err:
+        raise SystemExit("ontap-sim: seed %s: %s" % (args.seed, err.message)) from None
+    except (KeyError, TypeError, ValueError) as err:
+        raise SystemExit("ontap-sim: seed %s: missing or bad value: %s (see simulators/README.md)" % (args.seed, err)) from None
     runtime = Runtime(model)
     tmpdir = None
     ssl_context = None

@@ -113,6 +113,7 @@ class Control:
 def make_control_server(control, host="127.0.0.1", port=0):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
 
         def log_message(self, format, *args):  # pylint: disable=redefined-builtin
             pass

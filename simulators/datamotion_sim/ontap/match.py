@@ -23,18 +23,15 @@ def duration_seconds(text):
 
 
 def iso_duration(seconds):
-    """Seconds as ONTAP writes a duration: PT1H2M3S (hours grow past 24, as cinder parses them)."""
+    """Seconds as ONTAP writes a duration, every part present: PT1H2M3S, PT0H0M5S.
+
+    Hours grow past 24 rather than becoming days, so parsers such as cinder's
+    strptime("PT%HH%MM%SS") read every value this writes below 100 hours.
+    """
     seconds = int(seconds)
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
-    out = "PT"
-    if hours:
-        out += "%dH" % hours
-    if minutes:
-        out += "%dM" % minutes
-    if secs or out == "PT":
-        out += "%dS" % secs
-    return out
+    return "PT%dH%dM%dS" % (hours, minutes, secs)
 
 
 def _number(text):

@@ -58,6 +58,7 @@ RELATIONSHIP_TYPES = ("data_protection", "extended_data_protection", "load_shari
                       "transition_data_protection")
 
 MIN_TRANSFER_SECONDS = 0.1
+DEFAULT_TRANSFER_RATE = 1000 * MIB
 
 
 class SimError(Exception):
@@ -317,7 +318,7 @@ class Model:
         self.clock = clock
         self.seed = copy.deepcopy(seed or DEFAULT_SEED)
         self.clusters = {}
-        self.transfer_rate = 1000 * MIB
+        self.transfer_rate = DEFAULT_TRANSFER_RATE
         self.transfer_faults = {}
         self.slow_quiesce = {}
         self._load(self.seed)
@@ -357,8 +358,8 @@ class Model:
             cluster.volumes[(vol["svm"], vol["name"])].written = parse_size(vol.get("used", 0))
 
     def _peer(self, spec):
-        cluster = self.clusters[spec["cluster"]]
-        other = self.clusters[spec["peer_cluster"]]
+        cluster = self.cluster(spec.get("cluster"))
+        other = self.cluster(spec.get("peer_cluster"))
         if other.name not in cluster.cluster_peers:
             cluster.cluster_peers[other.name] = ClusterPeer(name=other.name, uuid=other.uuid)
             other.cluster_peers[cluster.name] = ClusterPeer(name=cluster.name, uuid=cluster.uuid)
@@ -371,6 +372,7 @@ class Model:
     def reset(self):
         """Back to the seed state."""
         self._load(copy.deepcopy(self.seed))
+        self.transfer_rate = DEFAULT_TRANSFER_RATE
         self.transfer_faults = {}
         self.slow_quiesce = {}
 
@@ -417,22 +419,18 @@ class Model:
         return None
 
     # --------------------------------------------------------------- reading
-    @locked
-    def snapshot_of(self, cluster_name, what):
-        """Copies of objects of a cluster after advancing time, for the wire layers to render.
+    def live(self, cluster_name, what="cluster"):
+        """Live objects of a cluster (time advanced), for the wire layers to render while they hold ``lock``.
 
-        ``what``: svms, aggregates, volumes, relationships, destinations, jobs, policies,
-        schedules, cluster_peers, svm_peers, cluster.
+        ``what``: cluster, svms, aggregates, volumes, relationships, destinations, jobs,
+        policies, schedules, cluster_peers, svm_peers. Callers must not change them.
         """
         cluster = self.cluster(cluster_name)
-        if what == "relationships":
-            for rel in cluster.relationships.values():
-                self._advance(cluster, rel)
+        self._advance_all()
         if what == "cluster":
-            return copy.deepcopy(cluster)
+            return cluster
         items = getattr(cluster, what)
-        values = list(items.values()) if isinstance(items, dict) else list(items)
-        return copy.deepcopy(values)
+        return list(items.values()) if isinstance(items, dict) else list(items)
 
     @locked
     def relationship(self, cluster_name, uuid=None, destination_path=None):
@@ -466,6 +464,12 @@ class Model:
         return policy.type if policy else "async"
 
     # ----------------------------------------------------------------- time
+    def _advance_all(self):
+        """Bring every relationship up to now (a transfer's end also changes its source cluster)."""
+        for cluster in self.clusters.values():
+            for rel in cluster.relationships.values():
+                self._advance(cluster, rel)
+
     def _advance(self, cluster, rel):
         now = self.clock()
         transfer = rel.transfer
@@ -883,8 +887,12 @@ class Model:
             raise SimError("transfer_in_progress", "Cannot delete relationship with destination \"%s\": a transfer is in progress. "
                            "Abort it first." % destination_path)
         if release:
+            # no flag on REST: delete on both sides with the common snapshots
             source_cluster = self._reachable(cluster, rel.source_cluster)
             self._release(source_cluster, rel.uuid, relationship_info_only=False)
+            dest = cluster.volumes.get((rel.destination_svm, rel.destination_volume))
+            if dest is not None:
+                dest.snapshots = [s for s in dest.snapshots if not s.name.startswith("snapmirror.")]
         del cluster.relationships[rel.uuid]
         return copy.deepcopy(rel)
 
@@ -904,6 +912,13 @@ class Model:
         cluster = self.cluster(cluster_name)
         for record in cluster.destinations.values():
             if record.relationship_uuid == uuid or (destination_path and record.destination_path == destination_path):
+                destination = self.clusters.get(record.destination_cluster)
+                rel = destination.relationships.get(record.relationship_uuid) if destination else None
+                if rel is not None:
+                    self._advance(destination, rel)
+                    if rel.transfer is not None:
+                        raise SimError("transfer_in_progress", "Cannot release destination \"%s\": a transfer is in its data phase."
+                                       % record.destination_path)
                 return copy.deepcopy(self._release(cluster, record.relationship_uuid, relationship_info_only))
         raise SimError("not_found", "No SnapMirror destination \"%s\" to release. (entry doesn't exist)"
                        % (destination_path or uuid), target="uuid")
@@ -951,14 +966,21 @@ class Model:
             rel.last_transfer.end -= seconds
         return self.lag(rel)
 
+    def _dump_relationship(self, rel, now):
+        last = rel.last_transfer
+        return {"uuid": rel.uuid, "source_path": rel.source_path, "source_cluster": rel.source_cluster, "type": rel.type,
+                "policy": rel.policy, "schedule": rel.schedule, "mirror_state": rel.mirror_state, "status": rel.status,
+                "healthy": rel.healthy, "unhealthy_reason": rel.unhealthy_reason, "lag": self.lag(rel, now),
+                "transfer": rel.transfer.state if rel.transfer else None,
+                "last_transfer": {"type": last.type, "state": last.state, "bytes": last.bytes_total} if last else None}
+
     @locked
     def dump(self):
         """The whole state as plain JSON-able data, for tests (GET /control/state)."""
         now = self.clock()
         out = {}
+        self._advance_all()
         for cluster in self.clusters.values():
-            for rel in cluster.relationships.values():
-                self._advance(cluster, rel)
             out[cluster.name] = {
                 "online": cluster.online,
                 "svms": sorted(cluster.svms),
@@ -968,14 +990,7 @@ class Model:
                             for v in cluster.volumes.values()},
                 "cluster_peers": sorted(cluster.cluster_peers),
                 "svm_peers": [{"svm": p.svm, "peer_svm": p.peer_svm, "peer_cluster": p.peer_cluster} for p in cluster.svm_peers],
-                "relationships": {r.destination_path: {
-                    "uuid": r.uuid, "source_path": r.source_path, "source_cluster": r.source_cluster, "type": r.type,
-                    "policy": r.policy, "schedule": r.schedule, "mirror_state": r.mirror_state, "status": r.status,
-                    "healthy": r.healthy, "unhealthy_reason": r.unhealthy_reason, "lag": self.lag(r, now),
-                    "transfer": r.transfer.state if r.transfer else None,
-                    "last_transfer": ({"type": r.last_transfer.type, "state": r.last_transfer.state, "bytes": r.last_transfer.bytes_total}
-                                      if r.last_transfer else None)}
-                    for r in cluster.relationships.values()},
+                "relationships": {r.destination_path: self._dump_relationship(r, now) for r in cluster.relationships.values()},
                 "destinations": {d.destination_path: {"relationship_uuid": d.relationship_uuid, "source_path": d.source_path,
                                                       "destination_cluster": d.destination_cluster}
                                  for d in cluster.destinations.values()},

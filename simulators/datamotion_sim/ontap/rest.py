@@ -22,6 +22,11 @@ from datamotion_sim.ontap.server import Response
 RESERVED = {"fields", "max_records", "return_records", "return_timeout", "order_by", "list_destinations_only",
             "source_only", "destination_only", "source_info_only", "force"}
 
+# fields that records carry only when set: filtering on them is never an unknown argument
+OPTIONAL_FIELDS = {"lag_time", "unhealthy_reason", "transfer", "transfer_schedule", "last_transfer_type", "last_transfer_error",
+                   "exported_snapshot", "svm", "sync_type", "retention", "identity_preservation", "copy_all_source_snapshots",
+                   "end_time", "total_duration", "error", "error_info", "nas"}
+
 # model error kind -> (HTTP status, ONTAP REST error code)
 CODES = {
     "not_found": (404, "4"),
@@ -196,6 +201,10 @@ class Ctx:
 def collection(ctx, records, keys, sort="uuid"):
     """GET on a collection: filters, order, paging, fields, return_records."""
     filters = [(k, v) for k, v in ctx.params if k not in RESERVED and not k.startswith("start.")]
+    for key, _pattern in filters:
+        head = key.split(".", 1)[0]
+        if records and head not in OPTIONAL_FIELDS and not any(head in r for r in records):
+            raise RestError(400, "262179", "Unexpected argument \"%s\"." % key, target=key)
     selected = []
     for record in records:
         ok = True
@@ -351,6 +360,7 @@ def volume_json(cluster, vol, protected):
             "create_time": iso_time(vol.create_time), "language": "c.utf_8", "guarantee": {"type": "none"},
             "snapshot_policy": {"name": "none" if vol.type == "dp" else "default"},
             "snapmirror": {"is_protected": protected}, "is_svm_root": False,
+            "error_state": {"is_inconsistent": False, "has_bad_blocks": False},
             "_links": link("/api/storage/volumes/%s" % vol.uuid)}
 
 
@@ -465,11 +475,11 @@ def _scope_ok(ctx, svm_name):
 
 
 def get_cluster(ctx):
-    return 200, one(ctx, cluster_json(ctx.model.snapshot_of(ctx.cluster, "cluster")), ["name", "uuid"])
+    return 200, one(ctx, cluster_json(ctx.model.live(ctx.cluster)), ["name", "uuid"])
 
 
 def get_jobs(ctx):
-    cluster = ctx.model.snapshot_of(ctx.cluster, "cluster")
+    cluster = ctx.model.live(ctx.cluster)
     now = ctx.model.clock()
     return 200, collection(ctx, [job_json(j, now) for j in cluster.jobs.values()], ["uuid"])
 
@@ -482,13 +492,21 @@ def get_job(ctx):
     return 200, one(ctx, job_json(job, ctx.model.clock()), ["uuid"])
 
 
+def get_nodes(ctx):
+    cluster = ctx.model.live(ctx.cluster)
+    record = {"uuid": cluster.uuid, "name": "%s-01" % cluster.name, "model": "FDvM300", "serial_number": cluster.serial,
+              "state": "up", "is_all_flash_optimized": True, "is_all_flash_select_optimized": False,
+              "version": cluster_json(cluster)["version"], "_links": link("/api/cluster/nodes/%s" % cluster.uuid)}
+    return _collection_or_one(ctx, [record], ["uuid", "name"], "name")
+
+
 def get_schedules(ctx):
-    return 200, collection(ctx, [schedule_json(s) for s in ctx.model.snapshot_of(ctx.cluster, "schedules")], ["uuid", "name"], "name")
+    return 200, collection(ctx, [schedule_json(s) for s in ctx.model.live(ctx.cluster, "schedules")], ["uuid", "name"], "name")
 
 
 def get_cluster_peers(ctx):
     records = []
-    for peer in ctx.model.snapshot_of(ctx.cluster, "cluster_peers"):
+    for peer in ctx.model.live(ctx.cluster, "cluster_peers"):
         online = peer.name in ctx.model.clusters and ctx.model.is_online(peer.name)
         records.append({"uuid": peer.uuid, "name": peer.name,
                         "remote": {"name": peer.name, "serial_number": "1-80-000011", "ip_addresses": ["127.0.0.1"]},
@@ -499,13 +517,13 @@ def get_cluster_peers(ctx):
 
 
 def get_svms(ctx):
-    cluster = ctx.model.snapshot_of(ctx.cluster, "cluster")
+    cluster = ctx.model.live(ctx.cluster)
     records = [svm_json(cluster, s) for s in cluster.svms.values() if _scope_ok(ctx, s.name)]
     return _collection_or_one(ctx, records, ["uuid", "name"], "name")
 
 
 def get_svm_peers(ctx):
-    cluster = ctx.model.snapshot_of(ctx.cluster, "cluster")
+    cluster = ctx.model.live(ctx.cluster)
     records = []
     for peer in cluster.svm_peers:
         if not _scope_ok(ctx, peer.svm):
@@ -522,7 +540,7 @@ def get_svm_peers(ctx):
 
 
 def get_aggregates(ctx):
-    cluster = ctx.model.snapshot_of(ctx.cluster, "cluster")
+    cluster = ctx.model.live(ctx.cluster)
     space = ctx.model.aggregate_space(ctx.cluster)
     records = []
     for aggr in cluster.aggregates.values():
@@ -544,7 +562,7 @@ def _collection_or_one(ctx, records, keys, sort):
 
 
 def _volume_records(ctx):
-    cluster = ctx.model.snapshot_of(ctx.cluster, "cluster")
+    cluster = ctx.model.live(ctx.cluster)
     protected = {(r.destination_svm, r.destination_volume) for r in cluster.relationships.values()}
     protected |= {(d.source_svm, d.source_volume) for d in cluster.destinations.values()}
     return [volume_json(cluster, v, (v.svm, v.name) in protected) for v in cluster.volumes.values() if _scope_ok(ctx, v.svm)]
@@ -582,7 +600,7 @@ def post_volume(ctx):
 
 
 def _roomiest(ctx, svm_name, size):
-    cluster = ctx.model.snapshot_of(ctx.cluster, "cluster")
+    cluster = ctx.model.live(ctx.cluster)
     svm = cluster.svms.get(svm_name)
     if svm is None:
         raise RestError(404, "2621462", "SVM \"%s\" does not exist." % svm_name, target="svm.name")
@@ -654,14 +672,14 @@ def get_volume_snapshots(ctx):
 
 
 def get_policies(ctx):
-    cluster = ctx.model.snapshot_of(ctx.cluster, "cluster")
+    cluster = ctx.model.live(ctx.cluster)
     records = [policy_json(cluster, p) for p in cluster.policies.values() if not p.svm or _scope_ok(ctx, p.svm)]
     return _collection_or_one(ctx, records, ["uuid", "name"], "name")
 
 
 def _relationship_records(ctx):
-    cluster = ctx.model.snapshot_of(ctx.cluster, "cluster")
-    rels = ctx.model.snapshot_of(ctx.cluster, "relationships")
+    cluster = ctx.model.live(ctx.cluster)
+    rels = ctx.model.live(ctx.cluster, "relationships")
     now = ctx.model.clock()
     if ctx.flag("list_destinations_only"):
         return [destination_json(ctx.model, cluster, d) for d in cluster.destinations.values() if _scope_ok(ctx, d.source_svm)]
@@ -680,7 +698,7 @@ def _find_relationship(ctx):
 
 
 def get_relationship(ctx):
-    cluster = ctx.model.snapshot_of(ctx.cluster, "cluster")
+    cluster = ctx.model.live(ctx.cluster)
     uuid = ctx.args["uuid"]
     if uuid in cluster.relationships:
         rel = _find_relationship(ctx)
@@ -766,7 +784,7 @@ def delete_relationship(ctx):
     if len(flags) > 1:
         raise RestError(400, "2", "Only one of destination_only, source_only and source_info_only can be set.", target=flags[1])
     uuid = ctx.args["uuid"]
-    cluster = ctx.model.snapshot_of(ctx.cluster, "cluster")
+    cluster = ctx.model.live(ctx.cluster)
     if uuid in cluster.relationships and flags in ([], ["destination_only"]):
         path = cluster.relationships[uuid].destination_path
         release = not flags
@@ -792,8 +810,9 @@ def get_transfers(ctx):
 
 def post_transfer(ctx):
     body = ctx.body()
-    if body.get("source_snapshot"):
-        raise RestError(400, "2", "Transfers of a chosen source snapshot (restores) are not simulated.", target="source_snapshot")
+    if body.get("files"):
+        raise RestError(400, "2", "File restores are not simulated.", target="files")
+    # source_snapshot and throttle are accepted; the simulated transfer always takes the newest data
     rel = _find_relationship(ctx)
     try:
         transfer = ctx.model.transfer(ctx.cluster, rel.destination_path)
@@ -831,6 +850,8 @@ ROUTES = [
     ("GET", r"/api/cluster", get_cluster, "/api/cluster"),
     ("GET", r"/api/cluster/jobs", get_jobs, "/api/cluster/jobs"),
     ("GET", r"/api/cluster/jobs/" + UUID, get_job, "/api/cluster/jobs/{uuid}"),
+    ("GET", r"/api/cluster/nodes", get_nodes, "/api/cluster/nodes"),
+    ("GET", r"/api/cluster/nodes/" + UUID, get_nodes, "/api/cluster/nodes/{uuid}"),
     ("GET", r"/api/cluster/schedules", get_schedules, "/api/cluster/schedules"),
     ("GET", r"/api/cluster/peers", get_cluster_peers, "/api/cluster/peers"),
     ("GET", r"/api/cluster/peers/" + UUID, get_cluster_peers, "/api/cluster/peers/{uuid}"),
@@ -890,7 +911,7 @@ def handle(runtime, cluster, request):
         path = path.rstrip("/")
     request.path_clean = path
     method = request.method.upper()
-    func, args, template = route(method, path)
+    func, args, template = route("GET" if method == "HEAD" else method, path)
     operation = "%s %s" % (method, template)
     if request.user is None or not runtime.model.authenticate(cluster, request.user, request.password):
         return error_response(401, "6", "not authorized for that command", operation=operation,
@@ -907,9 +928,11 @@ def handle(runtime, cluster, request):
     params = parse_qsl(request.query, keep_blank_values=True)
     ctx = Ctx(runtime, cluster, request, params, args, template)
     try:
-        if ctx.svm_scope and ctx.svm_scope not in runtime.model.snapshot_of(cluster, "cluster").svms:
-            raise RestError(404, "2621462", "SVM \"%s\" does not exist." % ctx.svm_scope, target="X-Dot-SVM-Name")
-        answer = func(ctx)
+        # one call is one atomic step of the model: render from live objects under its lock
+        with runtime.model.lock:
+            if ctx.svm_scope and ctx.svm_scope not in runtime.model.live(cluster).svms:
+                raise RestError(404, "2621462", "SVM \"%s\" does not exist." % ctx.svm_scope, target="X-Dot-SVM-Name")
+            answer = func(ctx)
     except RestError as err:
         return error_response(err.status, err.code, err.message, err.target, operation=operation)
     except SimError as err:

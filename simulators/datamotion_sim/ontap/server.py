@@ -11,6 +11,7 @@ here in ``Runtime``, shared by both protocols and driven by the control endpoint
 import base64
 import socket
 import ssl
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -104,6 +105,7 @@ def parse_basic(header):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
     server_version = "ontap-sim"
     sys_version = ""
     cluster = None
@@ -150,6 +152,12 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
+
+    def handle_error(self, request, client_address):
+        # clients that reject the self-signed certificate or hang up are not the server's problem
+        if isinstance(sys.exc_info()[1], (ssl.SSLError, ConnectionError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
 
 
 class ClusterServer:

@@ -12,7 +12,7 @@ rendered as repeated elements) so desired-attributes and queries apply uniformly
 import xml.etree.ElementTree as ET
 
 from datamotion_sim.ontap.match import match_value
-from datamotion_sim.ontap.model import ONTAPI_VERSION, SimError, parse_size, split_path
+from datamotion_sim.ontap.model import ONTAPI_VERSION, SimError, parse_size
 from datamotion_sim.ontap.server import Response
 
 NS = "http://www.netapp.com/filer/admin"
@@ -272,7 +272,7 @@ def volume_record(vol, aggr_uuid):
             "containing-aggregate-uuid": aggr_uuid, "aggr-list": [("aggr-name", vol.aggregate)],
             "junction-path": vol.junction_path, "type": vol.type, "style": "flex", "style-extended": "flexvol",
             "instance-uuid": vol.uuid, "uuid": vol.uuid, "provenance-uuid": vol.uuid, "fsid": str(abs(hash(vol.uuid)) % 10 ** 10),
-            "creation-time": int(vol.create_time)},
+            "creation-time": int(vol.create_time), "encrypt": False},
         "volume-state-attributes": {"state": vol.state, "is-junction-active": bool(vol.junction_path), "is-vserver-root": False,
                                     "is-constituent": False},
         "volume-space-attributes": {"size": vol.size, "size-total": int(vol.size * 0.95), "size-used": vol.used,
@@ -332,7 +332,7 @@ def destination_record(rec):
 
 # ------------------------------------------------------------------ APIs
 def system_get_version(call):
-    cluster = call.model.snapshot_of(call.cluster, "cluster")
+    cluster = call.model.live(call.cluster)
     gen, major, minor = cluster.version
     return passed({
         "build-timestamp": 1700000000, "is-clustered": True,
@@ -345,14 +345,14 @@ def system_get_ontapi_version(call):
 
 
 def cluster_identity_get(call):
-    cluster = call.model.snapshot_of(call.cluster, "cluster")
+    cluster = call.model.live(call.cluster)
     return passed({"attributes": {"cluster-identity-info": {
         "cluster-name": cluster.name, "cluster-uuid": cluster.uuid, "cluster-serial-number": cluster.serial,
         "cluster-location": "", "cluster-contact": ""}}})
 
 
 def vserver_get_iter(call):
-    cluster = call.model.snapshot_of(call.cluster, "cluster")
+    cluster = call.model.live(call.cluster)
     records = [svm_record(cluster, s) for s in cluster.svms.values()]
     if call.vfiler:
         records = [r for r in records if r[1]["vserver-name"] == call.vfiler]
@@ -363,7 +363,7 @@ def vserver_get_iter(call):
 
 
 def cluster_peer_get_iter(call):
-    peers = call.model.snapshot_of(call.cluster, "cluster_peers")
+    peers = call.model.live(call.cluster, "cluster_peers")
     records = []
     for peer in peers:
         online = peer.name in call.model.clusters and call.model.is_online(peer.name)
@@ -377,7 +377,7 @@ def cluster_peer_get_iter(call):
 
 
 def vserver_peer_get_iter(call):
-    cluster = call.model.snapshot_of(call.cluster, "cluster")
+    cluster = call.model.live(call.cluster)
     records = []
     for peer in cluster.svm_peers:
         if call.vfiler and peer.svm != call.vfiler:
@@ -391,7 +391,7 @@ def vserver_peer_get_iter(call):
 
 
 def aggr_get_iter(call):
-    cluster = call.model.snapshot_of(call.cluster, "cluster")
+    cluster = call.model.live(call.cluster)
     space = call.model.aggregate_space(call.cluster)
     records = []
     for aggr in cluster.aggregates.values():
@@ -407,7 +407,7 @@ def aggr_get_iter(call):
 
 
 def volume_get_iter(call):
-    cluster = call.model.snapshot_of(call.cluster, "cluster")
+    cluster = call.model.live(call.cluster)
     records = [volume_record(v, cluster.aggregates[v.aggregate].uuid) for v in cluster.volumes.values()
                if not call.vfiler or v.svm == call.vfiler]
     return iterate(call, records, key=lambda r: (r[1]["volume-id-attributes"]["owning-vserver-name"],
@@ -452,7 +452,7 @@ def volume_size(call):
     svm, name = call.svm(), call.required("volume")
     new_size = call.arg("new-size")
     if new_size:
-        cluster = call.model.snapshot_of(call.cluster, "cluster")
+        cluster = call.model.live(call.cluster)
         current = cluster.volumes[(svm, name)].size if (svm, name) in cluster.volumes else 0
         if new_size.startswith("+"):
             size = current + parse_size(new_size[1:])
@@ -466,8 +466,8 @@ def volume_size(call):
 
 
 def _relationship_records(call):
-    cluster = call.model.snapshot_of(call.cluster, "cluster")
-    rels = call.model.snapshot_of(call.cluster, "relationships")
+    cluster = call.model.live(call.cluster)
+    rels = call.model.live(call.cluster, "relationships")
     now = call.model.clock()
     return [relationship_record(call.model, call.cluster, r, now, cluster) for r in rels
             if not call.vfiler or r.destination_svm == call.vfiler]
@@ -480,7 +480,7 @@ def snapmirror_get_iter(call):
 def snapmirror_get(call):
     path = call.destination_path()
     rel = call.model.relationship(call.cluster, destination_path=path)
-    cluster = call.model.snapshot_of(call.cluster, "cluster")
+    cluster = call.model.live(call.cluster)
     record = relationship_record(call.model, call.cluster, rel, call.model.clock(), cluster)
     data = record[1]
     desired = call.args.get("desired-attributes")
@@ -490,7 +490,7 @@ def snapmirror_get(call):
 
 
 def snapmirror_get_destination_iter(call):
-    records = [destination_record(d) for d in call.model.snapshot_of(call.cluster, "destinations")
+    records = [destination_record(d) for d in call.model.live(call.cluster, "destinations")
                if not call.vfiler or d.source_svm == call.vfiler]
     return iterate(call, records, key=lambda r: r[1]["destination-location"])
 
@@ -566,16 +566,18 @@ def _bulk_on_relationships(action):
 
 
 def snapmirror_release_iter(call):
-    records = [destination_record(d) for d in call.model.snapshot_of(call.cluster, "destinations")]
+    records = [destination_record(d) for d in call.model.live(call.cluster, "destinations")]
     query = call.args.get("query") or {}
     info = next(iter(query.values()), {}) if isinstance(query, dict) else {}
     info_only = _bool((info or {}).pop("relationship-info-only", None)) if isinstance(info, dict) else False
-    return bulk(call, records, lambda rec: call.model.release(call.cluster, destination_path=rec["destination-location"],
-                                                               relationship_info_only=info_only))
+
+    def release(rec):
+        call.model.release(call.cluster, destination_path=rec["destination-location"], relationship_info_only=info_only)
+    return bulk(call, records, release)
 
 
 def snapmirror_policy_get_iter(call):
-    cluster = call.model.snapshot_of(call.cluster, "cluster")
+    cluster = call.model.live(call.cluster)
     records = []
     for pol in cluster.policies.values():
         records.append(("snapmirror-policy-info", {
@@ -588,7 +590,7 @@ def snapmirror_policy_get_iter(call):
 
 
 def job_schedule_cron_get_iter(call):
-    cluster = call.model.snapshot_of(call.cluster, "cluster")
+    cluster = call.model.live(call.cluster)
     records = []
     for sched in cluster.schedules.values():
         info = {"job-schedule-name": sched.name, "job-schedule-cluster": cluster.name,
@@ -606,7 +608,7 @@ def job_schedule_cron_get_iter(call):
 
 
 def job_schedule_get_iter(call):
-    cluster = call.model.snapshot_of(call.cluster, "cluster")
+    cluster = call.model.live(call.cluster)
     records = [("job-schedule-info", {"job-schedule-name": s.name, "job-schedule-type": "cron",
                                       "job-schedule-description": _cron_description(s)}) for s in cluster.schedules.values()]
     return iterate(call, records, key=lambda r: r[1]["job-schedule-name"])
@@ -685,12 +687,13 @@ def handle(runtime, cluster, request):
     vfiler = root.get("vfiler") or None
     call = Call(runtime, cluster, vfiler, to_dict(api_elem), api_elem)
     try:
-        if vfiler and vfiler not in runtime.model.snapshot_of(cluster, "cluster").svms:
-            raise ZapiError("13005", "Vserver \"%s\" not found" % vfiler)
-        results = handler(call)
+        # one call is one atomic step of the model: render from live objects under its lock
+        with runtime.model.lock:
+            if vfiler and vfiler not in runtime.model.live(cluster).svms:
+                raise ZapiError("13005", "Vserver \"%s\" not found" % vfiler)
+            results = handler(call)
     except ZapiError as err:
         return Response(200, failed(err.errno, err.reason), content_type="text/xml", operation=api)
     except SimError as err:
         return Response(200, failed(ERRNO.get(err.kind, GENERIC_ERRNO), err.message), content_type="text/xml", operation=api)
     return Response(200, envelope(results), content_type="text/xml", operation=api)
-
