@@ -66,8 +66,18 @@ def relationship_from_record(rec):
     )
 
 
+MAX_ALTERNATIVES = 50   # beyond this many exact paths, filter by SVM and pick on our side (URLs stay short)
+
+
 def alternatives(values):
     return "|".join(sorted(set(values)))
+
+
+def path_query(paths):
+    """A query value matching every 'svm:volume' of ``paths``: the paths themselves, or their SVMs when many."""
+    if len(paths) <= MAX_ALTERNATIVES:
+        return alternatives(paths)
+    return alternatives(p.split(":")[0] + ":*" for p in paths)
 
 
 class RestClient:
@@ -189,9 +199,10 @@ class RestClient:
         """Volumes by 'svm:volume' path, in one paged read."""
         if not paths:
             return {}
-        svms = set(p.split(":")[0] for p in paths)
-        names = set(p.split(":")[1] for p in paths)
-        recs = self._records("/api/storage/volumes", {"svm.name": alternatives(svms), "name": alternatives(names), "fields": VOLUME_FIELDS})
+        query = {"svm.name": alternatives(p.split(":")[0] for p in paths), "fields": VOLUME_FIELDS}
+        if len(paths) <= MAX_ALTERNATIVES:
+            query["name"] = alternatives(p.split(":")[1] for p in paths)
+        recs = self._records("/api/storage/volumes", query)
         found = {}
         for r in recs:
             vol = Volume(svm=(r.get("svm") or {}).get("name"), name=r.get("name"), type=r.get("type") or "rw",
@@ -220,7 +231,7 @@ class RestClient:
         if destinations is not None:
             if not destinations:
                 return []
-            params["destination.path"] = alternatives(destinations)
+            params["destination.path"] = path_query(destinations)
         elif destination_pattern:
             params["destination.path"] = destination_pattern
         if source_pattern:
@@ -290,7 +301,7 @@ class RestClient:
 
     def destinations(self, destination_paths):
         """On a source cluster: which of these destinations it still keeps a record of."""
-        query = {"list_destinations_only": "true", "destination.path": alternatives(destination_paths), "fields": "destination.path"}
+        query = {"list_destinations_only": "true", "destination.path": path_query(destination_paths), "fields": "destination.path"}
         recs = self._records("/api/snapmirror/relationships", query)
         return set((r.get("destination") or {}).get("path") for r in recs) & set(destination_paths)
 
