@@ -47,6 +47,10 @@ def relationship_from_info(info):
     policy_type = info.get("policy-type")
     if policy_type:
         policy_type = "sync" if "sync" in policy_type and "async" not in policy_type else "async"
+    if policy_type == "sync" and state == "snapmirrored":
+        state = "in_sync"   # as REST says it: ZAPI keeps snapmirrored in mirror-state and puts InSync in the status
+    if status == "in_sync":
+        status = "idle"
     lag = info.get("lag-time")
     return Relationship(
         source_path=info.get("source-location"),

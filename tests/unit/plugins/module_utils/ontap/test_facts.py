@@ -72,3 +72,7 @@ def test_sync_policy_reads_sync():
     zapi = relationship_from_info({"source-location": "a:b", "destination-location": "c:d", "mirror-state": "snapmirrored",
                                    "policy-type": "strict_sync_mirror"})
     assert zapi.policy_type == "sync"
+    rest = relationship_from_record({"source": {"path": "a:b"}, "destination": {"path": "c:d"}, "state": "in_sync",
+                                     "policy": {"name": "Sync", "type": "sync"}})
+    for rel in (zapi, rest):
+        assert (rel.state, rel.status) == ("in_sync", "idle")
