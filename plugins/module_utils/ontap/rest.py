@@ -284,6 +284,13 @@ class RestClient:
         self._change("POST", "/api/snapmirror/relationships/%s/transfers" % rel.uuid, body={},
                      what="update of SnapMirror relationship %s" % rel.destination_path)
 
+    def transfer_error(self, rel):
+        """The reason the last transfer failed (the transfer record's error_info), or None."""
+        recs = self._records("/api/snapmirror/relationships/%s/transfers" % rel.uuid,
+                             {"state": "failed", "fields": "state,end_time,error_info"})
+        recs.sort(key=lambda r: r.get("end_time") or "")
+        return ((recs[-1].get("error_info") or {}).get("message") if recs else None) or rel.unhealthy_reason
+
     def abort(self, rel):
         transfer = rel.transfer_uuid
         if not transfer:

@@ -177,7 +177,7 @@ def _reached(step, now, quiesce_timeout):
         if rel.busy:
             return False
         if not rel.healthy and rel.state not in MIRRORED + ("paused",):
-            raise OntapError("the transfer of SnapMirror relationship %s failed: %s" % (step.path, rel.last_transfer_error or rel.unhealthy_reason))
+            raise TransferFailed(step.path)
         return rel.state in MIRRORED + ("paused",)
     if what == "updated":
         return not rel.busy
@@ -242,6 +242,9 @@ class Applier:
                             step.aborted = True
                             self._do(step, "abort")
                         return
+                except TransferFailed:
+                    step.error = "the transfer of SnapMirror relationship %s failed: %s" % (step.path, self._transfer_error(step.rel))
+                    return
                 except OntapError as exc:
                     step.error = str(exc)
                     return
@@ -317,6 +320,12 @@ class Applier:
             step.waiting = wait_for
             step.since = self.clock()
 
+    def _transfer_error(self, rel):
+        try:
+            return self.client.transfer_error(rel) or rel.unhealthy_reason
+        except OntapError:
+            return rel.last_transfer_error or rel.unhealthy_reason
+
     def _release(self, step):
         """Best effort: the destination is gone already; say what could not be done."""
         src = step.rel.source_path if step.rel else step.desired.source_path
@@ -341,6 +350,10 @@ class Applier:
             found = self.client.volumes(set(s.path for s in vol_steps))
             for s in vol_steps:
                 s.volume = found.get(s.path)
+
+
+class TransferFailed(OntapError):
+    """The transfer a step waits for ended in failure."""
 
 
 class WaitTimedOut(Exception):

@@ -295,6 +295,10 @@ class ZapiClient:
     def update(self, rel):
         self._call("snapmirror-update", rel, "update")
 
+    def transfer_error(self, rel):
+        """The reason the last transfer failed (ZAPI reports it with the relationship)."""
+        return rel.last_transfer_error or rel.unhealthy_reason
+
     def abort(self, rel):
         try:
             self._call("snapmirror-abort", rel, "abort")

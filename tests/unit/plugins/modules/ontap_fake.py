@@ -34,6 +34,7 @@ class FakeCluster:
         self.released = []
         self.records = set()      # on a source: destinations it still lists
         self.pending = {}         # destination -> reads left until the transfer ends
+        self.failing = {}         # destination -> error of its next transfer
 
     def _call(self, name):
         self.calls.append(name)
@@ -50,7 +51,10 @@ class FakeCluster:
             if self.pending[dest] <= 0:
                 del self.pending[dest]
                 rel = self.rels.get(dest)
-                if rel and rel.status == "transferring":
+                if rel and rel.status == "transferring" and dest in self.failing:
+                    self.rels[dest] = replace(rel, status="idle", healthy=False, unhealthy_reason="Transfer failed.",
+                                              last_transfer_error=self.failing.pop(dest))
+                elif rel and rel.status == "transferring":
                     self.rels[dest] = replace(rel, state="snapmirrored" if rel.state != "paused" else rel.state, status="idle", lag_time=0)
                 elif rel and rel.status == "quiescing":
                     self.rels[dest] = replace(rel, state="paused", status="quiesced")
@@ -138,6 +142,10 @@ class FakeCluster:
                 self.pending[rel.destination_path] = 1
         else:
             self._set(rel, state="paused", status="quiesced")
+
+    def transfer_error(self, rel):
+        self._call("transfer_error")
+        return rel.last_transfer_error
 
     def abort(self, rel):
         self._call("abort")

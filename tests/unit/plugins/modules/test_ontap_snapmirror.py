@@ -174,6 +174,22 @@ def test_resync_and_resume_and_policy_change(run_module, clusters):
     assert result["actions"] == ["resume"]
 
 
+def test_a_failed_transfer_fails_with_the_cluster_reason_and_the_others_go_on(run_module, clusters):
+    clusters["src"].add_volume("svm_src:vol1", type="rw")
+    clusters["src"].add_volume("svm_src:vol2", type="rw")
+    clusters["dst"].add_volume("svm_dst:vol1")
+    clusters["dst"].add_volume("svm_dst:vol2")
+    clusters["dst"].failing["svm_dst:vol1"] = "Transfer failed: destination volume full."
+    how, result = run(run_module, relationships=[dict(source_path="svm_src:vol1", destination_path="svm_dst:vol1"),
+                                                 dict(source_path="svm_src:vol2", destination_path="svm_dst:vol2")])
+    assert how == "fail"
+    assert result["msg"] == ("svm_dst:vol1: the transfer of SnapMirror relationship svm_dst:vol1 failed: "
+                             "Transfer failed: destination volume full.")
+    assert [r["relationship"]["state"] for r in result["relationships"]] == ["uninitialized", "snapmirrored"]
+    how, result = run(run_module, source_path="svm_src:vol1", destination_path="svm_dst:vol1")
+    assert (how, result["actions"], result["relationship"]["state"]) == ("exit", ["initialize"], "snapmirrored")
+
+
 def test_an_operation_failing_reports_what_was_done(run_module, clusters):
     protected(clusters, 2)
     clusters["dst"].fail["break"] = OntapError("Failed to contact peer cluster", code="262224")
