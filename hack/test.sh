@@ -81,7 +81,28 @@ step_integration() {
         log "no integration targets (tests/integration/targets/*) yet"
         return 99
     fi
-    ansible-test integration --python 3.11 --local --allow-destructive --color no "$@"
+    # The ONTAP targets run against one ontap-sim, started here from their seed; its URLs go to
+    # tests/integration/integration_config.yml, which ansible-test hands to every target.
+    local seed=tests/integration/targets/setup_ontap_sim/files/seed.yml sim_pid="" sim_out rc=0
+    if [ -f "$seed" ]; then
+        sim_out="$(mktemp)"
+        ontap-sim serve --seed "$seed" >"$sim_out" &
+        sim_pid=$!
+        for _ in $(seq 100); do [ -s "$sim_out" ] && break; sleep 0.1; done
+        python - "$sim_out" >tests/integration/integration_config.yml <<'PY'
+import json, sys
+from urllib.parse import urlsplit
+ready = json.loads(open(sys.argv[1]).readline())
+src, dst = (urlsplit(ready["clusters"][name]) for name in ("src", "dst"))
+print(json.dumps({"ontap_sim_control": ready["control"], "ontap_sim_host": dst.hostname,
+                  "ontap_sim_src_port": src.port, "ontap_sim_dst_port": dst.port}))
+PY
+    fi
+    ansible-test integration --python 3.11 --local --allow-destructive --color no "$@" || rc=$?
+    if [ -n "$sim_pid" ]; then
+        kill "$sim_pid" && wait "$sim_pid" 2>/dev/null || true
+    fi
+    return "$rc"
 }
 
 step_lint() {

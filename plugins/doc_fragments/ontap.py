@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    # Connection options of every ONTAP module; set them once with
+    # module_defaults: {group/storage.datamotion.ontap: {...}}
+    DOCUMENTATION = r"""
+options:
+  hostname:
+    description:
+      - Name or address of the cluster management interface (of the destination cluster, for SnapMirror).
+      - Falls back to the environment variable E(ONTAP_HOSTNAME).
+    type: str
+    required: true
+  username:
+    description:
+      - User to log in as. Falls back to E(ONTAP_USERNAME).
+    type: str
+    required: true
+    aliases: [user]
+  password:
+    description:
+      - Password of O(username). Falls back to E(ONTAP_PASSWORD).
+    type: str
+    required: true
+    aliases: [pass]
+  https:
+    description:
+      - Talk to the cluster over HTTPS. V(false) uses plain HTTP (a lab or a simulator only).
+      - Falls back to E(ONTAP_HTTPS).
+    type: bool
+    default: true
+  validate_certs:
+    description:
+      - Verify the cluster's TLS certificate. Set V(false) only for a self-signed certificate you trust.
+      - Falls back to E(ONTAP_VALIDATE_CERTS).
+    type: bool
+    default: true
+  port:
+    description:
+      - TCP port of the management interface; by default 443 with O(https), else 80.
+      - Falls back to E(ONTAP_PORT).
+    type: int
+  use_rest:
+    description:
+      - V(always) uses the REST API, V(never) uses ZAPI (ONTAPI, through netapp-lib).
+      - V(auto) asks the cluster for C(/api/cluster) once and uses REST when it answers, else ZAPI.
+      - Falls back to E(ONTAP_USE_REST).
+    type: str
+    choices: [auto, always, never]
+    default: auto
+  timeout:
+    description:
+      - Seconds to wait for one answer of the cluster, and for one asynchronous job of the cluster to finish.
+      - Falls back to E(ONTAP_TIMEOUT).
+    type: int
+    default: 60
+requirements:
+  - requests (REST)
+  - netapp-lib (ZAPI)
+notes:
+  - An unreachable cluster and refused credentials are reported before anything is changed.
+"""

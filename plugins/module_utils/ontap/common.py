@@ -1,0 +1,151 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""What both ONTAP transports share: the error type, the facts, the connection options.
+
+A relationship is read as a ``Relationship`` whatever the transport, in one vocabulary:
+``state`` is uninitialized, snapmirrored, paused, broken_off or in_sync (ZAPI's
+``broken-off`` and a quiesced relationship become ``broken_off`` and ``paused``),
+``status`` is idle, transferring, quiescing, quiesced, breaking or aborting, and
+``lag_time`` is in seconds.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import datetime
+import re
+from dataclasses import asdict, dataclass, field
+from typing import List, Optional
+
+from ansible.module_utils.basic import env_fallback
+
+# error codes the modules branch on (ZAPI errno and REST code, both strings)
+NOT_FOUND_CODES = ("4", "15661", "13040", "17105", "13005")
+TRANSFER_IN_PROGRESS_CODES = ("17137", "17131", "13303844", "13303812", "13303810")
+NO_TRANSFER_CODES = ("17130",)
+NOT_QUIESCED_CODES = ("17127",)
+
+STATES = ("uninitialized", "snapmirrored", "paused", "broken_off", "in_sync")
+BUSY_STATUSES = ("transferring", "quiescing", "breaking", "aborting", "queued", "preparing",
+                 "finalizing", "checking")
+
+
+class OntapError(Exception):
+    """Any failure talking to a cluster, with a message an administrator can act on.
+
+    ``code`` is ONTAP's error code as a string (ZAPI errno or REST code) when the
+    cluster answered; ``unreachable`` is true when it did not answer at all.
+    """
+
+    def __init__(self, message, code=None, unreachable=False):
+        super(OntapError, self).__init__(message)
+        self.message = message
+        self.code = None if code is None else str(code)
+        self.unreachable = unreachable
+
+    def __str__(self):
+        return self.message
+
+    @property
+    def not_found(self):
+        return self.code in NOT_FOUND_CODES or "entry doesn't exist" in self.message.lower() \
+            or "does not exist" in self.message.lower()
+
+
+@dataclass
+class Relationship:
+    """One SnapMirror relationship as the destination cluster reports it."""
+    source_path: str
+    destination_path: str
+    state: str
+    status: str = "idle"
+    healthy: bool = True
+    unhealthy_reason: Optional[str] = None
+    lag_time: Optional[int] = None
+    last_transfer_end: Optional[str] = None
+    last_transfer_error: Optional[str] = None
+    policy: Optional[str] = None
+    policy_type: Optional[str] = None
+    schedule: Optional[str] = None
+    relationship_type: Optional[str] = None
+    uuid: Optional[str] = None
+    transfer_uuid: Optional[str] = None
+
+    @property
+    def busy(self):
+        return self.status in BUSY_STATUSES
+
+    def facts(self):
+        """The facts a module returns (no transport handles)."""
+        result = asdict(self)
+        result.pop("transfer_uuid")
+        return result
+
+
+@dataclass
+class Volume:
+    svm: str
+    name: str
+    type: str = "rw"
+    size: int = 0
+    state: str = "online"
+    junction_path: Optional[str] = None
+    aggregates: List[str] = field(default_factory=list)
+    uuid: Optional[str] = None
+
+    @property
+    def path(self):
+        return "%s:%s" % (self.svm, self.name)
+
+
+@dataclass
+class Aggregate:
+    name: str
+    available: int = 0
+
+
+def split_path(path, what="path"):
+    """'svm:volume' -> ('svm', 'volume'); anything else is an OntapError."""
+    if not isinstance(path, str) or path.count(":") != 1:
+        raise OntapError("%s %r is not of the form <svm>:<volume>; write it as, for example, svm_dst:vol1" % (what, path))
+    svm, volume = path.split(":")
+    if not svm or not volume or "/" in path:
+        raise OntapError("%s %r is not of the form <svm>:<volume>; write it as, for example, svm_dst:vol1" % (what, path))
+    return svm, volume
+
+
+_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+
+
+def parse_duration(text):
+    """ISO 8601 duration as ONTAP REST writes lag_time ('PT1H2M3S', 'P1DT2H') -> whole seconds."""
+    if text in (None, ""):
+        return None
+    match = _DURATION.match(str(text))
+    if not match:
+        raise OntapError("cannot read the duration %r the cluster returned" % (text,))
+    days, hours, minutes, seconds = match.groups()
+    return int(int(days or 0) * 86400 + int(hours or 0) * 3600 + int(minutes or 0) * 60 + float(seconds or 0))
+
+
+def epoch_to_iso(value):
+    """ZAPI timestamps (seconds since the epoch, as text) -> ISO 8601 in UTC, as REST writes them."""
+    if value in (None, ""):
+        return None
+    when = datetime.datetime.fromtimestamp(int(value), tz=datetime.timezone.utc)
+    return when.isoformat()
+
+
+def connection_argument_spec():
+    """The connection options of every ONTAP module (doc fragment storage.datamotion.ontap)."""
+    return dict(
+        hostname=dict(type="str", required=True, fallback=(env_fallback, ["ONTAP_HOSTNAME"])),
+        username=dict(type="str", required=True, aliases=["user"], fallback=(env_fallback, ["ONTAP_USERNAME"])),
+        password=dict(type="str", required=True, aliases=["pass"], no_log=True, fallback=(env_fallback, ["ONTAP_PASSWORD"])),
+        https=dict(type="bool", default=True, fallback=(env_fallback, ["ONTAP_HTTPS"])),
+        validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["ONTAP_VALIDATE_CERTS"])),
+        port=dict(type="int", fallback=(env_fallback, ["ONTAP_PORT"])),
+        use_rest=dict(type="str", default="auto", choices=["auto", "always", "never"], fallback=(env_fallback, ["ONTAP_USE_REST"])),
+        timeout=dict(type="int", default=60, fallback=(env_fallback, ["ONTAP_TIMEOUT"])),
+    )

@@ -1,0 +1,363 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""SnapMirror convergence: plan (pure) and apply (bulk, one paged read per poll).
+
+``plan(desired, rel, volume)`` turns the facts read for one relationship and its desired
+state into the ordered actions that reach it. ``apply`` runs the plans of many
+relationships together: in each round every relationship whose last action has
+finished gets its next one, then one read of the relationships still in motion tells
+which have finished. So 200 breaks cost 200 quiesces, a few reads, 200 breaks.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import time
+from collections import deque
+from dataclasses import dataclass, replace
+from typing import Optional
+
+from ansible_collections.storage.datamotion.plugins.module_utils.ontap.common import OntapError, Relationship
+
+MIRRORED = ("snapmirrored", "in_sync")
+TRANSFER_ACTIONS = ("initialize", "resync", "update")
+
+
+@dataclass
+class Desired:
+    """What one relationship should be (module options, defaults applied)."""
+    destination_path: str
+    source_path: Optional[str] = None
+    state: str = "present"
+    relationship_state: str = "snapmirrored"
+    policy: Optional[str] = None
+    schedule: Optional[str] = None
+    relationship_type: Optional[str] = None
+    create_destination: bool = False
+    mount_after_break: bool = True
+    junction_path: Optional[str] = None
+    update: bool = False
+    max_lag: Optional[int] = None
+
+    @property
+    def junction(self):
+        return self.junction_path or "/" + self.destination_path.split(":", 1)[1]
+
+
+def plan(desired, rel, volume=None, source_record=False):
+    """Actions, in order, that take relationship ``rel`` (None: missing) to ``desired``.
+
+    ``volume`` is the destination volume when it was read (None: missing or not read);
+    ``source_record`` tells that the source cluster still lists the destination (a
+    release that could not be done before).
+    Pure: no I/O, so it is tested over the whole state machine on its own.
+    """
+    if desired.state == "absent":
+        if rel is None:
+            return ["release"] if source_record else []
+        actions = ["abort"] if rel.status in ("transferring", "queued", "preparing", "finalizing") else []
+        return actions + ["delete", "release"]
+
+    actions = []
+    if rel is None:
+        if desired.create_destination and volume is None:
+            actions.append("create_volume")
+        actions.append("create")
+        state, status = "uninitialized", "idle"
+    else:
+        state, status = rel.state, rel.status
+        if (desired.policy and desired.policy != rel.policy) or \
+                (desired.schedule is not None and desired.schedule != (rel.schedule or "")):
+            actions.append("modify")
+
+    target = desired.relationship_state
+    if target == "snapmirrored":
+        if state == "uninitialized" and status != "transferring":
+            actions.append("initialize")
+        elif state == "paused" or status in ("quiescing", "quiesced"):
+            actions.append("resume")
+        elif state == "broken_off":
+            actions.append("resync")
+        if not any(a in TRANSFER_ACTIONS for a in actions) and state != "uninitialized":
+            lagging = desired.max_lag is not None and (rel is None or rel.lag_time is None or rel.lag_time > desired.max_lag)
+            if desired.update or (lagging and status != "transferring"):
+                actions.append("update")
+    elif target == "paused":
+        if state == "uninitialized" and status != "transferring":
+            actions.append("initialize")
+        elif state == "broken_off":
+            actions.append("resync")
+        if state != "paused" and status not in ("quiescing", "quiesced"):
+            actions.append("quiesce")
+    elif target == "broken_off":
+        if state == "uninitialized" and status != "transferring":
+            actions.append("initialize")
+        if state != "broken_off":
+            if state != "paused" and status != "quiesced":
+                actions.append("quiesce")
+            actions.append("break")
+        if desired.mount_after_break and (volume is None or not volume.junction_path):
+            actions.append("mount")
+    return actions
+
+
+def predict(desired, rel, actions):
+    """The relationship as it will be after ``actions`` (for check mode and diff); None if absent."""
+    if desired.state == "absent":
+        return None
+    if rel is None:
+        rel = Relationship(source_path=desired.source_path, destination_path=desired.destination_path, state="uninitialized",
+                           policy=desired.policy, schedule=desired.schedule, relationship_type=desired.relationship_type)
+    target = desired.relationship_state
+    state = "in_sync" if target == "snapmirrored" and rel.policy_type == "sync" else target
+    if not actions and rel.state == state:
+        return rel
+    changes = dict(state=state, status="quiesced" if target == "paused" else "idle")
+    if desired.policy:
+        changes["policy"] = desired.policy
+    if desired.schedule is not None:
+        changes["schedule"] = desired.schedule or None
+    return replace(rel, **changes)
+
+
+def in_motion(desired, rel):
+    """What a relationship that needs no action is still on its way to (the module waits for it), or None."""
+    if rel is None or desired.state == "absent":
+        return None
+    if desired.relationship_state == "snapmirrored" and rel.state == "uninitialized" and rel.busy:
+        return "transferred"
+    if desired.relationship_state == "paused" and rel.status == "quiescing":
+        return "quiesced"
+    return None
+
+
+def summary(rel):
+    """The part of a relationship that a diff shows."""
+    if rel is None:
+        return None
+    return dict(source_path=rel.source_path, state=rel.state, status=rel.status, policy=rel.policy, schedule=rel.schedule)
+
+
+# ---------------------------------------------------------------------- apply
+@dataclass
+class Step:
+    """One relationship while it is being converged."""
+    desired: Desired
+    rel: Optional[Relationship]
+    volume: object = None
+    actions: deque = None
+    taken: list = None
+    waiting: Optional[str] = None     # what the last action must reach before the next one
+    since: float = 0.0
+    aborted: bool = False
+    error: Optional[str] = None
+    warnings: list = None
+
+    def __post_init__(self):
+        self.actions = deque(self.actions or [])
+        self.taken = []
+        self.warnings = []
+
+    @property
+    def path(self):
+        return self.desired.destination_path
+
+
+def _reached(step, now, quiesce_timeout):
+    """Whether ``step.waiting`` is reached; raises OntapError when it can no longer be."""
+    rel, what = step.rel, step.waiting
+    if what == "volume":
+        return step.volume is not None and step.volume.state == "online"
+    if what == "exists":
+        return rel is not None
+    if rel is None:
+        raise OntapError("SnapMirror relationship %s disappeared while waiting for it to be %s" % (step.path, what))
+    if what == "transferred":
+        if rel.busy:
+            return False
+        if not rel.healthy and rel.state not in MIRRORED + ("paused",):
+            raise TransferFailed(step.path)
+        return rel.state in MIRRORED + ("paused",)
+    if what == "updated":
+        return not rel.busy
+    if what == "resumed":
+        return rel.state != "paused" and rel.status not in ("quiesced", "quiescing")
+    if what == "quiesced":
+        return rel.state == "paused" or rel.status == "quiesced"
+    if what == "broken_off":
+        return rel.state == "broken_off"
+    if what == "idle":
+        return not rel.busy
+    raise AssertionError(what)
+
+
+class Applier:
+    """Runs the plans of many relationships on one destination cluster.
+
+    ``source`` is a callable that returns the source cluster's client (connected on
+    first use) or raises OntapError; only release uses it, so failover never needs it.
+    """
+
+    def __init__(self, client, source=None, wait=True, wait_timeout=600, quiesce_timeout=60, clock=None, sleep=None,
+                 volume_sizes=None, aggregates=None):
+        self.client = client
+        self.source = source
+        self.wait = wait
+        self.wait_timeout = wait_timeout
+        self.quiesce_timeout = quiesce_timeout
+        self.clock = clock or time.monotonic
+        self.sleep = sleep
+        self.volume_sizes = volume_sizes or {}
+        self.aggregates = aggregates or {}
+
+    def run(self, steps):
+        deadline = self.clock() + self.wait_timeout
+        pause = 0.1
+        while True:
+            for step in steps:
+                self._advance(step)
+            pending = [s for s in steps if s.error is None and (s.waiting or s.actions)]
+            if not pending:
+                return
+            (self.sleep or time.sleep)(pause)
+            pause = min(pause * 1.5, 2.0)
+            self._refresh([s for s in pending if s.waiting])
+            if self.clock() > deadline:
+                for step in steps:
+                    self._advance(step, start_next=False)
+                late = [s for s in steps if s.error is None and s.waiting]
+                if late:
+                    raise WaitTimedOut(self.wait_timeout, late)
+                deadline = float("inf")   # what remains are actions, not waits
+
+    def _advance(self, step, start_next=True):
+        """Start the step's next actions while nothing is to be waited for."""
+        while step.error is None:
+            if step.waiting:
+                try:
+                    if not _reached(step, self.clock(), self.quiesce_timeout):
+                        if step.waiting == "quiesced" and not step.aborted and self.clock() - step.since > self.quiesce_timeout:
+                            # quiesce then abort: the transfer did not end within the budget
+                            step.aborted = True
+                            self._do(step, "abort")
+                        return
+                except TransferFailed:
+                    step.error = "the transfer of SnapMirror relationship %s failed: %s" % (step.path, self._transfer_error(step.rel))
+                    return
+                except OntapError as exc:
+                    step.error = str(exc)
+                    return
+                step.waiting = None
+            if not step.actions or not start_next:
+                return
+            action = step.actions.popleft()
+            try:
+                self._do(step, action)
+            except OntapError as exc:
+                step.error = str(exc)
+            if step.waiting:
+                return   # step.rel is from before the action: judge the wait on the next read
+
+    def _do(self, step, action):
+        client, rel, d = self.client, step.rel, step.desired
+        more = bool(step.actions)
+        wait_for = None
+        if action == "create_volume":
+            svm, name = d.destination_path.split(":")
+            client.create_volume(svm, name, self.volume_sizes[d.destination_path], self.aggregates[d.destination_path])
+            wait_for = "volume"
+        elif action == "create":
+            client.create(d.source_path, d.destination_path, policy=d.policy, schedule=d.schedule or None,
+                          relationship_type=d.relationship_type)
+            wait_for = "exists"
+        elif action == "modify":
+            client.modify(rel, policy=d.policy if d.policy and d.policy != rel.policy else None,
+                          schedule=d.schedule if d.schedule is not None and d.schedule != (rel.schedule or "") else None)
+        elif action in ("initialize", "resync"):
+            getattr(client, action)(rel)
+            wait_for = "transferred" if (more or self.wait) else None
+        elif action == "update":
+            try:
+                client.update(rel)
+            except OntapError as exc:
+                if exc.code not in ("17137", "17131", "13303844", "13303812"):
+                    raise
+                step.warnings.append("%s: a transfer was already running; it counts as the update" % step.path)
+            wait_for = "updated" if self.wait else None
+        elif action == "resume":
+            client.resume(rel)
+            wait_for = "resumed" if more else None
+        elif action == "quiesce":
+            client.quiesce(rel)
+            wait_for = "quiesced" if (more or self.wait) else None
+        elif action == "abort":
+            if not client.abort(rel):
+                return
+            wait_for = step.waiting if step.waiting == "quiesced" else ("idle" if more else None)
+        elif action == "break":
+            client.break_relationship(rel)
+            wait_for = "broken_off" if (more or self.wait) else None
+        elif action == "mount":
+            vol = step.volume
+            if vol is None or vol.uuid is None and client.transport == "rest":
+                vol = client.volumes({d.destination_path}).get(d.destination_path)
+                if vol is None:
+                    raise OntapError("destination volume %s is missing; it cannot be mounted" % d.destination_path)
+            client.mount_volume(vol, d.junction)
+        elif action == "delete":
+            try:
+                client.delete(rel)
+            except OntapError as exc:
+                if not exc.not_found:
+                    raise
+        elif action == "release":
+            self._release(step)
+        else:
+            raise AssertionError(action)
+        step.taken.append(action)
+        if wait_for:
+            step.waiting = wait_for
+            step.since = self.clock()
+
+    def _transfer_error(self, rel):
+        try:
+            return self.client.transfer_error(rel) or rel.unhealthy_reason
+        except OntapError:
+            return rel.last_transfer_error or rel.unhealthy_reason
+
+    def _release(self, step):
+        """Best effort: the destination is gone already; say what could not be done."""
+        src = step.rel.source_path if step.rel else step.desired.source_path
+        if self.source is None:
+            step.warnings.append("%s: not released on the source (no source_cluster given); release it there with "
+                                 "'snapmirror release -destination-path %s'" % (step.path, step.path))
+            return
+        try:
+            self.source().release(src, step.path)
+        except OntapError as exc:
+            if not exc.not_found:
+                step.warnings.append("%s: deleted, but not released on the source: %s" % (step.path, exc))
+
+    def _refresh(self, steps):
+        rel_steps = [s for s in steps if s.waiting != "volume"]
+        if rel_steps:
+            found = dict((r.destination_path, r) for r in self.client.relationships(destinations=set(s.path for s in rel_steps)))
+            for s in rel_steps:
+                s.rel = found.get(s.path)
+        vol_steps = [s for s in steps if s.waiting == "volume"]
+        if vol_steps:
+            found = self.client.volumes(set(s.path for s in vol_steps))
+            for s in vol_steps:
+                s.volume = found.get(s.path)
+
+
+class TransferFailed(OntapError):
+    """The transfer a step waits for ended in failure."""
+
+
+class WaitTimedOut(Exception):
+    def __init__(self, timeout, steps):
+        super(WaitTimedOut, self).__init__("timed out after %ss" % timeout)
+        self.timeout = timeout
+        self.steps = steps

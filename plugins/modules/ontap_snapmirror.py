@@ -1,0 +1,666 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: ontap_snapmirror
+short_description: Converge one SnapMirror relationship, or all relationships of a backend, on NetApp ONTAP
+version_added: 0.1.0
+description:
+  - Makes SnapMirror relationships on the destination cluster what you declare - present or absent, mirroring,
+    paused (quiesced) or broken off - with the policy and schedule you name, creating the destination DP volume
+    when asked.
+  - A list (O(relationships)) converges in one task - one paged read for the whole list, then the actions of all
+    relationships in bulk - which is how a whole backend is protected, updated or failed over.
+  - Every change goes to the destination cluster. The source cluster (O(source_cluster)) is read only to create
+    a destination volume and to validate the source volume, and written only to release a deleted relationship,
+    best effort; a break (failover) never needs it.
+  - The NetApp data-motion operations - create, initialize, update, quiesce, quiesce-then-abort, break and mount,
+    resync, resume, delete and release - are chosen by comparing what the cluster reports with what you declare.
+author:
+  - Storage DataMotion Team (@storage-datamotion)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.actiongroups
+  - storage.datamotion.ontap
+attributes:
+  check_mode:
+    support: full
+    details: Reads the clusters, validates the request and reports the actions and the relationships as they would be.
+  diff_mode:
+    support: full
+    details: Shows each relationship's source, state, status, policy and schedule before and after.
+  platform:
+    support: full
+    platforms: posix
+  action_group:
+    support: full
+    membership: [storage.datamotion.ontap]
+options:
+  destination_path:
+    description:
+      - The destination of one relationship, C(<svm>:<volume>) on the cluster O(hostname).
+      - Mutually exclusive with O(relationships).
+    type: str
+  source_path:
+    description:
+      - The source of the relationship, C(<svm>:<volume>). Required to create it.
+    type: str
+  state:
+    description:
+      - V(present) - the relationship exists. V(absent) - it does not; a running transfer is aborted first, the
+        relationship is deleted on the destination and released on the source. The destination volume is kept.
+    type: str
+    choices: [present, absent]
+    default: present
+  relationship_state:
+    description:
+      - V(snapmirrored) - initialized and mirroring (a paused relationship is resumed, a broken one resynced).
+      - V(paused) - initialized and quiesced; no scheduled transfers.
+      - V(broken_off) - the destination is writable (failover). A transfer that does not stop within
+        O(quiesce_timeout) is aborted; then the destination volume is mounted (see O(mount_after_break)).
+      - Default V(snapmirrored) when O(state=present).
+    type: str
+    choices: [snapmirrored, paused, broken_off]
+  policy:
+    description:
+      - SnapMirror policy, for example C(MirrorAllSnapshots). Set on create and changed when it differs.
+      - When not given, a new relationship gets the cluster's default and an existing one is left as it is.
+    type: str
+  schedule:
+    description:
+      - Transfer schedule, for example C(hourly). An empty string removes the schedule.
+    type: str
+  relationship_type:
+    description:
+      - Type of a new relationship. Over REST only V(extended_data_protection) exists.
+    type: str
+    choices: [extended_data_protection, data_protection, vault]
+  create_destination:
+    description:
+      - Create the destination volume when it does not exist - a DP FlexVol at least the source volume's size,
+        waited until it is online. Needs O(source_cluster) to read the source volume.
+    type: dict
+    suboptions:
+      enabled:
+        description: Create the destination volume when it is missing.
+        type: bool
+        default: true
+      aggregate:
+        description: Aggregate of the destination cluster that holds the new volume.
+        type: str
+      aggregate_map:
+        description:
+          - Source aggregate name to destination aggregate name, used when O(create_destination.aggregate) is not given.
+        type: dict
+      size:
+        description: Size in bytes; at least the source volume's size, which is the default.
+        type: int
+  mount_after_break:
+    description:
+      - After a break, mount the destination volume at O(junction_path) so clients can use it. A volume already
+        mounted elsewhere is left where it is.
+    type: bool
+    default: true
+  junction_path:
+    description:
+      - Junction path for O(mount_after_break). Default C(/<destination volume>).
+    type: str
+  update:
+    description:
+      - Transfer now, on every run (reported as a change). Needs O(relationship_state=snapmirrored).
+      - Mutually exclusive with O(max_lag), which is the idempotent form.
+    type: bool
+    default: false
+  max_lag:
+    description:
+      - Transfer only where the lag (time since the last transfer's snapshot) exceeds this many seconds.
+    type: int
+  relationships:
+    description:
+      - Several relationships in one task. Each item takes the options above that describe a relationship
+        (O(destination_path) is required); options left out of an item take the task's value.
+      - A destination may be listed only once.
+    type: list
+    elements: dict
+    suboptions:
+      destination_path:
+        description: See O(destination_path).
+        type: str
+        required: true
+      source_path:
+        description: See O(source_path).
+        type: str
+      state:
+        description: See O(state).
+        type: str
+        choices: [present, absent]
+      relationship_state:
+        description: See O(relationship_state).
+        type: str
+        choices: [snapmirrored, paused, broken_off]
+      policy:
+        description: See O(policy).
+        type: str
+      schedule:
+        description: See O(schedule).
+        type: str
+      relationship_type:
+        description: See O(relationship_type).
+        type: str
+        choices: [extended_data_protection, data_protection, vault]
+      create_destination:
+        description: See O(create_destination).
+        type: dict
+      mount_after_break:
+        description: See O(mount_after_break).
+        type: bool
+      junction_path:
+        description: See O(junction_path).
+        type: str
+      update:
+        description: See O(update).
+        type: bool
+      max_lag:
+        description: See O(max_lag).
+        type: int
+  source_cluster:
+    description:
+      - How to reach the source cluster, for O(create_destination), for checking that source volumes exist and
+        for the release after a delete. Keys left out take the destination's connection values.
+      - Never contacted for a break, so failover works with the source cluster down.
+    type: dict
+    suboptions:
+      hostname:
+        description: Source cluster management address.
+        type: str
+        required: true
+      username:
+        description: User on the source cluster.
+        type: str
+      password:
+        description: Password of that user.
+        type: str
+      https:
+        description: Use HTTPS.
+        type: bool
+      validate_certs:
+        description: Verify the TLS certificate.
+        type: bool
+      port:
+        description: TCP port.
+        type: int
+      use_rest:
+        description: Transport, as O(use_rest).
+        type: str
+        choices: [auto, always, never]
+  wait:
+    description:
+      - Wait until the transfers started (initialize, resync, update) have finished, and until quiesce and break
+        have taken effect. Waits between actions of one relationship (initialize before a break, for example)
+        happen regardless.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - Seconds all waiting of the task may take. When they run out the task fails with each relationship's last
+        known state.
+    type: int
+    default: 600
+  quiesce_timeout:
+    description:
+      - Seconds a quiesce may take before the running transfer is aborted (quiesce then abort).
+    type: int
+    default: 60
+notes:
+  - Relationships are identified by their destination; a destination that already mirrors another source than
+    O(source_path) is an error (delete it first).
+  - Deleting tolerates what is already gone, on either side.
+seealso:
+  - module: storage.datamotion.ontap_snapmirror_info
+"""
+
+EXAMPLES = r"""
+- name: Protect a volume, creating the DP destination
+  storage.datamotion.ontap_snapmirror:
+    hostname: cluster-b.example.com
+    username: admin
+    password: "{{ ontap_password }}"
+    source_path: svm_src:vol1
+    destination_path: svm_dst:vol1
+    policy: MirrorAllSnapshots
+    schedule: hourly
+    create_destination:
+      aggregate: aggr1
+    source_cluster:
+      hostname: cluster-a.example.com
+
+- name: Whole backend - every pool replicated, transfer where the lag exceeds an hour
+  storage.datamotion.ontap_snapmirror:
+    hostname: cluster-b.example.com
+    username: admin
+    password: "{{ ontap_password }}"
+    policy: MirrorAllSnapshots
+    max_lag: 3600
+    relationships:
+      - source_path: svm_src:pool1
+        destination_path: svm_dst:pool1
+      - source_path: svm_src:pool2
+        destination_path: svm_dst:pool2
+
+- name: Fail the backend over (the source cluster may be down)
+  storage.datamotion.ontap_snapmirror:
+    hostname: cluster-b.example.com
+    username: admin
+    password: "{{ ontap_password }}"
+    relationship_state: broken_off
+    relationships:
+      - destination_path: svm_dst:pool1
+      - destination_path: svm_dst:pool2
+
+- name: Retire a relationship - delete it and release it on the source
+  storage.datamotion.ontap_snapmirror:
+    hostname: cluster-b.example.com
+    username: admin
+    password: "{{ ontap_password }}"
+    destination_path: svm_dst:vol1
+    state: absent
+    source_cluster:
+      hostname: cluster-a.example.com
+"""
+
+RETURN = r"""
+relationships:
+  description: Each relationship of the task, in the order given, after the run (predicted in check mode).
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    destination_path:
+      description: The destination, C(<svm>:<volume>).
+      type: str
+      sample: svm_dst:vol1
+    actions:
+      description: The actions taken (in check mode, that would be taken), in order.
+      type: list
+      elements: str
+      sample: [create_volume, create, initialize]
+    relationship:
+      description:
+        - The relationship's facts, or null when it does not exist. C(state) is uninitialized, snapmirrored,
+          paused, broken_off or in_sync; C(status) idle, transferring, quiescing, quiesced, breaking or aborting;
+          C(lag_time) in seconds; C(last_transfer_end) in ISO 8601.
+      type: dict
+      sample:
+        source_path: svm_src:vol1
+        destination_path: svm_dst:vol1
+        state: snapmirrored
+        status: idle
+        healthy: true
+        unhealthy_reason: null
+        lag_time: 42
+        last_transfer_end: "2026-11-28T07:00:00+00:00"
+        last_transfer_error: null
+        policy: MirrorAllSnapshots
+        policy_type: async
+        schedule: hourly
+        relationship_type: extended_data_protection
+        uuid: 4512b2d2-fd60-11e8-8929-005056bbfe52
+    warnings:
+      description: What could not be done without failing the task (for example a release on an unreachable source).
+      type: list
+      elements: str
+actions:
+  description: The actions of the single relationship (O(destination_path) form).
+  returned: when O(destination_path) is given
+  type: list
+  elements: str
+  sample: [quiesce, break, mount]
+relationship:
+  description: The facts of the single relationship (O(destination_path) form), as in RV(relationships).
+  returned: when O(destination_path) is given
+  type: dict
+transport:
+  description: The API used for the destination cluster, V(rest) or V(zapi).
+  returned: always
+  type: str
+  sample: rest
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.storage.datamotion.plugins.module_utils.ontap.client import connect, missing_library
+from ansible_collections.storage.datamotion.plugins.module_utils.ontap.common import (
+    OntapError, connection_argument_spec, split_path,
+)
+from ansible_collections.storage.datamotion.plugins.module_utils.ontap.snapmirror import (
+    Applier, Desired, Step, WaitTimedOut, in_motion, plan, predict, summary,
+)
+
+RELATIONSHIP_KEYS = ("source_path", "state", "relationship_state", "policy", "schedule", "relationship_type",
+                     "create_destination", "mount_after_break", "junction_path", "update", "max_lag")
+TYPES = ["extended_data_protection", "data_protection", "vault"]
+
+
+def argument_spec():
+    spec = connection_argument_spec()
+    item = dict(
+        destination_path=dict(type="str", required=True),
+        source_path=dict(type="str"),
+        state=dict(type="str", choices=["present", "absent"]),
+        relationship_state=dict(type="str", choices=["snapmirrored", "paused", "broken_off"]),
+        policy=dict(type="str"),
+        schedule=dict(type="str"),
+        relationship_type=dict(type="str", choices=TYPES),
+        create_destination=dict(type="dict"),
+        mount_after_break=dict(type="bool"),
+        junction_path=dict(type="str"),
+        update=dict(type="bool"),
+        max_lag=dict(type="int"),
+    )
+    spec.update(
+        destination_path=dict(type="str"),
+        source_path=dict(type="str"),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        relationship_state=dict(type="str", choices=["snapmirrored", "paused", "broken_off"]),
+        policy=dict(type="str"),
+        schedule=dict(type="str"),
+        relationship_type=dict(type="str", choices=TYPES),
+        create_destination=dict(type="dict", options=dict(
+            enabled=dict(type="bool", default=True),
+            aggregate=dict(type="str"),
+            aggregate_map=dict(type="dict"),
+            size=dict(type="int"),
+        )),
+        mount_after_break=dict(type="bool", default=True),
+        junction_path=dict(type="str"),
+        update=dict(type="bool", default=False),
+        max_lag=dict(type="int"),
+        relationships=dict(type="list", elements="dict", options=item),
+        source_cluster=dict(type="dict", options=dict(
+            hostname=dict(type="str", required=True),
+            username=dict(type="str"),
+            password=dict(type="str", no_log=True),
+            https=dict(type="bool"),
+            validate_certs=dict(type="bool"),
+            port=dict(type="int"),
+            use_rest=dict(type="str", choices=["auto", "always", "never"]),
+        )),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=600),
+        quiesce_timeout=dict(type="int", default=60),
+    )
+    return spec
+
+
+class Request:
+    """The validated request: Desired per relationship, plus what creating destinations needs."""
+
+    def __init__(self, params):
+        self.params = params
+        self.single = params["relationships"] is None
+        items = [dict(destination_path=params["destination_path"])] if self.single else params["relationships"]
+        self.desired = []
+        self.create_options = {}
+        seen = set()
+        for index, item in enumerate(items):
+            d = self._desired(item, index)
+            if d.destination_path in seen:
+                raise OntapError("destination %s is listed twice in relationships; list each destination once" % d.destination_path)
+            seen.add(d.destination_path)
+            self.desired.append(d)
+
+    def _desired(self, item, index):
+        where = "relationships[%d]" % index if not self.single else "the task"
+        merged = dict((k, item.get(k) if item.get(k) is not None else self.params.get(k)) for k in RELATIONSHIP_KEYS)
+        dest = item.get("destination_path")
+        split_path(dest, "destination_path of %s" % where)
+        if merged["source_path"] is not None:
+            split_path(merged["source_path"], "source_path of %s (%s)" % (where, dest))
+        if merged["update"] and merged["max_lag"] is not None:
+            raise OntapError("%s: update and max_lag exclude each other; use max_lag for a transfer only when the lag is too large, "
+                             "update: true for a transfer on every run" % dest)
+        if merged["max_lag"] is not None and merged["max_lag"] < 0:
+            raise OntapError("%s: max_lag must be 0 or more seconds, not %s" % (dest, merged["max_lag"]))
+        if merged["state"] == "absent":
+            given = item if not self.single else self.params
+            for key in ("relationship_state", "update", "max_lag", "create_destination"):
+                if given.get(key) not in (None, False):
+                    raise OntapError("%s: %s has no meaning with state: absent; remove it" % (dest, key))
+        target = merged["relationship_state"] or "snapmirrored"
+        if target != "snapmirrored" and (merged["update"] or merged["max_lag"] is not None):
+            raise OntapError("%s: update and max_lag need relationship_state: snapmirrored, not %s" % (dest, target))
+        create = merged["create_destination"]
+        create_enabled = bool(create) and create.get("enabled", True) is not False
+        if create_enabled:
+            unknown = set(create) - set(("enabled", "aggregate", "aggregate_map", "size"))
+            if unknown:
+                raise OntapError("%s: create_destination has unknown keys %s; use enabled, aggregate, aggregate_map, size"
+                                 % (dest, ", ".join(sorted(unknown))))
+            if not create.get("aggregate") and not create.get("aggregate_map"):
+                raise OntapError("%s: create_destination needs aggregate or aggregate_map to place the new volume" % dest)
+            if create.get("aggregate") and create.get("aggregate_map"):
+                raise OntapError("%s: create_destination takes aggregate or aggregate_map, not both" % dest)
+            if not self.params.get("source_cluster"):
+                raise OntapError("%s: create_destination needs source_cluster, to read the size of the source volume" % dest)
+            self.create_options[dest] = create
+        if merged["relationship_type"] not in (None, "extended_data_protection") and self.params["use_rest"] == "always":
+            raise OntapError("%s: relationship_type %s does not exist over REST; use extended_data_protection or use_rest: never"
+                             % (dest, merged["relationship_type"]))
+        return Desired(
+            destination_path=dest, source_path=merged["source_path"], state=merged["state"] or "present",
+            relationship_state=target, policy=merged["policy"], schedule=merged["schedule"],
+            relationship_type=merged["relationship_type"], create_destination=create_enabled,
+            mount_after_break=merged["mount_after_break"] is not False, junction_path=merged["junction_path"],
+            update=bool(merged["update"]), max_lag=merged["max_lag"],
+        )
+
+
+class Run:
+    """plan -> apply -> report for one task."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self._source = None
+
+    def source(self):
+        """The source cluster's client, connected on first use; a failure to connect is remembered."""
+        if self._source is None:
+            params = dict(self.params)
+            params.update((k, v) for k, v in self.params["source_cluster"].items() if v is not None)
+            try:
+                self._source = connect(params)
+            except OntapError as exc:
+                self._source = exc
+        if isinstance(self._source, OntapError):
+            raise self._source
+        return self._source
+
+    def execute(self):
+        request = Request(self.params)
+        client = connect(self.params)
+        self.client = client
+        desired = request.desired
+        found = dict((r.destination_path, r) for r in client.relationships(destinations=set(d.destination_path for d in desired)))
+        volumes = {}
+        plans = dict((d.destination_path, plan(d, found.get(d.destination_path))) for d in desired)
+        sizes, aggregates = self.validate(request, found, plans, volumes)
+        leftovers = self.leftovers([d for d in desired if d.state == "absent" and d.destination_path not in found])
+        plans = dict((d.destination_path, plan(d, found.get(d.destination_path), volumes.get(d.destination_path),
+                                               d.destination_path in leftovers)) for d in desired)
+
+        steps = [Step(desired=d, rel=found.get(d.destination_path), volume=volumes.get(d.destination_path),
+                      actions=plans[d.destination_path]) for d in desired]
+        changed = any(s.actions for s in steps)
+        if self.params["wait"]:
+            for s in steps:
+                if not s.actions:
+                    s.waiting = in_motion(s.desired, s.rel)
+        failed = None
+        if (changed or any(s.waiting for s in steps)) and not self.module.check_mode:
+            applier = Applier(client, source=self.source if self.params["source_cluster"] else None, wait=self.params["wait"],
+                              wait_timeout=self.params["wait_timeout"], quiesce_timeout=self.params["quiesce_timeout"],
+                              volume_sizes=sizes, aggregates=aggregates)
+            try:
+                applier.run(steps)
+            except WaitTimedOut as exc:
+                failed = "timed out after %ss (wait_timeout) waiting for: %s" % (exc.timeout, "; ".join(
+                    "%s to be %s (last seen: %s)" % (s.path, s.waiting, "state %s, status %s" % (s.rel.state, s.rel.status) if s.rel else "absent")
+                    for s in exc.steps))
+            except OntapError as exc:
+                failed = str(exc)
+            touched = set(s.path for s in steps if s.taken)
+            if touched:
+                after = dict((r.destination_path, r) for r in client.relationships(destinations=touched))
+                for s in steps:
+                    if s.path in touched:
+                        s.rel = after.get(s.path)
+        return self.report(request, steps, found, changed, failed)
+
+    def leftovers(self, gone):
+        """Destinations already deleted that the source still lists (a release not done before), best effort."""
+        if not gone or not self.params["source_cluster"]:
+            return set()
+        try:
+            return self.source().destinations(set(d.destination_path for d in gone))
+        except OntapError as exc:
+            self.module.warn("could not check the source cluster for destination records to release: %s" % exc)
+            return set()
+
+    def validate(self, request, found, plans, volumes):
+        """Everything a change needs, checked before the first one; fills ``volumes``. Returns (sizes, aggregates)."""
+        client = self.client
+        creating = [d for d in request.desired if plans[d.destination_path] and plans[d.destination_path][0] in ("create", "create_volume")]
+        mounting = [d for d in request.desired if "mount" in plans[d.destination_path]]
+        for d in request.desired:
+            rel = found.get(d.destination_path)
+            if rel is not None and d.state == "present" and d.source_path and rel.source_path and rel.source_path != d.source_path:
+                raise OntapError("destination %s already mirrors %s, not %s; delete that relationship first (state: absent)"
+                                 % (d.destination_path, rel.source_path, d.source_path))
+            if rel is None and d.state == "present" and not d.source_path:
+                raise OntapError("SnapMirror relationship %s does not exist; give source_path to create it" % d.destination_path)
+        wanted_policies = set(d.policy for d in request.desired if d.policy and d.state == "present" and
+                              (found.get(d.destination_path) is None or found[d.destination_path].policy != d.policy))
+        if wanted_policies:
+            known = client.policies(wanted_policies)
+            for d in request.desired:
+                if d.policy in wanted_policies and d.policy not in known:
+                    raise OntapError("%s: SnapMirror policy %s does not exist on cluster %s; use an existing policy (for example "
+                                     "MirrorAllSnapshots) or create it first" % (d.destination_path, d.policy, client.host))
+        if mounting or creating:
+            volumes.update(client.volumes(set(d.destination_path for d in creating + mounting)))
+        sizes, aggregates = {}, {}
+        if not creating:
+            return sizes, aggregates
+        svms = set(d.destination_path.split(":")[0] for d in creating)
+        known_svms = client.svms(svms)
+        for d in creating:
+            svm = d.destination_path.split(":")[0]
+            if svm not in known_svms:
+                raise OntapError("%s: SVM %s does not exist on cluster %s; check the destination path" % (d.destination_path, svm, client.host))
+        for svm in svms:
+            peers = client.svm_peers(svm)
+            for d in creating:
+                src_svm = d.source_path.split(":")[0]
+                if d.destination_path.startswith(svm + ":") and src_svm not in peers and src_svm != svm:
+                    raise OntapError("%s: SVM %s is not peered with source SVM %s for SnapMirror; create the SVM peer "
+                                     "(vserver peer create -applications snapmirror) first" % (d.destination_path, svm, src_svm))
+        for d in creating:
+            vol = volumes.get(d.destination_path)
+            if vol is not None and vol.type != "dp":
+                raise OntapError("destination volume %s exists but is of type %s; a SnapMirror destination must be a DP volume "
+                                 "(choose another destination or recreate it as type DP)" % (d.destination_path, vol.type))
+            if vol is None and not d.create_destination:
+                raise OntapError("destination volume %s does not exist; create it as a DP volume or set create_destination"
+                                 % d.destination_path)
+        if self.params["source_cluster"]:
+            source = self.source()
+            src_vols = source.volumes(set(d.source_path for d in creating))
+            for d in creating:
+                if d.source_path not in src_vols:
+                    raise OntapError("%s: source volume %s does not exist on cluster %s; check source_path"
+                                     % (d.destination_path, d.source_path, source.host))
+            need = {}
+            for d in creating:
+                if d.create_destination and d.destination_path not in volumes:
+                    src = src_vols[d.source_path]
+                    options = request.create_options[d.destination_path]
+                    aggregate = options.get("aggregate")
+                    if not aggregate:
+                        mapped = [options["aggregate_map"].get(a) for a in src.aggregates if a in options["aggregate_map"]]
+                        if not mapped:
+                            raise OntapError("%s: aggregate_map has no entry for the source aggregate(s) %s; add one"
+                                             % (d.destination_path, ", ".join(src.aggregates) or "(unknown)"))
+                        aggregate = mapped[0]
+                    size = max(src.size, options.get("size") or 0)
+                    sizes[d.destination_path] = size
+                    aggregates[d.destination_path] = aggregate
+                    need[aggregate] = need.get(aggregate, 0) + size
+            if need:
+                known_aggrs = client.aggregates(set(need))
+                for aggregate, size in need.items():
+                    if aggregate not in known_aggrs:
+                        raise OntapError("aggregate %s does not exist on cluster %s; name an existing aggregate in create_destination"
+                                         % (aggregate, client.host))
+                    if known_aggrs[aggregate].available < size:
+                        raise OntapError("aggregate %s on cluster %s has %d bytes available, the new destination volumes need %d; "
+                                         "choose another aggregate or free space" % (aggregate, client.host, known_aggrs[aggregate].available, size))
+        return sizes, aggregates
+
+    def report(self, request, steps, found, changed, failed):
+        results = []
+        before, after = {}, {}
+        warnings = []
+        errors = []
+        for s in steps:
+            rel = s.rel
+            if self.module.check_mode:
+                rel = predict(s.desired, found.get(s.path), list(s.actions))
+                actions = list(s.actions)
+            else:
+                actions = s.taken
+                if s.desired.state == "absent" and s.error is None and not s.actions:
+                    rel = None
+            results.append(dict(destination_path=s.path, actions=actions, relationship=rel.facts() if rel else None,
+                                warnings=s.warnings))
+            before[s.path] = summary(found.get(s.path))
+            after[s.path] = summary(rel)
+            warnings.extend(s.warnings)
+            if s.error:
+                errors.append("%s: %s" % (s.path, s.error))
+        for w in warnings:
+            self.module.warn(w)
+        result = dict(changed=changed, relationships=results, transport=self.client.transport)
+        if request.single:
+            result.update(actions=results[0]["actions"], relationship=results[0]["relationship"])
+        if self.module._diff:
+            result["diff"] = dict(before=before, after=after)
+        if errors or failed:
+            result["changed"] = any(r["actions"] for r in results)
+            self.module.fail_json(msg="; ".join(errors + ([failed] if failed else [])), **result)
+        self.module.exit_json(**result)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=argument_spec(),
+        mutually_exclusive=[("destination_path", "relationships")],
+        required_one_of=[("destination_path", "relationships")],
+        supports_check_mode=True,
+    )
+    missing = missing_library(module.params["use_rest"])
+    if missing:
+        module.fail_json(msg=missing_required_lib(missing[0]), exception=str(missing[1]))
+    try:
+        Run(module).execute()
+    except OntapError as exc:
+        module.fail_json(msg=str(exc))
+
+
+if __name__ == "__main__":
+    main()
