@@ -208,16 +208,16 @@ PY
 }
 
 step_demo() {
-    # make demo, against the collection that step_build installed
+    # make demo, against the collection that step_build installed: hack/demo.sh's run_demo starts the
+    # simulators, runs the playbooks and stops the simulators, also on failure
     if [ ! -f plugins/modules/sparse_volume_copy.py ]; then
         log "plugins/modules/sparse_volume_copy.py not there yet: demo skipped"
         return 99
     fi
     [ -n "${ANSIBLE_COLLECTIONS_PATH:-}" ] || build_and_install
-    ansible-playbook -i localhost, -c local \
-        -e "ansible_python_interpreter=$VENV/bin/python" \
-        -e "demo_dir=$BUILD/demo" \
-        "$@" playbooks/demo.yml
+    # shellcheck source=hack/demo.sh
+    . "$REPO/hack/demo.sh"
+    run_demo "$@"
 }
 
 step_matrix() {
