@@ -136,7 +136,8 @@ print("ansible-doc %s: %d options, %d return values" % (name, len(doc["doc"].get
     check_tarball_headers
 }
 
-# Every Python file in the tarball carries the collection's licence header.
+# Every Python file in the tarball carries the collection's licence header, except empty
+# ones (package markers such as plugins/module_utils/vnx/__init__.py: nothing to license).
 check_tarball_headers() {
     local tarball missing
     tarball="$(ls "$DIST/$NAMESPACE-$COLLECTION-"*.tar.gz)"
@@ -146,7 +147,7 @@ import tarfile
 
 with tarfile.open(sys.argv[1]) as tar:
     for member in tar.getmembers():
-        if member.isfile() and member.name.endswith(".py"):
+        if member.isfile() and member.name.endswith(".py") and member.size > 0:
             head = tar.extractfile(member).read(1024).decode("utf-8", "replace")
             if "GNU General Public License v3.0+" not in head:
                 print(member.name)
