@@ -23,9 +23,10 @@ How a copy works:
     otherwise handed to a zeroing thread, which makes them zero with the cheapest
     primitive that guarantees zeros (punch hole / WRITE_ZEROES with unmap, then
     BLKZEROOUT, then writing zeros) while the data copy goes on;
-  * one fsync at the end; optionally (verify) the source is read again and the
-    destination read back from its device, and both digests must equal the one
-    of what the copy read.
+  * one fsync at the end, with writeback started during the copy while the source
+    comes from the page cache (see WRITEBACK); optionally (verify) the source is
+    read again and the destination read back from its device, and both digests
+    must equal the one of what the copy read.
 """
 
 
