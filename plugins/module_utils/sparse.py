@@ -193,9 +193,14 @@ def _start_writeback(fd, offset, length):
     waits for them and reports any error, so this one's result is not needed."""
     global _sync_file_range
     if _sync_file_range is None:
-        _sync_file_range = ctypes.CDLL(None, use_errno=True).sync_file_range
-        _sync_file_range.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
-    _sync_file_range(fd, offset, length, 2)
+        try:
+            fn = ctypes.CDLL(None, use_errno=True).sync_file_range
+            fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+        except (AttributeError, OSError):     # a C library without it: the fsync does it all
+            fn = False
+        _sync_file_range = fn
+    if _sync_file_range:
+        _sync_file_range(fd, offset, length, 2)     # SYNC_FILE_RANGE_WRITE
 
 
 def device_extent(vol):
