@@ -525,6 +525,7 @@ class Bench:
         self.cache.drop()
         rec = {"round": rnd, "prep_seconds": time.perf_counter() - tp}
         if peer.func is not None:
+            ru0 = resource.getrusage(resource.RUSAGE_SELF)
             t0 = time.perf_counter()
             try:
                 peer.func()
@@ -534,6 +535,8 @@ class Bench:
                 rec["stderr"] = str(exc)
                 log("    !! %s failed: %s" % (peer.label, exc))
             rec["seconds"] = time.perf_counter() - t0
+            ru1 = resource.getrusage(resource.RUSAGE_SELF)       # all threads of this process
+            rec.update(cpu_user=ru1.ru_utime - ru0.ru_utime, cpu_sys=ru1.ru_stime - ru0.ru_stime)
             peer.runs.append(rec)
             return rec
         env = dict(os.environ)
@@ -663,8 +666,10 @@ class Bench:
                 if p.median() is None:
                     log("  %s   FAILED" % p.label.ljust(w - 2))
                     continue
-                log("  %s %8.2f %15s" % (
-                    p.label.ljust(w - 2), p.median(), "%.2f-%.2f" % (min(p.times()), max(p.times()))))
+                c = self.cpu(p)
+                log("  %s %8.2f %15s %7s %7s %8s" % (
+                    p.label.ljust(w - 2), p.median(), "%.2f-%.2f" % (min(p.times()), max(p.times())), "", "",
+                    "%.2f" % c if c is not None else "-"))
             parts = [floor[k].median() for k in ("floor-read", "floor-write") if k in floor]
             if len(parts) == 2 and None not in parts:
                 both = floor["floor-both"].median() if "floor-both" in floor else None

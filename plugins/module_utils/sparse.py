@@ -33,7 +33,6 @@ How a copy works:
 import ctypes
 import errno
 import fcntl
-import hashlib
 import os
 import queue
 import stat
@@ -362,6 +361,7 @@ class SparseDigest:
     equal for equal content whatever the allocation, cheap to compute over holes."""
 
     def __init__(self, grain):
+        import hashlib      # only verify needs it: loading OpenSSL took 10 ms of a cold start
         self.grain = grain
         self.h = hashlib.sha256()
 
