@@ -552,6 +552,14 @@ class Run:
                 if d.policy in wanted_policies and d.policy not in known:
                     raise OntapError("%s: SnapMirror policy %s does not exist on cluster %s; use an existing policy (for example "
                                      "MirrorAllSnapshots) or create it first" % (d.destination_path, d.policy, client.host))
+        wanted_schedules = set(d.schedule for d in request.desired if d.schedule and d.state == "present" and
+                               (found.get(d.destination_path) is None or found[d.destination_path].schedule != d.schedule))
+        if wanted_schedules:
+            known = client.schedules(wanted_schedules)
+            for d in request.desired:
+                if d.schedule in wanted_schedules and d.schedule not in known:
+                    raise OntapError("%s: schedule %s does not exist on cluster %s; use an existing schedule (for example "
+                                     "hourly) or create it first (job schedule cron create)" % (d.destination_path, d.schedule, client.host))
         if mounting or creating:
             volumes.update(client.volumes(set(d.destination_path for d in creating + mounting)))
         sizes, aggregates = {}, {}

@@ -189,6 +189,10 @@ class RestClient:
         recs = self._records("/api/snapmirror/policies", {"name": alternatives(names), "fields": "name,type"})
         return dict((r["name"], r.get("type")) for r in recs)
 
+    def schedules(self, names):
+        recs = self._records("/api/cluster/schedules", {"name": alternatives(names), "fields": "name"})
+        return set(r["name"] for r in recs)
+
     def aggregates(self, names):
         recs = self._records("/api/storage/aggregates", {"name": alternatives(names), "fields": "name,space.block_storage.available"})
         return dict((r["name"], Aggregate(r["name"], int(((r.get("space") or {}).get("block_storage") or {}).get("available") or 0)))

@@ -186,6 +186,13 @@ class ZapiClient:
                 found[name] = rec.get_child_content("policy-type") or rec.get_child_content("type")
         return found
 
+    def schedules(self, names):
+        found = set()
+        for rec in self.iterate("job-schedule-get-iter", attributes={"job-schedule-info": {"job-schedule-name": None}}):
+            if rec.get_child_content("job-schedule-name") in names:
+                found.add(rec.get_child_content("job-schedule-name"))
+        return found
+
     def aggregates(self, names):
         found = {}
         for rec in self.iterate("aggr-get-iter"):
