@@ -60,6 +60,9 @@ options:
   relationship_state:
     description:
       - V(snapmirrored) - initialized and mirroring (a paused relationship is resumed, a broken one resynced).
+      - A resync discards what was written on the destination since the break, so a broken off relationship is
+        resynced only when V(snapmirrored) (or V(paused)) is given here or in its item; with the default the task
+        fails naming it, before anything is changed.
       - V(paused) - initialized and quiesced; no scheduled transfers.
       - V(broken_off) - the destination is writable (failover). A transfer that does not stop within
         O(quiesce_timeout) is aborted; then the destination volume is mounted (see O(mount_after_break)).
@@ -457,6 +460,7 @@ class Request:
             relationship_type=merged["relationship_type"], create_destination=create_enabled,
             mount_after_break=merged["mount_after_break"] is not False, junction_path=merged["junction_path"],
             update=bool(merged["update"]), max_lag=merged["max_lag"],
+            relationship_state_given=merged["relationship_state"] is not None,
         )
 
 
@@ -542,6 +546,11 @@ class Run:
             if rel is not None and d.state == "present" and d.source_path and rel.source_path and rel.source_path != d.source_path:
                 raise OntapError("destination %s already mirrors %s, not %s; delete that relationship first (state: absent)"
                                  % (d.destination_path, rel.source_path, d.source_path))
+            if rel is not None and d.state == "present" and rel.state == "broken_off" and not d.relationship_state_given:
+                raise OntapError("%s is broken off (failed over): its destination volume may hold data written since the break, "
+                                 "which a resync would discard. Set relationship_state: snapmirrored on it to resync from %s "
+                                 "anyway, or relationship_state: broken_off to keep it failed over"
+                                 % (d.destination_path, rel.source_path))
             if rel is None and d.state == "present" and not d.source_path:
                 raise OntapError("SnapMirror relationship %s does not exist; give source_path to create it" % d.destination_path)
         wanted_policies = set(d.policy for d in request.desired if d.policy and d.state == "present" and

@@ -39,6 +39,7 @@ class Desired:
     junction_path: Optional[str] = None
     update: bool = False
     max_lag: Optional[int] = None
+    relationship_state_given: bool = True   # False: relationship_state is the default, not the user's word
 
     @property
     def junction(self):
