@@ -543,7 +543,10 @@ class Run:
         mounting = [d for d in request.desired if "mount" in plans[d.destination_path]]
         for d in request.desired:
             rel = found.get(d.destination_path)
-            if rel is not None and d.state == "present" and d.source_path and rel.source_path and rel.source_path != d.source_path:
+            if rel is not None and d.source_path and rel.source_path and rel.source_path != d.source_path:
+                if d.state == "absent":
+                    raise OntapError("destination %s mirrors %s, not %s; nothing was deleted. Give the source it mirrors, or "
+                                     "leave source_path out to delete whatever it mirrors" % (d.destination_path, rel.source_path, d.source_path))
                 raise OntapError("destination %s already mirrors %s, not %s; delete that relationship first (state: absent)"
                                  % (d.destination_path, rel.source_path, d.source_path))
             if rel is not None and d.state == "present" and rel.state == "broken_off" and not d.relationship_state_given:

@@ -59,3 +59,15 @@ def test_an_explicit_relationship_state_resyncs(run_module, clusters, target):
     assert how == "exit" and "resync" in result["actions"]
     assert result["relationship"]["state"] == target
 
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_absent_with_another_source_deletes_nothing(run_module, clusters, check_mode):
+    # a stale retirement list names vol2 as the source of svm_dst:vol1, which mirrors vol1
+    clusters["src"].add_volume("svm_src:vol1", type="rw")
+    clusters["dst"].add_relationship("svm_src:vol1", "svm_dst:vol1")
+    before = dict(clusters["dst"].rels)
+    how, result = run(run_module, check_mode=check_mode, state="absent", relationships=[
+        dict(destination_path="svm_dst:vol1", source_path="svm_src:vol2")])
+    assert how == "fail"
+    assert "svm_dst:vol1 mirrors svm_src:vol1, not svm_src:vol2" in result["msg"]
+    assert clusters["dst"].rels == before and "delete" not in clusters["dst"].calls
