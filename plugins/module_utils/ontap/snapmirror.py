@@ -73,6 +73,9 @@ def plan(desired, rel, volume=None, source_record=False):
             actions.append("modify")
 
     target = desired.relationship_state
+    if state == "uninitialized" and status in ("quiescing", "quiesced"):
+        actions.append("resume")   # quiesced before its first transfer: it cannot be initialized until resumed
+        status = "idle"
     if target == "snapmirrored":
         if state == "uninitialized" and status != "transferring":
             actions.append("initialize")

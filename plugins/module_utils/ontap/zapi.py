@@ -43,7 +43,8 @@ def relationship_from_info(info):
     """A <snapmirror-info> element (as a dict of its text children) -> Relationship."""
     mirror_state = (info.get("mirror-state") or "uninitialized").replace("-", "_")
     status = info.get("relationship-status") or "idle"
-    state = "paused" if status == "quiesced" and mirror_state != "broken_off" else mirror_state
+    # quiesced reads paused, as REST says it; but not before the first transfer, which must still be initialized
+    state = "paused" if status == "quiesced" and mirror_state == "snapmirrored" else mirror_state
     policy_type = info.get("policy-type")
     if policy_type:
         policy_type = "sync" if "sync" in policy_type and "async" not in policy_type else "async"

@@ -76,3 +76,9 @@ def test_sync_policy_reads_sync():
                                      "policy": {"name": "Sync", "type": "sync"}})
     for rel in (zapi, rest):
         assert (rel.state, rel.status) == ("in_sync", "idle")
+
+
+def test_quiesced_before_the_first_transfer_reads_uninitialized_over_zapi():
+    zapi = relationship_from_info({"source-location": "svm_src:vol1", "destination-location": "svm_dst:vol1",
+                                   "mirror-state": "uninitialized", "relationship-status": "quiesced"})
+    assert (zapi.state, zapi.status) == ("uninitialized", "quiesced")
