@@ -106,8 +106,11 @@ class RestClient:
         try:
             response = self.session.request(method, url, params=params, json=body, timeout=self.timeout)
         except requests.exceptions.SSLError as exc:
-            raise OntapError("cannot verify the certificate of ONTAP cluster %s (%s); install its CA or set validate_certs: false"
-                             % (self.host, exc), unreachable=True)
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                raise OntapError("cannot verify the certificate of ONTAP cluster %s (%s); install its CA or set validate_certs: false"
+                                 % (self.host, exc), unreachable=True)
+            raise OntapError("no TLS session with ONTAP cluster %s at %s (%s); check https and port (this port may serve plain HTTP)"
+                             % (self.host, self.origin, exc), unreachable=True)
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
             raise OntapError("ONTAP cluster %s is unreachable at %s (%s); check hostname, port, https and that the cluster is up"
                              % (self.host, self.origin, type(exc).__name__), unreachable=True)
