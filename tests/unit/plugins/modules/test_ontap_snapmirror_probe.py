@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.storage.datamotion.plugins.module_utils.ontap.common import OntapError
 from ansible_collections.storage.datamotion.plugins.modules import ontap_snapmirror
 from ansible_collections.storage.datamotion.tests.unit.plugins.modules.ontap_fake import FakeCluster
 
