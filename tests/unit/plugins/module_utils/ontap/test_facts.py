@@ -99,3 +99,11 @@ def test_https_to_a_plain_http_port_does_not_blame_the_certificate():
         server.shutdown()
     assert caught.value.unreachable
     assert "validate_certs" not in caught.value.message and "check https and port" in caught.value.message
+
+
+@pytest.mark.parametrize("path", ["svm_dst:*", "svm_dst:vol*", "svm_dst:vol?", "svm_dst:a|svm_dst:b", "svm_dst:!vol1", "svm_dst:vol 1"])
+def test_a_relationship_path_is_never_a_pattern(path):
+    # ONTAP REST reads these as query operators: a path that matched many relationships could name the wrong one
+    with pytest.raises(OntapError) as caught:
+        split_path(path, "destination_path")
+    assert "is not of the form <svm>:<volume>" in caught.value.message
