@@ -554,6 +554,10 @@ class Run:
                                  "which a resync would discard. Set relationship_state: snapmirrored on it to resync from %s "
                                  "anyway, or relationship_state: broken_off to keep it failed over"
                                  % (d.destination_path, rel.source_path))
+            if rel is not None and d.state == "present" and d.relationship_state == "broken_off" and rel.state == "uninitialized" and rel.busy:
+                raise OntapError("%s cannot be failed over: its first transfer from %s is still running, so the destination holds no "
+                                 "complete copy yet, and stopping it would throw that transfer away. Wait for it to finish "
+                                 "(relationship_state: snapmirrored) and fail over then" % (d.destination_path, rel.source_path))
             if rel is None and d.state == "present" and not d.source_path:
                 raise OntapError("SnapMirror relationship %s does not exist; give source_path to create it" % d.destination_path)
         wanted_policies = set(d.policy for d in request.desired if d.policy and d.state == "present" and

@@ -70,3 +70,15 @@ def test_absent_with_another_source_deletes_nothing(run_module, clusters, check_
     assert how == "fail"
     assert "svm_dst:vol1 mirrors svm_src:vol1, not svm_src:vol2" in result["msg"]
     assert clusters["dst"].rels == before and "delete" not in clusters["dst"].calls
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_failover_does_not_abort_a_running_first_transfer(run_module, clusters, check_mode):
+    # quiesce, then abort at quiesce_timeout, threw the baseline transfer away and the break then failed anyway
+    clusters["src"].add_volume("svm_src:vol1", type="rw")
+    clusters["dst"].add_relationship("svm_src:vol1", "svm_dst:vol1", state="uninitialized", status="transferring", lag=None)
+    clusters["dst"].pending["svm_dst:vol1"] = 100   # a long baseline: still running at every read of this test
+    how, result = run(run_module, check_mode=check_mode, destination_path="svm_dst:vol1", relationship_state="broken_off", quiesce_timeout=0)
+    assert how == "fail" and "its first transfer from svm_src:vol1 is still running" in result["msg"]
+    assert [c for c in clusters["dst"].calls if c not in ("relationships", "policies", "schedules", "volumes")] == []
+    assert clusters["dst"].rels["svm_dst:vol1"].status == "transferring"
