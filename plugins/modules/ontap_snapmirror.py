@@ -60,6 +60,9 @@ options:
   relationship_state:
     description:
       - V(snapmirrored) - initialized and mirroring (a paused relationship is resumed, a broken one resynced).
+      - A resync discards what was written on the destination since the break, so a broken off relationship is
+        resynced only when V(snapmirrored) (or V(paused)) is given here or in its item; with the default the task
+        fails naming it, before anything is changed.
       - V(paused) - initialized and quiesced; no scheduled transfers.
       - V(broken_off) - the destination is writable (failover). A transfer that does not stop within
         O(quiesce_timeout) is aborted; then the destination volume is mounted (see O(mount_after_break)).
@@ -457,6 +460,7 @@ class Request:
             relationship_type=merged["relationship_type"], create_destination=create_enabled,
             mount_after_break=merged["mount_after_break"] is not False, junction_path=merged["junction_path"],
             update=bool(merged["update"]), max_lag=merged["max_lag"],
+            relationship_state_given=merged["relationship_state"] is not None,
         )
 
 
@@ -539,9 +543,21 @@ class Run:
         mounting = [d for d in request.desired if "mount" in plans[d.destination_path]]
         for d in request.desired:
             rel = found.get(d.destination_path)
-            if rel is not None and d.state == "present" and d.source_path and rel.source_path and rel.source_path != d.source_path:
+            if rel is not None and d.source_path and rel.source_path and rel.source_path != d.source_path:
+                if d.state == "absent":
+                    raise OntapError("destination %s mirrors %s, not %s; nothing was deleted. Give the source it mirrors, or "
+                                     "leave source_path out to delete whatever it mirrors" % (d.destination_path, rel.source_path, d.source_path))
                 raise OntapError("destination %s already mirrors %s, not %s; delete that relationship first (state: absent)"
                                  % (d.destination_path, rel.source_path, d.source_path))
+            if rel is not None and d.state == "present" and rel.state == "broken_off" and not d.relationship_state_given:
+                raise OntapError("%s is broken off (failed over): its destination volume may hold data written since the break, "
+                                 "which a resync would discard. Set relationship_state: snapmirrored on it to resync from %s "
+                                 "anyway, or relationship_state: broken_off to keep it failed over"
+                                 % (d.destination_path, rel.source_path))
+            if rel is not None and d.state == "present" and d.relationship_state == "broken_off" and rel.state == "uninitialized" and rel.busy:
+                raise OntapError("%s cannot be failed over: its first transfer from %s is still running, so the destination holds no "
+                                 "complete copy yet, and stopping it would throw that transfer away. Wait for it to finish "
+                                 "(relationship_state: snapmirrored) and fail over then" % (d.destination_path, rel.source_path))
             if rel is None and d.state == "present" and not d.source_path:
                 raise OntapError("SnapMirror relationship %s does not exist; give source_path to create it" % d.destination_path)
         wanted_policies = set(d.policy for d in request.desired if d.policy and d.state == "present" and
@@ -552,6 +568,14 @@ class Run:
                 if d.policy in wanted_policies and d.policy not in known:
                     raise OntapError("%s: SnapMirror policy %s does not exist on cluster %s; use an existing policy (for example "
                                      "MirrorAllSnapshots) or create it first" % (d.destination_path, d.policy, client.host))
+        wanted_schedules = set(d.schedule for d in request.desired if d.schedule and d.state == "present" and
+                               (found.get(d.destination_path) is None or found[d.destination_path].schedule != d.schedule))
+        if wanted_schedules:
+            known = client.schedules(wanted_schedules)
+            for d in request.desired:
+                if d.schedule in wanted_schedules and d.schedule not in known:
+                    raise OntapError("%s: schedule %s does not exist on cluster %s; use an existing schedule (for example "
+                                     "hourly) or create it first (job schedule cron create)" % (d.destination_path, d.schedule, client.host))
         if mounting or creating:
             volumes.update(client.volumes(set(d.destination_path for d in creating + mounting)))
         sizes, aggregates = {}, {}

@@ -110,7 +110,7 @@ def split_path(path, what="path"):
     if not isinstance(path, str) or path.count(":") != 1:
         raise OntapError("%s %r is not of the form <svm>:<volume>; write it as, for example, svm_dst:vol1" % (what, path))
     svm, volume = path.split(":")
-    if not svm or not volume or "/" in path:
+    if not svm or not volume or any(ch in path for ch in "/*?|!<>, \t"):
         raise OntapError("%s %r is not of the form <svm>:<volume>; write it as, for example, svm_dst:vol1" % (what, path))
     return svm, volume
 

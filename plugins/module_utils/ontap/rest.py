@@ -106,8 +106,11 @@ class RestClient:
         try:
             response = self.session.request(method, url, params=params, json=body, timeout=self.timeout)
         except requests.exceptions.SSLError as exc:
-            raise OntapError("cannot verify the certificate of ONTAP cluster %s (%s); install its CA or set validate_certs: false"
-                             % (self.host, exc), unreachable=True)
+            if "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                raise OntapError("cannot verify the certificate of ONTAP cluster %s (%s); install its CA or set validate_certs: false"
+                                 % (self.host, exc), unreachable=True)
+            raise OntapError("no TLS session with ONTAP cluster %s at %s (%s); check https and port (this port may serve plain HTTP)"
+                             % (self.host, self.origin, exc), unreachable=True)
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
             raise OntapError("ONTAP cluster %s is unreachable at %s (%s); check hostname, port, https and that the cluster is up"
                              % (self.host, self.origin, type(exc).__name__), unreachable=True)
@@ -188,6 +191,10 @@ class RestClient:
     def policies(self, names):
         recs = self._records("/api/snapmirror/policies", {"name": alternatives(names), "fields": "name,type"})
         return dict((r["name"], r.get("type")) for r in recs)
+
+    def schedules(self, names):
+        recs = self._records("/api/cluster/schedules", {"name": alternatives(names), "fields": "name"})
+        return set(r["name"] for r in recs)
 
     def aggregates(self, names):
         recs = self._records("/api/storage/aggregates", {"name": alternatives(names), "fields": "name,space.block_storage.available"})

@@ -39,6 +39,7 @@ class Desired:
     junction_path: Optional[str] = None
     update: bool = False
     max_lag: Optional[int] = None
+    relationship_state_given: bool = True   # False: relationship_state is the default, not the user's word
 
     @property
     def junction(self):
@@ -72,6 +73,9 @@ def plan(desired, rel, volume=None, source_record=False):
             actions.append("modify")
 
     target = desired.relationship_state
+    if state == "uninitialized" and status in ("quiescing", "quiesced"):
+        actions.append("resume")   # quiesced before its first transfer: it cannot be initialized until resumed
+        status = "idle"
     if target == "snapmirrored":
         if state == "uninitialized" and status != "transferring":
             actions.append("initialize")

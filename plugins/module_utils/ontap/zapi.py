@@ -43,7 +43,8 @@ def relationship_from_info(info):
     """A <snapmirror-info> element (as a dict of its text children) -> Relationship."""
     mirror_state = (info.get("mirror-state") or "uninitialized").replace("-", "_")
     status = info.get("relationship-status") or "idle"
-    state = "paused" if status == "quiesced" and mirror_state != "broken_off" else mirror_state
+    # quiesced reads paused, as REST says it; but not before the first transfer, which must still be initialized
+    state = "paused" if status == "quiesced" and mirror_state == "snapmirrored" else mirror_state
     policy_type = info.get("policy-type")
     if policy_type:
         policy_type = "sync" if "sync" in policy_type and "async" not in policy_type else "async"
@@ -184,6 +185,13 @@ class ZapiClient:
             name = rec.get_child_content("policy-name")
             if name in names:
                 found[name] = rec.get_child_content("policy-type") or rec.get_child_content("type")
+        return found
+
+    def schedules(self, names):
+        found = set()
+        for rec in self.iterate("job-schedule-get-iter", attributes={"job-schedule-info": {"job-schedule-name": None}}):
+            if rec.get_child_content("job-schedule-name") in names:
+                found.add(rec.get_child_content("job-schedule-name"))
         return found
 
     def aggregates(self, names):

@@ -79,6 +79,10 @@ class FakeCluster:
         self._call("policies")
         return dict((n, t) for n, t in self.policy_names.items() if n in names)
 
+    def schedules(self, names):
+        self._call("schedules")
+        return set(n for n in ("5min", "hourly", "daily", "weekly") if n in names)
+
     def aggregates(self, names):
         self._call("aggregates")
         return dict((n, a) for n, a in self.aggrs.items() if n in names)

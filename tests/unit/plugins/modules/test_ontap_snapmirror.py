@@ -165,7 +165,7 @@ def test_delete_when_the_entry_vanished_meanwhile(run_module, clusters):
 
 def test_resync_and_resume_and_policy_change(run_module, clusters):
     protected(clusters, 1, state="broken_off")
-    how, result = run(run_module, destination_path="svm_dst:vol1", policy="MirrorLatest", schedule="daily")
+    how, result = run(run_module, destination_path="svm_dst:vol1", policy="MirrorLatest", schedule="daily", relationship_state="snapmirrored")
     assert result["actions"] == ["modify", "resync"]
     assert (result["relationship"]["state"], result["relationship"]["policy"], result["relationship"]["schedule"]) == \
         ("snapmirrored", "MirrorLatest", "daily")

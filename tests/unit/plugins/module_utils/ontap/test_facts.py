@@ -76,3 +76,34 @@ def test_sync_policy_reads_sync():
                                      "policy": {"name": "Sync", "type": "sync"}})
     for rel in (zapi, rest):
         assert (rel.state, rel.status) == ("in_sync", "idle")
+
+
+def test_quiesced_before_the_first_transfer_reads_uninitialized_over_zapi():
+    zapi = relationship_from_info({"source-location": "svm_src:vol1", "destination-location": "svm_dst:vol1",
+                                   "mirror-state": "uninitialized", "relationship-status": "quiesced"})
+    assert (zapi.state, zapi.status) == ("uninitialized", "quiesced")
+
+
+def test_https_to_a_plain_http_port_does_not_blame_the_certificate():
+    import http.server
+    import threading
+    from ansible_collections.storage.datamotion.plugins.module_utils.ontap.rest import RestClient
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), http.server.BaseHTTPRequestHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = RestClient("127.0.0.1", "admin", "x", https=True, validate_certs=False, port=server.server_address[1], timeout=5)
+        with pytest.raises(OntapError) as caught:
+            client.probe()
+    finally:
+        server.shutdown()
+    assert caught.value.unreachable
+    assert "validate_certs" not in caught.value.message and "check https and port" in caught.value.message
+
+
+@pytest.mark.parametrize("path", ["svm_dst:*", "svm_dst:vol*", "svm_dst:vol?", "svm_dst:a|svm_dst:b", "svm_dst:!vol1", "svm_dst:vol 1"])
+def test_a_relationship_path_is_never_a_pattern(path):
+    # ONTAP REST reads these as query operators: a path that matched many relationships could name the wrong one
+    with pytest.raises(OntapError) as caught:
+        split_path(path, "destination_path")
+    assert "is not of the form <svm>:<volume>" in caught.value.message

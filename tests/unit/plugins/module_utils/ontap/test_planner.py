@@ -26,6 +26,7 @@ REACHABLE = {
     "missing": None,
     "uninitialized/idle": ("uninitialized", "idle"),
     "uninitialized/transferring": ("uninitialized", "transferring"),
+    "uninitialized/quiesced": ("uninitialized", "quiesced"),   # quiesced before its first transfer (ZAPI)
     "snapmirrored/idle": ("snapmirrored", "idle"),
     "snapmirrored/transferring": ("snapmirrored", "transferring"),
     "snapmirrored/quiescing": ("snapmirrored", "quiescing"),
@@ -87,7 +88,8 @@ class Model:
             self.volume = replace(self.volume, type="dp")
         elif action == "resume":
             assert rel.state == "paused" or rel.status in ("quiesced", "quiescing")
-            self.rel = replace(rel, state="snapmirrored" if rel.lag_time is not None else "uninitialized", status="idle")
+            self.rel = replace(rel, state="uninitialized" if rel.state == "uninitialized" or rel.lag_time is None else "snapmirrored",
+                               status="idle")
         elif action == "quiesce":
             assert rel.state != "broken_off"
             self.settle()   # quiesce waits for the running transfer (or aborts it)
