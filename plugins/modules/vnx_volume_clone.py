@@ -21,7 +21,9 @@ description:
     deleted. With O(wait=false) the task returns as soon as the migration starts (the copy is usable at once) and
     reports its progress; a later run with O(wait=true) waits for it and cleans up; a run while it still goes
     reports progress, not an error.
-  - O(copy_mode=full) on an existing snap copy converts it into a full copy and deletes its snapshot.
+  - O(copy_mode=full) on an existing snap copy converts it into a full copy and deletes its snapshot when this
+    module made it (C(snap-as-vol-<name>) or C(tmp-snap-<name>)) and it is not managed; any other snapshot the
+    mount point reads (a user's, a managed one) is kept.
   - The array's constraints are checked before anything is done - at most 255 snapshots (so snap copies) per
     source LUN; no snapshot or migration of a LUN whose asynchronous migration still runs; a LUN with snap copies
     or snapshots cannot be migrated.
@@ -350,7 +352,19 @@ def plan_new_copy(ctx, name, source, base, user_snapshot, pool):
                        snapshot=snap)
 
 
-def plan_migration(ctx, name, size_gb, pool, provisioning, snapshot, existing_dest=None):
+def own_snapshot(client, name, snapshot):
+    """Whether ``snapshot`` (attached to copy ``name``) is one this module made for it and may delete.
+
+    A mount point made some other way (Cinder, naviseccli) may read a user's snapshot, even a
+    managed one: converting that copy must leave the snapshot where it is.
+    """
+    if snapshot not in (snap_name(name, "snap"), snap_name(name, "full")):
+        return False
+    s = client.get_snapshot(snapshot)
+    return s is None or not s.managed  # None: this run makes it
+
+
+def plan_migration(ctx, name, size_gb, pool, provisioning, snapshot, existing_dest=None, cleanup=True):
     """Steps to migrate copy ``name`` (a mount point) into a new LUN, and to wait and clean up."""
     client, p = ctx.client, ctx.p
     dest = dest_name(name)
@@ -369,13 +383,15 @@ def plan_migration(ctx, name, size_gb, pool, provisioning, snapshot, existing_de
 
     ctx.step("migrate", "start the migration of %s into %s (rate %s)" % (name, dest, p["migration_rate"]), start, name)
     ctx.reports[name].update(clone_state="migrating", snapshot=snapshot)
-    plan_wait(ctx, name, snapshot)
+    plan_wait(ctx, name, snapshot, cleanup)
 
 
-def plan_wait(ctx, name, snapshot):
+def plan_wait(ctx, name, snapshot, cleanup=True):
+    """Wait (or read progress); ``cleanup``: the snapshot is this module's own and goes afterwards."""
     if ctx.p["wait"]:
         ctx.step("wait", "wait for the migration of %s" % name, lambda: wait_migration(ctx, name), name)
-        ctx.step("cleanup", "delete snapshot %s" % snapshot, lambda: ctx.client.destroy_snapshot(snapshot), name)
+        if cleanup and snapshot:
+            ctx.step("cleanup", "delete snapshot %s" % snapshot, lambda: ctx.client.destroy_snapshot(snapshot), name)
     else:
         ctx.step("wait", "read the migration of %s" % name, lambda: read_migration(ctx, name), name)
 
@@ -457,7 +473,7 @@ def plan_existing_copy(ctx, name, lun, source, base, pool):
         if migration.failed:
             raise VnxError("copy", "LUN %s" % name, "its migration stopped: %s" % migration.state,
                            "Cancel it and delete the copy (vnx_volume state=absent force=true), then copy again.")
-        plan_wait(ctx, name, report["snapshot"])
+        plan_wait(ctx, name, report["snapshot"], own_snapshot(client, name, report["snapshot"]))
         return
     # a snap copy to convert into a full copy: it must have no snapshots or snap copies of its own
     own = client.list_snapshots(lun.id)
@@ -471,7 +487,8 @@ def plan_existing_copy(ctx, name, lun, source, base, pool):
         raise VnxError("migrate", "snap copy %s" % name, "LUN %s exists and is in use" % dest.name,
                        "Delete LUN %s, or rename the copy." % dest.name, "VNXLunNameInUseError")
     plan_migration(ctx, name, size_gb=lun.size_gb, pool=pool, provisioning=p["provisioning"] or lun.provisioning,
-                   snapshot=report["snapshot"], existing_dest=dest)
+                   snapshot=report["snapshot"], existing_dest=dest,
+                   cleanup=own_snapshot(client, name, report["snapshot"]))
 
 
 def plan_all(ctx):
