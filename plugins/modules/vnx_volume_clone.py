@@ -330,18 +330,44 @@ def check_not_migrating(client, lun, what):
                        "Wait for it to complete (vnx_volume_clone wait=true on that copy) or copy from its source instead.")
 
 
+def make_snapshot(client, snap, source, create):
+    """Make the copy's snapshot; one left by an interrupted run (killed after 'snap -create') is made anew.
+
+    The name is this module's (snap-as-vol-/tmp-snap-<copy>), so a snapshot of the same source
+    with no mount point and not managed can only be such a leftover; its content is older
+    than this run, so it is replaced, not reused. Anything else with the name is left alone.
+    """
+    try:
+        create()
+        return
+    except VnxError as err:
+        if err.kind != "VNXSnapNameInUseError":
+            raise
+        old = client.get_snapshot(snap)
+        if old is None or old.attached_luns or old.managed or source.id not in old.source_luns:
+            err.hint = ("Snapshot %s is not one an interrupted run of this copy left (it is %s): rename or delete it, "
+                        "or give the copy another name." % (snap, "managed" if old and old.managed else
+                                                              "attached to a mount point" if old and old.attached_luns
+                                                              else "of another LUN"))
+            raise
+    client.destroy_snapshot(snap)
+    create()
+
+
 def plan_new_copy(ctx, name, source, base, user_snapshot, pool):
     """Steps for a copy that does not exist yet."""
     client, p = ctx.client, ctx.p
     snap = snap_name(name, p["copy_mode"])
     if user_snapshot is not None:
         ctx.step("snapshot", "copy snapshot %s to %s" % (user_snapshot.name, snap),
-                 lambda: client.copy_snapshot(user_snapshot.name, snap), name, ("snapshot", snap))
+                 lambda: make_snapshot(client, snap, source, lambda: client.copy_snapshot(user_snapshot.name, snap)),
+                 name, ("snapshot", snap))
         ctx.step("snapshot", "allow read/write on snapshot %s" % snap,
                  lambda: client.modify_snapshot(snap, allow_read_write=True), name)
     else:
         ctx.step("snapshot", "create snapshot %s of LUN %s" % (snap, source.name),
-                 lambda: client.create_snapshot(source, snap), name, ("snapshot", snap))
+                 lambda: make_snapshot(client, snap, source, lambda: client.create_snapshot(source, snap)),
+                 name, ("snapshot", snap))
     ctx.step("mount", "create snapshot mount point %s of LUN %s" % (name, base.name),
              lambda: client.create_mount_point(base, name), name, ("mount point", name))
     ctx.step("attach", "attach snapshot %s to mount point %s" % (snap, name),
