@@ -185,6 +185,14 @@ actions:
   returned: always
   type: list
   elements: str
+left:
+  description:
+    - When the task failed, the array objects (snapshots, mount points, LUNs) this run made and that are still
+      there; the message names them too. A later run picks them up.
+  returned: on failure
+  type: list
+  elements: str
+  sample: ["snapshot tmp-snap-db01-restore"]
 diff:
   description: Each copy's state before and after.
   returned: when diff mode is on
@@ -252,6 +260,19 @@ class Context(object):
             except VnxError:
                 pass  # the report says what is left: everything not in undone
         return undone
+
+    def left(self, undone):
+        """What this run made and is still on the array (not undone), copy by copy, in the order made."""
+        left = []
+        for name, made in self.created.items():
+            for kind, obj in made:
+                what = "%s %s" % (kind, obj)
+                if name == self.current and what in undone:
+                    continue
+                if name in self.migrating and kind == "LUN":
+                    what += " (migrating into %s)" % name
+                left.append(what)
+        return left
 
     def refresh(self, names):
         """Read the LUNs the array just made (their ids): one list for a batch, else one read each."""
@@ -606,7 +627,11 @@ def main():
         undone = [] if module.check_mode else ctx.undo(ctx.current)
         if undone:
             err.hint = (err.hint or "") + " (Undone for %s: %s.)" % (ctx.current, ", ".join(undone))
-        fail_on_error(module, err, actions=ctx.plan.actions, undone=undone)
+        left = ctx.left(undone)
+        if left:
+            err.hint = (err.hint or "") + (" (Made by this run and still on the array: %s. Run the task again: "
+                                           "it picks them up and finishes.)" % ", ".join(left))
+        fail_on_error(module, err, actions=ctx.plan.actions, undone=undone, left=left)
     names = module.params["names"] or [module.params["name"]]
     reports = [report_of(ctx, n) for n in names]
     result = dict(changed=ctx.plan.changed, actions=ctx.plan.actions)
