@@ -203,6 +203,7 @@ def main():
                                        "Use storage_group=%s, or remove those LUNs from it first." % other.name,
                                        "VNXHostInOtherStorageGroupError")
                     moved_from = " (out of its empty storage group %s)" % other.name
+
                 def connect_host():
                     try:
                         client.connect_host(group_name, p["host"])

@@ -366,10 +366,14 @@ def make_snapshot(client, snap, source, create):
             raise
         old = client.get_snapshot(snap)
         if old is None or old.attached_luns or old.managed or source.id not in old.source_luns:
+            if old is not None and old.managed:
+                what = "managed"
+            elif old is not None and old.attached_luns:
+                what = "attached to a mount point"
+            else:
+                what = "of another LUN"
             err.hint = ("Snapshot %s is not one an interrupted run of this copy left (it is %s): rename or delete it, "
-                        "or give the copy another name." % (snap, "managed" if old and old.managed else
-                                                              "attached to a mount point" if old and old.attached_luns
-                                                              else "of another LUN"))
+                        "or give the copy another name." % (snap, what))
             raise
     client.destroy_snapshot(snap)
     create()
