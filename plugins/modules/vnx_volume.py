@@ -182,7 +182,10 @@ def plan_absent(client, module, lun, plan):
                        % ", ".join("%s (%s%% done)" % (m.name, g.percent_complete) for m, g in moving),
                        "Wait for them to complete (vnx_volume_clone wait=true), or delete them first; force "
                        "never deletes a full copy on its way.")
-    managed = [s.name for s in snaps if s.managed]
+    # snapshots taken of the snap copies themselves: the array will not destroy a copy that has them
+    smp_ids = set(m.id for m in smps)
+    smp_snaps = [s for s in client.list_snapshots() if smp_ids & set(s.source_luns)] if smps else []
+    managed = [s.name for s in snaps + smp_snaps if s.managed]
     if managed:
         raise VnxError("delete", "LUN %s" % lun.name,
                        "it has managed snapshots: %s" % ", ".join(managed),
@@ -193,6 +196,8 @@ def plan_absent(client, module, lun, plan):
         problems.append("snap copies (snapshot mount points) %s" % ", ".join(smp_names))
     if snaps:
         problems.append("snapshots %s" % ", ".join(s.name for s in snaps))
+    if smp_snaps:
+        problems.append("snapshots of its snap copies %s" % ", ".join(s.name for s in smp_snaps))
     if migration is not None:
         problems.append("a migration to LUN %s (%s, %s%% done)"
                         % (migration.dest_name, migration.state, migration.percent_complete))
@@ -206,6 +211,9 @@ def plan_absent(client, module, lun, plan):
         plan.add("cancel the migration of LUN %s" % lun.name, lambda: client.cancel_migration(lun))
     if smps:
         for smp in smps:
+            for snap in [x for x in smp_snaps if smp.id in x.source_luns]:
+                plan.add("delete snapshot %s of snap copy %s" % (snap.name, smp.name),
+                         lambda snap=snap: client.destroy_snapshot(snap.name))
             for g in all_groups:
                 hlu = g.hlu_of(smp.id)
                 if hlu is not None:
