@@ -526,6 +526,10 @@ def plan_existing_copy(ctx, name, lun, source, base, pool):
                            "Cancel it and delete the copy (vnx_volume state=absent force=true), then copy again.")
         plan_wait(ctx, name, report["snapshot"], own_snapshot(client, name, report["snapshot"]))
         return
+    fresh = client.get_lun(name=name)
+    if fresh is not None and not fresh.is_snap_mount_point:
+        # its migration completed between the two reads: a full copy, not one to migrate again
+        return plan_existing_copy(ctx, name, fresh, source, base, pool)
     # a snap copy to convert into a full copy: it must have no snapshots or snap copies of its own
     own = client.list_snapshots(lun.id)
     if own or lun.snapshot_mount_points:
