@@ -14,6 +14,9 @@ description:
   - O(state=present) puts the LUN (or a snapshot mount point, such as a snap copy or a backup mount point)
     in the host's storage group with a free host LUN number (HLU). The storage group is created and the host
     connected to it when they are missing.
+  - A VNX host is connected to one storage group at a time. When the host is connected to another storage group
+    that holds LUNs, the task fails and changes nothing (connecting it here would take those LUNs away from it);
+    from an empty one it is moved.
   - The HLU is the lowest free one in the group. When a parallel task takes it first (the array answers
     "Requested Host LUN Number already in use"), the group is read again and the next free HLU is tried, so
     parallel forks exposing LUNs to one host never collide.
@@ -185,7 +188,22 @@ def main():
                     # None: made by this task; a kind: made by a parallel task meanwhile
                     found["created"] = client.create_storage_group(group_name) is None
                 plan.add("create storage group %s" % group_name, create)
+            moved_from = ""
             if p["connect_host"] and (sg is None or p["host"] not in sg.hosts):
+                # a VNX host is in one storage group at a time: connecting it here takes it
+                # out of its current group and so away from every LUN in that group
+                for other in client.list_storage_groups():
+                    if other.name == group_name or p["host"] not in other.hosts:
+                        continue
+                    if other.hlus:
+                        raise VnxError("connect", "host %s to storage group %s" % (p["host"], group_name),
+                                       "the host is connected to storage group %s, which holds the LUNs with ids %s; a host is in one "
+                                       "storage group at a time, so it would lose access to them"
+                                       % (other.name, ", ".join(str(alu) for hlu, alu in sorted(other.hlus.items()))),
+                                       "Use storage_group=%s, or remove those LUNs from it first." % other.name,
+                                       "VNXHostInOtherStorageGroupError")
+                    moved_from = " (out of its empty storage group %s)" % other.name
+
                 def connect_host():
                     try:
                         client.connect_host(group_name, p["host"])
@@ -195,7 +213,7 @@ def main():
                             client.destroy_storage_group(group_name)
                             err.hint = (err.hint or "") + " (The storage group this task created was removed again.)"
                         raise
-                plan.add("connect host %s to storage group %s" % (p["host"], group_name), connect_host)
+                plan.add("connect host %s to storage group %s%s" % (p["host"], group_name, moved_from), connect_host)
             if before_hlu is None:
                 free = [h for h in HLU_RANGE if sg is None or h not in sg.hlus]
                 found["planned"] = free[0] if free else None

@@ -147,9 +147,9 @@ from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client impo
 def find_blockers(client, lun):
     """What keeps the LUN from being destroyed: snapshots, snap copies, migration, storage groups."""
     snaps = client.list_snapshots(lun.id)
-    migration = client.get_migration(lun)
+    migrations = client.list_migrations()
     all_groups = client.list_storage_groups()
-    return snaps, migration, all_groups
+    return snaps, migrations, all_groups
 
 
 def own_snapshot_names(lun):
@@ -159,19 +159,45 @@ def own_snapshot_names(lun):
 
 def plan_absent(client, module, lun, plan):
     p = module.params
-    snaps, migration, all_groups = find_blockers(client, lun)
+    snaps, migrations, all_groups = find_blockers(client, lun)
+    migration = next((m for m in migrations if m.source_id == lun.id), None)
     groups = [g for g in all_groups if g.hlu_of(lun.id) is not None]
-    managed = [s.name for s in snaps if s.managed]
+    # never undone by force: the destination of a running migration is another copy's future LUN,
+    # and a snap copy that migrates is a full copy on its way (vnx_volume_clone wait=false)
+    into = next((m for m in migrations if m.dest_id == lun.id), None)
+    if into is not None:
+        raise VnxError("delete", "LUN %s" % lun.name,
+                       "it is the destination of the running migration of LUN %s (%s, %s%% done)"
+                       % (into.source_name, into.state, into.percent_complete),
+                       "Wait for the migration to complete (the LUN then disappears into %s), or delete LUN %s "
+                       "with force=true, which cancels it." % (into.source_name, into.source_name))
+    read = [(i, client.get_lun(lun_id=i)) for i in lun.snapshot_mount_points]
+    smps = [m for dummy, m in read if m is not None]
+    smp_names = [m.name if m is not None else str(i) for i, m in read]  # an id: gone since the LUN was read
+    moving = [(m, next(g for g in migrations if g.source_id == m.id)) for m in smps
+              if any(g.source_id == m.id for g in migrations)]
+    if moving:
+        raise VnxError("delete", "LUN %s" % lun.name,
+                       "its snap copies %s are being migrated into full copies"
+                       % ", ".join("%s (%s%% done)" % (m.name, g.percent_complete) for m, g in moving),
+                       "Wait for them to complete (vnx_volume_clone wait=true), or delete them first; force "
+                       "never deletes a full copy on its way.")
+    # snapshots taken of the snap copies themselves: the array will not destroy a copy that has them
+    smp_ids = set(m.id for m in smps)
+    smp_snaps = [s for s in client.list_snapshots() if smp_ids & set(s.source_luns)] if smps else []
+    managed = [s.name for s in snaps + smp_snaps if s.managed]
     if managed:
         raise VnxError("delete", "LUN %s" % lun.name,
                        "it has managed snapshots: %s" % ", ".join(managed),
                        "Unmanage them (vnx_snapshot_manage state=unmanaged) or delete them "
                        "(vnx_snapshot_manage state=absent) first; force never deletes a managed snapshot.")
     problems = []
-    if lun.snapshot_mount_points:
-        problems.append("snap copies (snapshot mount points) %s" % ", ".join(str(i) for i in lun.snapshot_mount_points))
+    if smp_names:
+        problems.append("snap copies (snapshot mount points) %s" % ", ".join(smp_names))
     if snaps:
         problems.append("snapshots %s" % ", ".join(s.name for s in snaps))
+    if smp_snaps:
+        problems.append("snapshots of its snap copies %s" % ", ".join(s.name for s in smp_snaps))
     if migration is not None:
         problems.append("a migration to LUN %s (%s, %s%% done)"
                         % (migration.dest_name, migration.state, migration.percent_complete))
@@ -183,9 +209,11 @@ def plan_absent(client, module, lun, plan):
 
     if migration is not None:
         plan.add("cancel the migration of LUN %s" % lun.name, lambda: client.cancel_migration(lun))
-    if lun.snapshot_mount_points:
-        smps = [client.get_lun(lun_id=i) for i in lun.snapshot_mount_points]
-        for smp in [s for s in smps if s is not None]:
+    if smps:
+        for smp in smps:
+            for snap in [x for x in smp_snaps if smp.id in x.source_luns]:
+                plan.add("delete snapshot %s of snap copy %s" % (snap.name, smp.name),
+                         lambda snap=snap: client.destroy_snapshot(snap.name))
             for g in all_groups:
                 hlu = g.hlu_of(smp.id)
                 if hlu is not None:

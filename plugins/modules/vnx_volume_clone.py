@@ -21,7 +21,9 @@ description:
     deleted. With O(wait=false) the task returns as soon as the migration starts (the copy is usable at once) and
     reports its progress; a later run with O(wait=true) waits for it and cleans up; a run while it still goes
     reports progress, not an error.
-  - O(copy_mode=full) on an existing snap copy converts it into a full copy and deletes its snapshot.
+  - O(copy_mode=full) on an existing snap copy converts it into a full copy and deletes its snapshot when this
+    module made it (C(snap-as-vol-<name>) or C(tmp-snap-<name>)) and it is not managed; any other snapshot the
+    mount point reads (a user's, a managed one) is kept.
   - The array's constraints are checked before anything is done - at most 255 snapshots (so snap copies) per
     source LUN; no snapshot or migration of a LUN whose asynchronous migration still runs; a LUN with snap copies
     or snapshots cannot be migrated.
@@ -183,6 +185,14 @@ actions:
   returned: always
   type: list
   elements: str
+left:
+  description:
+    - When the task failed, the array objects (snapshots, mount points, LUNs) this run made and that are still
+      there; the message names them too. A later run picks them up.
+  returned: on failure
+  type: list
+  elements: str
+  sample: ["snapshot tmp-snap-db01-restore"]
 diff:
   description: Each copy's state before and after.
   returned: when diff mode is on
@@ -250,6 +260,19 @@ class Context(object):
             except VnxError:
                 pass  # the report says what is left: everything not in undone
         return undone
+
+    def left(self, undone):
+        """What this run made and is still on the array (not undone), copy by copy, in the order made."""
+        left = []
+        for name, made in self.created.items():
+            for kind, obj in made:
+                what = "%s %s" % (kind, obj)
+                if name == self.current and what in undone:
+                    continue
+                if name in self.migrating and kind == "LUN":
+                    what += " (migrating into %s)" % name
+                left.append(what)
+        return left
 
     def refresh(self, names):
         """Read the LUNs the array just made (their ids): one list for a batch, else one read each."""
@@ -328,18 +351,48 @@ def check_not_migrating(client, lun, what):
                        "Wait for it to complete (vnx_volume_clone wait=true on that copy) or copy from its source instead.")
 
 
+def make_snapshot(client, snap, source, create):
+    """Make the copy's snapshot; one left by an interrupted run (killed after 'snap -create') is made anew.
+
+    The name is this module's (snap-as-vol-/tmp-snap-<copy>), so a snapshot of the same source
+    with no mount point and not managed can only be such a leftover; its content is older
+    than this run, so it is replaced, not reused. Anything else with the name is left alone.
+    """
+    try:
+        create()
+        return
+    except VnxError as err:
+        if err.kind != "VNXSnapNameInUseError":
+            raise
+        old = client.get_snapshot(snap)
+        if old is None or old.attached_luns or old.managed or source.id not in old.source_luns:
+            if old is not None and old.managed:
+                what = "managed"
+            elif old is not None and old.attached_luns:
+                what = "attached to a mount point"
+            else:
+                what = "of another LUN"
+            err.hint = ("Snapshot %s is not one an interrupted run of this copy left (it is %s): rename or delete it, "
+                        "or give the copy another name." % (snap, what))
+            raise
+    client.destroy_snapshot(snap)
+    create()
+
+
 def plan_new_copy(ctx, name, source, base, user_snapshot, pool):
     """Steps for a copy that does not exist yet."""
     client, p = ctx.client, ctx.p
     snap = snap_name(name, p["copy_mode"])
     if user_snapshot is not None:
         ctx.step("snapshot", "copy snapshot %s to %s" % (user_snapshot.name, snap),
-                 lambda: client.copy_snapshot(user_snapshot.name, snap), name, ("snapshot", snap))
+                 lambda: make_snapshot(client, snap, source, lambda: client.copy_snapshot(user_snapshot.name, snap)),
+                 name, ("snapshot", snap))
         ctx.step("snapshot", "allow read/write on snapshot %s" % snap,
                  lambda: client.modify_snapshot(snap, allow_read_write=True), name)
     else:
         ctx.step("snapshot", "create snapshot %s of LUN %s" % (snap, source.name),
-                 lambda: client.create_snapshot(source, snap), name, ("snapshot", snap))
+                 lambda: make_snapshot(client, snap, source, lambda: client.create_snapshot(source, snap)),
+                 name, ("snapshot", snap))
     ctx.step("mount", "create snapshot mount point %s of LUN %s" % (name, base.name),
              lambda: client.create_mount_point(base, name), name, ("mount point", name))
     ctx.step("attach", "attach snapshot %s to mount point %s" % (snap, name),
@@ -350,7 +403,19 @@ def plan_new_copy(ctx, name, source, base, user_snapshot, pool):
                        snapshot=snap)
 
 
-def plan_migration(ctx, name, size_gb, pool, provisioning, snapshot, existing_dest=None):
+def own_snapshot(client, name, snapshot):
+    """Whether ``snapshot`` (attached to copy ``name``) is one this module made for it and may delete.
+
+    A mount point made some other way (Cinder, naviseccli) may read a user's snapshot, even a
+    managed one: converting that copy must leave the snapshot where it is.
+    """
+    if snapshot not in (snap_name(name, "snap"), snap_name(name, "full")):
+        return False
+    s = client.get_snapshot(snapshot)
+    return s is None or not s.managed  # None: this run makes it
+
+
+def plan_migration(ctx, name, size_gb, pool, provisioning, snapshot, existing_dest=None, cleanup=True):
     """Steps to migrate copy ``name`` (a mount point) into a new LUN, and to wait and clean up."""
     client, p = ctx.client, ctx.p
     dest = dest_name(name)
@@ -369,13 +434,15 @@ def plan_migration(ctx, name, size_gb, pool, provisioning, snapshot, existing_de
 
     ctx.step("migrate", "start the migration of %s into %s (rate %s)" % (name, dest, p["migration_rate"]), start, name)
     ctx.reports[name].update(clone_state="migrating", snapshot=snapshot)
-    plan_wait(ctx, name, snapshot)
+    plan_wait(ctx, name, snapshot, cleanup)
 
 
-def plan_wait(ctx, name, snapshot):
+def plan_wait(ctx, name, snapshot, cleanup=True):
+    """Wait (or read progress); ``cleanup``: the snapshot is this module's own and goes afterwards."""
     if ctx.p["wait"]:
         ctx.step("wait", "wait for the migration of %s" % name, lambda: wait_migration(ctx, name), name)
-        ctx.step("cleanup", "delete snapshot %s" % snapshot, lambda: ctx.client.destroy_snapshot(snapshot), name)
+        if cleanup and snapshot:
+            ctx.step("cleanup", "delete snapshot %s" % snapshot, lambda: ctx.client.destroy_snapshot(snapshot), name)
     else:
         ctx.step("wait", "read the migration of %s" % name, lambda: read_migration(ctx, name), name)
 
@@ -457,8 +524,12 @@ def plan_existing_copy(ctx, name, lun, source, base, pool):
         if migration.failed:
             raise VnxError("copy", "LUN %s" % name, "its migration stopped: %s" % migration.state,
                            "Cancel it and delete the copy (vnx_volume state=absent force=true), then copy again.")
-        plan_wait(ctx, name, report["snapshot"])
+        plan_wait(ctx, name, report["snapshot"], own_snapshot(client, name, report["snapshot"]))
         return
+    fresh = client.get_lun(name=name)
+    if fresh is not None and not fresh.is_snap_mount_point:
+        # its migration completed between the two reads: a full copy, not one to migrate again
+        return plan_existing_copy(ctx, name, fresh, source, base, pool)
     # a snap copy to convert into a full copy: it must have no snapshots or snap copies of its own
     own = client.list_snapshots(lun.id)
     if own or lun.snapshot_mount_points:
@@ -471,7 +542,8 @@ def plan_existing_copy(ctx, name, lun, source, base, pool):
         raise VnxError("migrate", "snap copy %s" % name, "LUN %s exists and is in use" % dest.name,
                        "Delete LUN %s, or rename the copy." % dest.name, "VNXLunNameInUseError")
     plan_migration(ctx, name, size_gb=lun.size_gb, pool=pool, provisioning=p["provisioning"] or lun.provisioning,
-                   snapshot=report["snapshot"], existing_dest=dest)
+                   snapshot=report["snapshot"], existing_dest=dest,
+                   cleanup=own_snapshot(client, name, report["snapshot"]))
 
 
 def plan_all(ctx):
@@ -563,7 +635,11 @@ def main():
         undone = [] if module.check_mode else ctx.undo(ctx.current)
         if undone:
             err.hint = (err.hint or "") + " (Undone for %s: %s.)" % (ctx.current, ", ".join(undone))
-        fail_on_error(module, err, actions=ctx.plan.actions, undone=undone)
+        left = ctx.left(undone)
+        if left:
+            err.hint = (err.hint or "") + (" (Made by this run and still on the array: %s. Run the task again: "
+                                           "it picks them up and finishes.)" % ", ".join(left))
+        fail_on_error(module, err, actions=ctx.plan.actions, undone=undone, left=left)
     names = module.params["names"] or [module.params["name"]]
     reports = [report_of(ctx, n) for n in names]
     result = dict(changed=ctx.plan.changed, actions=ctx.plan.actions)

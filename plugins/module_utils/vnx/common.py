@@ -6,6 +6,8 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
+import shutil
 import sys
 import traceback
 
@@ -60,6 +62,23 @@ def check_storops(module):
                          % (installed, STOROPS_MIN_VERSION))
 
 
+def check_naviseccli(module, path):
+    """Fail clearly when there is no naviseccli to run.
+
+    storops runs the binary in a thread that swallows the OSError of a missing file and
+    then fails with "'NoneType' object has no attribute 'lower'"; look for it first, in
+    storops' own places when no path is given.
+    """
+    candidates = [path] if path else ["/opt/Navisphere/bin/naviseccli", shutil.which("naviseccli")]
+    for c in candidates:
+        if c and os.path.isfile(c) and os.access(c, os.X_OK):
+            return
+    where = "at %s (naviseccli_path)" % path if path else "in /opt/Navisphere/bin or on PATH"
+    module.fail_json(msg="Cannot run naviseccli to reach the VNX at %s: no executable naviseccli %s. "
+                         "Install Navisphere CLI on the host that runs the module, or set naviseccli_path to its "
+                         "naviseccli binary." % (module.params.get("sp_address"), where))
+
+
 def connect(module):
     """A VnxClient for the module's connection options; fails the module on a bad setup."""
     check_storops(module)
@@ -67,6 +86,7 @@ def connect(module):
     if not p.get("security_file") and (p.get("username") is None) != (p.get("password") is None):
         module.fail_json(msg="Give both username and password (or neither, with security_file) to reach the VNX at %s."
                          % p["sp_address"])
+    check_naviseccli(module, p.get("naviseccli_path"))
     return VnxClient(
         sp_address=p["sp_address"], username=p.get("username"), password=p.get("password"),
         scope=p.get("scope") or 0, security_file=p.get("security_file"),

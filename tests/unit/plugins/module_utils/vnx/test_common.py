@@ -57,6 +57,27 @@ def test_username_without_password_is_refused():
     assert "both username and password" in str(e.value)
 
 
+def test_missing_naviseccli_binary_is_named(tmp_path):
+    m = FakeModule()
+    m.params = dict(sp_address="192.0.2.10", username="sysadmin", password="x", security_file=None,
+                    naviseccli_path=str(tmp_path / "naviseccli"))
+    with pytest.raises(Failed) as e:
+        common.connect(m)
+    assert "no executable naviseccli at %s (naviseccli_path)" % (tmp_path / "naviseccli") in str(e.value)
+
+
+def test_naviseccli_that_is_not_executable_is_named(tmp_path):
+    binary = tmp_path / "naviseccli"
+    binary.write_text("#!/bin/sh\n")
+    binary.chmod(0o644)
+    m = FakeModule()
+    m.params = dict(sp_address="192.0.2.10", username="sysadmin", password="x", security_file=None,
+                    naviseccli_path=str(binary))
+    with pytest.raises(Failed) as e:
+        common.connect(m)
+    assert "no executable naviseccli" in str(e.value)
+
+
 def test_plan_in_check_mode_runs_nothing():
     ran = []
     plan = common.Plan()
