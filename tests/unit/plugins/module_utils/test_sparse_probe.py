@@ -53,29 +53,6 @@ def wait_for(path):
     pytest.skip("%s did not appear (no partition scan on this kernel?)" % path)
 
 
-@pytest.fixture
-def losetup():
-    """losetup(*args) -> /dev/loopN; every device is detached at the end."""
-    if os.geteuid() != 0:
-        pytest.skip("loop device tests need root (running as uid %d)" % os.geteuid())
-    exe = shutil.which("losetup") or ("/usr/sbin/losetup" if os.path.exists("/usr/sbin/losetup") else None)
-    if not exe:
-        pytest.skip("losetup (util-linux) is not installed")
-    devices = []
-
-    def attach(*args):
-        r = subprocess.run([exe, "--find", "--show"] + [str(a) for a in args], capture_output=True, text=True, check=False)
-        if r.returncode != 0:
-            pytest.skip("cannot attach a loop device (losetup %s): %s" % (" ".join(map(str, args)), r.stderr.strip()))
-        dev = r.stdout.strip()
-        devices.append(dev)
-        return dev
-
-    yield attach
-    for dev in reversed(devices):
-        subprocess.run([exe, "-d", dev], capture_output=True, check=False)
-
-
 def test_read_only_loop_over_a_loop_with_unflushed_data_is_copied_exactly(tmp_path, losetup):
     # A read-only loop device does not pass a flush down, so data written to the
     # device below it and still in that device's page cache was missing from the

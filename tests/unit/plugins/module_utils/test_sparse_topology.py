@@ -55,29 +55,6 @@ def mbr(path, parts):
         os.fsync(f.fileno())
 
 
-@pytest.fixture
-def losetup():
-    """losetup(*args) -> /dev/loopN; every device is detached at the end."""
-    if os.geteuid() != 0:
-        pytest.skip("loop device tests need root (running as uid %d)" % os.geteuid())
-    exe = shutil.which("losetup") or ("/usr/sbin/losetup" if os.path.exists("/usr/sbin/losetup") else None)
-    if not exe:
-        pytest.skip("losetup (util-linux) is not installed")
-    devices = []
-
-    def attach(*args):
-        r = subprocess.run([exe, "--find", "--show"] + [str(a) for a in args], capture_output=True, text=True, check=False)
-        if r.returncode != 0:
-            pytest.skip("cannot attach a loop device (losetup %s): %s" % (" ".join(map(str, args)), r.stderr.strip()))
-        dev = r.stdout.strip()
-        devices.append(dev)
-        return dev
-
-    yield attach
-    for dev in reversed(devices):
-        subprocess.run([exe, "-d", dev], capture_output=True, check=False)
-
-
 def wait_for(path):
     if shutil.which("udevadm"):
         subprocess.run(["udevadm", "settle"], capture_output=True, check=False)

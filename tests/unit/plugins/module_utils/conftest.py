@@ -1,0 +1,35 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Fixtures shared by the module_utils tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+
+@pytest.fixture
+def losetup():
+    """losetup(*args) -> /dev/loopN; every device is detached at the end."""
+    if os.geteuid() != 0:
+        pytest.skip("loop device tests need root (running as uid %d)" % os.geteuid())
+    exe = shutil.which("losetup") or ("/usr/sbin/losetup" if os.path.exists("/usr/sbin/losetup") else None)
+    if not exe:
+        pytest.skip("losetup (util-linux) is not installed")
+    devices = []
+
+    def attach(*args):
+        r = subprocess.run([exe, "--find", "--show"] + [str(a) for a in args], capture_output=True, text=True, check=False)
+        if r.returncode != 0:
+            pytest.skip("cannot attach a loop device (losetup %s): %s" % (" ".join(map(str, args)), r.stderr.strip()))
+        dev = r.stdout.strip()
+        devices.append(dev)
+        return dev
+
+    yield attach
+    for dev in reversed(devices):
+        subprocess.run([exe, "-d", dev], capture_output=True, check=False)
