@@ -613,7 +613,7 @@ class Bench:
         real = [p for p in peers if not p.floor]
         correct = [p for p in real if p.correct() and p.median() is not None]
         fastest = min(correct, key=lambda p: p.median()) if correct else None
-        others_ok = [p for p in correct if p.key != "ours"]
+        others_ok = [p for p in correct if not p.key.startswith("ours")]
         best_other = min(others_ok, key=lambda p: p.median()) if others_ok else None
         sparsest = min((p.alloc() for p in others_ok if p.alloc() is not None), default=None)
         mode = "warm cache" if (self.a.warm or not self.cache.works) else "cold cache"
@@ -700,7 +700,9 @@ class Bench:
                         e0.get("sparse"), e0.get("sparse_reason")))
                 if d:
                     log("ours, engine-internal duration median %.2f s (wall median %.2f s: the rest is "
-                        "interpreter start/import + `sync DEST`)" % (statistics.median(d), ours.median()))
+                        "interpreter start/import + `sync DEST`)%s" % (
+                            statistics.median(d), ours.median(),
+                            "; engine = %.2fx the I/O floor" % (statistics.median(d) / best) if best else ""))
         goal = {}
         if ours and best_other and ours.median() is not None:
             r = ours.median() / best_other.median()
@@ -722,6 +724,13 @@ class Bench:
                 goal["floor_met"] = ours.median() <= 1.05 * best and ours.correct()
                 log("GOAL ours <= 1.05 x the floor (%.2f s): ours %.2f s = %.2fx -> %s" % (
                     best, ours.median(), ours.median() / best, "MET" if goal["floor_met"] else "NOT MET"))
+                start = floor.get("floor-start")
+                if start is not None and start.median() is not None:
+                    py_floor = best + start.median()
+                    goal["python_floor"] = py_floor
+                    goal["python_floor_ratio"] = ours.median() / py_floor
+                    log("  a Python program's floor is the I/O floor + its cold start (%.2f s) = %.2f s: "
+                        "ours = %.2fx that" % (start.median(), py_floor, ours.median() / py_floor))
             log("GOAL allocation == sparsest correct peer (%s): ours %s -> %s" % (
                 fmt_bytes(sparsest) if sparsest is not None else "-",
                 fmt_bytes(al) if al is not None else "-", "MET" if a_ok else "NOT MET"))
@@ -751,6 +760,8 @@ def case_file(b, src, layout, workdir, qemu):
 
     peers = [
         Peer("ours", "ours (datamotion_copy.py, defaults)", [py, "-S", OURS_CLI, src, dest], prep=rm_dest),
+    ] + ([Peer("ours-b", "ours with engine B (--engine-b)", [py, "-S", OURS_CLI, "--engine", b.a.engine_b, src, dest],
+               prep=rm_dest)] if b.a.engine_b else []) + [
         Peer("dd-sparse", "dd bs=1M conv=sparse", ["dd", "if=" + src, "of=" + dest, "bs=1M",
                                                    "conv=sparse", "status=none"], prep=rm_dest),
         Peer("cp-auto", "cp --sparse=auto", ["cp", "--sparse=auto", src, dest], prep=rm_dest),
@@ -770,6 +781,8 @@ def case_file(b, src, layout, workdir, qemu):
             except FileNotFoundError:
                 pass
         peers += [
+            Peer("floor-start", "a new process: start %s -S and import the engine (no copy)" % os.path.basename(py),
+                 func=lambda: floor_start(py, b.a.engine), floor=True),
             Peer("floor-read", "read data extents (SEEK_DATA, WILLNEED 32M ahead, pread 1M)",
                  func=lambda: floor_read_extents(src, b.a.size), floor=True),
             Peer("floor-write", "write + fsync %s to a new file" % fmt_bytes(layout.data_bytes),
@@ -811,6 +824,8 @@ def case_block(b, src, layout, workdir, qemu):
     py = b.a.python
     peers = [
         Peer("ours", "ours (datamotion_copy.py, defaults)", [py, "-S", OURS_CLI, sdev, dev], prep=dirty),
+    ] + ([Peer("ours-b", "ours with engine B (--engine-b)", [py, "-S", OURS_CLI, "--engine", b.a.engine_b, sdev, dev],
+               prep=dirty)] if b.a.engine_b else []) + [
         Peer("dd-sparse", "dd bs=1M conv=sparse", ["dd", "if=" + sdev, "of=" + dev, "bs=1M",
                                                    "conv=sparse", "status=none"], prep=dirty),
         Peer("dd-full", "dd bs=1M (full)", ["dd", "if=" + sdev, "of=" + dev, "bs=1M", "status=none"],
@@ -868,6 +883,13 @@ def floor_read(path, ranges):
             done += n
     finally:
         os.close(fd)
+
+
+def floor_start(python, engine):
+    """What any run of ours pays before it copies a byte: the interpreter's cold start
+    and the engine's imports (sparse.py and blockdev.py), as the benchmark starts ours."""
+    code = ("import sys; sys.path.insert(0, %r); import blockdev, sparse" % os.path.dirname(engine))
+    subprocess.run([python, "-S", "-c", code], check=True)
 
 
 def floor_read_extents(path, size):
@@ -965,6 +987,8 @@ def main(argv=None):
                     help="byte-compare after every run (default: first run of each peer)")
     ap.add_argument("--sha256", action="store_true", help="print the source image sha256")
     ap.add_argument("--engine", help="engine file for ours (default plugins/module_utils/sparse.py)")
+    ap.add_argument("--engine-b", help="a second engine file, run as the peer ours-b in the same rounds "
+                    "(to compare a change with the current engine)")
     ap.add_argument("--python", default=sys.executable,
                     help="interpreter for ours (default: this one, %(default)s)")
     a = ap.parse_args(argv)
@@ -981,6 +1005,10 @@ def main(argv=None):
     if not os.path.isfile(engine):
         sys.exit("engine not found: %s (use --engine PATH)" % os.path.abspath(engine))
     a.engine = os.path.abspath(engine)
+    if a.engine_b:
+        if not os.path.isfile(a.engine_b):
+            sys.exit("engine not found: %s (--engine-b)" % os.path.abspath(a.engine_b))
+        a.engine_b = os.path.abspath(a.engine_b)
 
     parent = a.workdir or "/var/tmp"
     os.makedirs(parent, exist_ok=True)

@@ -651,6 +651,18 @@ class _Readahead:
         """A read just waited on the disk: keep READ_AHEAD bytes of data asked for
         ahead of the copy, topping up once half of the window has been read."""
         self.misses += 1
+        self._ask()
+
+    def hit(self, off):
+        """A read found its pages cached. Once the copy reads from disk, the window
+        is topped up here too: asking only on a miss left the disk idle at the end
+        of each window while the copy waited (cold 4 GiB copy, 7 interleaved rounds:
+        median 1.46 s -> 1.42 s, faster in 6 rounds of 7)."""
+        if self.misses and self.window_end - self.done <= READ_AHEAD // 2:
+            self.skip_to(off)
+            self._ask()
+
+    def _ask(self):
         if self.window_end - self.done > READ_AHEAD // 2:
             return
         want = self.done + READ_AHEAD - self.window_end
@@ -696,7 +708,9 @@ def _read_source(fd, view, n, off, readahead, size):
             if e.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
                 raise
             _NOWAIT = 0          # this kernel or filesystem cannot: always wait
-    if got < n:
+    if got == n:
+        readahead.hit(off)
+    else:
         readahead.skip_to(off)
         readahead.missed()
         while got < n:

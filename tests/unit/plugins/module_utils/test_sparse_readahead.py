@@ -79,3 +79,41 @@ def test_uncached_source_asks_in_windows(tmp_path, source, willneed, monkeypatch
         assert off % (2 * MIB) + length <= MIB, (off, length)
     asked = sum(length for _off, length in willneed)
     assert 24 * MIB <= asked <= 24 * MIB + 8 * MIB
+
+
+def test_window_is_topped_up_while_reads_hit(tmp_path, source, willneed, monkeypatch):
+    """Once the source is read from disk, the window stays ahead of the copy on
+    reads that find their pages cached too: asking only after a miss left the disk
+    idle at the end of every window while the copy waited for it."""
+    monkeypatch.setattr(sparse, "READ_AHEAD", 4 * MIB)
+    fd = os.open(source, os.O_RDONLY)
+    try:
+        extents = [(2 * i * MIB, (2 * i + 1) * MIB) for i in range(24)]
+        ra = sparse._Readahead(fd, extents)
+        chunk = 256 * KIB
+        reads = [o for s, e in extents for o in range(s, e, chunk)]
+        ra.skip_to(reads[0])
+        ra.missed()                            # the first read waited on the disk
+        ra.done += chunk
+        for off in reads[1:]:
+            ra.hit(off)                        # every later read found its pages
+            asked = sum(length for _off, length in willneed)
+            assert asked - ra.done >= 4 * MIB // 2 or asked == 24 * MIB, (off, asked, ra.done)
+            ra.done += chunk
+        assert sum(length for _off, length in willneed) == 24 * MIB
+        assert ra.misses == 1
+    finally:
+        os.close(fd)
+
+
+def test_cached_source_hits_ask_nothing(tmp_path, source, willneed):
+    """A source that was never missed is in the page cache: hits ask no readahead."""
+    fd = os.open(source, os.O_RDONLY)
+    try:
+        ra = sparse._Readahead(fd, [(0, MIB)])
+        for off in range(0, MIB, 256 * KIB):
+            ra.hit(off)
+            ra.done += 256 * KIB
+        assert willneed == []
+    finally:
+        os.close(fd)
