@@ -98,6 +98,8 @@ class Snapshot:
     auto_delete: bool = False
     expiration_date: Optional[str] = None
     creation_time: Optional[str] = None
+    modified: bool = False  # written since taken (through a mount point, read-write snapshots only)
+    source_consistency_group: Optional[str] = None  # a consistency group's snapshot: the group
 
     @property
     def managed(self):
@@ -330,7 +332,12 @@ def _snapshot_from(r):
         attached_luns=list(_get(r, "attached_luns") or []), state=_get(r, "state"),
         allow_read_write=bool(_get(r, "allow_read_write")), auto_delete=bool(_get(r, "allow_auto_delete")),
         expiration_date=_get(r, "expiration_date"), creation_time=_get(r, "creation_time"),
+        modified=bool(_get(r, "modified")), source_consistency_group=_cg_name(_get(r, "source_cg")),
     )
+
+
+def _cg_name(value):
+    return None if value in (None, "", "N/A") else value
 
 
 def _migration_from(r):
