@@ -19,7 +19,7 @@ description:
     M(storage.datamotion.vnx_snapshot_manage) manages are never deleted here, with or without O(force).
   - Deleting a snap copy also deletes the snapshot that M(storage.datamotion.vnx_volume_clone) made for it.
   - O(consistency_group) puts the LUN in a consistency group (created if missing). A snap copy (snapshot mount
-    point) cannot be a member (a VNX limitation): the task fails before changing anything. Deleting a member of a
+    point) cannot be a member (a VNX limitation) - the task fails before changing anything. Deleting a member of a
     consistency group fails naming the group unless O(force=true), which removes it from the group first.
 author:
   - Storage DataMotion Team (@storage-datamotion)

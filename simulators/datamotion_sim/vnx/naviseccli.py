@@ -511,8 +511,8 @@ def cmd_snap_create(vnx, opts):
                                   keep_for=keep_for(opts))
     else:
         snap = vnx.create_snap(to_int(opts['-res'], '-res'), opts['-name'], allow_rw=allow_rw is not False,
-                           auto_delete=bool(yes_no(opts.get('-allowAutoDelete'), '-allowAutoDelete')),
-                           keep_for=keep_for(opts))
+                               auto_delete=bool(yes_no(opts.get('-allowAutoDelete'), '-allowAutoDelete')),
+                               keep_for=keep_for(opts))
     if '-descr' in opts:
         snap['description'] = opts['-descr']
     return ''
