@@ -146,7 +146,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import (
-    Plan, connect, fail_on_error, vnx_argument_spec)
+    Plan, connect, fail_on_error, refuse_empty_names, vnx_argument_spec)
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
     HLU_RANGE, StorageGroup, VnxError)
 
@@ -166,6 +166,7 @@ def main():
         connect_host=dict(type="bool", default=True),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    refuse_empty_names(module, dict(lun="LUN", host="host", storage_group="storage group"))
     p = module.params
     group_name = p["storage_group"] or p["host"]
     client = connect(module)

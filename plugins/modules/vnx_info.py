@@ -34,10 +34,13 @@ attributes:
       - storage.datamotion.vnx
 options:
   gather_subset:
-    description: What to read. V(all) reads everything.
+    description:
+      - What to read. V(all) reads everything.
+      - V(consistency_groups) (new in 0.2.0) lists the consistency groups with their members; V(luns) then also
+        says each LUN's group.
     type: list
     elements: str
-    choices: [all, system, pools, luns, snapshots, migrations, storage_groups, managed]
+    choices: [all, system, pools, luns, snapshots, migrations, storage_groups, consistency_groups, managed]
     default: [all]
 """
 
@@ -75,10 +78,20 @@ pools:
   type: list
   elements: dict
 luns:
-  description: Pool LUNs and snapshot mount points (C(is_snap_mount_point)), with C(primary_lun) and C(attached_snapshot).
+  description:
+    - Pool LUNs and snapshot mount points (C(is_snap_mount_point)), with C(primary_lun) and C(attached_snapshot).
+    - C(consistency_group) is the LUN's consistency group (null for none), read when O(gather_subset) also has
+      V(consistency_groups) or V(all), else null.
   returned: when O(gather_subset) has V(luns) or V(all)
   type: list
   elements: dict
+consistency_groups:
+  description: Consistency groups, each with C(name), C(state), C(lun_ids) and C(lun_names) (its members).
+  returned: when O(gather_subset) has V(consistency_groups) or V(all)
+  type: list
+  elements: dict
+  sample: [{name: db-cg, state: Ready, lun_ids: [3, 7], lun_names: [db01, db01-log]}]
+  version_added: 0.2.0
 snapshots:
   description: Snapshots, each with C(managed) telling whether this collection manages it.
   returned: when O(gather_subset) has V(snapshots) or V(all)
@@ -106,9 +119,9 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import (
     connect, fail_on_error, vnx_argument_spec)
-from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import VnxError
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import VnxError, with_groups
 
-SUBSETS = ["system", "pools", "luns", "snapshots", "migrations", "storage_groups", "managed"]
+SUBSETS = ["system", "pools", "luns", "snapshots", "migrations", "storage_groups", "consistency_groups", "managed"]
 
 
 def gather(client, subsets):
@@ -134,6 +147,10 @@ def gather(client, subsets):
         result["system"] = client.get_system().facts()
     if "pools" in subsets:
         result["pools"] = [p.facts() for p in client.list_pools()]
+    if "consistency_groups" in subsets:
+        groups = client.list_consistency_groups()
+        with_groups(luns(), groups)
+        result["consistency_groups"] = [g.facts() for g in groups]
     if "luns" in subsets:
         result["luns"] = [lun.facts() for lun in luns()]
     if "snapshots" in subsets:

@@ -121,7 +121,11 @@ EXAMPLES = r"""
 
 RETURN = r"""
 snapshot:
-  description: The snapshot after the task (before it, in check mode); empty when it does not exist.
+  description:
+    - The snapshot after the task (before it, in check mode); empty when it does not exist.
+    - C(modified) (new in 0.2.0) is the array's flag for a read-write snapshot written since it was taken
+      (through a snapshot mount point); C(source_consistency_group) names the group of a consistency group's
+      snapshot.
   returned: always
   type: dict
   sample:
@@ -131,6 +135,8 @@ snapshot:
     attached_luns: []
     allow_read_write: true
     auto_delete: false
+    modified: false
+    source_consistency_group: null
     managed: false
 size_gb:
   description: Size of the snapshot in whole GB (that of its LUN, rounded up).
@@ -151,7 +157,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import (
-    Plan, connect, fail_on_error, vnx_argument_spec)
+    Plan, connect, fail_on_error, refuse_empty_names, vnx_argument_spec)
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
     MANAGED_MARK, VnxError, size_to_whole_gib)
 
@@ -339,6 +345,7 @@ def main():
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_if=[("state", "restored", ("lun",)), ("state", "managed", ("lun",))])
+    refuse_empty_names(module, dict(name="snapshot", lun="LUN", source_snapshot="source snapshot", backup_snapshot="backup snapshot"))
     p = module.params
     if p["keep_for"] and p["auto_delete"]:
         module.fail_json(msg="keep_for and auto_delete=true exclude each other on a VNX snapshot: give one of them.")

@@ -18,6 +18,9 @@ description:
     membership fails with a message that names them, unless O(force=true). Snapshots that
     M(storage.datamotion.vnx_snapshot_manage) manages are never deleted here, with or without O(force).
   - Deleting a snap copy also deletes the snapshot that M(storage.datamotion.vnx_volume_clone) made for it.
+  - O(consistency_group) puts the LUN in a consistency group (created if missing). A snap copy (snapshot mount
+    point) cannot be a member (a VNX limitation) - the task fails before changing anything. Deleting a member of a
+    consistency group fails naming the group unless O(force=true), which removes it from the group first.
 author:
   - Storage DataMotion Team (@storage-datamotion)
 extends_documentation_fragment:
@@ -68,10 +71,21 @@ options:
   force:
     description:
       - With O(state=absent), remove what keeps the LUN from being deleted, in order - cancel its migration,
-        remove it from storage groups, delete its snap copies (snapshot mount points) and its unmanaged
-        snapshots - then delete it. Managed snapshots still make the task fail.
+        remove it from its consistency group and storage groups, delete its snap copies (snapshot mount points)
+        and its unmanaged snapshots - then delete it. Managed snapshots still make the task fail.
     type: bool
     default: false
+  consistency_group:
+    description:
+      - Name of the consistency group the LUN is a member of (its snapshots can be taken together with the other
+        members'). The group is created if missing. A LUN in another group is moved (removed from it, then added).
+      - Omitted, the LUN's membership is left as it is. An empty string V('') means the LUN is in no group
+        (it is removed from its group, which stays).
+      - A snap copy (snapshot mount point) cannot be a member - a VNX limitation; convert it into a full copy
+        first (M(storage.datamotion.vnx_volume_clone) O(storage.datamotion.vnx_volume_clone#module:copy_mode=full)).
+      - Ignored with O(state=absent).
+    type: str
+    version_added: 0.2.0
 """
 
 EXAMPLES = r"""
@@ -94,6 +108,16 @@ EXAMPLES = r"""
   storage.datamotion.vnx_volume:
     name: db01
     size_gb: 200
+
+- name: A LUN in consistency group db-cg (created if missing)
+  storage.datamotion.vnx_volume:
+    sp_address: 192.168.1.50
+    username: sysadmin
+    password: "{{ vnx_password }}"
+    name: db01-log
+    pool: Pool0
+    size_gb: 20
+    consistency_group: db-cg
 
 - name: Delete a LUN with its snap copies and unmanaged snapshots
   storage.datamotion.vnx_volume:
@@ -121,6 +145,7 @@ lun:
     primary_lun: null
     attached_snapshot: null
     snapshot_mount_points: []
+    consistency_group: db-cg
 is_snap_copy:
   description: Whether the LUN is a snap copy (a snapshot mount point), and C(primary_lun) the LUN it copies.
   returned: always
@@ -140,7 +165,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import (
-    Plan, connect, fail_on_error, vnx_argument_spec)
+    Plan, connect, fail_on_error, refuse_empty_names, vnx_argument_spec)
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import VnxError, Lun
 
 
@@ -203,12 +228,18 @@ def plan_absent(client, module, lun, plan):
                         % (migration.dest_name, migration.state, migration.percent_complete))
     if groups:
         problems.append("membership of storage groups %s" % ", ".join(g.name for g in groups))
+    cg = lun.consistency_group
+    if cg:
+        problems.append("membership of consistency group %s" % cg)
     if problems and not p["force"]:
         raise VnxError("delete", "LUN %s" % lun.name, "it still has " + "; ".join(problems),
                        "Delete or move those first, or set force=true to remove them with the LUN.")
 
     if migration is not None:
         plan.add("cancel the migration of LUN %s" % lun.name, lambda: client.cancel_migration(lun))
+    if cg:
+        plan.add("remove LUN %s from consistency group %s" % (lun.name, cg),
+                 lambda: client.remove_from_consistency_group(cg, lun))
     if smps:
         for smp in smps:
             for snap in [x for x in smp_snaps if smp.id in x.source_luns]:
@@ -284,6 +315,44 @@ def plan_present(client, module, lun, plan):
                  lambda: client.set_tiering(lun, p["tiering"]))
 
 
+def plan_group(client, module, lun, plan):
+    """Steps that make the LUN a member of consistency_group ('' : of none); returns the group after."""
+    wanted = module.params["consistency_group"]
+    name = module.params["name"]
+    current = lun.consistency_group if lun is not None else None
+    if wanted is None:
+        return current
+    if wanted == "":
+        if current:
+            plan.add("remove LUN %s from consistency group %s" % (name, current),
+                     lambda: client.remove_from_consistency_group(current, lun))
+        return None
+    if lun is not None and lun.is_snap_mount_point:
+        raise VnxError("add", "snap copy %s to consistency group %s" % (name, wanted),
+                       "it is a snapshot mount point of LUN %s, and a snap copy cannot be in a consistency group "
+                       "(a VNX limitation)" % lun.primary_lun,
+                       "Convert it into a full copy first (vnx_volume_clone copy_mode=full), then add it.",
+                       "VNXConsistencyGroupError")
+    if current == wanted:
+        return wanted
+    if current:
+        plan.add("remove LUN %s from consistency group %s" % (name, current),
+                 lambda: client.remove_from_consistency_group(current, lun))
+    group = client.get_consistency_group(wanted)
+
+    def add():
+        member = lun or client.get_lun(name=name)  # a LUN this run created: its id now
+        if group is None:
+            client.create_consistency_group(wanted, [member])
+        else:
+            client.add_to_consistency_group(wanted, member)
+    if group is None:
+        plan.add("create consistency group %s with LUN %s" % (wanted, name), add)
+    else:
+        plan.add("add LUN %s to consistency group %s" % (name, wanted), add)
+    return wanted
+
+
 def predicted(lun, module):
     """The LUN as check mode expects it after the plan (for diff and facts)."""
     p = module.params
@@ -291,7 +360,8 @@ def predicted(lun, module):
         return None
     if lun is None:
         return Lun(id=None, name=p["name"], pool=p["pool"], size_gb=float(p["size_gb"]),
-                   provisioning=p["provisioning"] or "thick", tiering=p["tiering"]).facts()
+                   provisioning=p["provisioning"] or "thick", tiering=p["tiering"],
+                   consistency_group=p["consistency_group"] or None).facts()
     after = lun.facts()
     if p["size_gb"] is not None and p["size_gb"] > (lun.size_gb or 0):
         after["size_gb"] = float(p["size_gb"])
@@ -311,23 +381,35 @@ def main():
         tiering=dict(type="str", choices=["start_high_then_auto", "auto", "highest_available", "lowest_available",
                                           "no_movement"]),
         force=dict(type="bool", default=False),
+        consistency_group=dict(type="str"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    refuse_empty_names(module, dict(name="LUN"))
     client = connect(module)
     p = module.params
     plan = Plan()
     try:
         lun = client.get_lun(name=p["name"])
+        group_after = None
+        if lun is not None:
+            current = client.group_of(lun)
+            lun.consistency_group = current.name if current else None
         if p["state"] == "absent":
             if lun is not None:
                 plan_absent(client, module, lun, plan)
         else:
             plan_present(client, module, lun, plan)
+            group_after = plan_group(client, module, lun, plan)
         before = lun.facts() if lun else None
         after = predicted(lun, module)
+        if after is not None:
+            after["consistency_group"] = group_after
         plan.apply(module.check_mode)
         if plan.changed and not module.check_mode and p["state"] == "present":
             final = client.get_lun(name=p["name"])
+            if final is not None:
+                group = client.group_of(final)
+                final.consistency_group = group.name if group else None
             after = final.facts() if final else None
     except VnxError as err:
         fail_on_error(module, err, actions=plan.actions)

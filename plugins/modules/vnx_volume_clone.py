@@ -29,6 +29,15 @@ description:
     or snapshots cannot be migrated.
   - Several copies of one source can be made in one task with O(names); the source is read once and the
     copies' reads are batched, which is much faster than a loop.
+  - O(consistency_group) puts a full copy in a consistency group (created if missing) once it is a full copy. A
+    snap copy cannot be in a consistency group (a VNX limitation, seeds 000 and 001), so O(copy_mode=snap) with
+    O(consistency_group) fails before anything is done.
+  - The array cannot tell a finished full copy from any other LUN (after the migration the copy is a plain LUN
+    with the copy's name, id and WWN; nothing records where its data came from). So an existing plain LUN named
+    O(name) is taken as the finished full copy when its size fits the source - between the source's size and that
+    size rounded up to whole GB, the size this module gives a full copy (from O(source_snapshot), at most that
+    rounded size) - and the task fails otherwise. A plain LUN of the same size that is not a copy cannot be told
+    apart; it is reported as V(full_copy).
   - Names of the array objects the module makes - snapshot C(snap-as-vol-<name>) of a snap copy, temporary
     snapshot C(tmp-snap-<name>) and migration target C(<name>_dest) of a full copy. A run that was interrupted
     picks them up and finishes.
@@ -96,6 +105,16 @@ options:
     description: Seconds to wait for a migration; the task fails with the migration's last progress after that.
     type: int
     default: 3600
+  consistency_group:
+    description:
+      - Name of a consistency group the copy joins once it is a full copy (the group is created if missing).
+        With O(wait=true) that is at the end of the task; with O(wait=false) and a migration still running the
+        task warns that the copy joins later, and a later run (O(wait=true), or once the migration completed)
+        adds it. A copy in another consistency group is an error (move it with M(storage.datamotion.vnx_volume)).
+      - Only with O(copy_mode=full) - a snap copy cannot be in a consistency group (a VNX limitation).
+      - Omitted or empty, the copy's group membership is not managed.
+    type: str
+    version_added: 0.2.0
 notes:
   - A snap copy cannot be expanded or put in a consistency group (a VNX limitation); convert it to a full copy first.
   - Delete copies with M(storage.datamotion.vnx_volume) O(storage.datamotion.vnx_volume#module:state=absent),
@@ -145,6 +164,16 @@ EXAMPLES = r"""
     copy_mode: full
     wait: true
 
+- name: A full copy that joins consistency group db-cg once its migration completes
+  storage.datamotion.vnx_volume_clone:
+    sp_address: 192.168.1.50
+    username: sysadmin
+    password: "{{ vnx_password }}"
+    name: db01-copy
+    source_lun: db01
+    copy_mode: full
+    consistency_group: db-cg
+
 - name: Turn a snap copy into a full copy in another pool
   storage.datamotion.vnx_volume_clone:
     sp_address: 192.168.1.50
@@ -175,8 +204,18 @@ snapshot:
   description: The snapshot the copy reads (a snap copy), or the temporary snapshot of a full copy still migrating.
   returned: with O(name)
   type: str
+consistency_group:
+  description:
+    - With O(consistency_group), the group the copy is a member of after the task (in check mode, would be), or
+      null; a copy that joins later (O(wait=false)) is null here and the task warns. Without it, null (the groups
+      are not read).
+  returned: with O(name)
+  type: str
+  version_added: 0.2.0
 clones:
-  description: One entry per copy of O(names), each with C(name), C(lun), C(clone_state), C(migration), C(snapshot).
+  description:
+    - One entry per copy of O(names), each with C(name), C(lun), C(clone_state), C(migration), C(snapshot),
+      C(consistency_group).
   returned: with O(names)
   type: list
   elements: dict
@@ -204,7 +243,7 @@ import math
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import (
-    Plan, connect, fail_on_error, vnx_argument_spec)
+    Plan, connect, fail_on_error, refuse_empty_names, vnx_argument_spec)
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
     MAX_SNAPSHOTS_PER_LUN, VnxError)
 from ansible_collections.storage.datamotion.plugins.module_utils.wait import WaitTimeout, wait_for
@@ -229,10 +268,13 @@ class Context(object):
         self.luns = {}          # name -> Lun, kept current by the plan's read steps
         self.reports = {}       # name -> what to return
         self.batch = bool(self.p["names"])
-        self.phases = dict((k, []) for k in ("snapshot", "mount", "attach", "target", "migrate", "wait", "cleanup"))
+        self.phases = dict((k, []) for k in ("snapshot", "mount", "attach", "target", "migrate", "wait", "cleanup", "join"))
         self.created = {}       # name -> [(kind, object name)] this run made for that copy
         self.migrating = set()  # copies whose migration this run started: no undoing those
         self.current = None     # the copy the running step works on
+        self.groups = {}        # LUN id -> consistency group name (read when consistency_group is given)
+        self.group_exists = False
+        self.pending = []       # copies that join consistency_group once their migration completes
 
     def step(self, phase, text, func, name=None, creates=None):
         """A step of copy ``name``; ``creates`` (kind, object) is undone if that copy fails later."""
@@ -305,7 +347,7 @@ class Context(object):
             self.plan.add(text, func)
         for text, func in self.phases["wait"]:
             self.plan.read(text, func)
-        for text, func in self.phases["cleanup"]:
+        for text, func in self.phases["cleanup"] + self.phases["join"]:
             self.plan.add(text, func)
 
 
@@ -318,8 +360,9 @@ def resolve_source(ctx):
         if snapshot is None:
             raise VnxError("copy", "snapshot %s" % p["source_snapshot"], "the snapshot does not exist",
                            "Check the snapshot name (vnx_info lists the snapshots).", "VNXSnapNotExistsError")
-        if not snapshot.source_luns:
-            raise VnxError("copy", "snapshot %s" % p["source_snapshot"], "it is not a snapshot of a LUN (a CG snapshot?)",
+        if len(snapshot.source_luns) != 1:
+            raise VnxError("copy", "snapshot %s" % p["source_snapshot"],
+                           "it is not a snapshot of one LUN (a consistency group's snapshot holds one per member)",
                            "Give a snapshot of a single LUN.")
         source = client.get_lun(lun_id=snapshot.source_luns[0])
     else:
@@ -443,8 +486,35 @@ def plan_wait(ctx, name, snapshot, cleanup=True):
         ctx.step("wait", "wait for the migration of %s" % name, lambda: wait_migration(ctx, name), name)
         if cleanup and snapshot:
             ctx.step("cleanup", "delete snapshot %s" % snapshot, lambda: ctx.client.destroy_snapshot(snapshot), name)
+        plan_join(ctx, name)
     else:
         ctx.step("wait", "read the migration of %s" % name, lambda: read_migration(ctx, name), name)
+        if ctx.p["consistency_group"]:
+            ctx.pending.append(name)
+
+
+def plan_join(ctx, name, lun=None):
+    """The step that puts full copy ``name`` in consistency_group (creating the group for the first one)."""
+    group = ctx.p["consistency_group"]
+    if not group:
+        return
+    current = ctx.groups.get(lun.id) if lun is not None else None
+    ctx.reports[name]["consistency_group"] = current
+    if current == group:
+        return
+    if current is not None:
+        raise VnxError("add", "LUN %s to consistency group %s" % (name, group), "it is in consistency group %s" % current,
+                       "Move it with vnx_volume consistency_group=%s, or leave consistency_group out here." % group,
+                       "VNXConsistencyGroupError")
+    client = ctx.client
+    if ctx.group_exists:
+        ctx.step("join", "add LUN %s to consistency group %s" % (name, group),
+                 lambda: client.add_to_consistency_group(group, ctx.luns[name]), name)
+    else:
+        ctx.group_exists = True
+        ctx.step("join", "create consistency group %s with LUN %s" % (group, name),
+                 lambda: client.create_consistency_group(group, [ctx.luns[name]]), name)
+    ctx.reports[name]["consistency_group"] = group
 
 
 def read_migration(ctx, name):
@@ -489,11 +559,13 @@ def plan_existing_copy(ctx, name, lun, source, base, pool):
         if p["copy_mode"] == "snap":
             raise VnxError("make a snap copy", "LUN %s" % name, "a LUN with that name exists and is not a snap copy",
                            "Choose another name, or delete that LUN first.", "VNXLunNameInUseError")
+        check_full_copy_size(ctx, name, lun, source)
         # a full copy: delete the temporary snapshot a run with wait=false could not delete
         for snap in (snap_name(name, "full"), snap_name(name, "snap")):
             s = client.get_snapshot(snap)
             if s is not None and not s.attached_luns and not s.managed:
                 ctx.step("cleanup", "delete snapshot %s" % snap, lambda snap=snap: client.destroy_snapshot(snap))
+        plan_join(ctx, name, lun)
         return
     if lun.primary_lun != base.name:
         raise VnxError("copy", "LUN %s into %s" % (source.name, name),
@@ -546,12 +618,41 @@ def plan_existing_copy(ctx, name, lun, source, base, pool):
                    cleanup=own_snapshot(client, name, report["snapshot"]))
 
 
+def check_full_copy_size(ctx, name, lun, source):
+    """A plain LUN named like the copy is taken as the finished full copy only when its size fits the source.
+
+    Nothing on the array says where a migrated LUN's data came from: its size is all there is to check.
+    A full copy has the source's size rounded up to whole GB (the migration target's size).
+    """
+    if lun.size_gb is None or source.size_gb is None:
+        return
+    whole = math.ceil(round(source.size_gb, 3))
+    low = 0 if ctx.p["source_snapshot"] else source.size_gb - 0.001  # the source may have grown since its snapshot
+    if not low <= lun.size_gb <= whole + 0.001:
+        raise VnxError("copy", "LUN %s into %s" % (source.name, name),
+                       "LUN %s exists and is not a snap copy; its size (%s GB) is not that of a full copy of %s (%s GB)"
+                       % (name, lun.size_gb, source.name, whole if low == 0 else source.size_gb),
+                       "It is not a copy of this source: choose another name, or delete that LUN first. (A full copy that "
+                       "was resized since cannot be told apart: leave this task out for it.)", "VNXLunNameInUseError")
+
+
 def plan_all(ctx):
     client, p = ctx.client, ctx.p
     names = p["names"] or [p["name"]]
     if len(set(names)) != len(names):
         raise VnxError("copy", "LUNs %s" % ", ".join(names), "a name is given twice", "Give each copy its own name.")
+    if p["consistency_group"] and p["copy_mode"] == "snap":
+        raise VnxError("make a snap copy", "%s in consistency group %s" % (", ".join(names), p["consistency_group"]),
+                       "a snap copy (snapshot mount point) cannot be added to a consistency group (a VNX limitation, "
+                       "seeds 000 and 001)",
+                       "Use copy_mode=full: the full copy joins the group once its migration completes.",
+                       "VNXConsistencyGroupError")
     source, base, user_snapshot = resolve_source(ctx)
+    if p["consistency_group"]:
+        for g in client.list_consistency_groups():
+            ctx.group_exists = ctx.group_exists or g.name == p["consistency_group"]
+            for i in g.lun_ids:
+                ctx.groups[i] = g.name
     if source.name in names or base.name in names:
         raise VnxError("copy", "LUN %s" % source.name, "the copy's name is the source's name", "Give the copy another name.")
     if ctx.batch and len(names) > 1:
@@ -598,6 +699,7 @@ def plan_all(ctx):
 
 def report_of(ctx, name):
     r = dict((k, v) for k, v in ctx.reports[name].items() if not k.startswith("_"))
+    r.setdefault("consistency_group", None)
     lun = ctx.luns.get(name)
     r["lun"] = lun.facts() if lun is not None else {}
     if lun is not None and r.get("clone_state") == "snap_copy" and r["lun"].get("attached_snapshot") is None:
@@ -620,12 +722,14 @@ def main():
         migration_rate=dict(type="str", default="high", choices=["low", "medium", "high", "asap"]),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=3600),
+        consistency_group=dict(type="str"),
     )
     module = AnsibleModule(
         argument_spec=argument_spec, supports_check_mode=True,
         required_one_of=[("name", "names"), ("source_lun", "source_snapshot")],
         mutually_exclusive=[("name", "names"), ("source_lun", "source_snapshot")],
     )
+    refuse_empty_names(module, dict(name="copy", names="copy", source_lun="source LUN", source_snapshot="source snapshot"))
     client = connect(module)
     ctx = Context(client, module)
     try:
@@ -642,6 +746,9 @@ def main():
         fail_on_error(module, err, actions=ctx.plan.actions, undone=undone, left=left)
     names = module.params["names"] or [module.params["name"]]
     reports = [report_of(ctx, n) for n in names]
+    for name in ctx.pending:
+        module.warn("LUN %s is not in consistency group %s yet: a copy joins once it is a full copy. Run the task again "
+                    "with wait=true (or once its migration completed) to add it." % (name, module.params["consistency_group"]))
     result = dict(changed=ctx.plan.changed, actions=ctx.plan.actions)
     if module.params["names"]:
         result["clones"] = reports

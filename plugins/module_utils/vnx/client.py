@@ -27,6 +27,7 @@ try:
     from storops.vnx.resource.lun import VNXLun, VNXLunList
     from storops.vnx.resource.migration import VNXMigrationSession
     from storops.vnx.resource.block_pool import VNXPool, VNXPoolList
+    from storops.vnx.resource.cg import VNXConsistencyGroup, VNXConsistencyGroupList
     from storops.vnx.resource.sg import VNXStorageGroup, VNXStorageGroupList
     from storops.vnx.resource.snap import VNXSnap, VNXSnapList
     from storops.vnx.resource.system import VNXAgent
@@ -67,6 +68,19 @@ class Lun:
     primary_lun: Optional[str] = None
     attached_snapshot: Optional[str] = None
     snapshot_mount_points: List[int] = field(default_factory=list)
+    consistency_group: Optional[str] = None  # storops does not parse it: filled from the groups (with_groups)
+
+    def facts(self):
+        return asdict(self)
+
+
+@dataclass
+class ConsistencyGroup:
+    """A VNX consistency group (snap -group): LUNs whose snapshots are taken together."""
+    name: str
+    lun_ids: List[int] = field(default_factory=list)
+    lun_names: List[str] = field(default_factory=list)
+    state: Optional[str] = None
 
     def facts(self):
         return asdict(self)
@@ -84,6 +98,8 @@ class Snapshot:
     auto_delete: bool = False
     expiration_date: Optional[str] = None
     creation_time: Optional[str] = None
+    modified: bool = False  # written since taken (through a mount point, read-write snapshots only)
+    source_consistency_group: Optional[str] = None  # a consistency group's snapshot: the group
 
     @property
     def managed(self):
@@ -200,6 +216,12 @@ HINTS = {
     "VNXCreateLunError": "Check the pool's free capacity and the LUN options.",
     "VNXCreateSnapError": "Check that the LUN has fewer than %d snapshots and that its pool has free capacity." % MAX_SNAPSHOTS_PER_LUN,
     "VNXMigrationError": "Check the migration's source and destination LUNs (vnx_info lists running migrations).",
+    "VNXConsistencyGroupNameInUseError": "A consistency group with that name exists already.",
+    "VNXConsistencyGroupNotFoundError": "Check the consistency group name (vnx_info lists them).",
+    "VNXConsistencyGroupError": "A consistency group holds pool LUNs only, each in one group at most; "
+                                "a snap copy (snapshot mount point) cannot be a member.",
+    "VNXCreateConsistencyGroupError": "A consistency group holds pool LUNs only, each in one group at most; "
+                                      "a snap copy (snapshot mount point) cannot be a member.",
 }
 
 
@@ -211,7 +233,9 @@ COMMAND_ERRORS = {
     "create_mount_point": "VNXCreateMpError", "attach_snap": "VNXAttachSnapError", "detach_snap": "VNXDetachSnapError",
     "migrate_lun": "VNXMigrationError", "cancel_migrate_lun": "VNXMigrationError", "create_sg": "VNXCreateStorageGroupError",
     "sg_connect_host": "VNXStorageGroupError", "sg_add_hlu": "VNXAttachAluError", "sg_delete_hlu": "VNXStorageGroupError",
-    "delete_sg": "VNXStorageGroupError",
+    "delete_sg": "VNXStorageGroupError", "create_cg": "VNXCreateConsistencyGroupError",
+    "add_cg_member": "VNXConsistencyGroupError", "delete_cg_member": "VNXConsistencyGroupError",
+    "delete_cg": "VNXConsistencyGroupError",
 }
 HINTS.update({
     "VNXDeleteLunError": "Check what still uses the LUN (vnx_info): snapshots, snap copies, storage groups, migrations.",
@@ -308,7 +332,12 @@ def _snapshot_from(r):
         attached_luns=list(_get(r, "attached_luns") or []), state=_get(r, "state"),
         allow_read_write=bool(_get(r, "allow_read_write")), auto_delete=bool(_get(r, "allow_auto_delete")),
         expiration_date=_get(r, "expiration_date"), creation_time=_get(r, "creation_time"),
+        modified=bool(_get(r, "modified")), source_consistency_group=_cg_name(_get(r, "source_cg")),
     )
+
+
+def _cg_name(value):
+    return None if value in (None, "", "N/A") else value
 
 
 def _migration_from(r):
@@ -339,6 +368,21 @@ def _storage_group_from(r):
     alu_hlu = _get(r, "alu_hlu_map") or {}
     return StorageGroup(name=_get(r, "name"), uid=_get(r, "wwn"), hosts=hosts,
                         hlus=dict((int(h), int(a)) for a, h in alu_hlu.items()))
+
+
+def _cg_from(r):
+    return ConsistencyGroup(name=_get(r, "name"), lun_ids=_ids_of(_get(r, "lun_list")), state=_get(r, "state"))
+
+
+def with_groups(luns, groups):
+    """Set each LUN's consistency_group (and each group's lun_names) from the groups' members."""
+    by_id = dict((lun.id, lun) for lun in luns)
+    for g in groups:
+        g.lun_names = [by_id[i].name if i in by_id else str(i) for i in g.lun_ids]
+        for i in g.lun_ids:
+            if i in by_id:
+                by_id[i].consistency_group = g.name
+    return luns
 
 
 def size_to_whole_gib(size_gb):
@@ -529,6 +573,42 @@ class VnxClient(object):
             lst.update()
             return [_pool_from(r) for r in lst]
         return self._query("list", "the pools", read)
+
+    # ---------------------------------------------------------- consistency groups
+    def get_consistency_group(self, name):
+        def read():
+            r = VNXConsistencyGroup(name=name, cli=self.cli)
+            r.update()
+            return _cg_from(r) if r.existed else None
+        return self._query("read", "consistency group %s" % name, read)
+
+    def list_consistency_groups(self):
+        def read():
+            lst = VNXConsistencyGroupList(cli=self.cli)
+            lst.update()
+            return [_cg_from(r) for r in lst]
+        return self._query("list", "the consistency groups", read)
+
+    def group_of(self, lun):
+        """The consistency group the LUN is a member of, or None."""
+        for g in self.list_consistency_groups():
+            if lun.id in g.lun_ids:
+                return g
+        return None
+
+    def create_consistency_group(self, name, luns=()):
+        self._write("create", "consistency group %s" % name, self.cli.create_cg, name, [lun.id for lun in luns] or None)
+
+    def add_to_consistency_group(self, name, lun):
+        self._write("add", "LUN %s to consistency group %s" % (lun.name, name), self.cli.add_cg_member, name, lun.id)
+
+    def remove_from_consistency_group(self, name, lun):
+        # the CLI command: storops' VNXConsistencyGroup.delete_member fails on Python 3.11 (has_member)
+        self._write("remove", "LUN %s from consistency group %s" % (lun.name, name), self.cli.delete_cg_member, name, lun.id)
+
+    def destroy_consistency_group(self, name):
+        self._write("destroy", "consistency group %s" % name, self.cli.delete_cg, name,
+                    tolerate=("VNXConsistencyGroupNotFoundError",))
 
     # ---------------------------------------------------------- storage groups
     def get_storage_group(self, name):

@@ -93,6 +93,19 @@ def connect(module):
         naviseccli_path=p.get("naviseccli_path"), timeout=p.get("timeout"))
 
 
+def refuse_empty_names(module, options):
+    """Fail before anything is read or changed when a name option is given empty (or blank).
+
+    ``options``: {option: what it names}. A list option fails on any empty element.
+    """
+    for option, what in options.items():
+        value = module.params.get(option)
+        for item in (value if isinstance(value, list) else [value]):
+            if item is not None and not str(item).strip():
+                module.fail_json(msg="%s is empty: give the name of the %s as the VNX knows it (vnx_info lists them). "
+                                     "Nothing was changed." % (option, what))
+
+
 def fail_on_error(module, err, **result):
     """fail_json for a VnxError: its message, and its parts for playbooks to test."""
     result.setdefault("actions_done", getattr(err, "done", []))

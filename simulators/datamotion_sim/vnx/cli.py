@@ -136,6 +136,7 @@ def view(vnx):
             'snapshots': [snap['name'] for snap in vnx.snaps_of(lun)],
             'mount_points': [smp['id'] for smp in vnx.smps_of(lun)],
             'storage_groups': [sg['name'] for sg in vnx.sgs_of(lun)],
+            'consistency_group': (vnx.cg_of(lun) or {}).get('name'),
             'device': exp['device'] if exp else None, 'link': exp['link'] if exp else None,
         })
     snapshots = []
@@ -144,6 +145,8 @@ def view(vnx):
             'name': snap['name'], 'source': snap['source'], 'attached': [smp['id'] for smp in vnx.attached_to(snap)],
             'description': snap['description'], 'allow_rw': snap['allow_rw'], 'auto_delete': snap['auto_delete'],
             'expires': snap['expires'], 'size': snap['size'], 'file': vnx.snap_file(snap),
+            'consistency_group': snap.get('cg'), 'sources': snap.get('sources', [snap['source']]),
+            'files': dict((k, vnx.path(rel)) for k, rel in snap.get('files', {}).items()),
         })
     migrations = []
     for m in s['migrations']:
@@ -160,6 +163,8 @@ def view(vnx):
         'luns': luns, 'snapshots': snapshots, 'migrations': migrations, 'pools': pools,
         'storage_groups': [{'name': sg['name'], 'uid': sg['uid'], 'hosts': sg['hosts'],
                             'hlus': {int(h): alu for h, alu in sg['hlus'].items()}} for sg in s['storage_groups']],
+        'consistency_groups': [{'name': cg['name'], 'members': cg['members'], 'auto_delete': cg['auto_delete']}
+                               for cg in s.get('consistency_groups', [])],
         'hosts': s['hosts'], 'users': [{'name': u['name'], 'scope': u.get('scope', 0)} for u in s['users']],
         'device_dir': s['device_dir'], 'sp_down': s['sp_down'], 'faults': s['faults'],
         'migration_rate_mib_s': s['migration_rate_mib_s'], 'latency': read_latency(vnx.root),

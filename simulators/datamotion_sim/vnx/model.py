@@ -82,6 +82,19 @@ HLU_OUT_OF_RANGE = 'The Host LUN Number must be between 0 and %d.' % MAX_HLU
 HOST_NOT_FOUND = 'The specified host does not exist or has no registered initiators.'
 HOST_NOT_CONNECTED = 'The specified host is not connected to this Storage Group.'
 ALU_PRIVATE = 'The LUN is private (the destination of a LUN migration) and cannot be added to a Storage Group.'
+# Consistency groups (snap -group). Recorded: the 0x716d8045 text; storops keys "not found" on
+# 'Cannot find the consistency group'. The codes 0x716d8021 (name in use) and 0x716d8025 (LUN in a
+# CG) are storops' (no recorded text): the words around them are ours, as are the texts without a code.
+CG_NOT_FOUND = 'Cannot find the consistency group.'
+CG_NAME_IN_USE = 'The specified consistency group name is already in use. (0x716d8021)'
+CG_MEMBER_ELSEWHERE = 'The specified LUN is already a member of another consistency group. (0x716d8045)'
+CG_NOT_MEMBER = 'The specified LUN is not a member of the consistency group.'
+CG_SMP_MEMBER = 'SP A: A snapshot mount point cannot be a member of a consistency group.'
+CG_PRIVATE_MEMBER = 'SP A: The LUN is private (the destination of a LUN migration) and cannot be a member of a consistency group.'
+CG_EMPTY_SNAP = 'SP A: Cannot create a snapshot of a consistency group that has no members.'
+# not an array's text: the simulator's own limit, said so
+CG_SNAP_UNSUPPORTED = 'naviseccli-sim: consistency group snapshots cannot be attached, copied or restored in the simulator.'
+LUN_IN_CG = 'The LUN cannot be destroyed because it is a member of a consistency group. Remove it from the group first. (0x716d8025)'
 # not an array's text: the simulator's own limit, said so
 HOME_TOO_SMALL = ('naviseccli-sim: the file system under $VNXSIM_HOME cannot hold a backing file of %d bytes (%s). '
                   'Use a smaller LUN, or put VNXSIM_HOME on a file system that allows larger files (xfs, btrfs).')
@@ -130,6 +143,7 @@ def new_array(address, sp_b_address=None, serial=None, pools=None, users=None, h
         'luns': {},
         'snapshots': {},
         'migrations': [],
+        'consistency_groups': [],
         'exposures': {},
         'expose': True,
         'device_dir': device_dir,
@@ -233,7 +247,8 @@ class Vnx:
         return [smp for smp in self.luns() if smp['primary'] == lun['id']]
 
     def snaps_of(self, lun):
-        return sorted((s for s in self.s['snapshots'].values() if s['source'] == lun['id']), key=lambda s: s['seq'])
+        return sorted((s for s in self.s['snapshots'].values() if lun['id'] in s.get('sources', [s['source']])),
+                      key=lambda s: s['seq'])
 
     def base_id(self, lun_id):
         """The primary LUN of a LUN or SMP: what a snapshot of it belongs to (VNX branching)."""
@@ -245,10 +260,22 @@ class Vnx:
         the array's limit counts them all."""
         base = self.base_id(lun['id'])
         members = {base} | {smp['id'] for smp in self.luns() if smp['primary'] == base}
-        return [s for s in self.s['snapshots'].values() if s['source'] in members]
+        return [s for s in self.s['snapshots'].values() if members.intersection(s.get('sources', [s['source']]))]
 
     def attached_to(self, snap):
         return [smp for smp in self.luns() if smp['attached'] == snap['name']]
+
+    def cg(self, name):
+        for cg in self.s.setdefault('consistency_groups', []):
+            if cg['name'] == name:
+                return cg
+        return None
+
+    def cg_of(self, lun):
+        for cg in self.s.get('consistency_groups', []):
+            if lun['id'] in cg['members']:
+                return cg
+        return None
 
     def sgs_of(self, lun):
         return [sg for sg in self.s['storage_groups'] if lun['id'] in sg['hlus'].values()]
@@ -300,6 +327,17 @@ class Vnx:
         os.makedirs(self.path('snaps'), exist_ok=True)
         data.copy(self.snap_file(snap), self.path(rel), snap['size'])
         snap['file'] = rel
+        snap['mtime'] = os.stat(self.path(rel)).st_mtime_ns
+
+    def snap_modified(self, snap):
+        """Whether the snapshot's bytes were written since it was taken (through a mount point,
+        or by a restore onto one): what the array prints as 'Modified'."""
+        if not snap['file'] or snap.get('mtime') is None:
+            return False
+        try:
+            return os.stat(self.path(snap['file'])).st_mtime_ns != snap['mtime']
+        except OSError:
+            return False
 
     def freeze_sharers(self, lun):
         """The LUN's bytes are about to change: snapshots sharing them get their own."""
@@ -388,6 +426,8 @@ class Vnx:
             raise ArrayError(SNAP_NOT_FOUND)
         if smp['attached'] is not None:
             raise ArrayError(SMP_ALREADY_ATTACHED)
+        if snap.get('cg'):
+            raise ArrayError(CG_SNAP_UNSUPPORTED)
         if self.base_id(snap['source']) != smp['primary']:
             raise ArrayError(PRIMARY_MISMATCH)
         smp['attached'] = snap['name']
@@ -404,6 +444,8 @@ class Vnx:
     def destroy_lun(self, lun, destroy_snapshots=False, force_detach=False):
         if self.sgs_of(lun):
             raise ArrayError(LUN_IN_SG)
+        if self.cg_of(lun):
+            raise ArrayError(LUN_IN_CG)
         if self.migration_of(lun):
             raise ArrayError(LUN_USED_BY_FEATURE)
         if self.smps_of(lun):
@@ -487,6 +529,8 @@ class Vnx:
             raise ArrayError(SNAP_NOT_FOUND)
         if new_name in self.s['snapshots']:
             raise ArrayError(SNAP_NAME_IN_USE)
+        if snap.get('cg'):
+            raise ArrayError(CG_SNAP_UNSUPPORTED)
         lun = self.lun(snap['source'])
         if len(self.family_snaps(lun)) >= MAX_SNAPS_PER_LUN:
             raise ArrayError(SNAP_LIMIT)
@@ -536,8 +580,9 @@ class Vnx:
     def _drop_snap(self, snap):
         for smp in self.attached_to(snap):
             smp['attached'] = None
-        if snap['file']:
-            self.doomed.append(self.path(snap['file']))
+        for rel in set([snap['file']] + list(snap.get('files', {}).values())):
+            if rel:
+                self.doomed.append(self.path(rel))
         del self.s['snapshots'][snap['name']]
 
     def restore_snap(self, name, res_id, backup_name=None):
@@ -547,6 +592,8 @@ class Vnx:
         lun = self.lun(res_id)
         if lun is None:
             raise ArrayError(SNAP_RESOURCE_NOT_FOUND)
+        if snap.get('cg'):
+            raise ArrayError(CG_SNAP_UNSUPPORTED)
         if self.base_id(snap['source']) != self.base_id(lun['id']):
             raise ArrayError(PRIMARY_MISMATCH)
         if self.migration_of(lun):
@@ -579,7 +626,7 @@ class Vnx:
         if self.smps_of(src) or self.snaps_of(src):
             raise ArrayError(SOURCE_HAS_SNAPS)
         if (dest['primary'] is not None or self.migration_of(dest) or self.sgs_of(dest) or self.snaps_of(dest)
-                or self.smps_of(dest)):
+                or self.smps_of(dest) or self.cg_of(dest)):
             raise ArrayError(TARGET_NOT_READY)
         if dest['size'] < src['size']:
             raise ArrayError(DEST_TOO_SMALL)
@@ -635,6 +682,80 @@ class Vnx:
         for snap in list(self.s['snapshots'].values()):
             if snap['expires'] is not None and self.now >= snap['expires'] and not self.attached_to(snap):
                 self._drop_snap(snap)
+
+    # ---- consistency groups (snap -group) -----------------------------------------
+    def cg_or_fail(self, name):
+        cg = self.cg(name)
+        if cg is None:
+            raise ArrayError(CG_NOT_FOUND)
+        return cg
+
+    def _cg_members(self, ids, cg_name=None):
+        """The LUNs for a -res list, checked the way the array checks members (none is added
+        unless all pass)."""
+        luns = []
+        for lun_id in ids:
+            lun = self.lun_or_fail(lun_id)
+            if lun['primary'] is not None:
+                raise ArrayError(CG_SMP_MEMBER)  # seeds 000/001: a snap copy cannot be in a CG
+            if self.is_private(lun):
+                raise ArrayError(CG_PRIVATE_MEMBER)
+            other = self.cg_of(lun)
+            if other is not None and other['name'] != cg_name:
+                raise ArrayError(CG_MEMBER_ELSEWHERE)
+            luns.append(lun)
+        return luns
+
+    def create_cg(self, name, member_ids=(), auto_delete=False):
+        if self.cg(name) is not None:
+            raise ArrayError(CG_NAME_IN_USE)
+        luns = self._cg_members(member_ids)
+        cg = {'name': name, 'members': [lun['id'] for lun in luns], 'auto_delete': bool(auto_delete), 'description': ''}
+        self.s.setdefault('consistency_groups', []).append(cg)
+        return cg
+
+    def add_cg_members(self, name, member_ids):
+        cg = self.cg_or_fail(name)
+        for lun in self._cg_members(member_ids, name):
+            if lun['id'] not in cg['members']:
+                cg['members'].append(lun['id'])
+
+    def remove_cg_members(self, name, member_ids):
+        cg = self.cg_or_fail(name)
+        ids = [self.lun_or_fail(i)['id'] for i in member_ids]
+        if any(i not in cg['members'] for i in ids):
+            raise ArrayError(CG_NOT_MEMBER)
+        cg['members'] = [i for i in cg['members'] if i not in ids]
+
+    def replace_cg_members(self, name, member_ids):
+        cg = self.cg_or_fail(name)
+        cg['members'] = [lun['id'] for lun in self._cg_members(member_ids, name)]
+
+    def destroy_cg(self, name):
+        self.s['consistency_groups'].remove(self.cg_or_fail(name))
+
+    def create_cg_snap(self, cg_name, name, allow_rw=True, auto_delete=False, keep_for=None):
+        """One snapshot of every member at the same moment: each member's bytes frozen apart."""
+        cg = self.cg_or_fail(cg_name)
+        if name in self.s['snapshots']:
+            raise ArrayError(SNAP_NAME_IN_USE)
+        luns = [self.lun_or_fail(i) for i in cg['members']]
+        if not luns:
+            raise ArrayError(CG_EMPTY_SNAP)
+        for lun in luns:
+            if len(self.family_snaps(lun)) >= MAX_SNAPS_PER_LUN:
+                raise ArrayError(SNAP_LIMIT)
+            if self.migration_of(lun):
+                raise ArrayError(SNAP_OF_MIGRATING)
+        snap = self._snap_record(name, luns[0], allow_rw, auto_delete, keep_for)
+        snap.update(cg=cg['name'], sources=[lun['id'] for lun in luns], files={})
+        os.makedirs(self.path('snaps'), exist_ok=True)
+        for lun in luns:
+            rel = os.path.join('snaps', '%d-%d.img' % (snap['seq'], lun['id']))
+            data.copy(self.lun_file(lun), self.path(rel), lun['size'])
+            snap['files'][str(lun['id'])] = rel
+        snap['file'] = snap['files'][str(luns[0]['id'])]
+        return snap
 
     # ---- storage groups ------------------------------------------------------------
     def sg_or_fail(self, name):

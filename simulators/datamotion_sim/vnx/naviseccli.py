@@ -143,6 +143,7 @@ def lun_text(vnx, lun, smps=None):
     else:
         consumed = lun['size']
     owner = 'SP %s' % lun['owner']
+    cg = vnx.cg_of(lun)
     lines = [
         'LOGICAL UNIT NUMBER %d' % lun['id'],
         'Name:  %s' % lun['name'],
@@ -175,7 +176,7 @@ def lun_text(vnx, lun, smps=None):
         'Tiering Policy:  %s' % tier_words(lun['tiering_policy']),
         'Initial Tier:  %s' % tier_words(lun['initial_tier']),
         'Snapshot Mount Points:  %s' % (', '.join(str(s['id']) for s in smps) if smps else 'N/A'),
-        'Consistency Group:  N/A',
+        'Consistency Group:  %s' % (cg['name'] if cg else 'N/A'),
         'Primary LUN:  %s' % (primary['name'] if primary else 'N/A'),
         'Attached Snapshot:  %s' % (lun['attached'] or 'N/A'),
     ]
@@ -190,17 +191,29 @@ def snap_text(vnx, snap):
         'Creation time:  %s' % fmt_time(snap['created']),
         'Last modify time:  %s' % (fmt_time(snap['modified_at']) if snap['modified_at'] else 'Never'),
         'Last modified by:  %s' % (snap['modified_by'] or 'N/A'),
-        'Source LUN(s):  %d' % snap['source'],
-        'Source CG:  N/A',
+        'Source LUN(s):  %s' % ', '.join(str(i) for i in snap.get('sources', [snap['source']])),
+        'Source CG:  %s' % (snap.get('cg') or 'N/A'),
         'Primary LUN(s):  %d' % primary_of(vnx, snap['source']),
         'State:  Ready',
         'Status:  OK(0x0)',
         'Allow Read/Write:  %s' % ('Yes' if snap['allow_rw'] else 'No'),
-        'Modified:  No',
+        'Modified:  %s' % ('Yes' if vnx.snap_modified(snap) else 'No'),
         'Attached LUN(s):  %s' % ', '.join(str(s['id']) for s in attached),
         'Allow auto delete:  %s' % ('Yes' if snap['auto_delete'] else 'No'),
         'Expiration date:  %s' % (fmt_time(snap['expires']) if snap['expires'] else 'Never'),
     ]
+    return '\n'.join(line.rstrip() for line in lines)
+
+
+def cg_text(vnx, cg, detail=True):
+    lines = ['Name:  %s' % cg['name']]
+    if detail:
+        lines += [
+            'Description:  %s' % cg.get('description', ''),
+            'Allow auto delete:  %s' % ('Yes' if cg['auto_delete'] else 'No'),
+            'Member LUN ID(s):  %s' % (', '.join(str(i) for i in cg['members']) or 'None'),
+            'State:  Ready',
+        ]
     return '\n'.join(line.rstrip() for line in lines)
 
 
@@ -489,14 +502,17 @@ def cmd_snap_list(vnx, opts):
 def cmd_snap_create(vnx, opts):
     if '-res' not in opts or '-name' not in opts:
         raise Usage('-res and -name are required')
-    if opts.get('-resType', 'LUN').upper() == 'CG':
-        raise ArrayError('Cannot find the consistency group.')
     if '-keepFor' in opts and '-allowAutoDelete' in opts:
         raise Usage('-keepFor and -allowAutoDelete cannot be used together')
     allow_rw = yes_no(opts.get('-allowReadWrite'), '-allowReadWrite')
-    snap = vnx.create_snap(to_int(opts['-res'], '-res'), opts['-name'], allow_rw=allow_rw is not False,
-                           auto_delete=bool(yes_no(opts.get('-allowAutoDelete'), '-allowAutoDelete')),
-                           keep_for=keep_for(opts))
+    if opts.get('-resType', 'LUN').upper() == 'CG':
+        snap = vnx.create_cg_snap(opts['-res'], opts['-name'], allow_rw=allow_rw is not False,
+                                  auto_delete=bool(yes_no(opts.get('-allowAutoDelete'), '-allowAutoDelete')),
+                                  keep_for=keep_for(opts))
+    else:
+        snap = vnx.create_snap(to_int(opts['-res'], '-res'), opts['-name'], allow_rw=allow_rw is not False,
+                               auto_delete=bool(yes_no(opts.get('-allowAutoDelete'), '-allowAutoDelete')),
+                               keep_for=keep_for(opts))
     if '-descr' in opts:
         snap['description'] = opts['-descr']
     return ''
@@ -547,6 +563,63 @@ def cmd_snap_restore(vnx, opts):
         raise Usage('-id and -res are required')
     vnx.restore_snap(opts['-id'], to_int(opts['-res'], '-res'), backup_name=opts.get('-bakName'))
     return ''
+
+
+def member_ids(opts, required=True):
+    """-res of snap -group: LUN ids separated by commas."""
+    if '-res' not in opts:
+        if required:
+            raise Usage('-res is required')
+        return []
+    return [to_int(word.strip(), '-res') for word in opts['-res'].split(',') if word.strip()]
+
+
+def cg_id(opts):
+    if '-id' not in opts:
+        raise Usage('-id is required')
+    return opts['-id']
+
+
+def cmd_cg_create(vnx, opts):
+    if '-name' not in opts:
+        raise Usage('-name is required')
+    vnx.create_cg(opts['-name'], member_ids(opts, required=False),
+                  auto_delete=bool(yes_no(opts.get('-allowSnapAutoDelete'), '-allowSnapAutoDelete')))
+    return ''
+
+
+def cmd_cg_list(vnx, opts):
+    if '-id' in opts:
+        cgs = [vnx.cg_or_fail(opts['-id'])]
+    else:
+        cgs = vnx.s.get('consistency_groups', [])
+    return '\n\n'.join(cg_text(vnx, cg, '-detail' in opts) for cg in cgs)
+
+
+def cmd_cg_addmember(vnx, opts):
+    vnx.add_cg_members(cg_id(opts), member_ids(opts))
+    return ''
+
+
+def cmd_cg_rmmember(vnx, opts):
+    vnx.remove_cg_members(cg_id(opts), member_ids(opts))
+    return ''
+
+
+def cmd_cg_replmember(vnx, opts):
+    vnx.replace_cg_members(cg_id(opts), member_ids(opts))
+    return ''
+
+
+def cmd_cg_destroy(vnx, opts):
+    vnx.destroy_cg(cg_id(opts))
+    return ''
+
+
+CG_COMMANDS = {
+    '-create': cmd_cg_create, '-list': cmd_cg_list, '-addmember': cmd_cg_addmember, '-rmmember': cmd_cg_rmmember,
+    '-replmember': cmd_cg_replmember, '-destroy': cmd_cg_destroy,
+}
 
 
 def cmd_migrate_start(vnx, opts):
@@ -771,8 +844,11 @@ def dispatch(vnx, state, words):
         return '\n\n'.join(ndu_text(name) for name in names if name in NDU_PACKAGES)
     if words[:2] == ['security', '-certificate']:
         return 'low' if '-getLevel' in words else ''
-    if words[:1] == ['snap'] and len(words) > 1 and words[1] == '-group':
-        return 'Cannot find the consistency group.'
+    if words[:2] == ['snap', '-group']:
+        handler = CG_COMMANDS.get(words[2] if len(words) > 2 else None)
+        if handler is None:
+            raise Usage('unknown command %r' % ' '.join(words))
+        return handler(vnx, parse_options(words[3:]))
     handler = COMMANDS.get(head)
     if handler is None:
         raise Usage('unknown command %r' % ' '.join(words))

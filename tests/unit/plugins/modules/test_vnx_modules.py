@@ -212,3 +212,43 @@ def test_full_copy_without_wait_reports_progress(run_module, navi):
         "migrate -start -source 4100 -dest 57 -rate high -o",
     ]
     assert result["clone_state"] == "migrating" and result["migration"]["percent_complete"] == 12.0
+
+
+CG_LIST = "Name:  db-cg\nDescription:\nAllow auto delete:  No\nMember LUN ID(s):  12, 14\nState:  Ready\n"
+
+
+def test_volume_delete_of_a_consistency_group_member_names_the_group_and_writes_nothing(run_module, navi):
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=10))
+    navi.on("snap -group -list", CG_LIST)
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", state="absent"))
+    assert status == "fail" and "membership of consistency group db-cg" in result["msg"]
+    assert navi.writes() == []
+
+
+def test_volume_delete_of_a_member_with_force_leaves_the_group_first(run_module, navi):
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=10))
+    navi.on("snap -group -list", CG_LIST)
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", state="absent", force=True))
+    assert status == "exit" and result["changed"]
+    assert navi.writes()[0] == "snap -group -rmmember -id db-cg -res 12"
+    assert navi.writes()[-1].startswith("lun -destroy -l 12")
+
+
+def test_clone_snap_copy_into_a_consistency_group_is_refused_before_any_read(run_module, navi):
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="c1", source_lun="vol_a", copy_mode="snap",
+                                                       consistency_group="db-cg"))
+    assert status == "fail" and "cannot be added to a consistency group" in result["msg"]
+    assert "copy_mode=full" in result["msg"]
+    assert navi.array_commands() == []
+
+
+@pytest.mark.parametrize("module, params", [
+    (vnx_volume, dict(name="")),
+    (vnx_volume_clone, dict(name=" ", source_lun="vol_a")),
+    (vnx_snapshot_manage, dict(name="s1", lun="")),
+    (vnx_host_access, dict(lun="", host="h1")),
+])
+def test_empty_names_are_refused_before_the_array_is_asked(run_module, navi, module, params):
+    status, result = run_module(module, dict(CONN, **params))
+    assert status == "fail" and "is empty" in result["msg"]
+    assert navi.array_commands() == []

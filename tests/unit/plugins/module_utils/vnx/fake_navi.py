@@ -177,5 +177,5 @@ class FakeNavi(object):
     def writes(self):
         """The commands that change the array."""
         reads = ("lun -list", "snap -list", "storagegroup -list", "storagegroup -messner", "migrate -list",
-                 "storagepool -list", "security -certificate", "getagent")
+                 "storagepool -list", "security -certificate", "getagent", "snap -group -list")
         return [c for c in self.commands if not c.startswith(reads)]
