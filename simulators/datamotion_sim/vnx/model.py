@@ -541,6 +541,7 @@ class Vnx:
             rel = os.path.join('snaps', '%d.img' % copy['seq'])
             data.copy(self.path(snap['file']), self.path(rel), snap['size'])
             copy['file'] = rel
+            copy['mtime'] = os.stat(self.path(rel)).st_mtime_ns  # 'Modified' counts from here
         return copy
 
     def modify_snap(self, name, new_name=None, description=None, allow_rw=None, auto_delete=None, keep_for=None):
