@@ -16,7 +16,8 @@ description:
     see M(storage.datamotion.vnx_volume_clone)).
   - Deleting a LUN that still has snap copies, snapshots, a running migration or storage-group
     membership fails with a message that names them, unless O(force=true). Snapshots that
-    M(storage.datamotion.vnx_snapshot_manage) manages are never deleted here, with or without O(force).
+    M(storage.datamotion.vnx_snapshot_manage) manages, and a consistency group's snapshots that also hold other
+    LUNs, are never deleted here, with or without O(force).
   - Deleting a snap copy also deletes the snapshot that M(storage.datamotion.vnx_volume_clone) made for it.
   - O(consistency_group) puts the LUN in a consistency group (created if missing). A snap copy (snapshot mount
     point) cannot be a member (a VNX limitation) - the task fails before changing anything. Deleting a member of a
@@ -72,7 +73,8 @@ options:
     description:
       - With O(state=absent), remove what keeps the LUN from being deleted, in order - cancel its migration,
         remove it from its consistency group and storage groups, delete its snap copies (snapshot mount points)
-        and its unmanaged snapshots - then delete it. Managed snapshots still make the task fail.
+        and its unmanaged snapshots - then delete it. Managed snapshots, and snapshots that also hold other LUNs
+        (a consistency group's snapshot), still make the task fail.
     type: bool
     default: false
   consistency_group:
@@ -182,6 +184,15 @@ def own_snapshot_names(lun):
     return ["snap-as-vol-%s" % lun.name, "tmp-snap-%s" % lun.name]
 
 
+def lun_names(client, ids):
+    """Names of the LUNs with these ids (the id of one that is gone)."""
+    names = []
+    for i in ids:
+        other = client.get_lun(lun_id=i)
+        names.append(other.name if other is not None else str(i))
+    return names
+
+
 def plan_absent(client, module, lun, plan):
     p = module.params
     snaps, migrations, all_groups = find_blockers(client, lun)
@@ -216,6 +227,18 @@ def plan_absent(client, module, lun, plan):
                        "it has managed snapshots: %s" % ", ".join(managed),
                        "Unmanage them (vnx_snapshot_manage state=unmanaged) or delete them "
                        "(vnx_snapshot_manage state=absent) first; force never deletes a managed snapshot.")
+    # a consistency group's snapshot is one point in time of every member: destroying it
+    # would take the other LUNs' copies with it
+    shared = [s for s in snaps + smp_snaps if set(s.source_luns) - set([lun.id]) - smp_ids]
+    if shared:
+        raise VnxError("delete", "LUN %s" % lun.name,
+                       "it has snapshots that hold other LUNs too: %s" % ", ".join(
+                           "%s (of consistency group %s, LUNs %s)" % (
+                               s.name, s.source_consistency_group or "-", ", ".join(
+                                   lun_names(client, [i for i in s.source_luns if i != lun.id])))
+                           for s in shared),
+                       "Delete them (vnx_snapshot_manage state=absent) first if the other LUNs' copies may go; "
+                       "force never deletes a snapshot of other LUNs.")
     problems = []
     if smp_names:
         problems.append("snap copies (snapshot mount points) %s" % ", ".join(smp_names))
