@@ -365,10 +365,7 @@ def plan_group(client, module, lun, plan):
 
     def add():
         member = lun or client.get_lun(name=name)  # a LUN this run created: its id now
-        if group is None:
-            client.create_consistency_group(wanted, [member])
-        else:
-            client.add_to_consistency_group(wanted, member)
+        client.join_consistency_group(wanted, member, create=group is None)
     if group is None:
         plan.add("create consistency group %s with LUN %s" % (wanted, name), add)
     else:

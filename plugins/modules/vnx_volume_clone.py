@@ -509,11 +509,11 @@ def plan_join(ctx, name, lun=None):
     client = ctx.client
     if ctx.group_exists:
         ctx.step("join", "add LUN %s to consistency group %s" % (name, group),
-                 lambda: client.add_to_consistency_group(group, ctx.luns[name]), name)
+                 lambda: client.join_consistency_group(group, ctx.luns[name], create=False), name)
     else:
         ctx.group_exists = True
         ctx.step("join", "create consistency group %s with LUN %s" % (group, name),
-                 lambda: client.create_consistency_group(group, [ctx.luns[name]]), name)
+                 lambda: client.join_consistency_group(group, ctx.luns[name], create=True), name)
     ctx.reports[name]["consistency_group"] = group
 
 

@@ -596,11 +596,21 @@ class VnxClient(object):
                 return g
         return None
 
-    def create_consistency_group(self, name, luns=()):
-        self._write("create", "consistency group %s" % name, self.cli.create_cg, name, [lun.id for lun in luns] or None)
-
     def add_to_consistency_group(self, name, lun):
         self._write("add", "LUN %s to consistency group %s" % (lun.name, name), self.cli.add_cg_member, name, lun.id)
+
+    def join_consistency_group(self, name, lun, create):
+        """Make the LUN a member of group ``name``; ``create``: the group was missing when read.
+
+        A parallel run (another fork adding its LUN to the same new group) may create the
+        group between that read and this write: then the LUN is added to it instead.
+        """
+        if create:
+            kind = self._write("create", "consistency group %s with LUN %s" % (name, lun.name), self.cli.create_cg,
+                               name, [lun.id], tolerate=("VNXConsistencyGroupNameInUseError",))
+            if kind is None:
+                return
+        self.add_to_consistency_group(name, lun)
 
     def remove_from_consistency_group(self, name, lun):
         # the CLI command: storops' VNXConsistencyGroup.delete_member fails on Python 3.11 (has_member)

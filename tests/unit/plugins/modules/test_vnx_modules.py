@@ -252,3 +252,29 @@ def test_empty_names_are_refused_before_the_array_is_asked(run_module, navi, mod
     status, result = run_module(module, dict(CONN, **params))
     assert status == "fail" and "is empty" in result["msg"]
     assert navi.array_commands() == []
+
+
+CG_IN_USE = "The specified consistency group name is already in use. (0x716d8021)"
+
+
+def test_volume_joins_a_group_that_a_parallel_run_created_meanwhile(run_module, navi):
+    # read: no group db-cg; a parallel fork creates it before this run's create
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=10))
+    navi.on("snap -group -list", "")
+    navi.on("snap -group -list -id db-cg", "Cannot find the consistency group.")
+    navi.on("snap -group -create", CG_IN_USE)
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", consistency_group="db-cg"))
+    assert status == "exit" and result["changed"], result
+    assert navi.writes() == ["snap -group -create -name db-cg -res 12", "snap -group -addmember -id db-cg -res 12"]
+
+
+def test_clone_joins_a_group_that_a_parallel_run_created_meanwhile(run_module, navi):
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=10))
+    navi.on("lun -list -all -name c1", f.lun(14, "c1", gb=10))
+    navi.on("storagepool -list", f.pool())
+    navi.on("snap -group -list", "")
+    navi.on("snap -group -create", CG_IN_USE)
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="c1", source_lun="vol_a", consistency_group="db-cg"))
+    assert status == "exit" and result["changed"], result
+    assert result["consistency_group"] == "db-cg"
+    assert navi.writes()[-2:] == ["snap -group -create -name db-cg -res 14", "snap -group -addmember -id db-cg -res 14"]
