@@ -271,18 +271,22 @@ class Context(object):
         self.phases = dict((k, []) for k in ("snapshot", "mount", "attach", "target", "migrate", "wait", "cleanup", "join"))
         self.created = {}       # name -> [(kind, object name)] this run made for that copy
         self.migrating = set()  # copies whose migration this run started: no undoing those
+        self.finished = set()   # copies whose migration completed in this run: full copies, their target gone
         self.current = None     # the copy the running step works on
         self.groups = {}        # LUN id -> consistency group name (read when consistency_group is given)
         self.group_exists = False
         self.pending = []       # copies that join consistency_group once their migration completes
 
-    def step(self, phase, text, func, name=None, creates=None):
-        """A step of copy ``name``; ``creates`` (kind, object) is undone if that copy fails later."""
+    def step(self, phase, text, func, name=None, creates=None, removes=None):
+        """A step of copy ``name``; ``creates`` (kind, object) is undone if that copy fails later,
+        ``removes`` is something an earlier step made that this one deletes."""
         def run():
             self.current = name
             func()
             if creates is not None:
                 self.created.setdefault(name, []).append(creates)
+            if removes is not None and removes in self.created.get(name, []):
+                self.created[name].remove(removes)
         self.phases[phase].append((text, run))
 
     def undo(self, name):
@@ -311,7 +315,13 @@ class Context(object):
                 what = "%s %s" % (kind, obj)
                 if name == self.current and what in undone:
                     continue
-                if name in self.migrating and kind == "LUN":
+                if name in self.finished:
+                    # the migration consumed the target; the mount point is now the full copy
+                    if kind == "LUN":
+                        continue
+                    if kind == "mount point":
+                        what = "LUN %s (the full copy)" % obj
+                elif name in self.migrating and kind == "LUN":
                     what += " (migrating into %s)" % name
                 left.append(what)
         return left
@@ -485,7 +495,8 @@ def plan_wait(ctx, name, snapshot, cleanup=True):
     if ctx.p["wait"]:
         ctx.step("wait", "wait for the migration of %s" % name, lambda: wait_migration(ctx, name), name)
         if cleanup and snapshot:
-            ctx.step("cleanup", "delete snapshot %s" % snapshot, lambda: ctx.client.destroy_snapshot(snapshot), name)
+            ctx.step("cleanup", "delete snapshot %s" % snapshot, lambda: ctx.client.destroy_snapshot(snapshot), name,
+                     removes=("snapshot", snapshot))
         plan_join(ctx, name)
     else:
         ctx.step("wait", "read the migration of %s" % name, lambda: read_migration(ctx, name), name)
@@ -545,6 +556,7 @@ def wait_migration(ctx, name):
                        "the migration ended but the LUN is %s" % ("gone" if lun is None else "still a snapshot mount point"),
                        "Check the array's migration log; the copy is not complete.")
     ctx.luns[name] = lun
+    ctx.finished.add(name)
     ctx.reports[name].update(clone_state="full_copy", migration=None)
 
 
