@@ -107,9 +107,18 @@ def refuse_empty_names(module, options):
 
 
 def fail_on_error(module, err, **result):
-    """fail_json for a VnxError: its message, and its parts for playbooks to test."""
-    result.setdefault("actions_done", getattr(err, "done", []))
-    module.fail_json(msg=str(err), error=err.to_dict(), **result)
+    """fail_json for a VnxError: its message, and its parts for playbooks to test.
+
+    Steps that were done before the failure are named in the message too (a module that
+    reports what it ``left`` says that itself): a LUN that left its consistency group or
+    storage group before the next step failed must not look untouched.
+    """
+    done = getattr(err, "done", [])
+    result.setdefault("actions_done", done)
+    msg = str(err)
+    if done and "left" not in result:
+        msg += " (Done before the failure: %s.)" % "; ".join(done)
+    module.fail_json(msg=msg, error=err.to_dict(), **result)
 
 
 def run(module, body):
