@@ -373,6 +373,18 @@ def plan_group(client, module, lun, plan):
     return wanted
 
 
+def check_not_a_migration_target(client, lun, plan):
+    """The destination of a running migration belongs to the array until it completes: no change to it."""
+    into = next((m for m in client.list_migrations() if m.dest_id == lun.id), None)
+    if into is not None:
+        raise VnxError("change", "LUN %s" % lun.name,
+                       "it is the destination of the running migration of LUN %s (%s, %s%% done); the array keeps it "
+                       "private until then (asked: %s)" % (into.source_name, into.state, into.percent_complete,
+                                                          "; ".join(plan.actions)),
+                       "Wait for the migration to complete (the LUN then disappears into %s), and change that LUN."
+                       % into.source_name, "VNXLunUsedByFeatureError")
+
+
 def predicted(lun, module):
     """The LUN as check mode expects it after the plan (for diff and facts)."""
     p = module.params
@@ -420,6 +432,8 @@ def main():
         else:
             plan_present(client, module, lun, plan)
             group_after = plan_group(client, module, lun, plan)
+            if lun is not None and plan.changed:
+                check_not_a_migration_target(client, lun, plan)
         before = lun.facts() if lun else None
         after = predicted(lun, module)
         if after is not None:
