@@ -494,6 +494,8 @@ def plan_wait(ctx, name, snapshot, cleanup=True):
     """Wait (or read progress); ``cleanup``: the snapshot is this module's own and goes afterwards."""
     if ctx.p["wait"]:
         ctx.step("wait", "wait for the migration of %s" % name, lambda: wait_migration(ctx, name), name)
+        if ctx.module.check_mode:
+            ctx.reports[name]["clone_state"] = "full_copy"  # what the wait makes of it
         if cleanup and snapshot:
             ctx.step("cleanup", "delete snapshot %s" % snapshot, lambda: ctx.client.destroy_snapshot(snapshot), name,
                      removes=("snapshot", snapshot))
@@ -674,7 +676,8 @@ def plan_all(ctx):
         existing = dict((n, client.get_lun(name=n)) for n in names)
     new = [n for n in names if existing[n] is None]
     before = dict((n, "absent" if existing[n] is None else
-                   ("snap_copy" if existing[n].is_snap_mount_point else "full_copy")) for n in names)
+                   diff_state("snap_copy" if existing[n].is_snap_mount_point else "full_copy",
+                              ctx.groups.get(existing[n].id))) for n in names)
     pool = None
     if p["copy_mode"] == "full":
         pool_name = p["pool"] or base.pool
@@ -707,6 +710,11 @@ def plan_all(ctx):
             plan_existing_copy(ctx, n, existing[n], source, base, pool)
     ctx.build()
     return before
+
+
+def diff_state(clone_state, group):
+    """A copy's state for the diff: with its consistency group (read only with consistency_group)."""
+    return "%s in consistency group %s" % (clone_state, group) if group else clone_state
 
 
 def report_of(ctx, name):
@@ -767,7 +775,8 @@ def main():
     else:
         result.update(reports[0])
     if module._diff:
-        result["diff"] = dict(before=before, after=dict((r["name"], r["clone_state"]) for r in reports))
+        result["diff"] = dict(before=before, after=dict((r["name"], diff_state(r["clone_state"], r["consistency_group"]))
+                                                        for r in reports))
     module.exit_json(**result)
 
 
