@@ -416,7 +416,7 @@ def main():
         consistency_group=dict(type="str"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    refuse_empty_names(module, dict(name="LUN"))
+    refuse_empty_names(module, dict(name="LUN", consistency_group="consistency group"), empty_allowed=("consistency_group",))
     client = connect(module)
     p = module.params
     plan = Plan()

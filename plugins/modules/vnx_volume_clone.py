@@ -749,7 +749,8 @@ def main():
         required_one_of=[("name", "names"), ("source_lun", "source_snapshot")],
         mutually_exclusive=[("name", "names"), ("source_lun", "source_snapshot")],
     )
-    refuse_empty_names(module, dict(name="copy", names="copy", source_lun="source LUN", source_snapshot="source snapshot"))
+    refuse_empty_names(module, dict(name="copy", names="copy", source_lun="source LUN", source_snapshot="source snapshot",
+                                    consistency_group="consistency group"), empty_allowed=("consistency_group",))
     client = connect(module)
     ctx = Context(client, module)
     try:

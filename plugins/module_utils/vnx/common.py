@@ -93,17 +93,24 @@ def connect(module):
         naviseccli_path=p.get("naviseccli_path"), timeout=p.get("timeout"))
 
 
-def refuse_empty_names(module, options):
+def refuse_empty_names(module, options, empty_allowed=()):
     """Fail before anything is read or changed when a name option is given empty (or blank).
 
     ``options``: {option: what it names}. A list option fails on any empty element.
+    ``empty_allowed``: options where exactly '' has a meaning of its own; only blanks fail there.
     """
     for option, what in options.items():
         value = module.params.get(option)
         for item in (value if isinstance(value, list) else [value]):
-            if item is not None and not str(item).strip():
-                module.fail_json(msg="%s is empty: give the name of the %s as the VNX knows it (vnx_info lists them). "
-                                     "Nothing was changed." % (option, what))
+            if item is None or str(item).strip():
+                continue
+            if option in empty_allowed:
+                if item == "":
+                    continue
+                module.fail_json(msg="%s is blank: give the name of the %s, or '' for none. Nothing was changed."
+                                     % (option, what))
+            module.fail_json(msg="%s is empty: give the name of the %s as the VNX knows it (vnx_info lists them). "
+                                 "Nothing was changed." % (option, what))
 
 
 def fail_on_error(module, err, **result):
