@@ -218,10 +218,11 @@ HINTS = {
     "VNXMigrationError": "Check the migration's source and destination LUNs (vnx_info lists running migrations).",
     "VNXConsistencyGroupNameInUseError": "A consistency group with that name exists already.",
     "VNXConsistencyGroupNotFoundError": "Check the consistency group name (vnx_info lists them).",
-    "VNXConsistencyGroupError": "A consistency group holds pool LUNs only, each in one group at most; "
-                                "a snap copy (snapshot mount point) cannot be a member.",
-    "VNXCreateConsistencyGroupError": "A consistency group holds pool LUNs only, each in one group at most; "
-                                      "a snap copy (snapshot mount point) cannot be a member.",
+    # storops has no class for the array's specific refusals here: these kinds are the command's fallback
+    "VNXConsistencyGroupError": "Check the consistency group and the LUN (vnx_info lists both): a group holds pool LUNs, "
+                                "each in one group at most, and no snap copy or migration destination.",
+    "VNXCreateConsistencyGroupError": "Check the consistency group name and the LUN (vnx_info lists both): a group holds "
+                                      "pool LUNs, each in one group at most, and no snap copy or migration destination.",
 }
 
 
