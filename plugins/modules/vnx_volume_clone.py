@@ -764,6 +764,7 @@ def main():
         if left:
             err.hint = (err.hint or "") + (" (Made by this run and still on the array: %s. Run the task again: "
                                            "it picks them up and finishes.)" % ", ".join(left))
+        err.hint = (err.hint or "").strip() or None
         fail_on_error(module, err, actions=ctx.plan.actions, undone=undone, left=left)
     names = module.params["names"] or [module.params["name"]]
     reports = [report_of(ctx, n) for n in names]
