@@ -34,3 +34,19 @@ def test_a_copied_snapshot_is_modified_once_written_through_its_mount_point(vnx,
     device.write('smp', 0, b'CHANGE')
     assert vnx.get_snap(name='s1-copy').modified is True
     assert vnx.get_snap(name='s1').modified is False
+
+
+def test_a_cg_snapshot_counts_each_members_frozen_bytes_once_in_the_pool(vnx, storops, sim, device):
+    mib = 1024 * 1024
+    make_lun(vnx, storops, 'a')
+    make_lun(vnx, storops, 'b')
+    expose(vnx, 'a', 1)
+    expose(vnx, 'b', 2)
+    device.write('a', 0, b'a' * (10 * mib))
+    device.write('b', 0, b'b' * (30 * mib))
+    vnx.create_cg('cg1', members=[vnx.get_lun(name='a').lun_id, vnx.get_lun(name='b').lun_id])
+    before = vnx.get_pool(name='Pool0').consumed_capacity_gbs
+    vnx.get_cg('cg1').create_snap('cg1-snap')
+    after = vnx.get_pool(name='Pool0').consumed_capacity_gbs
+    # the snapshot holds 10 MiB of a and 30 MiB of b: 40 MiB, not a's twice (20)
+    assert abs((after - before) * 1024 - 40) < 3
