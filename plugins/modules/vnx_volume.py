@@ -377,10 +377,10 @@ def check_not_a_migration_target(client, lun, plan):
     """The destination of a running migration belongs to the array until it completes: no change to it."""
     into = next((m for m in client.list_migrations() if m.dest_id == lun.id), None)
     if into is not None:
+        asked = "; ".join(plan.actions)
         raise VnxError("change", "LUN %s" % lun.name,
                        "it is the destination of the running migration of LUN %s (%s, %s%% done); the array keeps it "
-                       "private until then (asked: %s)" % (into.source_name, into.state, into.percent_complete,
-                                                          "; ".join(plan.actions)),
+                       "private until then (asked: %s)" % (into.source_name, into.state, into.percent_complete, asked),
                        "Wait for the migration to complete (the LUN then disappears into %s), and change that LUN."
                        % into.source_name, "VNXLunUsedByFeatureError")
 
