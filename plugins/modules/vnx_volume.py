@@ -16,7 +16,8 @@ description:
     see M(storage.datamotion.vnx_volume_clone)).
   - Deleting a LUN that still has snap copies, snapshots, a running migration or storage-group
     membership fails with a message that names them, unless O(force=true). Snapshots that
-    M(storage.datamotion.vnx_snapshot_manage) manages are never deleted here, with or without O(force).
+    M(storage.datamotion.vnx_snapshot_manage) manages, and a consistency group's snapshots that also hold other
+    LUNs, are never deleted here, with or without O(force).
   - Deleting a snap copy also deletes the snapshot that M(storage.datamotion.vnx_volume_clone) made for it.
   - O(consistency_group) puts the LUN in a consistency group (created if missing). A snap copy (snapshot mount
     point) cannot be a member (a VNX limitation) - the task fails before changing anything. Deleting a member of a
@@ -72,7 +73,8 @@ options:
     description:
       - With O(state=absent), remove what keeps the LUN from being deleted, in order - cancel its migration,
         remove it from its consistency group and storage groups, delete its snap copies (snapshot mount points)
-        and its unmanaged snapshots - then delete it. Managed snapshots still make the task fail.
+        and its unmanaged snapshots - then delete it. Managed snapshots, and snapshots that also hold other LUNs
+        (a consistency group's snapshot), still make the task fail.
     type: bool
     default: false
   consistency_group:
@@ -182,6 +184,15 @@ def own_snapshot_names(lun):
     return ["snap-as-vol-%s" % lun.name, "tmp-snap-%s" % lun.name]
 
 
+def lun_names(client, ids):
+    """Names of the LUNs with these ids (the id of one that is gone)."""
+    names = []
+    for i in ids:
+        other = client.get_lun(lun_id=i)
+        names.append(other.name if other is not None else str(i))
+    return names
+
+
 def plan_absent(client, module, lun, plan):
     p = module.params
     snaps, migrations, all_groups = find_blockers(client, lun)
@@ -216,6 +227,18 @@ def plan_absent(client, module, lun, plan):
                        "it has managed snapshots: %s" % ", ".join(managed),
                        "Unmanage them (vnx_snapshot_manage state=unmanaged) or delete them "
                        "(vnx_snapshot_manage state=absent) first; force never deletes a managed snapshot.")
+    # a consistency group's snapshot is one point in time of every member: destroying it
+    # would take the other LUNs' copies with it
+    shared = [s for s in snaps + smp_snaps if set(s.source_luns) - set([lun.id]) - smp_ids]
+    if shared:
+        raise VnxError("delete", "LUN %s" % lun.name,
+                       "it has snapshots that hold other LUNs too: %s" % ", ".join(
+                           "%s (of consistency group %s, LUNs %s)" % (
+                               s.name, s.source_consistency_group or "-", ", ".join(
+                                   lun_names(client, [i for i in s.source_luns if i != lun.id])))
+                           for s in shared),
+                       "Delete them (vnx_snapshot_manage state=absent) first if the other LUNs' copies may go; "
+                       "force never deletes a snapshot of other LUNs.")
     problems = []
     if smp_names:
         problems.append("snap copies (snapshot mount points) %s" % ", ".join(smp_names))
@@ -342,15 +365,24 @@ def plan_group(client, module, lun, plan):
 
     def add():
         member = lun or client.get_lun(name=name)  # a LUN this run created: its id now
-        if group is None:
-            client.create_consistency_group(wanted, [member])
-        else:
-            client.add_to_consistency_group(wanted, member)
+        client.join_consistency_group(wanted, member, create=group is None)
     if group is None:
         plan.add("create consistency group %s with LUN %s" % (wanted, name), add)
     else:
         plan.add("add LUN %s to consistency group %s" % (name, wanted), add)
     return wanted
+
+
+def check_not_a_migration_target(client, lun, plan):
+    """The destination of a running migration belongs to the array until it completes: no change to it."""
+    into = next((m for m in client.list_migrations() if m.dest_id == lun.id), None)
+    if into is not None:
+        asked = "; ".join(plan.actions)
+        raise VnxError("change", "LUN %s" % lun.name,
+                       "it is the destination of the running migration of LUN %s (%s, %s%% done); the array keeps it "
+                       "private until then (asked: %s)" % (into.source_name, into.state, into.percent_complete, asked),
+                       "Wait for the migration to complete (the LUN then disappears into %s), and change that LUN."
+                       % into.source_name, "VNXLunUsedByFeatureError")
 
 
 def predicted(lun, module):
@@ -384,7 +416,7 @@ def main():
         consistency_group=dict(type="str"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    refuse_empty_names(module, dict(name="LUN"))
+    refuse_empty_names(module, dict(name="LUN", consistency_group="consistency group"), empty_allowed=("consistency_group",))
     client = connect(module)
     p = module.params
     plan = Plan()
@@ -400,6 +432,8 @@ def main():
         else:
             plan_present(client, module, lun, plan)
             group_after = plan_group(client, module, lun, plan)
+            if lun is not None and plan.changed:
+                check_not_a_migration_target(client, lun, plan)
         before = lun.facts() if lun else None
         after = predicted(lun, module)
         if after is not None:

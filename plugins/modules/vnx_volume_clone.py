@@ -271,18 +271,22 @@ class Context(object):
         self.phases = dict((k, []) for k in ("snapshot", "mount", "attach", "target", "migrate", "wait", "cleanup", "join"))
         self.created = {}       # name -> [(kind, object name)] this run made for that copy
         self.migrating = set()  # copies whose migration this run started: no undoing those
+        self.finished = set()   # copies whose migration completed in this run: full copies, their target gone
         self.current = None     # the copy the running step works on
         self.groups = {}        # LUN id -> consistency group name (read when consistency_group is given)
         self.group_exists = False
         self.pending = []       # copies that join consistency_group once their migration completes
 
-    def step(self, phase, text, func, name=None, creates=None):
-        """A step of copy ``name``; ``creates`` (kind, object) is undone if that copy fails later."""
+    def step(self, phase, text, func, name=None, creates=None, removes=None):
+        """A step of copy ``name``; ``creates`` (kind, object) is undone if that copy fails later,
+        ``removes`` is something an earlier step made that this one deletes."""
         def run():
             self.current = name
             func()
             if creates is not None:
                 self.created.setdefault(name, []).append(creates)
+            if removes is not None and removes in self.created.get(name, []):
+                self.created[name].remove(removes)
         self.phases[phase].append((text, run))
 
     def undo(self, name):
@@ -311,7 +315,13 @@ class Context(object):
                 what = "%s %s" % (kind, obj)
                 if name == self.current and what in undone:
                     continue
-                if name in self.migrating and kind == "LUN":
+                if name in self.finished:
+                    # the migration consumed the target; the mount point is now the full copy
+                    if kind == "LUN":
+                        continue
+                    if kind == "mount point":
+                        what = "LUN %s (the full copy)" % obj
+                elif name in self.migrating and kind == "LUN":
                     what += " (migrating into %s)" % name
                 left.append(what)
         return left
@@ -484,8 +494,11 @@ def plan_wait(ctx, name, snapshot, cleanup=True):
     """Wait (or read progress); ``cleanup``: the snapshot is this module's own and goes afterwards."""
     if ctx.p["wait"]:
         ctx.step("wait", "wait for the migration of %s" % name, lambda: wait_migration(ctx, name), name)
+        if ctx.module.check_mode:
+            ctx.reports[name]["clone_state"] = "full_copy"  # what the wait makes of it
         if cleanup and snapshot:
-            ctx.step("cleanup", "delete snapshot %s" % snapshot, lambda: ctx.client.destroy_snapshot(snapshot), name)
+            ctx.step("cleanup", "delete snapshot %s" % snapshot, lambda: ctx.client.destroy_snapshot(snapshot), name,
+                     removes=("snapshot", snapshot))
         plan_join(ctx, name)
     else:
         ctx.step("wait", "read the migration of %s" % name, lambda: read_migration(ctx, name), name)
@@ -509,11 +522,11 @@ def plan_join(ctx, name, lun=None):
     client = ctx.client
     if ctx.group_exists:
         ctx.step("join", "add LUN %s to consistency group %s" % (name, group),
-                 lambda: client.add_to_consistency_group(group, ctx.luns[name]), name)
+                 lambda: client.join_consistency_group(group, ctx.luns[name], create=False), name)
     else:
         ctx.group_exists = True
         ctx.step("join", "create consistency group %s with LUN %s" % (group, name),
-                 lambda: client.create_consistency_group(group, [ctx.luns[name]]), name)
+                 lambda: client.join_consistency_group(group, ctx.luns[name], create=True), name)
     ctx.reports[name]["consistency_group"] = group
 
 
@@ -545,6 +558,7 @@ def wait_migration(ctx, name):
                        "the migration ended but the LUN is %s" % ("gone" if lun is None else "still a snapshot mount point"),
                        "Check the array's migration log; the copy is not complete.")
     ctx.luns[name] = lun
+    ctx.finished.add(name)
     ctx.reports[name].update(clone_state="full_copy", migration=None)
 
 
@@ -662,7 +676,8 @@ def plan_all(ctx):
         existing = dict((n, client.get_lun(name=n)) for n in names)
     new = [n for n in names if existing[n] is None]
     before = dict((n, "absent" if existing[n] is None else
-                   ("snap_copy" if existing[n].is_snap_mount_point else "full_copy")) for n in names)
+                   diff_state("snap_copy" if existing[n].is_snap_mount_point else "full_copy",
+                              ctx.groups.get(existing[n].id))) for n in names)
     pool = None
     if p["copy_mode"] == "full":
         pool_name = p["pool"] or base.pool
@@ -697,6 +712,11 @@ def plan_all(ctx):
     return before
 
 
+def diff_state(clone_state, group):
+    """A copy's state for the diff: with its consistency group (read only with consistency_group)."""
+    return "%s in consistency group %s" % (clone_state, group) if group else clone_state
+
+
 def report_of(ctx, name):
     r = dict((k, v) for k, v in ctx.reports[name].items() if not k.startswith("_"))
     r.setdefault("consistency_group", None)
@@ -729,7 +749,8 @@ def main():
         required_one_of=[("name", "names"), ("source_lun", "source_snapshot")],
         mutually_exclusive=[("name", "names"), ("source_lun", "source_snapshot")],
     )
-    refuse_empty_names(module, dict(name="copy", names="copy", source_lun="source LUN", source_snapshot="source snapshot"))
+    refuse_empty_names(module, dict(name="copy", names="copy", source_lun="source LUN", source_snapshot="source snapshot",
+                                    consistency_group="consistency group"), empty_allowed=("consistency_group",))
     client = connect(module)
     ctx = Context(client, module)
     try:
@@ -743,6 +764,7 @@ def main():
         if left:
             err.hint = (err.hint or "") + (" (Made by this run and still on the array: %s. Run the task again: "
                                            "it picks them up and finishes.)" % ", ".join(left))
+        err.hint = (err.hint or "").strip() or None
         fail_on_error(module, err, actions=ctx.plan.actions, undone=undone, left=left)
     names = module.params["names"] or [module.params["name"]]
     reports = [report_of(ctx, n) for n in names]
@@ -755,7 +777,8 @@ def main():
     else:
         result.update(reports[0])
     if module._diff:
-        result["diff"] = dict(before=before, after=dict((r["name"], r["clone_state"]) for r in reports))
+        result["diff"] = dict(before=before, after=dict((r["name"], diff_state(r["clone_state"], r["consistency_group"]))
+                                                        for r in reports))
     module.exit_json(**result)
 
 

@@ -218,10 +218,11 @@ HINTS = {
     "VNXMigrationError": "Check the migration's source and destination LUNs (vnx_info lists running migrations).",
     "VNXConsistencyGroupNameInUseError": "A consistency group with that name exists already.",
     "VNXConsistencyGroupNotFoundError": "Check the consistency group name (vnx_info lists them).",
-    "VNXConsistencyGroupError": "A consistency group holds pool LUNs only, each in one group at most; "
-                                "a snap copy (snapshot mount point) cannot be a member.",
-    "VNXCreateConsistencyGroupError": "A consistency group holds pool LUNs only, each in one group at most; "
-                                      "a snap copy (snapshot mount point) cannot be a member.",
+    # storops has no class for the array's specific refusals here: these kinds are the command's fallback
+    "VNXConsistencyGroupError": "Check the consistency group and the LUN (vnx_info lists both): a group holds pool LUNs, "
+                                "each in one group at most, and no snap copy or migration destination.",
+    "VNXCreateConsistencyGroupError": "Check the consistency group name and the LUN (vnx_info lists both): a group holds "
+                                      "pool LUNs, each in one group at most, and no snap copy or migration destination.",
 }
 
 
@@ -596,11 +597,21 @@ class VnxClient(object):
                 return g
         return None
 
-    def create_consistency_group(self, name, luns=()):
-        self._write("create", "consistency group %s" % name, self.cli.create_cg, name, [lun.id for lun in luns] or None)
-
     def add_to_consistency_group(self, name, lun):
         self._write("add", "LUN %s to consistency group %s" % (lun.name, name), self.cli.add_cg_member, name, lun.id)
+
+    def join_consistency_group(self, name, lun, create):
+        """Make the LUN a member of group ``name``; ``create``: the group was missing when read.
+
+        A parallel run (another fork adding its LUN to the same new group) may create the
+        group between that read and this write: then the LUN is added to it instead.
+        """
+        if create:
+            kind = self._write("create", "consistency group %s with LUN %s" % (name, lun.name), self.cli.create_cg,
+                               name, [lun.id], tolerate=("VNXConsistencyGroupNameInUseError",))
+            if kind is None:
+                return
+        self.add_to_consistency_group(name, lun)
 
     def remove_from_consistency_group(self, name, lun):
         # the CLI command: storops' VNXConsistencyGroup.delete_member fails on Python 3.11 (has_member)

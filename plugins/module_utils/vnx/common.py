@@ -93,23 +93,39 @@ def connect(module):
         naviseccli_path=p.get("naviseccli_path"), timeout=p.get("timeout"))
 
 
-def refuse_empty_names(module, options):
+def refuse_empty_names(module, options, empty_allowed=()):
     """Fail before anything is read or changed when a name option is given empty (or blank).
 
     ``options``: {option: what it names}. A list option fails on any empty element.
+    ``empty_allowed``: options where exactly '' has a meaning of its own; only blanks fail there.
     """
     for option, what in options.items():
         value = module.params.get(option)
         for item in (value if isinstance(value, list) else [value]):
-            if item is not None and not str(item).strip():
-                module.fail_json(msg="%s is empty: give the name of the %s as the VNX knows it (vnx_info lists them). "
-                                     "Nothing was changed." % (option, what))
+            if item is None or str(item).strip():
+                continue
+            if option in empty_allowed:
+                if item == "":
+                    continue
+                module.fail_json(msg="%s is blank: give the name of the %s, or '' for none. Nothing was changed."
+                                     % (option, what))
+            module.fail_json(msg="%s is empty: give the name of the %s as the VNX knows it (vnx_info lists them). "
+                                 "Nothing was changed." % (option, what))
 
 
 def fail_on_error(module, err, **result):
-    """fail_json for a VnxError: its message, and its parts for playbooks to test."""
-    result.setdefault("actions_done", getattr(err, "done", []))
-    module.fail_json(msg=str(err), error=err.to_dict(), **result)
+    """fail_json for a VnxError: its message, and its parts for playbooks to test.
+
+    Steps that were done before the failure are named in the message too (a module that
+    reports what it ``left`` says that itself): a LUN that left its consistency group or
+    storage group before the next step failed must not look untouched.
+    """
+    done = getattr(err, "done", [])
+    result.setdefault("actions_done", done)
+    msg = str(err)
+    if done and "left" not in result:
+        msg += " (Done before the failure: %s.)" % "; ".join(done)
+    module.fail_json(msg=msg, error=err.to_dict(), **result)
 
 
 def run(module, body):

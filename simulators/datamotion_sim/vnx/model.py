@@ -354,8 +354,11 @@ class Vnx:
             subscribed += lun['size']
             consumed += lun['size'] if not lun['thin'] else data.allocated(self.path(lun['file']))
             for snap in self.snaps_of(lun):
-                if snap['file']:
-                    consumed += data.allocated(self.path(snap['file']))
+                rel = snap['file']
+                if snap.get('cg'):  # a consistency group's snapshot holds one file per member: this LUN's
+                    rel = snap['files'].get(str(lun['id']), rel)
+                if rel:
+                    consumed += data.allocated(self.path(rel))
         return consumed, subscribed
 
     def pool_available(self, pool):
@@ -541,6 +544,7 @@ class Vnx:
             rel = os.path.join('snaps', '%d.img' % copy['seq'])
             data.copy(self.path(snap['file']), self.path(rel), snap['size'])
             copy['file'] = rel
+            copy['mtime'] = os.stat(self.path(rel)).st_mtime_ns  # 'Modified' counts from here
         return copy
 
     def modify_snap(self, name, new_name=None, description=None, allow_rw=None, auto_delete=None, keep_for=None):

@@ -252,3 +252,48 @@ def test_empty_names_are_refused_before_the_array_is_asked(run_module, navi, mod
     status, result = run_module(module, dict(CONN, **params))
     assert status == "fail" and "is empty" in result["msg"]
     assert navi.array_commands() == []
+
+
+CG_IN_USE = "The specified consistency group name is already in use. (0x716d8021)"
+
+
+def test_volume_joins_a_group_that_a_parallel_run_created_meanwhile(run_module, navi):
+    # read: no group db-cg; a parallel fork creates it before this run's create
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=10))
+    navi.on("snap -group -list", "")
+    navi.on("snap -group -list -id db-cg", "Cannot find the consistency group.")
+    navi.on("snap -group -create", CG_IN_USE)
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", consistency_group="db-cg"))
+    assert status == "exit" and result["changed"], result
+    assert navi.writes() == ["snap -group -create -name db-cg -res 12", "snap -group -addmember -id db-cg -res 12"]
+
+
+def test_clone_joins_a_group_that_a_parallel_run_created_meanwhile(run_module, navi):
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=10))
+    navi.on("lun -list -all -name c1", f.lun(14, "c1", gb=10))
+    navi.on("storagepool -list", f.pool())
+    navi.on("snap -group -list", "")
+    navi.on("snap -group -create", CG_IN_USE)
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="c1", source_lun="vol_a", consistency_group="db-cg"))
+    assert status == "exit" and result["changed"], result
+    assert result["consistency_group"] == "db-cg"
+    assert navi.writes()[-2:] == ["snap -group -create -name db-cg -res 14", "snap -group -addmember -id db-cg -res 14"]
+
+
+@pytest.mark.parametrize("module, params", [
+    (vnx_volume, dict(name="vol_a", pool="Pool0", size_gb=1, consistency_group=" ")),
+    (vnx_volume_clone, dict(name="c1", source_lun="vol_a", consistency_group="  ")),
+])
+def test_a_blank_consistency_group_is_refused_before_the_array_is_asked(run_module, navi, module, params):
+    # '' has a meaning (no group / not managed); blanks are a typo that used to create the LUN or copy first
+    status, result = run_module(module, dict(CONN, **params))
+    assert status == "fail" and "consistency_group is blank" in result["msg"], result
+    assert navi.array_commands() == []
+
+
+def test_an_empty_consistency_group_still_means_no_group(run_module, navi):
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=10))
+    navi.on("snap -group -list", CG_LIST)
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", consistency_group=""))
+    assert status == "exit" and result["changed"], result
+    assert navi.writes() == ["snap -group -rmmember -id db-cg -res 12"]

@@ -172,3 +172,13 @@ def test_pool_capacity(client, navi):
 @pytest.mark.parametrize("gb, whole", [(10.0, 10), (10.001, 11), (0.5, 1), (None, None)])
 def test_size_in_whole_gib(gb, whole):
     assert size_to_whole_gib(gb) == whole
+
+
+def test_an_unknown_consistency_group_failure_does_not_blame_a_snap_copy(client, navi):
+    # the array's text is not one storops knows: the hint must not say the LUN is a snap copy
+    navi.on("snap -group -addmember", "Error: Internal error, please retry.")
+    with pytest.raises(VnxError) as e:
+        client.add_to_consistency_group("db-cg", Lun(id=12, name="vol_a"))
+    assert e.value.kind == "VNXConsistencyGroupError"
+    assert "snap copy (snapshot mount point) cannot be a member" not in str(e.value)
+    assert "vnx_info" in e.value.hint
