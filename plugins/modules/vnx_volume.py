@@ -241,21 +241,21 @@ def plan_absent(client, module, lun, plan):
                        "force never deletes a snapshot of other LUNs.")
     problems = []
     if smp_names:
-        problems.append("snap copies (snapshot mount points) %s" % ", ".join(smp_names))
+        problems.append("it has snap copies (snapshot mount points) %s" % ", ".join(smp_names))
     if snaps:
-        problems.append("snapshots %s" % ", ".join(s.name for s in snaps))
+        problems.append("it has snapshots %s" % ", ".join(s.name for s in snaps))
     if smp_snaps:
-        problems.append("snapshots of its snap copies %s" % ", ".join(s.name for s in smp_snaps))
+        problems.append("its snap copies have snapshots %s" % ", ".join(s.name for s in smp_snaps))
     if migration is not None:
-        problems.append("a migration to LUN %s (%s, %s%% done)"
+        problems.append("it is migrating to LUN %s (%s, %s%% done)"
                         % (migration.dest_name, migration.state, migration.percent_complete))
     if groups:
-        problems.append("membership of storage groups %s" % ", ".join(g.name for g in groups))
+        problems.append("it is in storage groups %s" % ", ".join(g.name for g in groups))
     cg = lun.consistency_group
     if cg:
-        problems.append("membership of consistency group %s" % cg)
+        problems.append("it is a member of consistency group %s" % cg)
     if problems and not p["force"]:
-        raise VnxError("delete", "LUN %s" % lun.name, "it still has " + "; ".join(problems),
+        raise VnxError("delete", "LUN %s" % lun.name, "; ".join(problems),
                        "Delete or move those first, or set force=true to remove them with the LUN.")
 
     if migration is not None:

@@ -221,7 +221,7 @@ def test_volume_delete_of_a_consistency_group_member_names_the_group_and_writes_
     navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=10))
     navi.on("snap -group -list", CG_LIST)
     status, result = run_module(vnx_volume, dict(CONN, name="vol_a", state="absent"))
-    assert status == "fail" and "membership of consistency group db-cg" in result["msg"]
+    assert status == "fail" and "it is a member of consistency group db-cg" in result["msg"]
     assert navi.writes() == []
 
 
