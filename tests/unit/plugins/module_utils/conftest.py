@@ -6,10 +6,13 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import subprocess
 
 import pytest
+
+MIB = 1 << 20
 
 
 @pytest.fixture
@@ -33,3 +36,18 @@ def losetup():
     yield attach
     for dev in reversed(devices):
         subprocess.run([exe, "-d", dev], capture_output=True, check=False)
+
+
+@pytest.fixture
+def source(tmp_path):
+    """A fsynced source: 24 MiB of data in 1 MiB extents every 2 MiB (48 MiB)."""
+    src = tmp_path / "src.img"
+    rng = random.Random(3)
+    with open(src, "wb") as f:
+        for i in range(24):
+            f.seek(2 * i * MIB)
+            f.write(rng.randbytes(MIB))
+        f.truncate(48 * MIB)
+        f.flush()
+        os.fsync(f.fileno())
+    return src

@@ -14,30 +14,7 @@ import subprocess
 import pytest
 
 from ansible_collections.storage.datamotion.plugins.module_utils import blockdev
-
-KIB = 1024
-MIB = 1024 * KIB
-
-
-@pytest.fixture
-def losetup():
-    if os.geteuid() != 0:
-        pytest.skip("loop device tests need root (running as uid %d)" % os.geteuid())
-    exe = shutil.which("losetup") or ("/usr/sbin/losetup" if os.path.exists("/usr/sbin/losetup") else None)
-    if not exe:
-        pytest.skip("losetup (util-linux) is not installed")
-    devices = []
-
-    def attach(*args):
-        r = subprocess.run([exe, "--find", "--show"] + [str(a) for a in args], capture_output=True, text=True, check=False)
-        if r.returncode != 0:
-            pytest.skip("cannot attach a loop device: %s" % r.stderr.strip())
-        devices.append(r.stdout.strip())
-        return devices[-1]
-
-    yield attach
-    for dev in reversed(devices):
-        subprocess.run([exe, "-d", dev], capture_output=True, check=False)
+from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.sparse_helpers import MIB
 
 
 def image(path, size):

@@ -28,6 +28,7 @@ import tempfile
 import pytest
 
 from ansible_collections.storage.datamotion.plugins.module_utils import sparse
+from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.sparse_helpers import KIB, MIB, SMALL, copy, read
 
 try:
     from hypothesis import HealthCheck, given, settings
@@ -36,8 +37,6 @@ try:
 except ImportError:  # pragma: no cover - hypothesis is in tests/unit/requirements.txt
     HAS_HYPOTHESIS = False
 
-KIB = 1024
-MIB = 1024 * KIB
 BLK = 4 * KIB
 # Room for file-system metadata counted in st_blocks (an ext4 extent-tree leaf block, ...).
 SLACK = 16 * KIB
@@ -93,11 +92,6 @@ def random_file(path, size, seed=1):
         f.flush()
         os.fsync(f.fileno())
     return data
-
-
-def read(path, size=None):
-    with open(path, "rb") as f:
-        return f.read() if size is None else f.read(size)
 
 
 def allocated(path):
@@ -162,11 +156,6 @@ def assert_zero_blocks_are_holes(path, content):
         % (len(allocated_zero), path, allocated_zero[:8]))
 
 
-def copy(src, dest, check_mode=False, **options):
-    result = sparse.copy_volume(str(src), str(dest), sparse.CopyOptions(**options), check_mode=check_mode)
-    return result.to_dict()
-
-
 def snapshot(path):
     """What must not change when nothing is written: content, size and mtime."""
     st_ = os.stat(path)
@@ -211,7 +200,6 @@ def time_limit(seconds, what):
 MIXED = [("data", 40 * KIB), ("zero", 64 * KIB), ("hole", 128 * KIB), ("data", 4 * KIB),
          ("zero", 20 * KIB), ("data", 100 * KIB), ("hole", 256 * KIB), ("data", 12 * KIB),
          ("zero", 8 * KIB), ("hole", 64 * KIB)]
-SMALL = dict(block_size=64 * KIB, zero_block_size=4 * KIB)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ failed run reports whether it changed the destination."""
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import random
 import re
@@ -19,23 +18,7 @@ import subprocess
 import pytest
 
 from ansible_collections.storage.datamotion.plugins.module_utils import blockdev, sparse
-
-KIB = 1024
-MIB = 1024 * KIB
-SMALL = dict(block_size=64 * KIB, zero_block_size=4 * KIB)
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def sha(path):
-    return hashlib.sha256(read(path)).hexdigest()
-
-
-def copy(src, dest, check_mode=False, **options):
-    return sparse.copy_volume(str(src), str(dest), sparse.CopyOptions(**options), check_mode=check_mode).to_dict()
+from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.sparse_helpers import KIB, MIB, SMALL, copy, read, sha
 
 
 def both_modes_refuse(src, dest, match, **options):
@@ -87,26 +70,6 @@ def fill(directory):
         assert e.errno == errno.ENOSPC
     finally:
         os.close(fd)
-
-
-@pytest.fixture
-def losetup():
-    need_root("loop devices")
-    exe = shutil.which("losetup") or ("/usr/sbin/losetup" if os.path.exists("/usr/sbin/losetup") else None)
-    if not exe:
-        pytest.skip("losetup (util-linux) is not installed")
-    devices = []
-
-    def attach(*args):
-        r = subprocess.run([exe, "--find", "--show"] + [str(a) for a in args], capture_output=True, text=True, check=False)
-        if r.returncode != 0:
-            pytest.skip("cannot attach a loop device: %s" % r.stderr.strip())
-        devices.append(r.stdout.strip())
-        return devices[-1]
-
-    yield attach
-    for dev in reversed(devices):
-        subprocess.run([exe, "-d", dev], capture_output=True, check=False)
 
 
 @pytest.fixture

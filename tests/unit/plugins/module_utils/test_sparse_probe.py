@@ -8,7 +8,6 @@ test attaches is detached afterwards."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
@@ -17,23 +16,7 @@ import time
 import pytest
 
 from ansible_collections.storage.datamotion.plugins.module_utils import sparse
-
-KIB = 1024
-MIB = 1024 * KIB
-
-
-def read(path, size=None, offset=0):
-    with open(path, "rb") as f:
-        f.seek(offset)
-        return f.read() if size is None else f.read(size)
-
-
-def sha(path, size=None, offset=0):
-    return hashlib.sha256(read(path, size, offset)).hexdigest()
-
-
-def copy(src, dest, check_mode=False, **options):
-    return sparse.copy_volume(str(src), str(dest), sparse.CopyOptions(**options), check_mode=check_mode).to_dict()
+from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.sparse_helpers import KIB, MIB, copy, read, sha, wait_for
 
 
 def write_unsynced(dev, data, offset):
@@ -43,14 +26,6 @@ def write_unsynced(dev, data, offset):
         os.pwrite(fd, data, offset)
     finally:
         os.close(fd)
-
-
-def wait_for(path):
-    for _unused in range(50):
-        if os.path.exists(path):
-            return path
-        time.sleep(0.1)
-    pytest.skip("%s did not appear (no partition scan on this kernel?)" % path)
 
 
 def test_read_only_loop_over_a_loop_with_unflushed_data_is_copied_exactly(tmp_path, losetup):

@@ -8,14 +8,11 @@ counted on the real os.posix_fadvise, which still runs."""
 from __future__ import annotations
 
 import os
-import random
 
 import pytest
 
 from ansible_collections.storage.datamotion.plugins.module_utils import sparse
-
-KIB = 1024
-MIB = 1024 * KIB
+from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.sparse_helpers import KIB, MIB, evict
 
 
 @pytest.fixture
@@ -29,29 +26,6 @@ def willneed(monkeypatch):
         return real(fd, offset, length, advice)
     monkeypatch.setattr(os, "posix_fadvise", spy)
     return calls
-
-
-@pytest.fixture
-def source(tmp_path):
-    """24 MiB of data in 1 MiB extents every 2 MiB (48 MiB), fsynced."""
-    src = tmp_path / "src.img"
-    rng = random.Random(3)
-    with open(src, "wb") as f:
-        for i in range(24):
-            f.seek(2 * i * MIB)
-            f.write(rng.randbytes(MIB))
-        f.truncate(48 * MIB)
-        f.flush()
-        os.fsync(f.fileno())
-    return src
-
-
-def evict(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    finally:
-        os.close(fd)
 
 
 def test_cached_source_asks_for_no_readahead(tmp_path, source, willneed):

@@ -8,7 +8,6 @@ test attaches is detached afterwards."""
 
 from __future__ import annotations
 
-import hashlib
 import os
 import random
 import shutil
@@ -18,24 +17,7 @@ import subprocess
 import pytest
 
 from ansible_collections.storage.datamotion.plugins.module_utils import sparse
-
-KIB = 1024
-MIB = 1024 * KIB
-SMALL = dict(block_size=64 * KIB, zero_block_size=4 * KIB)
-
-
-def read(path, size=None, offset=0):
-    with open(path, "rb") as f:
-        f.seek(offset)
-        return f.read() if size is None else f.read(size)
-
-
-def sha(path, size=None, offset=0):
-    return hashlib.sha256(read(path, size, offset)).hexdigest()
-
-
-def copy(src, dest, check_mode=False, **options):
-    return sparse.copy_volume(str(src), str(dest), sparse.CopyOptions(**options), check_mode=check_mode).to_dict()
+from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.sparse_helpers import KIB, MIB, SMALL, copy, read, sha, wait_for
 
 
 def refused(src, dest, match, **options):
@@ -53,16 +35,6 @@ def mbr(path, parts):
     with open(path, "r+b") as f:
         f.write(table)
         os.fsync(f.fileno())
-
-
-def wait_for(path):
-    if shutil.which("udevadm"):
-        subprocess.run(["udevadm", "settle"], capture_output=True, check=False)
-    for _unused in range(50):
-        if os.path.exists(path):
-            return path
-        subprocess.run(["sleep", "0.1"], check=False)
-    pytest.skip("%s did not appear (no partition scan on this kernel?)" % path)
 
 
 def mkfs_ext4(dev):

@@ -9,47 +9,11 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
-import subprocess
 
 import pytest
 
 from ansible_collections.storage.datamotion.plugins.module_utils import sparse
-
-KIB = 1024
-MIB = 1024 * KIB
-SMALL = dict(block_size=64 * KIB, zero_block_size=4 * KIB)
-
-
-def read(path):
-    with open(path, "rb") as f:
-        return f.read()
-
-
-def copy(src, dest, check_mode=False, **options):
-    return sparse.copy_volume(str(src), str(dest), sparse.CopyOptions(**options), check_mode=check_mode).to_dict()
-
-
-@pytest.fixture
-def losetup():
-    """losetup(*args) -> /dev/loopN; every device is detached at the end."""
-    if os.geteuid() != 0:
-        pytest.skip("loop device tests need root (running as uid %d)" % os.geteuid())
-    exe = shutil.which("losetup") or ("/usr/sbin/losetup" if os.path.exists("/usr/sbin/losetup") else None)
-    if not exe:
-        pytest.skip("losetup (util-linux) is not installed")
-    devices = []
-
-    def attach(*args):
-        r = subprocess.run([exe, "--find", "--show"] + [str(a) for a in args], capture_output=True, text=True, check=False)
-        if r.returncode != 0:
-            pytest.skip("cannot attach a loop device (losetup %s): %s" % (" ".join(map(str, args)), r.stderr.strip()))
-        devices.append(r.stdout.strip())
-        return devices[-1]
-
-    yield attach
-    for dev in reversed(devices):
-        subprocess.run([exe, "-d", dev], capture_output=True, check=False)
+from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.sparse_helpers import KIB, MIB, SMALL, copy, read
 
 
 def _change_source_during_copy(monkeypatch, change):

@@ -9,14 +9,11 @@ still runs."""
 from __future__ import annotations
 
 import os
-import random
 
 import pytest
 
 from ansible_collections.storage.datamotion.plugins.module_utils import sparse
-
-KIB = 1024
-MIB = 1024 * KIB
+from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.sparse_helpers import KIB, MIB, evict
 
 
 @pytest.fixture
@@ -30,29 +27,6 @@ def kicks(monkeypatch):
     monkeypatch.setattr(sparse, "_start_writeback", spy)
     monkeypatch.setattr(sparse, "WRITEBACK", 4 * MIB)
     return calls
-
-
-@pytest.fixture
-def source(tmp_path):
-    """24 MiB of data in 1 MiB extents every 2 MiB (48 MiB), fsynced."""
-    src = tmp_path / "src.img"
-    rng = random.Random(5)
-    with open(src, "wb") as f:
-        for i in range(24):
-            f.seek(2 * i * MIB)
-            f.write(rng.randbytes(MIB))
-        f.truncate(48 * MIB)
-        f.flush()
-        os.fsync(f.fileno())
-    return src
-
-
-def evict(path):
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-    finally:
-        os.close(fd)
 
 
 def test_cached_source_starts_writeback_during_the_copy(tmp_path, source, kicks):
