@@ -749,6 +749,14 @@ class Bench:
 
 # ----------------------------------------------------------------------------- cases
 
+def ours_b(b, src, dest, prep):
+    """The peer ours-b: ours with the engine of --engine-b, if given."""
+    if not b.a.engine_b:
+        return []
+    return [Peer("ours-b", "ours with engine B (--engine-b)",
+                 [b.a.python, "-S", OURS_CLI, "--engine", b.a.engine_b, src, dest], prep=prep)]
+
+
 def case_file(b, src, layout, workdir, qemu):
     dest = os.path.join(workdir, "dest.img")
     py = b.a.python
@@ -762,8 +770,7 @@ def case_file(b, src, layout, workdir, qemu):
 
     peers = [
         Peer("ours", "ours (datamotion_copy.py, defaults)", [py, "-S", OURS_CLI, src, dest], prep=rm_dest),
-    ] + ([Peer("ours-b", "ours with engine B (--engine-b)", [py, "-S", OURS_CLI, "--engine", b.a.engine_b, src, dest],
-               prep=rm_dest)] if b.a.engine_b else []) + [
+    ] + ours_b(b, src, dest, rm_dest) + [
         Peer("dd-sparse", "dd bs=1M conv=sparse", ["dd", "if=" + src, "of=" + dest, "bs=1M",
                                                    "conv=sparse", "status=none"], prep=rm_dest),
         Peer("cp-auto", "cp --sparse=auto", ["cp", "--sparse=auto", src, dest], prep=rm_dest),
@@ -826,8 +833,7 @@ def case_block(b, src, layout, workdir, qemu):
     py = b.a.python
     peers = [
         Peer("ours", "ours (datamotion_copy.py, defaults)", [py, "-S", OURS_CLI, sdev, dev], prep=dirty),
-    ] + ([Peer("ours-b", "ours with engine B (--engine-b)", [py, "-S", OURS_CLI, "--engine", b.a.engine_b, sdev, dev],
-               prep=dirty)] if b.a.engine_b else []) + [
+    ] + ours_b(b, sdev, dev, dirty) + [
         Peer("dd-sparse", "dd bs=1M conv=sparse", ["dd", "if=" + sdev, "of=" + dev, "bs=1M",
                                                    "conv=sparse", "status=none"], prep=dirty),
         Peer("dd-full", "dd bs=1M (full)", ["dd", "if=" + sdev, "of=" + dev, "bs=1M", "status=none"],
