@@ -414,6 +414,20 @@ class VnxClient(object):
         except storops_ex.StoropsException as e:
             raise self._error(operation, obj, e)
 
+    def _read_one(self, obj, resource, convert):
+        """Read one storops resource: its facts, or None where the array has no such object."""
+        def read():
+            resource.update()
+            return convert(resource) if resource.existed else None
+        return self._query("read", obj, read)
+
+    def _read_all(self, what, resources, convert):
+        """Read a storops resource list: the facts of each."""
+        def read():
+            resources.update()
+            return [convert(r) for r in resources]
+        return self._query("list", what, read)
+
     def _error(self, operation, obj, exc):
         kind = type(exc).__name__
         text = str(exc)
@@ -455,18 +469,11 @@ class VnxClient(object):
     # ---------------------------------------------------------- LUNs
     def get_lun(self, name=None, lun_id=None):
         """The LUN or SMP with that name or id, or None."""
-        def read():
-            r = VNXLun(lun_id=lun_id, name=name, cli=self.cli)
-            r.update()
-            return _lun_from(r) if r.existed else None
-        return self._query("read", "LUN %s" % (name if name is not None else lun_id), read)
+        return self._read_one("LUN %s" % (name if name is not None else lun_id),
+                              VNXLun(lun_id=lun_id, name=name, cli=self.cli), _lun_from)
 
     def list_luns(self):
-        def read():
-            lst = VNXLunList(cli=self.cli)
-            lst.update()
-            return [_lun_from(r) for r in lst]
-        return self._query("list", "the LUNs", read)
+        return self._read_all("the LUNs", VNXLunList(cli=self.cli), _lun_from)
 
     def create_lun(self, pool, name, size_gb, provisioning="thick", tiering=None):
         provision = VNXProvisionEnum.THIN if provisioning == "thin" else VNXProvisionEnum.THICK
@@ -490,19 +497,12 @@ class VnxClient(object):
 
     # ---------------------------------------------------------- snapshots
     def get_snapshot(self, name):
-        def read():
-            r = VNXSnap(name=name, cli=self.cli)
-            r.update()
-            return _snapshot_from(r) if r.existed else None
-        return self._query("read", "snapshot %s" % name, read)
+        return self._read_one("snapshot %s" % name, VNXSnap(name=name, cli=self.cli), _snapshot_from)
 
     def list_snapshots(self, lun_id=None):
         """Every snapshot, or those of one LUN."""
-        def read():
-            lst = VNXSnapList(cli=self.cli, res=lun_id)
-            lst.update()
-            return [_snapshot_from(r) for r in lst]
-        return self._query("list", "the snapshots" if lun_id is None else "the snapshots of LUN %s" % lun_id, read)
+        return self._read_all("the snapshots" if lun_id is None else "the snapshots of LUN %s" % lun_id,
+                              VNXSnapList(cli=self.cli, res=lun_id), _snapshot_from)
 
     def create_snapshot(self, lun, name, allow_read_write=True, auto_delete=False, keep_for=None):
         return self._write("create", "snapshot %s of LUN %s" % (name, lun.name), self.cli.create_snap,
@@ -562,33 +562,17 @@ class VnxClient(object):
 
     # ---------------------------------------------------------- pools
     def get_pool(self, name):
-        def read():
-            r = VNXPool(name=name, cli=self.cli)
-            r.update()
-            return _pool_from(r) if r.existed else None
-        return self._query("read", "pool %s" % name, read)
+        return self._read_one("pool %s" % name, VNXPool(name=name, cli=self.cli), _pool_from)
 
     def list_pools(self):
-        def read():
-            lst = VNXPoolList(cli=self.cli)
-            lst.update()
-            return [_pool_from(r) for r in lst]
-        return self._query("list", "the pools", read)
+        return self._read_all("the pools", VNXPoolList(cli=self.cli), _pool_from)
 
     # ---------------------------------------------------------- consistency groups
     def get_consistency_group(self, name):
-        def read():
-            r = VNXConsistencyGroup(name=name, cli=self.cli)
-            r.update()
-            return _cg_from(r) if r.existed else None
-        return self._query("read", "consistency group %s" % name, read)
+        return self._read_one("consistency group %s" % name, VNXConsistencyGroup(name=name, cli=self.cli), _cg_from)
 
     def list_consistency_groups(self):
-        def read():
-            lst = VNXConsistencyGroupList(cli=self.cli)
-            lst.update()
-            return [_cg_from(r) for r in lst]
-        return self._query("list", "the consistency groups", read)
+        return self._read_all("the consistency groups", VNXConsistencyGroupList(cli=self.cli), _cg_from)
 
     def group_of(self, lun):
         """The consistency group the LUN is a member of, or None."""
@@ -623,18 +607,10 @@ class VnxClient(object):
 
     # ---------------------------------------------------------- storage groups
     def get_storage_group(self, name):
-        def read():
-            r = VNXStorageGroup(name=name, cli=self.cli)
-            r.update()
-            return _storage_group_from(r) if r.existed else None
-        return self._query("read", "storage group %s" % name, read)
+        return self._read_one("storage group %s" % name, VNXStorageGroup(name=name, cli=self.cli), _storage_group_from)
 
     def list_storage_groups(self):
-        def read():
-            lst = VNXStorageGroupList(cli=self.cli)
-            lst.update()
-            return [_storage_group_from(r) for r in lst]
-        return self._query("list", "the storage groups", read)
+        return self._read_all("the storage groups", VNXStorageGroupList(cli=self.cli), _storage_group_from)
 
     def create_storage_group(self, name):
         return self._write("create", "storage group %s" % name, self.cli.create_sg, name,
