@@ -8,8 +8,18 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
     # Connection options of every ONTAP module; set them once with
-    # module_defaults: {group/storage.datamotion.ontap: {...}}
+    # module_defaults: {group/storage.datamotion.ontap: {...}}. Also the attributes all ONTAP
+    # modules share (the platform and that action group).
+    # List this fragment before ansible.builtin.action_common_attributes: where two fragments
+    # give the same attribute, the first one listed wins.
     DOCUMENTATION = r"""
+attributes:
+  platform:
+    support: full
+    platforms: posix
+  action_group:
+    support: full
+    membership: [storage.datamotion.ontap]
 options:
   hostname:
     description:

@@ -8,8 +8,19 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
 
-    # The connection options of every VNX module.
+    # The connection options of every VNX module, and the attributes all VNX modules share
+    # (the platform, and the action group that sets those options once).
+    # List this fragment before ansible.builtin.action_common_attributes: where two fragments
+    # give the same attribute, the first one listed wins.
     DOCUMENTATION = r"""
+attributes:
+  platform:
+    platforms: posix
+  action_group:
+    description: Use C(group/storage.datamotion.vnx) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - storage.datamotion.vnx
 options:
   sp_address:
     description:

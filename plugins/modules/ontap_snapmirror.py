@@ -24,9 +24,9 @@ description:
 author:
   - Storage DataMotion Team (@storage-datamotion)
 extends_documentation_fragment:
+  - storage.datamotion.ontap
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
-  - storage.datamotion.ontap
 attributes:
   check_mode:
     support: full
@@ -34,12 +34,6 @@ attributes:
   diff_mode:
     support: full
     details: Shows each relationship's source, state, status, policy and schedule before and after.
-  platform:
-    support: full
-    platforms: posix
-  action_group:
-    support: full
-    membership: [storage.datamotion.ontap]
 options:
   destination_path:
     description:

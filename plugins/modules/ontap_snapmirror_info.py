@@ -18,21 +18,15 @@ description:
 author:
   - Storage DataMotion Team (@storage-datamotion)
 extends_documentation_fragment:
+  - storage.datamotion.ontap
   - ansible.builtin.action_common_attributes
   - ansible.builtin.action_common_attributes.actiongroups
-  - storage.datamotion.ontap
 attributes:
   check_mode:
     support: full
     details: Reads only.
   diff_mode:
     support: none
-  platform:
-    support: full
-    platforms: posix
-  action_group:
-    support: full
-    membership: [storage.datamotion.ontap]
 options:
   source_path:
     description:

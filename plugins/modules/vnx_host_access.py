@@ -34,13 +34,6 @@ attributes:
     details: Reads the array and reports the group it would create and the HLU it would most likely choose.
   diff_mode:
     support: full
-  platform:
-    platforms: posix
-  action_group:
-    description: Use C(group/storage.datamotion.vnx) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - storage.datamotion.vnx
 options:
   lun:
     description: Name of the LUN or snapshot mount point.

@@ -25,13 +25,6 @@ attributes:
     details: The module only reads.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
-  action_group:
-    description: Use C(group/storage.datamotion.vnx) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - storage.datamotion.vnx
 options:
   gather_subset:
     description:

@@ -35,13 +35,6 @@ attributes:
     details: Reads the array and reports what it would do and the errors it would raise.
   diff_mode:
     support: full
-  platform:
-    platforms: posix
-  action_group:
-    description: Use C(group/storage.datamotion.vnx) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - storage.datamotion.vnx
 options:
   name:
     description: Name of the snapshot (snapshot names are unique on the whole array).

@@ -52,13 +52,6 @@ attributes:
     details: Reads the array, checks every constraint and reports the steps it would take and the errors it would raise.
   diff_mode:
     support: full
-  platform:
-    platforms: posix
-  action_group:
-    description: Use C(group/storage.datamotion.vnx) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - storage.datamotion.vnx
 options:
   name:
     description: Name of the new LUN (the copy). One of O(name) and O(names) is required.
