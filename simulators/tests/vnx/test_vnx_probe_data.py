@@ -13,12 +13,17 @@ OLD = b'old bytes ' * 4096
 NEW = b'NEW BYTES ' * 4096
 
 
-def test_restore_of_a_mount_points_snapshot_brings_back_its_bytes_and_spares_the_others(sim, device):
-    navi = sim.navi
-    assert navi('lun', '-create', '-capacity', 1, '-sq', 'gb', '-poolName', 'Pool0', '-name', 'base', '-type', 'Thin') == ''
+def first_lun_on_this_host(navi, name):
+    """The array's first LUN (id 0): thin, 1 GB, at HLU 1 in the storage group of this host."""
+    assert navi('lun', '-create', '-capacity', 1, '-sq', 'gb', '-poolName', 'Pool0', '-name', name, '-type', 'Thin') == ''
     assert navi('storagegroup', '-create', '-gname', 'localhost') == ''
     assert navi('storagegroup', '-connecthost', '-host', 'localhost', '-gname', 'localhost', '-o') == ''
     assert navi('storagegroup', '-addhlu', '-hlu', 1, '-alu', 0, '-gname', 'localhost', '-o') == ''
+
+
+def test_restore_of_a_mount_points_snapshot_brings_back_its_bytes_and_spares_the_others(sim, device):
+    navi = sim.navi
+    first_lun_on_this_host(navi, 'base')
     device.write('base', 0, OLD)
     assert navi('snap', '-create', '-res', 0, '-name', 's0') == ''
     assert navi('lun', '-create', '-type', 'snap', '-primaryLun', 0, '-name', 'm1') == ''
@@ -80,10 +85,7 @@ def test_a_copy_of_a_snapshot_has_the_snapshots_bytes_not_the_luns_current_ones(
     """Snap copy from a snapshot (snap -copy, then an SMP on the copy) after the LUN
     was written: the copy must hold what the snapshot froze."""
     navi = sim.navi
-    assert navi('lun', '-create', '-capacity', 1, '-sq', 'gb', '-poolName', 'Pool0', '-name', 'vol', '-type', 'Thin') == ''
-    assert navi('storagegroup', '-create', '-gname', 'localhost') == ''
-    assert navi('storagegroup', '-connecthost', '-host', 'localhost', '-gname', 'localhost', '-o') == ''
-    assert navi('storagegroup', '-addhlu', '-hlu', 1, '-alu', 0, '-gname', 'localhost', '-o') == ''
+    first_lun_on_this_host(navi, 'vol')
     device.write('vol', 0, OLD)
     assert navi('snap', '-create', '-res', 0, '-name', 'user-snap') == ''
     device.write('vol', 0, NEW)
@@ -103,10 +105,7 @@ class Killed(BaseException):
 def test_a_restore_killed_after_overwriting_the_lun_leaves_other_snapshots_intact(sim, device, inproc, monkeypatch):
     from datamotion_sim.vnx import data
     navi = sim.navi
-    assert navi('lun', '-create', '-capacity', 1, '-sq', 'gb', '-poolName', 'Pool0', '-name', 'vol', '-type', 'Thin') == ''
-    assert navi('storagegroup', '-create', '-gname', 'localhost') == ''
-    assert navi('storagegroup', '-connecthost', '-host', 'localhost', '-gname', 'localhost', '-o') == ''
-    assert navi('storagegroup', '-addhlu', '-hlu', 1, '-alu', 0, '-gname', 'localhost', '-o') == ''
+    first_lun_on_this_host(navi, 'vol')
     device.write('vol', 0, OLD)
     assert navi('snap', '-create', '-res', 0, '-name', 's-old') == ''
     device.write('vol', 0, NEW)
@@ -200,10 +199,7 @@ def test_a_snapshot_taken_while_a_removed_loop_device_is_still_open_keeps_its_by
     if not data.loops_work():
         pytest.skip('needs root and loop devices')
     navi = sim.navi
-    assert navi('lun', '-create', '-capacity', 1, '-sq', 'gb', '-poolName', 'Pool0', '-name', 'vol', '-type', 'Thin') == ''
-    assert navi('storagegroup', '-create', '-gname', 'localhost') == ''
-    assert navi('storagegroup', '-connecthost', '-host', 'localhost', '-gname', 'localhost', '-o') == ''
-    assert navi('storagegroup', '-addhlu', '-hlu', 1, '-alu', 0, '-gname', 'localhost', '-o') == ''
+    first_lun_on_this_host(navi, 'vol')
     device.write('vol', 0, OLD)
     fd = os.open(os.path.realpath(device.link('vol')), os.O_RDWR)
     try:
