@@ -10,8 +10,8 @@ class ModuleDocFragment(object):
     # Connection options of every ONTAP module; set them once with
     # module_defaults: {group/storage.datamotion.ontap: {...}}. Also the attributes all ONTAP
     # modules share (the platform and that action group).
-    # List this fragment before ansible.builtin.action_common_attributes: where two fragments
-    # give the same attribute, the first one listed wins.
+    # List this fragment before ansible.builtin.action_common_attributes: fragments are merged
+    # key by key, and where two give the same key of an attribute the first one listed wins.
     DOCUMENTATION = r"""
 attributes:
   platform:

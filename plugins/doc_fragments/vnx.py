@@ -10,8 +10,8 @@ class ModuleDocFragment(object):
 
     # The connection options of every VNX module, and the attributes all VNX modules share
     # (the platform, and the action group that sets those options once).
-    # List this fragment before ansible.builtin.action_common_attributes: where two fragments
-    # give the same attribute, the first one listed wins.
+    # List this fragment before ansible.builtin.action_common_attributes: fragments are merged
+    # key by key, and where two give the same key of an attribute the first one listed wins.
     DOCUMENTATION = r"""
 attributes:
   platform:
