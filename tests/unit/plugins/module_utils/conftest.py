@@ -23,19 +23,33 @@ def losetup():
     exe = shutil.which("losetup") or ("/usr/sbin/losetup" if os.path.exists("/usr/sbin/losetup") else None)
     if not exe:
         pytest.skip("losetup (util-linux) is not installed")
-    devices = []
+    devices = {}
 
     def attach(*args):
         r = subprocess.run([exe, "--find", "--show"] + [str(a) for a in args], capture_output=True, text=True, check=False)
         if r.returncode != 0:
             pytest.skip("cannot attach a loop device (losetup %s): %s" % (" ".join(map(str, args)), r.stderr.strip()))
         dev = r.stdout.strip()
-        devices.append(dev)
+        devices[dev] = os.path.realpath(str(args[-1]))
         return dev
 
+    def detach(dev):
+        """Detach dev if it still is ours: once released, its number may already serve
+        another test (pytest-xdist runs tests side by side), and detaching that one by
+        name pulled its device from under it."""
+        backing = devices.pop(dev, None)
+        try:
+            with open("/sys/block/%s/loop/backing_file" % os.path.basename(dev)) as f:
+                current = f.read().strip()
+        except OSError:
+            return
+        if backing and current.split(" (deleted)")[0] == backing:
+            subprocess.run([exe, "-d", dev], capture_output=True, check=False)
+
+    attach.detach = detach
     yield attach
-    for dev in reversed(devices):
-        subprocess.run([exe, "-d", dev], capture_output=True, check=False)
+    for dev in reversed(list(devices)):
+        detach(dev)
 
 
 @pytest.fixture

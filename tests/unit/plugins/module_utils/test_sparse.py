@@ -1194,17 +1194,8 @@ else:
 # ---------------------------------------------------------------------- loop devices
 
 @pytest.fixture
-def loop_factory(tmp_path):
-    """Create loop devices over sparse backing files; detach them all afterwards.
-
-    Skips (with the reason) when not root, when losetup is missing, or when no loop
-    device can be set up.
-    """
-    if os.geteuid() != 0:
-        pytest.skip("loop device tests need root (running as uid %d)" % os.geteuid())
-    losetup = shutil.which("losetup") or ("/usr/sbin/losetup" if os.path.exists("/usr/sbin/losetup") else None)
-    if not losetup:
-        pytest.skip("losetup (util-linux) is not installed")
+def loop_factory(tmp_path, losetup):
+    """Create loop devices over sparse backing files (the losetup fixture detaches them)."""
     devices = []
 
     def make(size, fill=None, seed=31):
@@ -1214,16 +1205,10 @@ def loop_factory(tmp_path):
         else:
             with open(backing, "wb") as f:
                 f.truncate(size)
-        r = subprocess.run([losetup, "--find", "--show", str(backing)], capture_output=True, text=True, check=False)
-        if r.returncode != 0:
-            pytest.skip("no free loop device (losetup --find --show: %s)" % r.stderr.strip())
-        dev = r.stdout.strip()
-        devices.append(dev)
-        return dev, backing
+        devices.append(losetup(backing))
+        return devices[-1], backing
 
-    yield make
-    for dev in devices:
-        subprocess.run([losetup, "-d", dev], capture_output=True, check=False)
+    return make
 
 
 def test_file_to_dirty_loop_punches_and_stays_thin(tmp_path, mixed, loop_factory):

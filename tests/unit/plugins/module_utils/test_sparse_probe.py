@@ -334,7 +334,7 @@ def test_destination_on_a_filesystem_two_levels_inside_the_source_refused(tmp_pa
                 if subprocess.run(["umount", str(mnt)], capture_output=True, check=False).returncode == 0:
                     break
                 time.sleep(0.1)
-            subprocess.run([shutil.which("losetup") or "/usr/sbin/losetup", "-d", dev], capture_output=True, check=False)
+            losetup.detach(dev)
 
 
 def test_loop_destination_on_a_full_filesystem_says_so(tmp_path, losetup):
