@@ -60,10 +60,16 @@ class Lun:
     comment: str = ""
     create_time: float = field(default_factory=time.time)
     uuid: str = field(default_factory=new_uuid)
+    frozen: Dict[str, str] = field(default_factory=dict)   # snapshot uuid -> the LUN's bytes as that snapshot froze them
 
     @property
     def path(self):
         return "/vol/%s/%s" % (self.volume, self.name)
+
+    @property
+    def held(self):
+        """Bytes the LUN's snapshots keep: frozen data the LUN has since overwritten or discarded."""
+        return sum(_diverged(path, self.file) for path in self.frozen.values())
 
     @property
     def naa(self):
@@ -77,7 +83,7 @@ class Lun:
     @property
     def volume_charge(self):
         """What the LUN takes from its volume: its size when space is reserved, else its data."""
-        return self.size if self.space_reserve else self.used
+        return (self.size if self.space_reserve else self.used) + self.held
 
 
 @dataclass
@@ -102,6 +108,27 @@ class LunMap:
 class ClusterSan:
     igroups: Dict[str, Igroup] = field(default_factory=dict)
     maps: List[LunMap] = field(default_factory=list)
+
+
+COMPARE_CHUNK = 1024 * 1024
+
+
+def _diverged(frozen, live):
+    """Bytes of data in ``frozen`` that ``live`` no longer holds the same (compared in 1 MiB chunks)."""
+    total = 0
+    try:
+        with open(frozen, "rb") as old, open(live, "rb") as new:
+            for offset, length in data.data_extents(old.fileno(), os.fstat(old.fileno()).st_size):
+                done = 0
+                while done < length:
+                    n = min(COMPARE_CHUNK, length - done)
+                    before = os.pread(old.fileno(), n, offset + done)
+                    if os.pread(new.fileno(), n, offset + done) != before:
+                        total += n
+                    done += n
+    except FileNotFoundError:
+        return 0
+    return total
 
 
 def _host_initiators(settings):
@@ -289,6 +316,8 @@ class San:
         del vol.luns[lun.name]
         self.reconcile()
         data.remove(lun.file)
+        for path in lun.frozen.values():
+            data.remove(path)
 
     def volume_destroyed(self, vol):
         """A volume went with its LUNs: their maps, exposures and files go too."""
@@ -298,6 +327,8 @@ class San:
         self.reconcile()
         for lun in vol.luns.values():
             data.remove(lun.file)
+            for path in lun.frozen.values():
+                data.remove(path)
 
     # ---------------------------------------------------------------- igroups
     def _check_initiator(self, protocol, name):
@@ -407,6 +438,20 @@ class San:
                 return m
         raise SimError("map_not_found", "LUN \"%s\" is not mapped to initiator group \"%s\"." % (lun.path, ig.name), target="lun")
 
+    # -------------------------------------------------------------- snapshots
+    def snapshot_created(self, vol, snap_uuid):
+        """A snapshot of ``vol`` freezes its LUNs' bytes (a sparse copy each, holes kept)."""
+        for lun in vol.luns.values():
+            frozen = "%s.%s.snap" % (lun.file[:-len(".lun")], snap_uuid)
+            data.copy(lun.file, frozen, lun.size)
+            lun.frozen[snap_uuid] = frozen
+
+    def snapshot_deleted(self, vol, snap_uuid):
+        for lun in vol.luns.values():
+            path = lun.frozen.pop(snap_uuid, None)
+            if path:
+                data.remove(path)
+
     # --------------------------------------------------------------- exposure
     def wanted_exposures(self):
         """{lun uuid: lun} for every LUN mapped to an igroup that holds one of this host's initiators."""
@@ -458,7 +503,8 @@ class San:
             exp = self.exposures.get(lun.uuid) or {}
             luns[lun.path] = {"svm": lun.svm, "uuid": lun.uuid, "size": lun.size, "used": lun.used, "os_type": lun.os_type,
                               "space_reserve": lun.space_reserve, "serial": lun.serial, "naa": lun.naa, "file": lun.file,
-                              "device": exp.get("device"), "link": exp.get("link")}
+                              "device": exp.get("device"), "link": exp.get("link"), "held": lun.held,
+                              "frozen": dict(lun.frozen)}
         san = self.clusters.get(cluster_name) or ClusterSan()
         names = {ig.uuid: ig.name for ig in san.igroups.values()}
         paths = {lun.uuid: lun.path for lun in self.luns(cluster_name)}

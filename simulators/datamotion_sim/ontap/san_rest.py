@@ -12,7 +12,7 @@ Importing this module registers its routes and error codes with ``rest``.
 import re
 
 from datamotion_sim.ontap import rest
-from datamotion_sim.ontap.model import SimError, parse_size
+from datamotion_sim.ontap.model import SimError, Snapshot, parse_size
 from datamotion_sim.ontap.rest import RestError, collection, iso_time, link, one
 
 # SAN error kinds -> (HTTP status, ONTAP REST code). 5374875, 5374878, 5374922 and 5374852 are the codes ONTAP's
@@ -323,8 +323,38 @@ def delete_lun_map(ctx):
     return 200, {}
 
 
+# ------------------------------------------------------------------ volume snapshots (they freeze the LUNs' bytes)
+def post_snapshot(ctx):
+    body = ctx.body()
+    vol = rest._scoped_volume(ctx)   # pylint: disable=protected-access
+    live = ctx.model.live(ctx.cluster).volumes[(vol.svm, vol.name)]
+    name = body.get("name")
+    if not name or not isinstance(name, str):
+        raise RestError(400, "2", "Missing required field \"name\".", target="name")
+    if any(s.name == name for s in live.snapshots):
+        raise RestError(409, "1638418", "Snapshot copy \"%s\" of volume \"%s\" already exists." % (name, vol.path), target="name")
+    snap = Snapshot(name=name, create_time=ctx.model.clock())
+    live.snapshots.append(snap)
+    _san(ctx).snapshot_created(live, snap.uuid)
+    return 201, {}, {"Location": "/api/storage/volumes/%s/snapshots/%s" % (vol.uuid, snap.uuid)}
+
+
+def delete_snapshot(ctx):
+    vol = rest._scoped_volume(ctx)   # pylint: disable=protected-access
+    live = ctx.model.live(ctx.cluster).volumes[(vol.svm, vol.name)]
+    for snap in live.snapshots:
+        if snap.uuid == ctx.args["snapshot"]:
+            live.snapshots.remove(snap)
+            _san(ctx).snapshot_deleted(live, snap.uuid)
+            return 200, {}
+    raise RestError(404, "4", "entry doesn't exist", target="uuid")
+
+
 UUID = r"(?P<uuid>[^/]+)"
 ROUTES = [
+    ("POST", r"/api/storage/volumes/" + UUID + "/snapshots", post_snapshot, "/api/storage/volumes/{uuid}/snapshots"),
+    ("DELETE", r"/api/storage/volumes/" + UUID + "/snapshots/(?P<snapshot>[^/]+)", delete_snapshot,
+     "/api/storage/volumes/{uuid}/snapshots/{uuid}"),
     ("GET", r"/api/storage/luns", get_luns, "/api/storage/luns"),
     ("POST", r"/api/storage/luns", post_lun, "/api/storage/luns"),
     ("GET", r"/api/storage/luns/" + UUID, get_luns, "/api/storage/luns/{uuid}"),

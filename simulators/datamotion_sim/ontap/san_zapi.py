@@ -9,7 +9,7 @@ EVDISK_ERROR_* values. Importing this module registers the APIs and errnos with 
 """
 
 from datamotion_sim.ontap import zapi
-from datamotion_sim.ontap.model import parse_size
+from datamotion_sim.ontap.model import Snapshot, parse_size
 from datamotion_sim.ontap.zapi import ZapiError, _bool, iterate, passed
 
 # SAN error kinds -> ZAPI errno (names from netapp_lib.api.zapi.errors)
@@ -165,7 +165,37 @@ def igroup_get_iter(call):
     return iterate(call, records, key=lambda r: (r[1]["vserver"], r[1]["initiator-group-name"]))
 
 
+def _volume(call):
+    svm, name = call.svm(), call.required("volume")
+    vol = call.model.live(call.cluster).volumes.get((svm, name))
+    if vol is None:
+        raise ZapiError("13040", "Volume \"%s\" in Vserver \"%s\" does not exist." % (name, svm))
+    return vol
+
+
+def snapshot_create(call):
+    vol, name = _volume(call), call.required("snapshot")
+    if any(s.name == name for s in vol.snapshots):
+        raise ZapiError("17", "Snapshot copy \"%s\" of volume \"%s\" already exists." % (name, vol.path))
+    snap = Snapshot(name=name, create_time=call.model.clock())
+    vol.snapshots.append(snap)
+    call.model.san.snapshot_created(vol, snap.uuid)
+    return passed()
+
+
+def snapshot_delete(call):
+    vol, name = _volume(call), call.required("snapshot")
+    for snap in vol.snapshots:
+        if snap.name == name:
+            vol.snapshots.remove(snap)
+            call.model.san.snapshot_deleted(vol, snap.uuid)
+            return passed()
+    raise ZapiError("15661", "Snapshot copy \"%s\" of volume \"%s\" does not exist." % (name, vol.path))
+
+
 APIS = {
+    "snapshot-create": snapshot_create,
+    "snapshot-delete": snapshot_delete,
     "lun-create-by-size": lun_create_by_size,
     "lun-destroy": lun_destroy,
     "lun-resize": lun_resize,

@@ -271,3 +271,53 @@ def test_reset_and_volume_delete_take_the_luns(san_sim):
     ok(rest("DELETE", san_sim.dst, "/api/storage/volumes/%s" % vol["uuid"], params={"return_timeout": 30}))
     assert not os.path.exists(lun["file"]) and not os.path.lexists(lun["link"])
     assert san_sim.state()["dst"]["san"]["maps"] == []
+
+
+def test_a_volume_snapshot_freezes_its_luns_bytes(san_sim):
+    volume(san_sim, "snapvol")
+    ok(post_lun(san_sim, "/vol/snapvol/l"))
+    ok(post_igroup(san_sim, "ig_host", [HOST]))
+    ok(post_map(san_sim, "/vol/snapvol/l", "ig_host"))
+    device = os.path.realpath(link_of(san_sim, get_lun(san_sim, "/vol/snapvol/l")))
+    fd = os.open(device, os.O_RDWR)
+    try:
+        os.pwrite(fd, b"A" * (2 * MIB), 0)
+        os.fsync(fd)
+        vol = get_volume(san_sim, "snapvol")
+        created = rest("POST", san_sim.dst, "/api/storage/volumes/%s/snapshots" % vol["uuid"], json={"name": "before"})
+        assert created.status_code == 201, created.text
+        used_at_snapshot = get_volume(san_sim, "snapvol")["space"]["used"]
+        os.pwrite(fd, b"B" * MIB, 0)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    lun = san_sim.state()["dst"]["san"]["luns"]["/vol/snapvol/l"]
+    (frozen,) = lun["frozen"].values()
+    with open(frozen, "rb") as handle:
+        assert handle.read(2 * MIB) == b"A" * (2 * MIB)
+    with open(lun["file"], "rb") as handle:
+        assert handle.read(2 * MIB) == b"B" * MIB + b"A" * MIB
+    # the overwritten MiB is held by the snapshot: the volume's used size grows by it
+    assert lun["held"] == MIB
+    assert get_volume(san_sim, "snapvol")["space"]["used"] == used_at_snapshot + MIB
+    snaps = ok(rest("GET", san_sim.dst, "/api/storage/volumes/%s/snapshots" % vol["uuid"]))["records"]
+    assert [s["name"] for s in snaps] == ["before"]
+    ok(rest("DELETE", san_sim.dst, "/api/storage/volumes/%s/snapshots/%s" % (vol["uuid"], snaps[0]["uuid"])))
+    assert not os.path.exists(frozen)
+    assert get_volume(san_sim, "snapvol")["space"]["used"] == used_at_snapshot
+
+
+def test_zapi_snapshot_freezes_too(san_sim):
+    server = naserver(san_sim.dst, "svm_dst")
+    zapi_volume(server, "zsnap", "1g")
+    invoke(server, "lun-create-by-size", path="/vol/zsnap/l", size=str(8 * MIB), ostype="linux")
+    lun = san_sim.state()["dst"]["san"]["luns"]["/vol/zsnap/l"]
+    with open(lun["file"], "r+b") as handle:
+        handle.write(b"x" * MIB)
+    invoke(server, "snapshot-create", volume="zsnap", snapshot="s1")
+    assert zerr(invoke, server, "snapshot-create", volume="zsnap", snapshot="s1") == "17"
+    (frozen,) = san_sim.state()["dst"]["san"]["luns"]["/vol/zsnap/l"]["frozen"].values()
+    with open(frozen, "rb") as handle:
+        assert handle.read(MIB) == b"x" * MIB
+    invoke(server, "snapshot-delete", volume="zsnap", snapshot="s1")
+    assert not os.path.exists(frozen)
