@@ -298,8 +298,8 @@ class RestSan:
                        what="adding initiators %s to igroup %s" % (", ".join(names), igroup.name))
 
     def maps(self, svm, igroup):
-        recs = self.c._records("/api/protocols/san/lun-maps", {"svm.name": svm, "igroup.name": igroup,
-                                                              "fields": "lun.name,igroup.name,logical_unit_number"})
+        query = {"svm.name": svm, "igroup.name": igroup, "fields": "lun.name,igroup.name,logical_unit_number"}
+        recs = self.c._records("/api/protocols/san/lun-maps", query)
         return [LunMap(svm=svm, path=r["lun"]["name"], igroup=r["igroup"]["name"], lun_id=int(r["logical_unit_number"])) for r in recs]
 
     def map_lun(self, svm, path, igroup, lun_id=None):

@@ -25,7 +25,7 @@ import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 from datamotion_sim.ontap.model import SimError, new_uuid
 from datamotion_sim.vnx import data

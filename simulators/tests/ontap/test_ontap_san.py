@@ -223,8 +223,8 @@ def test_zapi_lun_igroup_map_lifecycle(san_sim):
     assert zerr(invoke, server, "lun-create-by-size", path="/vol/zvol/z1", size=str(MIB), ostype="linux") == "9012"
     assert zerr(invoke, server, "lun-create-by-size", path="/vol/none/z1", size=str(MIB), ostype="linux") == "9036"
     invoke(server, "igroup-create", **{"initiator-group-name": "zig", "initiator-group-type": "iscsi", "os-type": "linux"})
-    assert zerr(invoke, server, "igroup-create", **{"initiator-group-name": "zig", "initiator-group-type": "iscsi",
-                                                      "os-type": "linux"}) == "9004"
+    igroup = {"initiator-group-name": "zig", "initiator-group-type": "iscsi", "os-type": "linux"}
+    assert zerr(invoke, server, "igroup-create", **igroup) == "9004"
     invoke(server, "igroup-add", **{"initiator-group-name": "zig", "initiator": HOST})
     assert zerr(invoke, server, "igroup-add", **{"initiator-group-name": "zig", "initiator": HOST}) == "9008"
     assigned = invoke(server, "lun-map", path="/vol/zvol/z1", **{"initiator-group": "zig"})
