@@ -17,6 +17,7 @@ from netapp_lib.api.zapi import zapi
 from netapp_ontap import HostConnection
 from netapp_ontap.resources import Igroup, Lun, LunMap
 
+from datamotion_sim.vnx import data
 from ontap_helpers import GIB, Sim, invoke, naserver, rest, rest_volume, wait_job, zapi_volume
 
 MIB = 1024 ** 2
@@ -321,3 +322,16 @@ def test_zapi_snapshot_freezes_too(san_sim):
         assert handle.read(MIB) == b"x" * MIB
     invoke(server, "snapshot-delete", volume="zsnap", snapshot="s1")
     assert not os.path.exists(frozen)
+
+
+def test_a_reset_detaches_what_was_exposed(san_sim):
+    volume(san_sim, "r")
+    ok(post_lun(san_sim, "/vol/r/l"))
+    ok(post_igroup(san_sim, "ig_host", [HOST]))
+    ok(post_map(san_sim, "/vol/r/l", "ig_host"))
+    lun = san_sim.state()["dst"]["san"]["luns"]["/vol/r/l"]
+    assert os.path.realpath(lun["link"]) == lun["device"]
+    san_sim.reset()
+    assert not os.path.lexists(lun["link"]) and not os.path.exists(lun["file"])
+    assert not data.in_a_loop(lun["file"])   # no loop device writes to the LUN's file any more
+    assert san_sim.state()["dst"]["san"]["luns"] == {}
