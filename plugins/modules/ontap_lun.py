@@ -55,7 +55,7 @@ options:
   size:
     description:
       - Size of the LUN, in bytes or with a unit (V(10GiB), V(512m); units are powers of 1024). Required to create
-        it. A bigger size than the LUN's grows it; a smaller one is an error.
+        it. ONTAP rounds it up to whole 512-byte sectors. A bigger size than the LUN's grows it; a smaller one is an error.
     type: str
   os_type:
     description:
@@ -171,7 +171,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.storage.datamotion.plugins.module_utils.ontap.client import connect, missing_library
 from ansible_collections.storage.datamotion.plugins.module_utils.ontap.common import OntapError, connection_argument_spec
 from ansible_collections.storage.datamotion.plugins.module_utils.ontap.san import (
-    LUN_OS_TYPES, MAX_LUN_SIZE, MIN_LUN_SIZE, lun_path, parse_size, plan_lun, san_client,
+    LUN_OS_TYPES, MAX_LUN_SIZE, MIN_LUN_SIZE, lun_path, lun_size, parse_size, plan_lun, san_client,
 )
 
 
@@ -205,7 +205,7 @@ def describe(action, want):
 def desired(params):
     want = dict(svm=params["svm"], volume=params["volume"], state=params["state"], os_type=params["os_type"],
                 space_reserve=params["space_reserve"], aggregate=params["aggregate"], path=lun_path(params["volume"], params["name"]))
-    want["size"] = parse_size(params["size"]) if params["size"] is not None else None
+    want["size"] = lun_size(params["size"]) if params["size"] is not None else None
     if want["size"] is not None and not MIN_LUN_SIZE <= want["size"] <= MAX_LUN_SIZE:
         raise OntapError("size %s is outside what ONTAP allows for a LUN (%d bytes to 128 TiB)" % (params["size"], MIN_LUN_SIZE))
     create_volume = None

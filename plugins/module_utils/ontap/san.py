@@ -103,6 +103,11 @@ def parse_size(value):
     return int(float(match.group(1)) * _UNITS[match.group(2).lower()])
 
 
+def lun_size(value):
+    """Bytes of a LUN of size ``value``: ONTAP rounds a LUN up to whole 512-byte sectors and reports that size."""
+    return (parse_size(value) + 511) // 512 * 512
+
+
 def lun_path(volume, name):
     if not volume or "/" in volume or not name or "/" in name:
         raise OntapError("volume %r and LUN name %r must be plain names (no '/'); the LUN path is /vol/<volume>/<name>"

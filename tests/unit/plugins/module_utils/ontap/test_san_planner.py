@@ -9,7 +9,7 @@ import pytest
 
 from ansible_collections.storage.datamotion.plugins.module_utils.ontap.common import OntapError
 from ansible_collections.storage.datamotion.plugins.module_utils.ontap.san import (
-    OWNER_COMMENT, Igroup, Lun, LunMap, LunVolume, lun_path, parse_size, plan_lun, plan_map,
+    OWNER_COMMENT, Igroup, Lun, LunMap, LunVolume, lun_path, lun_size, parse_size, plan_lun, plan_map,
 )
 
 MIB = 1024 ** 2
@@ -131,3 +131,9 @@ def test_map_refusals(case, args, text):
     with pytest.raises(OntapError) as caught:
         plan_map(*args)
     assert text in str(caught.value), case
+
+
+def test_lun_size_rounds_up_to_whole_sectors_as_ontap_does():
+    # ONTAP makes a LUN of 5000 bytes 5120 bytes long; a re-run with the same size must not read as a shrink
+    assert lun_size("5000") == 5120 and lun_size("1.3m") == 1363456 and lun_size("4KiB") == 4096
+    assert plan_lun(want(size=lun_size("5000")), lun(size=5120), None) == []
