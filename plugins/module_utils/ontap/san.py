@@ -250,7 +250,8 @@ class RestSan:
         self.c = client
 
     def volume(self, svm, name):
-        recs = self.c._records("/api/storage/volumes", {"svm.name": svm, "name": name, "fields": "uuid,type,size,space.used,state"})
+        recs = [r for r in self.c._records("/api/storage/volumes", {"svm.name": svm, "name": name, "fields": "uuid,name,type,size,space.used,state"})
+                if r.get("name") == name]
         if not recs:
             return None
         r = recs[0]
@@ -269,7 +270,8 @@ class RestSan:
                    comment=rec.get("comment") or "", mapped=bool((rec.get("status") or {}).get("mapped")), uuid=rec.get("uuid"))
 
     def lun(self, svm, path):
-        recs = self.c._records("/api/storage/luns", {"svm.name": svm, "name": path, "fields": self.LUN_FIELDS})
+        recs = [r for r in self.c._records("/api/storage/luns", {"svm.name": svm, "name": path, "fields": self.LUN_FIELDS})
+                if r.get("name") == path]   # ONTAP reads * | ! in a query value as a pattern
         return self._lun(recs[0]) if recs else None
 
     def create_lun(self, svm, path, size, os_type, space_reserve):
@@ -305,7 +307,8 @@ class RestSan:
     def maps(self, svm, igroup):
         query = {"svm.name": svm, "igroup.name": igroup, "fields": "lun.name,igroup.name,logical_unit_number"}
         recs = self.c._records("/api/protocols/san/lun-maps", query)
-        return [LunMap(svm=svm, path=r["lun"]["name"], igroup=r["igroup"]["name"], lun_id=int(r["logical_unit_number"])) for r in recs]
+        return [LunMap(svm=svm, path=r["lun"]["name"], igroup=r["igroup"]["name"], lun_id=int(r["logical_unit_number"])) for r in recs
+                if r["igroup"]["name"] == igroup]
 
     def map_lun(self, svm, path, igroup, lun_id=None):
         body = {"svm": {"name": svm}, "lun": {"name": path}, "igroup": {"name": igroup}}
@@ -328,6 +331,8 @@ class ZapiSan:
         query = {"volume-attributes": {"volume-id-attributes": {"name": name, "owning-vserver-name": svm}}}
         for rec in self.c.iterate("volume-get-iter", query=query):
             ids = rec.get_child_by_name("volume-id-attributes")
+            if ids.get_child_content("name") != name:
+                continue
             space = rec.get_child_by_name("volume-space-attributes")
             return _volume(svm, name, ids.get_child_content("type") or "rw", int(space.get_child_content("size") or 0),
                            int(space.get_child_content("size-used") or 0), ids.get_child_content("instance-uuid"))
@@ -339,6 +344,8 @@ class ZapiSan:
 
     def lun(self, svm, path):
         for rec in self.c.iterate("lun-get-iter", query={"lun-info": {"path": path, "vserver": svm}}, vserver=svm):
+            if rec.get_child_content("path") != path:   # ONTAP reads * | ! in a query value as a pattern
+                continue
             return Lun(svm=svm, path=path, size=int(rec.get_child_content("size") or 0), used=int(rec.get_child_content("size-used") or 0),
                        os_type=rec.get_child_content("multiprotocol-type"),
                        space_reserve=(rec.get_child_content("is-space-reservation-enabled") or "false") == "true",
@@ -388,7 +395,8 @@ class ZapiSan:
     def maps(self, svm, igroup):
         query = {"lun-map-info": {"initiator-group": igroup, "vserver": svm}}
         return [LunMap(svm=svm, path=rec.get_child_content("path"), igroup=rec.get_child_content("initiator-group"),
-                       lun_id=int(rec.get_child_content("lun-id"))) for rec in self.c.iterate("lun-map-get-iter", query=query, vserver=svm)]
+                       lun_id=int(rec.get_child_content("lun-id"))) for rec in self.c.iterate("lun-map-get-iter", query=query, vserver=svm)
+                if rec.get_child_content("initiator-group") == igroup]
 
     def map_lun(self, svm, path, igroup, lun_id=None):
         args = {"path": path, "initiator-group": igroup}
