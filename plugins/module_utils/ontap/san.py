@@ -30,6 +30,8 @@ _UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024 ** 2, "mb
           "g": 1024 ** 3, "gb": 1024 ** 3, "gib": 1024 ** 3, "t": 1024 ** 4, "tb": 1024 ** 4, "tib": 1024 ** 4}
 _IQN = re.compile(r"^(iqn\.\d{4}-\d{2}\.[^\s:]+(:\S+)?|eui\.[0-9a-fA-F]{16}|naa\.[0-9a-fA-F]{16,32})$")
 _WWPN = re.compile(r"^([0-9a-fA-F]{2}:){7}[0-9a-fA-F]{2}$")
+_LUN_NAME = re.compile(r"^[A-Za-z0-9_.{}-]{1,255}$")
+_VOLUME_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,202}$")
 
 
 @dataclass
@@ -109,9 +111,12 @@ def lun_size(value):
 
 
 def lun_path(volume, name):
-    if not volume or "/" in volume or not name or "/" in name:
-        raise OntapError("volume %r and LUN name %r must be plain names (no '/'); the LUN path is /vol/<volume>/<name>"
-                         % (volume, name))
+    if not _VOLUME_NAME.fullmatch(volume or ""):
+        raise OntapError("volume name %r is not one ONTAP takes: a letter or '_' first, then letters, digits and '_', "
+                         "203 characters at most" % (volume,))
+    if not _LUN_NAME.fullmatch(name or ""):
+        raise OntapError("LUN name %r is not one ONTAP takes: 1 to 255 of the characters a-z A-Z 0-9 - _ . { } (no '/', "
+                         "the LUN path is /vol/<volume>/<name>)" % (name,))
     return "/vol/%s/%s" % (volume, name)
 
 

@@ -44,6 +44,7 @@ IGROUP_OS_TYPES = ("aix", "hpux", "hyper_v", "linux", "netware", "openvms", "sol
 PROTOCOLS = ("fcp", "iscsi", "mixed")
 _IQN = re.compile(r"^(iqn\.\d{4}-\d{2}\.[^\s:]+(:[^\s]+)?|eui\.[0-9a-fA-F]{16}|naa\.[0-9a-fA-F]{16,32})$")
 _WWPN = re.compile(r"^([0-9a-fA-F]{2}:){7}[0-9a-fA-F]{2}$")
+_LUN_NAME = re.compile(r"^[A-Za-z0-9_.{}-]{1,255}$")
 _SERIAL_CHARS = string.ascii_letters + string.digits + "+-"
 
 
@@ -224,10 +225,13 @@ class San:
     # ------------------------------------------------------------------ LUNs
     def parse_path(self, path):
         """'/vol/<volume>/<lun>' -> (volume, lun)."""
-        match = re.match(r"^/vol/([^/]+)/([^/]+)$", path or "")
+        match = re.match(r"^/vol/([^/]+)/([^/]*)$", path or "")
         if not match:
             raise SimError("invalid", "Invalid LUN path \"%s\": expected \"/vol/<volume>/<lun>\" (qtrees are not simulated)." % path,
                            target="name")
+        if not _LUN_NAME.fullmatch(match.group(2)):
+            raise SimError("invalid", "Invalid LUN name \"%s\": up to 255 of the characters a-z, A-Z, 0-9, \"-\", \"_\", \".\", \"{\" "
+                           "and \"}\"." % match.group(2), target="name")
         return match.group(1), match.group(2)
 
     def _serial(self):

@@ -137,3 +137,16 @@ def test_lun_size_rounds_up_to_whole_sectors_as_ontap_does():
     # ONTAP makes a LUN of 5000 bytes 5120 bytes long; a re-run with the same size must not read as a shrink
     assert lun_size("5000") == 5120 and lun_size("1.3m") == 1363456 and lun_size("4KiB") == 4096
     assert plan_lun(want(size=lun_size("5000")), lun(size=5120), None) == []
+
+
+@pytest.mark.parametrize("volume, name", [("v1", "a b"), ("v1", "\u00e9t\u00e9"), ("v1", "x" * 256), ("v1", "a*"), ("v1", "a|b"),
+                                          ("new v", "l1"), ("1vol", "l1"), ("vol-1", "l1"), ("v" * 204, "l1")])
+def test_names_ontap_refuses_are_refused_before_anything_is_read(volume, name):
+    with pytest.raises(OntapError) as caught:
+        lun_path(volume, name)
+    assert "name" in str(caught.value)
+
+
+def test_names_ontap_takes():
+    assert lun_path("_v1", "db-01.data{0}") == "/vol/_v1/db-01.data{0}"
+    assert lun_path("v" * 203, "x" * 255) == "/vol/%s/%s" % ("v" * 203, "x" * 255)
