@@ -223,7 +223,7 @@ def run(module):
     if want["svm"] not in client.svms([want["svm"]]):
         raise OntapError("SVM %s does not exist on ONTAP cluster %s" % (want["svm"], module.params["hostname"]))
     current = san.lun(want["svm"], want["path"])
-    volume = san.volume(want["svm"], want["volume"]) if current is None else None
+    volume = san.volume(want["svm"], want["volume"]) if want["state"] == "present" else None
     available = None
     if current is None and volume is None and create_volume and want["state"] == "present":
         aggregate = client.aggregates([create_volume["aggregate"]]).get(create_volume["aggregate"])

@@ -168,6 +168,13 @@ def plan_lun(want, current, volume, create_volume=None, aggregate_available=None
             actions.append(("set_space_reserve", want["space_reserve"]))
         if size is not None and size > current.size:
             actions.append(("resize", size))
+        reserved = current.space_reserve if want.get("space_reserve") is None else want["space_reserve"]
+        if actions and reserved and volume is not None:
+            # a reserved LUN takes its whole size from the volume; what it takes now is its size, or its data when thin
+            extra = max(size or 0, current.size) - (current.size if current.space_reserve else current.used)
+            if extra > volume.available:
+                raise OntapError("volume %s has %d bytes available, not enough to reserve %d more bytes for LUN %s; grow the "
+                                 "volume or keep the LUN thin (space_reserve: false)" % (volume.path, volume.available, extra, path))
         return actions
     if want.get("size") is None:
         raise OntapError("LUN %s does not exist; give its size to create it" % path)

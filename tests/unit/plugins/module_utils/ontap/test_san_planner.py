@@ -150,3 +150,22 @@ def test_names_ontap_refuses_are_refused_before_anything_is_read(volume, name):
 def test_names_ontap_takes():
     assert lun_path("_v1", "db-01.data{0}") == "/vol/_v1/db-01.data{0}"
     assert lun_path("v" * 203, "x" * 255) == "/vol/%s/%s" % ("v" * 203, "x" * 255)
+
+
+@pytest.mark.parametrize("case, args", [
+    ("grow a thick LUN past the volume", (want(size=2 * GIB, space_reserve=None), lun(size=512 * MIB, space_reserve=True), VOL)),
+    ("reserve a thin LUN the volume cannot hold", (want(size=None, space_reserve=True), lun(size=2 * GIB, used=MIB), VOL)),
+    ("reserve and grow", (want(size=GIB, space_reserve=True), lun(size=512 * MIB, used=0), VOL)),
+])
+def test_an_existing_lun_that_would_outgrow_its_volume_is_refused_in_the_plan(case, args):
+    # the volume VOL has 0.95 GiB free; check mode must predict the cluster's "not enough space"
+    with pytest.raises(OntapError) as caught:
+        plan_lun(*args)
+    assert "not enough" in str(caught.value), case
+
+
+def test_an_existing_lun_that_fits_grows_and_reserves():
+    full = LunVolume(svm="svm1", name="v1", type="rw", size=GIB, available=100 * MIB)
+    assert plan_lun(want(size=128 * MIB, space_reserve=None), lun(space_reserve=True), full) == [("resize", 128 * MIB)]
+    assert plan_lun(want(size=None, space_reserve=True), lun(used=10 * MIB), full) == [("set_space_reserve", True)]
+    assert plan_lun(want(size=10 * GIB, space_reserve=False), lun(), full) == [("resize", 10 * GIB)]
