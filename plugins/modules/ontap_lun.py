@@ -73,7 +73,7 @@ options:
   volume_size:
     description:
       - Create the volume with this size (bytes or with a unit) in O(aggregate) when it does not exist. Without it a
-        missing volume is an error.
+        missing volume is an error. ONTAP takes 20 MiB at least.
     type: str
   aggregate:
     description: The aggregate of a volume created with O(volume_size).
@@ -175,6 +175,9 @@ from ansible_collections.storage.datamotion.plugins.module_utils.ontap.san impor
 )
 
 
+MIN_VOLUME_SIZE = 20 * 1024 ** 2
+
+
 def argument_spec():
     spec = connection_argument_spec()
     spec.update(
@@ -213,6 +216,8 @@ def desired(params):
         if not params["aggregate"]:
             raise OntapError("volume_size needs aggregate: the aggregate to create volume %s in" % params["volume"])
         create_volume = dict(size=parse_size(params["volume_size"]), aggregate=params["aggregate"])
+        if create_volume["size"] < MIN_VOLUME_SIZE:
+            raise OntapError("volume_size %s is below the %d bytes (20 MiB) ONTAP allows for a volume" % (params["volume_size"], MIN_VOLUME_SIZE))
     return want, create_volume
 
 

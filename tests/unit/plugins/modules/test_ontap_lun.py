@@ -100,3 +100,13 @@ def test_real_run_creates_volume_then_lun(run_module, cluster):
     assert status == "exit", result
     assert san.calls == [("create_volume", "v2", 1024 ** 3, "aggr1"), ("create_lun", "/vol/v2/l1", 64 * MIB)]
     assert result["lun"]["naa"] == "600a0980" + "mnopqrstuvwx".encode().hex()
+
+
+@pytest.mark.parametrize("volume_size", ["0", "1MiB", "19MiB"])
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_a_volume_size_ontap_refuses_fails_before_any_call(run_module, cluster, volume_size, check_mode):
+    san = cluster(FakeSan())
+    status, result = run_module(ontap_lun, dict(ARGS, volume="v2", volume_size=volume_size, aggregate="aggr1"), check_mode=check_mode)
+    assert status == "fail" and "volume_size" in result["msg"], result
+    assert san.calls == []
+
