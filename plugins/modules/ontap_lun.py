@@ -252,7 +252,13 @@ def run(module):
 
 def apply(san, want, current, kind, value):
     if kind == "create_volume":
-        san.create_volume(want["svm"], want["volume"], value, want["aggregate"])
+        try:
+            san.create_volume(want["svm"], want["volume"], value, want["aggregate"])
+        except OntapError:
+            # a parallel run (another LUN of this volume) may have created it first: go on in it if it takes a LUN
+            raced = san.volume(want["svm"], want["volume"])
+            if raced is None or raced.type != "rw":
+                raise
     elif kind == "create":
         try:
             san.create_lun(want["svm"], want["path"], value, want["os_type"] or "linux", bool(want["space_reserve"]))

@@ -110,3 +110,25 @@ def test_a_volume_size_ontap_refuses_fails_before_any_call(run_module, cluster, 
     assert status == "fail" and "volume_size" in result["msg"], result
     assert san.calls == []
 
+
+class VolumeRacer(FakeSan):
+    """A parallel run (another LUN of the same new volume) creates the volume between our read and our create."""
+
+    def create_volume(self, svm, name, size, aggregate):
+        self.calls.append(("create_volume", name, size, aggregate))
+        self.volumes[name] = LunVolume(svm=svm, name=name, type="rw", size=size, available=int(size * 0.95))
+        raise OntapError("creating volume %s:%s on ONTAP cluster c1 failed: duplicate volume name %s (errno 17159)" % (svm, name, name))
+
+
+def test_a_racer_that_created_the_volume_lets_us_create_the_lun_in_it(run_module, cluster):
+    san = cluster(VolumeRacer())
+    status, result = run_module(ontap_lun, dict(ARGS, volume="v2", volume_size="1GiB", aggregate="aggr1"))
+    assert status == "exit", result
+    assert san.calls[-1] == ("create_lun", "/vol/v2/l1", 64 * MIB) and result["lun"]["ours"]
+
+
+def test_a_volume_error_with_no_volume_after_it_stands(run_module, cluster):
+    san = cluster(VolumeRacer())
+    san.create_volume = lambda *args: (_ for _ in ()).throw(OntapError("creating volume svm1:v2 failed: aggregate offline"))
+    status, result = run_module(ontap_lun, dict(ARGS, volume="v2", volume_size="1GiB", aggregate="aggr1"))
+    assert status == "fail" and "aggregate offline" in result["msg"]
