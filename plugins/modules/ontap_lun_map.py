@@ -51,7 +51,8 @@ options:
   initiators:
     description:
       - The host's initiators (iSCSI names such as V(iqn.1994-05.com.redhat:host1), or FC WWPNs). Required to create
-        the igroup; missing ones are added to an existing igroup.
+        the igroup; missing ones are added to an existing igroup. An igroup that holds other initiators belongs to
+        another host too, so the LUN is neither mapped to it nor unmapped from it - list them all to claim it.
     type: list
     elements: str
     default: []
@@ -71,7 +72,7 @@ options:
         igroup at another ID is an error (changing it cuts the host's path).
     type: int
   state:
-    description: V(present) maps the LUN; V(absent) unmaps it from the igroup.
+    description: V(present) maps the LUN; V(absent) unmaps it from the igroup (give O(initiators) as for V(present)).
     type: str
     choices: [present, absent]
     default: present

@@ -30,6 +30,7 @@ _UNITS = {"": 1, "b": 1, "k": 1024, "kb": 1024, "kib": 1024, "m": 1024 ** 2, "mb
           "g": 1024 ** 3, "gb": 1024 ** 3, "gib": 1024 ** 3, "t": 1024 ** 4, "tb": 1024 ** 4, "tib": 1024 ** 4}
 _IQN = re.compile(r"^(iqn\.\d{4}-\d{2}\.[^\s:]+(:\S+)?|eui\.[0-9a-fA-F]{16}|naa\.[0-9a-fA-F]{16,32})$")
 _WWPN = re.compile(r"^([0-9a-fA-F]{2}:){7}[0-9a-fA-F]{2}$")
+_IGROUP_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.:-]{0,95}")
 _LUN_NAME = re.compile(r"^[A-Za-z0-9_.{}-]{1,255}$")
 _VOLUME_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,202}$")
 
@@ -207,11 +208,21 @@ def plan_map(want, lun, igroup, maps, svm_igroups):
     every igroup of the SVM. Raises OntapError for what must not be done.
     """
     name = want["igroup"]
+    if not _IGROUP_NAME.fullmatch(name or ""):
+        raise OntapError("igroup name %r is not one ONTAP takes: a letter or '_' first, then letters, digits, '_', '-', '.' "
+                         "and ':', 96 characters at most" % (name,))
     mine = [m for m in maps if m.path == lun.path] if igroup is not None else []
-    if want["state"] == "absent":
-        return [("unmap", name)] if mine else []
-    actions = []
     initiators = list(want.get("initiators") or [])
+    if want["state"] == "absent":
+        if not mine:
+            return []
+        strangers = [i for i in igroup.initiators if i not in initiators]
+        if strangers:
+            raise OntapError("igroup %s holds initiator(s) %s that are not in initiators %s: unmapping would cut another host's "
+                             "path to LUN %s, so it is left mapped - list every initiator of the igroup to unmap it"
+                             % (name, ", ".join(strangers), initiators, lun.path))
+        return [("unmap", name)]
+    actions = []
     for initiator in initiators:
         check_initiator(want["protocol"], initiator)
         for other in svm_igroups:

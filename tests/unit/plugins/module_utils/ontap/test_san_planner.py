@@ -169,3 +169,22 @@ def test_an_existing_lun_that_fits_grows_and_reserves():
     assert plan_lun(want(size=128 * MIB, space_reserve=None), lun(space_reserve=True), full) == [("resize", 128 * MIB)]
     assert plan_lun(want(size=None, space_reserve=True), lun(used=10 * MIB), full) == [("set_space_reserve", True)]
     assert plan_lun(want(size=10 * GIB, space_reserve=False), lun(), full) == [("resize", 10 * GIB)]
+
+
+def test_unmap_from_an_igroup_that_also_serves_another_host_is_refused():
+    # cutting another host's path to a LUN is not this collection's call: only an igroup of the declared initiators is unmapped
+    shared = Igroup("svm1", "host1", "iscsi", "linux", [HOST, OTHER])
+    with pytest.raises(OntapError) as caught:
+        plan_map(mwant(state="absent"), lun(), shared, [LunMap("svm1", PATH, "host1", 2)], [shared])
+    assert "another host" in str(caught.value)
+    with pytest.raises(OntapError):
+        plan_map(mwant(state="absent", initiators=[]), lun(), IG, [LunMap("svm1", PATH, "host1", 2)], [IG])
+    assert plan_map(mwant(state="absent", initiators=[HOST, OTHER]), lun(), shared, [LunMap("svm1", PATH, "host1", 2)], [shared]) == [
+        ("unmap", "host1")]
+
+
+@pytest.mark.parametrize("name", ["bad name", "\u00e9", "g" * 97, "1abc", "a/b", ""])
+def test_igroup_names_ontap_refuses_are_refused(name):
+    with pytest.raises(OntapError) as caught:
+        plan_map(mwant(igroup=name), lun(), None, [], [])
+    assert "igroup name" in str(caught.value)
