@@ -129,6 +129,9 @@ def test_a_racer_that_created_the_volume_lets_us_create_the_lun_in_it(run_module
 
 def test_a_volume_error_with_no_volume_after_it_stands(run_module, cluster):
     san = cluster(VolumeRacer())
-    san.create_volume = lambda *args: (_ for _ in ()).throw(OntapError("creating volume svm1:v2 failed: aggregate offline"))
+
+    def offline(*args):
+        raise OntapError("creating volume svm1:v2 failed: aggregate offline")
+    san.create_volume = offline
     status, result = run_module(ontap_lun, dict(ARGS, volume="v2", volume_size="1GiB", aggregate="aggr1"))
     assert status == "fail" and "aggregate offline" in result["msg"]
