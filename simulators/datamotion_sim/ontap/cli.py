@@ -14,7 +14,7 @@ import tempfile
 import threading
 
 from datamotion_sim.ontap.control import Control, make_control_server
-from datamotion_sim.ontap.model import Model, SimError
+from datamotion_sim.ontap.model import DEFAULT_SEED, Model, SimError
 from datamotion_sim.ontap.server import ClusterServer, Runtime, make_ssl_context
 
 DRAIN_SECONDS = 10
@@ -42,8 +42,20 @@ def make_certificate(directory, host):
     return cert, key
 
 
+def san_settings(seed, args):
+    """The seed with the SAN settings of the command line (they win over its ``san`` key)."""
+    seed = dict(seed or DEFAULT_SEED)
+    settings = dict(seed.get("san") or {})
+    for key, value in (("state_dir", args.state_dir), ("device_dir", args.device_dir), ("host_initiators", args.host_initiator)):
+        if value:
+            settings[key] = os.path.abspath(value) if key != "host_initiators" else value
+    seed["san"] = settings
+    return seed
+
+
 def serve(args):
     seed = load_seed(args.seed) if args.seed else None
+    seed = san_settings(seed, args)
     try:
         model = Model(seed)
     except SimError as err:
@@ -87,6 +99,7 @@ def serve(args):
         runtime.drain(DRAIN_SECONDS)
         control_server.shutdown()
         control_server.server_close()
+        model.san.teardown()
         if tmpdir:
             shutil.rmtree(tmpdir, ignore_errors=True)
     return 0
@@ -102,6 +115,12 @@ def main(argv=None):
     p_serve.add_argument("--port-base", type=int, default=0,
                          help="first port: clusters get N, N+1, ... in seed order and the control endpoint the next one "
                               "(default: free ephemeral ports)")
+    p_serve.add_argument("--state-dir", help="directory of the LUNs' backing files (default: a temporary one, removed at exit)")
+    p_serve.add_argument("--device-dir", help="where mapped LUNs get their wwn-0x<naa> links (default <state-dir>/dev/disk/by-id)")
+    p_serve.add_argument("--host-initiator", action="append",
+                         help="an initiator of this host (repeatable): LUNs mapped to an igroup holding one are exposed here "
+                              "(default: the seed's san.host_initiators, else /etc/iscsi/initiatorname.iscsi, else "
+                              "iqn.2026-01.io.datamotion.sim:this-host)")
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)

@@ -123,6 +123,7 @@ class Volume:
     snapshots: List[Snapshot] = field(default_factory=list)
     create_time: float = field(default_factory=time.time)
     uuid: str = field(default_factory=new_uuid)
+    luns: Dict[str, object] = field(default_factory=dict)   # san.Lun by name
 
     @property
     def path(self):
@@ -130,7 +131,7 @@ class Volume:
 
     @property
     def used(self):
-        return min(self.written, self.size)
+        return min(self.written + sum(lun.volume_charge for lun in self.luns.values()), self.size)
 
 
 @dataclass
@@ -330,6 +331,9 @@ class Model:
             self._load_cluster(spec)
         for spec in seed.get("peers") or []:
             self._peer(spec)
+        # imported here: san imports this module
+        from datamotion_sim.ontap import san  # pylint: disable=import-outside-toplevel
+        san.load(self, seed)
 
     def _load_cluster(self, spec):
         name = spec["name"]
@@ -673,6 +677,7 @@ class Model:
                 raise SimError("invalid", "Volume \"%s\" is the destination of a SnapMirror relationship: delete the "
                                "relationship first." % vol.path)
         del cluster.volumes[(svm, name)]
+        self.san.volume_destroyed(vol)
 
     @locked
     def volume_by_uuid(self, cluster_name, uuid):
@@ -994,6 +999,7 @@ class Model:
                 "destinations": {d.destination_path: {"relationship_uuid": d.relationship_uuid, "source_path": d.source_path,
                                                       "destination_cluster": d.destination_cluster}
                                  for d in cluster.destinations.values()},
+                "san": self.san.dump(cluster.name),
             }
         return out
 

@@ -1087,3 +1087,7 @@ def handle(runtime, cluster, request):
     status, body = answer[0], answer[1]
     headers = answer[2] if len(answer) > 2 else {}
     return Response(status, json_body(body), headers=headers, operation=operation)
+
+
+# the SAN endpoints register their routes and error codes (imported last: they use this module)
+import datamotion_sim.ontap.san_rest  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import

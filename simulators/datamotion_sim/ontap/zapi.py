@@ -745,3 +745,7 @@ def _api_name(body):
     except ET.ParseError:
         return None
     return _local(root[0].tag) if len(root) else None
+
+
+# the SAN APIs register themselves and their errnos (imported last: they use this module)
+import datamotion_sim.ontap.san_zapi  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
