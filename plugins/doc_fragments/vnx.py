@@ -57,7 +57,9 @@ options:
     type: path
   timeout:
     description:
-      - Time limit in seconds of each C(naviseccli) command (C(-t)); storops keeps it between 3 and 1800.
+      - Time limit in seconds of each C(naviseccli) command. A command that has not answered by then is ended and the
+        task fails, naming the command's object. C(naviseccli)'s own C(-t) gets the same value, kept between 3 and 1800.
+      - Without it, a command may take up to 1800 seconds.
       - Falls back to the environment variable E(VNX_TIMEOUT).
     type: int
 requirements:

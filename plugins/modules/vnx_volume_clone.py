@@ -57,7 +57,9 @@ options:
     description: Name of the new LUN (the copy). One of O(name) and O(names) is required.
     type: str
   names:
-    description: Names of several copies of the same source, made in one task.
+    description:
+      - Names of several copies of the same source, made in one task.
+      - An empty list asks for no copy - the task changes nothing and returns an empty C(clones).
     type: list
     elements: str
   source_lun:
@@ -744,6 +746,12 @@ def main():
     )
     refuse_empty_names(module, dict(name="copy", names="copy", source_lun="source LUN", source_snapshot="source snapshot",
                                     consistency_group="consistency group"), empty_allowed=("consistency_group",))
+    if module.params["names"] == []:
+        # an empty list (a filter such as difference() that left nothing) asks for no copy: never a LUN
+        result = dict(changed=False, actions=[], clones=[])
+        if module._diff:
+            result["diff"] = dict(before={}, after={})
+        module.exit_json(**result)
     client = connect(module)
     ctx = Context(client, module)
     try:

@@ -86,6 +86,9 @@ def connect(module):
     if not p.get("security_file") and (p.get("username") is None) != (p.get("password") is None):
         module.fail_json(msg="Give both username and password (or neither, with security_file) to reach the VNX at %s."
                          % p["sp_address"])
+    if p.get("timeout") is not None and p["timeout"] <= 0:
+        module.fail_json(msg="timeout is %s: give the time limit of each naviseccli command in seconds (1 or more)."
+                         % p["timeout"])
     check_naviseccli(module, p.get("naviseccli_path"))
     return VnxClient(
         sp_address=p["sp_address"], username=p.get("username"), password=p.get("password"),

@@ -17,10 +17,11 @@ CONN = dict(sp_address="192.0.2.10", username="sysadmin", password="secret", nav
 
 @pytest.fixture
 def navi(monkeypatch):
-    from storops.vnx.navi_command import NaviCommand
+    from ansible_collections.storage.datamotion.plugins.module_utils.vnx import client
     from ansible_collections.storage.datamotion.plugins.module_utils.vnx import common
     fake = FakeNavi()
-    monkeypatch.setattr(NaviCommand, "execute", classmethod(lambda cls, cmd, timeout=None: fake.execute(cmd, timeout)))
+    monkeypatch.setattr(client, "run_naviseccli", lambda cmd, timeout=None: fake.execute(cmd, timeout))
+    monkeypatch.setattr(client, "_SECURITY_LEVEL_SET", set())
     # the fake stands in for the naviseccli process, so there is no binary at CONN's path to find
     monkeypatch.setattr(common, "check_naviseccli", lambda module, path: None)
     return fake

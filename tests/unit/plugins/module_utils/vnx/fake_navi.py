@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A stand-in for the naviseccli process: the only thing the unit tests fake.
 
-storops runs every command through ``NaviCommand.execute(cmd)``; FakeNavi replaces that
+storops runs every command through the client's ``run_naviseccli(cmd, timeout)``; FakeNavi replaces that
 one function. Answers are given per command prefix (the words after the credential
 prefix); a list of answers is consumed in order and its last one repeats. Every command
 is recorded, so a test can assert which commands ran.
@@ -167,7 +167,13 @@ class FakeNavi(object):
         if words[:2] == ["snap", "-list"] and "-id" in words:
             return SNAP_NOT_FOUND
         if words[:2] == ["migrate", "-list"]:
-            return NOT_MIGRATING
+            return NOT_MIGRATING if "-source" in words else "No current migrations exist."
+        if words[:2] == ["storagepool", "-list"] and "-name" in words:
+            return "Could not retrieve the specified (Storagepool). The (Storagepool) may not exist"
+        if words[:3] == ["snap", "-group", "-list"] and "-id" in words:
+            return "Cannot find the consistency group."
+        if words[:2] == ["storagegroup", "-messner"]:
+            return "The group name or UID does not match any storage groups for this array"
         return ""  # write commands succeed silently, like the array
 
     def array_commands(self):

@@ -1,0 +1,99 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The VNX modules never act on a LUN the user did not name, and never read a fault as "absent"."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.storage.datamotion.plugins.modules import (
+    vnx_info, vnx_snapshot_manage, vnx_volume, vnx_volume_clone)
+from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.vnx import fake_navi as f
+from ansible_collections.storage.datamotion.tests.unit.plugins.modules.test_vnx_modules import CONN, navi  # noqa: F401 pylint: disable=unused-import
+
+
+@pytest.mark.parametrize("copy_mode", ["snap", "full"])
+def test_an_empty_names_list_changes_nothing_and_reads_no_lun(run_module, navi, copy_mode):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("lun -list -all", f.lun(0, "db01") + "\n" + f.lun(12, "vol_a"))
+    status, result = run_module(vnx_volume_clone, dict(CONN, names=[], source_lun="vol_a", copy_mode=copy_mode,
+                                                       consistency_group="db-cg" if copy_mode == "full" else None))
+    assert status == "exit" and not result["changed"], result
+    assert result["clones"] == [] and result["actions"] == []
+    assert navi.writes() == []
+    assert not [c for c in navi.array_commands() if c.startswith("lun -list -all -l")]
+
+
+READ_FAULT = "Error: lun -list command failed.\nSP A: An internal error occurred while reading the LUNs. (0x712d8001)"
+
+
+@pytest.mark.parametrize("module, params", [
+    (vnx_volume, dict(name="vol_a", state="absent")),
+    (vnx_volume, dict(name="vol_a", state="absent", force=True)),
+    (vnx_volume_clone, dict(name="copy1", source_lun="vol_a", copy_mode="snap")),
+])
+def test_a_lun_read_fault_is_not_absence(run_module, navi, module, params):  # noqa: F811
+    navi.on("lun -list", READ_FAULT)
+    status, result = run_module(module, dict(CONN, **params))
+    assert status == "fail", result
+    assert "0x712d8001" in result["msg"] and navi.writes() == []
+
+
+def test_a_snapshot_read_fault_is_not_absence(run_module, navi):  # noqa: F811
+    navi.on("snap -list", "Error: snap -list command failed.\nSP A: Snapshot service is busy. (0x716d8001)")
+    status, result = run_module(vnx_snapshot_manage, dict(CONN, name="s1", state="absent"))
+    assert status == "fail", result
+    assert "0x716d8001" in result["msg"] and navi.writes() == []
+
+
+def test_info_fails_on_a_read_fault_instead_of_listing_nothing(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all", READ_FAULT)
+    status, result = run_module(vnx_info, dict(CONN, gather_subset=["luns"]))
+    assert status == "fail" and "0x712d8001" in result["msg"], result
+
+
+def test_info_fails_when_the_agent_answers_nothing(run_module, navi):  # noqa: F811
+    navi.on("getagent", "")
+    status, result = run_module(vnx_info, dict(CONN, gather_subset=["system"]))
+    assert status == "fail" and "naviseccli printed nothing" in result["msg"], result
+
+
+def test_the_arrays_not_found_answer_is_still_absence(run_module, navi):  # noqa: F811
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", state="absent"))
+    assert status == "exit" and not result["changed"], result
+
+
+def script(tmp_path, body):
+    path = tmp_path / "naviseccli"
+    path.write_text("#!/bin/sh\n" + body + "\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_a_naviseccli_that_fails_on_stderr_only_is_a_failure(run_module, tmp_path, monkeypatch):
+    from ansible_collections.storage.datamotion.plugins.module_utils.vnx import client
+    monkeypatch.setattr(client, "_SECURITY_LEVEL_SET", set())
+    path = script(tmp_path, 'echo "naviseccli: error while loading shared libraries: libssl.so.1.0.0" >&2; exit 127')
+    status, result = run_module(vnx_info, dict(CONN, naviseccli_path=path, gather_subset=["all"]))
+    assert status == "fail", result
+    assert "status 127" in result["msg"] and "libssl" in result["msg"]
+
+
+def test_the_timeout_ends_a_hung_naviseccli(run_module, tmp_path, monkeypatch):
+    from ansible_collections.storage.datamotion.plugins.module_utils.vnx import client
+    monkeypatch.setattr(client, "_SECURITY_LEVEL_SET", set())
+    path = script(tmp_path, 'case "$*" in *security*) echo low; exit 0;; esac\nexec sleep 600')
+    status, result = run_module(vnx_volume, dict(CONN, naviseccli_path=path, timeout=1, name="vol_a", state="absent"))
+    assert status == "fail", result
+    assert result["error"]["kind"] == "NaviseccliTimeoutError" and "within 1 seconds" in result["msg"]
+
+
+def test_storops_warnings_never_show_the_password(capsys, monkeypatch):
+    import logging
+    from ansible_collections.storage.datamotion.plugins.module_utils.vnx import client
+    client.VnxClient("192.0.2.10", username="sysadmin", password="s3cr3t-pw", naviseccli_path="/bin/false")
+    logging.getLogger("storops.vnx.navi_command").warning(
+        "terminate timeout command: %s", "naviseccli -h 192.0.2.10 -user sysadmin -password s3cr3t-pw lun -list")
+    err = capsys.readouterr().err
+    assert "terminate timeout command" in err and "s3cr3t-pw" not in err
