@@ -275,13 +275,16 @@ def plan_absent(client, module, lun, plan):
         plan.add("delete snapshot %s" % s.name, lambda s=s: client.destroy_snapshot(s.name))
     plan.add("delete %s %s" % ("snap copy" if lun.is_snap_mount_point else "LUN", lun.name),
              lambda: client.destroy_lun(lun, force_detach=lun.is_snap_mount_point))
-    if lun.is_snap_mount_point or migration is not None:
-        # the snapshot vnx_volume_clone made for this copy lives on the source LUN: without it
-        # the source could not be deleted later (Cinder bug 1794646)
-        for name in own_snapshot_names(lun):
-            snap = client.get_snapshot(name)
-            if snap is not None and set(snap.attached_luns) <= set([lun.id]) and not snap.managed:
-                plan.add("delete snapshot %s of the copy" % name, lambda name=name: client.destroy_snapshot(name))
+    # the snapshot vnx_volume_clone made for this copy lives on the source LUN: without it
+    # the source could not be deleted later (Cinder bug 1794646). A finished full copy is a
+    # plain LUN: its snapshot is taken only when its mark names this LUN's WWN.
+    copy = lun.is_snap_mount_point or migration is not None
+    for name in own_snapshot_names(lun):
+        snap = client.get_snapshot(name)
+        if snap is None or not set(snap.attached_luns) <= set([lun.id]) or snap.managed:
+            continue
+        if copy or snap.temporary_of(lun.wwn):
+            plan.add("delete snapshot %s of the copy" % name, lambda name=name: client.destroy_snapshot(name))
     if migration is not None and migration.dest_name:
         dest = client.get_lun(lun_id=migration.dest_id)
         if dest is not None:

@@ -240,7 +240,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import (
     Plan, connect, fail_on_error, refuse_empty_names, vnx_argument_spec)
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
-    MAX_SNAPSHOTS_PER_LUN, VnxError)
+    MAX_SNAPSHOTS_PER_LUN, VnxError, temporary_mark)
 from ansible_collections.storage.datamotion.plugins.module_utils.wait import WaitTimeout, wait_for
 
 
@@ -435,8 +435,7 @@ def plan_new_copy(ctx, name, source, base, user_snapshot, pool):
         ctx.step("snapshot", "copy snapshot %s to %s" % (user_snapshot.name, snap),
                  lambda: make_snapshot(client, snap, source, lambda: client.copy_snapshot(user_snapshot.name, snap)),
                  name, ("snapshot", snap))
-        ctx.step("snapshot", "allow read/write on snapshot %s" % snap,
-                 lambda: client.modify_snapshot(snap, allow_read_write=True), name)
+        plan_own_copy(ctx, snap, name)
     else:
         ctx.step("snapshot", "create snapshot %s of LUN %s" % (snap, source.name),
                  lambda: make_snapshot(client, snap, source, lambda: client.create_snapshot(source, snap)),
@@ -449,6 +448,13 @@ def plan_new_copy(ctx, name, source, base, user_snapshot, pool):
     if p["copy_mode"] == "full":
         plan_migration(ctx, name, size_gb=source.size_gb, pool=pool, provisioning=p["provisioning"] or source.provisioning,
                        snapshot=snap)
+
+
+def plan_own_copy(ctx, snap, name=None):
+    """A copy of a snapshot is this module's own: read/write, and without the description it was copied with
+    (a managed snapshot's mark would make the copy look managed, and it would never be cleaned up)."""
+    ctx.step("snapshot", "allow read/write on snapshot %s and clear the description it was copied with" % snap,
+             lambda: ctx.client.modify_snapshot(snap, description="", allow_read_write=True), name)
 
 
 def own_snapshot(client, name, snapshot):
@@ -480,6 +486,10 @@ def plan_migration(ctx, name, size_gb, pool, provisioning, snapshot, existing_de
         client.start_migration(ctx.luns[name], ctx.luns[dest], p["migration_rate"])
         ctx.migrating.add(name)
 
+    if existing_dest is None and cleanup and snapshot:
+        ctx.step("migrate", "record LUN %s as the migration target of %s on snapshot %s" % (dest, name, snapshot),
+                 lambda: client.modify_snapshot(snapshot, description=temporary_mark(ctx.luns[name].wwn,
+                                                                                     ctx.luns[dest].wwn)), name)
     ctx.step("migrate", "start the migration of %s into %s (rate %s)" % (name, dest, p["migration_rate"]), start, name)
     ctx.reports[name].update(clone_state="migrating", snapshot=snapshot)
     plan_wait(ctx, name, snapshot, cleanup)
@@ -572,7 +582,7 @@ def plan_existing_copy(ctx, name, lun, source, base, pool):
         # a full copy: delete the temporary snapshot a run with wait=false could not delete
         for snap in (snap_name(name, "full"), snap_name(name, "snap")):
             s = client.get_snapshot(snap)
-            if s is not None and not s.attached_luns and not s.managed:
+            if s is not None and not s.attached_luns and not s.managed and s.temporary_of(lun.wwn):
                 ctx.step("cleanup", "delete snapshot %s" % snap, lambda snap=snap: client.destroy_snapshot(snap))
         plan_join(ctx, name, lun)
         return
@@ -588,8 +598,7 @@ def plan_existing_copy(ctx, name, lun, source, base, pool):
             if p["source_snapshot"]:
                 ctx.step("snapshot", "copy snapshot %s to %s" % (p["source_snapshot"], snap),
                          lambda: client.copy_snapshot(p["source_snapshot"], snap))
-                ctx.step("snapshot", "allow read/write on snapshot %s" % snap,
-                         lambda: client.modify_snapshot(snap, allow_read_write=True))
+                plan_own_copy(ctx, snap)
             else:
                 ctx.step("snapshot", "create snapshot %s of LUN %s" % (snap, source.name),
                          lambda: client.create_snapshot(source, snap))
@@ -619,12 +628,36 @@ def plan_existing_copy(ctx, name, lun, source, base, pool):
                                                                                      [str(i) for i in lun.snapshot_mount_points]),
                        "A LUN with snap copies or snapshots cannot be migrated: delete them first.")
     dest = client.get_lun(name=dest_name(name))
-    if dest is not None and (dest.is_snap_mount_point or dest.snapshot_mount_points):
-        raise VnxError("migrate", "snap copy %s" % name, "LUN %s exists and is in use" % dest.name,
-                       "Delete LUN %s, or rename the copy." % dest.name, "VNXLunNameInUseError")
+    if dest is not None:
+        check_own_target(ctx, name, lun, dest, report["snapshot"] if lun.attached_snapshot else None, pool)
     plan_migration(ctx, name, size_gb=lun.size_gb, pool=pool, provisioning=p["provisioning"] or lun.provisioning,
                    snapshot=report["snapshot"], existing_dest=dest,
                    cleanup=own_snapshot(client, name, report["snapshot"]))
+
+
+def check_own_target(ctx, name, lun, dest, snapshot, pool):
+    """A LUN named like the copy's migration target is used only when this module made it for this copy.
+
+    The migration destroys the target's data, so a LUN someone else made with that name (a user's
+    ``<copy>_dest``) must never be taken: the copy's temporary snapshot records the WWNs of the copy
+    and of the target this module made, and the target must still look as made (fresh, same pool, large enough).
+    """
+    s = ctx.client.get_snapshot(snapshot) if snapshot else None
+    ours = s is not None and s.marks_target(lun.wwn, dest.wwn)
+    why = None
+    if not ours:
+        why = "this collection did not make it as the migration target of %s" % name
+    elif dest.is_snap_mount_point or dest.snapshot_mount_points:
+        why = "it has snap copies or is one"
+    elif pool is not None and dest.pool not in (None, pool.name):
+        why = "it is in pool %s, not %s" % (dest.pool, pool.name)
+    elif dest.size_gb is not None and lun.size_gb is not None and dest.size_gb < lun.size_gb - 0.001:
+        why = "it is smaller (%s GB) than the copy (%s GB)" % (dest.size_gb, lun.size_gb)
+    if why:
+        raise VnxError("migrate", "snap copy %s into LUN %s" % (name, dest.name),
+                       "LUN %s exists and %s" % (dest.name, why),
+                       "A migration destroys its target's data, so LUN %s is never used: rename it (or delete it if "
+                       "nobody needs it), then run again." % dest.name, "VNXLunNameInUseError")
 
 
 def check_full_copy_size(ctx, name, lun, source):

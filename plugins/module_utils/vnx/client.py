@@ -46,6 +46,14 @@ MAX_SNAPSHOTS_PER_LUN = 255
 HLU_RANGE = range(1, 256)
 # Recorded in a snapshot's description when the collection manages it (vnx_snapshot_manage).
 MANAGED_MARK = "[managed-by:storage.datamotion]"
+# Recorded in the description of a copy's temporary snapshot once vnx_volume_clone made the
+# copy's migration target: a VNX LUN has no description, so the snapshot carries what the
+# collection made (the copy's and the target's WWNs). Nothing without it is ever taken as ours.
+TEMPORARY_MARK = "[storage.datamotion:copy %s target %s]"
+
+
+def temporary_mark(copy_wwn, target_wwn):
+    return TEMPORARY_MARK % (copy_wwn, target_wwn)
 
 TIERING = {
     "start_high_then_auto": "starthighthenauto",
@@ -110,6 +118,14 @@ class Snapshot:
     @property
     def managed(self):
         return MANAGED_MARK in (self.description or "")
+
+    def marks_target(self, copy_wwn, target_wwn):
+        """This snapshot records LUN ``target_wwn`` as the migration target made for copy ``copy_wwn``."""
+        return bool(copy_wwn and target_wwn) and temporary_mark(copy_wwn, target_wwn) in (self.description or "")
+
+    def temporary_of(self, copy_wwn):
+        """This snapshot is the temporary snapshot vnx_volume_clone made for copy ``copy_wwn``."""
+        return bool(copy_wwn) and (TEMPORARY_MARK.split("%s")[0] + copy_wwn + " target ") in (self.description or "")
 
     @property
     def user_description(self):

@@ -97,3 +97,66 @@ def test_storops_warnings_never_show_the_password(capsys, monkeypatch):
         "terminate timeout command: %s", "naviseccli -h 192.0.2.10 -user sysadmin -password s3cr3t-pw lun -list")
     err = capsys.readouterr().err
     assert "terminate timeout command" in err and "s3cr3t-pw" not in err
+
+
+WWN_4100 = "60:06:01:60:AA:BB:00:00:11:22:33:44:55:66:10:04"
+WWN_57 = "60:06:01:60:AA:BB:00:00:11:22:33:44:55:66:00:39"
+
+
+def snap_copy_with_a_dest(navi, descr=""):  # noqa: F811
+    """copy1: a snap copy of vol_a; copy1_dest: a LUN of 2 GB (a user's, unless the snapshot's mark says otherwise)."""
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=1, smps=(4100,)))
+    navi.on("lun -list -all -name copy1", f.lun(4100, "copy1", gb=1, primary="vol_a", attached="snap-as-vol-copy1"))
+    navi.on("lun -list -all -name copy1_dest", f.lun(57, "copy1_dest", gb=2))
+    navi.on("snap -list -id snap-as-vol-copy1", f.snap("snap-as-vol-copy1", 12, attached=(4100,), descr=descr))
+    navi.on("snap -list -res 4100", "")
+    navi.on("storagepool -list", f.pool())
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_users_dest_lun_is_never_consumed_as_the_migration_target(run_module, navi, check_mode):  # noqa: F811
+    snap_copy_with_a_dest(navi)
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="full"),
+                                check_mode=check_mode)
+    assert status == "fail", result
+    assert "LUN copy1_dest exists and this collection did not make it" in result["msg"]
+    assert navi.writes() == []
+
+
+def test_a_dest_another_copys_mark_names_is_never_consumed(run_module, navi):  # noqa: F811
+    snap_copy_with_a_dest(navi, descr="[storage.datamotion:copy %s target %s]" % (WWN_4100, "60:06:01:60:AA:BB:00:00:11:22:33:44:55:66:00:40"))
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="full"))
+    assert status == "fail" and "did not make it" in result["msg"], result
+    assert navi.writes() == []
+
+
+def test_the_target_this_module_made_and_marked_is_resumed(run_module, navi):  # noqa: F811
+    snap_copy_with_a_dest(navi, descr="[storage.datamotion:copy %s target %s]" % (WWN_4100, WWN_57))
+    navi.on("migrate -list -source 4100", f.NOT_MIGRATING, f.migration("copy1", 4100, "copy1_dest", 57, percent=5))
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="full", wait=False))
+    assert status == "exit" and result["changed"], result
+    assert navi.writes() == ["migrate -start -source 4100 -dest 57 -rate high -o"]
+
+
+def test_a_copy_of_a_managed_snapshot_is_not_managed(run_module, navi):  # noqa: F811
+    navi.on("snap -list -id nightly", f.snap("nightly", 12, descr="[managed-by:storage.datamotion]"))
+    navi.on("lun -list -all -l 12", f.lun(12, "vol_a"))
+    navi.on("lun -list -all -name copy1", f.LUN_NOT_FOUND, f.lun(4100, "copy1", primary="vol_a"))
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_snapshot="nightly", copy_mode="snap"))
+    assert status == "exit", result
+    assert "snap -modify -id snap-as-vol-copy1 -descr  -allowReadWrite yes" in navi.writes()
+
+
+@pytest.mark.parametrize("descr, deleted", [
+    ("[storage.datamotion:copy %s target %s]" % (WWN_4100, WWN_57), True),
+    ("", False),  # not provably ours: a user's snapshot that happens to have the name stays
+    ("[storage.datamotion:copy %s target %s]" % (WWN_57, WWN_4100), False),
+])
+def test_deleting_a_finished_async_copy_deletes_its_temporary_snapshot(run_module, navi, descr, deleted):  # noqa: F811
+    navi.on("lun -list -all -name copy1", f.lun(4100, "copy1"))
+    navi.on("snap -list -res 4100", "")
+    navi.on("storagegroup -list", "")
+    navi.on("snap -list -id tmp-snap-copy1", f.snap("tmp-snap-copy1", 12, descr=descr))
+    status, result = run_module(vnx_volume, dict(CONN, name="copy1", state="absent"))
+    assert status == "exit" and result["changed"], result
+    assert ("snap -destroy -id tmp-snap-copy1 -o" in navi.writes()) == deleted
