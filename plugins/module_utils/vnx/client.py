@@ -306,10 +306,10 @@ HINTS = {
     "VNXReadError": "The array did not answer the read; nothing was changed. Check the array (its text is above) and run again.",
     "VNXCredentialError": "Check username, password and scope (or the security file) for this array.",
     "VNXSpNotAvailableError": "The storage processor does not answer: check sp_address and the network, "
-                              "or give the other SP's address.",
+                              "or give the other SP's address in sp_b_address.",
     "VNXSPDownError": "The storage processor does not answer: check sp_address and the network, "
-                      "or give the other SP's address.",
-    "VNXSystemDownError": "No storage processor answers: check sp_address and the network.",
+                      "or give the other SP's address in sp_b_address.",
+    "VNXSystemDownError": "No storage processor answers: check sp_address, sp_b_address and the network.",
     "NaviseccliNotAvailableError": "Install Navisphere CLI or set naviseccli_path to its naviseccli binary.",
     "VNXLunNameInUseError": "Choose another name, or manage the existing LUN under its name.",
     "VNXSnapNameInUseError": "Choose another snapshot name; snapshot names are unique on the whole array.",

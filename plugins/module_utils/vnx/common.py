@@ -23,6 +23,7 @@ def vnx_argument_spec():
     """The connection options of every VNX module (doc fragment storage.datamotion.vnx)."""
     return dict(
         sp_address=dict(type="str", required=True, fallback=(env_fallback, ["VNX_SP_ADDRESS"])),
+        sp_b_address=dict(type="str", fallback=(env_fallback, ["VNX_SP_B_ADDRESS"])),
         username=dict(type="str", fallback=(env_fallback, ["VNX_USERNAME"])),
         password=dict(type="str", no_log=True, fallback=(env_fallback, ["VNX_PASSWORD"])),
         scope=dict(type="int", default=0, choices=[0, 1, 2], fallback=(env_fallback, ["VNX_SCOPE"])),
@@ -93,7 +94,7 @@ def connect(module):
     return VnxClient(
         sp_address=p["sp_address"], username=p.get("username"), password=p.get("password"),
         scope=p.get("scope") or 0, security_file=p.get("security_file"),
-        naviseccli_path=p.get("naviseccli_path"), timeout=p.get("timeout"))
+        naviseccli_path=p.get("naviseccli_path"), timeout=p.get("timeout"), sp_b_address=p.get("sp_b_address"))
 
 
 def refuse_empty_names(module, options, empty_allowed=()):

@@ -160,3 +160,20 @@ def test_deleting_a_finished_async_copy_deletes_its_temporary_snapshot(run_modul
     status, result = run_module(vnx_volume, dict(CONN, name="copy1", state="absent"))
     assert status == "exit" and result["changed"], result
     assert ("snap -destroy -id tmp-snap-copy1 -o" in navi.writes()) == deleted
+
+
+def test_the_other_sp_answers_when_sp_a_is_down(run_module, navi):  # noqa: F811
+    navi.down.add("192.0.2.10")
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("snap -list -res 12", "")
+    navi.on("storagegroup -list", "")
+    status, result = run_module(vnx_volume, dict(CONN, sp_b_address="192.0.2.11", name="vol_a", state="absent"))
+    assert status == "exit" and result["changed"], result
+    assert navi.writes() == ["lun -destroy -l 12 -o"]
+    assert navi.addresses[-1] == "192.0.2.11"
+
+
+def test_without_the_other_sp_the_task_fails_and_says_so(run_module, navi):  # noqa: F811
+    navi.down.add("192.0.2.10")
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", state="absent"))
+    assert status == "fail" and "sp_b_address" in result["msg"], result

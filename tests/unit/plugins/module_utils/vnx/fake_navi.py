@@ -95,6 +95,8 @@ Percent Complete:  {percent}
 Time Remaining:  2 minute(s)
 """
 
+NETWORK_ERROR = ("A network error occurred while trying to connect: '%s'.\n"
+                 "Message : Error occurred because connection refused. Unable to establish a secure connection to the Management Server.")
 LUN_NOT_FOUND = "Could not retrieve the specified (pool lun). The (pool lun) may not exist"
 SNAP_NOT_FOUND = "Could not retrieve the specified (Snapshot). The (Snapshot) may not exist"
 NOT_MIGRATING = "Error: migrate -list command failed.\nThe specified source LUN is not currently migrating."
@@ -131,6 +133,8 @@ class FakeNavi(object):
     def __init__(self):
         self.answers = []   # (words, [outputs])
         self.commands = []  # the commands after the credential prefix, as strings
+        self.down = set()   # SP addresses that answer with a network error
+        self.addresses = []  # the -h of each command
 
     def on(self, words, *outputs):
         """Answer commands starting with ``words`` with ``outputs`` in turn (the last repeats)."""
@@ -154,6 +158,10 @@ class FakeNavi(object):
 
     def execute(self, cmd, timeout=None):
         words = self.strip(cmd)
+        address = cmd[cmd.index("-h") + 1] if "-h" in cmd else None
+        self.addresses.append(address)
+        if address in self.down:
+            return NETWORK_ERROR % address
         self.commands.append(" ".join(words))
         if words[:3] == ["security", "-certificate", "-getLevel"]:
             return "low"
