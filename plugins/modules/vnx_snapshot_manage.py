@@ -64,8 +64,10 @@ options:
     type: bool
   keep_for:
     description:
-      - Keep the snapshot for this long, then let the array delete it - a number and a unit, C(h) hours,
-        C(d) days, C(m) months or C(y) years (the array's C(-keepFor), for example V(12h) or V(7d)).
+      - Keep the snapshot for this long, then let the array delete it - a whole number and a unit, C(h) hours,
+        C(d) days or C(y) years (the array's C(-keepFor), for example V(12h) or V(7d)).
+      - C(m) is refused, as is a number without a unit - C(m) reads as minutes as well as months, and a
+        snapshot kept for the wrong one is deleted early. Give V(60d) for about two months.
       - Excludes O(auto_delete). Only applied when the snapshot is created or when it changes O(auto_delete).
     type: str
   backup_snapshot:
@@ -146,6 +148,8 @@ diff:
   returned: when diff mode is on
   type: dict
 """
+
+import re
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -340,6 +344,10 @@ def main():
                            required_if=[("state", "restored", ("lun",)), ("state", "managed", ("lun",))])
     refuse_empty_names(module, dict(name="snapshot", lun="LUN", source_snapshot="source snapshot", backup_snapshot="backup snapshot"))
     p = module.params
+    if p["keep_for"] is not None and not re.match(r"^[1-9][0-9]{0,5}[hdy]$", p["keep_for"].strip().lower()):
+        module.fail_json(msg="keep_for is %r: give a whole number and a unit h (hours), d (days) or y (years), such as 12h "
+                             "or 7d. 'm' is refused (minutes or months?): give 60d for about two months. Nothing was "
+                             "changed." % p["keep_for"])
     if p["keep_for"] and p["auto_delete"]:
         module.fail_json(msg="keep_for and auto_delete=true exclude each other on a VNX snapshot: give one of them.")
     client = connect(module)

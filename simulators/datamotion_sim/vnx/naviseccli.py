@@ -528,7 +528,7 @@ def keep_for(opts):
     except ValueError:
         seconds = None
     if seconds is None or not 0 <= seconds <= model.MAX_KEEP_FOR:
-        raise Usage('-keepFor must be a number (0 or more) with a unit d, h or m (at most %d days), not %r'
+        raise Usage('-keepFor must be a number (0 or more) with a unit h, d, m (months) or y (at most %d days), not %r'
                     % (model.MAX_KEEP_FOR // 86400, value))
     return value
 

@@ -177,3 +177,18 @@ def test_without_the_other_sp_the_task_fails_and_says_so(run_module, navi):  # n
     navi.down.add("192.0.2.10")
     status, result = run_module(vnx_volume, dict(CONN, name="vol_a", state="absent"))
     assert status == "fail" and "sp_b_address" in result["msg"], result
+
+
+@pytest.mark.parametrize("keep_for", ["2m", "2M", "7", "1.5d", "-1d", "0h", "2 weeks"])
+def test_an_ambiguous_or_invalid_keep_for_is_refused_before_the_array_is_asked(run_module, navi, keep_for):  # noqa: F811
+    status, result = run_module(vnx_snapshot_manage, dict(CONN, name="s1", lun="vol_a", keep_for=keep_for))
+    assert status == "fail" and "keep_for is" in result["msg"], result
+    assert navi.array_commands() == []
+
+
+def test_keep_for_in_days_reaches_the_array(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("snap -list -id s1", f.SNAP_NOT_FOUND, f.snap("s1", 12))
+    status, result = run_module(vnx_snapshot_manage, dict(CONN, name="s1", lun="vol_a", keep_for="60d"))
+    assert status == "exit" and result["changed"], result
+    assert any("-keepFor 60d" in w for w in navi.writes())
