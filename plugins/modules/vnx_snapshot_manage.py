@@ -154,7 +154,7 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import (
-    Plan, connect, fail_on_error, refuse_empty_names, vnx_argument_spec)
+    Plan, connect, converge, fail_on_error, refuse_empty_names, vnx_argument_spec)
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
     MANAGED_MARK, VnxError, size_to_whole_gib)
 
@@ -351,17 +351,24 @@ def main():
     if p["keep_for"] and p["auto_delete"]:
         module.fail_json(msg="keep_for and auto_delete=true exclude each other on a VNX snapshot: give one of them.")
     client = connect(module)
-    plan = Plan()
-    try:
+    plans = []
+
+    def attempt():
+        plan = Plan()
+        plans.append(plan)
         before, after, lun = run(client, module, plan)
         plan.apply(module.check_mode)
         if plan.changed and not module.check_mode and p["state"] in ("present", "managed", "unmanaged"):
             final = client.get_snapshot(p["name"])
             after = final.facts() if final else {}
+        return plan, before, after, lun
+
+    try:
+        plan, before, after, lun = converge(module, attempt)
         if lun is None and after and after.get("source_luns"):
             lun = client.get_lun(lun_id=after["source_luns"][0])
     except VnxError as err:
-        fail_on_error(module, err, actions=plan.actions)
+        fail_on_error(module, err, actions=plans[-1].actions)
     result = dict(changed=plan.changed, actions=plan.actions, snapshot=after or {})
     if lun is not None:
         result["size_gb"] = size_to_whole_gib(lun.size_gb)

@@ -160,7 +160,7 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import (
-    Plan, connect, fail_on_error, refuse_empty_names, vnx_argument_spec)
+    Plan, connect, converge, fail_on_error, refuse_empty_names, vnx_argument_spec)
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import VnxError, Lun
 
 
@@ -415,8 +415,11 @@ def main():
     refuse_empty_names(module, dict(name="LUN", consistency_group="consistency group"), empty_allowed=("consistency_group",))
     client = connect(module)
     p = module.params
-    plan = Plan()
-    try:
+    plans = []
+
+    def attempt():
+        plan = Plan()
+        plans.append(plan)
         lun = client.get_lun(name=p["name"])
         group_after = None
         if lun is not None:
@@ -441,8 +444,12 @@ def main():
                 group = client.group_of(final)
                 final.consistency_group = group.name if group else None
             after = final.facts() if final else None
+        return plan, before, after
+
+    try:
+        plan, before, after = converge(module, attempt)
     except VnxError as err:
-        fail_on_error(module, err, actions=plan.actions)
+        fail_on_error(module, err, actions=plans[-1].actions)
     result = dict(changed=plan.changed, actions=plan.actions, lun=after or {},
                   is_snap_copy=bool(after and after.get("is_snap_mount_point")))
     if module._diff:

@@ -234,11 +234,12 @@ diff:
 """
 
 import math
+import time
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import (
-    Plan, connect, fail_on_error, refuse_empty_names, vnx_argument_spec)
+    Plan, connect, converge, fail_on_error, refuse_empty_names, vnx_argument_spec)
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
     MAX_SNAPSHOTS_PER_LUN, VnxError, temporary_mark)
 from ansible_collections.storage.datamotion.plugins.module_utils.wait import WaitTimeout, wait_for
@@ -399,7 +400,16 @@ def check_not_migrating(client, lun, what):
                        "Wait for it to complete (vnx_volume_clone wait=true on that copy) or copy from its source instead.")
 
 
-def make_snapshot(client, snap, source, create):
+def parallel_copy(client, name, settle=2):
+    """Whether another run is making copy ``name``: its mount point exists, or appears within ``settle``
+    seconds (the time between a snapshot and its mount point). A snapshot without one after that is a leftover."""
+    if client.get_lun(name=name) is not None:
+        return True
+    time.sleep(settle)
+    return client.get_lun(name=name) is not None
+
+
+def make_snapshot(client, snap, source, create, name):
     """Make the copy's snapshot; one left by an interrupted run (killed after 'snap -create') is made anew.
 
     The name is this module's (snap-as-vol-/tmp-snap-<copy>), so a snapshot of the same source
@@ -412,6 +422,8 @@ def make_snapshot(client, snap, source, create):
     except VnxError as err:
         if err.kind != "VNXSnapNameInUseError":
             raise
+        if parallel_copy(client, name):
+            raise  # another run makes this copy right now: read and plan again (converge)
         old = client.get_snapshot(snap)
         if old is None or old.attached_luns or old.managed or source.id not in old.source_luns:
             if old is not None and old.managed:
@@ -433,12 +445,12 @@ def plan_new_copy(ctx, name, source, base, user_snapshot, pool):
     snap = snap_name(name, p["copy_mode"])
     if user_snapshot is not None:
         ctx.step("snapshot", "copy snapshot %s to %s" % (user_snapshot.name, snap),
-                 lambda: make_snapshot(client, snap, source, lambda: client.copy_snapshot(user_snapshot.name, snap)),
+                 lambda: make_snapshot(client, snap, source, lambda: client.copy_snapshot(user_snapshot.name, snap), name),
                  name, ("snapshot", snap))
         plan_own_copy(ctx, snap, name)
     else:
         ctx.step("snapshot", "create snapshot %s of LUN %s" % (snap, source.name),
-                 lambda: make_snapshot(client, snap, source, lambda: client.create_snapshot(source, snap)),
+                 lambda: make_snapshot(client, snap, source, lambda: client.create_snapshot(source, snap), name),
                  name, ("snapshot", snap))
     ctx.step("mount", "create snapshot mount point %s of LUN %s" % (name, base.name),
              lambda: client.create_mount_point(base, name), name, ("mount point", name))
@@ -786,11 +798,19 @@ def main():
             result["diff"] = dict(before={}, after={})
         module.exit_json(**result)
     client = connect(module)
-    ctx = Context(client, module)
-    try:
+    contexts = []
+
+    def attempt():
+        ctx = Context(client, module)
+        contexts.append(ctx)
         before = plan_all(ctx)
         ctx.plan.apply(module.check_mode)
+        return ctx, before
+
+    try:
+        ctx, before = converge(module, attempt)
     except VnxError as err:
+        ctx = contexts[-1]
         undone = [] if module.check_mode else ctx.undo(ctx.current)
         if undone:
             err.hint = (err.hint or "") + " (Undone for %s: %s.)" % (ctx.current, ", ".join(undone))

@@ -9,6 +9,7 @@ __metaclass__ = type
 import os
 import shutil
 import sys
+import time
 import traceback
 
 from ansible.module_utils.basic import env_fallback, missing_required_lib
@@ -130,6 +131,28 @@ def fail_on_error(module, err, **result):
     if done and "left" not in result:
         msg += " (Done before the failure: %s.)" % "; ".join(done)
     module.fail_json(msg=msg, error=err.to_dict(), **result)
+
+
+# The array's answers when a parallel run made the same object between this run's read and
+# its write: a reason to read again and plan again, never a success by itself.
+PARALLEL_KINDS = ("VNXLunNameInUseError", "VNXSnapNameInUseError", "VNXSnapAlreadyMountedError",
+                  "VNXConsistencyGroupNameInUseError", "VNXStorageGroupNameInUseError")
+
+
+def converge(module, attempt, tries=3, pause=2):
+    """Run ``attempt()`` (read, plan, apply) and return what it returns.
+
+    When its first change fails because a parallel run made the same object meanwhile
+    (Ansible forks running one task for the same name), the array is read and the plan made
+    again: what the other run made is then seen, and only what is still missing is done.
+    """
+    for i in range(tries):
+        try:
+            return attempt()
+        except VnxError as err:
+            if module.check_mode or err.kind not in PARALLEL_KINDS or getattr(err, "done", None) or i + 1 == tries:
+                raise
+            time.sleep(pause * (i + 1))  # let the other run finish the step it is in
 
 
 def run(module, body):

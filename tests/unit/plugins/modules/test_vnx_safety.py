@@ -192,3 +192,40 @@ def test_keep_for_in_days_reaches_the_array(run_module, navi):  # noqa: F811
     status, result = run_module(vnx_snapshot_manage, dict(CONN, name="s1", lun="vol_a", keep_for="60d"))
     assert status == "exit" and result["changed"], result
     assert any("-keepFor 60d" in w for w in navi.writes())
+
+
+@pytest.fixture
+def no_pause(monkeypatch):
+    from ansible_collections.storage.datamotion.plugins.module_utils.vnx import common
+    monkeypatch.setattr(common.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(vnx_volume_clone.time, "sleep", lambda seconds: None)
+
+
+def test_the_loser_of_a_parallel_create_of_one_lun_reports_success(run_module, navi, no_pause):  # noqa: F811
+    navi.on("storagepool -list", f.pool())
+    navi.on("lun -list -all -name vol_a", f.LUN_NOT_FOUND, f.lun(12, "vol_a", gb=10, thin=False))
+    navi.on("lun -create", "The LUN name or number is already in use. (0x712d8d04)")
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", pool="Pool0", size_gb=10))
+    assert status == "exit" and not result["changed"], result
+    assert result["lun"]["id"] == 12
+    assert len(navi.writes()) == 1
+
+
+def test_the_loser_of_a_parallel_create_of_one_snapshot_reports_success(run_module, navi, no_pause):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("snap -list -id s1", f.SNAP_NOT_FOUND, f.snap("s1", 12))
+    navi.on("snap -create", "The specified snapshot name is already in use. (0x716d8005)")
+    status, result = run_module(vnx_snapshot_manage, dict(CONN, name="s1", lun="vol_a"))
+    assert status == "exit" and not result["changed"], result
+    assert navi.writes() == ["snap -create -res 12 -name s1 -allowAutoDelete no -allowReadWrite yes"]
+
+
+def test_the_loser_of_parallel_identical_snap_copies_reports_success(run_module, navi, no_pause):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("lun -list -all -name copy1", f.LUN_NOT_FOUND,
+            f.lun(4100, "copy1", primary="vol_a", attached="snap-as-vol-copy1"))
+    navi.on("snap -create", "The specified snapshot name is already in use. (0x716d8005)")
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"))
+    assert status == "exit" and not result["changed"], result
+    assert result["clone_state"] == "snap_copy" and result["snapshot"] == "snap-as-vol-copy1"
+    assert navi.writes() == ["snap -create -res 12 -name snap-as-vol-copy1 -allowAutoDelete no -allowReadWrite yes"]
