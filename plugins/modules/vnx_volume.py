@@ -177,6 +177,19 @@ def own_snapshot_names(lun):
     return ["snap-as-vol-%s" % lun.name, "tmp-snap-%s" % lun.name]
 
 
+def deletion_order(smps, smp_snaps):
+    """The snap copies in an order the array can delete them: a copy whose snapshots other copies
+    read (a snap copy of a snap copy) goes after those copies, so its snapshots are free by then."""
+    readers = dict((m.id, set(i for s in smp_snaps if m.id in s.source_luns for i in s.attached_luns) - set([m.id]))
+                   for m in smps)
+    ordered, left = [], list(smps)
+    while left:
+        ready = [m for m in left if not readers[m.id] - set(x.id for x in ordered)] or left[:1]
+        ordered.append(ready[0])
+        left.remove(ready[0])
+    return ordered
+
+
 def lun_names(client, ids):
     """Names of the LUNs with these ids (the id of one that is gone)."""
     names = []
@@ -257,7 +270,7 @@ def plan_absent(client, module, lun, plan):
         plan.add("remove LUN %s from consistency group %s" % (lun.name, cg),
                  lambda: client.remove_from_consistency_group(cg, lun))
     if smps:
-        for smp in smps:
+        for smp in deletion_order(smps, smp_snaps):
             for snap in [x for x in smp_snaps if smp.id in x.source_luns]:
                 plan.add("delete snapshot %s of snap copy %s" % (snap.name, smp.name),
                          lambda snap=snap: client.destroy_snapshot(snap.name))

@@ -229,3 +229,20 @@ def test_the_loser_of_parallel_identical_snap_copies_reports_success(run_module,
     assert status == "exit" and not result["changed"], result
     assert result["clone_state"] == "snap_copy" and result["snapshot"] == "snap-as-vol-copy1"
     assert navi.writes() == ["snap -create -res 12 -name snap-as-vol-copy1 -allowAutoDelete no -allowReadWrite yes"]
+
+
+def test_force_deletes_a_lun_with_a_snap_copy_of_a_snap_copy(run_module, navi):  # noqa: F811
+    # b is a snap copy of vol_a; c a snap copy of b (its mount point is on vol_a, its snapshot of b)
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", smps=(4100, 4101)))
+    navi.on("lun -list -all -l 4100", f.lun(4100, "b", primary="vol_a", attached="snap-as-vol-b"))
+    navi.on("lun -list -all -l 4101", f.lun(4101, "c", primary="vol_a", attached="snap-as-vol-c"))
+    navi.on("snap -list -res 12", f.snap("snap-as-vol-b", 12, attached=(4100,)))
+    navi.on("snap -list", f.snap("snap-as-vol-b", 12, attached=(4100,)) + "\n" + f.snap("snap-as-vol-c", 4100, attached=(4101,)))
+    navi.on("storagegroup -list", "")
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", state="absent", force=True))
+    assert status == "exit" and result["changed"], result
+    writes = navi.writes()
+    # the array refuses to delete an attached snapshot, and a LUN with snapshots
+    assert writes.index("lun -destroy -l 4101 -forceDetach -o") < writes.index("snap -destroy -id snap-as-vol-c -o")
+    assert writes.index("snap -destroy -id snap-as-vol-c -o") < writes.index("lun -destroy -l 4100 -forceDetach -o")
+    assert writes[-1] == "lun -destroy -l 12 -o"
