@@ -272,6 +272,7 @@ class Context(object):
         self.groups = {}        # LUN id -> consistency group name (read when consistency_group is given)
         self.group_exists = False
         self.pending = []       # copies that join consistency_group once their migration completes
+        self.warnings = []      # what the user must know: leftovers replaced, a copy that differs from the request
 
     def step(self, phase, text, func, name=None, creates=None, removes=None):
         """A step of copy ``name``; ``creates`` (kind, object) is undone if that copy fails later,
@@ -407,6 +408,12 @@ def parallel_copy(client, name, settle=2):
         return True
     time.sleep(settle)
     return client.get_lun(name=name) is not None
+
+
+def settled(client, name, settle=2):
+    """Copy ``name`` read again after ``settle`` seconds (what a parallel run of it may be finishing)."""
+    time.sleep(settle)
+    return client.get_lun(name=name)
 
 
 def make_snapshot(client, snap, source, create, name):
@@ -591,6 +598,11 @@ def plan_existing_copy(ctx, name, lun, source, base, pool):
             raise VnxError("make a snap copy", "LUN %s" % name, "a LUN with that name exists and is not a snap copy",
                            "Choose another name, or delete that LUN first.", "VNXLunNameInUseError")
         check_full_copy_size(ctx, name, lun, source)
+        differs = ["%s is %s, %s was asked" % (o, getattr(lun, o), p[o]) for o in ("pool", "provisioning", "tiering")
+                   if p[o] is not None and getattr(lun, o) is not None and getattr(lun, o) != p[o]]
+        if differs:
+            ctx.warnings.append("The full copy %s exists and differs from the request (%s); nothing was changed on it "
+                                "(vnx_volume_clone does not redo a finished copy)." % (name, "; ".join(differs)))
         # a full copy: delete the temporary snapshot a run with wait=false could not delete
         for snap in (snap_name(name, "full"), snap_name(name, "snap")):
             s = client.get_snapshot(snap)
@@ -606,7 +618,25 @@ def plan_existing_copy(ctx, name, lun, source, base, pool):
     if lun.attached_snapshot is None:
         # an interrupted run: the mount point exists, its snapshot may too
         snap = snap_name(name, p["copy_mode"])
-        if client.get_snapshot(snap) is None:
+        old = client.get_snapshot(snap)
+        if old is not None:
+            if old.managed or old.attached_luns or base.id not in old.source_luns + old.primary_luns:
+                raise VnxError("copy", "LUN %s into %s" % (source.name, name),
+                               "snapshot %s exists and is not one an interrupted run of this copy left (%s)"
+                               % (snap, "managed" if old.managed else "attached to a mount point" if old.attached_luns
+                                  else "of another LUN"),
+                               "Rename or delete snapshot %s, or give the copy another name." % snap, "VNXSnapNameInUseError")
+            fresh = settled(client, name)
+            if fresh is None or fresh.attached_snapshot is not None or not fresh.is_snap_mount_point:
+                # a parallel run of this copy was between its snapshot and its attach: see what it made
+                return plan_existing_copy(ctx, name, fresh, source, base, pool) if fresh is not None else None
+            # taken before the interruption: the copy would show the source as it was then
+            ctx.warnings.append("Snapshot %s (taken %s) was left by an interrupted run; it is replaced by a new one, so "
+                                "that copy %s shows the source as it is now." % (snap, old.creation_time, name))
+            ctx.step("snapshot", "delete snapshot %s left by an interrupted run" % snap,
+                     lambda: client.destroy_snapshot(snap))
+            old = None
+        if old is None:
             if p["source_snapshot"]:
                 ctx.step("snapshot", "copy snapshot %s to %s" % (p["source_snapshot"], snap),
                          lambda: client.copy_snapshot(p["source_snapshot"], snap))
@@ -822,6 +852,8 @@ def main():
         fail_on_error(module, err, actions=ctx.plan.actions, undone=undone, left=left)
     names = module.params["names"] or [module.params["name"]]
     reports = [report_of(ctx, n) for n in names]
+    for text in ctx.warnings:
+        module.warn(text)
     for name in ctx.pending:
         module.warn("LUN %s is not in consistency group %s yet: a copy joins once it is a full copy. Run the task again "
                     "with wait=true (or once its migration completed) to add it." % (name, module.params["consistency_group"]))

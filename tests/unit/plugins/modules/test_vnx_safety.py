@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from ansible.module_utils.common.warnings import get_warning_messages
+
 from ansible_collections.storage.datamotion.plugins.modules import (
     vnx_info, vnx_snapshot_manage, vnx_volume, vnx_volume_clone)
 from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.vnx import fake_navi as f
@@ -246,3 +248,24 @@ def test_force_deletes_a_lun_with_a_snap_copy_of_a_snap_copy(run_module, navi): 
     assert writes.index("lun -destroy -l 4101 -forceDetach -o") < writes.index("snap -destroy -id snap-as-vol-c -o")
     assert writes.index("snap -destroy -id snap-as-vol-c -o") < writes.index("lun -destroy -l 4100 -forceDetach -o")
     assert writes[-1] == "lun -destroy -l 12 -o"
+
+
+def test_a_leftover_snapshot_is_replaced_not_reused_and_the_task_says_so(run_module, navi, no_pause):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", smps=(4100,)))
+    navi.on("lun -list -all -name copy1", f.lun(4100, "copy1", primary="vol_a"))
+    navi.on("snap -list -id snap-as-vol-copy1", f.snap("snap-as-vol-copy1", 12))
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"))
+    assert status == "exit" and result["changed"], result
+    assert navi.writes() == ["snap -destroy -id snap-as-vol-copy1 -o",
+                             "snap -create -res 12 -name snap-as-vol-copy1 -allowAutoDelete no -allowReadWrite yes",
+                             "lun -attach -l 4100 -snapName snap-as-vol-copy1"]
+    assert any("left by an interrupted run" in w for w in get_warning_messages())
+
+
+def test_an_existing_full_copy_that_differs_from_the_request_is_reported(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=10))
+    navi.on("lun -list -all -name copy1", f.lun(14, "copy1", gb=10, thin=True))
+    navi.on("storagepool -list", f.pool())
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", provisioning="thick"))
+    assert status == "exit" and not result["changed"], result
+    assert any("provisioning is thin, thick was asked" in w for w in get_warning_messages())
