@@ -156,7 +156,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import (
     Plan, connect, converge, fail_on_error, refuse_empty_names, vnx_argument_spec)
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
-    MANAGED_MARK, VnxError, size_to_whole_gib)
+    MANAGED_MARK, MAX_SNAPSHOTS_PER_LUN, VnxError, size_to_whole_gib)
 
 
 def description_with_mark(user_text, managed):
@@ -263,6 +263,11 @@ def run(client, module, plan):
                         raise VnxError("create", "snapshot %s of LUN %s" % (p["name"], lun.name),
                                        "the LUN's asynchronous migration is still running (%s%% done)" % migration.percent_complete,
                                        "Wait for the migration to complete (vnx_volume_clone wait=true).")
+                count = len(client.list_snapshots(lun.id))
+                if count >= MAX_SNAPSHOTS_PER_LUN:
+                    raise VnxError("create", "snapshot %s of LUN %s" % (p["name"], lun.name),
+                                   "the LUN has %d snapshots; a VNX LUN has at most %d" % (count, MAX_SNAPSHOTS_PER_LUN),
+                                   "Delete unused snap copies or snapshots of LUN %s first." % lun.name, "VNXCreateSnapError")
                 allow_rw = True if p["allow_read_write"] is None else p["allow_read_write"]
                 auto_delete = bool(p["auto_delete"])
                 plan.add("create snapshot %s of LUN %s" % (p["name"], lun.name),

@@ -157,11 +157,14 @@ diff:
   type: dict
 """
 
+import math
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import (
     Plan, connect, converge, fail_on_error, refuse_empty_names, vnx_argument_spec)
-from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import VnxError, Lun
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
+    HINT_POOL_FULL, HINT_THICK_WITH_SNAPSHOTS, MAX_LUN_SIZE_GB, Lun, VnxError)
 
 
 def find_blockers(client, lun):
@@ -313,6 +316,10 @@ def plan_present(client, module, lun, plan):
                            "Give pool and size_gb to create it.")
         if p["size_gb"] < 1:
             raise VnxError("create", "LUN %s" % p["name"], "size_gb must be at least 1", None)
+    if p["size_gb"] is not None and p["size_gb"] > MAX_LUN_SIZE_GB:
+        raise VnxError("size", "LUN %s" % p["name"], "%s GB is more than a VNX LUN can hold (%d GB, 256 TiB)"
+                       % (p["size_gb"], MAX_LUN_SIZE_GB), "Give size_gb of at most %d." % MAX_LUN_SIZE_GB)
+    if lun is None:
         pool = client.get_pool(p["pool"])
         if pool is None:
             raise VnxError("create", "LUN %s in pool %s" % (p["name"], p["pool"]), "the pool does not exist",
@@ -335,11 +342,23 @@ def plan_present(client, module, lun, plan):
     if p["size_gb"] is not None and lun.size_gb is not None:
         if p["size_gb"] < lun.size_gb - 0.001:
             raise VnxError("shrink", "LUN %s" % lun.name, "it has %s GB and a VNX LUN cannot shrink" % lun.size_gb,
-                           "Give size_gb of at least %s." % int(lun.size_gb))
+                           "Give size_gb of at least %s." % int(math.ceil(round(lun.size_gb, 3))))
         if p["size_gb"] > lun.size_gb + 0.001:
             if lun.is_snap_mount_point:
                 raise VnxError("expand", "snap copy %s" % lun.name, "it is a snapshot mount point of %s" % lun.primary_lun,
                                "Convert it into a full copy first (vnx_volume_clone copy_mode=full).")
+            if lun.provisioning == "thick":
+                # the array refuses these, and check mode must say so
+                if client.list_snapshots(lun.id):
+                    raise VnxError("expand", "LUN %s" % lun.name, "it is a thick LUN with snapshots",
+                                   HINT_THICK_WITH_SNAPSHOTS, "VNXLunExtendError")
+                pool = client.get_pool(lun.pool) if lun.pool else None
+                grow = p["size_gb"] - lun.size_gb
+                if pool is not None and pool.available_capacity_gb is not None and grow > pool.available_capacity_gb:
+                    raise VnxError("expand", "LUN %s to %s GB" % (lun.name, p["size_gb"]),
+                                   "%.3f GB more are needed and pool %s has %s GB available"
+                                   % (grow, pool.name, pool.available_capacity_gb),
+                                   HINT_POOL_FULL, "VNXLunExtendError")
             plan.add("expand LUN %s from %s GB to %s GB" % (lun.name, lun.size_gb, p["size_gb"]),
                      lambda: client.expand_lun(lun, p["size_gb"]))
     if p["tiering"] is not None and p["tiering"] != lun.tiering:

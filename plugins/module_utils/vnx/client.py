@@ -42,6 +42,8 @@ except Exception:  # ImportError, or Python 3.13's missing 'pipes' seen through 
 
 # The per-source snapshot limit of the array (and so of snap copies, seed 000).
 MAX_SNAPSHOTS_PER_LUN = 255
+# The largest LUN a VNX makes (256 TiB).
+MAX_LUN_SIZE_GB = 256 * 1024
 # The HLUs a storage group hands out (storops' VNXStorageGroup uses 1..255 as well).
 HLU_RANGE = range(1, 256)
 # Recorded in a snapshot's description when the collection manages it (vnx_snapshot_manage).
@@ -334,7 +336,7 @@ HINTS = {
     "VNXLunExtendError": "A LUN can only grow; check the size and the pool's free capacity.",
     "VNXLunExpandSizeError": "A LUN can only grow; give a size larger than its current size.",
     "VNXCreateLunError": "Check the pool's free capacity and the LUN options.",
-    "VNXCreateSnapError": "Check that the LUN has fewer than %d snapshots and that its pool has free capacity." % MAX_SNAPSHOTS_PER_LUN,
+    "VNXCreateSnapError": "Check the LUN (vnx_info): its snapshots (at most %d), its pool's free capacity, a migration." % MAX_SNAPSHOTS_PER_LUN,
     "VNXMigrationError": "Check the migration's source and destination LUNs (vnx_info lists running migrations).",
     "VNXConsistencyGroupNameInUseError": "A consistency group with that name exists already.",
     "VNXConsistencyGroupNotFoundError": "Check the consistency group name (vnx_info lists them).",
@@ -371,6 +373,26 @@ HINTS.update({
     "VNXAttachAluError": "Check the storage group and the LUN.",
     "VNXDetachSnapError": "Check the mount point.",
 })
+
+
+# Where one storops error class covers refusals that need different advice: the array's text decides.
+HINT_THICK_WITH_SNAPSHOTS = "Delete the LUN's snapshots (and the snap copies that read them) first, or copy it into a thin LUN."
+HINT_POOL_FULL = "Free capacity in the pool, choose a smaller size, or another pool."
+TEXT_HINTS = (
+    ("being migrated", "The LUN is being migrated: wait for the migration to complete (vnx_info lists it), then run again."),
+    ("thick LUN that has snapshots cannot be expanded", HINT_THICK_WITH_SNAPSHOTS),
+    ("does not have enough free capacity", HINT_POOL_FULL),
+    ("maximum number of snapshots", "Delete unused snap copies or snapshots of the LUN first (a VNX LUN has at most %d)."
+     % MAX_SNAPSHOTS_PER_LUN),
+)
+
+
+def hint_for(text, kind):
+    """The hint for the array's refusal ``text`` of storops kind ``kind``."""
+    for words, hint in TEXT_HINTS:
+        if words in (text or ""):
+            return hint
+    return HINTS.get(kind)
 
 
 class VnxError(Exception):
@@ -607,7 +629,7 @@ class VnxClient(object):
             kind = COMMAND_ERRORS.get(getattr(command, "__name__", None), kind)
         if kind in tolerate:
             return kind
-        raise VnxError(operation, obj, out, HINTS.get(kind), kind)
+        raise VnxError(operation, obj, out, hint_for(out, kind), kind)
 
     # ---------------------------------------------------------- system
     def get_system(self):

@@ -91,6 +91,9 @@ def connect(module):
     if p.get("timeout") is not None and p["timeout"] <= 0:
         module.fail_json(msg="timeout is %s: give the time limit of each naviseccli command in seconds (1 or more)."
                          % p["timeout"])
+    if p.get("security_file") and not os.path.exists(p["security_file"]):
+        module.fail_json(msg="The security file %s does not exist: give the directory of the Navisphere security file "
+                             "(security_file), or username and password. Nothing was changed." % p["security_file"])
     check_naviseccli(module, p.get("naviseccli_path"))
     return VnxClient(
         sp_address=p["sp_address"], username=p.get("username"), password=p.get("password"),
@@ -107,6 +110,8 @@ def refuse_empty_names(module, options, empty_allowed=()):
     for option, what in options.items():
         value = module.params.get(option)
         for item in (value if isinstance(value, list) else [value]):
+            if item is not None and ("\n" in str(item) or "\r" in str(item)):
+                module.fail_json(msg="%s has a line break: a VNX %s name is one line. Nothing was changed." % (option, what))
             if item is None or str(item).strip():
                 continue
             if option in empty_allowed:

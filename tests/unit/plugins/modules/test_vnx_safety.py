@@ -269,3 +269,58 @@ def test_an_existing_full_copy_that_differs_from_the_request_is_reported(run_mod
     status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", provisioning="thick"))
     assert status == "exit" and not result["changed"], result
     assert any("provisioning is thin, thick was asked" in w for w in get_warning_messages())
+
+
+def test_check_mode_predicts_the_256th_snapshot_is_refused(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("snap -list -res 12", "\n".join(f.snap("s%d" % i, 12) for i in range(255)))
+    status, result = run_module(vnx_snapshot_manage, dict(CONN, name="one-more", lun="vol_a"), check_mode=True)
+    assert status == "fail" and "at most 255" in result["msg"], result
+
+
+def test_check_mode_predicts_a_thick_lun_with_snapshots_cannot_grow(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=10, thin=False))
+    navi.on("snap -list -res 12", f.snap("s1", 12))
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", size_gb=20), check_mode=True)
+    assert status == "fail" and "thick LUN with snapshots" in result["msg"], result
+    assert "can only grow" not in result["msg"]
+
+
+def test_check_mode_predicts_a_thick_expansion_past_the_pools_free_space(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=10, thin=False))
+    navi.on("storagepool -list", f.pool(available=5.0))
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", size_gb=20), check_mode=True)
+    assert status == "fail" and "pool Pool0 has 5.0 GB available" in result["msg"], result
+
+
+def test_a_lun_over_256_tib_is_refused_before_acting(run_module, navi):  # noqa: F811
+    navi.on("storagepool -list", f.pool())
+    status, result = run_module(vnx_volume, dict(CONN, name="big", pool="Pool0", size_gb=256 * 1024 + 1, provisioning="thin"),
+                                check_mode=True)
+    assert status == "fail" and "256 TiB" in result["msg"], result
+
+
+def test_shrink_hint_rounds_up(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=1.5))
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", size_gb=1))
+    assert status == "fail" and "at least 2" in result["msg"], result
+
+
+def test_a_snapshot_of_a_migrating_lun_gets_the_migration_hint(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("snap -create", "SP A: Cannot create a snapshot of a LUN that is being migrated.")
+    status, result = run_module(vnx_snapshot_manage, dict(CONN, name="s1", lun="vol_a"))
+    assert status == "fail" and "wait for the migration" in result["msg"] and "255" not in result["msg"], result
+
+
+@pytest.mark.parametrize("params", [dict(name="a\nb", pool="Pool0", size_gb=1)])
+def test_a_name_with_a_line_break_is_refused_before_acting(run_module, navi, params):  # noqa: F811
+    status, result = run_module(vnx_volume, dict(CONN, **params))
+    assert status == "fail" and "line break" in result["msg"], result
+    assert navi.array_commands() == []
+
+
+def test_a_missing_security_file_is_not_called_bad_credentials(run_module, navi, tmp_path):  # noqa: F811
+    status, result = run_module(vnx_volume, dict(sp_address="192.0.2.10", security_file=str(tmp_path / "nope"),
+                                                 naviseccli_path="/opt/test/naviseccli", name="vol_a"))
+    assert status == "fail" and "security file" in result["msg"] and "does not exist" in result["msg"], result
