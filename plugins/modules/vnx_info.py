@@ -75,6 +75,11 @@ luns:
     - Pool LUNs and snapshot mount points (C(is_snap_mount_point)), with C(primary_lun) and C(attached_snapshot).
     - C(consistency_group) is the LUN's consistency group (null for none), read when O(gather_subset) also has
       V(consistency_groups) or V(all), else null.
+    - C(statistics) holds the array's I/O counters of the LUN (C(read_requests), C(write_requests), C(blocks_read),
+      C(blocks_written), C(busy_ticks), C(idle_ticks), C(sum_of_outstanding_requests),
+      C(non_zero_request_count_arrivals), C(implicit_trespasses), C(explicit_trespasses)), C(tier_distribution) the
+      percent of its data in each tier (C(extreme_performance), C(performance), C(capacity)), C(deduplication) its
+      deduplication state; each is empty (or null) when the array does not print it.
   returned: when O(gather_subset) has V(luns) or V(all)
   type: list
   elements: dict

@@ -85,6 +85,9 @@ class Lun:
     attached_snapshot: Optional[str] = None
     snapshot_mount_points: List[int] = field(default_factory=list)
     consistency_group: Optional[str] = None  # storops does not parse it: filled from the groups (with_groups)
+    deduplication: Optional[str] = None
+    tier_distribution: Dict[str, float] = field(default_factory=dict)  # percent of the LUN's data in each tier
+    statistics: Dict[str, int] = field(default_factory=dict)  # the array's I/O counters, totals of both SPs
 
     def facts(self):
         return asdict(self)
@@ -445,6 +448,12 @@ def _get(resource, key):
     return resource.parsed_resource.get(key) if resource.parsed_resource else None
 
 
+# The counters of lun -list -all that storops parses (each also per SP: <name>_sp_a, <name>_sp_b).
+LUN_STATISTICS = ("read_requests", "write_requests", "blocks_read", "blocks_written", "busy_ticks", "idle_ticks",
+                  "sum_of_outstanding_requests", "non_zero_request_count_arrivals", "implicit_trespasses",
+                  "explicit_trespasses")
+
+
 def _lun_from(resource):
     r = resource
     tiering = None
@@ -465,6 +474,10 @@ def _lun_from(resource):
         is_snap_mount_point=primary is not None, primary_lun=primary,
         attached_snapshot=_name_of(_get(r, "attached_snapshot")),
         snapshot_mount_points=_ids_of(_get(r, "snapshot_mount_points")),
+        deduplication=_get(r, "deduplication_state"),
+        tier_distribution=dict((k, _get(r, k)) for k in ("extreme_performance", "performance", "capacity")
+                               if _get(r, k) is not None),
+        statistics=dict((k, _get(r, k)) for k in LUN_STATISTICS if _get(r, k) is not None),
     )
 
 

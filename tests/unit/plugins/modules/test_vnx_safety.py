@@ -324,3 +324,18 @@ def test_a_missing_security_file_is_not_called_bad_credentials(run_module, navi,
     status, result = run_module(vnx_volume, dict(sp_address="192.0.2.10", security_file=str(tmp_path / "nope"),
                                                  naviseccli_path="/opt/test/naviseccli", name="vol_a"))
     assert status == "fail" and "security file" in result["msg"] and "does not exist" in result["msg"], result
+
+
+def test_info_reports_the_luns_statistics_and_tier_distribution(run_module, navi):  # noqa: F811
+    stats = "\n".join("%s:  %d\n%s SP A:  %d\n%s SP B:  0" % (label, n, label, n, label) for label, n in (
+        ("Read Requests", 7), ("Write Requests", 3), ("Blocks Read", 56), ("Blocks Written", 24), ("Busy Ticks", 9),
+        ("Idle Ticks", 991), ("Sum of Outstanding Requests", 0), ("Non-Zero Request Count Arrivals", 10),
+        ("Implicit Trespasses", 0), ("Explicit Trespasses", 0)))
+    tiers = "Tier Distribution:  \nExtreme Performance:  10.00%\nPerformance:  60.00%\nCapacity:  30.00%"
+    navi.on("lun -list -all", f.lun(12, "vol_a") + tiers + "\n" + stats + "\n")
+    status, result = run_module(vnx_info, dict(CONN, gather_subset=["luns"]))
+    assert status == "exit", result
+    lun = result["luns"][0]
+    assert lun["statistics"]["read_requests"] == 7 and lun["statistics"]["blocks_written"] == 24
+    assert lun["tier_distribution"] == {"extreme_performance": 10.0, "performance": 60.0, "capacity": 30.0}
+    assert lun["deduplication"] == "Off" and lun["size_gb"] == 10.0
