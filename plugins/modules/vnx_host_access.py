@@ -210,7 +210,18 @@ def main():
                 plan.add("connect host %s to storage group %s%s" % (p["host"], group_name, moved_from), connect_host)
             if before_hlu is None:
                 free = [h for h in HLU_RANGE if sg is None or h not in sg.hlus]
-                found["planned"] = free[0] if free else None
+                if not free:
+                    raise VnxError("add", "LUN %s to storage group %s" % (lun.name, group_name),
+                                   "no free host LUN number (HLU) is left in the group",
+                                   "Remove unused LUNs from the storage group.", "VNXNoHluAvailableError")
+                target_of = [m for m in client.list_migrations() if m.dest_id == lun.id]
+                if target_of:
+                    raise VnxError("add", "LUN %s to storage group %s" % (lun.name, group_name),
+                                   "it is the destination of the migration of LUN %s, a private LUN a host cannot use"
+                                   % target_of[0].source_name,
+                                   "Expose LUN %s instead (it becomes this LUN's data when the migration completes)."
+                                   % target_of[0].source_name, "VNXLunPrivateError")
+                found["planned"] = free[0]
 
                 def add():
                     # a group made by this task is empty; a parallel writer is caught by the retry

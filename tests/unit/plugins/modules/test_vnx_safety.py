@@ -339,3 +339,20 @@ def test_info_reports_the_luns_statistics_and_tier_distribution(run_module, navi
     assert lun["statistics"]["read_requests"] == 7 and lun["statistics"]["blocks_written"] == 24
     assert lun["tier_distribution"] == {"extreme_performance": 10.0, "performance": 60.0, "capacity": 30.0}
     assert lun["deduplication"] == "Off" and lun["size_gb"] == 10.0
+
+
+def test_check_mode_predicts_hlu_exhaustion(run_module, navi):  # noqa: F811
+    from ansible_collections.storage.datamotion.plugins.modules import vnx_host_access
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("storagegroup -messner", f.storage_group("host1", hlus=dict((h, 100 + h) for h in range(1, 256))))
+    status, result = run_module(vnx_host_access, dict(CONN, lun="vol_a", host="host1"), check_mode=True)
+    assert status == "fail" and "no free host LUN number" in result["msg"], result
+
+
+def test_check_mode_predicts_a_migration_target_cannot_be_exposed(run_module, navi):  # noqa: F811
+    from ansible_collections.storage.datamotion.plugins.modules import vnx_host_access
+    navi.on("lun -list -all -name copy1_dest", f.lun(57, "copy1_dest"))
+    navi.on("storagegroup -messner", f.storage_group("host1"))
+    navi.on("migrate -list", f.migration("copy1", 4100, "copy1_dest", 57))
+    status, result = run_module(vnx_host_access, dict(CONN, lun="copy1_dest", host="host1"), check_mode=True)
+    assert status == "fail" and "destination of the migration of LUN copy1" in result["msg"], result
