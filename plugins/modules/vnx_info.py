@@ -108,7 +108,8 @@ storage_groups:
 managed:
   description:
     - What this collection manages - C(snapshots) (names of managed snapshots), C(snap_copies) (name ->
-      source LUN and snapshot), C(migrating_copies) (full copies whose migration runs, name -> percent).
+      source LUN and snapshot), C(migrating_copies) (full copies of M(storage.datamotion.vnx_volume_clone) whose
+      migration runs, name -> percent; an administrator's other migrations are in C(migrations) only).
   returned: when O(gather_subset) has V(managed) or V(all)
   type: dict
 """
@@ -162,7 +163,10 @@ def gather(client, subsets):
             snapshots=sorted(s.name for s in snapshots() if s.managed),
             snap_copies=dict((lun.name, dict(source=lun.primary_lun, snapshot=lun.attached_snapshot))
                              for lun in luns() if lun.is_snap_mount_point),
-            migrating_copies=dict((m.source_name, m.percent_complete) for m in migrations()),
+            # a copy this collection migrates is a mount point moving into the target it named <copy>_dest
+            migrating_copies=dict((m.source_name, m.percent_complete) for m in migrations()
+                                  if m.dest_name == "%s_dest" % m.source_name
+                                  and any(lun.id == m.source_id and lun.is_snap_mount_point for lun in luns())),
         )
     return result
 

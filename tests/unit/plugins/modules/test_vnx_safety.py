@@ -356,3 +356,14 @@ def test_check_mode_predicts_a_migration_target_cannot_be_exposed(run_module, na
     navi.on("migrate -list", f.migration("copy1", 4100, "copy1_dest", 57))
     status, result = run_module(vnx_host_access, dict(CONN, lun="copy1_dest", host="host1"), check_mode=True)
     assert status == "fail" and "destination of the migration of LUN copy1" in result["msg"], result
+
+
+def test_info_managed_lists_only_the_collections_migrating_copies(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all", "\n".join([f.lun(12, "vol_a", smps=(4100,)), f.lun(13, "admin_src"),
+                                         f.lun(4100, "copy1", primary="vol_a", attached="tmp-snap-copy1")]))
+    navi.on("migrate -list", f.migration("copy1", 4100, "copy1_dest", 57) + "\n\n" +
+            f.migration("admin_src", 13, "admin_new", 58, percent=50))
+    navi.on("snap -list", "")
+    status, result = run_module(vnx_info, dict(CONN, gather_subset=["managed"]))
+    assert status == "exit", result
+    assert result["managed"]["migrating_copies"] == {"copy1": 35.0}
