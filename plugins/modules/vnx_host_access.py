@@ -136,10 +136,7 @@ diff:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import (
-    Plan, connect, fail_on_error, refuse_empty_names, vnx_argument_spec)
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import Plan, VnxModule
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
     HLU_RANGE, StorageGroup, VnxError)
 
@@ -149,8 +146,7 @@ def device_name(wwn):
 
 
 def main():
-    argument_spec = vnx_argument_spec()
-    argument_spec.update(
+    argument_spec = dict(
         lun=dict(type="str", required=True),
         host=dict(type="str", required=True),
         storage_group=dict(type="str"),
@@ -158,11 +154,10 @@ def main():
         access_mode=dict(type="str", default="rw", choices=["rw", "ro"]),
         connect_host=dict(type="bool", default=True),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    refuse_empty_names(module, dict(lun="LUN", host="host", storage_group="storage group"))
+    module = VnxModule(argument_spec, names=dict(lun="LUN", host="host", storage_group="storage group"))
     p = module.params
     group_name = p["storage_group"] or p["host"]
-    client = connect(module)
+    client = module.client()
     plan = Plan()
     found = {}
     try:
@@ -232,7 +227,7 @@ def main():
                 found["hlu"] = before_hlu
         plan.apply(module.check_mode)
     except VnxError as err:
-        fail_on_error(module, err, actions=plan.actions)
+        module.fail_on(err, actions=plan.actions)
 
     connection = {}
     if p["state"] == "present":

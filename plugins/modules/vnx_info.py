@@ -114,10 +114,7 @@ managed:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import (
-    connect, fail_on_error, vnx_argument_spec)
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import VnxModule
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import VnxError, with_groups
 
 SUBSETS = ["system", "pools", "luns", "snapshots", "migrations", "storage_groups", "consistency_groups", "managed"]
@@ -172,18 +169,17 @@ def gather(client, subsets):
 
 
 def main():
-    argument_spec = vnx_argument_spec()
-    argument_spec.update(
+    argument_spec = dict(
         gather_subset=dict(type="list", elements="str", default=["all"], choices=["all"] + SUBSETS),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = connect(module)
+    module = VnxModule(argument_spec)
+    client = module.client()
     wanted = module.params["gather_subset"]
     subsets = SUBSETS if "all" in wanted else wanted
     try:
         result = gather(client, subsets)
     except VnxError as err:
-        fail_on_error(module, err)
+        module.fail_on(err)
     module.exit_json(changed=False, **result)
 
 

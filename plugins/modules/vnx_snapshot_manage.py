@@ -151,10 +151,7 @@ diff:
 
 import re
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import (
-    Plan, connect, converge, fail_on_error, refuse_empty_names, vnx_argument_spec)
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import Plan, VnxModule, converge
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
     MANAGED_MARK, MAX_SNAPSHOTS_PER_LUN, VnxError, size_to_whole_gib)
 
@@ -333,8 +330,7 @@ def run(client, module, plan):
 
 
 def main():
-    argument_spec = vnx_argument_spec()
-    argument_spec.update(
+    argument_spec = dict(
         name=dict(type="str", required=True),
         lun=dict(type="str"),
         state=dict(type="str", default="present", choices=["present", "absent", "restored", "managed", "unmanaged"]),
@@ -345,9 +341,9 @@ def main():
         keep_for=dict(type="str", no_log=False),
         backup_snapshot=dict(type="str"),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_if=[("state", "restored", ("lun",)), ("state", "managed", ("lun",))])
-    refuse_empty_names(module, dict(name="snapshot", lun="LUN", source_snapshot="source snapshot", backup_snapshot="backup snapshot"))
+    module = VnxModule(argument_spec, names=dict(name="snapshot", lun="LUN", source_snapshot="source snapshot",
+                                                 backup_snapshot="backup snapshot"),
+                       required_if=[("state", "restored", ("lun",)), ("state", "managed", ("lun",))])
     p = module.params
     if p["keep_for"] is not None and not re.match(r"^[1-9][0-9]{0,5}[hdy]$", p["keep_for"].strip().lower()):
         module.fail_json(msg="keep_for is %r: give a whole number and a unit h (hours), d (days) or y (years), such as 12h "
@@ -355,7 +351,7 @@ def main():
                              "changed." % p["keep_for"])
     if p["keep_for"] and p["auto_delete"]:
         module.fail_json(msg="keep_for and auto_delete=true exclude each other on a VNX snapshot: give one of them.")
-    client = connect(module)
+    client = module.client()
     plans = []
 
     def attempt():
@@ -373,7 +369,7 @@ def main():
         if lun is None and after and after.get("source_luns"):
             lun = client.get_lun(lun_id=after["source_luns"][0])
     except VnxError as err:
-        fail_on_error(module, err, actions=plans[-1].actions)
+        module.fail_on(err, actions=plans[-1].actions)
     result = dict(changed=plan.changed, actions=plan.actions, snapshot=after or {})
     if lun is not None:
         result["size_gb"] = size_to_whole_gib(lun.size_gb)

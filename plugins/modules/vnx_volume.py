@@ -159,10 +159,7 @@ diff:
 
 import math
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import (
-    Plan, connect, converge, fail_on_error, refuse_empty_names, vnx_argument_spec)
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import Plan, VnxModule, converge
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
     HINT_POOL_FULL, HINT_THICK_WITH_SNAPSHOTS, MAX_LUN_SIZE_GB, Lun, VnxError)
 
@@ -431,8 +428,7 @@ def predicted(lun, module):
 
 
 def main():
-    argument_spec = vnx_argument_spec()
-    argument_spec.update(
+    argument_spec = dict(
         name=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         pool=dict(type="str"),
@@ -443,9 +439,9 @@ def main():
         force=dict(type="bool", default=False),
         consistency_group=dict(type="str"),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    refuse_empty_names(module, dict(name="LUN", consistency_group="consistency group"), empty_allowed=("consistency_group",))
-    client = connect(module)
+    module = VnxModule(argument_spec, names=dict(name="LUN", consistency_group="consistency group"),
+                       empty_allowed=("consistency_group",))
+    client = module.client()
     p = module.params
     plans = []
 
@@ -481,7 +477,7 @@ def main():
     try:
         plan, before, after = converge(module, attempt)
     except VnxError as err:
-        fail_on_error(module, err, actions=plans[-1].actions)
+        module.fail_on(err, actions=plans[-1].actions)
     result = dict(changed=plan.changed, actions=plan.actions, lun=after or {},
                   is_snap_copy=bool(after and after.get("is_snap_mount_point")))
     if module._diff:

@@ -236,10 +236,7 @@ diff:
 import math
 import time
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import (
-    Plan, connect, converge, fail_on_error, refuse_empty_names, vnx_argument_spec)
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import Plan, VnxModule, converge
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
     MAX_SNAPSHOTS_PER_LUN, VnxError, temporary_mark)
 from ansible_collections.storage.datamotion.plugins.module_utils.wait import WaitTimeout, wait_for
@@ -798,8 +795,7 @@ def report_of(ctx, name):
 
 
 def main():
-    argument_spec = vnx_argument_spec()
-    argument_spec.update(
+    argument_spec = dict(
         name=dict(type="str"),
         names=dict(type="list", elements="str"),
         source_lun=dict(type="str"),
@@ -814,20 +810,19 @@ def main():
         wait_timeout=dict(type="int", default=3600),
         consistency_group=dict(type="str"),
     )
-    module = AnsibleModule(
-        argument_spec=argument_spec, supports_check_mode=True,
+    module = VnxModule(
+        argument_spec, names=dict(name="copy", names="copy", source_lun="source LUN", source_snapshot="source snapshot",
+                                  consistency_group="consistency group"), empty_allowed=("consistency_group",),
         required_one_of=[("name", "names"), ("source_lun", "source_snapshot")],
         mutually_exclusive=[("name", "names"), ("source_lun", "source_snapshot")],
     )
-    refuse_empty_names(module, dict(name="copy", names="copy", source_lun="source LUN", source_snapshot="source snapshot",
-                                    consistency_group="consistency group"), empty_allowed=("consistency_group",))
     if module.params["names"] == []:
         # an empty list (a filter such as difference() that left nothing) asks for no copy: never a LUN
         result = dict(changed=False, actions=[], clones=[])
         if module._diff:
             result["diff"] = dict(before={}, after={})
         module.exit_json(**result)
-    client = connect(module)
+    client = module.client()
     contexts = []
 
     def attempt():
@@ -849,7 +844,7 @@ def main():
             err.hint = (err.hint or "") + (" (Made by this run and still on the array: %s. Run the task again: "
                                            "it picks them up and finishes.)" % ", ".join(left))
         err.hint = (err.hint or "").strip() or None
-        fail_on_error(module, err, actions=ctx.plan.actions, undone=undone, left=left)
+        module.fail_on(err, actions=ctx.plan.actions, undone=undone, left=left)
     names = module.params["names"] or [module.params["name"]]
     reports = [report_of(ctx, n) for n in names]
     for text in ctx.warnings:

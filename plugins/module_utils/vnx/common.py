@@ -12,7 +12,7 @@ import sys
 import time
 import traceback
 
-from ansible.module_utils.basic import env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
     STOROPS_IMPORT_ERROR, VnxClient, VnxError)
@@ -209,3 +209,24 @@ class Plan(object):
                 raise
             if change:
                 self.done.append(text)
+
+
+class VnxModule(AnsibleModule):
+    """An AnsibleModule with the VNX connection options, its name checks, a client and VnxError mapping.
+
+    ``names``: {option: what it names} refused when empty or on several lines (refuse_empty_names),
+    before the array is asked anything. Every VNX module supports check mode.
+    """
+
+    def __init__(self, argument_spec, names=None, empty_allowed=(), **kwargs):
+        spec = vnx_argument_spec()
+        spec.update(argument_spec)
+        super(VnxModule, self).__init__(argument_spec=spec, supports_check_mode=True, **kwargs)
+        refuse_empty_names(self, names or {}, empty_allowed)
+
+    def client(self):
+        """The VnxClient of the connection options (fails the module on a bad setup)."""
+        return connect(self)
+
+    def fail_on(self, err, **result):
+        fail_on_error(self, err, **result)
