@@ -57,6 +57,7 @@ TEMPORARY_MARK = "[storage.datamotion:copy %s target %s]"
 def temporary_mark(copy_wwn, target_wwn):
     return TEMPORARY_MARK % (copy_wwn, target_wwn)
 
+
 TIERING = {
     "start_high_then_auto": "starthighthenauto",
     "auto": "auto",
@@ -130,7 +131,7 @@ class Snapshot:
 
     def temporary_of(self, copy_wwn):
         """This snapshot is the temporary snapshot vnx_volume_clone made for copy ``copy_wwn``."""
-        return bool(copy_wwn) and (TEMPORARY_MARK.split("%s")[0] + copy_wwn + " target ") in (self.description or "")
+        return bool(copy_wwn) and (TEMPORARY_MARK.split("%s", maxsplit=1)[0] + copy_wwn + " target ") in (self.description or "")
 
     @property
     def user_description(self):
