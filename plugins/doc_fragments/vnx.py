@@ -28,6 +28,15 @@ options:
       - Falls back to the environment variable E(VNX_SP_ADDRESS).
     type: str
     required: true
+  sp_b_address:
+    description:
+      - Address of the other storage processor of the same VNX. When the SP at O(sp_address) does not answer (a
+        network error), each command is sent to this one instead, for the rest of the task - so a task, and a wait
+        for a migration, go on when one SP fails or reboots.
+      - Without it, a task fails when the SP at O(sp_address) does not answer.
+      - Falls back to the environment variable E(VNX_SP_B_ADDRESS).
+    type: str
+    version_added: 0.2.0
   username:
     description:
       - Navisphere user name. Give it with O(password), or give O(security_file) instead.
@@ -57,7 +66,9 @@ options:
     type: path
   timeout:
     description:
-      - Time limit in seconds of each C(naviseccli) command (C(-t)); storops keeps it between 3 and 1800.
+      - Time limit in seconds of each C(naviseccli) command. A command that has not answered by then is ended and the
+        task fails, naming the command's object. C(naviseccli)'s own C(-t) gets the same value, kept between 3 and 1800.
+      - Without it, a command may take up to 1800 seconds.
       - Falls back to the environment variable E(VNX_TIMEOUT).
     type: int
 requirements:

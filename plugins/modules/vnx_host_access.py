@@ -136,10 +136,7 @@ diff:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import (
-    Plan, connect, fail_on_error, refuse_empty_names, vnx_argument_spec)
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import Plan, VnxModule
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
     HLU_RANGE, StorageGroup, VnxError)
 
@@ -149,8 +146,7 @@ def device_name(wwn):
 
 
 def main():
-    argument_spec = vnx_argument_spec()
-    argument_spec.update(
+    argument_spec = dict(
         lun=dict(type="str", required=True),
         host=dict(type="str", required=True),
         storage_group=dict(type="str"),
@@ -158,11 +154,10 @@ def main():
         access_mode=dict(type="str", default="rw", choices=["rw", "ro"]),
         connect_host=dict(type="bool", default=True),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    refuse_empty_names(module, dict(lun="LUN", host="host", storage_group="storage group"))
+    module = VnxModule(argument_spec, names=dict(lun="LUN", host="host", storage_group="storage group"))
     p = module.params
     group_name = p["storage_group"] or p["host"]
-    client = connect(module)
+    client = module.client()
     plan = Plan()
     found = {}
     try:
@@ -210,7 +205,18 @@ def main():
                 plan.add("connect host %s to storage group %s%s" % (p["host"], group_name, moved_from), connect_host)
             if before_hlu is None:
                 free = [h for h in HLU_RANGE if sg is None or h not in sg.hlus]
-                found["planned"] = free[0] if free else None
+                if not free:
+                    raise VnxError("add", "LUN %s to storage group %s" % (lun.name, group_name),
+                                   "no free host LUN number (HLU) is left in the group",
+                                   "Remove unused LUNs from the storage group.", "VNXNoHluAvailableError")
+                target_of = [m for m in client.list_migrations() if m.dest_id == lun.id]
+                if target_of:
+                    raise VnxError("add", "LUN %s to storage group %s" % (lun.name, group_name),
+                                   "it is the destination of the migration of LUN %s, a private LUN a host cannot use"
+                                   % target_of[0].source_name,
+                                   "Expose LUN %s instead (it becomes this LUN's data when the migration completes)."
+                                   % target_of[0].source_name, "VNXLunPrivateError")
+                found["planned"] = free[0]
 
                 def add():
                     # a group made by this task is empty; a parallel writer is caught by the retry
@@ -221,7 +227,7 @@ def main():
                 found["hlu"] = before_hlu
         plan.apply(module.check_mode)
     except VnxError as err:
-        fail_on_error(module, err, actions=plan.actions)
+        module.fail_on(err, actions=plan.actions)
 
     connection = {}
     if p["state"] == "present":

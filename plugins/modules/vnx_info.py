@@ -75,6 +75,11 @@ luns:
     - Pool LUNs and snapshot mount points (C(is_snap_mount_point)), with C(primary_lun) and C(attached_snapshot).
     - C(consistency_group) is the LUN's consistency group (null for none), read when O(gather_subset) also has
       V(consistency_groups) or V(all), else null.
+    - C(statistics) holds the array's I/O counters of the LUN (C(read_requests), C(write_requests), C(blocks_read),
+      C(blocks_written), C(busy_ticks), C(idle_ticks), C(sum_of_outstanding_requests),
+      C(non_zero_request_count_arrivals), C(implicit_trespasses), C(explicit_trespasses)), C(tier_distribution) the
+      percent of its data in each tier (C(extreme_performance), C(performance), C(capacity)), C(deduplication) its
+      deduplication state; each is empty (or null) when the array does not print it.
   returned: when O(gather_subset) has V(luns) or V(all)
   type: list
   elements: dict
@@ -103,15 +108,13 @@ storage_groups:
 managed:
   description:
     - What this collection manages - C(snapshots) (names of managed snapshots), C(snap_copies) (name ->
-      source LUN and snapshot), C(migrating_copies) (full copies whose migration runs, name -> percent).
+      source LUN and snapshot), C(migrating_copies) (full copies of M(storage.datamotion.vnx_volume_clone) whose
+      migration runs, name -> percent; an administrator's other migrations are in C(migrations) only).
   returned: when O(gather_subset) has V(managed) or V(all)
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import (
-    connect, fail_on_error, vnx_argument_spec)
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import VnxModule
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import VnxError, with_groups
 
 SUBSETS = ["system", "pools", "luns", "snapshots", "migrations", "storage_groups", "consistency_groups", "managed"]
@@ -157,24 +160,26 @@ def gather(client, subsets):
             snapshots=sorted(s.name for s in snapshots() if s.managed),
             snap_copies=dict((lun.name, dict(source=lun.primary_lun, snapshot=lun.attached_snapshot))
                              for lun in luns() if lun.is_snap_mount_point),
-            migrating_copies=dict((m.source_name, m.percent_complete) for m in migrations()),
+            # a copy this collection migrates is a mount point moving into the target it named <copy>_dest
+            migrating_copies=dict((m.source_name, m.percent_complete) for m in migrations()
+                                  if m.dest_name == "%s_dest" % m.source_name
+                                  and any(lun.id == m.source_id and lun.is_snap_mount_point for lun in luns())),
         )
     return result
 
 
 def main():
-    argument_spec = vnx_argument_spec()
-    argument_spec.update(
+    argument_spec = dict(
         gather_subset=dict(type="list", elements="str", default=["all"], choices=["all"] + SUBSETS),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    client = connect(module)
+    module = VnxModule(argument_spec)
+    client = module.client()
     wanted = module.params["gather_subset"]
     subsets = SUBSETS if "all" in wanted else wanted
     try:
         result = gather(client, subsets)
     except VnxError as err:
-        fail_on_error(module, err)
+        module.fail_on(err)
     module.exit_json(changed=False, **result)
 
 

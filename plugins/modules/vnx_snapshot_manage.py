@@ -64,8 +64,10 @@ options:
     type: bool
   keep_for:
     description:
-      - Keep the snapshot for this long, then let the array delete it - a number and a unit, C(h) hours,
-        C(d) days, C(m) months or C(y) years (the array's C(-keepFor), for example V(12h) or V(7d)).
+      - Keep the snapshot for this long, then let the array delete it - a whole number and a unit, C(h) hours,
+        C(d) days or C(y) years (the array's C(-keepFor), for example V(12h) or V(7d)).
+      - C(m) is refused, as is a number without a unit - C(m) reads as minutes as well as months, and a
+        snapshot kept for the wrong one is deleted early. Give V(60d) for about two months.
       - Excludes O(auto_delete). Only applied when the snapshot is created or when it changes O(auto_delete).
     type: str
   backup_snapshot:
@@ -147,12 +149,11 @@ diff:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
+import re
 
-from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import (
-    Plan, connect, fail_on_error, refuse_empty_names, vnx_argument_spec)
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import Plan, VnxModule, converge
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
-    MANAGED_MARK, VnxError, size_to_whole_gib)
+    MANAGED_MARK, MAX_SNAPSHOTS_PER_LUN, VnxError, size_to_whole_gib)
 
 
 def description_with_mark(user_text, managed):
@@ -259,6 +260,11 @@ def run(client, module, plan):
                         raise VnxError("create", "snapshot %s of LUN %s" % (p["name"], lun.name),
                                        "the LUN's asynchronous migration is still running (%s%% done)" % migration.percent_complete,
                                        "Wait for the migration to complete (vnx_volume_clone wait=true).")
+                count = len(client.list_snapshots(lun.id))
+                if count >= MAX_SNAPSHOTS_PER_LUN:
+                    raise VnxError("create", "snapshot %s of LUN %s" % (p["name"], lun.name),
+                                   "the LUN has %d snapshots; a VNX LUN has at most %d" % (count, MAX_SNAPSHOTS_PER_LUN),
+                                   "Delete unused snap copies or snapshots of LUN %s first." % lun.name, "VNXCreateSnapError")
                 allow_rw = True if p["allow_read_write"] is None else p["allow_read_write"]
                 auto_delete = bool(p["auto_delete"])
                 plan.add("create snapshot %s of LUN %s" % (p["name"], lun.name),
@@ -324,8 +330,7 @@ def run(client, module, plan):
 
 
 def main():
-    argument_spec = vnx_argument_spec()
-    argument_spec.update(
+    argument_spec = dict(
         name=dict(type="str", required=True),
         lun=dict(type="str"),
         state=dict(type="str", default="present", choices=["present", "absent", "restored", "managed", "unmanaged"]),
@@ -336,24 +341,35 @@ def main():
         keep_for=dict(type="str", no_log=False),
         backup_snapshot=dict(type="str"),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_if=[("state", "restored", ("lun",)), ("state", "managed", ("lun",))])
-    refuse_empty_names(module, dict(name="snapshot", lun="LUN", source_snapshot="source snapshot", backup_snapshot="backup snapshot"))
+    module = VnxModule(argument_spec, names=dict(name="snapshot", lun="LUN", source_snapshot="source snapshot",
+                                                 backup_snapshot="backup snapshot"),
+                       required_if=[("state", "restored", ("lun",)), ("state", "managed", ("lun",))])
     p = module.params
+    if p["keep_for"] is not None and not re.match(r"^[1-9][0-9]{0,5}[hdy]$", p["keep_for"].strip().lower()):
+        module.fail_json(msg="keep_for is %r: give a whole number and a unit h (hours), d (days) or y (years), such as 12h "
+                             "or 7d. 'm' is refused (minutes or months?): give 60d for about two months. Nothing was "
+                             "changed." % p["keep_for"])
     if p["keep_for"] and p["auto_delete"]:
         module.fail_json(msg="keep_for and auto_delete=true exclude each other on a VNX snapshot: give one of them.")
-    client = connect(module)
-    plan = Plan()
-    try:
+    client = module.client()
+    plans = []
+
+    def attempt():
+        plan = Plan()
+        plans.append(plan)
         before, after, lun = run(client, module, plan)
         plan.apply(module.check_mode)
         if plan.changed and not module.check_mode and p["state"] in ("present", "managed", "unmanaged"):
             final = client.get_snapshot(p["name"])
             after = final.facts() if final else {}
+        return plan, before, after, lun
+
+    try:
+        plan, before, after, lun = converge(module, attempt)
         if lun is None and after and after.get("source_luns"):
             lun = client.get_lun(lun_id=after["source_luns"][0])
     except VnxError as err:
-        fail_on_error(module, err, actions=plan.actions)
+        module.fail_on(err, actions=plans[-1].actions)
     result = dict(changed=plan.changed, actions=plan.actions, snapshot=after or {})
     if lun is not None:
         result["size_gb"] = size_to_whole_gib(lun.size_gb)

@@ -157,11 +157,11 @@ diff:
   type: dict
 """
 
-from ansible.module_utils.basic import AnsibleModule
+import math
 
-from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import (
-    Plan, connect, fail_on_error, refuse_empty_names, vnx_argument_spec)
-from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import VnxError, Lun
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import Plan, VnxModule, converge
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
+    HINT_POOL_FULL, HINT_THICK_WITH_SNAPSHOTS, MAX_LUN_SIZE_GB, Lun, VnxError)
 
 
 def find_blockers(client, lun):
@@ -175,6 +175,19 @@ def find_blockers(client, lun):
 def own_snapshot_names(lun):
     """Snapshots vnx_volume_clone made for this LUN (a snap copy or an asynchronous full copy)."""
     return ["snap-as-vol-%s" % lun.name, "tmp-snap-%s" % lun.name]
+
+
+def deletion_order(smps, smp_snaps):
+    """The snap copies in an order the array can delete them: a copy whose snapshots other copies
+    read (a snap copy of a snap copy) goes after those copies, so its snapshots are free by then."""
+    readers = dict((m.id, set(i for s in smp_snaps if m.id in s.source_luns for i in s.attached_luns) - set([m.id]))
+                   for m in smps)
+    ordered, left = [], list(smps)
+    while left:
+        ready = [m for m in left if not readers[m.id] - set(x.id for x in ordered)] or left[:1]
+        ordered.append(ready[0])
+        left.remove(ready[0])
+    return ordered
 
 
 def lun_names(client, ids):
@@ -257,7 +270,7 @@ def plan_absent(client, module, lun, plan):
         plan.add("remove LUN %s from consistency group %s" % (lun.name, cg),
                  lambda: client.remove_from_consistency_group(cg, lun))
     if smps:
-        for smp in smps:
+        for smp in deletion_order(smps, smp_snaps):
             for snap in [x for x in smp_snaps if smp.id in x.source_luns]:
                 plan.add("delete snapshot %s of snap copy %s" % (snap.name, smp.name),
                          lambda snap=snap: client.destroy_snapshot(snap.name))
@@ -275,13 +288,16 @@ def plan_absent(client, module, lun, plan):
         plan.add("delete snapshot %s" % s.name, lambda s=s: client.destroy_snapshot(s.name))
     plan.add("delete %s %s" % ("snap copy" if lun.is_snap_mount_point else "LUN", lun.name),
              lambda: client.destroy_lun(lun, force_detach=lun.is_snap_mount_point))
-    if lun.is_snap_mount_point or migration is not None:
-        # the snapshot vnx_volume_clone made for this copy lives on the source LUN: without it
-        # the source could not be deleted later (Cinder bug 1794646)
-        for name in own_snapshot_names(lun):
-            snap = client.get_snapshot(name)
-            if snap is not None and set(snap.attached_luns) <= set([lun.id]) and not snap.managed:
-                plan.add("delete snapshot %s of the copy" % name, lambda name=name: client.destroy_snapshot(name))
+    # the snapshot vnx_volume_clone made for this copy lives on the source LUN: without it
+    # the source could not be deleted later (Cinder bug 1794646). A finished full copy is a
+    # plain LUN: its snapshot is taken only when its mark names this LUN's WWN.
+    copy = lun.is_snap_mount_point or migration is not None
+    for name in own_snapshot_names(lun):
+        snap = client.get_snapshot(name)
+        if snap is None or not set(snap.attached_luns) <= set([lun.id]) or snap.managed:
+            continue
+        if copy or snap.temporary_of(lun.wwn):
+            plan.add("delete snapshot %s of the copy" % name, lambda name=name: client.destroy_snapshot(name))
     if migration is not None and migration.dest_name:
         dest = client.get_lun(lun_id=migration.dest_id)
         if dest is not None:
@@ -297,6 +313,10 @@ def plan_present(client, module, lun, plan):
                            "Give pool and size_gb to create it.")
         if p["size_gb"] < 1:
             raise VnxError("create", "LUN %s" % p["name"], "size_gb must be at least 1", None)
+    if p["size_gb"] is not None and p["size_gb"] > MAX_LUN_SIZE_GB:
+        raise VnxError("size", "LUN %s" % p["name"], "%s GB is more than a VNX LUN can hold (%d GB, 256 TiB)"
+                       % (p["size_gb"], MAX_LUN_SIZE_GB), "Give size_gb of at most %d." % MAX_LUN_SIZE_GB)
+    if lun is None:
         pool = client.get_pool(p["pool"])
         if pool is None:
             raise VnxError("create", "LUN %s in pool %s" % (p["name"], p["pool"]), "the pool does not exist",
@@ -319,11 +339,23 @@ def plan_present(client, module, lun, plan):
     if p["size_gb"] is not None and lun.size_gb is not None:
         if p["size_gb"] < lun.size_gb - 0.001:
             raise VnxError("shrink", "LUN %s" % lun.name, "it has %s GB and a VNX LUN cannot shrink" % lun.size_gb,
-                           "Give size_gb of at least %s." % int(lun.size_gb))
+                           "Give size_gb of at least %s." % int(math.ceil(round(lun.size_gb, 3))))
         if p["size_gb"] > lun.size_gb + 0.001:
             if lun.is_snap_mount_point:
                 raise VnxError("expand", "snap copy %s" % lun.name, "it is a snapshot mount point of %s" % lun.primary_lun,
                                "Convert it into a full copy first (vnx_volume_clone copy_mode=full).")
+            if lun.provisioning == "thick":
+                # the array refuses these, and check mode must say so
+                if client.list_snapshots(lun.id):
+                    raise VnxError("expand", "LUN %s" % lun.name, "it is a thick LUN with snapshots",
+                                   HINT_THICK_WITH_SNAPSHOTS, "VNXLunExtendError")
+                pool = client.get_pool(lun.pool) if lun.pool else None
+                grow = p["size_gb"] - lun.size_gb
+                if pool is not None and pool.available_capacity_gb is not None and grow > pool.available_capacity_gb:
+                    raise VnxError("expand", "LUN %s to %s GB" % (lun.name, p["size_gb"]),
+                                   "%.3f GB more are needed and pool %s has %s GB available"
+                                   % (grow, pool.name, pool.available_capacity_gb),
+                                   HINT_POOL_FULL, "VNXLunExtendError")
             plan.add("expand LUN %s from %s GB to %s GB" % (lun.name, lun.size_gb, p["size_gb"]),
                      lambda: client.expand_lun(lun, p["size_gb"]))
     if p["tiering"] is not None and p["tiering"] != lun.tiering:
@@ -396,8 +428,7 @@ def predicted(lun, module):
 
 
 def main():
-    argument_spec = vnx_argument_spec()
-    argument_spec.update(
+    argument_spec = dict(
         name=dict(type="str", required=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         pool=dict(type="str"),
@@ -408,12 +439,15 @@ def main():
         force=dict(type="bool", default=False),
         consistency_group=dict(type="str"),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    refuse_empty_names(module, dict(name="LUN", consistency_group="consistency group"), empty_allowed=("consistency_group",))
-    client = connect(module)
+    module = VnxModule(argument_spec, names=dict(name="LUN", consistency_group="consistency group"),
+                       empty_allowed=("consistency_group",))
+    client = module.client()
     p = module.params
-    plan = Plan()
-    try:
+    plans = []
+
+    def attempt():
+        plan = Plan()
+        plans.append(plan)
         lun = client.get_lun(name=p["name"])
         group_after = None
         if lun is not None:
@@ -438,8 +472,12 @@ def main():
                 group = client.group_of(final)
                 final.consistency_group = group.name if group else None
             after = final.facts() if final else None
+        return plan, before, after
+
+    try:
+        plan, before, after = converge(module, attempt)
     except VnxError as err:
-        fail_on_error(module, err, actions=plan.actions)
+        module.fail_on(err, actions=plans[-1].actions)
     result = dict(changed=plan.changed, actions=plan.actions, lun=after or {},
                   is_snap_copy=bool(after and after.get("is_snap_mount_point")))
     if module._diff:

@@ -57,7 +57,9 @@ options:
     description: Name of the new LUN (the copy). One of O(name) and O(names) is required.
     type: str
   names:
-    description: Names of several copies of the same source, made in one task.
+    description:
+      - Names of several copies of the same source, made in one task.
+      - An empty list asks for no copy - the task changes nothing and returns an empty C(clones).
     type: list
     elements: str
   source_lun:
@@ -232,13 +234,11 @@ diff:
 """
 
 import math
+import time
 
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import (
-    Plan, connect, fail_on_error, refuse_empty_names, vnx_argument_spec)
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import Plan, VnxModule, converge
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
-    MAX_SNAPSHOTS_PER_LUN, VnxError)
+    MAX_SNAPSHOTS_PER_LUN, VnxError, temporary_mark)
 from ansible_collections.storage.datamotion.plugins.module_utils.wait import WaitTimeout, wait_for
 
 
@@ -269,6 +269,7 @@ class Context(object):
         self.groups = {}        # LUN id -> consistency group name (read when consistency_group is given)
         self.group_exists = False
         self.pending = []       # copies that join consistency_group once their migration completes
+        self.warnings = []      # what the user must know: leftovers replaced, a copy that differs from the request
 
     def step(self, phase, text, func, name=None, creates=None, removes=None):
         """A step of copy ``name``; ``creates`` (kind, object) is undone if that copy fails later,
@@ -397,7 +398,22 @@ def check_not_migrating(client, lun, what):
                        "Wait for it to complete (vnx_volume_clone wait=true on that copy) or copy from its source instead.")
 
 
-def make_snapshot(client, snap, source, create):
+def parallel_copy(client, name, settle=2):
+    """Whether another run is making copy ``name``: its mount point exists, or appears within ``settle``
+    seconds (the time between a snapshot and its mount point). A snapshot without one after that is a leftover."""
+    if client.get_lun(name=name) is not None:
+        return True
+    time.sleep(settle)
+    return client.get_lun(name=name) is not None
+
+
+def settled(client, name, settle=2):
+    """Copy ``name`` read again after ``settle`` seconds (what a parallel run of it may be finishing)."""
+    time.sleep(settle)
+    return client.get_lun(name=name)
+
+
+def make_snapshot(client, snap, source, create, name):
     """Make the copy's snapshot; one left by an interrupted run (killed after 'snap -create') is made anew.
 
     The name is this module's (snap-as-vol-/tmp-snap-<copy>), so a snapshot of the same source
@@ -410,6 +426,8 @@ def make_snapshot(client, snap, source, create):
     except VnxError as err:
         if err.kind != "VNXSnapNameInUseError":
             raise
+        if parallel_copy(client, name):
+            raise  # another run makes this copy right now: read and plan again (converge)
         old = client.get_snapshot(snap)
         if old is None or old.attached_luns or old.managed or source.id not in old.source_luns:
             if old is not None and old.managed:
@@ -431,13 +449,12 @@ def plan_new_copy(ctx, name, source, base, user_snapshot, pool):
     snap = snap_name(name, p["copy_mode"])
     if user_snapshot is not None:
         ctx.step("snapshot", "copy snapshot %s to %s" % (user_snapshot.name, snap),
-                 lambda: make_snapshot(client, snap, source, lambda: client.copy_snapshot(user_snapshot.name, snap)),
+                 lambda: make_snapshot(client, snap, source, lambda: client.copy_snapshot(user_snapshot.name, snap), name),
                  name, ("snapshot", snap))
-        ctx.step("snapshot", "allow read/write on snapshot %s" % snap,
-                 lambda: client.modify_snapshot(snap, allow_read_write=True), name)
+        plan_own_copy(ctx, snap, name)
     else:
         ctx.step("snapshot", "create snapshot %s of LUN %s" % (snap, source.name),
-                 lambda: make_snapshot(client, snap, source, lambda: client.create_snapshot(source, snap)),
+                 lambda: make_snapshot(client, snap, source, lambda: client.create_snapshot(source, snap), name),
                  name, ("snapshot", snap))
     ctx.step("mount", "create snapshot mount point %s of LUN %s" % (name, base.name),
              lambda: client.create_mount_point(base, name), name, ("mount point", name))
@@ -447,6 +464,13 @@ def plan_new_copy(ctx, name, source, base, user_snapshot, pool):
     if p["copy_mode"] == "full":
         plan_migration(ctx, name, size_gb=source.size_gb, pool=pool, provisioning=p["provisioning"] or source.provisioning,
                        snapshot=snap)
+
+
+def plan_own_copy(ctx, snap, name=None):
+    """A copy of a snapshot is this module's own: read/write, and without the description it was copied with
+    (a managed snapshot's mark would make the copy look managed, and it would never be cleaned up)."""
+    ctx.step("snapshot", "allow read/write on snapshot %s and clear the description it was copied with" % snap,
+             lambda: ctx.client.modify_snapshot(snap, description="", allow_read_write=True), name)
 
 
 def own_snapshot(client, name, snapshot):
@@ -478,6 +502,10 @@ def plan_migration(ctx, name, size_gb, pool, provisioning, snapshot, existing_de
         client.start_migration(ctx.luns[name], ctx.luns[dest], p["migration_rate"])
         ctx.migrating.add(name)
 
+    if existing_dest is None and cleanup and snapshot:
+        ctx.step("migrate", "record LUN %s as the migration target of %s on snapshot %s" % (dest, name, snapshot),
+                 lambda: client.modify_snapshot(snapshot, description=temporary_mark(ctx.luns[name].wwn,
+                                                                                     ctx.luns[dest].wwn)), name)
     ctx.step("migrate", "start the migration of %s into %s (rate %s)" % (name, dest, p["migration_rate"]), start, name)
     ctx.reports[name].update(clone_state="migrating", snapshot=snapshot)
     plan_wait(ctx, name, snapshot, cleanup)
@@ -567,10 +595,15 @@ def plan_existing_copy(ctx, name, lun, source, base, pool):
             raise VnxError("make a snap copy", "LUN %s" % name, "a LUN with that name exists and is not a snap copy",
                            "Choose another name, or delete that LUN first.", "VNXLunNameInUseError")
         check_full_copy_size(ctx, name, lun, source)
+        differs = ["%s is %s, %s was asked" % (o, getattr(lun, o), p[o]) for o in ("pool", "provisioning", "tiering")
+                   if p[o] is not None and getattr(lun, o) is not None and getattr(lun, o) != p[o]]
+        if differs:
+            ctx.warnings.append("The full copy %s exists and differs from the request (%s); nothing was changed on it "
+                                "(vnx_volume_clone does not redo a finished copy)." % (name, "; ".join(differs)))
         # a full copy: delete the temporary snapshot a run with wait=false could not delete
         for snap in (snap_name(name, "full"), snap_name(name, "snap")):
             s = client.get_snapshot(snap)
-            if s is not None and not s.attached_luns and not s.managed:
+            if s is not None and not s.attached_luns and not s.managed and s.temporary_of(lun.wwn):
                 ctx.step("cleanup", "delete snapshot %s" % snap, lambda snap=snap: client.destroy_snapshot(snap))
         plan_join(ctx, name, lun)
         return
@@ -582,12 +615,29 @@ def plan_existing_copy(ctx, name, lun, source, base, pool):
     if lun.attached_snapshot is None:
         # an interrupted run: the mount point exists, its snapshot may too
         snap = snap_name(name, p["copy_mode"])
-        if client.get_snapshot(snap) is None:
+        old = client.get_snapshot(snap)
+        if old is not None:
+            if old.managed or old.attached_luns or base.id not in old.source_luns + old.primary_luns:
+                raise VnxError("copy", "LUN %s into %s" % (source.name, name),
+                               "snapshot %s exists and is not one an interrupted run of this copy left (%s)"
+                               % (snap, "managed" if old.managed else "attached to a mount point" if old.attached_luns
+                                  else "of another LUN"),
+                               "Rename or delete snapshot %s, or give the copy another name." % snap, "VNXSnapNameInUseError")
+            fresh = settled(client, name)
+            if fresh is None or fresh.attached_snapshot is not None or not fresh.is_snap_mount_point:
+                # a parallel run of this copy was between its snapshot and its attach: see what it made
+                return plan_existing_copy(ctx, name, fresh, source, base, pool) if fresh is not None else None
+            # taken before the interruption: the copy would show the source as it was then
+            ctx.warnings.append("Snapshot %s (taken %s) was left by an interrupted run; it is replaced by a new one, so "
+                                "that copy %s shows the source as it is now." % (snap, old.creation_time, name))
+            ctx.step("snapshot", "delete snapshot %s left by an interrupted run" % snap,
+                     lambda: client.destroy_snapshot(snap))
+            old = None
+        if old is None:
             if p["source_snapshot"]:
                 ctx.step("snapshot", "copy snapshot %s to %s" % (p["source_snapshot"], snap),
                          lambda: client.copy_snapshot(p["source_snapshot"], snap))
-                ctx.step("snapshot", "allow read/write on snapshot %s" % snap,
-                         lambda: client.modify_snapshot(snap, allow_read_write=True))
+                plan_own_copy(ctx, snap)
             else:
                 ctx.step("snapshot", "create snapshot %s of LUN %s" % (snap, source.name),
                          lambda: client.create_snapshot(source, snap))
@@ -617,12 +667,36 @@ def plan_existing_copy(ctx, name, lun, source, base, pool):
                                                                                      [str(i) for i in lun.snapshot_mount_points]),
                        "A LUN with snap copies or snapshots cannot be migrated: delete them first.")
     dest = client.get_lun(name=dest_name(name))
-    if dest is not None and (dest.is_snap_mount_point or dest.snapshot_mount_points):
-        raise VnxError("migrate", "snap copy %s" % name, "LUN %s exists and is in use" % dest.name,
-                       "Delete LUN %s, or rename the copy." % dest.name, "VNXLunNameInUseError")
+    if dest is not None:
+        check_own_target(ctx, name, lun, dest, report["snapshot"] if lun.attached_snapshot else None, pool)
     plan_migration(ctx, name, size_gb=lun.size_gb, pool=pool, provisioning=p["provisioning"] or lun.provisioning,
                    snapshot=report["snapshot"], existing_dest=dest,
                    cleanup=own_snapshot(client, name, report["snapshot"]))
+
+
+def check_own_target(ctx, name, lun, dest, snapshot, pool):
+    """A LUN named like the copy's migration target is used only when this module made it for this copy.
+
+    The migration destroys the target's data, so a LUN someone else made with that name (a user's
+    ``<copy>_dest``) must never be taken: the copy's temporary snapshot records the WWNs of the copy
+    and of the target this module made, and the target must still look as made (fresh, same pool, large enough).
+    """
+    s = ctx.client.get_snapshot(snapshot) if snapshot else None
+    ours = s is not None and s.marks_target(lun.wwn, dest.wwn)
+    why = None
+    if not ours:
+        why = "this collection did not make it as the migration target of %s" % name
+    elif dest.is_snap_mount_point or dest.snapshot_mount_points:
+        why = "it has snap copies or is one"
+    elif pool is not None and dest.pool not in (None, pool.name):
+        why = "it is in pool %s, not %s" % (dest.pool, pool.name)
+    elif dest.size_gb is not None and lun.size_gb is not None and dest.size_gb < lun.size_gb - 0.001:
+        why = "it is smaller (%s GB) than the copy (%s GB)" % (dest.size_gb, lun.size_gb)
+    if why:
+        raise VnxError("migrate", "snap copy %s into LUN %s" % (name, dest.name),
+                       "LUN %s exists and %s" % (dest.name, why),
+                       "A migration destroys its target's data, so LUN %s is never used: rename it (or delete it if "
+                       "nobody needs it), then run again." % dest.name, "VNXLunNameInUseError")
 
 
 def check_full_copy_size(ctx, name, lun, source):
@@ -721,8 +795,7 @@ def report_of(ctx, name):
 
 
 def main():
-    argument_spec = vnx_argument_spec()
-    argument_spec.update(
+    argument_spec = dict(
         name=dict(type="str"),
         names=dict(type="list", elements="str"),
         source_lun=dict(type="str"),
@@ -737,19 +810,32 @@ def main():
         wait_timeout=dict(type="int", default=3600),
         consistency_group=dict(type="str"),
     )
-    module = AnsibleModule(
-        argument_spec=argument_spec, supports_check_mode=True,
+    module = VnxModule(
+        argument_spec, names=dict(name="copy", names="copy", source_lun="source LUN", source_snapshot="source snapshot",
+                                  consistency_group="consistency group"), empty_allowed=("consistency_group",),
         required_one_of=[("name", "names"), ("source_lun", "source_snapshot")],
         mutually_exclusive=[("name", "names"), ("source_lun", "source_snapshot")],
     )
-    refuse_empty_names(module, dict(name="copy", names="copy", source_lun="source LUN", source_snapshot="source snapshot",
-                                    consistency_group="consistency group"), empty_allowed=("consistency_group",))
-    client = connect(module)
-    ctx = Context(client, module)
-    try:
+    if module.params["names"] == []:
+        # an empty list (a filter such as difference() that left nothing) asks for no copy: never a LUN
+        result = dict(changed=False, actions=[], clones=[])
+        if module._diff:
+            result["diff"] = dict(before={}, after={})
+        module.exit_json(**result)
+    client = module.client()
+    contexts = []
+
+    def attempt():
+        ctx = Context(client, module)
+        contexts.append(ctx)
         before = plan_all(ctx)
         ctx.plan.apply(module.check_mode)
+        return ctx, before
+
+    try:
+        ctx, before = converge(module, attempt)
     except VnxError as err:
+        ctx = contexts[-1]
         undone = [] if module.check_mode else ctx.undo(ctx.current)
         if undone:
             err.hint = (err.hint or "") + " (Undone for %s: %s.)" % (ctx.current, ", ".join(undone))
@@ -758,9 +844,11 @@ def main():
             err.hint = (err.hint or "") + (" (Made by this run and still on the array: %s. Run the task again: "
                                            "it picks them up and finishes.)" % ", ".join(left))
         err.hint = (err.hint or "").strip() or None
-        fail_on_error(module, err, actions=ctx.plan.actions, undone=undone, left=left)
+        module.fail_on(err, actions=ctx.plan.actions, undone=undone, left=left)
     names = module.params["names"] or [module.params["name"]]
     reports = [report_of(ctx, n) for n in names]
+    for text in ctx.warnings:
+        module.warn(text)
     for name in ctx.pending:
         module.warn("LUN %s is not in consistency group %s yet: a copy joins once it is a full copy. Run the task again "
                     "with wait=true (or once its migration completed) to add it." % (name, module.params["consistency_group"]))

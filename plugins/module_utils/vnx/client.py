@@ -14,7 +14,11 @@ reaches the user unchanged.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import logging
 import math
+import os
+import signal
+import subprocess
 import traceback
 from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Optional
@@ -25,21 +29,34 @@ try:
     from storops import VNXSystem
     from storops.vnx.enums import VNXMigrationRate, VNXProvisionEnum, VNXTieringEnum
     from storops.vnx.resource.lun import VNXLun, VNXLunList
-    from storops.vnx.resource.migration import VNXMigrationSession
+    from storops.vnx.resource.migration import VNXMigrationSession, VNXMigrationSessionList
     from storops.vnx.resource.block_pool import VNXPool, VNXPoolList
     from storops.vnx.resource.cg import VNXConsistencyGroup, VNXConsistencyGroupList
     from storops.vnx.resource.sg import VNXStorageGroup, VNXStorageGroupList
     from storops.vnx.resource.snap import VNXSnap, VNXSnapList
+    from storops.vnx.heart_beat import NodeHeartBeat
     from storops.vnx.resource.system import VNXAgent
 except Exception:  # ImportError, or Python 3.13's missing 'pipes' seen through storops
     STOROPS_IMPORT_ERROR = traceback.format_exc()
+    storops_ex = None
 
 # The per-source snapshot limit of the array (and so of snap copies, seed 000).
 MAX_SNAPSHOTS_PER_LUN = 255
+# The largest LUN a VNX makes (256 TiB).
+MAX_LUN_SIZE_GB = 256 * 1024
 # The HLUs a storage group hands out (storops' VNXStorageGroup uses 1..255 as well).
 HLU_RANGE = range(1, 256)
 # Recorded in a snapshot's description when the collection manages it (vnx_snapshot_manage).
 MANAGED_MARK = "[managed-by:storage.datamotion]"
+# Recorded in the description of a copy's temporary snapshot once vnx_volume_clone made the
+# copy's migration target: a VNX LUN has no description, so the snapshot carries what the
+# collection made (the copy's and the target's WWNs). Nothing without it is ever taken as ours.
+TEMPORARY_MARK = "[storage.datamotion:copy %s target %s]"
+
+
+def temporary_mark(copy_wwn, target_wwn):
+    return TEMPORARY_MARK % (copy_wwn, target_wwn)
+
 
 TIERING = {
     "start_high_then_auto": "starthighthenauto",
@@ -69,6 +86,9 @@ class Lun:
     attached_snapshot: Optional[str] = None
     snapshot_mount_points: List[int] = field(default_factory=list)
     consistency_group: Optional[str] = None  # storops does not parse it: filled from the groups (with_groups)
+    deduplication: Optional[str] = None
+    tier_distribution: Dict[str, float] = field(default_factory=dict)  # percent of the LUN's data in each tier
+    statistics: Dict[str, int] = field(default_factory=dict)  # the array's I/O counters, totals of both SPs
 
     def facts(self):
         return asdict(self)
@@ -104,6 +124,14 @@ class Snapshot:
     @property
     def managed(self):
         return MANAGED_MARK in (self.description or "")
+
+    def marks_target(self, copy_wwn, target_wwn):
+        """This snapshot records LUN ``target_wwn`` as the migration target made for copy ``copy_wwn``."""
+        return bool(copy_wwn and target_wwn) and temporary_mark(copy_wwn, target_wwn) in (self.description or "")
+
+    def temporary_of(self, copy_wwn):
+        """This snapshot is the temporary snapshot vnx_volume_clone made for copy ``copy_wwn``."""
+        return bool(copy_wwn) and (TEMPORARY_MARK.split("%s", maxsplit=1)[0] + copy_wwn + " target ") in (self.description or "")
 
     @property
     def user_description(self):
@@ -181,15 +209,113 @@ class System:
         return asdict(self)
 
 
+# ---------------------------------------------------------------- running naviseccli
+# storops runs naviseccli in a thread that it stops waiting for after 1800 s (whatever
+# the timeout), reads stdout only and ignores the exit code, and logs the command line
+# with the password when a command times out (vnx.md 0.1). Every call here goes through
+# run_naviseccli instead: the time limit is enforced, and a naviseccli that fails with
+# nothing on stdout (exit 127, only stderr) is a failure, not an empty answer.
+NAVISECCLI_MAX_TIMEOUT = 1800
+
+
+class NaviseccliFault(Exception):
+    """naviseccli did not answer: it ran out of time, or failed without printing on stdout."""
+
+    def __init__(self, kind, text):
+        self.kind = kind
+        super(NaviseccliFault, self).__init__(text)
+
+
+def run_naviseccli(cmd, timeout=None):
+    """Run one naviseccli command line; its stdout, stripped."""
+    limit = timeout or NAVISECCLI_MAX_TIMEOUT
+    try:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    except OSError:
+        if storops_ex is None:
+            raise
+        raise storops_ex.NaviseccliNotAvailableError()
+    try:
+        out, err = proc.communicate(timeout=limit)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        proc.kill()
+        proc.wait()
+        raise NaviseccliFault("NaviseccliTimeoutError", "naviseccli did not answer within %s seconds (timeout)" % limit)
+    out = out.decode("utf-8", "replace").strip()
+    if proc.returncode != 0 and not out:
+        err = " ".join(err.decode("utf-8", "replace").split())
+        raise NaviseccliFault("NaviseccliFailedError", "naviseccli exited with status %d and printed nothing%s"
+                              % (proc.returncode, (" (stderr: %s)" % err) if err else ""))
+    return out
+
+
+_SECURITY_LEVEL_SET = set()
+
+
+class _HeartBeat(NodeHeartBeat if STOROPS_IMPORT_ERROR is None else object):
+    """storops' SP bookkeeping (failover between SP A and SP B), running commands with run_naviseccli."""
+
+    def execute_naviseccli(self, cmd):
+        # the limit as given: storops keeps naviseccli's own -t within 3..1800, the module's limit is the user's
+        return run_naviseccli([str(c) for c in cmd], int(self._timeout) if self._timeout else None)
+
+    def _binary(self):
+        binary = self._customized_cli
+        if binary is None:
+            binary = "naviseccli"
+            for candidate in self._cli_binary_candidates:
+                if os.path.exists(candidate):
+                    binary = candidate
+                    break
+        # storops' own security-level probe runs without a time limit: do it here, once per binary
+        if binary not in _SECURITY_LEVEL_SET:
+            if self.execute_naviseccli([binary, "security", "-certificate", "-getLevel"]).lower() != "low":
+                self.execute_naviseccli([binary, "security", "-certificate", "-setLevel", "low"])
+            _SECURITY_LEVEL_SET.add(binary)
+        return binary
+
+
+class _Scrub(logging.Filter):
+    """Keeps the password out of every storops log record."""
+
+    def __init__(self, secret):
+        super(_Scrub, self).__init__()
+        self.secret = secret
+
+    def filter(self, record):
+        if self.secret:
+            text = record.getMessage()
+            if self.secret in text:
+                record.msg, record.args = text.replace(self.secret, "********"), None
+        return True
+
+
+def _quiet_storops_logs(password):
+    """storops logs warnings (with command lines) to stderr through logging's last resort: scrub them."""
+    logger = logging.getLogger("storops")
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.WARNING)
+    handler.addFilter(_Scrub(password))
+    logger.handlers = [handler]
+    logger.propagate = False
+
+
 # ---------------------------------------------------------------- errors
 # What a storage administrator can do about each storops error class.
 HINTS = {
+    "NaviseccliTimeoutError": "The array is slow or does not answer: check the SP and the network, or raise timeout.",
+    "NaviseccliFailedError": "Check that naviseccli runs on this host (naviseccli_path) and the message it printed.",
+    "VNXReadError": "The array did not answer the read; nothing was changed. Check the array (its text is above) and run again.",
     "VNXCredentialError": "Check username, password and scope (or the security file) for this array.",
     "VNXSpNotAvailableError": "The storage processor does not answer: check sp_address and the network, "
-                              "or give the other SP's address.",
+                              "or give the other SP's address in sp_b_address.",
     "VNXSPDownError": "The storage processor does not answer: check sp_address and the network, "
-                      "or give the other SP's address.",
-    "VNXSystemDownError": "No storage processor answers: check sp_address and the network.",
+                      "or give the other SP's address in sp_b_address.",
+    "VNXSystemDownError": "No storage processor answers: check sp_address, sp_b_address and the network.",
     "NaviseccliNotAvailableError": "Install Navisphere CLI or set naviseccli_path to its naviseccli binary.",
     "VNXLunNameInUseError": "Choose another name, or manage the existing LUN under its name.",
     "VNXSnapNameInUseError": "Choose another snapshot name; snapshot names are unique on the whole array.",
@@ -214,7 +340,7 @@ HINTS = {
     "VNXLunExtendError": "A LUN can only grow; check the size and the pool's free capacity.",
     "VNXLunExpandSizeError": "A LUN can only grow; give a size larger than its current size.",
     "VNXCreateLunError": "Check the pool's free capacity and the LUN options.",
-    "VNXCreateSnapError": "Check that the LUN has fewer than %d snapshots and that its pool has free capacity." % MAX_SNAPSHOTS_PER_LUN,
+    "VNXCreateSnapError": "Check the LUN (vnx_info): its snapshots (at most %d), its pool's free capacity, a migration." % MAX_SNAPSHOTS_PER_LUN,
     "VNXMigrationError": "Check the migration's source and destination LUNs (vnx_info lists running migrations).",
     "VNXConsistencyGroupNameInUseError": "A consistency group with that name exists already.",
     "VNXConsistencyGroupNotFoundError": "Check the consistency group name (vnx_info lists them).",
@@ -251,6 +377,26 @@ HINTS.update({
     "VNXAttachAluError": "Check the storage group and the LUN.",
     "VNXDetachSnapError": "Check the mount point.",
 })
+
+
+# Where one storops error class covers refusals that need different advice: the array's text decides.
+HINT_THICK_WITH_SNAPSHOTS = "Delete the LUN's snapshots (and the snap copies that read them) first, or copy it into a thin LUN."
+HINT_POOL_FULL = "Free capacity in the pool, choose a smaller size, or another pool."
+TEXT_HINTS = (
+    ("being migrated", "The LUN is being migrated: wait for the migration to complete (vnx_info lists it), then run again."),
+    ("thick LUN that has snapshots cannot be expanded", HINT_THICK_WITH_SNAPSHOTS),
+    ("does not have enough free capacity", HINT_POOL_FULL),
+    ("maximum number of snapshots", "Delete unused snap copies or snapshots of the LUN first (a VNX LUN has at most %d)."
+     % MAX_SNAPSHOTS_PER_LUN),
+)
+
+
+def hint_for(text, kind):
+    """The hint for the array's refusal ``text`` of storops kind ``kind``."""
+    for words, hint in TEXT_HINTS:
+        if words in (text or ""):
+            return hint
+    return HINTS.get(kind)
 
 
 class VnxError(Exception):
@@ -303,6 +449,12 @@ def _get(resource, key):
     return resource.parsed_resource.get(key) if resource.parsed_resource else None
 
 
+# The counters of lun -list -all that storops parses (each also per SP: <name>_sp_a, <name>_sp_b).
+LUN_STATISTICS = ("read_requests", "write_requests", "blocks_read", "blocks_written", "busy_ticks", "idle_ticks",
+                  "sum_of_outstanding_requests", "non_zero_request_count_arrivals", "implicit_trespasses",
+                  "explicit_trespasses")
+
+
 def _lun_from(resource):
     r = resource
     tiering = None
@@ -323,6 +475,10 @@ def _lun_from(resource):
         is_snap_mount_point=primary is not None, primary_lun=primary,
         attached_snapshot=_name_of(_get(r, "attached_snapshot")),
         snapshot_mount_points=_ids_of(_get(r, "snapshot_mount_points")),
+        deduplication=_get(r, "deduplication_state"),
+        tier_distribution=dict((k, _get(r, k)) for k in ("extreme_performance", "performance", "capacity")
+                               if _get(r, k) is not None),
+        statistics=dict((k, _get(r, k)) for k in LUN_STATISTICS if _get(r, k) is not None),
     )
 
 
@@ -393,43 +549,75 @@ def size_to_whole_gib(size_gb):
     return int(math.ceil(round(size_gb, 3)))
 
 
+# The array's own answers for "no such object" (the only ones read as absent) and "none".
+LUN_NOT_FOUND = ("Could not retrieve the specified (pool lun)",)
+SNAP_NOT_FOUND = ("Could not retrieve the specified (Snapshot)",)
+POOL_NOT_FOUND = ("Could not retrieve the specified (Storagepool)",)
+SG_NOT_FOUND = ("does not match any storage groups",)
+CG_NOT_FOUND = ("Cannot find the consistency group",)
+NOT_MIGRATING = ("is not currently migrating", "The specified source LUN does not exist")
+NO_MIGRATIONS = ("No current migrations exist",)
+LUN_GONE = ("The specified resource does not exist",)  # snap -list -res of a LUN that is not there
+
+
 # ---------------------------------------------------------------- the client
 class VnxClient(object):
     """Operations on one VNX, in the array's words."""
 
     def __init__(self, sp_address, username=None, password=None, scope=0, security_file=None,
-                 naviseccli_path=None, timeout=None):
+                 naviseccli_path=None, timeout=None, sp_b_address=None):
         self.address = sp_address
+        _quiet_storops_logs(password)
         # heartbeat_interval=0: no background thread polling the SPs (vnx.md 0.6)
         self.vnx = VNXSystem(sp_address, username=username, password=password, scope=scope,
                              sec_file=security_file, timeout=timeout, naviseccli=naviseccli_path,
                              heartbeat_interval=0)
         self.cli = self.vnx._cli  # storops' CliClient: one method per naviseccli command
+        # storops' SP bookkeeping stays (a command refused with a network error marks that SP
+        # down and is retried on the other one); only the way a command runs changes
+        self.cli.heartbeat.__class__ = _HeartBeat
+        if sp_b_address:
+            self.cli.set_ip(sp_address, sp_b_address)
 
     # ---------------------------------------------------------- plumbing
     def _query(self, operation, obj, read):
         """Run a read; connection-level failures become VnxError."""
         try:
             return read()
-        except storops_ex.StoropsException as e:
+        except (storops_ex.StoropsException, NaviseccliFault) as e:
             raise self._error(operation, obj, e)
 
-    def _read_one(self, obj, resource, convert):
-        """Read one storops resource: its facts, or None where the array has no such object."""
+    def _read_one(self, obj, resource, convert, absent):
+        """Read one storops resource: its facts, or None when the array says it has no such object.
+
+        storops takes any answer without the object's index for "does not exist" (vnx.md 0.3);
+        here only the array's own "not found" text (``absent``) means that, and any other
+        answer (a fault, nothing at all) fails with the array's text.
+        """
         def read():
-            resource.update()
-            return convert(resource) if resource.existed else None
+            raw = resource._get_raw_resource()
+            resource.update(data=raw)
+            if resource.existed:
+                return convert(resource)
+            if raw and any(text in raw for text in absent):
+                return None
+            raise VnxError("read", obj, raw or "naviseccli printed nothing", HINTS["VNXReadError"], "VNXReadError")
         return self._query("read", obj, read)
 
-    def _read_all(self, what, resources, convert):
-        """Read a storops resource list: the facts of each."""
+    def _read_all(self, what, resources, convert, empty=()):
+        """Read a storops resource list: the facts of each. An answer that lists nothing is
+        empty output or one of the array's "there are none" texts (``empty``), else a fault."""
         def read():
-            resources.update()
-            return [convert(r) for r in resources]
+            raw = resources._get_raw_resource()
+            resources.update(data=raw)
+            items = [convert(r) for r in resources]
+            if not items and raw and not any(text in raw for text in empty):
+                raise VnxError("list", what, raw, HINTS["VNXReadError"], "VNXReadError")
+            return items
         return self._query("list", what, read)
 
     def _error(self, operation, obj, exc):
-        kind = type(exc).__name__
+        kind = getattr(exc, "kind", None) or type(exc).__name__
         text = str(exc)
         if kind in ("VNXSPDownError", "VNXSystemDownError"):
             text = "the storage processor at %s does not answer (%s)" % (self.address, text)
@@ -455,13 +643,17 @@ class VnxClient(object):
             kind = COMMAND_ERRORS.get(getattr(command, "__name__", None), kind)
         if kind in tolerate:
             return kind
-        raise VnxError(operation, obj, out, HINTS.get(kind), kind)
+        raise VnxError(operation, obj, out, hint_for(out, kind), kind)
 
     # ---------------------------------------------------------- system
     def get_system(self):
         def read():
             agent = VNXAgent(self.cli)
-            agent.update()
+            raw = agent._get_raw_resource()
+            agent.update(data=raw)
+            if _get(agent, "serial") is None:
+                raise VnxError("read the system of", "VNX %s" % self.address, raw or "naviseccli printed nothing",
+                               HINTS["VNXReadError"], "VNXReadError")
             return System(address=self.address, serial=_get(agent, "serial"), model=_get(agent, "model"),
                           revision=_get(agent, "revision"), agent_revision=_get(agent, "agent_rev"))
         return self._query("read the system of", "VNX %s" % self.address, read)
@@ -470,7 +662,7 @@ class VnxClient(object):
     def get_lun(self, name=None, lun_id=None):
         """The LUN or SMP with that name or id, or None."""
         return self._read_one("LUN %s" % (name if name is not None else lun_id),
-                              VNXLun(lun_id=lun_id, name=name, cli=self.cli), _lun_from)
+                              VNXLun(lun_id=lun_id, name=name, cli=self.cli), _lun_from, LUN_NOT_FOUND)
 
     def list_luns(self):
         return self._read_all("the LUNs", VNXLunList(cli=self.cli), _lun_from)
@@ -497,12 +689,12 @@ class VnxClient(object):
 
     # ---------------------------------------------------------- snapshots
     def get_snapshot(self, name):
-        return self._read_one("snapshot %s" % name, VNXSnap(name=name, cli=self.cli), _snapshot_from)
+        return self._read_one("snapshot %s" % name, VNXSnap(name=name, cli=self.cli), _snapshot_from, SNAP_NOT_FOUND)
 
     def list_snapshots(self, lun_id=None):
         """Every snapshot, or those of one LUN."""
         return self._read_all("the snapshots" if lun_id is None else "the snapshots of LUN %s" % lun_id,
-                              VNXSnapList(cli=self.cli, res=lun_id), _snapshot_from)
+                              VNXSnapList(cli=self.cli, res=lun_id), _snapshot_from, LUN_GONE)
 
     def create_snapshot(self, lun, name, allow_read_write=True, auto_delete=False, keep_for=None):
         return self._write("create", "snapshot %s of LUN %s" % (name, lun.name), self.cli.create_snap,
@@ -539,18 +731,11 @@ class VnxClient(object):
     # ---------------------------------------------------------- migrations
     def get_migration(self, lun):
         """The running (or just finished) migration whose source is this LUN, or None."""
-        def read():
-            r = VNXMigrationSession(source=lun.id, cli=self.cli)
-            r.update()
-            return _migration_from(r) if r.existed else None
-        return self._query("read the migration of", "LUN %s" % lun.name, read)
+        return self._read_one("the migration of LUN %s" % lun.name, VNXMigrationSession(source=lun.id, cli=self.cli),
+                              _migration_from, NOT_MIGRATING)
 
     def list_migrations(self):
-        def read():
-            r = VNXMigrationSession(cli=self.cli)
-            out = self.cli.get_migration_session()
-            return [_migration_from(m) for m in r.parse_all(out)]
-        return self._query("list", "the migrations", read)
+        return self._read_all("the migrations", VNXMigrationSessionList(cli=self.cli), _migration_from, NO_MIGRATIONS)
 
     def start_migration(self, source, dest, rate="high"):
         self._write("start the migration of", "LUN %s to LUN %s" % (source.name, dest.name), self.cli.migrate_lun,
@@ -562,14 +747,15 @@ class VnxClient(object):
 
     # ---------------------------------------------------------- pools
     def get_pool(self, name):
-        return self._read_one("pool %s" % name, VNXPool(name=name, cli=self.cli), _pool_from)
+        return self._read_one("pool %s" % name, VNXPool(name=name, cli=self.cli), _pool_from, POOL_NOT_FOUND)
 
     def list_pools(self):
         return self._read_all("the pools", VNXPoolList(cli=self.cli), _pool_from)
 
     # ---------------------------------------------------------- consistency groups
     def get_consistency_group(self, name):
-        return self._read_one("consistency group %s" % name, VNXConsistencyGroup(name=name, cli=self.cli), _cg_from)
+        return self._read_one("consistency group %s" % name, VNXConsistencyGroup(name=name, cli=self.cli), _cg_from,
+                              CG_NOT_FOUND)
 
     def list_consistency_groups(self):
         return self._read_all("the consistency groups", VNXConsistencyGroupList(cli=self.cli), _cg_from)
@@ -607,7 +793,8 @@ class VnxClient(object):
 
     # ---------------------------------------------------------- storage groups
     def get_storage_group(self, name):
-        return self._read_one("storage group %s" % name, VNXStorageGroup(name=name, cli=self.cli), _storage_group_from)
+        return self._read_one("storage group %s" % name, VNXStorageGroup(name=name, cli=self.cli),
+                              _storage_group_from, SG_NOT_FOUND)
 
     def list_storage_groups(self):
         return self._read_all("the storage groups", VNXStorageGroupList(cli=self.cli), _storage_group_from)

@@ -9,9 +9,10 @@ __metaclass__ = type
 import os
 import shutil
 import sys
+import time
 import traceback
 
-from ansible.module_utils.basic import env_fallback, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
     STOROPS_IMPORT_ERROR, VnxClient, VnxError)
@@ -23,6 +24,7 @@ def vnx_argument_spec():
     """The connection options of every VNX module (doc fragment storage.datamotion.vnx)."""
     return dict(
         sp_address=dict(type="str", required=True, fallback=(env_fallback, ["VNX_SP_ADDRESS"])),
+        sp_b_address=dict(type="str", fallback=(env_fallback, ["VNX_SP_B_ADDRESS"])),
         username=dict(type="str", fallback=(env_fallback, ["VNX_USERNAME"])),
         password=dict(type="str", no_log=True, fallback=(env_fallback, ["VNX_PASSWORD"])),
         scope=dict(type="int", default=0, choices=[0, 1, 2], fallback=(env_fallback, ["VNX_SCOPE"])),
@@ -86,11 +88,17 @@ def connect(module):
     if not p.get("security_file") and (p.get("username") is None) != (p.get("password") is None):
         module.fail_json(msg="Give both username and password (or neither, with security_file) to reach the VNX at %s."
                          % p["sp_address"])
+    if p.get("timeout") is not None and p["timeout"] <= 0:
+        module.fail_json(msg="timeout is %s: give the time limit of each naviseccli command in seconds (1 or more)."
+                         % p["timeout"])
+    if p.get("security_file") and not os.path.exists(p["security_file"]):
+        module.fail_json(msg="The security file %s does not exist: give the directory of the Navisphere security file "
+                             "(security_file), or username and password. Nothing was changed." % p["security_file"])
     check_naviseccli(module, p.get("naviseccli_path"))
     return VnxClient(
         sp_address=p["sp_address"], username=p.get("username"), password=p.get("password"),
         scope=p.get("scope") or 0, security_file=p.get("security_file"),
-        naviseccli_path=p.get("naviseccli_path"), timeout=p.get("timeout"))
+        naviseccli_path=p.get("naviseccli_path"), timeout=p.get("timeout"), sp_b_address=p.get("sp_b_address"))
 
 
 def refuse_empty_names(module, options, empty_allowed=()):
@@ -102,6 +110,8 @@ def refuse_empty_names(module, options, empty_allowed=()):
     for option, what in options.items():
         value = module.params.get(option)
         for item in (value if isinstance(value, list) else [value]):
+            if item is not None and ("\n" in str(item) or "\r" in str(item)):
+                module.fail_json(msg="%s has a line break: a VNX %s name is one line. Nothing was changed." % (option, what))
             if item is None or str(item).strip():
                 continue
             if option in empty_allowed:
@@ -126,6 +136,28 @@ def fail_on_error(module, err, **result):
     if done and "left" not in result:
         msg += " (Done before the failure: %s.)" % "; ".join(done)
     module.fail_json(msg=msg, error=err.to_dict(), **result)
+
+
+# The array's answers when a parallel run made the same object between this run's read and
+# its write: a reason to read again and plan again, never a success by itself.
+PARALLEL_KINDS = ("VNXLunNameInUseError", "VNXSnapNameInUseError", "VNXSnapAlreadyMountedError",
+                  "VNXConsistencyGroupNameInUseError", "VNXStorageGroupNameInUseError")
+
+
+def converge(module, attempt, tries=3, pause=2):
+    """Run ``attempt()`` (read, plan, apply) and return what it returns.
+
+    When its first change fails because a parallel run made the same object meanwhile
+    (Ansible forks running one task for the same name), the array is read and the plan made
+    again: what the other run made is then seen, and only what is still missing is done.
+    """
+    for i in range(tries):
+        try:
+            return attempt()
+        except VnxError as err:
+            if module.check_mode or err.kind not in PARALLEL_KINDS or getattr(err, "done", None) or i + 1 == tries:
+                raise
+            time.sleep(pause * (i + 1))  # let the other run finish the step it is in
 
 
 def run(module, body):
@@ -177,3 +209,24 @@ class Plan(object):
                 raise
             if change:
                 self.done.append(text)
+
+
+class VnxModule(AnsibleModule):
+    """An AnsibleModule with the VNX connection options, its name checks, a client and VnxError mapping.
+
+    ``names``: {option: what it names} refused when empty or on several lines (refuse_empty_names),
+    before the array is asked anything. Every VNX module supports check mode.
+    """
+
+    def __init__(self, argument_spec, names=None, empty_allowed=(), **kwargs):
+        spec = vnx_argument_spec()
+        spec.update(argument_spec)
+        super(VnxModule, self).__init__(argument_spec=spec, supports_check_mode=True, **kwargs)
+        refuse_empty_names(self, names or {}, empty_allowed)
+
+    def client(self):
+        """The VnxClient of the connection options (fails the module on a bad setup)."""
+        return connect(self)
+
+    def fail_on(self, err, **result):
+        fail_on_error(self, err, **result)

@@ -98,7 +98,12 @@ def loop_attach(path):
     proc = subprocess.run(['losetup', '--find', '--show', path], stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False)
     if proc.returncode != 0:
         return None
-    return proc.stdout.decode().strip() or None
+    device = proc.stdout.decode().strip() or None
+    if device:
+        # a loop device keeps the read-only flag a host set on it (blockdev --setro) after it is detached:
+        # a new exposure starts read-write, as a new LUN path on a host would
+        subprocess.run(['blockdev', '--setrw', device], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return device
 
 
 def loop_refresh(device):

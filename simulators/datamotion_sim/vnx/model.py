@@ -900,9 +900,13 @@ class Vnx:
 
 
 def parse_keep_for(value):
-    """naviseccli's -keepFor: a number and a unit (d, h, m; default days)."""
+    """naviseccli's -keepFor: a number and a unit - h hours, d days (the default), m months, y years.
+
+    m is months, as the collection's documentation has it; vnx_snapshot_manage refuses m
+    (it reads as minutes too), so only a direct naviseccli user sends it.
+    """
     text = str(value).strip().lower()
-    factors = {'d': 86400, 'h': 3600, 'm': 60, 's': 1, 'y': 365 * 86400}
+    factors = {'h': 3600, 'd': 86400, 'm': 30 * 86400, 'y': 365 * 86400}
     if text and text[-1] in factors:
         return int(text[:-1]) * factors[text[-1]]
     return int(text) * 86400

@@ -175,12 +175,51 @@ def lun_text(vnx, lun, smps=None):
         'Deduplication State:  %s' % ('On' if lun['dedup'] else 'Off'),
         'Tiering Policy:  %s' % tier_words(lun['tiering_policy']),
         'Initial Tier:  %s' % tier_words(lun['initial_tier']),
+        'Deduplication Status:  OK(0x0)',
+        'Tier Distribution:  ',
+        'Extreme Performance:  0.00%',
+        'Performance:  100.00%',  # the simulated pools have one tier, Performance (storagepool -list)
+        'Capacity:  0.00%',
+    ]
+    lines += lun_statistics(vnx, lun)
+    lines += [
         'Snapshot Mount Points:  %s' % (', '.join(str(s['id']) for s in smps) if smps else 'N/A'),
         'Consistency Group:  %s' % (cg['name'] if cg else 'N/A'),
         'Primary LUN:  %s' % (primary['name'] if primary else 'N/A'),
         'Attached Snapshot:  %s' % (lun['attached'] or 'N/A'),
     ]
     return '\n'.join(lines)
+
+
+def block_stat(device):
+    """The kernel's I/O counters of a block device (/sys/block/<dev>/stat), or zeros when it is not exposed."""
+    fields = [0] * 11
+    if device:
+        try:
+            with open('/sys/block/%s/stat' % os.path.basename(device)) as f:
+                fields = [int(x) for x in f.read().split()[:11]]
+        except (OSError, ValueError):
+            pass
+    return fields
+
+
+def lun_statistics(vnx, lun):
+    """The statistics block of lun -list -all: the exposed LUN's loop device counters (reads, writes, 512-byte
+    blocks, busy milliseconds, requests in flight), all on the owning SP; idle is the rest of the LUN's life."""
+    exp = vnx.s['exposures'].get(str(lun['id'])) or {}
+    st = block_stat(exp.get('device'))
+    alive_ms = max(0, int((time.time() - (lun.get('created') or time.time())) * 1000))
+    counters = [
+        ('Read Requests', st[0]), ('Write Requests', st[4]), ('Blocks Read', st[2]), ('Blocks Written', st[6]),
+        ('Busy Ticks', st[9]), ('Idle Ticks', max(0, alive_ms - st[9])), ('Sum of Outstanding Requests', st[8]),
+        ('Non-Zero Request Count Arrivals', st[0] + st[4]), ('Implicit Trespasses', 0), ('Explicit Trespasses', 0),
+    ]
+    lines = []
+    for label, value in counters:
+        lines.append('%s:  %d' % (label, value))
+        for sp in ('A', 'B'):
+            lines.append('%s SP %s:  %d' % (label, sp, value if sp == lun['owner'] else 0))
+    return lines
 
 
 def snap_text(vnx, snap):
@@ -528,7 +567,7 @@ def keep_for(opts):
     except ValueError:
         seconds = None
     if seconds is None or not 0 <= seconds <= model.MAX_KEEP_FOR:
-        raise Usage('-keepFor must be a number (0 or more) with a unit d, h or m (at most %d days), not %r'
+        raise Usage('-keepFor must be a number (0 or more) with a unit h, d, m (months) or y (at most %d days), not %r'
                     % (model.MAX_KEEP_FOR // 86400, value))
     return value
 

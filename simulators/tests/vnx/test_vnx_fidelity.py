@@ -97,8 +97,23 @@ def is_wwn(value):
     return isinstance(value, str) and re.match(WWN, value) is not None
 
 
+def every_field(parser, item, may_be_none=()):
+    """Every property storops' parser for ``parser`` reads is in the output (not None)."""
+    from storops.vnx.parsers import get_vnx_parser
+    missing = sorted(p.key for p in get_vnx_parser(parser).properties
+                     if item.get(p.key) is None and p.key not in may_be_none)
+    assert missing == [], '%s %s lacks %s' % (parser, item.get('name'), missing)
+
+
 def check_lun(storops, lun):
     enums = storops.vnx.enums
+    # a mount point may have no snapshot attached (before the attach, after a detach)
+    every_field('VNXLun', lun, ('attached_snapshot',) if lun['primary_lun'] is not None else ('primary_lun', 'attached_snapshot'))
+    for key in ('read_requests', 'write_requests', 'blocks_read', 'blocks_written', 'busy_ticks', 'idle_ticks',
+                'sum_of_outstanding_requests', 'implicit_trespasses', 'explicit_trespasses'):
+        assert isinstance(lun[key], int) and lun[key] == lun[key + '_sp_a'] + lun[key + '_sp_b'], key
+    assert abs(lun['extreme_performance'] + lun['performance'] + lun['capacity'] - 100.0) < 0.01
+    assert lun['deduplication_status'] == 'OK(0x0)' 
     assert isinstance(lun['lun_id'], int)
     assert isinstance(lun['name'], str) and lun['name']
     assert is_wwn(lun['wwn']), lun['wwn']
@@ -124,12 +139,14 @@ def check_lun(storops, lun):
 
 
 def check_cg(cg):
+    every_field('VNXConsistencyGroup', cg)
     assert isinstance(cg['name'], str) and cg['name'] and cg['state'] == 'Ready'
     members = cg['lun_list']
     assert members == () or all(isinstance(i, int) for i in members._lun_ids), members
 
 
 def check_snap(snap):
+    every_field('VNXSnap', snap)
     assert isinstance(snap['name'], str) and snap['name']
     assert isinstance(snap['description'], str)
     for key in ('creation_time', 'last_modify_time', 'last_modified_by', 'source_cg', 'state', 'status', 'expiration_date'):
@@ -142,6 +159,7 @@ def check_snap(snap):
 
 
 def check_migration(storops, m):
+    every_field('VNXMigrationSession', m)
     assert isinstance(m['source_lu_name'], str) and isinstance(m['dest_lu_name'], str)
     assert isinstance(m['source_lu_id'], int) and isinstance(m['dest_lu_id'], int)
     assert isinstance(m['migration_rate'], storops.VNXMigrationRate)
@@ -151,6 +169,7 @@ def check_migration(storops, m):
 
 
 def check_pool(storops, pool):
+    every_field('VNXPool', pool)
     assert isinstance(pool['name'], str) and isinstance(pool['pool_id'], int)
     for key in ('percent_full_threshold', 'user_capacity_gbs', 'consumed_capacity_gbs', 'available_capacity_gbs',
                 'total_subscribed_capacity_gbs', 'current_operation_percent_completed'):
@@ -164,6 +183,8 @@ def check_pool(storops, pool):
 
 
 def check_sg(sg):
+    # a group without LUNs or hosts prints neither section
+    every_field('VNXStorageGroup', sg, ('alu_hlu_map', 'hba_sp_pairs'))
     assert isinstance(sg['name'], str) and is_wwn(sg['wwn'])
     assert sg['shareable'] is True
     alu_hlu = sg['alu_hlu_map']

@@ -214,3 +214,23 @@ def test_a_snapshot_taken_while_a_removed_loop_device_is_still_open_keeps_its_by
     assert navi('lun', '-attach', '-l', look, '-snapName', 'after-unmap') == ''
     assert navi('storagegroup', '-addhlu', '-hlu', 2, '-alu', look, '-gname', 'localhost', '-o') == ''
     assert device.read('look', 0, len(OLD)) == OLD
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists('/dev/loop-control'), reason='loop devices need root')
+def test_a_new_exposure_is_writable_even_where_a_host_left_its_loop_device_read_only(tmp_path):
+    from datamotion_sim.vnx import data
+    backing = tmp_path / 'lun.img'
+    backing.write_bytes(b'\0' * (1 << 20))
+    device = data.loop_attach(str(backing))
+    assert device
+    try:
+        subprocess.run(['blockdev', '--setro', device], check=True)
+    finally:
+        data.loop_detach(device)
+    # losetup --find hands out the lowest free device: most likely the one just made read-only
+    again = data.loop_attach(str(backing))
+    try:
+        ro = subprocess.run(['blockdev', '--getro', again], stdout=subprocess.PIPE, check=True).stdout.decode().strip()
+        assert ro == '0', again
+    finally:
+        data.loop_detach(again)

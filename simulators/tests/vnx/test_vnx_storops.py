@@ -134,6 +134,14 @@ def test_snapshot_keep_for(vnx, storops):
     assert snap.expiration_date != 'Never'
 
 
+def test_keep_for_m_is_months_not_minutes(vnx, storops):
+    import datetime
+    lun = make_lun(vnx, storops, 'src')
+    lun.create_snap('kept', allow_rw=True, keep_for='2m')
+    expires = datetime.datetime.strptime(vnx.get_snap(name='kept').expiration_date, '%m/%d/%y %H:%M:%S')
+    assert expires - datetime.datetime.now() > datetime.timedelta(days=59)
+
+
 def test_snapshot_errors(vnx, storops):
     lun = make_lun(vnx, storops, 'src')
     lun.create_snap('s1', allow_rw=True, auto_delete=False)

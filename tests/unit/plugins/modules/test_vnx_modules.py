@@ -17,10 +17,11 @@ CONN = dict(sp_address="192.0.2.10", username="sysadmin", password="secret", nav
 
 @pytest.fixture
 def navi(monkeypatch):
-    from storops.vnx.navi_command import NaviCommand
+    from ansible_collections.storage.datamotion.plugins.module_utils.vnx import client
     from ansible_collections.storage.datamotion.plugins.module_utils.vnx import common
     fake = FakeNavi()
-    monkeypatch.setattr(NaviCommand, "execute", classmethod(lambda cls, cmd, timeout=None: fake.execute(cmd, timeout)))
+    monkeypatch.setattr(client, "run_naviseccli", lambda cmd, timeout=None: fake.execute(cmd, timeout))
+    monkeypatch.setattr(client, "_SECURITY_LEVEL_SET", set())
     # the fake stands in for the naviseccli process, so there is no binary at CONN's path to find
     monkeypatch.setattr(common, "check_naviseccli", lambda module, path: None)
     return fake
@@ -118,7 +119,7 @@ def test_snap_copy_from_a_snapshot_copies_it_first(run_module, navi):
     assert status == "exit", result
     assert navi.writes() == [
         "snap -copy -id nightly -name snap-as-vol-copy1",
-        "snap -modify -id snap-as-vol-copy1 -allowReadWrite yes",
+        "snap -modify -id snap-as-vol-copy1 -descr  -allowReadWrite yes",
         "lun -create -type snap -primaryLun 12 -name copy1",
         "lun -attach -l 4100 -snapName snap-as-vol-copy1",
     ]
@@ -209,11 +210,14 @@ def test_full_copy_without_wait_reports_progress(run_module, navi):
         "lun -create -type snap -primaryLun 12 -name copy1",
         "lun -attach -l 4100 -snapName tmp-snap-copy1",
         "lun -create -capacity 10 -sq gb -poolName Pool0 -name copy1_dest -type Thin",
+        "snap -modify -id tmp-snap-copy1 -descr [storage.datamotion:copy %s target %s]" % (WWN_4100, WWN_57),
         "migrate -start -source 4100 -dest 57 -rate high -o",
     ]
     assert result["clone_state"] == "migrating" and result["migration"]["percent_complete"] == 12.0
 
 
+WWN_4100 = "60:06:01:60:AA:BB:00:00:11:22:33:44:55:66:10:04"
+WWN_57 = "60:06:01:60:AA:BB:00:00:11:22:33:44:55:66:00:39"
 CG_LIST = "Name:  db-cg\nDescription:\nAllow auto delete:  No\nMember LUN ID(s):  12, 14\nState:  Ready\n"
 
 

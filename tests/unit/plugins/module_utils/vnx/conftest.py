@@ -12,7 +12,8 @@ from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.vnx.
 @pytest.fixture
 def navi(monkeypatch):
     """The naviseccli process replaced by a FakeNavi (storops runs unchanged above it)."""
-    from storops.vnx.navi_command import NaviCommand
+    from ansible_collections.storage.datamotion.plugins.module_utils.vnx import client
     fake = FakeNavi()
-    monkeypatch.setattr(NaviCommand, "execute", classmethod(lambda cls, cmd, timeout=None: fake.execute(cmd, timeout)))
+    monkeypatch.setattr(client, "run_naviseccli", lambda cmd, timeout=None: fake.execute(cmd, timeout))
+    monkeypatch.setattr(client, "_SECURITY_LEVEL_SET", set())
     return fake

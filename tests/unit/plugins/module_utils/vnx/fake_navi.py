@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """A stand-in for the naviseccli process: the only thing the unit tests fake.
 
-storops runs every command through ``NaviCommand.execute(cmd)``; FakeNavi replaces that
+storops runs every command through the client's ``run_naviseccli(cmd, timeout)``; FakeNavi replaces that
 one function. Answers are given per command prefix (the words after the credential
 prefix); a list of answers is consumed in order and its last one repeats. Every command
 is recorded, so a test can assert which commands ran.
@@ -95,6 +95,8 @@ Percent Complete:  {percent}
 Time Remaining:  2 minute(s)
 """
 
+NETWORK_ERROR = ("A network error occurred while trying to connect: '%s'.\n"
+                 "Message : Error occurred because connection refused. Unable to establish a secure connection to the Management Server.")
 LUN_NOT_FOUND = "Could not retrieve the specified (pool lun). The (pool lun) may not exist"
 SNAP_NOT_FOUND = "Could not retrieve the specified (Snapshot). The (Snapshot) may not exist"
 NOT_MIGRATING = "Error: migrate -list command failed.\nThe specified source LUN is not currently migrating."
@@ -131,6 +133,8 @@ class FakeNavi(object):
     def __init__(self):
         self.answers = []   # (words, [outputs])
         self.commands = []  # the commands after the credential prefix, as strings
+        self.down = set()   # SP addresses that answer with a network error
+        self.addresses = []  # the -h of each command
 
     def on(self, words, *outputs):
         """Answer commands starting with ``words`` with ``outputs`` in turn (the last repeats)."""
@@ -154,6 +158,10 @@ class FakeNavi(object):
 
     def execute(self, cmd, timeout=None):
         words = self.strip(cmd)
+        address = cmd[cmd.index("-h") + 1] if "-h" in cmd else None
+        self.addresses.append(address)
+        if address in self.down:
+            return NETWORK_ERROR % address
         self.commands.append(" ".join(words))
         if words[:3] == ["security", "-certificate", "-getLevel"]:
             return "low"
@@ -167,7 +175,13 @@ class FakeNavi(object):
         if words[:2] == ["snap", "-list"] and "-id" in words:
             return SNAP_NOT_FOUND
         if words[:2] == ["migrate", "-list"]:
-            return NOT_MIGRATING
+            return NOT_MIGRATING if "-source" in words else "No current migrations exist."
+        if words[:2] == ["storagepool", "-list"] and "-name" in words:
+            return "Could not retrieve the specified (Storagepool). The (Storagepool) may not exist"
+        if words[:3] == ["snap", "-group", "-list"] and "-id" in words:
+            return "Cannot find the consistency group."
+        if words[:2] == ["storagegroup", "-messner"]:
+            return "The group name or UID does not match any storage groups for this array"
         return ""  # write commands succeed silently, like the array
 
     def array_commands(self):

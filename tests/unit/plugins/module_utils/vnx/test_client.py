@@ -37,7 +37,7 @@ def test_get_lun_reads_a_mount_point_in_one_command(client, navi):
     assert lun == Lun(id=4100, name="copy1", wwn=lun.wwn, pool="Pool0", size_gb=10.0, consumed_gb=0.0,
                       provisioning="thin", tiering="auto", state="Ready", operation="None",
                       is_snap_mount_point=True, primary_lun="vol_a", attached_snapshot="snap-as-vol-copy1",
-                      snapshot_mount_points=[])
+                      snapshot_mount_points=[], deduplication="Off")
     # reading primary_lun/attached_snapshot must not make storops look them up
     assert navi.array_commands() == ["lun -list -all -name copy1"]
 

@@ -1,0 +1,369 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The VNX modules never act on a LUN the user did not name, and never read a fault as "absent"."""
+
+from __future__ import annotations
+
+import pytest
+
+from ansible.module_utils.common.warnings import get_warning_messages
+
+from ansible_collections.storage.datamotion.plugins.modules import (
+    vnx_info, vnx_snapshot_manage, vnx_volume, vnx_volume_clone)
+from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.vnx import fake_navi as f
+from ansible_collections.storage.datamotion.tests.unit.plugins.modules.test_vnx_modules import CONN, navi  # noqa: F401 pylint: disable=unused-import
+
+
+@pytest.mark.parametrize("copy_mode", ["snap", "full"])
+def test_an_empty_names_list_changes_nothing_and_reads_no_lun(run_module, navi, copy_mode):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("lun -list -all", f.lun(0, "db01") + "\n" + f.lun(12, "vol_a"))
+    status, result = run_module(vnx_volume_clone, dict(CONN, names=[], source_lun="vol_a", copy_mode=copy_mode,
+                                                       consistency_group="db-cg" if copy_mode == "full" else None))
+    assert status == "exit" and not result["changed"], result
+    assert result["clones"] == [] and result["actions"] == []
+    assert navi.writes() == []
+    assert not [c for c in navi.array_commands() if c.startswith("lun -list -all -l")]
+
+
+READ_FAULT = "Error: lun -list command failed.\nSP A: An internal error occurred while reading the LUNs. (0x712d8001)"
+
+
+@pytest.mark.parametrize("module, params", [
+    (vnx_volume, dict(name="vol_a", state="absent")),
+    (vnx_volume, dict(name="vol_a", state="absent", force=True)),
+    (vnx_volume_clone, dict(name="copy1", source_lun="vol_a", copy_mode="snap")),
+])
+def test_a_lun_read_fault_is_not_absence(run_module, navi, module, params):  # noqa: F811
+    navi.on("lun -list", READ_FAULT)
+    status, result = run_module(module, dict(CONN, **params))
+    assert status == "fail", result
+    assert "0x712d8001" in result["msg"] and navi.writes() == []
+
+
+def test_a_snapshot_read_fault_is_not_absence(run_module, navi):  # noqa: F811
+    navi.on("snap -list", "Error: snap -list command failed.\nSP A: Snapshot service is busy. (0x716d8001)")
+    status, result = run_module(vnx_snapshot_manage, dict(CONN, name="s1", state="absent"))
+    assert status == "fail", result
+    assert "0x716d8001" in result["msg"] and navi.writes() == []
+
+
+def test_info_fails_on_a_read_fault_instead_of_listing_nothing(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all", READ_FAULT)
+    status, result = run_module(vnx_info, dict(CONN, gather_subset=["luns"]))
+    assert status == "fail" and "0x712d8001" in result["msg"], result
+
+
+def test_info_fails_when_the_agent_answers_nothing(run_module, navi):  # noqa: F811
+    navi.on("getagent", "")
+    status, result = run_module(vnx_info, dict(CONN, gather_subset=["system"]))
+    assert status == "fail" and "naviseccli printed nothing" in result["msg"], result
+
+
+def test_the_arrays_not_found_answer_is_still_absence(run_module, navi):  # noqa: F811
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", state="absent"))
+    assert status == "exit" and not result["changed"], result
+
+
+def script(tmp_path, body):
+    path = tmp_path / "naviseccli"
+    path.write_text("#!/bin/sh\n" + body + "\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def test_a_naviseccli_that_fails_on_stderr_only_is_a_failure(run_module, tmp_path, monkeypatch):
+    from ansible_collections.storage.datamotion.plugins.module_utils.vnx import client
+    monkeypatch.setattr(client, "_SECURITY_LEVEL_SET", set())
+    path = script(tmp_path, 'echo "naviseccli: error while loading shared libraries: libssl.so.1.0.0" >&2; exit 127')
+    status, result = run_module(vnx_info, dict(CONN, naviseccli_path=path, gather_subset=["all"]))
+    assert status == "fail", result
+    assert "status 127" in result["msg"] and "libssl" in result["msg"]
+
+
+def test_the_timeout_ends_a_hung_naviseccli(run_module, tmp_path, monkeypatch):
+    from ansible_collections.storage.datamotion.plugins.module_utils.vnx import client
+    monkeypatch.setattr(client, "_SECURITY_LEVEL_SET", set())
+    path = script(tmp_path, 'case "$*" in *security*) echo low; exit 0;; esac\nexec sleep 600')
+    status, result = run_module(vnx_volume, dict(CONN, naviseccli_path=path, timeout=1, name="vol_a", state="absent"))
+    assert status == "fail", result
+    assert result["error"]["kind"] == "NaviseccliTimeoutError" and "within 1 seconds" in result["msg"]
+
+
+def test_storops_warnings_never_show_the_password(capsys, monkeypatch):
+    import logging
+    from ansible_collections.storage.datamotion.plugins.module_utils.vnx import client
+    client.VnxClient("192.0.2.10", username="sysadmin", password="s3cr3t-pw", naviseccli_path="/bin/false")
+    logging.getLogger("storops.vnx.navi_command").warning(
+        "terminate timeout command: %s", "naviseccli -h 192.0.2.10 -user sysadmin -password s3cr3t-pw lun -list")
+    err = capsys.readouterr().err
+    assert "terminate timeout command" in err and "s3cr3t-pw" not in err
+
+
+WWN_4100 = "60:06:01:60:AA:BB:00:00:11:22:33:44:55:66:10:04"
+WWN_57 = "60:06:01:60:AA:BB:00:00:11:22:33:44:55:66:00:39"
+
+
+def snap_copy_with_a_dest(navi, descr=""):  # noqa: F811
+    """copy1: a snap copy of vol_a; copy1_dest: a LUN of 2 GB (a user's, unless the snapshot's mark says otherwise)."""
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=1, smps=(4100,)))
+    navi.on("lun -list -all -name copy1", f.lun(4100, "copy1", gb=1, primary="vol_a", attached="snap-as-vol-copy1"))
+    navi.on("lun -list -all -name copy1_dest", f.lun(57, "copy1_dest", gb=2))
+    navi.on("snap -list -id snap-as-vol-copy1", f.snap("snap-as-vol-copy1", 12, attached=(4100,), descr=descr))
+    navi.on("snap -list -res 4100", "")
+    navi.on("storagepool -list", f.pool())
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_users_dest_lun_is_never_consumed_as_the_migration_target(run_module, navi, check_mode):  # noqa: F811
+    snap_copy_with_a_dest(navi)
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="full"),
+                                check_mode=check_mode)
+    assert status == "fail", result
+    assert "LUN copy1_dest exists and this collection did not make it" in result["msg"]
+    assert navi.writes() == []
+
+
+def test_a_dest_another_copys_mark_names_is_never_consumed(run_module, navi):  # noqa: F811
+    snap_copy_with_a_dest(navi, descr="[storage.datamotion:copy %s target %s]" % (WWN_4100, "60:06:01:60:AA:BB:00:00:11:22:33:44:55:66:00:40"))
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="full"))
+    assert status == "fail" and "did not make it" in result["msg"], result
+    assert navi.writes() == []
+
+
+def test_the_target_this_module_made_and_marked_is_resumed(run_module, navi):  # noqa: F811
+    snap_copy_with_a_dest(navi, descr="[storage.datamotion:copy %s target %s]" % (WWN_4100, WWN_57))
+    navi.on("migrate -list -source 4100", f.NOT_MIGRATING, f.migration("copy1", 4100, "copy1_dest", 57, percent=5))
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="full", wait=False))
+    assert status == "exit" and result["changed"], result
+    assert navi.writes() == ["migrate -start -source 4100 -dest 57 -rate high -o"]
+
+
+def test_a_copy_of_a_managed_snapshot_is_not_managed(run_module, navi):  # noqa: F811
+    navi.on("snap -list -id nightly", f.snap("nightly", 12, descr="[managed-by:storage.datamotion]"))
+    navi.on("lun -list -all -l 12", f.lun(12, "vol_a"))
+    navi.on("lun -list -all -name copy1", f.LUN_NOT_FOUND, f.lun(4100, "copy1", primary="vol_a"))
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_snapshot="nightly", copy_mode="snap"))
+    assert status == "exit", result
+    assert "snap -modify -id snap-as-vol-copy1 -descr  -allowReadWrite yes" in navi.writes()
+
+
+@pytest.mark.parametrize("descr, deleted", [
+    ("[storage.datamotion:copy %s target %s]" % (WWN_4100, WWN_57), True),
+    ("", False),  # not provably ours: a user's snapshot that happens to have the name stays
+    ("[storage.datamotion:copy %s target %s]" % (WWN_57, WWN_4100), False),
+])
+def test_deleting_a_finished_async_copy_deletes_its_temporary_snapshot(run_module, navi, descr, deleted):  # noqa: F811
+    navi.on("lun -list -all -name copy1", f.lun(4100, "copy1"))
+    navi.on("snap -list -res 4100", "")
+    navi.on("storagegroup -list", "")
+    navi.on("snap -list -id tmp-snap-copy1", f.snap("tmp-snap-copy1", 12, descr=descr))
+    status, result = run_module(vnx_volume, dict(CONN, name="copy1", state="absent"))
+    assert status == "exit" and result["changed"], result
+    assert ("snap -destroy -id tmp-snap-copy1 -o" in navi.writes()) == deleted
+
+
+def test_the_other_sp_answers_when_sp_a_is_down(run_module, navi):  # noqa: F811
+    navi.down.add("192.0.2.10")
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("snap -list -res 12", "")
+    navi.on("storagegroup -list", "")
+    status, result = run_module(vnx_volume, dict(CONN, sp_b_address="192.0.2.11", name="vol_a", state="absent"))
+    assert status == "exit" and result["changed"], result
+    assert navi.writes() == ["lun -destroy -l 12 -o"]
+    assert navi.addresses[-1] == "192.0.2.11"
+
+
+def test_without_the_other_sp_the_task_fails_and_says_so(run_module, navi):  # noqa: F811
+    navi.down.add("192.0.2.10")
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", state="absent"))
+    assert status == "fail" and "sp_b_address" in result["msg"], result
+
+
+@pytest.mark.parametrize("keep_for", ["2m", "2M", "7", "1.5d", "-1d", "0h", "2 weeks"])
+def test_an_ambiguous_or_invalid_keep_for_is_refused_before_the_array_is_asked(run_module, navi, keep_for):  # noqa: F811
+    status, result = run_module(vnx_snapshot_manage, dict(CONN, name="s1", lun="vol_a", keep_for=keep_for))
+    assert status == "fail" and "keep_for is" in result["msg"], result
+    assert navi.array_commands() == []
+
+
+def test_keep_for_in_days_reaches_the_array(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("snap -list -id s1", f.SNAP_NOT_FOUND, f.snap("s1", 12))
+    status, result = run_module(vnx_snapshot_manage, dict(CONN, name="s1", lun="vol_a", keep_for="60d"))
+    assert status == "exit" and result["changed"], result
+    assert any("-keepFor 60d" in w for w in navi.writes())
+
+
+@pytest.fixture
+def no_pause(monkeypatch):
+    from ansible_collections.storage.datamotion.plugins.module_utils.vnx import common
+    monkeypatch.setattr(common.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(vnx_volume_clone.time, "sleep", lambda seconds: None)
+
+
+def test_the_loser_of_a_parallel_create_of_one_lun_reports_success(run_module, navi, no_pause):  # noqa: F811
+    navi.on("storagepool -list", f.pool())
+    navi.on("lun -list -all -name vol_a", f.LUN_NOT_FOUND, f.lun(12, "vol_a", gb=10, thin=False))
+    navi.on("lun -create", "The LUN name or number is already in use. (0x712d8d04)")
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", pool="Pool0", size_gb=10))
+    assert status == "exit" and not result["changed"], result
+    assert result["lun"]["id"] == 12
+    assert len(navi.writes()) == 1
+
+
+def test_the_loser_of_a_parallel_create_of_one_snapshot_reports_success(run_module, navi, no_pause):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("snap -list -id s1", f.SNAP_NOT_FOUND, f.snap("s1", 12))
+    navi.on("snap -create", "The specified snapshot name is already in use. (0x716d8005)")
+    status, result = run_module(vnx_snapshot_manage, dict(CONN, name="s1", lun="vol_a"))
+    assert status == "exit" and not result["changed"], result
+    assert navi.writes() == ["snap -create -res 12 -name s1 -allowAutoDelete no -allowReadWrite yes"]
+
+
+def test_the_loser_of_parallel_identical_snap_copies_reports_success(run_module, navi, no_pause):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("lun -list -all -name copy1", f.LUN_NOT_FOUND,
+            f.lun(4100, "copy1", primary="vol_a", attached="snap-as-vol-copy1"))
+    navi.on("snap -create", "The specified snapshot name is already in use. (0x716d8005)")
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"))
+    assert status == "exit" and not result["changed"], result
+    assert result["clone_state"] == "snap_copy" and result["snapshot"] == "snap-as-vol-copy1"
+    assert navi.writes() == ["snap -create -res 12 -name snap-as-vol-copy1 -allowAutoDelete no -allowReadWrite yes"]
+
+
+def test_force_deletes_a_lun_with_a_snap_copy_of_a_snap_copy(run_module, navi):  # noqa: F811
+    # b is a snap copy of vol_a; c a snap copy of b (its mount point is on vol_a, its snapshot of b)
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", smps=(4100, 4101)))
+    navi.on("lun -list -all -l 4100", f.lun(4100, "b", primary="vol_a", attached="snap-as-vol-b"))
+    navi.on("lun -list -all -l 4101", f.lun(4101, "c", primary="vol_a", attached="snap-as-vol-c"))
+    navi.on("snap -list -res 12", f.snap("snap-as-vol-b", 12, attached=(4100,)))
+    navi.on("snap -list", f.snap("snap-as-vol-b", 12, attached=(4100,)) + "\n" + f.snap("snap-as-vol-c", 4100, attached=(4101,)))
+    navi.on("storagegroup -list", "")
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", state="absent", force=True))
+    assert status == "exit" and result["changed"], result
+    writes = navi.writes()
+    # the array refuses to delete an attached snapshot, and a LUN with snapshots
+    assert writes.index("lun -destroy -l 4101 -forceDetach -o") < writes.index("snap -destroy -id snap-as-vol-c -o")
+    assert writes.index("snap -destroy -id snap-as-vol-c -o") < writes.index("lun -destroy -l 4100 -forceDetach -o")
+    assert writes[-1] == "lun -destroy -l 12 -o"
+
+
+def test_a_leftover_snapshot_is_replaced_not_reused_and_the_task_says_so(run_module, navi, no_pause):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", smps=(4100,)))
+    navi.on("lun -list -all -name copy1", f.lun(4100, "copy1", primary="vol_a"))
+    navi.on("snap -list -id snap-as-vol-copy1", f.snap("snap-as-vol-copy1", 12))
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"))
+    assert status == "exit" and result["changed"], result
+    assert navi.writes() == ["snap -destroy -id snap-as-vol-copy1 -o",
+                             "snap -create -res 12 -name snap-as-vol-copy1 -allowAutoDelete no -allowReadWrite yes",
+                             "lun -attach -l 4100 -snapName snap-as-vol-copy1"]
+    assert any("left by an interrupted run" in w for w in get_warning_messages())
+
+
+def test_an_existing_full_copy_that_differs_from_the_request_is_reported(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=10))
+    navi.on("lun -list -all -name copy1", f.lun(14, "copy1", gb=10, thin=True))
+    navi.on("storagepool -list", f.pool())
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", provisioning="thick"))
+    assert status == "exit" and not result["changed"], result
+    assert any("provisioning is thin, thick was asked" in w for w in get_warning_messages())
+
+
+def test_check_mode_predicts_the_256th_snapshot_is_refused(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("snap -list -res 12", "\n".join(f.snap("s%d" % i, 12) for i in range(255)))
+    status, result = run_module(vnx_snapshot_manage, dict(CONN, name="one-more", lun="vol_a"), check_mode=True)
+    assert status == "fail" and "at most 255" in result["msg"], result
+
+
+def test_check_mode_predicts_a_thick_lun_with_snapshots_cannot_grow(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=10, thin=False))
+    navi.on("snap -list -res 12", f.snap("s1", 12))
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", size_gb=20), check_mode=True)
+    assert status == "fail" and "thick LUN with snapshots" in result["msg"], result
+    assert "can only grow" not in result["msg"]
+
+
+def test_check_mode_predicts_a_thick_expansion_past_the_pools_free_space(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=10, thin=False))
+    navi.on("storagepool -list", f.pool(available=5.0))
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", size_gb=20), check_mode=True)
+    assert status == "fail" and "pool Pool0 has 5.0 GB available" in result["msg"], result
+
+
+def test_a_lun_over_256_tib_is_refused_before_acting(run_module, navi):  # noqa: F811
+    navi.on("storagepool -list", f.pool())
+    status, result = run_module(vnx_volume, dict(CONN, name="big", pool="Pool0", size_gb=256 * 1024 + 1, provisioning="thin"),
+                                check_mode=True)
+    assert status == "fail" and "256 TiB" in result["msg"], result
+
+
+def test_shrink_hint_rounds_up(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=1.5))
+    status, result = run_module(vnx_volume, dict(CONN, name="vol_a", size_gb=1))
+    assert status == "fail" and "at least 2" in result["msg"], result
+
+
+def test_a_snapshot_of_a_migrating_lun_gets_the_migration_hint(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("snap -create", "SP A: Cannot create a snapshot of a LUN that is being migrated.")
+    status, result = run_module(vnx_snapshot_manage, dict(CONN, name="s1", lun="vol_a"))
+    assert status == "fail" and "wait for the migration" in result["msg"] and "255" not in result["msg"], result
+
+
+@pytest.mark.parametrize("params", [dict(name="a\nb", pool="Pool0", size_gb=1)])
+def test_a_name_with_a_line_break_is_refused_before_acting(run_module, navi, params):  # noqa: F811
+    status, result = run_module(vnx_volume, dict(CONN, **params))
+    assert status == "fail" and "line break" in result["msg"], result
+    assert navi.array_commands() == []
+
+
+def test_a_missing_security_file_is_not_called_bad_credentials(run_module, navi, tmp_path):  # noqa: F811
+    status, result = run_module(vnx_volume, dict(sp_address="192.0.2.10", security_file=str(tmp_path / "nope"),
+                                                 naviseccli_path="/opt/test/naviseccli", name="vol_a"))
+    assert status == "fail" and "security file" in result["msg"] and "does not exist" in result["msg"], result
+
+
+def test_info_reports_the_luns_statistics_and_tier_distribution(run_module, navi):  # noqa: F811
+    stats = "\n".join("%s:  %d\n%s SP A:  %d\n%s SP B:  0" % (label, n, label, n, label) for label, n in (
+        ("Read Requests", 7), ("Write Requests", 3), ("Blocks Read", 56), ("Blocks Written", 24), ("Busy Ticks", 9),
+        ("Idle Ticks", 991), ("Sum of Outstanding Requests", 0), ("Non-Zero Request Count Arrivals", 10),
+        ("Implicit Trespasses", 0), ("Explicit Trespasses", 0)))
+    tiers = "Tier Distribution:  \nExtreme Performance:  10.00%\nPerformance:  60.00%\nCapacity:  30.00%"
+    navi.on("lun -list -all", f.lun(12, "vol_a") + tiers + "\n" + stats + "\n")
+    status, result = run_module(vnx_info, dict(CONN, gather_subset=["luns"]))
+    assert status == "exit", result
+    lun = result["luns"][0]
+    assert lun["statistics"]["read_requests"] == 7 and lun["statistics"]["blocks_written"] == 24
+    assert lun["tier_distribution"] == {"extreme_performance": 10.0, "performance": 60.0, "capacity": 30.0}
+    assert lun["deduplication"] == "Off" and lun["size_gb"] == 10.0
+
+
+def test_check_mode_predicts_hlu_exhaustion(run_module, navi):  # noqa: F811
+    from ansible_collections.storage.datamotion.plugins.modules import vnx_host_access
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("storagegroup -messner", f.storage_group("host1", hlus=dict((h, 100 + h) for h in range(1, 256))))
+    status, result = run_module(vnx_host_access, dict(CONN, lun="vol_a", host="host1"), check_mode=True)
+    assert status == "fail" and "no free host LUN number" in result["msg"], result
+
+
+def test_check_mode_predicts_a_migration_target_cannot_be_exposed(run_module, navi):  # noqa: F811
+    from ansible_collections.storage.datamotion.plugins.modules import vnx_host_access
+    navi.on("lun -list -all -name copy1_dest", f.lun(57, "copy1_dest"))
+    navi.on("storagegroup -messner", f.storage_group("host1"))
+    navi.on("migrate -list", f.migration("copy1", 4100, "copy1_dest", 57))
+    status, result = run_module(vnx_host_access, dict(CONN, lun="copy1_dest", host="host1"), check_mode=True)
+    assert status == "fail" and "destination of the migration of LUN copy1" in result["msg"], result
+
+
+def test_info_managed_lists_only_the_collections_migrating_copies(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all", "\n".join([f.lun(12, "vol_a", smps=(4100,)), f.lun(13, "admin_src"),
+                                         f.lun(4100, "copy1", primary="vol_a", attached="tmp-snap-copy1")]))
+    navi.on("migrate -list", f.migration("copy1", 4100, "copy1_dest", 57) + "\n\n" +
+            f.migration("admin_src", 13, "admin_new", 58, percent=50))
+    navi.on("snap -list", "")
+    status, result = run_module(vnx_info, dict(CONN, gather_subset=["managed"]))
+    assert status == "exit", result
+    assert result["managed"]["migrating_copies"] == {"copy1": 35.0}
