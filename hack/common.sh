@@ -133,6 +133,23 @@ ensure_matrix_venv() {
     ensure_pip_bootstrap "$dir"
 }
 
+# Debian packages some tests use beyond the base image: FUSE filesystems (ntfs-3g,
+# fuse2fs) as destinations that cannot punch holes, and qemu-nbd (qemu-utils), a program
+# that holds an image open and locked. Installed when we are root with apt-get (CI is);
+# elsewhere those tests skip and say which package they miss.
+TEST_PACKAGES=(ntfs-3g fuse2fs qemu-utils)
+ensure_test_packages() {
+    local missing=() pkg
+    [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null || return 0
+    for pkg in "${TEST_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -gt 0 ] || return 0
+    log "installing test packages: ${missing[*]}"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } >/dev/null \
+        || log "WARNING: could not install ${missing[*]}: the tests that need them will skip"
+}
+
 # ansible-test bootstraps pip in each of its venvs with a script it downloads from a
 # host that this network does not reach; it looks in ~/.ansible/test/cache first.
 # Put our own stand-in there: ensurepip, then pip installs what ansible-test asked for.

@@ -311,6 +311,7 @@ main() {
     start=$SECONDS
     ensure_venv
     ensure_pip_bootstrap
+    ensure_test_packages
     stage_tree
     TIMINGS+=("$(printf '%-12s %5ss' setup $((SECONDS - start)))")
     printf '=== setup done in %ss\n' $((SECONDS - start))
