@@ -26,7 +26,8 @@ from ansible_collections.storage.datamotion.plugins.module_utils.ontap.common im
 )
 
 RELATIONSHIP_FIELDS = ("uuid,source.path,destination.path,state,healthy,unhealthy_reason,lag_time,"
-                       "transfer.state,transfer.uuid,transfer.end_time,transfer.bytes_transferred,transfer.total_duration,policy.name,policy.type,transfer_schedule.name")
+                       "transfer.state,transfer.uuid,transfer.end_time,transfer.bytes_transferred,transfer.total_duration,"
+                       "policy.name,policy.type,transfer_schedule.name")
 VOLUME_FIELDS = "uuid,name,svm.name,type,state,size,nas.path,aggregates.name"
 BUSY_TRANSFER_STATES = ("queued", "transferring", "preparing", "finalizing", "aborting")
 JOB_DONE = ("success", "failure")

@@ -245,7 +245,7 @@ class ZapiClient:
 
     def svm_volumes(self, svm):
         """Every volume of one SVM, in one paged read (the replication role matches its patterns on them)."""
-        return [v for v in self.volumes(_AnyPathOf(svm)).values()]
+        return list(self.volumes(_AnyPathOf(svm)).values())
 
     def create_volume(self, svm, name, size, aggregate):
         self.invoke("volume-create", {"volume": name, "containing-aggr-name": aggregate, "size": str(int(size)), "volume-type": "dp"},
