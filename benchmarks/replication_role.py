@@ -27,8 +27,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from urllib import request as urllib_request
 from urllib.parse import urlsplit
+
+from snapmirror_scale import control   # the simulator's control endpoint, as the other ONTAP benchmark calls it
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -42,13 +43,6 @@ def seed(count):
         lines += ["  - name: %s" % name, "    svms: [{name: svm_%s}]" % name, "    aggregates: [{name: aggr1, size: 100TiB}]"]
     lines += ["peers:"] + ["  - {cluster: src, svm: svm_be, peer_cluster: %s, peer_svm: svm_%s}" % (n, n) for n in ("dr1", "dr2")]
     return "\n".join(lines) + "\n"
-
-
-def control(url, path, method="GET", body=None):
-    data = json.dumps(body).encode() if body is not None else (b"" if method == "POST" else None)
-    req = urllib_request.Request(url + path, data=data, method=method, headers={"Content-Type": "application/json"})
-    with urllib_request.urlopen(req, timeout=60) as resp:
-        return json.loads(resp.read() or b"{}")
 
 
 def backend(sim, transport):
