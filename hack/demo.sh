@@ -104,7 +104,7 @@ print(urlsplit(ready["clusters"]["src"]).port, urlsplit(ready["clusters"]["dst"]
 # Run the demo against the collection installed in $ANSIBLE_COLLECTIONS_PATH. Arguments go to
 # every ansible-playbook run. A subshell, so that its trap stops the simulators whatever happens.
 run_demo() (
-    local start=$SECONDS volumes_json become=true
+    local start=$SECONDS volumes_json backend_json become=true
     DEMO_HOME="$(mktemp -d /tmp/datamotion-demo.XXXXXX)"
     trap demo_cleanup EXIT
     trap 'exit 130' INT TERM
@@ -116,8 +116,6 @@ run_demo() (
         ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=$VENV/bin/python" "${@:2}" \
             "storage.datamotion.$1"
     }
-    local ontap=(-e ontap_hostname=127.0.0.1 -e ontap_username=admin -e ontap_password=netapp1!
-                 -e ontap_https=false -e destination_svm=svm_dst)
     volumes_json="$(printf '"%s",' "${DEMO_VOLUMES[@]}")"
     volumes_json="{\"backend_volumes\": [${volumes_json%,}]}"
 
@@ -126,13 +124,17 @@ run_demo() (
         -e "vnx_naviseccli_path=$(command -v naviseccli-sim)" -e "vnx_device_dir=$VNXSIM_HOME/dev/disk/by-id" \
         -e source_lun="$DEMO_SOURCE_LUN" -e target_lun="${DEMO_SOURCE_LUN}_flash" -e target_pool=Flash \
         -e migrate_become="$become" "$@"
-    playbook replicate "${ontap[@]}" -e "ontap_port=$DEMO_ONTAP_DST_PORT" -e ontap_source_hostname=127.0.0.1 \
-        -e "ontap_source_port=$DEMO_ONTAP_SRC_PORT" -e source_svm=svm_src -e destination_aggregate=aggr1 \
-        -e "$volumes_json" "$@"
+    # the backend as the replication role takes it (in real life: group_vars of localhost)
+    backend_json="$(python -c 'import json, sys
+cluster = lambda port: {"hostname": "127.0.0.1", "username": "admin", "password": "netapp1!", "port": int(port), "https": False}
+print(json.dumps({"replication_backend": {"name": "demo", "source": {"cluster": cluster(sys.argv[1]), "svm": "svm_src",
+    "volumes": json.loads(sys.argv[3])["backend_volumes"]}, "targets": [{"name": "dst", "cluster": cluster(sys.argv[2]),
+    "svm": "svm_dst", "aggregate": "aggr1"}]}}))' "$DEMO_ONTAP_SRC_PORT" "$DEMO_ONTAP_DST_PORT" "$volumes_json")"
+    playbook replicate -e "$backend_json" "$@"
     log ""
     log "=== the source cluster goes offline (ontap-sim control endpoint)"
     ontap_control /clusters/src/offline
-    playbook failover "${ontap[@]}" -e "ontap_port=$DEMO_ONTAP_DST_PORT" -e "$volumes_json" "$@"
+    playbook failover -e "$backend_json" "$@"
 
     printf '\n=== demo summary (%ss)\n' $((SECONDS - start))
     vnx-sim state | python -c '

@@ -117,6 +117,15 @@ options:
     description:
       - Transfer only where the lag (time since the last transfer's snapshot) exceeds this many seconds.
     type: int
+  reverse_resync:
+    description:
+      - Create a missing relationship onto a destination volume that is read-write - the original source of a
+        failed-over relationship - and resync it, the first step of a failback. ONTAP rolls that volume back to the
+        newest snapshot it shares with the source, so what was written on it since then is lost.
+      - Without it a read-write destination volume is an error. Needs O(relationship_state=snapmirrored).
+    type: bool
+    default: false
+    version_added: 0.2.0
   relationships:
     description:
       - Several relationships in one task. Each item takes the options above that describe a relationship
@@ -165,6 +174,10 @@ options:
       max_lag:
         description: See O(max_lag).
         type: int
+      reverse_resync:
+        description: See O(reverse_resync).
+        type: bool
+        version_added: 0.2.0
   source_cluster:
     description:
       - How to reach the source cluster, for O(create_destination), for checking that source volumes exist and
@@ -339,7 +352,7 @@ from ansible_collections.storage.datamotion.plugins.module_utils.ontap.snapmirro
 )
 
 RELATIONSHIP_KEYS = ("source_path", "state", "relationship_state", "policy", "schedule", "relationship_type",
-                     "create_destination", "mount_after_break", "junction_path", "update", "max_lag")
+                     "create_destination", "mount_after_break", "junction_path", "update", "max_lag", "reverse_resync")
 TYPES = ["extended_data_protection", "data_protection", "vault"]
 
 
@@ -358,6 +371,7 @@ def argument_spec():
         junction_path=dict(type="str"),
         update=dict(type="bool"),
         max_lag=dict(type="int"),
+        reverse_resync=dict(type="bool"),
     )
     spec.update(
         destination_path=dict(type="str"),
@@ -377,6 +391,7 @@ def argument_spec():
         junction_path=dict(type="str"),
         update=dict(type="bool", default=False),
         max_lag=dict(type="int"),
+        reverse_resync=dict(type="bool", default=False),
         relationships=dict(type="list", elements="dict", options=item),
         source_cluster=dict(type="dict", options=dict(
             hostname=dict(type="str", required=True),
@@ -455,6 +470,7 @@ class Request:
             mount_after_break=merged["mount_after_break"] is not False, junction_path=merged["junction_path"],
             update=bool(merged["update"]), max_lag=merged["max_lag"],
             relationship_state_given=merged["relationship_state"] is not None,
+            reverse_resync=bool(merged["reverse_resync"]),
         )
 
 
@@ -590,7 +606,7 @@ class Run:
                                      "(vserver peer create -applications snapmirror) first" % (d.destination_path, svm, src_svm))
         for d in creating:
             vol = volumes.get(d.destination_path)
-            if vol is not None and vol.type != "dp":
+            if vol is not None and vol.type != "dp" and not (d.reverse_resync and d.relationship_state == "snapmirrored"):
                 raise OntapError("destination volume %s exists but is of type %s; a SnapMirror destination must be a DP volume "
                                  "(choose another destination or recreate it as type DP)" % (d.destination_path, vol.type))
             if vol is None and not d.create_destination:

@@ -70,6 +70,8 @@ relationships:
       lag_time: 312
       last_transfer_end: "2026-11-28T07:00:00+00:00"
       last_transfer_error: null
+      last_transfer_size: 1048576
+      last_transfer_duration: 12
       policy: MirrorAllSnapshots
       policy_type: async
       schedule: hourly

@@ -65,6 +65,8 @@ class Relationship:
     lag_time: Optional[int] = None
     last_transfer_end: Optional[str] = None
     last_transfer_error: Optional[str] = None
+    last_transfer_size: Optional[int] = None       # bytes of the last (or running) transfer
+    last_transfer_duration: Optional[int] = None   # its seconds
     policy: Optional[str] = None
     policy_type: Optional[str] = None
     schedule: Optional[str] = None

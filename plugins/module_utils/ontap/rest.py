@@ -26,7 +26,8 @@ from ansible_collections.storage.datamotion.plugins.module_utils.ontap.common im
 )
 
 RELATIONSHIP_FIELDS = ("uuid,source.path,destination.path,state,healthy,unhealthy_reason,lag_time,"
-                       "transfer.state,transfer.uuid,transfer.end_time,policy.name,policy.type,transfer_schedule.name")
+                       "transfer.state,transfer.uuid,transfer.end_time,transfer.bytes_transferred,transfer.total_duration,"
+                       "policy.name,policy.type,transfer_schedule.name")
 VOLUME_FIELDS = "uuid,name,svm.name,type,state,size,nas.path,aggregates.name"
 BUSY_TRANSFER_STATES = ("queued", "transferring", "preparing", "finalizing", "aborting")
 JOB_DONE = ("success", "failure")
@@ -57,6 +58,8 @@ def relationship_from_record(rec):
         lag_time=parse_duration(rec.get("lag_time")),
         last_transfer_end=transfer.get("end_time"),
         last_transfer_error="; ".join(reasons) if transfer_state == "failed" and reasons else None,
+        last_transfer_size=int(transfer["bytes_transferred"]) if transfer.get("bytes_transferred") is not None else None,
+        last_transfer_duration=parse_duration(transfer.get("total_duration")),
         policy=(rec.get("policy") or {}).get("name"),
         policy_type=(rec.get("policy") or {}).get("type"),
         schedule=(rec.get("transfer_schedule") or {}).get("name"),
@@ -219,6 +222,14 @@ class RestClient:
             if vol.path in paths:
                 found[vol.path] = vol
         return found
+
+    def svm_volumes(self, svm):
+        """Every volume of one SVM, in one paged read (the replication role matches its patterns on them)."""
+        recs = self._records("/api/storage/volumes", {"svm.name": svm, "fields": VOLUME_FIELDS})
+        return [Volume(svm=(r.get("svm") or {}).get("name"), name=r.get("name"), type=r.get("type") or "rw",
+                       size=int(r.get("size") or 0), state=r.get("state") or "online",
+                       junction_path=(r.get("nas") or {}).get("path") or None,
+                       aggregates=[a.get("name") for a in r.get("aggregates") or []], uuid=r.get("uuid")) for r in recs]
 
     def create_volume(self, svm, name, size, aggregate):
         body = {"name": name, "svm": {"name": svm}, "aggregates": [{"name": aggregate}], "size": int(size), "type": "dp"}

@@ -40,6 +40,7 @@ class Desired:
     update: bool = False
     max_lag: Optional[int] = None
     relationship_state_given: bool = True   # False: relationship_state is the default, not the user's word
+    reverse_resync: bool = False            # a new relationship onto a read-write volume is resynced (failback)
 
     @property
     def junction(self):
@@ -66,6 +67,8 @@ def plan(desired, rel, volume=None, source_record=False):
             actions.append("create_volume")
         actions.append("create")
         state, status = "uninitialized", "idle"
+        if desired.reverse_resync and volume is not None and volume.type == "rw":
+            state = "broken_off"   # ONTAP creates a relationship onto a read-write volume broken off
     else:
         state, status = rel.state, rel.status
         if (desired.policy and desired.policy != rel.policy) or \

@@ -36,7 +36,8 @@ from ansible_collections.storage.datamotion.plugins.module_utils.ontap.common im
 
 RELATIONSHIP_ATTRIBUTES = ("source-location", "destination-location", "mirror-state", "relationship-status", "is-healthy",
                            "unhealthy-reason", "lag-time", "last-transfer-end-timestamp", "last-transfer-error", "policy",
-                           "policy-type", "schedule", "relationship-type", "relationship-id")
+                           "policy-type", "schedule", "relationship-type", "relationship-id", "last-transfer-size",
+                           "last-transfer-duration")
 
 
 def relationship_from_info(info):
@@ -63,12 +64,25 @@ def relationship_from_info(info):
         lag_time=int(lag) if lag not in (None, "") else None,
         last_transfer_end=epoch_to_iso(info.get("last-transfer-end-timestamp")),
         last_transfer_error=info.get("last-transfer-error") or None,
+        last_transfer_size=int(info["last-transfer-size"]) if info.get("last-transfer-size") not in (None, "") else None,
+        last_transfer_duration=int(info["last-transfer-duration"]) if info.get("last-transfer-duration") not in (None, "") else None,
         policy=info.get("policy"),
         policy_type=policy_type,
         schedule=info.get("schedule") or None,
         relationship_type=info.get("relationship-type"),
         uuid=info.get("relationship-id"),
     )
+
+
+class _AnyPathOf(set):
+    """Stands for every volume path of one SVM in ``volumes``, which reads a whole SVM when given one."""
+
+    def __init__(self, svm):
+        super(_AnyPathOf, self).__init__([svm + ":*"])
+        self.svm = svm
+
+    def __contains__(self, path):
+        return path.startswith(self.svm + ":")
 
 
 def _flat(element):
@@ -228,6 +242,10 @@ class ZapiClient:
             if vol.path in paths:
                 found[vol.path] = vol
         return found
+
+    def svm_volumes(self, svm):
+        """Every volume of one SVM, in one paged read (the replication role matches its patterns on them)."""
+        return list(self.volumes(_AnyPathOf(svm)).values())
 
     def create_volume(self, svm, name, size, aggregate):
         self.invoke("volume-create", {"volume": name, "containing-aggr-name": aggregate, "size": str(int(size)), "volume-type": "dp"},

@@ -81,7 +81,7 @@ class Control:
         return {"transfer_rate_mib_s": self.model.transfer_rate / MIB}
 
     def write(self, body):
-        written = self.model.write(body["cluster"], body["svm"], body["volume"], int(body["bytes"]))
+        written = self.model.write(body["cluster"], body["svm"], body["volume"], int(body["bytes"]), body.get("tag"))
         return {"written": written}
 
     def age(self, body):

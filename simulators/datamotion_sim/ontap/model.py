@@ -121,6 +121,7 @@ class Volume:
     junction_path: Optional[str] = None
     written: int = 0
     snapshots: List[Snapshot] = field(default_factory=list)
+    tags: List[str] = field(default_factory=list)   # named writes, carried by transfers, so tests can follow data
     create_time: float = field(default_factory=time.time)
     uuid: str = field(default_factory=new_uuid)
     luns: Dict[str, object] = field(default_factory=dict)   # san.Lun by name
@@ -178,6 +179,7 @@ class Transfer:
     end: float
     source_mark: int
     fail_message: Optional[str] = None
+    source_tags: List[str] = field(default_factory=list)
     state: str = "transferring"
     error: Optional[str] = None
     uuid: str = field(default_factory=new_uuid)
@@ -511,6 +513,7 @@ class Model:
         dest = cluster.volumes.get((rel.destination_svm, rel.destination_volume))
         if dest is not None:
             dest.written = transfer.source_mark
+            dest.tags = list(transfer.source_tags)
             dest.snapshots = [s for s in dest.snapshots if not s.name.startswith("snapmirror.")]
             dest.snapshots.append(Snapshot(name=snap_name, create_time=transfer.start))
         source_cluster = self.clusters.get(rel.source_cluster)
@@ -541,7 +544,8 @@ class Model:
         if fault and fault["count"] > 0:
             fault["count"] -= 1
             fail = fault["message"]
-        transfer = Transfer(type=kind, bytes_total=changed, start=now, end=now + duration, source_mark=source.written, fail_message=fail)
+        transfer = Transfer(type=kind, bytes_total=changed, start=now, end=now + duration, source_mark=source.written, fail_message=fail,
+                            source_tags=list(source.tags))
         rel.transfer = transfer
         rel.transfers = (rel.transfers + [transfer])[-20:]
         rel.status = "transferring"
@@ -684,9 +688,13 @@ class Model:
         return copy.deepcopy(self._volume_by_uuid(self.cluster(cluster_name), uuid))
 
     @locked
-    def write(self, cluster_name, svm, name, nbytes):
+    def write(self, cluster_name, svm, name, nbytes, tag=None):
         vol = self._volume(self.cluster(cluster_name), svm, name)
+        if vol.type == "dp":
+            raise SimError("invalid", "Volume \"%s\" is a data protection volume: it is read-only." % vol.path)
         vol.written += int(nbytes)
+        if tag:
+            vol.tags.append(str(tag))
         return vol.written
 
     # --------------------------------------------------------- relationships
@@ -723,11 +731,11 @@ class Model:
             dest = self._create_volume(cluster, dst_svm, dst_vol, source.size, aggr, "dp")
         if dest is None:
             raise SimError("volume_not_found", "Destination volume \"%s\" does not exist." % destination_path, target="destination.path")
-        if dest.type != "dp":
-            raise SimError("not_dp", "Destination volume \"%s\" must be a data protection (DP) volume." % destination_path,
-                           target="destination.path")
         rel = Relationship(source_cluster=src_cluster_name, source_svm=src_svm, source_volume=src_vol, destination_svm=dst_svm,
                            destination_volume=dst_vol, type=rel_type, policy=policy, schedule=schedule or None, create_time=self.clock())
+        if dest.type != "dp":
+            # ONTAP creates a relationship onto a read-write volume broken off: a resync (failback's reverse resync) makes it DP
+            rel.mirror_state = "broken-off"
         cluster.relationships[rel.uuid] = rel
         return copy.deepcopy(rel)
 
@@ -991,7 +999,8 @@ class Model:
                 "svms": sorted(cluster.svms),
                 "aggregates": {a.name: {"size": a.size, "available": cluster.aggregate_available(a)} for a in cluster.aggregates.values()},
                 "volumes": {v.path: {"uuid": v.uuid, "size": v.size, "type": v.type, "state": v.state, "junction_path": v.junction_path,
-                                     "aggregate": v.aggregate, "written": v.written, "snapshots": [s.name for s in v.snapshots]}
+                                     "aggregate": v.aggregate, "written": v.written, "snapshots": [s.name for s in v.snapshots],
+                                     "tags": list(v.tags)}
                             for v in cluster.volumes.values()},
                 "cluster_peers": sorted(cluster.cluster_peers),
                 "svm_peers": [{"svm": p.svm, "peer_svm": p.peer_svm, "peer_cluster": p.peer_cluster} for p in cluster.svm_peers],

@@ -146,18 +146,19 @@ def test_errors_carry_real_codes(sim):
     assert err.code == "13040"
 
 
-def test_create_needs_dp_destination_and_peering(sim):
+def test_create_needs_peering_and_is_broken_off_onto_a_read_write_volume(sim):
     src, dst = naserver(sim.src, "svm_src"), naserver(sim.dst, "svm_dst")
     zapi_volume(src, "vol1")
     zapi_volume(dst, "rwvol")
-    err = error_of(invoke, dst, "snapmirror-create", **{"source-location": "svm_src:vol1", "destination-location": "svm_dst:rwvol"})
-    assert err.code == "13001" and "data protection" in err.message
     err = error_of(invoke, dst, "snapmirror-create", **{"source-location": "svm_other:vol1", "destination-location": "svm_dst:rwvol"})
     assert "not peered" in err.message
     err = error_of(invoke, dst, "snapmirror-create",
                    **{"source-location": "svm_src:vol1", "destination-location": "svm_dst:vol1", "policy": "NoSuchPolicy"})
     assert "NoSuchPolicy" in err.message
     assert sim.state()["dst"]["relationships"] == {}
+    # onto a read-write volume (the reverse relationship of a failback) it is created broken off, until a resync
+    invoke(dst, "snapmirror-create", **{"source-location": "svm_src:vol1", "destination-location": "svm_dst:rwvol"})
+    assert sim.state()["dst"]["relationships"]["svm_dst:rwvol"]["mirror_state"] == "broken-off"
 
 
 def test_wrong_password_is_401(sim):

@@ -107,3 +107,11 @@ def test_a_relationship_path_is_never_a_pattern(path):
     with pytest.raises(OntapError) as caught:
         split_path(path, "destination_path")
     assert "is not of the form <svm>:<volume>" in caught.value.message
+
+
+def test_last_transfer_size_and_duration_read_the_same():
+    rest = relationship_from_record({"source": {"path": "a:b"}, "destination": {"path": "c:d"}, "state": "snapmirrored",
+                                     "transfer": {"state": "success", "bytes_transferred": 4096, "total_duration": "PT1M5S"}})
+    zapi = relationship_from_info({"source-location": "a:b", "destination-location": "c:d", "mirror-state": "snapmirrored",
+                                   "last-transfer-size": "4096", "last-transfer-duration": "65"})
+    assert (rest.last_transfer_size, rest.last_transfer_duration) == (zapi.last_transfer_size, zapi.last_transfer_duration) == (4096, 65)

@@ -212,3 +212,11 @@ def test_predict_shows_the_desired_state_and_keeps_untouched_relationships():
     assert predict(desired_of("absent"), rel, ["delete", "release"]) is None
     new = predict(desired_of("snapmirrored", policy="MirrorLatest"), None, ["create", "initialize"])
     assert (new.state, new.policy, new.source_path) == ("snapmirrored", "MirrorLatest", SRC)
+
+
+def test_reverse_resync_creates_onto_a_read_write_volume_and_resyncs():
+    rw = Volume(svm="svm_dst", name="vol1", type="rw", junction_path="/vol1")
+    assert plan(Desired(DST, SRC, reverse_resync=True), None, rw) == ["create", "resync"]
+    # without the flag, or onto a DP volume, a new relationship is initialized as before
+    assert plan(Desired(DST, SRC), None, rw) == ["create", "initialize"]
+    assert plan(Desired(DST, SRC, reverse_resync=True), None, replace(rw, type="dp")) == ["create", "initialize"]

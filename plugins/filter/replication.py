@@ -1,0 +1,191 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Pure decisions of the role ``replication``: which volumes form the backend, which target a failover
+takes, where each volume of a failback stands, and the status report. No I/O: the role reads the
+clusters with the ONTAP modules and hands what they returned to these filters."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import fnmatch
+
+DOCUMENTATION = r"""
+name: replication_view
+short_description: The replication role's view of a backend (internal to the role)
+version_added: 0.2.0
+description:
+  - Combines the relationships read on each target of a backend into one view per volume and target. The role
+    C(storage.datamotion.replication) uses it and the filters C(replication_failover_choice),
+    C(replication_failback_phases) and C(replication_status_report) beside it; they are not meant for other use.
+author:
+  - Storage DataMotion Team (@storage-datamotion)
+positional: backend
+options:
+  _input:
+    description: The registered results of C(ontap_snapmirror_info) on each target, in the order of the targets.
+    type: list
+    elements: dict
+    required: true
+  backend:
+    description: The role's O(replication_backend).
+    type: dict
+    required: true
+  source_volumes:
+    description: The source volumes read from the source cluster, or none when it could not be read.
+    type: list
+    elements: dict
+"""
+
+EXAMPLES = r"""
+- name: The backend as the targets see it
+  ansible.builtin.set_fact:
+    view: "{{ target_reads.results | storage.datamotion.replication_view(replication_backend) }}"
+"""
+
+RETURN = r"""
+_value:
+  description: C(volumes) (names), C(targets) (per target C(name), C(reachable), C(error), C(relationships) by volume,
+    C(broken), C(healthy), C(worst_lag)) and C(failed_over_to).
+  type: dict
+"""
+
+
+def _matches(name, patterns):
+    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
+
+
+def _volume(path):
+    return path.split(":", 1)[1] if path and ":" in path else path
+
+
+def replication_view(reads, backend, source_volumes=None):
+    source_svm = backend["source"]["svm"]
+    patterns = backend["source"]["volumes"]
+    targets = []
+    seen = set()
+    for target, read in zip(backend["targets"], reads):
+        reachable = not read.get("failed") and "relationships" in read
+        rels = {}
+        for rel in read.get("relationships") or []:
+            src_svm = (rel.get("source_path") or "").split(":")[0]
+            name = _volume(rel.get("source_path"))
+            if src_svm == source_svm and _volume(rel["destination_path"]) == name and _matches(name, patterns):
+                rels[name] = rel
+        seen.update(rels)
+        lags = [r.get("lag_time") for r in rels.values()]
+        targets.append(dict(
+            name=target["name"], svm=target["svm"], reachable=reachable, error=None if reachable else read.get("msg"),
+            relationships=rels,
+            broken=sorted(n for n, r in rels.items() if r.get("state") == "broken_off"),
+            healthy=reachable and bool(rels) and all(r.get("healthy") and r.get("state") in ("snapmirrored", "in_sync")
+                                                     for r in rels.values()),
+            worst_lag=None if not lags or None in lags else max(lags),
+        ))
+    if source_volumes is not None:
+        volumes = sorted(v["name"] for v in source_volumes)
+    else:
+        volumes = sorted(seen)
+    broken = [t["name"] for t in targets if t["broken"]]
+    return dict(volumes=volumes, targets=targets, failed_over_to=broken[0] if len(broken) == 1 else None,
+                failed_over_targets=broken)
+
+
+def replication_failover_choice(view, named=None):
+    """{'target': name, 'why': text} or {'target': None, 'why': the reason there is none}."""
+    if len(view["failed_over_targets"]) > 1:
+        return dict(target=None, why="the relationships of targets %s are all broken off; a volume must never be failed over "
+                    "to two targets - fail back or resync all but one by hand first" % ", ".join(view["failed_over_targets"]))
+    if view["failed_over_to"]:
+        if named and named != view["failed_over_to"]:
+            return dict(target=None, why="the backend is already failed over to target %s (its relationships are broken off); "
+                        "replication_failover_target %s would fail it over a second time" % (view["failed_over_to"], named))
+        return dict(target=view["failed_over_to"], why="already failed over to it; finishing that failover")
+    if named:
+        target = [t for t in view["targets"] if t["name"] == named][0]
+        if not target["reachable"]:
+            return dict(target=None, why="replication_failover_target %s cannot be reached: %s" % (named, target["error"]))
+        if not target["relationships"]:
+            return dict(target=None, why="replication_failover_target %s holds no relationship of the backend" % named)
+        return dict(target=named, why="named by replication_failover_target")
+    healthy = [t for t in view["targets"] if t["healthy"]]
+    if not healthy:
+        return dict(target=None, why="no target has healthy, mirrored relationships for every volume of the backend (%s); name "
+                    "one with replication_failover_target to fail over what it holds" % "; ".join(
+                        "%s: %s" % (t["name"], t["error"] if not t["reachable"] else "not all healthy") for t in view["targets"]))
+    best = min(healthy, key=lambda t: (t["worst_lag"] is None, t["worst_lag"] or 0))
+    return dict(target=best["name"], why="least lag (%s s) among the healthy targets %s" % (
+        best["worst_lag"], ", ".join("%s (%s s)" % (t["name"], t["worst_lag"]) for t in healthy)))
+
+
+def replication_failback_phases(view, reverse_read, target=None):
+    """Where each volume of a failback stands.
+
+    ``reverse_read`` is ``ontap_snapmirror_info`` on the source cluster (the reverse relationships:
+    destination on the source SVM, source on the target SVM). Phases: ``reverse`` (resync from the
+    target), ``switch`` (final update, then break the reverse), ``resync`` (original direction),
+    ``release`` (delete the reverse), ``done``.
+    """
+    name = target or view["failed_over_to"]
+    reverse = dict((_volume(r["destination_path"]), r) for r in reverse_read.get("relationships") or [])
+    if name is None:
+        sources = set((r.get("source_path") or "").split(":")[0] for r in reverse.values())
+        named = [t["name"] for t in view["targets"] if t["svm"] in sources]
+        name = named[0] if len(named) == 1 else None
+    if name is None:
+        return dict(target=None, phases={})
+    tgt = [t for t in view["targets"] if t["name"] == name][0]
+    reverse = dict((v, r) for v, r in reverse.items() if (r.get("source_path") or "").split(":")[0] == tgt["svm"])
+    phases = {}
+    for vol, rel in tgt["relationships"].items():
+        rev = reverse.get(vol)
+        if rel.get("state") == "broken_off":
+            if rev is None or (rev.get("state") == "broken_off" and rev.get("lag_time") is None):
+                phases[vol] = "reverse"    # never transferred back yet
+            elif rev.get("state") == "broken_off":
+                phases[vol] = "resync"
+            else:
+                phases[vol] = "switch"
+        else:
+            phases[vol] = "release" if rev is not None else "done"
+    return dict(target=name, phases=phases)
+
+
+def replication_status_report(view):
+    """Facts per volume and target, a summary per target and for the backend, and the lines of a short table."""
+    volumes = {}
+    lines = ["%-24s %-10s %-13s %-8s %-9s %-12s %s" % ("volume", "target", "state", "healthy", "lag s", "last bytes", "last s")]
+    for vol in view["volumes"]:
+        volumes[vol] = {}
+        for t in view["targets"]:
+            rel = t["relationships"].get(vol)
+            fact = None if rel is None else dict((k, rel.get(k)) for k in (
+                "state", "status", "healthy", "lag_time", "last_transfer_size", "last_transfer_duration", "last_transfer_end",
+                "unhealthy_reason", "policy", "schedule"))
+            volumes[vol][t["name"]] = fact
+            f = fact or {}
+            lines.append("%-24s %-10s %-13s %-8s %-9s %-12s %s" % (
+                vol, t["name"], f.get("state", "missing" if t["reachable"] else "unreachable"), f.get("healthy", "-"),
+                f.get("lag_time", "-"), f.get("last_transfer_size", "-"), f.get("last_transfer_duration", "-")))
+    targets = []
+    for t in view["targets"]:
+        states = {}
+        for rel in t["relationships"].values():
+            states[rel.get("state")] = states.get(rel.get("state"), 0) + 1
+        targets.append(dict(name=t["name"], svm=t["svm"], reachable=t["reachable"], error=t["error"],
+                            relationships=len(t["relationships"]), missing=sorted(set(view["volumes"]) - set(t["relationships"])),
+                            unhealthy=sorted(v for v, r in t["relationships"].items() if not r.get("healthy")),
+                            states=states, worst_lag=t["worst_lag"], healthy=t["healthy"]))
+    lags = [t["worst_lag"] for t in targets if t["worst_lag"] is not None]
+    summary = dict(replication_enabled=any(t["relationships"] for t in targets),
+                   replication_count=sum(t["relationships"] for t in targets),
+                   replication_targets=[t["name"] for t in targets], replication_type="async",
+                   worst_lag=max(lags) if lags else None, failed_over_to=view["failed_over_to"],
+                   volumes=len(view["volumes"]))
+    return dict(volumes=volumes, targets=targets, summary=summary, table=lines)
+
+
+class FilterModule(object):
+    def filters(self):
+        return dict(replication_view=replication_view, replication_failover_choice=replication_failover_choice,
+                    replication_failback_phases=replication_failback_phases, replication_status_report=replication_status_report)

@@ -1,0 +1,64 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Failback on the simulator: a relationship created onto a read-write volume is broken off, and a
+reverse resync carries what was written on the failed-over side back to the original source."""
+
+from ontap_helpers import invoke, mirror_pair, naserver, rest, wait_job
+
+
+def tag(sim, cluster, svm, volume, name):
+    return sim.ctl("POST", "/volumes/write", {"cluster": cluster, "svm": svm, "volume": volume, "bytes": 4096, "tag": name})
+
+
+def rest_rel(url, destination):
+    records = rest("GET", url, "/api/snapmirror/relationships", params={"destination.path": destination, "fields": "state,uuid"}).json()
+    return records["records"][0]
+
+
+def rest_patch(url, rel, state):
+    response = rest("PATCH", url, "/api/snapmirror/relationships/%s" % rel["uuid"], json={"state": state})
+    assert wait_job(url, response)["state"] == "success"
+
+
+def failed_over(sim, name):
+    """vol mirrored src -> dst, tagged 'before' on the source, then broken off and tagged 'after' on dst."""
+    mirror_pair(sim, name)
+    tag(sim, "src", "svm_src", name, "before")
+    response = rest("POST", sim.dst, "/api/snapmirror/relationships",
+                    json={"source": {"path": "svm_src:" + name}, "destination": {"path": "svm_dst:" + name}, "state": "snapmirrored"})
+    assert wait_job(sim.dst, response)["state"] == "success"
+    sim.wait_relationship("svm_dst:" + name, mirror_state="snapmirrored", status="idle")
+    rest_patch(sim.dst, rest_rel(sim.dst, "svm_dst:" + name), "broken_off")
+    tag(sim, "dst", "svm_dst", name, "after")
+
+
+def test_write_on_a_dp_volume_is_refused(sim):
+    mirror_pair(sim, "ro1")
+    response = rest("POST", sim.control, "/volumes/write", json={"cluster": "dst", "svm": "svm_dst", "volume": "ro1", "bytes": 1})
+    assert response.status_code == 400 and "read-only" in response.text
+
+
+def test_reverse_resync_over_rest_carries_the_failed_over_writes_back(sim):
+    failed_over(sim, "fb1")
+    response = rest("POST", sim.src, "/api/snapmirror/relationships",
+                    json={"source": {"path": "svm_dst:fb1"}, "destination": {"path": "svm_src:fb1"}})
+    assert wait_job(sim.src, response)["state"] == "success"
+    reverse = rest_rel(sim.src, "svm_src:fb1")
+    assert reverse["state"] == "broken_off"          # onto a read-write volume: created broken off
+    rest_patch(sim.src, reverse, "snapmirrored")     # the reverse resync
+    sim.wait_relationship("svm_src:fb1", cluster="src", mirror_state="snapmirrored", status="idle")
+    volumes = sim.state()["src"]["volumes"]
+    assert volumes["svm_src:fb1"]["tags"] == ["before", "after"]
+    assert volumes["svm_src:fb1"]["type"] == "dp"
+
+
+def test_reverse_resync_over_zapi_carries_the_failed_over_writes_back(sim):
+    failed_over(sim, "fb2")
+    server = naserver(sim.src)
+    invoke(server, "snapmirror-create", **{"source-location": "svm_dst:fb2", "destination-location": "svm_src:fb2"})
+    info = invoke(server, "snapmirror-get-iter", **{"query": {"snapmirror-info": {"destination-location": "svm_src:fb2"}}})
+    assert info.get_child_by_name("attributes-list").get_child_by_name("snapmirror-info").get_child_content("mirror-state") == "broken-off"
+    invoke(server, "snapmirror-resync", **{"destination-location": "svm_src:fb2"})
+    sim.wait_relationship("svm_src:fb2", cluster="src", mirror_state="snapmirrored", status="idle")
+    assert sim.state()["src"]["volumes"]["svm_src:fb2"]["tags"] == ["before", "after"]

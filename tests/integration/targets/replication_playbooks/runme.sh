@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The playbooks replicate, failover and failback (role replication) against their own ontap-sim of three
+# clusters (files/seed.yml: source src, targets dr1 and dr2), over REST and over ZAPI: a whole lifecycle with
+# check mode, idempotent re-runs and the source offline during the failover; then bad inputs and a fault at
+# each step of failover and failback (tests.yml).
+set -eux
+cd "$(dirname "$0")"
+work="$(mktemp -d)"
+ontap-sim serve --seed files/seed.yml >"$work/ready" &
+sim_pid=$!
+trap 'kill $sim_pid; wait $sim_pid || true; rm -rf "$work"' EXIT
+for _ in $(seq 100); do [ -s "$work/ready" ] && break; sleep 0.1; done
+
+python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python}
+run() {
+    ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=$python" -e "@$work/backend.json" "$@"
+}
+ctl() {
+    curl -sf -X POST "$(python -c 'import json,sys; print(json.load(open(sys.argv[1]))["control"])' "$work/ready")$1" \
+        -H 'Content-Type: application/json' -d "${2:-"{}"}" >/dev/null
+}
+expect_fail() {   # expect_fail TEXT playbook args...: the run fails and says TEXT
+    local text="$1"; shift
+    if run "$@" >"$work/out" 2>&1; then cat "$work/out"; echo "expected a failure saying: $text"; return 1; fi
+    grep -q -- "$text" "$work/out" || { cat "$work/out"; echo "the failure does not say: $text"; return 1; }
+}
+no_change() {     # the run changes nothing
+    run "$@" | tee "$work/out"
+    grep -q 'changed=0 ' "$work/out"
+}
+
+for use_rest in ${REPLICATION_TRANSPORTS:-always never}; do
+    python files/backend.py "$work/ready" "$use_rest" >"$work/backend.json"
+    python files/backend.py "$work/ready" "$use_rest" sim_backend >"$work/tests.json"
+    ctl /reset
+    # ensure: check mode predicts and changes nothing, the run converges, the re-run changes nothing
+    run storage.datamotion.replicate --check
+    run verify.yml -e verify=empty
+    run storage.datamotion.replicate
+    run verify.yml -e verify=ensured
+    no_change storage.datamotion.replicate
+    run storage.datamotion.replicate -e replication_action=update
+    run storage.datamotion.replicate -e replication_action=status
+    # failover with the source down: never a request to it, one target only, a re-run changes nothing
+    ctl /relationships/age '{"cluster": "dr2", "destination_path": "svm_dr2:be01", "seconds": 600}'
+    ctl /clusters/src/offline
+    ctl /stats/reset
+    run storage.datamotion.failover --check
+    run verify.yml -e verify=ensured
+    run storage.datamotion.failover
+    run verify.yml -e verify=failed_over -e source_requests=0
+    no_change storage.datamotion.failover
+    expect_fail "failback is refused" storage.datamotion.failback
+    expect_fail "already failed over to target" storage.datamotion.failover -e replication_failover_target=dr2
+    # failback keeps what was written on the target
+    ctl /clusters/src/online
+    run verify.yml -e verify=write
+    run storage.datamotion.failback
+    run verify.yml -e verify=reversed
+    run storage.datamotion.failback -e replication_writers_stopped=true --check
+    run verify.yml -e verify=reversed
+    run storage.datamotion.failback -e replication_writers_stopped=true
+    run verify.yml -e verify=failed_back
+    expect_fail "nothing to fail back" storage.datamotion.failback
+    no_change storage.datamotion.replicate
+    # bad inputs and faults at every step
+    ctl /reset
+    ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=$python" -e "@$work/tests.json" tests.yml
+done
