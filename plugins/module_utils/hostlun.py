@@ -360,6 +360,12 @@ class Host:
         finally:
             os.close(fd)
 
+    def clear_loop_flag(self, name):
+        """A detached loop device keeps the read-only flag BLKROSET gave it, and the next
+        user of that loop number would inherit it: clear it once nothing is attached."""
+        if not self._read(self.node(name), "loop", "backing_file") and self.read_only(self.dev_path(name)):
+            self.set_read_only(self.dev_path(name), False)
+
     def delete_scsi(self, name):
         try:
             with open(os.path.join(self.node(name), "device", "delete"), "w") as f:

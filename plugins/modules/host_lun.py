@@ -294,6 +294,8 @@ def remove(module, host, dev):
                  module.params["timeout"] if module.params["wait"] else 0, what="%s to leave the host" % dev.path)
     except WaitTimeout:
         raise HostLunError("%s was asked to leave the host but is still there after %ss" % (dev.path, module.params["timeout"]))
+    if dev.kind == "loop":
+        host.clear_loop_flag(name)
     for link in dev.links:
         try:
             os.unlink(link)
