@@ -126,7 +126,7 @@ def stats(values):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     ap.add_argument("--size-gib", type=int, default=16)
     ap.add_argument("--data", type=float, default=0.10)
     ap.add_argument("--rounds", type=int, default=7)
