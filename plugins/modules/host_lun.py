@@ -88,6 +88,8 @@ options:
     description:
       - With O(state=absent), remove the device even when a process has it open or another device (LVM, md) is
         built on it - they get I/O errors from then on. Its buffers are still flushed first.
+      - Without it, a device that a process has open is waited for (up to O(timeout) when O(wait=true)), since a
+        probe such as udev's closes it soon; it is refused if still open then.
       - A mounted device (or one whose partitions or holders are mounted) is refused even with O(force=true);
         unmount it first. The module never unmounts anything.
     type: bool
@@ -234,6 +236,19 @@ def not_found(module, wwn, rescanned):
                      rescanned=rescanned)
 
 
+def wait_for_openers(module, host, wwn, dev):
+    """A device that a process has open only for a moment (udev's probe, a monitoring
+    agent) is waited for, within the timeout, before absent refuses it."""
+    p = module.params
+    if not dev.open_by or p["force"] or not p["wait"]:
+        return dev
+    try:
+        return wait_for(lambda: host.find(wwn), lambda d: d is None or not d.open_by, p["timeout"],
+                        what="the processes holding %s to close it" % dev.path)
+    except WaitTimeout as e:
+        return e.last
+
+
 def view(dev):
     if dev is None:
         return {"present": False}
@@ -316,9 +331,11 @@ def run_module(module):
     result = dict(changed=False, actions=[], rescanned=[], device=None)
     try:
         dev, result["rescanned"] = find(module, host, wwn)
+        if dev is None and state != "absent":
+            not_found(module, wwn, result["rescanned"])
+        if dev is not None and state == "absent":
+            dev = wait_for_openers(module, host, wwn, dev)
         if dev is None:
-            if state != "absent":
-                not_found(module, wwn, result["rescanned"])
             after = None
         elif state == "present":
             after = dev

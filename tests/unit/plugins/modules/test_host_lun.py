@@ -105,9 +105,25 @@ def test_read_only_check_mode_predicts(run_module, fake):
 
 def test_absent_refuses_held_open_device(run_module, fake):
     fake.device = loop(open_by=[4242])
-    kind, res = run_module(host_lun, dict(wwn=WWN, state="absent"))
+    kind, res = run_module(host_lun, dict(wwn=WWN, state="absent", wait=False))
     assert kind == "fail" and "processes 4242 have it open" in res["msg"]
     assert fake.last.calls == ["find"]
+
+
+def test_absent_waits_for_a_passing_opener(run_module, fake, monkeypatch):
+    """udev's probe holds a new or changed device open for a moment: absent waits for it."""
+    fake.device = loop(open_by=[4242])
+    finds = []
+
+    def find(self, wwn):
+        finds.append(wwn)
+        self.calls.append("find")
+        return loop(open_by=[4242] if len(finds) < 3 else [])
+
+    monkeypatch.setattr(FakeHost, "find", find)
+    kind, res = run_module(host_lun, dict(wwn=WWN, state="absent", timeout=10), check_mode=True)
+    assert kind == "exit", res
+    assert res["changed"] is True and len(finds) == 3
 
 
 def test_bad_wwn_is_refused_before_looking(run_module, fake):
