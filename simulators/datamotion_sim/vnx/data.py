@@ -133,6 +133,17 @@ def loop_backings():
     return found
 
 
+def backs(device, path):
+    """Whether loop device ``device`` is attached to the file ``path`` (or to that path's
+    file after it was replaced, which the kernel shows with a " (deleted)" suffix)."""
+    backing = loop_backings().get(device)
+    if backing is None:
+        return False
+    if backing.endswith(' (deleted)'):
+        backing = backing[:-len(' (deleted)')]
+    return backing == os.path.realpath(path)
+
+
 def loops_over(root):
     """Loop devices whose backing file is under directory ``root``."""
     prefix = os.path.join(os.path.realpath(root), '')

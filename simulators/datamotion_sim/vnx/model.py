@@ -885,7 +885,9 @@ class Vnx:
 
     def _unexpose(self, key, device_dir):
         exp = self.s['exposures'].pop(key)
-        if exp.get('device'):
+        # the host may have detached it already (host_lun state=absent, as a host removes
+        # a SCSI device before the unmap) and the loop number may now serve someone else
+        if exp.get('device') and data.backs(exp['device'], exp['file']):
             data.loop_detach(exp['device'])
         data.unlink(device_dir, exp['wwn'])
 

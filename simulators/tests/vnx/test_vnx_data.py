@@ -223,3 +223,25 @@ def test_expanded_luns_show_their_new_size(vnx, storops, local_sg, device, sim):
     assert device.read('bigger', 2 * 1024 * MIB - len(NEW), len(NEW)) == NEW
     assert device.read('bigger', 3 * 1024 * MIB - len(OLD), len(OLD)) == OLD
     assert local_sg.existed and sim.lun('bigger')['size'] == 3 * 1024 * MIB
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists('/dev/loop-control'),
+                    reason='loop devices need root and /dev/loop-control')
+def test_unexpose_leaves_a_loop_number_the_host_gave_to_someone_else(vnx, storops, local_sg, sim, tmp_path):
+    make_lun(vnx, storops, 'vol', size_gb=1)
+    expose(vnx, 'vol', 1)
+    loop = sim.lun('vol')['device']
+    # the host removes the device before the unmap (host_lun state=absent), and the
+    # loop number goes to another user before the array is asked
+    subprocess.run(['losetup', '--detach', loop], check=True)
+    other = tmp_path / 'other.img'
+    other.write_bytes(b'\0' * MIB)
+    subprocess.run(['losetup', loop, str(other)], check=True)
+    try:
+        unexpose(vnx, 'vol')
+        backing = subprocess.run(['losetup', '--noheadings', '--output', 'BACK-FILE', loop],
+                                 stdout=subprocess.PIPE, check=True).stdout.decode().strip()
+        assert backing == str(other)
+        assert sim.lun('vol')['device'] is None
+    finally:
+        subprocess.run(['losetup', '--detach', loop], check=False)
