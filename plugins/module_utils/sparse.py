@@ -46,11 +46,17 @@ from typing import List, Optional, Tuple
 
 try:
     from ansible_collections.storage.datamotion.plugins.module_utils import blockdev
-except ImportError:  # loaded by path (benchmarks/): blockdev.py sits next to this file
+    from ansible_collections.storage.datamotion.plugins.module_utils import sparse_preflight as preflight
+except ImportError:  # loaded by path (benchmarks/): the helpers sit next to this file
     import importlib.util as _ilu
-    _spec = _ilu.spec_from_file_location("blockdev", os.path.join(os.path.dirname(os.path.abspath(__file__)), "blockdev.py"))
-    blockdev = _ilu.module_from_spec(_spec)
-    _spec.loader.exec_module(blockdev)
+
+    def _beside(name):
+        spec = _ilu.spec_from_file_location(name, os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py"))
+        mod = _ilu.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        return mod
+    blockdev = _beside("blockdev")
+    preflight = _beside("sparse_preflight")
 
 MiB = 1 << 20
 
@@ -100,6 +106,20 @@ class SparseCopyError(Exception):
         self.changed = changed
 
 
+class Terminated(KeyboardInterrupt):
+    """The copy was sent SIGTERM (the module turns it into this, as Python does
+    SIGINT into KeyboardInterrupt), so it ends with a report like an interruption."""
+
+
+class SourceReadError(OSError):
+    """Reading the source failed at `offset`: the copy fails, a byte it could not
+    read is never taken as zero."""
+
+    def __init__(self, e, offset):
+        super().__init__(e.errno, e.strerror)
+        self.offset = offset
+
+
 @dataclass
 class CopyOptions:
     sparse: str = "auto"
@@ -110,6 +130,7 @@ class CopyOptions:
     verify: bool = False
     create: bool = True
     discard_after_copy: bool = False
+    lock_timeout: int = 0
 
 
 @dataclass
@@ -138,6 +159,12 @@ class CopyResult:
     throughput_mib_s: float = 0.0
     verified: bool = False
     digest: Optional[str] = None
+    zero_ranges_trusted: bool = False
+
+    @property
+    def content_changed(self):
+        """The destination's bytes changed (released allocation does not count)."""
+        return bool(self.dest_created or self.dest_resized or self.bytes_written or self.bytes_zeroed)
 
     def to_dict(self):
         return asdict(self)
@@ -151,6 +178,7 @@ class Volume:
     size: int
     st: os.stat_result
     exists: bool = True
+    dir_st: Optional[os.stat_result] = None     # a missing destination: its directory
 
 
 @dataclass
@@ -218,7 +246,7 @@ def allocated_bytes(vol, fd=None):
     if not vol.exists:
         return None
     if vol.kind == "file":
-        return os.stat(vol.path).st_blocks * 512
+        return (os.fstat(fd) if fd is not None else os.stat(vol.path)).st_blocks * 512
     span = device_extent(vol)
     if span is None:
         return None
@@ -266,7 +294,7 @@ class AllocationMap:
     offset: int
     block: int
     how: str              # 'seek_data' | 'loop_backing_file'
-    punches: bool         # its filesystem can punch holes (see punch_probe)
+    punches: bool         # its filesystem can punch holes (see sparse_preflight.probe)
     frees: bool           # and a punched hole frees space
     owned: bool = False   # fd is ours to close
 
@@ -289,12 +317,15 @@ class AllocationMap:
             os.close(self.fd)
 
 
-def allocation_map(vol, fd):
+def allocation_map(vol, fd, caps=None):
     """The allocation map of an open volume, or None where it has none: a file's
     own, or a loop device's backing file (after flushing the device, so that the
-    file is current)."""
+    file is current). caps: what the filesystem of that file can do (FsCaps), where
+    known; a filesystem that could not be asked is taken to punch and free, and a
+    failing punch then falls back."""
+    caps = caps or preflight.FsCaps()
+    punches, frees = caps.punch is not False, caps.frees is not False
     if vol.kind == "file":
-        punches, frees = punch_probe(os.path.dirname(os.path.abspath(vol.path)))
         return AllocationMap(fd, 0, os.fstat(fd).st_blksize, "seek_data", punches, frees)
     span = device_extent(vol)
     if span is None:
@@ -304,7 +335,6 @@ def allocation_map(vol, fd):
         bfd = os.open(span.path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return None
-    punches, frees = punch_probe(os.path.dirname(span.path))
     return AllocationMap(bfd, span.start, os.fstat(bfd).st_blksize, "loop_backing_file", punches, frees, owned=True)
 
 
@@ -404,13 +434,37 @@ def _describe_os_error(what, path, e):
     return "cannot open %s %s: %s" % (what, path, e.strerror)
 
 
-def _volume(path, what):
+def _open_path(path, what):
+    """An O_PATH descriptor of path (opening nothing: no FIFO blocks, no device is
+    started) and its Volume, or (None, None) when it does not exist. Every check and
+    the real open go through this descriptor, so a path changed meanwhile (a
+    symbolic link flipped) cannot swap in another file."""
     try:
-        st = os.stat(path)
+        pfd = os.open(path, os.O_PATH | os.O_CLOEXEC)
     except FileNotFoundError:
-        return None
+        return None, None
     except OSError as e:
         raise SparseCopyError(_describe_os_error(what, path, e))
+    try:
+        return pfd, _volume(path, what, os.fstat(pfd))
+    except BaseException:
+        os.close(pfd)
+        raise
+
+
+def _reopen(pfd, flags):
+    """Open the very file an O_PATH descriptor names, with flags."""
+    return os.open("/proc/self/fd/%d" % pfd, flags | os.O_CLOEXEC)
+
+
+def _volume(path, what, st=None):
+    if st is None:
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise SparseCopyError(_describe_os_error(what, path, e))
     if stat.S_ISREG(st.st_mode):
         return Volume(path, "file", st.st_size, st)
     if stat.S_ISBLK(st.st_mode):
@@ -440,7 +494,7 @@ def check_apart(src, dest):
                 "destination would overwrite the source; nothing was written. Copy between volumes that do not "
                 "share storage" % (src.path, blockdev.describe(ps), dest.path, blockdev.describe(pd), hit[0].path))
     if dest.kind == "file":
-        st = dest.st if dest.exists else os.stat(os.path.dirname(os.path.abspath(dest.path)))
+        st = dest.st if dest.exists else dest.dir_st
         for fs in blockdev.filesystems_under(st):
             if not blockdev.overlap(fs, ps):
                 continue
@@ -529,42 +583,13 @@ def validate_options(opts):
                               "cannot do; use auto or punch" % opts.zero_method)
 
 
-def punch_probe(directory):
-    """(supported, frees): can files on this directory's filesystem punch holes, and
-    does a punch free space? Tried on an unnamed temporary file, because even a
-    punch that frees nothing updates a file's mtime, and a re-run must leave the
-    destination untouched. Support is told by punching the empty file, which
-    allocates nothing, so a full filesystem answers too; whether a punch frees space
-    needs a written block, and is taken as yes where that cannot be written.
-    (True, True) where it cannot be told; the copy then falls back on the first
-    failure."""
-    try:
-        fd = os.open(directory, os.O_TMPFILE | os.O_RDWR, 0o600)
-    except OSError:
-        return True, True
-    try:
-        try:
-            _fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096)
-        except OSError as e:
-            return (False, False) if e.errno in (errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL) else (True, True)
-        try:
-            blk = os.fstat(fd).st_blksize
-            os.write(fd, b"\xff" * (2 * blk))
-            before = os.fstat(fd).st_blocks
-            _fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, blk)
-            return True, os.fstat(fd).st_blocks < before
-        except OSError:          # full filesystem, quota, I/O error
-            return True, True
-    finally:
-        os.close(fd)
-
-
-def _punch_supported(dest, amap, check_mode):
-    """A device punches with WRITE_ZEROES (its queue says); an existing file's map
-    already probed its filesystem."""
+def _punch_supported(dest, amap):
+    """A device punches with WRITE_ZEROES (its queue says), a loop device only where
+    its backing file's filesystem punches too; an existing file's map probed its
+    filesystem."""
     if dest.kind == "block":
         wz = blockdev.queue_attr(dest.st, "write_zeroes_max_bytes")
-        return wz is not None and wz != "0"
+        return wz is not None and wz != "0" and (amap is None or amap.punches)
     return amap is None or amap.punches
 
 
@@ -581,9 +606,10 @@ def _punch_advice(dest, amap):
             "dest_zeroed=true if the device is known to read zeros everywhere (a new thin LUN)")
 
 
-def plan_copy(opts, src, dest, check_mode, amap):
+def plan_copy(opts, src, dest, check_mode, amap, caps=None):
     """Decide how zero ranges are handled; raises before anything is written.
-    amap is the destination's allocation map, None where it has none."""
+    amap is the destination's allocation map, None where it has none; caps what
+    the destination's filesystem can do (FsCaps), where it was probed."""
     created = not dest.exists
     mapped = amap is not None
     dest_map = amap.how if amap else None
@@ -609,7 +635,7 @@ def plan_copy(opts, src, dest, check_mode, amap):
 
     method = opts.zero_method
     if method in ("auto", "punch"):
-        can_punch = _punch_supported(dest, amap, check_mode)
+        can_punch = _punch_supported(dest, amap)
         if not can_punch:
             if opts.sparse == "always" or method == "punch":
                 raise SparseCopyError(
@@ -619,7 +645,13 @@ def plan_copy(opts, src, dest, check_mode, amap):
             method = "zeroout" if dest.kind == "block" else "write"
         else:
             method = "punch"
-    how = {"punch": "punched (WRITE_ZEROES with unmap on a device)", "zeroout": "zeroed in place",
+    if method == "zeroout" and dest.kind == "file" and caps is not None and caps.zero_range is False:
+        raise SparseCopyError(
+            "the filesystem of destination %s cannot zero a range in place (fallocate ZERO_RANGE, which tmpfs, FUSE "
+            "and NFS lack), so zero_method=zeroout cannot work there; nothing was written. Use zero_method=auto "
+            "or write" % dest.path)
+    how = {"punch": "punched (WRITE_ZEROES with unmap)" if dest.kind == "block" else "punched (a hole)",
+           "zeroout": "zeroed in place (%s)" % ("BLKZEROOUT" if dest.kind == "block" else "fallocate ZERO_RANGE"),
            "write": "overwritten with zeros"}[method]
     if dest_map == "seek_data":
         kind, what = "existing file", "its holes read zeros, allocated zero ranges are %s" % how
@@ -706,7 +738,7 @@ def _read_source(fd, view, n, off, readahead, size):
             got = 0
         except OSError as e:
             if e.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
-                raise
+                raise SourceReadError(e, off)
             _NOWAIT = 0          # this kernel or filesystem cannot: always wait
     if got == n:
         readahead.hit(off)
@@ -714,7 +746,10 @@ def _read_source(fd, view, n, off, readahead, size):
         readahead.skip_to(off)
         readahead.missed()
         while got < n:
-            k = os.preadv(fd, [view[got:n]], off + got)
+            try:
+                k = os.preadv(fd, [view[got:n]], off + got)
+            except OSError as e:
+                raise SourceReadError(e, off + got)
             if k <= 0:
                 raise SparseCopyError("source ended at %d, before its size %d: was it changed during the copy?"
                                       % (off + got, size))
@@ -1073,23 +1108,24 @@ class _Writer:
                     self._write_zeros(off, off + n)
 
 
-def _open_src(src):
+def _open_src(src, pfd):
     try:
-        return os.open(src.path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = _reopen(pfd, os.O_RDONLY)
     except OSError as e:
         raise SparseCopyError(_describe_os_error("source", src.path, e))
+    return fd
 
 
-def _open_dest(dest, check_mode):
-    flags = os.O_CLOEXEC | (os.O_RDONLY if check_mode else os.O_RDWR)
+def _open_dest(dest, pfd, check_mode):
+    """Open the destination the O_PATH descriptor names: read-write (check mode:
+    read-only for a device, which the real run opens exclusively too)."""
+    flags = os.O_RDONLY if check_mode and dest.kind == "block" else os.O_RDWR
     if dest.kind == "block":
         flags |= os.O_EXCL
         if blockdev.read_only(dest.st):
             _refuse_read_only_device(dest)
     try:
-        if check_mode and dest.kind == "file":
-            os.close(os.open(dest.path, os.O_RDWR | os.O_CLOEXEC))    # what the real run's open would say
-        return os.open(dest.path, flags)
+        return _reopen(pfd, flags)
     except OSError as e:
         if e.errno == errno.ETXTBSY:
             raise SparseCopyError("destination %s is in use: it is a program being run (text file busy); nothing "
@@ -1099,6 +1135,30 @@ def _open_dest(dest, check_mode):
                                   "(for example by a filesystem, LVM, multipath or another copy); "
                                   "nothing was written" % dest.path)
         raise SparseCopyError(_describe_os_error("destination", dest.path, e))
+
+
+def _check_not_in_use(dest, dfd, opts):
+    """Refuse a destination that another program uses: take it for this copy alone
+    (a file: exclusive flock and OFD locks, held until the copy and its verification
+    end; a device: the exclusive open), then look for other holders. See
+    sparse_preflight for what cannot be seen."""
+    if dest.kind == "file" and preflight.lock(dfd, opts.lock_timeout) is None:
+        who = preflight.holders(dest.st)
+        raise SparseCopyError(
+            "destination %s is locked by another program%s, which may be another copy onto it; nothing was written. "
+            "Wait for it to finish (set lock_timeout to wait up to that many seconds) or stop it"
+            % (dest.path, (": " + preflight.names(who)) if who else "", ))
+    mounts = preflight.fuse_mounts_of(dest.st)
+    if mounts:
+        raise SparseCopyError(
+            "destination %s is in use: it holds the FUSE filesystem mounted at %s; nothing was written. "
+            "Unmount it first" % (dest.path, preflight.names(mounts)))
+    who = preflight.holders(dest.st)
+    if who:
+        raise SparseCopyError(
+            "destination %s is in use: it is open in %s; nothing was written. Stop %s (or make it close the %s) "
+            "before copying onto it" % (dest.path, preflight.names(who), "it" if len(who) == 1 else "them",
+                                        "device" if dest.kind == "block" else "file"))
 
 
 def _in_dev(directory):
@@ -1159,21 +1219,22 @@ def _refuse_read_only_device(dest):
         "or map the LUN read-write) before copying to it" % dest.path)
 
 
-def _check_writable(dest, dfd):
+def _check_writable(dest, fd):
     """The checks the real run's writes would fail on, made before writing and in
-    check mode alike."""
+    check mode alike: on the open device, or on the O_PATH descriptor of a file."""
     if dest.kind == "block":
-        if struct.unpack("i", fcntl.ioctl(dfd, BLKROGET, b"\0" * 4))[0]:
+        if struct.unpack("i", fcntl.ioctl(fd, BLKROGET, b"\0" * 4))[0]:
             _refuse_read_only_device(dest)
         return
-    if os.statvfs(dest.path).f_flag & os.ST_RDONLY:
+    via = "/proc/self/fd/%d" % fd
+    if os.fstatvfs(fd).f_flag & os.ST_RDONLY:
         raise SparseCopyError("destination %s is on a read-only filesystem; nothing was written. Remount it "
                               "read-write or choose another destination" % dest.path)
-    if _inode_flags(dest.path) & (FS_IMMUTABLE_FL | FS_APPEND_FL):
+    if _inode_flags(via) & (FS_IMMUTABLE_FL | FS_APPEND_FL):
         raise SparseCopyError("destination %s is immutable or append-only (chattr +i or +a), so it cannot be "
                               "overwritten, not even by root; nothing was written. Clear the attribute (chattr -i -a) "
                               "if it is meant to be replaced" % dest.path)
-    if not os.access(dest.path, os.W_OK):
+    if not os.access(via, os.W_OK):
         raise SparseCopyError("permission denied: destination %s is not writable by uid %d; nothing was written"
                               % (dest.path, os.geteuid()))
 
@@ -1242,7 +1303,11 @@ def _failure(src_path, dest_path, e, res):
              "the source" % (res.bytes_written, res.bytes_zeroed)) if res.changed else "Nothing was written"
     err = getattr(e, "errno", None)
     if isinstance(e, KeyboardInterrupt):
-        why, todo = "interrupted", "re-run the copy to complete it"
+        why, todo = _interruption(e), "re-run the copy to complete it"
+    elif isinstance(e, SourceReadError):
+        why, todo = ("the source could not be read (%s at byte %d); a byte that cannot be read is never copied as "
+                     "zeros" % (e.strerror, e.offset),
+                     "check the source device and its paths (dmesg), then re-run the copy")
     elif err in (errno.ENOSPC, errno.EDQUOT):
         why, todo = ("no space left for the destination (%s)" % e.strerror,
                      "free space on its filesystem (or raise the quota), then re-run the copy to complete it")
@@ -1273,95 +1338,168 @@ def copy_volume(src_path, dest_path, opts=None, check_mode=False):
             raise SparseCopyError("%s is empty: give the path of the %s file or block device"
                                   % (name, "source" if name == "src" else "destination"))
     validate_options(opts)
-
-    src = _volume(src_path, "source")
-    if src is None:
-        raise SparseCopyError("source %s does not exist" % src_path)
-    dest = _volume(dest_path, "destination")
-    if dest is None:
-        _check_creatable(dest_path, opts)
-        dest = Volume(dest_path, "file", 0, None, exists=False)
-    check_apart(src, dest)
-    if dest.exists:
-        check_not_backing_a_loop(dest)
-        check_not_swap(dest)
-        check_no_claimed_overlap(dest)
-        if dest.kind == "file":
-            _check_writable(dest, None)
-
-    sfd = _open_src(src)
-    dfd = amap = res = None
+    opened = []
     try:
-        try:
-            src.size = os.lseek(sfd, 0, os.SEEK_END)
-        except OSError as e:
-            raise SparseCopyError("source %s cannot be sized (%s): it is not a volume image or block device; nothing "
-                                  "was written" % (src_path, e.strerror))
-        src_identity = _file_identity(src, sfd)
-        if dest.exists:
-            dfd = _open_dest(dest, check_mode)
-            dest.size = os.lseek(dfd, 0, os.SEEK_END)
-            if dest.kind == "block":
-                _check_writable(dest, dfd)
-            if dest.kind == "block" and dest.size < src.size:
-                raise SparseCopyError("destination device %s (%d bytes) is smaller than the source %s (%d bytes); "
-                                      "nothing was written" % (dest_path, dest.size, src_path, src.size))
-        amap = allocation_map(dest, dfd) if dfd is not None else None
-        plan = plan_copy(opts, src, dest, check_mode, amap)
-        plan.dest_data = amap.extents(src.size) if amap else []
-        plan.dest_holes_known = plan.create or amap is not None
-        src_extents, src_map = extent_map(src, sfd, src.size)
-        _check_space(plan, opts, src_extents, src_map, amap, sfd)
-        res = CopyResult(src=src_path, dest=dest_path, src_type=src.kind, dest_type=dest.kind,
-                         bytes_total=src.size, sparse=plan.sparse, sparse_reason=plan.reason,
-                         dest_created=plan.create, dest_allocated_before=allocated_bytes(dest, dfd),
-                         src_map=src_map)
-        try:
-            if plan.create:
-                if not check_mode:
-                    try:
-                        dfd = os.open(dest_path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-                    except OSError as e:
-                        raise SparseCopyError(_describe_os_error("destination", dest_path, e))
-                res.changed = True
-            if dest.kind == "file" and dest.size != src.size:
-                res.dest_resized = not plan.create
-                if not check_mode:
-                    os.ftruncate(dfd, src.size)
-                res.changed = True
-            _run(plan, opts, sfd, dfd, res, check_mode, amap, src_extents)
-            if not check_mode:
-                os.fsync(dfd)
-                if plan.create:
-                    _fsync_dir(os.path.dirname(os.path.abspath(dest_path)))
-        except (OSError, SparseCopyError, KeyboardInterrupt) as e:
-            raise _failure(src_path, dest_path, e, res)
-        try:
-            if opts.verify and not check_mode:
-                _verify(sfd, dfd, src, dest, src.size, opts, res, src_identity)
-        except SparseCopyError as e:
-            e.changed = res.changed
-            raise
-        except (OSError, KeyboardInterrupt) as e:
-            raise SparseCopyError("verifying %s against %s failed: %s; the copy itself completed"
-                                  % (dest_path, src_path, "interrupted" if isinstance(e, KeyboardInterrupt) else e),
-                                  changed=res.changed)
-        res.dest_allocated_after = res.dest_allocated_before if check_mode else \
-            allocated_bytes(_volume(dest_path, "destination"), dfd)
+        res = _copy(src_path, dest_path, opts, check_mode, opened)
     finally:
-        os.close(sfd)
-        if dfd is not None:
-            os.close(dfd)
-        if amap is not None:
-            amap.close()
+        for fd in reversed(opened):
+            if isinstance(fd, AllocationMap):
+                fd.close()
+            else:
+                os.close(fd)
     res.duration = round(time.monotonic() - t0, 6)
     moved = res.bytes_total - res.bytes_skipped_hole
     res.throughput_mib_s = round(moved / MiB / res.duration, 1) if res.duration > 0 else 0.0
     return res
 
 
-def _fsync_dir(path):
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+def _copy(src_path, dest_path, opts, check_mode, opened):
+    """copy_volume; every descriptor it opens is appended to `opened`."""
+    spfd, src = _open_path(src_path, "source")
+    if src is None:
+        raise SparseCopyError("source %s does not exist" % src_path)
+    opened.append(spfd)
+    dpfd, dest = _open_path(dest_path, "destination")
+    dirfd = None
+    if dest is None:
+        _check_creatable(dest_path, opts)
+        dirfd = os.open(os.path.dirname(os.path.abspath(dest_path)), os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        opened.append(dirfd)
+        dest = Volume(dest_path, "file", 0, None, exists=False, dir_st=os.fstat(dirfd))
+    else:
+        opened.append(dpfd)
+    check_apart(src, dest)
+    if dest.exists:
+        check_not_backing_a_loop(dest)
+        check_not_swap(dest)
+        check_no_claimed_overlap(dest)
+        if dest.kind == "file":
+            _check_writable(dest, dpfd)
+
+    sfd = _open_src(src, spfd)
+    opened.append(sfd)
+    try:
+        src.size = os.lseek(sfd, 0, os.SEEK_END)
+    except OSError as e:
+        raise SparseCopyError("source %s cannot be sized (%s): it is not a volume image or block device; nothing "
+                              "was written" % (src_path, e.strerror))
+    if src.kind == "file" and preflight.is_pseudo_file(sfd, src.size):
+        raise SparseCopyError("source %s says it holds %d bytes but reads fewer (a sysfs or procfs attribute?): it is "
+                              "not a volume image; nothing was written" % (src_path, src.size))
+    src_identity = _file_identity(src, sfd)
+    dfd = None
+    if dest.exists:
+        dfd = _open_dest(dest, dpfd, check_mode)
+        opened.append(dfd)
+        dest.size = os.lseek(dfd, 0, os.SEEK_END)
+        if dest.kind == "block":
+            _check_writable(dest, dfd)
+            _check_device_fits(dest, dfd, src, opts)
+        _check_not_in_use(dest, dfd, opts)
+    caps = _dest_caps(dest, dirfd, src.size)
+    if caps.max_size_ok is False:
+        raise SparseCopyError(
+            "destination %s cannot hold the source %s: %d bytes is more than the largest file its filesystem allows "
+            "(it would fail with 'File too large'); nothing was %s. Copy to a filesystem with larger files (a "
+            "larger block size, or another type)" % (dest_path, src_path, src.size,
+                                                     "written" if dest.exists else "created"))
+    amap = allocation_map(dest, dfd, caps) if dfd is not None else None
+    if amap is not None:
+        opened.append(amap)
+    plan = plan_copy(opts, src, dest, check_mode, amap, caps)
+    plan.dest_data = amap.extents(src.size) if amap else []
+    plan.dest_holes_known = plan.create or amap is not None
+    src_extents, src_map = extent_map(src, sfd, src.size)
+    _check_space(plan, opts, src_extents, src_map, amap, sfd)
+    res = CopyResult(src=src_path, dest=dest_path, src_type=src.kind, dest_type=dest.kind,
+                     bytes_total=src.size, sparse=plan.sparse, sparse_reason=plan.reason,
+                     dest_created=plan.create, dest_allocated_before=allocated_bytes(dest, dfd),
+                     src_map=src_map, zero_ranges_trusted=plan.known_zero and not plan.create)
+    try:
+        if plan.create:
+            if not check_mode:
+                dfd = _create_dest(dest, dirfd, opts)
+                opened.append(dfd)
+            res.changed = True
+        if dest.kind == "file" and dest.size != src.size:
+            res.dest_resized = not plan.create
+            if not check_mode:
+                os.ftruncate(dfd, src.size)
+            res.changed = True
+        _run(plan, opts, sfd, dfd, res, check_mode, amap, src_extents)
+        if not check_mode:
+            os.fsync(dfd)
+            if plan.create:
+                _fsync_dir(dirfd)
+    except (OSError, SparseCopyError, KeyboardInterrupt) as e:
+        raise _failure(src_path, dest_path, e, res)
+    try:
+        if opts.verify and not check_mode:
+            _verify(sfd, dfd, src, dest, src.size, opts, res, src_identity, plan)
+    except SparseCopyError as e:
+        e.changed = res.changed
+        raise
+    except (OSError, KeyboardInterrupt) as e:
+        raise SparseCopyError("verifying %s against %s failed: %s; the copy itself completed"
+                              % (dest_path, src_path, _interruption(e) or e), changed=res.changed)
+    dest.exists = True
+    res.dest_allocated_after = res.dest_allocated_before if check_mode else allocated_bytes(dest, dfd)
+    return res
+
+
+def _create_dest(dest, dirfd, opts):
+    """Create the destination file in the directory checked before, and take it."""
+    try:
+        fd = os.open(os.path.basename(dest.path), os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600,
+                     dir_fd=dirfd)
+    except OSError as e:
+        raise SparseCopyError(_describe_os_error("destination", dest.path, e))
+    if preflight.lock(fd, opts.lock_timeout) is None:
+        os.close(fd)
+        raise SparseCopyError("destination %s was created by this copy and at once locked by another program, "
+                              "which may be another copy onto it; it is empty. Wait for the other copy to finish"
+                              % dest.path, changed=True)
+    dest.st = os.fstat(fd)
+    return fd
+
+
+def _check_device_fits(dest, dfd, src, opts):
+    if dest.size < src.size:
+        raise SparseCopyError("destination device %s (%d bytes) is smaller than the source %s (%d bytes); "
+                              "nothing was written" % (dest.path, dest.size, src.path, src.size))
+    lbs = struct.unpack("i", fcntl.ioctl(dfd, BLKSSZGET, b"\0" * 4))[0]
+    if opts.zero_block_size % lbs:
+        raise SparseCopyError("zero_block_size (%d) must be a multiple of the logical block size of destination %s "
+                              "(%d bytes); nothing was written" % (opts.zero_block_size, dest.path, lbs))
+
+
+def _dest_caps(dest, dirfd, size):
+    """What the destination's filesystem can do, probed there (see
+    sparse_preflight.probe); for a loop device, its backing file's filesystem."""
+    if dest.kind == "file":
+        where = "/proc/self/fd/%d" % dirfd if dirfd is not None else os.path.dirname(os.path.abspath(dest.path))
+        return preflight.probe(where, size if dest.size < size else None, _fallocate_now)
+    span = device_extent(dest)
+    if span is None or span.path is None:
+        return preflight.FsCaps()
+    return preflight.probe(os.path.dirname(span.path), None, _fallocate_now)
+
+
+def _fallocate_now(*args):
+    """_fallocate as it is when called (the tests replace it to play a filesystem without it)."""
+    return _fallocate(*args)
+
+
+def _interruption(e):
+    if isinstance(e, Terminated):
+        return "terminated (SIGTERM)"
+    if isinstance(e, KeyboardInterrupt):
+        return "interrupted"
+    return None
+
+
+def _fsync_dir(dirfd):
+    fd = _reopen(dirfd, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
     finally:
@@ -1452,7 +1590,7 @@ def _file_identity(vol, fd):
     return st.st_size, st.st_mtime_ns
 
 
-def _verify(sfd, dfd, src, dest, size, opts, res, src_identity):
+def _verify(sfd, dfd, src, dest, size, opts, res, src_identity, plan):
     """Prove that the destination equals the source as it is after the copy: read the
     source again and the destination back from its device (not the page cache), and
     compare both with what the copy read. A source that changed during the copy
@@ -1475,6 +1613,12 @@ def _verify(sfd, dfd, src, dest, size, opts, res, src_identity):
     if got is None:
         raise SparseCopyError("verification failed: destination %s is shorter than the source (%d bytes)"
                               % (dest.path, size))
+    if got != src_now and res.zero_ranges_trusted:
+        raise SparseCopyError(
+            "verification failed: destination %s does not match the source %s (source %s, destination %s). It was "
+            "declared zeroed (dest_zeroed=true), so the source's zero ranges were skipped without reading it, and it "
+            "does not read zeros there: the promise was wrong. Re-run with dest_zeroed=false (or auto) to repair it; "
+            "a re-run with dest_zeroed=true skips the same ranges again" % (dest.path, src.path, src_now, got))
     if got != src_now:
         raise SparseCopyError("verification failed: destination %s does not match the source %s (source %s, "
                               "destination %s). The destination holds an incomplete copy; re-run the copy "
