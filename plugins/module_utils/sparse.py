@@ -286,6 +286,45 @@ def data_extents(fd, size):
     return extents
 
 
+FS_IOC_FIEMAP = 0xC020660B
+FIEMAP_FLAG_SYNC = 0x1
+FIEMAP_EXTENT_LAST = 0x1
+
+
+def fiemap(fd, size, batch=256):
+    """Every extent FIEMAP reports for [0, size), written or not, as [(start, end)];
+    [] where the filesystem has no FIEMAP."""
+    out = []
+    start = 0
+    while start < size:
+        buf = bytearray(struct.pack("=QQIIII", start, size - start, FIEMAP_FLAG_SYNC, 0, batch, 0) + bytes(56 * batch))
+        try:
+            fcntl.ioctl(fd, FS_IOC_FIEMAP, buf, True)
+        except OSError:
+            return out
+        mapped = struct.unpack_from("=I", buf, 20)[0]
+        if mapped == 0:
+            break
+        for i in range(mapped):
+            logical, _phys, length = struct.unpack_from("=QQQ", buf, 32 + 56 * i)
+            flags = struct.unpack_from("=I", buf, 32 + 56 * i + 40)[0]
+            out.append((logical, min(logical + length, size)))
+        if flags & FIEMAP_EXTENT_LAST:
+            break
+        start = logical + length
+    return out
+
+
+def _merge(ranges):
+    out = []
+    for s, e in sorted(ranges):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
 @dataclass
 class AllocationMap:
     """Where a volume's allocation can be read: the open file itself, or a loop
@@ -298,9 +337,15 @@ class AllocationMap:
     frees: bool           # and a punched hole frees space
     owned: bool = False   # fd is ours to close
 
-    def extents(self, size):
-        """Allocated ranges of the volume's first `size` bytes, in whole blocks."""
+    def extents(self, size, unwritten=False):
+        """Allocated ranges of the volume's first `size` bytes, in whole blocks. With
+        unwritten, also the blocks allocated but never written (fallocate), which
+        SEEK_DATA reports as holes: they take space that a sparse copy releases."""
         raw = data_extents(self.fd, self.offset + size)
+        if unwritten and self.offset == 0:
+            st = os.fstat(self.fd)
+            if st.st_blocks * 512 > sum(e - s for s, e in raw) and size >= st.st_size:
+                raw = _merge(raw + fiemap(self.fd, size))
         return align_extents([(max(s - self.offset, 0), e - self.offset) for s, e in raw if e > self.offset],
                              self.block, size)
 
@@ -358,6 +403,15 @@ def extent_map(vol, fd, size):
     if amap is None:
         return [(0, size)], "none"
     try:
+        if amap.how == "loop_backing_file":
+            backing = os.fstat(amap.fd).st_size
+            if backing < amap.offset + size:
+                raise SparseCopyError(
+                    "%s reads past the end of its backing file %s: the file holds %d bytes, the device needs %d "
+                    "(was it truncated after the loop device was attached?). Reading there fails with an I/O error, "
+                    "and a byte that cannot be read is never copied as zeros; nothing was written. Restore the file's "
+                    "size or re-attach the loop device (losetup -c)"
+                    % (vol.path, device_extent(vol).path, backing, amap.offset + size))
         return amap.extents(size), amap.how
     finally:
         amap.close()
@@ -563,6 +617,8 @@ def validate_options(opts):
         raise SparseCopyError("sparse must be one of %s, got %r" % (", ".join(SPARSE_MODES), opts.sparse))
     if opts.zero_method not in ZERO_METHODS:
         raise SparseCopyError("zero_method must be one of %s, got %r" % (", ".join(ZERO_METHODS), opts.zero_method))
+    if not isinstance(opts.lock_timeout, int) or opts.lock_timeout < 0:
+        raise SparseCopyError("lock_timeout must be a number of seconds, 0 or more, got %r" % (opts.lock_timeout,))
     if opts.block_size <= 0:
         raise SparseCopyError("block_size must be a positive number of bytes (a multiple of zero_block_size, "
                               "at most 64 MiB), got %d" % opts.block_size)
@@ -842,6 +898,8 @@ class _Writer:
         self.discard = []
         self.discard_failed = False
         self.lbs = 512
+        self.dest_data = plan.dest_data     # allocated ranges not yet handed to the zeroer
+        self.freed = None                   # set once the ranges freed first are freed
         self.source = None                  # the source's _Readahead: did reads wait?
         self.wb_start, self.wb_mark, self.wb_misses = None, 0, 0
         if dfd is not None and not plan.create:
@@ -891,8 +949,8 @@ class _Writer:
 
     def _dest_data_overlaps(self, a, b):
         """Parts of [a, b) that are allocated on the destination (a file or a loop
-        device, whose allocation map is known)."""
-        data = self.plan.dest_data
+        device, whose allocation map is known) and not already freed first."""
+        data = self.dest_data
         out = []
         i = max(bisect_right(data, (a, float("inf"))) - 1, 0)
         while i < len(data) and data[i][0] < b:
@@ -902,9 +960,30 @@ class _Writer:
             i += 1
         return out
 
+    def free_first(self, ranges, wait):
+        """Free the destination's allocated ranges that the source has as holes
+        before any data is written (the zeroer does them first); with wait, data
+        waits for that, because it fits only in the space they free."""
+        if not ranges:
+            return
+        for s, e in ranges:
+            self.zeroer.submit(self._clear, s, e, True)
+        self.dest_data = preflight.ranges_minus(self.dest_data, ranges)
+        if wait:
+            self.freed = threading.Event()
+            self.zeroer.submit(self.freed.set)
+
+    def _wait_freed(self):
+        while not self.freed.wait(0.05):
+            if self.zeroer.error is not None:
+                raise self.zeroer.error
+        self.freed = None
+
     # -- data runs
     def data(self, off, view, a, b):
         """Source bytes view[a:b] (at off+a) are data: make the destination hold them."""
+        if self.freed is not None:
+            self._wait_freed()
         if not self._dest_is_hole(off + a, off + b):
             g = self.grain
             # a first block that differs means the run is rewritten without reading
@@ -1101,7 +1180,10 @@ class _Writer:
                     self.discard_failed = True
                     continue
                 raise
-            self.res.bytes_released += ib - ia
+            if self.amap is not None and self.amap.is_hole(ia, ib):
+                self.res.bytes_released += ib - ia
+            else:
+                self.discard_failed = True
             for off in range(ia, ib, self.bs):
                 n = min(self.bs, ib - off)
                 if not self._dest_is_zero(off, n):
@@ -1116,44 +1198,52 @@ def _open_src(src, pfd):
     return fd
 
 
-def _open_dest(dest, pfd, check_mode):
+def _open_dest(dest, pfd, check_mode, opts):
     """Open the destination the O_PATH descriptor names: read-write (check mode:
-    read-only for a device, which the real run opens exclusively too)."""
+    read-only for a device, which the real run opens exclusively too), and take it
+    for this copy alone: a device by the exclusive open, a file by its locks, held
+    until the copy and its verification end. A file locked by another program is
+    tried again every 0.1 s for lock_timeout seconds, with the file closed in
+    between, so that the holder does not see this copy as a user of it."""
     flags = os.O_RDONLY if check_mode and dest.kind == "block" else os.O_RDWR
     if dest.kind == "block":
         flags |= os.O_EXCL
         if blockdev.read_only(dest.st):
             _refuse_read_only_device(dest)
-    try:
-        return _reopen(pfd, flags)
-    except OSError as e:
-        if e.errno == errno.ETXTBSY:
-            raise SparseCopyError("destination %s is in use: it is a program being run (text file busy); nothing "
-                                  "was written" % dest.path)
-        if e.errno == errno.EBUSY:
-            raise SparseCopyError("destination %s is in use: it is mounted or held open exclusively "
-                                  "(for example by a filesystem, LVM, multipath or another copy); "
-                                  "nothing was written" % dest.path)
-        raise SparseCopyError(_describe_os_error("destination", dest.path, e))
+    deadline = time.monotonic() + opts.lock_timeout
+    while True:
+        try:
+            fd = _reopen(pfd, flags)
+        except OSError as e:
+            if e.errno == errno.ETXTBSY:
+                raise SparseCopyError("destination %s is in use: it is a program being run (text file busy); "
+                                      "nothing was written" % dest.path)
+            if e.errno == errno.EBUSY:
+                raise SparseCopyError("destination %s is in use: it is mounted or held open exclusively "
+                                      "(for example by a filesystem, LVM, multipath or another copy); "
+                                      "nothing was written" % dest.path)
+            raise SparseCopyError(_describe_os_error("destination", dest.path, e))
+        if dest.kind == "block" or preflight.lock(fd) is not None:
+            return fd
+        os.close(fd)
+        if time.monotonic() >= deadline:
+            who = preflight.lasting_holders(dest.st)
+            raise SparseCopyError(
+                "destination %s is locked by another program%s, which may be another copy onto it; nothing was "
+                "written. Wait for it to finish (set lock_timeout to wait up to that many seconds) or stop it"
+                % (dest.path, (": " + preflight.names(who)) if who else ""))
+        time.sleep(0.1)
 
 
-def _check_not_in_use(dest, dfd, opts):
-    """Refuse a destination that another program uses: take it for this copy alone
-    (a file: exclusive flock and OFD locks, held until the copy and its verification
-    end; a device: the exclusive open), then look for other holders. See
-    sparse_preflight for what cannot be seen."""
-    if dest.kind == "file" and preflight.lock(dfd, opts.lock_timeout) is None:
-        who = preflight.holders(dest.st)
-        raise SparseCopyError(
-            "destination %s is locked by another program%s, which may be another copy onto it; nothing was written. "
-            "Wait for it to finish (set lock_timeout to wait up to that many seconds) or stop it"
-            % (dest.path, (": " + preflight.names(who)) if who else "", ))
+def _check_not_in_use(dest):
+    """Refuse a destination that another program uses (see sparse_preflight for what
+    cannot be seen): the image of a FUSE filesystem, or open in another process."""
     mounts = preflight.fuse_mounts_of(dest.st)
     if mounts:
         raise SparseCopyError(
             "destination %s is in use: it holds the FUSE filesystem mounted at %s; nothing was written. "
             "Unmount it first" % (dest.path, preflight.names(mounts)))
-    who = preflight.holders(dest.st)
+    who = preflight.lasting_holders(dest.st)
     if who:
         raise SparseCopyError(
             "destination %s is in use: it is open in %s; nothing was written. Stop %s (or make it close the %s) "
@@ -1239,37 +1329,54 @@ def _check_writable(dest, fd):
                               % (dest.path, os.geteuid()))
 
 
+def _frees_first(plan, opts, amap):
+    """Whether the destination's allocated ranges that become holes (the source's
+    holes there) are punched before any data is written, so that the copy's peak
+    allocation is what it ends with: with punches that free space, on a destination
+    whose allocation map is known."""
+    return (plan.zero_method == "punch" and not plan.known_zero and amap is not None and amap.frees
+            and opts.sparse != "never" and not opts.discard_after_copy)
+
+
 def _check_space(plan, opts, src_extents, src_map, amap, sfd):
     """Fail before writing when the destination's filesystem (a loop device's: its
-    backing file's) cannot hold what the copy will allocate. The source's allocated
-    data, less what the destination already holds, is an upper bound that costs
+    backing file's) cannot hold the copy at its peak, and tell whether the copy must
+    free before it fills. The peak: the source's data that lands where the
+    destination has nothing allocated, less what is freed before any of it is
+    written (see _frees_first). The source's allocation is an upper bound that costs
     nothing; only when that does not fit is the source read to count the bytes that
     are not zeros (all of them with sparse=never). A source without an allocation
-    map (a block device) is not checked: its size says nothing of what it holds."""
+    map (a block device) is not checked: its size says nothing of what it holds.
+    Returns True when the data fits only once the freeing is done."""
     dest = plan.dest
     if dest.kind == "file":
         where = os.path.dirname(os.path.abspath(dest.path))
     elif amap is not None and amap.how == "loop_backing_file":
         where = os.path.dirname(device_extent(dest).path)
     else:
-        return                          # a device's own storage: it does not say
-    have = sum(e - s for s, e in plan.dest_data)
+        return False                    # a device's own storage: it does not say
+    size = plan.src.size
+    have = plan.dest_data
     st = os.statvfs(where)
     free = (st.f_bfree if os.geteuid() == 0 else st.f_bavail) * st.f_frsize
     if opts.sparse == "never":
-        need = plan.src.size - have
+        need, freed = size - preflight.total(have), 0
     else:
-        need = sum(e - s for s, e in src_extents) - have
-        if need > free and src_map == "none":
-            return
-        if need > free:
-            need = _nonzero_bytes(sfd, plan.src.size, src_extents, opts) - have
-    if need > free:
+        fill = preflight.ranges_minus(align_extents(src_extents, opts.zero_block_size, size), have)
+        freed = preflight.total(preflight.ranges_minus(have, align_extents(src_extents, opts.zero_block_size, size))) \
+            if _frees_first(plan, opts, amap) else 0
+        need = preflight.total(fill)
+        if need - freed > free and src_map == "none":
+            return False
+        if need - freed > free:
+            need = _nonzero_bytes(sfd, size, fill, opts)
+    if need - freed > free:
         raise SparseCopyError(
-            "not enough space for destination %s: the copy needs %d more bytes (the source's data that is not zeros, "
-            "less what the destination already holds) and the filesystem of %s has %d bytes free; nothing was "
-            "written. Free at least %d bytes there, or copy to a larger filesystem"
-            % (dest.path, need, where, free, need - free))
+            "not enough space for destination %s: at its peak the copy needs %d more bytes (the source's data that is "
+            "not zeros where the destination has nothing allocated, less the %d bytes it frees first) and the "
+            "filesystem of %s has %d bytes free; nothing was written. Free at least %d bytes there, or copy to a "
+            "larger filesystem" % (dest.path, need - freed, freed, where, free, need - freed - free))
+    return need > free
 
 
 def _nonzero_bytes(fd, size, extents, opts):
@@ -1284,8 +1391,10 @@ def _nonzero_bytes(fd, size, extents, opts):
 
 
 def _backing_fs_full(dest_path):
-    """The directory of a loop device's file when the filesystem holding it has no
-    block left (a loop device fails writes it cannot allocate with EIO), else None."""
+    """The directory of a loop device's file when the filesystem holding it is full
+    (a loop device fails writes it cannot allocate with EIO), else None. Full: less
+    free than 1% of it or 8 MiB, whichever is more, because ext4 fails data writes
+    while blocks it keeps for metadata and delayed allocation still count as free."""
     try:
         span = blockdev.device_extent(dest_path)
         if span is None or span.path is None:
@@ -1294,7 +1403,7 @@ def _backing_fs_full(dest_path):
         st = os.statvfs(where)
     except OSError:
         return None
-    return where if st.f_bfree == 0 else None
+    return where if st.f_bfree * st.f_frsize < max(8 * MiB, st.f_blocks * st.f_frsize // 100) else None
 
 
 def _failure(src_path, dest_path, e, res):
@@ -1389,13 +1498,13 @@ def _copy(src_path, dest_path, opts, check_mode, opened):
     src_identity = _file_identity(src, sfd)
     dfd = None
     if dest.exists:
-        dfd = _open_dest(dest, dpfd, check_mode)
+        dfd = _open_dest(dest, dpfd, check_mode, opts)
         opened.append(dfd)
         dest.size = os.lseek(dfd, 0, os.SEEK_END)
         if dest.kind == "block":
             _check_writable(dest, dfd)
             _check_device_fits(dest, dfd, src, opts)
-        _check_not_in_use(dest, dfd, opts)
+        _check_not_in_use(dest)
     caps = _dest_caps(dest, dirfd, src.size)
     if caps.max_size_ok is False:
         raise SparseCopyError(
@@ -1407,10 +1516,10 @@ def _copy(src_path, dest_path, opts, check_mode, opened):
     if amap is not None:
         opened.append(amap)
     plan = plan_copy(opts, src, dest, check_mode, amap, caps)
-    plan.dest_data = amap.extents(src.size) if amap else []
+    plan.dest_data = amap.extents(src.size, unwritten=True) if amap else []
     plan.dest_holes_known = plan.create or amap is not None
     src_extents, src_map = extent_map(src, sfd, src.size)
-    _check_space(plan, opts, src_extents, src_map, amap, sfd)
+    free_first = _check_space(plan, opts, src_extents, src_map, amap, sfd)
     res = CopyResult(src=src_path, dest=dest_path, src_type=src.kind, dest_type=dest.kind,
                      bytes_total=src.size, sparse=plan.sparse, sparse_reason=plan.reason,
                      dest_created=plan.create, dest_allocated_before=allocated_bytes(dest, dfd),
@@ -1426,7 +1535,7 @@ def _copy(src_path, dest_path, opts, check_mode, opened):
             if not check_mode:
                 os.ftruncate(dfd, src.size)
             res.changed = True
-        _run(plan, opts, sfd, dfd, res, check_mode, amap, src_extents)
+        _run(plan, opts, sfd, dfd, res, check_mode, amap, src_extents, free_first)
         if not check_mode:
             os.fsync(dfd)
             if plan.create:
@@ -1454,7 +1563,7 @@ def _create_dest(dest, dirfd, opts):
                      dir_fd=dirfd)
     except OSError as e:
         raise SparseCopyError(_describe_os_error("destination", dest.path, e))
-    if preflight.lock(fd, opts.lock_timeout) is None:
+    if preflight.lock(fd) is None:
         os.close(fd)
         raise SparseCopyError("destination %s was created by this copy and at once locked by another program, "
                               "which may be another copy onto it; it is empty. Wait for the other copy to finish"
@@ -1506,7 +1615,7 @@ def _fsync_dir(dirfd):
         os.close(fd)
 
 
-def _run(plan, opts, sfd, dfd, res, check_mode, amap, extents):
+def _run(plan, opts, sfd, dfd, res, check_mode, amap, extents, free_first=False):
     size = plan.src.size
     extents = align_extents(extents, opts.zero_block_size, size)
     zeros = memoryview(bytes(opts.block_size))
@@ -1516,6 +1625,8 @@ def _run(plan, opts, sfd, dfd, res, check_mode, amap, extents):
     writer.source = _Readahead(sfd, extents)
     writer.zeroer.start()
     try:
+        if _frees_first(plan, opts, amap):
+            writer.free_first(preflight.ranges_minus(writer.dest_data, extents), wait=free_first)
         for off, buf, n, runs in _source_chunks(sfd, size, extents, opts.block_size, opts.zero_block_size,
                                                 zeros, digest, writer.source):
             if buf is None:

@@ -34,6 +34,7 @@ FALLOC_FL_PUNCH_HOLE = 0x02
 FALLOC_FL_ZERO_RANGE = 0x10
 
 F_OFD_SETLK = getattr(fcntl, "F_OFD_SETLK", 37)
+O_PATH = getattr(os, "O_PATH", 0o10000000)
 _FLOCK = "hhqqi4x"          # struct flock on Linux: l_type, l_whence, l_start, l_len, l_pid
 _UNSUPPORTED = (errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL, errno.ENOTTY)
 
@@ -72,10 +73,24 @@ def _comm(pid):
         return "?"
 
 
+def lasting_holders(st, tries=3, pause=0.2):
+    """holders() seen at each of `tries` looks `pause` seconds apart: a program that
+    opened the file for a moment (another copy that found it locked, a backup
+    tool's stat) is not one that uses it."""
+    seen = holders(st)
+    for _unused in range(tries - 1):
+        if not seen:
+            break
+        time.sleep(pause)
+        now = set(holders(st))
+        seen = [h for h in seen if h in now]
+    return seen
+
+
 def holders(st, proc="/proc"):
     """Other processes that have the file or block device (stat `st`) open, as
-    "name (pid N)": every open file description in /proc/PID/fd, and the files
-    mapped in /proc/PID/maps."""
+    "name (pid N)": every open file description in /proc/PID/fd (O_PATH ones, which
+    can neither read nor write, aside), and the files mapped in /proc/PID/maps."""
     block = stat.S_ISBLK(st.st_mode)
     key = st.st_rdev if block else (st.st_dev, st.st_ino)
     me = os.getpid()
@@ -92,7 +107,7 @@ def holders(st, proc="/proc"):
             continue
         for fd in fds:
             try:
-                if _same(os.stat(os.path.join(fd_dir, fd)), key, block):
+                if _same(os.stat(os.path.join(fd_dir, fd)), key, block) and not _o_path(proc, pid, fd):
                     out.append("%s (pid %s)" % (_comm(pid), pid))
                     break
             except OSError:
@@ -101,6 +116,17 @@ def holders(st, proc="/proc"):
             if not block and _maps(os.path.join(proc, pid, "maps"), st):
                 out.append("%s (pid %s, mapped in memory)" % (_comm(pid), pid))
     return out
+
+
+def _o_path(proc, pid, fd):
+    try:
+        with open(os.path.join(proc, pid, "fdinfo", fd)) as f:
+            for line in f:
+                if line.startswith("flags:"):
+                    return bool(int(line.split()[1], 8) & O_PATH)
+    except (OSError, ValueError, IndexError):
+        pass
+    return False
 
 
 def _maps(path, st):
@@ -147,29 +173,22 @@ def _unescape(s):
 
 # ---------------------------------------------------------------------- lock
 
-def lock(fd, timeout):
+def lock(fd):
     """Take the destination file for this copy alone: an exclusive flock and an
     exclusive OFD lock over the whole file (qemu and qemu-nbd lock with OFD locks,
-    util-linux flock and many scripts with flock). Waits up to `timeout` seconds.
+    util-linux flock and many scripts with flock), both dropped when fd is closed.
     True when taken, False when the filesystem has no locks (the holder check
-    still runs), None when another holder kept it."""
-    deadline = time.monotonic() + timeout
-    have_flock = False
-    while True:
-        try:
-            if not have_flock:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                have_flock = True
-            fcntl.fcntl(fd, F_OFD_SETLK, struct.pack(_FLOCK, fcntl.F_WRLCK, 0, 0, 0, 0))
-            return True
-        except OSError as e:
-            if e.errno in (errno.ENOLCK,) + _UNSUPPORTED:
-                return False
-            if e.errno not in (errno.EAGAIN, errno.EACCES):
-                raise
-        if time.monotonic() >= deadline:
-            return None
-        time.sleep(0.1)
+    still runs), None when another holder has one."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.fcntl(fd, F_OFD_SETLK, struct.pack(_FLOCK, fcntl.F_WRLCK, 0, 0, 0, 0))
+        return True
+    except OSError as e:
+        if e.errno in (errno.ENOLCK,) + _UNSUPPORTED:
+            return False
+        if e.errno not in (errno.EAGAIN, errno.EACCES):
+            raise
+    return None
 
 
 # ------------------------------------------------------------ capabilities
