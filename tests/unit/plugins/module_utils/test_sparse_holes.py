@@ -9,6 +9,7 @@ and the lesser edges (sysfs source, sector size, full ext4 under a loop device).
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import multiprocessing
 import os
@@ -346,8 +347,10 @@ def test_space_check_counts_the_peak_when_punching_frees_nothing(tmp_path, tmpfs
     dest = image(small / "dest.img", data=1536 * KIB, size=3 * MIB, seed=43, at=1536 * KIB)
     before = read(dest)
     real = sparse_preflight.probe
-    monkeypatch.setattr(sparse_preflight, "probe", lambda *a, **k: real(*a, **k).__class__(
-        **dict(real(*a, **k).__dict__, frees=False)))
+
+    def probe_frees_nothing(*args, **kwargs):
+        return dataclasses.replace(real(*args, **kwargs), frees=False)
+    monkeypatch.setattr(sparse_preflight, "probe", probe_frees_nothing)
     msg = both_modes_refuse(src, dest, r"not enough space", **SMALL)
     assert "at its peak" in msg
     assert read(dest) == before
