@@ -30,11 +30,9 @@ How a copy works:
 """
 
 
-import ctypes
 import errno
 import fcntl
 import os
-import queue
 import re
 import stat
 import struct
@@ -198,18 +196,9 @@ class Plan:
 
 # ---------------------------------------------------------------- platform helpers
 
-_libc = None
-
-
-def _fallocate(fd, mode, offset, length):
-    """fallocate(2) with flags, which os does not offer."""
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(None, use_errno=True)
-        _libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
-    if _libc.fallocate(fd, mode, offset, length) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err))
+# fallocate(2) with flags, which os does not offer (the tests replace it to play a
+# filesystem without them)
+_fallocate = preflight.fallocate
 
 
 _sync_file_range = None
@@ -221,6 +210,7 @@ def _start_writeback(fd, offset, length):
     waits for them and reports any error, so this one's result is not needed."""
     global _sync_file_range
     if _sync_file_range is None:
+        import ctypes       # only a copy that writes back needs it
         try:
             fn = ctypes.CDLL(None, use_errno=True).sync_file_range
             fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
@@ -849,6 +839,7 @@ class _Zeroer(threading.Thread):
 
     def __init__(self):
         super().__init__(name="sparse-zeroer", daemon=True)
+        import queue        # loaded here: a module's import time is paid on every run
         self.todo = queue.SimpleQueue()
         self.error = None
         self.cancelled = False
@@ -1587,7 +1578,7 @@ def _dest_caps(dest, dirfd, size):
     sparse_preflight.probe); for a loop device, its backing file's filesystem."""
     if dest.kind == "file":
         where = "/proc/self/fd/%d" % dirfd if dirfd is not None else os.path.dirname(os.path.abspath(dest.path))
-        return preflight.probe(where, size if dest.size < size else None, _fallocate_now)
+        return preflight.probe(where, size if dest.size < size else None, _fallocate_now, zeroing=dest.exists)
     span = device_extent(dest)
     if span is None or span.path is None:
         return preflight.FsCaps()

@@ -19,7 +19,6 @@ Standard library only.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import ctypes
 import errno
 import fcntl
 import os
@@ -44,6 +43,7 @@ _libc = None
 def fallocate(fd, mode, offset, length):
     """fallocate(2) with flags, which os does not offer."""
     global _libc
+    import ctypes           # loaded here: a copy to a new file never needs it
     if _libc is None:
         _libc = ctypes.CDLL(None, use_errno=True)
         _libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
@@ -223,12 +223,13 @@ def _probe_file(directory):
     return fd, "probe_file"
 
 
-def probe(directory, size=None, falloc=None):
+def probe(directory, size=None, falloc=None, zeroing=True):
     """FsCaps of the filesystem of `directory`, tried on a temporary file there
     (never on the destination: even a punch that frees nothing changes a file's
     times, and a re-run must leave it untouched). `size`: may a file be that large
     there (ext4 with 1 KiB blocks stops at 16 GiB without extents, 4 TiB with)?
-    falloc: the fallocate to call."""
+    falloc: the fallocate to call. zeroing: also ask about punching and zeroing
+    (a file the copy creates needs neither)."""
     falloc = falloc or fallocate
     fd, how = _probe_file(directory)
     if fd is None:
@@ -244,6 +245,8 @@ def probe(directory, size=None, falloc=None):
                     raise
                 max_ok = False
             os.ftruncate(fd, 0)
+        if not zeroing:
+            return FsCaps(max_size_ok=max_ok, how=how)
         punch = _tries(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, falloc)
         zero_range = _tries(fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, falloc)
         frees = False
