@@ -434,6 +434,10 @@ class Loops:
         if not dev.startswith("/dev/"):
             raise BenchError("losetup returned %r" % dev)
         self.devs.append(dev)
+        if not readonly:
+            # a read-only flag set by an earlier user of this number (blockdev --setro)
+            # outlives detaching it
+            run(["blockdev", "--setrw", dev], check=False)
         return dev
 
     def detach_all(self):
