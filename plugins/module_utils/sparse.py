@@ -33,13 +33,12 @@ How a copy works:
 import errno
 import fcntl
 import os
-import re
 import stat
 import struct
 import threading
 import time
 from bisect import bisect_right
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import List, Optional, Tuple
 
 try:
@@ -57,20 +56,17 @@ except ImportError:  # loaded by path (benchmarks/): the helpers sit next to thi
     preflight = _beside("sparse_preflight")
 
 MiB = 1 << 20
+ceil_to = preflight.ceil_to
+SparseCopyError = preflight.SparseCopyError
+SPARSE_MODES, ZERO_METHODS = preflight.SPARSE_MODES, preflight.ZERO_METHODS
 
 FALLOC_FL_KEEP_SIZE = 0x01
 FALLOC_FL_PUNCH_HOLE = 0x02
 FALLOC_FL_ZERO_RANGE = 0x10
 BLKSSZGET = 0x1268     # _IO(0x12, 104): logical block size
-BLKROGET = 0x125E      # _IO(0x12, 94): read-only flag
 BLKDISCARD = 0x1277    # _IO(0x12, 119)
-FS_IOC_GETFLAGS = 0x80086601
-FS_IMMUTABLE_FL = 0x10
-FS_APPEND_FL = 0x20
 BLKZEROOUT = 0x127F    # _IO(0x12, 127)
 
-SPARSE_MODES = ("auto", "always", "never")
-ZERO_METHODS = ("auto", "punch", "zeroout", "write")
 
 # How many bytes of source data (holes between extents do not count) the kernel is
 # asked to read ahead of the reader. Measured here (4 GiB, cold): buffered
@@ -92,16 +88,6 @@ BLOCK_SIZE = 256 * 1024
 # this. With the source read from disk it is left to the fsync: writeback started
 # then made the copy's writes wait on the busy disk (cold, 1.30 s -> 1.52 s).
 WRITEBACK = 16 * MiB
-
-
-class SparseCopyError(Exception):
-    """A copy that cannot be done or did not complete; the message says why and in
-    what state the destination is. `changed` tells whether the destination was
-    created or written before the failure."""
-
-    def __init__(self, msg, changed=False):
-        super().__init__(msg)
-        self.changed = changed
 
 
 class Terminated(KeyboardInterrupt):
@@ -179,7 +165,7 @@ class Volume:
     dir_st: Optional[os.stat_result] = None     # a missing destination: its directory
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
     """What is known before anything is written."""
     src: Volume
@@ -413,7 +399,7 @@ def align_extents(extents, grain, size):
     the filesystem's block size or a loop device's offset."""
     out = []
     for s, e in extents:
-        s, e = s // grain * grain, min(-(-e // grain) * grain, size)
+        s, e = s // grain * grain, min(ceil_to(e, grain), size)
         if out and s <= out[-1][1]:
             out[-1] = (out[-1][0], max(out[-1][1], e))
         else:
@@ -470,14 +456,6 @@ class SparseDigest:
 
 # ---------------------------------------------------------------------- planning
 
-def _describe_os_error(what, path, e):
-    if e.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied opening %s %s: %s" % (what, path, e.strerror)
-    if e.errno == errno.EROFS:
-        return "%s %s is on a read-only filesystem" % (what, path)
-    return "cannot open %s %s: %s" % (what, path, e.strerror)
-
-
 def _open_path(path, what):
     """An O_PATH descriptor of path (opening nothing: no FIFO blocks, no device is
     started) and its Volume, or (None, None) when it does not exist. Every check and
@@ -488,7 +466,7 @@ def _open_path(path, what):
     except FileNotFoundError:
         return None, None
     except OSError as e:
-        raise SparseCopyError(_describe_os_error(what, path, e))
+        raise SparseCopyError(preflight.describe_os_error(what, path, e))
     try:
         return pfd, _volume(path, what, os.fstat(pfd))
     except BaseException:
@@ -508,125 +486,12 @@ def _volume(path, what, st=None):
         except FileNotFoundError:
             return None
         except OSError as e:
-            raise SparseCopyError(_describe_os_error(what, path, e))
+            raise SparseCopyError(preflight.describe_os_error(what, path, e))
     if stat.S_ISREG(st.st_mode):
         return Volume(path, "file", st.st_size, st)
     if stat.S_ISBLK(st.st_mode):
         return Volume(path, "block", -1, st)
     raise SparseCopyError("%s %s is neither a regular file nor a block device" % (what, path))
-
-
-def check_apart(src, dest):
-    """Refuse a source and destination that share bytes: the same file or device
-    under two names, a loop device and its backing file, two loop devices over one
-    file at overlapping offsets, a partition and its disk, a device-mapper device and
-    its slaves, a file on a filesystem stored on the device or image at the other end.
-    Nothing has been written when this raises. A missing destination is checked by
-    the directory it would be created in."""
-    if dest.exists and (
-            src.kind == dest.kind == "file" and (src.st.st_dev, src.st.st_ino) == (dest.st.st_dev, dest.st.st_ino) or
-            src.kind == dest.kind == "block" and src.st.st_rdev == dest.st.st_rdev):
-        raise SparseCopyError("source %s and destination %s are the same %s; nothing was written" % (
-            src.path, dest.path, "device" if src.kind == "block" else "file"))
-    ps = blockdev.placement(src.path, src.st)
-    if dest.exists:
-        pd = blockdev.placement(dest.path, dest.st)
-        hit = blockdev.overlap(ps, pd)
-        if hit is not None:
-            raise SparseCopyError(
-                "source %s (%s) and destination %s (%s) overlap on the same backing store %s, so writing the "
-                "destination would overwrite the source; nothing was written. Copy between volumes that do not "
-                "share storage" % (src.path, blockdev.describe(ps), dest.path, blockdev.describe(pd), hit[0].path))
-    if dest.kind == "file":
-        st = dest.st if dest.exists else dest.dir_st
-        for fs in blockdev.filesystems_under(st):
-            if not blockdev.overlap(fs, ps):
-                continue
-            raise SparseCopyError(
-                "destination %s is on a filesystem stored on the source %s (%s), so writing it would change the "
-                "source while it is copied; nothing was written. Copy to a filesystem on other storage"
-                % (dest.path, src.path, blockdev.describe(fs)))
-    if src.kind == "file" and dest.kind == "block":
-        pd = blockdev.placement(dest.path, dest.st)
-        for fs in blockdev.filesystems_under(src.st):
-            if not blockdev.overlap(fs, pd):
-                continue
-            raise SparseCopyError(
-                "source %s is on a filesystem stored on the destination %s (%s), so writing the destination would "
-                "destroy the source; nothing was written" % (src.path, dest.path, blockdev.describe(fs)))
-
-
-def check_no_claimed_overlap(dest):
-    """Refuse a destination whose bytes are also another device's that is in use:
-    a second loop device over the file of a mounted one, a disk whose partition
-    is mounted, a device under an active device-mapper table."""
-    if not dest.exists:
-        return
-    p = blockdev.placement(dest.path, dest.st)
-    busy = blockdev.claimed_overlapping(p, dest.st.st_rdev if dest.kind == "block" else None)
-    if busy:
-        raise SparseCopyError(
-            "destination %s is in use: its storage is shared with %s, which %s mounted or held (by a filesystem, "
-            "swap, LVM, multipath or another program); nothing was written. Release %s first"
-            % (dest.path, ", ".join(busy), "is" if len(busy) == 1 else "are", "it" if len(busy) == 1 else "them"))
-
-
-def check_not_backing_a_loop(dest):
-    """A file that backs an attached loop device is in use, mounted or not."""
-    if dest.kind != "file" or not dest.exists:
-        return
-    loops = blockdev.loops_backed_by(dest.st)
-    if loops:
-        raise SparseCopyError(
-            "destination %s is in use: it backs the loop device%s %s; nothing was written. Detach %s "
-            "(losetup -d) first, or copy to the loop device instead"
-            % (dest.path, "s" if len(loops) > 1 else "", ", ".join(loops), "them" if len(loops) > 1 else "it"))
-
-
-def check_not_swap(dest):
-    """An active swap file refuses every write (ETXTBSY), whatever its permissions."""
-    if dest.kind != "file" or not dest.exists:
-        return
-    try:
-        with open("/proc/swaps") as f:
-            names = [line.split()[0] for line in f.readlines()[1:] if line.strip()]
-    except OSError:
-        return
-    for name in names:
-        try:
-            st = os.stat(re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), name))  # a space is \040
-        except OSError:
-            continue
-        if (st.st_dev, st.st_ino) == (dest.st.st_dev, dest.st.st_ino):
-            raise SparseCopyError("destination %s is in use: it is an active swap file; nothing was written. "
-                                  "Turn it off (swapoff) first if it is meant to be replaced" % dest.path)
-
-
-def validate_options(opts):
-    if opts.sparse not in SPARSE_MODES:
-        raise SparseCopyError("sparse must be one of %s, got %r" % (", ".join(SPARSE_MODES), opts.sparse))
-    if opts.zero_method not in ZERO_METHODS:
-        raise SparseCopyError("zero_method must be one of %s, got %r" % (", ".join(ZERO_METHODS), opts.zero_method))
-    if not isinstance(opts.lock_timeout, int) or opts.lock_timeout < 0:
-        raise SparseCopyError("lock_timeout must be a number of seconds, 0 or more, got %r" % (opts.lock_timeout,))
-    if opts.block_size <= 0:
-        raise SparseCopyError("block_size must be a positive number of bytes (a multiple of zero_block_size, "
-                              "at most 64 MiB), got %d" % opts.block_size)
-    if opts.zero_block_size < 512 or opts.zero_block_size % 512:
-        raise SparseCopyError("zero_block_size must be a positive multiple of 512, got %d" % opts.zero_block_size)
-    if opts.block_size < opts.zero_block_size or opts.block_size % opts.zero_block_size:
-        raise SparseCopyError("block_size (%d) must be a multiple of zero_block_size (%d)"
-                              % (opts.block_size, opts.zero_block_size))
-    if opts.block_size > 64 * MiB:
-        raise SparseCopyError("block_size must be at most 64 MiB, got %d" % opts.block_size)
-    if opts.discard_after_copy and opts.sparse == "never":
-        raise SparseCopyError("discard_after_copy releases zero ranges; it cannot be combined with sparse=never")
-    if opts.discard_after_copy and opts.zero_method not in ("auto", "write"):
-        raise SparseCopyError("discard_after_copy writes zeros and then discards them; "
-                              "zero_method must be auto or write, got %s" % opts.zero_method)
-    if opts.sparse == "always" and opts.zero_method in ("zeroout", "write"):
-        raise SparseCopyError("sparse=always leaves zero ranges unallocated, which zero_method=%s "
-                              "cannot do; use auto or punch" % opts.zero_method)
 
 
 def _punch_supported(dest, amap):
@@ -1066,7 +931,7 @@ class _Writer:
                     if allocated and off > a and self.method == "punch":
                         # [a, off) read zeros: release it in one go, with the block the punch began in
                         blk, at = self.amap.block, self.amap.offset
-                        self._release(a, min(b, -(-(off + at) // blk) * blk - at))
+                        self._release(a, min(b, ceil_to(off + at, blk) - at))
                     return
                 self._make_zero(off, off + n)
         if allocated and self.method == "punch":
@@ -1077,7 +942,7 @@ class _Writer:
         """Punch the whole allocation blocks of [a, b), which already reads zeros, and
         count them if they really were freed (a re-run then finds holes there)."""
         blk, at = self.amap.block, self.amap.offset      # whole blocks of the backing file, not of the device
-        ia, ib = -(-(a + at) // blk) * blk - at, (b + at) // blk * blk - at
+        ia, ib = ceil_to(a + at, blk) - at, (b + at) // blk * blk - at
         if ib <= ia or not self.amap.frees or self.plan.dest.kind == "block" and (ia % self.lbs or ib % self.lbs):
             return
         if not self.check:
@@ -1120,7 +985,7 @@ class _Writer:
             return
         # a block device zeroes whole logical blocks; unaligned edges are written
         lbs = self.lbs
-        ia, ib = -(-a // lbs) * lbs, b // lbs * lbs
+        ia, ib = ceil_to(a, lbs), b // lbs * lbs
         if ib <= ia:
             self._write_zeros(a, b)
             return
@@ -1158,7 +1023,7 @@ class _Writer:
         os.fsync(self.fd)
         lbs = self.lbs if self.plan.dest.kind == "block" else 1
         for a, b in self.discard:
-            ia, ib = -(-a // lbs) * lbs, b // lbs * lbs
+            ia, ib = ceil_to(a, lbs), b // lbs * lbs
             if ib <= ia:
                 continue
             try:
@@ -1185,7 +1050,7 @@ def _open_src(src, pfd):
     try:
         fd = _reopen(pfd, os.O_RDONLY)
     except OSError as e:
-        raise SparseCopyError(_describe_os_error("source", src.path, e))
+        raise SparseCopyError(preflight.describe_os_error("source", src.path, e))
     return fd
 
 
@@ -1200,7 +1065,7 @@ def _open_dest(dest, pfd, check_mode, opts):
     if dest.kind == "block":
         flags |= os.O_EXCL
         if blockdev.read_only(dest.st):
-            _refuse_read_only_device(dest)
+            preflight.refuse_read_only_device(dest)
     deadline = time.monotonic() + opts.lock_timeout
     while True:
         try:
@@ -1213,7 +1078,7 @@ def _open_dest(dest, pfd, check_mode, opts):
                 raise SparseCopyError("destination %s is in use: it is mounted or held open exclusively "
                                       "(for example by a filesystem, LVM, multipath or another copy); "
                                       "nothing was written" % dest.path)
-            raise SparseCopyError(_describe_os_error("destination", dest.path, e))
+            raise SparseCopyError(preflight.describe_os_error("destination", dest.path, e))
         if dest.kind == "block" or preflight.lock(fd) is not None:
             return fd
         os.close(fd)
@@ -1224,100 +1089,6 @@ def _open_dest(dest, pfd, check_mode, opts):
                 "written. Wait for it to finish (set lock_timeout to wait up to that many seconds) or stop it"
                 % (dest.path, (": " + preflight.names(who)) if who else ""))
         time.sleep(0.1)
-
-
-def _check_not_in_use(dest):
-    """Refuse a destination that another program uses (see sparse_preflight for what
-    cannot be seen): the image of a FUSE filesystem, or open in another process."""
-    mounts = preflight.fuse_mounts_of(dest.st)
-    if mounts:
-        raise SparseCopyError(
-            "destination %s is in use: it holds the FUSE filesystem mounted at %s; nothing was written. "
-            "Unmount it first" % (dest.path, preflight.names(mounts)))
-    who = preflight.lasting_holders(dest.st)
-    if who:
-        raise SparseCopyError(
-            "destination %s is in use: it is open in %s; nothing was written. Stop %s (or make it close the %s) "
-            "before copying onto it" % (dest.path, preflight.names(who), "it" if len(who) == 1 else "them",
-                                        "device" if dest.kind == "block" else "file"))
-
-
-def _in_dev(directory):
-    """True for a directory of the /dev filesystem itself (/dev, /dev/mapper, ...),
-    where device nodes appear; not for a filesystem mounted below it (/dev/shm)."""
-    real = os.path.realpath(directory)
-    if real != "/dev" and not real.startswith("/dev/"):
-        return False
-    try:
-        return os.stat(real).st_dev == os.stat("/dev").st_dev
-    except OSError:
-        return True
-
-
-def _check_creatable(dest_path, opts):
-    """A missing destination: may a file be created there?"""
-    if os.path.islink(dest_path):
-        raise SparseCopyError(
-            "destination %s is a symbolic link to %s, which does not exist; nothing was created. Create or attach "
-            "the link's target first, or give the path of the file to create" % (dest_path, os.readlink(dest_path)))
-    if dest_path.endswith("/"):
-        raise SparseCopyError("destination %s does not exist, and a path ending with a slash names a directory; "
-                              "nothing was created. Give the path of the file to create" % dest_path)
-    parent = os.path.dirname(os.path.abspath(dest_path))
-    if _in_dev(parent):
-        raise SparseCopyError(
-            "destination %s does not exist. Paths in /dev name devices, which appear when they are attached: "
-            "this one is not there (a LUN not yet mapped to this host, or a mistyped name), and this module never "
-            "creates a file in /dev; nothing was created. Attach the device (see lsblk or multipath -ll) or "
-            "correct the path" % dest_path)
-    if not opts.create:
-        raise SparseCopyError("destination %s does not exist and create is false" % dest_path)
-    if not os.path.isdir(parent):
-        raise SparseCopyError("destination directory %s does not exist" % parent)
-    if os.statvfs(parent).f_flag & os.ST_RDONLY:
-        raise SparseCopyError("cannot create %s: %s is on a read-only filesystem" % (dest_path, parent))
-    if not os.access(parent, os.W_OK):
-        raise SparseCopyError("permission denied: cannot create %s in %s" % (os.path.basename(dest_path), parent))
-
-
-def _inode_flags(path):
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
-        return 0
-    try:
-        return struct.unpack("i", fcntl.ioctl(fd, FS_IOC_GETFLAGS, b"\0" * 4))[0]
-    except OSError:
-        return 0
-    finally:
-        os.close(fd)
-
-
-def _refuse_read_only_device(dest):
-    raise SparseCopyError(
-        "destination device %s is read-only (attached read-only, for example losetup -r or a read-only LUN "
-        "mapping, or set with blockdev --setro); nothing was written. Make it writable (blockdev --setrw, "
-        "or map the LUN read-write) before copying to it" % dest.path)
-
-
-def _check_writable(dest, fd):
-    """The checks the real run's writes would fail on, made before writing and in
-    check mode alike: on the open device, or on the O_PATH descriptor of a file."""
-    if dest.kind == "block":
-        if struct.unpack("i", fcntl.ioctl(fd, BLKROGET, b"\0" * 4))[0]:
-            _refuse_read_only_device(dest)
-        return
-    via = "/proc/self/fd/%d" % fd
-    if os.fstatvfs(fd).f_flag & os.ST_RDONLY:
-        raise SparseCopyError("destination %s is on a read-only filesystem; nothing was written. Remount it "
-                              "read-write or choose another destination" % dest.path)
-    if _inode_flags(via) & (FS_IMMUTABLE_FL | FS_APPEND_FL):
-        raise SparseCopyError("destination %s is immutable or append-only (chattr +i or +a), so it cannot be "
-                              "overwritten, not even by root; nothing was written. Clear the attribute (chattr -i -a) "
-                              "if it is meant to be replaced" % dest.path)
-    if not os.access(via, os.W_OK):
-        raise SparseCopyError("permission denied: destination %s is not writable by uid %d; nothing was written"
-                              % (dest.path, os.geteuid()))
 
 
 def _frees_first(plan, opts, amap):
@@ -1437,7 +1208,7 @@ def copy_volume(src_path, dest_path, opts=None, check_mode=False):
         if not path:
             raise SparseCopyError("%s is empty: give the path of the %s file or block device"
                                   % (name, "source" if name == "src" else "destination"))
-    validate_options(opts)
+    preflight.validate_options(opts)
     opened = []
     try:
         res = _copy(src_path, dest_path, opts, check_mode, opened)
@@ -1462,19 +1233,19 @@ def _copy(src_path, dest_path, opts, check_mode, opened):
     dpfd, dest = _open_path(dest_path, "destination")
     dirfd = None
     if dest is None:
-        _check_creatable(dest_path, opts)
+        preflight.check_creatable(dest_path, opts)
         dirfd = os.open(os.path.dirname(os.path.abspath(dest_path)), os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
         opened.append(dirfd)
         dest = Volume(dest_path, "file", 0, None, exists=False, dir_st=os.fstat(dirfd))
     else:
         opened.append(dpfd)
-    check_apart(src, dest)
+    preflight.check_apart(src, dest)
     if dest.exists:
-        check_not_backing_a_loop(dest)
-        check_not_swap(dest)
-        check_no_claimed_overlap(dest)
+        preflight.check_not_backing_a_loop(dest)
+        preflight.check_not_swap(dest)
+        preflight.check_no_claimed_overlap(dest)
         if dest.kind == "file":
-            _check_writable(dest, dpfd)
+            preflight.check_writable(dest, dpfd)
 
     sfd = _open_src(src, spfd)
     opened.append(sfd)
@@ -1493,9 +1264,9 @@ def _copy(src_path, dest_path, opts, check_mode, opened):
         opened.append(dfd)
         dest.size = os.lseek(dfd, 0, os.SEEK_END)
         if dest.kind == "block":
-            _check_writable(dest, dfd)
-            _check_device_fits(dest, dfd, src, opts)
-        _check_not_in_use(dest)
+            preflight.check_writable(dest, dfd)
+            preflight.check_device_fits(dest, dfd, src, opts)
+        preflight.check_not_in_use(dest)
     caps = _dest_caps(dest, dirfd, src.size)
     if caps.max_size_ok is False:
         raise SparseCopyError(
@@ -1507,8 +1278,8 @@ def _copy(src_path, dest_path, opts, check_mode, opened):
     if amap is not None:
         opened.append(amap)
     plan = plan_copy(opts, src, dest, check_mode, amap, caps)
-    plan.dest_data = amap.extents(src.size, unwritten=True) if amap else []
-    plan.dest_holes_known = plan.create or amap is not None
+    plan = replace(plan, dest_data=amap.extents(src.size, unwritten=True) if amap else [],
+                   dest_holes_known=plan.create or amap is not None)
     src_extents, src_map = extent_map(src, sfd, src.size)
     free_first = _check_space(plan, opts, src_extents, src_map, amap, sfd)
     res = CopyResult(src=src_path, dest=dest_path, src_type=src.kind, dest_type=dest.kind,
@@ -1553,7 +1324,7 @@ def _create_dest(dest, dirfd, opts):
         fd = os.open(os.path.basename(dest.path), os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600,
                      dir_fd=dirfd)
     except OSError as e:
-        raise SparseCopyError(_describe_os_error("destination", dest.path, e))
+        raise SparseCopyError(preflight.describe_os_error("destination", dest.path, e))
     if preflight.lock(fd) is None:
         os.close(fd)
         raise SparseCopyError("destination %s was created by this copy and at once locked by another program, "
@@ -1561,16 +1332,6 @@ def _create_dest(dest, dirfd, opts):
                               % dest.path, changed=True)
     dest.st = os.fstat(fd)
     return fd
-
-
-def _check_device_fits(dest, dfd, src, opts):
-    if dest.size < src.size:
-        raise SparseCopyError("destination device %s (%d bytes) is smaller than the source %s (%d bytes); "
-                              "nothing was written" % (dest.path, dest.size, src.path, src.size))
-    lbs = struct.unpack("i", fcntl.ioctl(dfd, BLKSSZGET, b"\0" * 4))[0]
-    if opts.zero_block_size % lbs:
-        raise SparseCopyError("zero_block_size (%d) must be a multiple of the logical block size of destination %s "
-                              "(%d bytes); nothing was written" % (opts.zero_block_size, dest.path, lbs))
 
 
 def _dest_caps(dest, dirfd, size):

@@ -1,10 +1,14 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the storage.datamotion collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Pre-flight checks of the sparse copy that ask the running system rather than
-the volumes' topology (blockdev.py): which programs hold the destination open or
-locked, FUSE filesystems served from it, the lock that keeps a second copy out,
-and what the destination's own filesystem can do, probed on that filesystem.
+"""Pre-flight checks of the sparse copy: everything decided before a byte is
+written. Options; topology (source and destination apart, through blockdev.py);
+in use (mounted or claimed devices, loop backing files, swap, programs that hold
+the destination open or locked, FUSE filesystems served from it, and the lock
+that keeps a second copy out); writable; limits (device size, sector size, the
+filesystem's largest file); and what the destination's own filesystem can do,
+probed on that filesystem. The free-space check, which reads the source, stays
+with the copy engine (sparse.py).
 
 What cannot be seen from here, and so is not refused: a program in another PID
 namespace whose /proc is not ours, a host on shared storage (NFS, a SAN LUN
@@ -22,6 +26,7 @@ __metaclass__ = type
 import errno
 import fcntl
 import os
+import re
 import stat
 import struct
 import time
@@ -32,10 +37,26 @@ FALLOC_FL_KEEP_SIZE = 0x01
 FALLOC_FL_PUNCH_HOLE = 0x02
 FALLOC_FL_ZERO_RANGE = 0x10
 
+MiB = 1 << 20
+BLKSSZGET = 0x1268     # _IO(0x12, 104): logical block size
+BLKROGET = 0x125E      # _IO(0x12, 94): read-only flag
+FS_IOC_GETFLAGS = 0x80086601
+FS_IMMUTABLE_FL = 0x10
+FS_APPEND_FL = 0x20
+SPARSE_MODES = ("auto", "always", "never")
+ZERO_METHODS = ("auto", "punch", "zeroout", "write")
 F_OFD_SETLK = getattr(fcntl, "F_OFD_SETLK", 37)
 O_PATH = getattr(os, "O_PATH", 0o10000000)
 _FLOCK = "hhqqi4x"          # struct flock on Linux: l_type, l_whence, l_start, l_len, l_pid
 _UNSUPPORTED = (errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL, errno.ENOTTY)
+
+try:
+    from ansible_collections.storage.datamotion.plugins.module_utils import blockdev
+except ImportError:  # loaded by path (benchmarks/): blockdev.py sits next to this file
+    import importlib.util as _ilu
+    _spec = _ilu.spec_from_file_location("blockdev", os.path.join(os.path.dirname(os.path.abspath(__file__)), "blockdev.py"))
+    blockdev = _ilu.module_from_spec(_spec)
+    _spec.loader.exec_module(blockdev)
 
 _libc = None
 
@@ -314,3 +335,240 @@ def ranges_minus(a: List, b: List):
 
 def total(ranges):
     return sum(e - s for s, e in ranges)
+
+
+# ------------------------------------------------- checks before anything is written
+
+class SparseCopyError(Exception):
+    """A copy that cannot be done or did not complete; the message says why and in
+    what state the destination is. `changed` tells whether the destination was
+    created or written before the failure."""
+
+    def __init__(self, msg, changed=False):
+        super().__init__(msg)
+        self.changed = changed
+
+
+def describe_os_error(what, path, e):
+    if e.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied opening %s %s: %s" % (what, path, e.strerror)
+    if e.errno == errno.EROFS:
+        return "%s %s is on a read-only filesystem" % (what, path)
+    return "cannot open %s %s: %s" % (what, path, e.strerror)
+
+
+def check_apart(src, dest):
+    """Refuse a source and destination that share bytes: the same file or device
+    under two names, a loop device and its backing file, two loop devices over one
+    file at overlapping offsets, a partition and its disk, a device-mapper device and
+    its slaves, a file on a filesystem stored on the device or image at the other end.
+    Nothing has been written when this raises. A missing destination is checked by
+    the directory it would be created in."""
+    if dest.exists and (
+            src.kind == dest.kind == "file" and (src.st.st_dev, src.st.st_ino) == (dest.st.st_dev, dest.st.st_ino) or
+            src.kind == dest.kind == "block" and src.st.st_rdev == dest.st.st_rdev):
+        raise SparseCopyError("source %s and destination %s are the same %s; nothing was written" % (
+            src.path, dest.path, "device" if src.kind == "block" else "file"))
+    ps = blockdev.placement(src.path, src.st)
+    if dest.exists:
+        pd = blockdev.placement(dest.path, dest.st)
+        hit = blockdev.overlap(ps, pd)
+        if hit is not None:
+            raise SparseCopyError(
+                "source %s (%s) and destination %s (%s) overlap on the same backing store %s, so writing the "
+                "destination would overwrite the source; nothing was written. Copy between volumes that do not "
+                "share storage" % (src.path, blockdev.describe(ps), dest.path, blockdev.describe(pd), hit[0].path))
+    if dest.kind == "file":
+        st = dest.st if dest.exists else dest.dir_st
+        for fs in blockdev.filesystems_under(st):
+            if not blockdev.overlap(fs, ps):
+                continue
+            raise SparseCopyError(
+                "destination %s is on a filesystem stored on the source %s (%s), so writing it would change the "
+                "source while it is copied; nothing was written. Copy to a filesystem on other storage"
+                % (dest.path, src.path, blockdev.describe(fs)))
+    if src.kind == "file" and dest.kind == "block":
+        pd = blockdev.placement(dest.path, dest.st)
+        for fs in blockdev.filesystems_under(src.st):
+            if not blockdev.overlap(fs, pd):
+                continue
+            raise SparseCopyError(
+                "source %s is on a filesystem stored on the destination %s (%s), so writing the destination would "
+                "destroy the source; nothing was written" % (src.path, dest.path, blockdev.describe(fs)))
+
+
+def check_no_claimed_overlap(dest):
+    """Refuse a destination whose bytes are also another device's that is in use:
+    a second loop device over the file of a mounted one, a disk whose partition
+    is mounted, a device under an active device-mapper table."""
+    if not dest.exists:
+        return
+    p = blockdev.placement(dest.path, dest.st)
+    busy = blockdev.claimed_overlapping(p, dest.st.st_rdev if dest.kind == "block" else None)
+    if busy:
+        raise SparseCopyError(
+            "destination %s is in use: its storage is shared with %s, which %s mounted or held (by a filesystem, "
+            "swap, LVM, multipath or another program); nothing was written. Release %s first"
+            % (dest.path, ", ".join(busy), "is" if len(busy) == 1 else "are", "it" if len(busy) == 1 else "them"))
+
+
+def check_not_backing_a_loop(dest):
+    """A file that backs an attached loop device is in use, mounted or not."""
+    if dest.kind != "file" or not dest.exists:
+        return
+    loops = blockdev.loops_backed_by(dest.st)
+    if loops:
+        raise SparseCopyError(
+            "destination %s is in use: it backs the loop device%s %s; nothing was written. Detach %s "
+            "(losetup -d) first, or copy to the loop device instead"
+            % (dest.path, "s" if len(loops) > 1 else "", ", ".join(loops), "them" if len(loops) > 1 else "it"))
+
+
+def check_not_swap(dest):
+    """An active swap file refuses every write (ETXTBSY), whatever its permissions."""
+    if dest.kind != "file" or not dest.exists:
+        return
+    try:
+        with open("/proc/swaps") as f:
+            names = [line.split()[0] for line in f.readlines()[1:] if line.strip()]
+    except OSError:
+        return
+    for name in names:
+        try:
+            st = os.stat(re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), name))  # a space is \040
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) == (dest.st.st_dev, dest.st.st_ino):
+            raise SparseCopyError("destination %s is in use: it is an active swap file; nothing was written. "
+                                  "Turn it off (swapoff) first if it is meant to be replaced" % dest.path)
+
+
+def validate_options(opts):
+    if opts.sparse not in SPARSE_MODES:
+        raise SparseCopyError("sparse must be one of %s, got %r" % (", ".join(SPARSE_MODES), opts.sparse))
+    if opts.zero_method not in ZERO_METHODS:
+        raise SparseCopyError("zero_method must be one of %s, got %r" % (", ".join(ZERO_METHODS), opts.zero_method))
+    if not isinstance(opts.lock_timeout, int) or opts.lock_timeout < 0:
+        raise SparseCopyError("lock_timeout must be a number of seconds, 0 or more, got %r" % (opts.lock_timeout,))
+    if opts.block_size <= 0:
+        raise SparseCopyError("block_size must be a positive number of bytes (a multiple of zero_block_size, "
+                              "at most 64 MiB), got %d" % opts.block_size)
+    if opts.zero_block_size < 512 or opts.zero_block_size % 512:
+        raise SparseCopyError("zero_block_size must be a positive multiple of 512, got %d" % opts.zero_block_size)
+    if opts.block_size < opts.zero_block_size or opts.block_size % opts.zero_block_size:
+        raise SparseCopyError("block_size (%d) must be a multiple of zero_block_size (%d)"
+                              % (opts.block_size, opts.zero_block_size))
+    if opts.block_size > 64 * MiB:
+        raise SparseCopyError("block_size must be at most 64 MiB, got %d" % opts.block_size)
+    if opts.discard_after_copy and opts.sparse == "never":
+        raise SparseCopyError("discard_after_copy releases zero ranges; it cannot be combined with sparse=never")
+    if opts.discard_after_copy and opts.zero_method not in ("auto", "write"):
+        raise SparseCopyError("discard_after_copy writes zeros and then discards them; "
+                              "zero_method must be auto or write, got %s" % opts.zero_method)
+    if opts.sparse == "always" and opts.zero_method in ("zeroout", "write"):
+        raise SparseCopyError("sparse=always leaves zero ranges unallocated, which zero_method=%s "
+                              "cannot do; use auto or punch" % opts.zero_method)
+
+
+def check_not_in_use(dest):
+    """Refuse a destination that another program uses (see sparse_preflight for what
+    cannot be seen): the image of a FUSE filesystem, or open in another process."""
+    mounts = fuse_mounts_of(dest.st)
+    if mounts:
+        raise SparseCopyError(
+            "destination %s is in use: it holds the FUSE filesystem mounted at %s; nothing was written. "
+            "Unmount it first" % (dest.path, names(mounts)))
+    who = lasting_holders(dest.st)
+    if who:
+        raise SparseCopyError(
+            "destination %s is in use: it is open in %s; nothing was written. Stop %s (or make it close the %s) "
+            "before copying onto it" % (dest.path, names(who), "it" if len(who) == 1 else "them",
+                                        "device" if dest.kind == "block" else "file"))
+
+
+def in_dev(directory):
+    """True for a directory of the /dev filesystem itself (/dev, /dev/mapper, ...),
+    where device nodes appear; not for a filesystem mounted below it (/dev/shm)."""
+    real = os.path.realpath(directory)
+    if real != "/dev" and not real.startswith("/dev/"):
+        return False
+    try:
+        return os.stat(real).st_dev == os.stat("/dev").st_dev
+    except OSError:
+        return True
+
+
+def check_creatable(dest_path, opts):
+    """A missing destination: may a file be created there?"""
+    if os.path.islink(dest_path):
+        raise SparseCopyError(
+            "destination %s is a symbolic link to %s, which does not exist; nothing was created. Create or attach "
+            "the link's target first, or give the path of the file to create" % (dest_path, os.readlink(dest_path)))
+    if dest_path.endswith("/"):
+        raise SparseCopyError("destination %s does not exist, and a path ending with a slash names a directory; "
+                              "nothing was created. Give the path of the file to create" % dest_path)
+    parent = os.path.dirname(os.path.abspath(dest_path))
+    if in_dev(parent):
+        raise SparseCopyError(
+            "destination %s does not exist. Paths in /dev name devices, which appear when they are attached: "
+            "this one is not there (a LUN not yet mapped to this host, or a mistyped name), and this module never "
+            "creates a file in /dev; nothing was created. Attach the device (see lsblk or multipath -ll) or "
+            "correct the path" % dest_path)
+    if not opts.create:
+        raise SparseCopyError("destination %s does not exist and create is false" % dest_path)
+    if not os.path.isdir(parent):
+        raise SparseCopyError("destination directory %s does not exist" % parent)
+    if os.statvfs(parent).f_flag & os.ST_RDONLY:
+        raise SparseCopyError("cannot create %s: %s is on a read-only filesystem" % (dest_path, parent))
+    if not os.access(parent, os.W_OK):
+        raise SparseCopyError("permission denied: cannot create %s in %s" % (os.path.basename(dest_path), parent))
+
+
+def inode_flags(path):
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return 0
+    try:
+        return struct.unpack("i", fcntl.ioctl(fd, FS_IOC_GETFLAGS, b"\0" * 4))[0]
+    except OSError:
+        return 0
+    finally:
+        os.close(fd)
+
+
+def refuse_read_only_device(dest):
+    raise SparseCopyError(
+        "destination device %s is read-only (attached read-only, for example losetup -r or a read-only LUN "
+        "mapping, or set with blockdev --setro); nothing was written. Make it writable (blockdev --setrw, "
+        "or map the LUN read-write) before copying to it" % dest.path)
+
+
+def check_writable(dest, fd):
+    """The checks the real run's writes would fail on, made before writing and in
+    check mode alike: on the open device, or on the O_PATH descriptor of a file."""
+    if dest.kind == "block":
+        if struct.unpack("i", fcntl.ioctl(fd, BLKROGET, b"\0" * 4))[0]:
+            refuse_read_only_device(dest)
+        return
+    via = "/proc/self/fd/%d" % fd
+    if os.fstatvfs(fd).f_flag & os.ST_RDONLY:
+        raise SparseCopyError("destination %s is on a read-only filesystem; nothing was written. Remount it "
+                              "read-write or choose another destination" % dest.path)
+    if inode_flags(via) & (FS_IMMUTABLE_FL | FS_APPEND_FL):
+        raise SparseCopyError("destination %s is immutable or append-only (chattr +i or +a), so it cannot be "
+                              "overwritten, not even by root; nothing was written. Clear the attribute (chattr -i -a) "
+                              "if it is meant to be replaced" % dest.path)
+    if not os.access(via, os.W_OK):
+        raise SparseCopyError("permission denied: destination %s is not writable by uid %d; nothing was written"
+                              % (dest.path, os.geteuid()))
+
+
+def check_device_fits(dest, dfd, src, opts):
+    if dest.size < src.size:
+        raise SparseCopyError("destination device %s (%d bytes) is smaller than the source %s (%d bytes); "
+                              "nothing was written" % (dest.path, dest.size, src.path, src.size))
+    lbs = struct.unpack("i", fcntl.ioctl(dfd, BLKSSZGET, b"\0" * 4))[0]
+    if opts.zero_block_size % lbs:
+        raise SparseCopyError("zero_block_size (%d) must be a multiple of the logical block size of destination %s "
+                              "(%d bytes); nothing was written" % (opts.zero_block_size, dest.path, lbs))
