@@ -735,6 +735,43 @@ class _Zeroer(threading.Thread):
             raise self.error
 
 
+class _FileZeroing:
+    """How a file's ranges are made zero: any byte range, as a hole (punch) or an
+    unwritten extent (zeroout: ZERO_RANGE); released by punching."""
+    lbs = 1
+    fallback = {"punch": "write", "zeroout": "write"}
+
+    def __init__(self, fd):
+        self.fd = fd
+
+    def zero(self, method, a, b):
+        mode = FALLOC_FL_PUNCH_HOLE if method == "punch" else FALLOC_FL_ZERO_RANGE
+        _fallocate(self.fd, mode | FALLOC_FL_KEEP_SIZE, a, b - a)
+
+    def discard(self, a, b):
+        _fallocate(self.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, a, b - a)
+
+
+class _DeviceZeroing:
+    """How a block device's ranges are made zero: whole logical blocks, with
+    WRITE_ZEROES and unmap (punch) or BLKZEROOUT (zeroout, which may allocate);
+    released by a discard, which does not promise zeros."""
+    fallback = {"punch": "zeroout", "zeroout": "write"}
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.lbs = struct.unpack("i", fcntl.ioctl(fd, BLKSSZGET, b"\0" * 4))[0]
+
+    def zero(self, method, a, b):
+        if method == "punch":
+            _fallocate(self.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, a, b - a)
+        else:
+            fcntl.ioctl(self.fd, BLKZEROOUT, struct.pack("QQ", a, b - a))
+
+    def discard(self, a, b):
+        fcntl.ioctl(self.fd, BLKDISCARD, struct.pack("QQ", a, b - a))
+
+
 class _Writer:
     """Makes the destination match the source, run by run."""
 
@@ -753,7 +790,8 @@ class _Writer:
         self.zero_hole = 0
         self.discard = []
         self.discard_failed = False
-        self.lbs = 512
+        self.zeroing = (_DeviceZeroing if plan.dest.kind == "block" and dfd is not None else _FileZeroing)(dfd)
+        self.lbs = self.zeroing.lbs
         self.dest_data = plan.dest_data     # allocated ranges not yet handed to the zeroer
         self.freed = None                   # set once the ranges freed first are freed
         self.source = None                  # the source's _Readahead: did reads wait?
@@ -761,8 +799,6 @@ class _Writer:
         if dfd is not None and not plan.create:
             # comparisons read a block or two here and there: no readahead
             os.posix_fadvise(dfd, 0, 0, os.POSIX_FADV_RANDOM)
-        if plan.dest.kind == "block" and dfd is not None:
-            self.lbs = struct.unpack("i", fcntl.ioctl(dfd, BLKSSZGET, b"\0" * 4))[0]
 
     # -- destination I/O
     def _pwrite(self, view, off):
@@ -943,7 +979,7 @@ class _Writer:
         count them if they really were freed (a re-run then finds holes there)."""
         blk, at = self.amap.block, self.amap.offset      # whole blocks of the backing file, not of the device
         ia, ib = ceil_to(a + at, blk) - at, (b + at) // blk * blk - at
-        if ib <= ia or not self.amap.frees or self.plan.dest.kind == "block" and (ia % self.lbs or ib % self.lbs):
+        if ib <= ia or not self.amap.frees or ia % self.lbs or ib % self.lbs:
             return
         if not self.check:
             self._zero_aligned(ia, ib)
@@ -980,9 +1016,6 @@ class _Writer:
         if self.check:
             self.methods_used.add(self.method)
             return
-        if self.plan.dest.kind == "file":
-            self._zero_aligned(a, b)
-            return
         # a block device zeroes whole logical blocks; unaligned edges are written
         lbs = self.lbs
         ia, ib = ceil_to(a, lbs), b // lbs * lbs
@@ -999,21 +1032,17 @@ class _Writer:
         while True:
             m = self.method
             try:
-                if m == "punch":
-                    _fallocate(self.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, a, b - a)
-                elif m == "zeroout" and self.plan.dest.kind == "block":
-                    fcntl.ioctl(self.fd, BLKZEROOUT, struct.pack("QQ", a, b - a))
-                elif m == "zeroout":
-                    _fallocate(self.fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, a, b - a)
-                else:
+                if m == "write":
                     self._write_zeros(a, b)
+                else:
+                    self.zeroing.zero(m, a, b)
                 self.methods_used.add(m)
                 return
             except OSError as e:
                 unsupported = e.errno in (errno.EOPNOTSUPP, errno.ENOTTY, errno.EINVAL, errno.ENOSYS)
                 if not unsupported or self.opts.zero_method != "auto" or m == "write":
                     raise
-                self.method = "zeroout" if m == "punch" and self.plan.dest.kind == "block" else "write"
+                self.method = self.zeroing.fallback[m]
 
     def release_discarded(self):
         """discard_after_copy: release the ranges that were zeroed by writing, then
@@ -1021,16 +1050,13 @@ class _Writer:
         if self.check or not self.discard:
             return
         os.fsync(self.fd)
-        lbs = self.lbs if self.plan.dest.kind == "block" else 1
+        lbs = self.lbs
         for a, b in self.discard:
             ia, ib = ceil_to(a, lbs), b // lbs * lbs
             if ib <= ia:
                 continue
             try:
-                if self.plan.dest.kind == "file":
-                    _fallocate(self.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, ia, ib - ia)
-                else:
-                    fcntl.ioctl(self.fd, BLKDISCARD, struct.pack("QQ", ia, ib - ia))
+                self.zeroing.discard(ia, ib)
             except OSError as e:
                 if e.errno in (errno.EOPNOTSUPP, errno.ENOTTY, errno.EINVAL):
                     self.discard_failed = True
