@@ -7,9 +7,12 @@ leaving the source's zero ranges unallocated on the destination.
 Standard library only, so it runs on any managed host and can be loaded by path.
 
 How a copy works:
-  * nothing is written before the checks pass (blockdev.py says where each side's
-    bytes live: refused when they overlap, mapped through loop devices and
-    partitions exactly; in use, read-only, free space); check mode runs them too;
+  * source and destination are each opened once (O_PATH, then reopened through
+    that descriptor), and nothing is written before the checks pass on those
+    descriptors (sparse_preflight.py: options, overlap through blockdev.py, in use
+    by a filesystem, a loop device, swap or another program, locks, read-only,
+    limits, the destination filesystem's capabilities; free space at the copy's
+    peak is checked here); check mode runs them too;
   * the source is walked by data extent (SEEK_DATA/SEEK_HOLE; a loop device or a
     partition of one through its range of the backing file; any other block device
     is one extent), read in ``block_size`` chunks into one reused buffer, from the
