@@ -451,6 +451,20 @@ def test_fuse_destination_discard_after_copy_releases_nothing(tmp_path, ntfs):
     assert res["bytes_released"] == 0 and res["sparse"] is False
 
 
+def test_loop_device_over_a_fuse_file_rerun_writes_nothing(tmp_path, ntfs, attach):
+    """The loop device says it can WRITE_ZEROES, but its file's filesystem cannot
+    punch: the copy zeroes in place from the start, and a re-run changes nothing."""
+    src = image(tmp_path / "src.img", data=256 * KIB, size=4 * MIB, seed=77)
+    backing = image(ntfs / "lun.img", data=4 * MIB, size=4 * MIB, seed=78)
+    dev = attach(backing)
+    first = copy(src, dev, **SMALL)
+    assert read(dev, 4 * MIB) == read(src)
+    assert "punch" not in first["zero_method"], first
+    again = copy(src, dev, **SMALL)
+    assert again["changed"] is False, again
+    assert again["bytes_written"] == again["bytes_zeroed"] == again["bytes_released"] == 0
+
+
 def test_tmpfs_destination_with_zeroout_fails_before_writing(tmp_path, tmpfs):
     small = tmpfs("8m")
     src = image(tmp_path / "src.img", seed=75)
