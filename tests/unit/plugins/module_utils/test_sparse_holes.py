@@ -226,10 +226,11 @@ def test_destination_served_by_qemu_nbd_is_refused(tmp_path):
     server = subprocess.Popen(["qemu-nbd", "-f", "raw", "-k", str(sock), "-t", str(dest)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        for _unused in range(100):
-            if sock.exists():
+        for _unused in range(600):      # a loaded machine can take seconds to start it
+            if sock.exists() or server.poll() is not None:
                 break
-            time.sleep(0.05)
+            time.sleep(0.1)
+        assert sock.exists(), "qemu-nbd did not start (rc %s)" % server.poll()
         msg = both_modes_refuse(src, dest, r"(locked|in use)")
         assert "qemu-nbd (pid %d)" % server.pid in msg
     finally:
