@@ -1148,8 +1148,7 @@ def _check_space(plan, opts, src_extents, src_map, amap, sfd):
         return False                    # a device's own storage: it does not say
     size = plan.src.size
     have = plan.dest_data
-    st = os.statvfs(where)
-    free = (st.f_bfree if os.geteuid() == 0 else st.f_bavail) * st.f_frsize
+    free = preflight.free_bytes(where)
     if opts.sparse == "never":
         need, freed = size - preflight.total(have), 0
     else:

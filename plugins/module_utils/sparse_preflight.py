@@ -192,6 +192,26 @@ def _unescape(s):
     return s
 
 
+# --------------------------------------------------------------------- space
+
+def free_bytes(directory):
+    """Bytes a data write may still allocate on the filesystem of `directory`: for
+    root, the free blocks less what ext4 keeps for its own metadata (its reserved
+    clusters count as free in statvfs, yet a data write that needs them fails with
+    ENOSPC); for others, what statvfs says is available."""
+    st = os.statvfs(directory)
+    if os.geteuid() != 0:
+        return st.f_bavail * st.f_frsize
+    dev = os.stat(directory).st_dev
+    name = os.path.basename(os.path.realpath("/sys/dev/block/%d:%d" % (os.major(dev), os.minor(dev))))
+    try:
+        with open("/sys/fs/ext4/%s/reserved_clusters" % name) as f:
+            kept = int(f.read()) * st.f_frsize
+    except (OSError, ValueError):
+        kept = 0
+    return max(0, st.f_bfree * st.f_frsize - kept)
+
+
 # ---------------------------------------------------------------------- lock
 
 def lock(fd):

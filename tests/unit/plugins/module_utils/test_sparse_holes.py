@@ -568,3 +568,31 @@ def test_sigterm_mid_copy_reports_like_sigint(tmp_path):
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out["failed"] is True and "SIGTERM" in out["msg"] and "partially written" in out["msg"], out
     assert out["changed"] is True
+
+
+# ------------------------------------------------- hostile admin: space kept back by ext4
+
+def test_space_check_leaves_out_what_ext4_keeps_for_itself(tmp_path, attach):
+    """ext4 counts its reserved clusters (/sys/fs/ext4/DEV/reserved_clusters, kept for
+    metadata) as free in statvfs, yet no data write may use them, not even root's: a
+    copy that fits only in them must be refused before writing, in check mode too,
+    not fail with ENOSPC half-way."""
+    mnt = mkfs_mount(attach, tmp_path, 32 * MIB, "-b", "1024")
+    try:
+        st = os.statvfs(str(mnt))
+        dev = os.stat(str(mnt)).st_dev
+        name = os.path.basename(os.path.realpath("/sys/dev/block/%d:%d" % (os.major(dev), os.minor(dev))))
+        with open("/sys/fs/ext4/%s/reserved_clusters" % name) as f:
+            reserved = int(f.read()) * st.f_frsize
+        if not reserved:
+            pytest.skip("this ext4 keeps no reserved clusters")
+        data = reserved // 2 // (4 * KIB) * (4 * KIB)
+        filler = os.open(str(mnt / "filler"), os.O_WRONLY | os.O_CREAT, 0o600)
+        os.posix_fallocate(filler, 0, st.f_bfree * st.f_frsize - reserved - data // 2)
+        os.close(filler)
+        src = image(tmp_path / "src.img", data=data, size=4 * MIB, seed=60)
+        dest = mnt / "dest.img"
+        msg = both_modes_refuse(src, dest, r"not enough space", **SMALL)
+        assert "nothing was written" in msg
+    finally:
+        umount(mnt)
