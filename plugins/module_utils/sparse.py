@@ -1332,6 +1332,11 @@ def _copy(src_path, dest_path, opts, check_mode, opened):
                 _fsync_dir(dirfd)
     except (OSError, SparseCopyError, KeyboardInterrupt) as e:
         raise _failure(src_path, dest_path, e, res)
+    if not opts.verify and not check_mode and _file_identity(src, sfd) != src_identity:
+        raise SparseCopyError(
+            "source %s changed during the copy (its size or modification time changed), so destination %s may hold "
+            "a mix of old and new source data. Stop what writes to the source (unmount it, or copy from a snapshot) "
+            "and re-run the copy" % (src_path, dest_path), changed=res.changed)
     try:
         if opts.verify and not check_mode:
             _verify(sfd, dfd, src, dest, src.size, opts, res, src_identity, plan)

@@ -596,3 +596,26 @@ def test_space_check_leaves_out_what_ext4_keeps_for_itself(tmp_path, attach):
         assert "nothing was written" in msg
     finally:
         umount(mnt)
+
+
+@pytest.mark.parametrize("change", ["grow", "write"])
+def test_source_file_changed_during_the_copy_fails_without_verify(tmp_path, monkeypatch, change):
+    """A file source appended to (or written) while it is copied: without verify the
+    copy must not report success for a destination that is not the source."""
+    src = image(tmp_path / "src.img", data=512 * KIB, size=1 * MIB, seed=61)
+    dest = tmp_path / "dest.img"
+    real = sparse._run
+
+    def run_then_change(*args, **kwargs):
+        real(*args, **kwargs)
+        with open(src, "r+b") as f:
+            f.seek(0, os.SEEK_END if change == "grow" else os.SEEK_SET)
+            f.write(b"\x01" * 4096)
+            os.utime(f.fileno(), ns=(1, 1))
+    monkeypatch.setattr(sparse, "_run", run_then_change)
+    with pytest.raises(sparse.SparseCopyError, match=r"changed during the copy") as e:
+        copy(src, dest, **SMALL)
+    assert e.value.changed is True
+    monkeypatch.setattr(sparse, "_run", real)
+    assert copy(src, dest, verify=True, **SMALL)["verified"] is True
+    assert read(dest) == read(src)
