@@ -1087,9 +1087,12 @@ def _open_dest(dest, pfd, check_mode, opts):
     """Open the destination the O_PATH descriptor names: read-write (check mode:
     read-only for a device, which the real run opens exclusively too), and take it
     for this copy alone: a device by the exclusive open, a file by its locks, held
-    until the copy and its verification end. A file locked by another program is
-    tried again every 0.1 s for lock_timeout seconds, with the file closed in
-    between, so that the holder does not see this copy as a user of it."""
+    until the copy and its verification end; a loop device (or a partition of one)
+    also by the locks of its backing file, which O_EXCL on one of several loop devices
+    over that file does not keep. A file locked by another program is tried again
+    every 0.1 s for lock_timeout seconds, with the file closed in between, so that
+    the holder does not see this copy as a user of it. Returns the descriptor and
+    the list of the other descriptors that hold locks."""
     flags = os.O_RDONLY if check_mode and dest.kind == "block" else os.O_RDWR
     if dest.kind == "block":
         flags |= os.O_EXCL
@@ -1108,8 +1111,9 @@ def _open_dest(dest, pfd, check_mode, opts):
                                       "(for example by a filesystem, LVM, multipath or another copy); "
                                       "nothing was written" % dest.path)
             raise SparseCopyError(preflight.describe_os_error("destination", dest.path, e))
-        if dest.kind == "block" or preflight.lock(fd) is not None:
-            return fd
+        held = _take(dest, fd)
+        if held is not None:
+            return fd, held
         os.close(fd)
         if time.monotonic() >= deadline:
             who = preflight.lasting_holders(dest.st)
@@ -1118,6 +1122,24 @@ def _open_dest(dest, pfd, check_mode, opts):
                 "written. Wait for it to finish (set lock_timeout to wait up to that many seconds) or stop it"
                 % (dest.path, (": " + preflight.names(who)) if who else ""))
         time.sleep(0.1)
+
+
+def _take(dest, fd):
+    """Lock the destination for this copy (see _open_dest): the descriptors that
+    hold the locks besides fd, or None when another program holds one."""
+    if dest.kind == "file":
+        return [] if preflight.lock(fd) is not None else None
+    span = device_extent(dest)
+    if span is None or span.path is None:
+        return []
+    try:
+        bfd = os.open(span.path, os.O_RDWR | os.O_CLOEXEC)
+    except OSError:
+        return []                       # a read-only backing file: the device refuses writes anyway
+    if preflight.lock(bfd) is None:
+        os.close(bfd)
+        return None
+    return [bfd]
 
 
 def _frees_first(plan, opts, amap):
@@ -1288,8 +1310,8 @@ def _copy(src_path, dest_path, opts, check_mode, opened):
     src_identity = _file_identity(src, sfd)
     dfd = None
     if dest.exists:
-        dfd = _open_dest(dest, dpfd, check_mode, opts)
-        opened.append(dfd)
+        dfd, held = _open_dest(dest, dpfd, check_mode, opts)
+        opened.extend(held + [dfd])
         dest.size = os.lseek(dfd, 0, os.SEEK_END)
         if dest.kind == "block":
             preflight.check_writable(dest, dfd)

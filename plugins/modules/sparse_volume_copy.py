@@ -145,7 +145,9 @@ options:
         C(qemu-nbd), C(flock)). V(0) fails at once, naming the holder where it can be seen.
       - The copy holds an exclusive C(flock) and an exclusive OFD lock on a destination file from before its first
         write until the end of its verification, so two copies onto one file never interleave. A block device is
-        opened exclusively instead (C(O_EXCL)), which a second copy or a mount already refuses.
+        opened exclusively instead (C(O_EXCL)), which a second copy or a mount already refuses; a loop device (or a
+        partition of one) also takes the locks of its backing file, so copies onto two loop devices over one file
+        never interleave either.
     type: int
     default: 0
     version_added: 0.2.0

@@ -619,3 +619,27 @@ def test_source_file_changed_during_the_copy_fails_without_verify(tmp_path, monk
     monkeypatch.setattr(sparse, "_run", real)
     assert copy(src, dest, verify=True, **SMALL)["verified"] is True
     assert read(dest) == read(src)
+
+
+def test_copy_onto_a_loop_device_waits_for_a_copy_onto_a_sibling(tmp_path, attach):
+    """Two loop devices over one file are one destination: a copy onto one while
+    another copy holds the file (through the other device, or qemu-nbd on the file)
+    is refused like a second copy onto a file, in check mode too; O_EXCL on each
+    device alone let both write and interleave."""
+    backing = image(tmp_path / "backing.img", data=1 * MIB, size=1 * MIB, seed=62)
+    dev = attach(str(backing))
+    src = image(tmp_path / "src.img", data=512 * KIB, size=1 * MIB, seed=63)
+    before = read(backing)
+    ctx = multiprocessing.get_context("fork")
+    ready, release = ctx.Event(), ctx.Event()
+    other = ctx.Process(target=_hold_lock, args=(backing, ready, release))
+    other.start()
+    try:
+        assert ready.wait(30)
+        msg = both_modes_refuse(src, dev, r"locked by another program", **SMALL)
+        assert "lock_timeout" in msg
+        assert read(backing) == before
+    finally:
+        release.set()
+        other.join(10)
+    assert copy(src, dev, verify=True, **SMALL)["verified"] is True
