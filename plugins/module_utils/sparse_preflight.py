@@ -238,7 +238,7 @@ def lock(fd):
 class FsCaps:
     """What a filesystem does, probed on a file of it. None: could not be told."""
     punch: Optional[bool] = None        # fallocate(PUNCH_HOLE|KEEP_SIZE)
-    frees: Optional[bool] = None        # and a punch frees the block
+    frees: Optional[bool] = None        # and a punch frees the block, and SEEK_HOLE shows it
     zero_range: Optional[bool] = None   # fallocate(ZERO_RANGE|KEEP_SIZE)
     max_size_ok: Optional[bool] = None  # a file of the size asked for can exist there
     how: str = "none"                   # 'o_tmpfile' | 'probe_file' | 'none'
@@ -297,7 +297,9 @@ def probe(directory, size=None, falloc=None, zeroing=True):
                 os.write(fd, b"\xff" * (2 * blk))
                 before = os.fstat(fd).st_blocks
                 falloc(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, blk)
-                frees = os.fstat(fd).st_blocks < before
+                # freed, and seen as a hole by SEEK_HOLE (FUSE without lseek, fuse2fs, frees
+                # blocks that the map still shows as data: a release there cannot be told)
+                frees = os.fstat(fd).st_blocks < before and os.lseek(fd, 0, os.SEEK_HOLE) == 0
             except OSError:          # full filesystem, quota: a punch is taken to free
                 frees = True
         return FsCaps(punch, frees, zero_range, max_ok, how)

@@ -643,3 +643,36 @@ def test_copy_onto_a_loop_device_waits_for_a_copy_onto_a_sibling(tmp_path, attac
         release.set()
         other.join(10)
     assert copy(src, dev, verify=True, **SMALL)["verified"] is True
+
+
+@pytest.fixture
+def fuse_ext4(tmp_path):
+    """ext4 through FUSE (fuse2fs): it punches holes and frees their blocks, but has
+    no lseek, so SEEK_HOLE sees every byte as data."""
+    if not (shutil.which("fuse2fs") and shutil.which("mkfs.ext4")):
+        pytest.skip("fuse2fs or mkfs.ext4 is not installed (Debian packages fuse2fs, e2fsprogs)")
+    img = tmp_path / "fuse2fs.img"
+    with open(img, "wb") as f:
+        f.truncate(64 * MIB)
+    subprocess.run(["mkfs.ext4", "-q", "-F", str(img)], capture_output=True, check=True)
+    mnt = tmp_path / "fuse2fs"
+    mnt.mkdir()
+    r = subprocess.run(["fuse2fs", "-o", "fakeroot", str(img), str(mnt)], capture_output=True, text=True, check=False)
+    if r.returncode != 0:
+        pytest.skip("cannot mount with fuse2fs: %s" % r.stderr.strip())
+    yield mnt
+    umount(mnt)
+
+
+@pytest.mark.parametrize("mode", ["auto", "always"])
+def test_rerun_on_a_filesystem_without_seek_hole_is_predicted_by_check_mode(tmp_path, fuse_ext4, mode):
+    """A finished copy onto fuse2fs, re-run: the real run releases nothing it can
+    see and says changed=false, so check mode must not promise released bytes."""
+    src = image(tmp_path / "src.img", data=256 * KIB, size=4 * MIB, seed=64)
+    dest = image(fuse_ext4 / "dest.img", data=4 * MIB, size=4 * MIB, seed=65)
+    copy(src, dest, verify=True, **SMALL)
+    planned = copy(src, dest, check_mode=True, sparse=mode, **SMALL)
+    real = copy(src, dest, sparse=mode, **SMALL)
+    assert real["changed"] is False and real["bytes_released"] == 0
+    assert (planned["changed"], planned["bytes_released"]) == (real["changed"], real["bytes_released"])
+    assert read(dest) == read(src)
