@@ -62,3 +62,12 @@ def evict(path):
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
     finally:
         os.close(fd)
+
+
+def tool(name, package):
+    """The path of a system tool (looked up in PATH, then in the sbin directories that
+    a non-login PATH lacks), or skip the test saying which package provides it."""
+    exe = shutil.which(name) or shutil.which(name, path="/usr/local/sbin:/usr/sbin:/sbin:/usr/bin:/bin")
+    if not exe:
+        pytest.skip("%s is not installed (Debian package %s)" % (name, package))
+    return exe

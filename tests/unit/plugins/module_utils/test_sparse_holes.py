@@ -23,7 +23,7 @@ import time
 import pytest
 
 from ansible_collections.storage.datamotion.plugins.module_utils import blockdev, sparse, sparse_preflight
-from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.sparse_helpers import KIB, MIB, SMALL, both_modes_refuse, copy, read
+from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.sparse_helpers import KIB, MIB, SMALL, both_modes_refuse, copy, read, tool
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounts, loop devices and locks of other users need root")
 
@@ -69,15 +69,14 @@ def tmpfs(tmp_path):
 def ntfs(tmp_path):
     """A FUSE filesystem (ntfs-3g over an image file): no O_TMPFILE, no hole punching,
     no ZERO_RANGE, and SEEK_DATA sees every byte as data."""
-    if not (shutil.which("mkntfs") and shutil.which("ntfs-3g")):
-        pytest.skip("ntfs-3g is not installed (Debian package ntfs-3g)")
+    mkntfs, ntfs3g = tool("mkntfs", "ntfs-3g"), tool("ntfs-3g", "ntfs-3g")
     img = tmp_path / "ntfs.img"
     with open(img, "wb") as f:
         f.truncate(64 * MIB)
-    subprocess.run(["mkntfs", "-q", "-F", "-f", str(img)], capture_output=True, check=True)
+    subprocess.run([mkntfs, "-q", "-F", "-f", str(img)], capture_output=True, check=True)
     mnt = tmp_path / "ntfs"
     mnt.mkdir()
-    r = subprocess.run(["ntfs-3g", str(img), str(mnt)], capture_output=True, text=True, check=False)
+    r = subprocess.run([ntfs3g, str(img), str(mnt)], capture_output=True, text=True, check=False)
     if r.returncode != 0:
         pytest.skip("cannot mount with ntfs-3g: %s" % r.stderr.strip())
     yield mnt
@@ -97,12 +96,11 @@ def attach(losetup):
 
 
 def mkfs_mount(attach, tmp_path, size, *mkfs_args):
-    if not shutil.which("mkfs.ext4"):
-        pytest.skip("mkfs.ext4 is not installed")
+    mkfs = tool("mkfs.ext4", "e2fsprogs")
     fs = tmp_path / "fs.img"
     with open(fs, "wb") as f:
         f.truncate(size)
-    subprocess.run(["mkfs.ext4", "-q", "-F"] + list(mkfs_args) + [str(fs)], capture_output=True, check=True)
+    subprocess.run([mkfs, "-q", "-F"] + list(mkfs_args) + [str(fs)], capture_output=True, check=True)
     mnt = tmp_path / "mnt"
     mnt.mkdir()
     mount(attach(fs), mnt)
@@ -649,15 +647,14 @@ def test_copy_onto_a_loop_device_waits_for_a_copy_onto_a_sibling(tmp_path, attac
 def fuse_ext4(tmp_path):
     """ext4 through FUSE (fuse2fs): it punches holes and frees their blocks, but has
     no lseek, so SEEK_HOLE sees every byte as data."""
-    if not (shutil.which("fuse2fs") and shutil.which("mkfs.ext4")):
-        pytest.skip("fuse2fs or mkfs.ext4 is not installed (Debian packages fuse2fs, e2fsprogs)")
+    fuse2fs, mkfs = tool("fuse2fs", "fuse2fs"), tool("mkfs.ext4", "e2fsprogs")
     img = tmp_path / "fuse2fs.img"
     with open(img, "wb") as f:
         f.truncate(64 * MIB)
-    subprocess.run(["mkfs.ext4", "-q", "-F", str(img)], capture_output=True, check=True)
+    subprocess.run([mkfs, "-q", "-F", str(img)], capture_output=True, check=True)
     mnt = tmp_path / "fuse2fs"
     mnt.mkdir()
-    r = subprocess.run(["fuse2fs", "-o", "fakeroot", str(img), str(mnt)], capture_output=True, text=True, check=False)
+    r = subprocess.run([fuse2fs, "-o", "fakeroot", str(img), str(mnt)], capture_output=True, text=True, check=False)
     if r.returncode != 0:
         pytest.skip("cannot mount with fuse2fs: %s" % r.stderr.strip())
     yield mnt

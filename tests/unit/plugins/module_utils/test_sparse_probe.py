@@ -16,7 +16,7 @@ import time
 import pytest
 
 from ansible_collections.storage.datamotion.plugins.module_utils import sparse
-from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.sparse_helpers import KIB, MIB, copy, read, sha, wait_for
+from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.sparse_helpers import KIB, MIB, copy, read, sha, tool, wait_for
 
 
 def write_unsynced(dev, data, offset):
@@ -97,7 +97,7 @@ def test_destination_file_on_a_filesystem_stored_in_the_source_image_refused(tmp
     with open(img, "wb") as f:
         f.truncate(32 * MIB)
     dev = losetup(img)
-    mkfs = shutil.which("mkfs.ext4") or "/usr/sbin/mkfs.ext4"
+    mkfs = tool("mkfs.ext4", "e2fsprogs")
     # no lazy initialisation: ext4lazyinit would write the inode tables after the mount
     # and change the image under the test's before/after comparison
     r = subprocess.run([mkfs, "-q", "-F", "-E", "nodiscard,lazy_itable_init=0,lazy_journal_init=0", dev],
@@ -272,7 +272,7 @@ def test_partition_beside_a_mounted_sibling_is_not_refused(tmp_path, losetup):
         if os.path.exists(partx):
             subprocess.run([partx, "-a", disk], capture_output=True, check=False)
     p1, p2 = wait_for(disk + "p1"), wait_for(disk + "p2")
-    mkfs = shutil.which("mkfs.ext4") or "/usr/sbin/mkfs.ext4"
+    mkfs = tool("mkfs.ext4", "e2fsprogs")
     r = subprocess.run([mkfs, "-q", "-F", "-E", "nodiscard", p1], capture_output=True, text=True, check=False)
     if r.returncode != 0:
         pytest.skip("mkfs.ext4 %s failed: %s" % (p1, r.stderr.strip()))
@@ -299,7 +299,7 @@ def test_partition_beside_a_mounted_sibling_is_not_refused(tmp_path, losetup):
 def test_destination_on_a_filesystem_two_levels_inside_the_source_refused(tmp_path, losetup):
     # outer.img holds a filesystem holding inner.img, which holds the filesystem the
     # destination would be created on: writing it writes the source
-    mkfs = shutil.which("mkfs.ext4") or "/usr/sbin/mkfs.ext4"
+    mkfs = tool("mkfs.ext4", "e2fsprogs")
     mounts = []
 
     def mkfs_and_mount(img, size, name):
