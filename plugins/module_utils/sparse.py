@@ -98,6 +98,16 @@ class Terminated(KeyboardInterrupt):
     SIGINT into KeyboardInterrupt), so it ends with a report like an interruption."""
 
 
+class SourceChanged(SparseCopyError):
+    """The source ended before the size it had when the copy began."""
+
+    def __init__(self, offset, size):
+        super().__init__("the source ended at byte %d, before its size %d: it changed during the copy. Stop what "
+                         "writes to the source (unmount it, or copy from a snapshot), then re-run the copy"
+                         % (offset, size))
+        self.offset, self.size = offset, size
+
+
 class SourceReadError(OSError):
     """Reading the source failed at `offset`: the copy fails, a byte it could not
     read is never taken as zero."""
@@ -665,8 +675,7 @@ def _read_source(fd, view, n, off, readahead, size):
             except OSError as e:
                 raise SourceReadError(e, off + got)
             if k <= 0:
-                raise SparseCopyError("source ended at %d, before its size %d: was it changed during the copy?"
-                                      % (off + got, size))
+                raise SourceChanged(off + got, size)
             got += k
     readahead.done += n
 
@@ -1229,6 +1238,10 @@ def _failure(src_path, dest_path, e, res):
         why, todo = ("the source could not be read (%s at byte %d); a byte that cannot be read is never copied as "
                      "zeros" % (e.strerror, e.offset),
                      "check the source device and its paths (dmesg), then re-run the copy")
+    elif isinstance(e, SourceChanged):
+        why, todo = ("source %s changed during the copy (it ended at byte %d, before its size %d)"
+                     % (src_path, e.offset, e.size),
+                     "stop what writes to the source (unmount it, or copy from a snapshot), then re-run the copy")
     elif err in (errno.ENOSPC, errno.EDQUOT):
         why, todo = ("no space left for the destination (%s)" % e.strerror,
                      "free space on its filesystem (or raise the quota), then re-run the copy to complete it")

@@ -673,3 +673,22 @@ def test_rerun_on_a_filesystem_without_seek_hole_is_predicted_by_check_mode(tmp_
     assert real["changed"] is False and real["bytes_released"] == 0
     assert (planned["changed"], planned["bytes_released"]) == (real["changed"], real["bytes_released"])
     assert read(dest) == read(src)
+
+
+def test_source_file_cut_short_during_the_copy_says_what_to_do(tmp_path, monkeypatch):
+    """A source truncated while it is copied: the message says the source changed and
+    to stop what writes to it, not a question and a bare re-run."""
+    src = image(tmp_path / "src.img", data=1 * MIB, size=1 * MIB, seed=66)
+    dest = tmp_path / "dest.img"
+    real = sparse.extent_map
+
+    def map_then_cut(vol, fd, size):
+        out = real(vol, fd, size)
+        os.truncate(str(src), 256 * KIB)
+        return out
+    monkeypatch.setattr(sparse, "extent_map", map_then_cut)
+    with pytest.raises(sparse.SparseCopyError) as e:
+        copy(src, dest, **SMALL)
+    msg = str(e.value)
+    assert "source %s changed during the copy" % src in msg and "?" not in msg
+    assert "stop what writes to the source" in msg
