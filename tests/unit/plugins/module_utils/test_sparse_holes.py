@@ -9,12 +9,12 @@ and the lesser edges (sysfs source, sector size, full ext4 under a loop device).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import errno
 import multiprocessing
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -65,20 +65,26 @@ def tmpfs(tmp_path):
         umount(mnt)
 
 
+def fuse_fs(tmp_path, name, mkfs, mount_cmd):
+    """A 64 MiB image made by `mkfs` (argv without the image) and mounted through
+    FUSE by `mount_cmd` (argv without image and mount point); skips if it cannot."""
+    img = tmp_path / (name + ".img")
+    with open(img, "wb") as f:
+        f.truncate(64 * MIB)
+    subprocess.run(mkfs + [str(img)], capture_output=True, check=True)
+    mnt = tmp_path / name
+    mnt.mkdir()
+    r = subprocess.run(mount_cmd + [str(img), str(mnt)], capture_output=True, text=True, check=False)
+    if r.returncode != 0:
+        pytest.skip("cannot mount with %s: %s" % (mount_cmd[0], r.stderr.strip()))
+    return mnt
+
+
 @pytest.fixture
 def ntfs(tmp_path):
     """A FUSE filesystem (ntfs-3g over an image file): no O_TMPFILE, no hole punching,
     no ZERO_RANGE, and SEEK_DATA sees every byte as data."""
-    mkntfs, ntfs3g = tool("mkntfs", "ntfs-3g"), tool("ntfs-3g", "ntfs-3g")
-    img = tmp_path / "ntfs.img"
-    with open(img, "wb") as f:
-        f.truncate(64 * MIB)
-    subprocess.run([mkntfs, "-q", "-F", "-f", str(img)], capture_output=True, check=True)
-    mnt = tmp_path / "ntfs"
-    mnt.mkdir()
-    r = subprocess.run([ntfs3g, str(img), str(mnt)], capture_output=True, text=True, check=False)
-    if r.returncode != 0:
-        pytest.skip("cannot mount with ntfs-3g: %s" % r.stderr.strip())
+    mnt = fuse_fs(tmp_path, "ntfs", [tool("mkntfs", "ntfs-3g"), "-q", "-F", "-f"], [tool("ntfs-3g", "ntfs-3g")])
     yield mnt
     umount(mnt)
 
@@ -215,13 +221,12 @@ def test_destination_open_in_another_program_is_refused_naming_it(tmp_path):
 
 
 def test_destination_served_by_qemu_nbd_is_refused(tmp_path):
-    if not shutil.which("qemu-nbd"):
-        pytest.skip("qemu-nbd is not installed (Debian package qemu-utils)")
+    qemu_nbd = tool("qemu-nbd", "qemu-utils")
     src = image(tmp_path / "src.img")
     dest = image(tmp_path / "dest.img", data=1 * MIB, seed=7)
     before = read(dest)
     sock = tmp_path / "nbd.sock"
-    server = subprocess.Popen(["qemu-nbd", "-f", "raw", "-k", str(sock), "-t", str(dest)],
+    server = subprocess.Popen([qemu_nbd, "-f", "raw", "-k", str(sock), "-t", str(dest)],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _unused in range(600):      # a loaded machine can take seconds to start it
@@ -256,27 +261,35 @@ def _hold_lock(path, ready, release):
     os.close(fd)
 
 
+@contextlib.contextmanager
+def lock_held(path):
+    """Another process holds the copy's locks on `path` until the block ends (or
+    until the `release` event it yields with the process is set)."""
+    ctx = multiprocessing.get_context("fork")
+    ready, release = ctx.Event(), ctx.Event()
+    other = ctx.Process(target=_hold_lock, args=(path, ready, release))
+    other.start()
+    try:
+        assert ready.wait(30)
+        yield other, release
+    finally:
+        release.set()
+        other.join(10)
+
+
 def test_second_copy_fails_clearly_or_waits_for_the_lock(tmp_path):
     src = image(tmp_path / "src.img")
     dest = image(tmp_path / "dest.img", data=1 * MIB, seed=8)
     before = read(dest)
-    ctx = multiprocessing.get_context("fork")
-    ready, release = ctx.Event(), ctx.Event()
-    other = ctx.Process(target=_hold_lock, args=(dest, ready, release))
-    other.start()
-    try:
-        assert ready.wait(30)
+    with lock_held(dest) as (other, release):
         msg = both_modes_refuse(src, dest, r"locked by another program")
         assert "(pid %d)" % other.pid in msg and "lock_timeout" in msg
         assert read(dest) == before
         # with lock_timeout the copy waits for the holder, then runs
-        threading_release = ctx.Process(target=_release_later, args=(release,))
+        threading_release = multiprocessing.get_context("fork").Process(target=_release_later, args=(release,))
         threading_release.start()
         res = copy(src, dest, lock_timeout=60, **SMALL)
         threading_release.join()
-    finally:
-        release.set()
-        other.join(10)
     assert res["changed"] is True and read(dest) == read(src)
 
 
@@ -628,18 +641,10 @@ def test_copy_onto_a_loop_device_waits_for_a_copy_onto_a_sibling(tmp_path, attac
     dev = attach(str(backing))
     src = image(tmp_path / "src.img", data=512 * KIB, size=1 * MIB, seed=63)
     before = read(backing)
-    ctx = multiprocessing.get_context("fork")
-    ready, release = ctx.Event(), ctx.Event()
-    other = ctx.Process(target=_hold_lock, args=(backing, ready, release))
-    other.start()
-    try:
-        assert ready.wait(30)
+    with lock_held(backing):
         msg = both_modes_refuse(src, dev, r"locked by another program", **SMALL)
         assert "lock_timeout" in msg
         assert read(backing) == before
-    finally:
-        release.set()
-        other.join(10)
     assert copy(src, dev, verify=True, **SMALL)["verified"] is True
 
 
@@ -647,16 +652,8 @@ def test_copy_onto_a_loop_device_waits_for_a_copy_onto_a_sibling(tmp_path, attac
 def fuse_ext4(tmp_path):
     """ext4 through FUSE (fuse2fs): it punches holes and frees their blocks, but has
     no lseek, so SEEK_HOLE sees every byte as data."""
-    fuse2fs, mkfs = tool("fuse2fs", "fuse2fs"), tool("mkfs.ext4", "e2fsprogs")
-    img = tmp_path / "fuse2fs.img"
-    with open(img, "wb") as f:
-        f.truncate(64 * MIB)
-    subprocess.run([mkfs, "-q", "-F", str(img)], capture_output=True, check=True)
-    mnt = tmp_path / "fuse2fs"
-    mnt.mkdir()
-    r = subprocess.run([fuse2fs, "-o", "fakeroot", str(img), str(mnt)], capture_output=True, text=True, check=False)
-    if r.returncode != 0:
-        pytest.skip("cannot mount with fuse2fs: %s" % r.stderr.strip())
+    mnt = fuse_fs(tmp_path, "fuse2fs", [tool("mkfs.ext4", "e2fsprogs"), "-q", "-F"],
+                  [tool("fuse2fs", "fuse2fs"), "-o", "fakeroot"])
     yield mnt
     umount(mnt)
 
