@@ -6,8 +6,8 @@
 
     sudo python3 benchmarks/sparse_copy.py [--size 4G] [--rounds 5] [--json FILE]
 
-Case 1  file -> new file: ours, dd conv=sparse, cp --sparse=auto|always,
-        qemu-img convert -S 4k.
+Case 1  file -> new file: ours, the module as Ansible runs it, dd conv=sparse,
+        cp --sparse=auto|always, qemu-img convert -S 4k.
 Case 2  block device (loop) -> block device (loop) holding old data: ours,
         dd conv=sparse, dd full, cp --sparse=always|auto, qemu-img convert -n
         (plain, and -t none -W -m 16).
@@ -52,6 +52,7 @@ OLD_FRACTION_RANDOM = 0.50  # old LUN: random-looking slots, the rest a text pat
 IO_CHUNK = 8 * MiB         # harness I/O size (checks, dirtying)
 HERE = os.path.dirname(os.path.abspath(__file__))
 OURS_CLI = os.path.join(HERE, "datamotion_copy.py")
+MODULE = "ansible_collections.storage.datamotion.plugins.modules.sparse_volume_copy"
 
 _libc = ctypes.CDLL(None, use_errno=True)
 _libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
@@ -433,6 +434,10 @@ class Loops:
         if not dev.startswith("/dev/"):
             raise BenchError("losetup returned %r" % dev)
         self.devs.append(dev)
+        if not readonly:
+            # a read-only flag set by an earlier user of this number (blockdev --setro)
+            # outlives detaching it
+            run(["blockdev", "--setrw", dev], check=False)
         return dev
 
     def detach_all(self):
@@ -469,8 +474,9 @@ class Peer:
     """One contender.  *argv* is a command (timed + `sync DEST`); *func* an
     in-process floor measurement (timed as is, not checked)."""
 
-    def __init__(self, key, label, argv=None, func=None, prep=None, floor=False):
+    def __init__(self, key, label, argv=None, func=None, prep=None, floor=False, env=None):
         self.key, self.label, self.argv, self.func = key, label, argv, func
+        self.env = env or {}
         self.prep = prep          # untimed preparation before every run
         self.floor = floor
         self.runs = []
@@ -539,7 +545,7 @@ class Bench:
             rec.update(cpu_user=ru1.ru_utime - ru0.ru_utime, cpu_sys=ru1.ru_stime - ru0.ru_stime)
             peer.runs.append(rec)
             return rec
-        env = dict(os.environ)
+        env = dict(os.environ, **peer.env)
         if self.a.engine:
             env["SPARSE_ENGINE"] = self.a.engine
         ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -557,7 +563,7 @@ class Bench:
         if rc != 0:
             rec["stderr"] = (p.stderr or b"").decode(errors="replace")[-2000:]
             log("    !! %s failed (rc=%s): %s" % (peer.label, rc, rec["stderr"].strip()[-300:]))
-        if peer.key == "ours" and p.stdout:
+        if peer.key in ("ours", "module") and p.stdout:
             try:
                 rec["engine"] = json.loads(p.stdout.decode().strip().splitlines()[-1])
             except (ValueError, IndexError):
@@ -613,7 +619,7 @@ class Bench:
         real = [p for p in peers if not p.floor]
         correct = [p for p in real if p.correct() and p.median() is not None]
         fastest = min(correct, key=lambda p: p.median()) if correct else None
-        others_ok = [p for p in correct if not p.key.startswith("ours")]
+        others_ok = [p for p in correct if not p.key.startswith("ours") and p.key != "module"]
         best_other = min(others_ok, key=lambda p: p.median()) if others_ok else None
         sparsest = min((p.alloc() for p in others_ok if p.alloc() is not None), default=None)
         mode = "warm cache" if (self.a.warm or not self.cache.works) else "cold cache"
@@ -705,22 +711,36 @@ class Bench:
                             # case 2's read floor reads the whole device; ours reads the backing file's map
                             "; engine = %.2fx the I/O floor" % (statistics.median(d) / best)
                             if best and name == "file" else ""))
+        goals = {}
+        for key in ("ours", "module"):
+            contender = next((p for p in real if p.key == key), None)
+            goals[key] = self.goal(name, mode, contender, best_other, sparsest, floor, best)
+        self.results["cases"][name]["summary"] = {
+            p.key: {"median": p.median(), "min": min(p.times()) if p.times() else None,
+                    "max": max(p.times()) if p.times() else None, "alloc": p.alloc(),
+                    "cpu": self.cpu(p), "correct": p.correct(), "floor": p.floor} for p in peers}
+        self.results["cases"][name]["goal"] = goals["ours"]
+        self.results["cases"][name]["goal_module"] = goals["module"]
+
+    def goal(self, name, mode, ours, best_other, sparsest, floor, best):
+        """Log and return how one contender (ours or the module) meets the goals."""
         goal = {}
         if ours and best_other and ours.median() is not None:
+            log("-- goals for %s" % ours.key)
             r = ours.median() / best_other.median()
             al = ours.alloc()
             t_ok = r <= 1.0 and ours.correct()
             a_ok = al is not None and sparsest is not None and al <= sparsest + MiB
             # the goals of issue 8: wall time at most the fastest correct peer's; warm,
             # CPU at most 1.5x that peer's; cold, file to new file, at most 1.05x the floor
-            log("GOAL ours <= 1.00 x fastest correct peer (%s, %.2f s): ours %.2f s = %.2fx -> %s" % (
-                best_other.label, best_other.median(), ours.median(), r, "MET" if t_ok else "NOT MET"))
+            log("GOAL %s <= 1.00 x fastest correct peer (%s, %.2f s): %.2f s = %.2fx -> %s" % (
+                ours.key, best_other.label, best_other.median(), ours.median(), r, "MET" if t_ok else "NOT MET"))
             c_ours, c_peer = self.cpu(ours), self.cpu(best_other)
             if mode == "warm cache" and c_ours is not None and c_peer:
                 goal["cpu_ratio"] = c_ours / c_peer
                 goal["cpu_met"] = c_ours <= 1.5 * c_peer
-                log("GOAL ours cpu <= 1.50 x that peer's (%.2f CPU-s): ours %.2f CPU-s = %.2fx -> %s" % (
-                    c_peer, c_ours, c_ours / c_peer, "MET" if goal["cpu_met"] else "NOT MET"))
+                log("GOAL %s cpu <= 1.50 x that peer's (%.2f CPU-s): %.2f CPU-s = %.2fx -> %s" % (
+                    ours.key, c_peer, c_ours, c_ours / c_peer, "MET" if goal["cpu_met"] else "NOT MET"))
             if mode == "cold cache" and name == "file" and best:
                 goal["floor_ratio"] = ours.median() / best
                 goal["floor_met"] = ours.median() <= 1.05 * best and ours.correct()
@@ -740,11 +760,7 @@ class Bench:
                 log("GOAL correctness: ours is NOT byte-equal to the source -> NOT MET")
             goal.update({"ratio": r, "time_met": t_ok, "alloc_met": a_ok, "fastest_other": best_other.key,
                          "ours_correct": ours.correct()})
-        self.results["cases"][name]["summary"] = {
-            p.key: {"median": p.median(), "min": min(p.times()) if p.times() else None,
-                    "max": max(p.times()) if p.times() else None, "alloc": p.alloc(),
-                    "correct": p.correct(), "floor": p.floor} for p in peers}
-        self.results["cases"][name]["goal"] = goal
+        return goal
 
 
 # ----------------------------------------------------------------------------- cases
@@ -755,6 +771,19 @@ def ours_b(b, src, dest, prep):
         return []
     return [Peer("ours-b", "ours with engine B (--engine-b)",
                  [b.a.python, "-S", OURS_CLI, "--engine", b.a.engine_b, src, dest], prep=prep)]
+
+
+def module_peer(b, src, dest, prep):
+    """The module as Ansible runs it: `python -m <module> ARGS.json`, from a
+    collection tree in the scratch dir that links to this checkout."""
+    if not b.a.module_python:
+        return []
+    args = os.path.join(b.workdir, "module-args-%s.json" % ("block" if dest.startswith("/dev/") else "file"))
+    with open(args, "w") as f:
+        json.dump({"ANSIBLE_MODULE_ARGS": {"src": src, "dest": dest}}, f)
+    env = {"PYTHONPATH": b.collections}
+    return [Peer("module", "module (python -m %s ARGS.json)" % MODULE.rsplit(".", 1)[1],
+                 [b.a.module_python, "-m", MODULE, args], prep=prep, env=env)]
 
 
 def case_file(b, src, layout, workdir, qemu):
@@ -770,7 +799,7 @@ def case_file(b, src, layout, workdir, qemu):
 
     peers = [
         Peer("ours", "ours (datamotion_copy.py, defaults)", [py, "-S", OURS_CLI, src, dest], prep=rm_dest),
-    ] + ours_b(b, src, dest, rm_dest) + [
+    ] + module_peer(b, src, dest, rm_dest) + ours_b(b, src, dest, rm_dest) + [
         Peer("dd-sparse", "dd bs=1M conv=sparse", ["dd", "if=" + src, "of=" + dest, "bs=1M",
                                                    "conv=sparse", "status=none"], prep=rm_dest),
         Peer("cp-auto", "cp --sparse=auto", ["cp", "--sparse=auto", src, dest], prep=rm_dest),
@@ -794,6 +823,12 @@ def case_file(b, src, layout, workdir, qemu):
                  func=lambda: floor_start(py, b.a.engine), floor=True),
             Peer("floor-read", "read data extents (SEEK_DATA, WILLNEED 32M ahead, pread 1M)",
                  func=lambda: floor_read_extents(src, b.a.size), floor=True),
+        ] + ([
+            Peer("floor-module-start", "a new process: start %s and import AnsibleModule (what any module pays)"
+                 % os.path.basename(b.a.module_python),
+                 func=lambda: subprocess.run([b.a.module_python, "-c", "import ansible.module_utils.basic"],
+                                             check=True), floor=True),
+        ] if b.a.module_python else []) + [
             Peer("floor-write", "write + fsync %s to a new file" % fmt_bytes(layout.data_bytes),
                  func=lambda: floor_write_file(out, layout.data_bytes, b.rand), prep=rm_out, floor=True),
             Peer("floor-both", "the same read and write at once, in two threads",
@@ -833,7 +868,7 @@ def case_block(b, src, layout, workdir, qemu):
     py = b.a.python
     peers = [
         Peer("ours", "ours (datamotion_copy.py, defaults)", [py, "-S", OURS_CLI, sdev, dev], prep=dirty),
-    ] + ours_b(b, sdev, dev, dirty) + [
+    ] + module_peer(b, sdev, dev, dirty) + ours_b(b, sdev, dev, dirty) + [
         Peer("dd-sparse", "dd bs=1M conv=sparse", ["dd", "if=" + sdev, "of=" + dev, "bs=1M",
                                                    "conv=sparse", "status=none"], prep=dirty),
         Peer("dd-full", "dd bs=1M (full)", ["dd", "if=" + sdev, "of=" + dev, "bs=1M", "status=none"],
@@ -988,7 +1023,7 @@ def main(argv=None):
     ap.add_argument("--old-fill", choices=("half", "full"), default="half",
                     help="case 2 old data on the reused LUN: half the 1 MiB slots (default) or every slot "
                          "(fully allocated; about 1.5x longer run)")
-    ap.add_argument("--peers", help="comma list of peer keys to run (ours,dd-sparse,dd-full,cp-auto,"
+    ap.add_argument("--peers", help="comma list of peer keys to run (ours,module,dd-sparse,dd-full,cp-auto,"
                                     "cp-always,qemu,qemu-W16)")
     ap.add_argument("--no-floor", action="store_true", help="skip the floor measurements")
     ap.add_argument("--check-all", action="store_true",
@@ -997,6 +1032,10 @@ def main(argv=None):
     ap.add_argument("--engine", help="engine file for ours (default plugins/module_utils/sparse.py)")
     ap.add_argument("--engine-b", help="a second engine file, run as the peer ours-b in the same rounds "
                     "(to compare a change with the current engine)")
+    venv = os.path.join(HERE, os.pardir, ".venv", "bin", "python")
+    ap.add_argument("--module-python", default=venv if os.path.exists(venv) else sys.executable,
+                    help="interpreter with ansible-core for the module peer (default: the checkout's .venv, "
+                         "else this one); '' skips that peer")
     ap.add_argument("--python", default=sys.executable,
                     help="interpreter for ours (default: this one, %(default)s)")
     a = ap.parse_args(argv)
@@ -1032,9 +1071,19 @@ def main(argv=None):
     signal.signal(signal.SIGTERM, _sigterm)
     workdir = tempfile.mkdtemp(prefix="sparse-bench-", dir=parent)
     b = Bench(a)
+    b.workdir = workdir
+    # the module is imported as ansible_collections.storage.datamotion: link this checkout there
+    b.collections = os.path.join(workdir, "collections")
+    os.makedirs(os.path.join(b.collections, "ansible_collections", "storage"))
+    os.symlink(os.path.abspath(os.path.join(HERE, os.pardir)),
+               os.path.join(b.collections, "ansible_collections", "storage", "datamotion"))
     rc = 0
     try:
         qemu = shutil.which("qemu-img")
+        if not qemu and shutil.which("apt-get"):
+            log("qemu-img not installed: installing qemu-utils from the distribution (apt-get)")
+            subprocess.run(["apt-get", "install", "-y", "-q", "qemu-utils"], stdout=subprocess.DEVNULL, check=False)
+            qemu = shutil.which("qemu-img")
         if not qemu:
             log("qemu-img not installed: apt-get install qemu-utils  (its peers are skipped)")
         if "block" in cases:

@@ -7,9 +7,12 @@ leaving the source's zero ranges unallocated on the destination.
 Standard library only, so it runs on any managed host and can be loaded by path.
 
 How a copy works:
-  * nothing is written before the checks pass (blockdev.py says where each side's
-    bytes live: refused when they overlap, mapped through loop devices and
-    partitions exactly; in use, read-only, free space); check mode runs them too;
+  * source and destination are each opened once (O_PATH, then reopened through
+    that descriptor), and nothing is written before the checks pass on those
+    descriptors (sparse_preflight.py: options, overlap through blockdev.py, in use
+    by a filesystem, a loop device, swap or another program, locks, read-only,
+    limits, the destination filesystem's capabilities; free space at the copy's
+    peak is checked here); check mode runs them too;
   * the source is walked by data extent (SEEK_DATA/SEEK_HOLE; a loop device or a
     partition of one through its range of the backing file; any other block device
     is one extent), read in ``block_size`` chunks into one reused buffer, from the
@@ -30,43 +33,43 @@ How a copy works:
 """
 
 
-import ctypes
 import errno
 import fcntl
 import os
-import queue
-import re
 import stat
 import struct
 import threading
 import time
 from bisect import bisect_right
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import List, Optional, Tuple
 
 try:
     from ansible_collections.storage.datamotion.plugins.module_utils import blockdev
-except ImportError:  # loaded by path (benchmarks/): blockdev.py sits next to this file
+    from ansible_collections.storage.datamotion.plugins.module_utils import sparse_preflight as preflight
+except ImportError:  # loaded by path (benchmarks/): the helpers sit next to this file
     import importlib.util as _ilu
-    _spec = _ilu.spec_from_file_location("blockdev", os.path.join(os.path.dirname(os.path.abspath(__file__)), "blockdev.py"))
-    blockdev = _ilu.module_from_spec(_spec)
-    _spec.loader.exec_module(blockdev)
+
+    def _beside(name):
+        spec = _ilu.spec_from_file_location(name, os.path.join(os.path.dirname(os.path.abspath(__file__)), name + ".py"))
+        mod = _ilu.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        return mod
+    blockdev = _beside("blockdev")
+    preflight = _beside("sparse_preflight")
 
 MiB = 1 << 20
+ceil_to = preflight.ceil_to
+SparseCopyError = preflight.SparseCopyError
+SPARSE_MODES, ZERO_METHODS = preflight.SPARSE_MODES, preflight.ZERO_METHODS
 
 FALLOC_FL_KEEP_SIZE = 0x01
 FALLOC_FL_PUNCH_HOLE = 0x02
 FALLOC_FL_ZERO_RANGE = 0x10
 BLKSSZGET = 0x1268     # _IO(0x12, 104): logical block size
-BLKROGET = 0x125E      # _IO(0x12, 94): read-only flag
 BLKDISCARD = 0x1277    # _IO(0x12, 119)
-FS_IOC_GETFLAGS = 0x80086601
-FS_IMMUTABLE_FL = 0x10
-FS_APPEND_FL = 0x20
 BLKZEROOUT = 0x127F    # _IO(0x12, 127)
 
-SPARSE_MODES = ("auto", "always", "never")
-ZERO_METHODS = ("auto", "punch", "zeroout", "write")
 
 # How many bytes of source data (holes between extents do not count) the kernel is
 # asked to read ahead of the reader. Measured here (4 GiB, cold): buffered
@@ -90,14 +93,28 @@ BLOCK_SIZE = 256 * 1024
 WRITEBACK = 16 * MiB
 
 
-class SparseCopyError(Exception):
-    """A copy that cannot be done or did not complete; the message says why and in
-    what state the destination is. `changed` tells whether the destination was
-    created or written before the failure."""
+class Terminated(KeyboardInterrupt):
+    """The copy was sent SIGTERM (the module turns it into this, as Python does
+    SIGINT into KeyboardInterrupt), so it ends with a report like an interruption."""
 
-    def __init__(self, msg, changed=False):
-        super().__init__(msg)
-        self.changed = changed
+
+class SourceChanged(SparseCopyError):
+    """The source ended before the size it had when the copy began."""
+
+    def __init__(self, offset, size):
+        super().__init__("the source ended at byte %d, before its size %d: it changed during the copy. Stop what "
+                         "writes to the source (unmount it, or copy from a snapshot), then re-run the copy"
+                         % (offset, size))
+        self.offset, self.size = offset, size
+
+
+class SourceReadError(OSError):
+    """Reading the source failed at `offset`: the copy fails, a byte it could not
+    read is never taken as zero."""
+
+    def __init__(self, e, offset):
+        super().__init__(e.errno, e.strerror)
+        self.offset = offset
 
 
 @dataclass
@@ -110,6 +127,7 @@ class CopyOptions:
     verify: bool = False
     create: bool = True
     discard_after_copy: bool = False
+    lock_timeout: int = 0
 
 
 @dataclass
@@ -138,6 +156,12 @@ class CopyResult:
     throughput_mib_s: float = 0.0
     verified: bool = False
     digest: Optional[str] = None
+    zero_ranges_trusted: bool = False
+
+    @property
+    def content_changed(self):
+        """The destination's bytes changed (released allocation does not count)."""
+        return bool(self.dest_created or self.dest_resized or self.bytes_written or self.bytes_zeroed)
 
     def to_dict(self):
         return asdict(self)
@@ -151,9 +175,10 @@ class Volume:
     size: int
     st: os.stat_result
     exists: bool = True
+    dir_st: Optional[os.stat_result] = None     # a missing destination: its directory
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
     """What is known before anything is written."""
     src: Volume
@@ -170,18 +195,9 @@ class Plan:
 
 # ---------------------------------------------------------------- platform helpers
 
-_libc = None
-
-
-def _fallocate(fd, mode, offset, length):
-    """fallocate(2) with flags, which os does not offer."""
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(None, use_errno=True)
-        _libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
-    if _libc.fallocate(fd, mode, offset, length) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err))
+# fallocate(2) with flags, which os does not offer (the tests replace it to play a
+# filesystem without them)
+_fallocate = preflight.fallocate
 
 
 _sync_file_range = None
@@ -193,6 +209,7 @@ def _start_writeback(fd, offset, length):
     waits for them and reports any error, so this one's result is not needed."""
     global _sync_file_range
     if _sync_file_range is None:
+        import ctypes       # only a copy that writes back needs it
         try:
             fn = ctypes.CDLL(None, use_errno=True).sync_file_range
             fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
@@ -218,7 +235,7 @@ def allocated_bytes(vol, fd=None):
     if not vol.exists:
         return None
     if vol.kind == "file":
-        return os.stat(vol.path).st_blocks * 512
+        return (os.fstat(fd) if fd is not None else os.stat(vol.path)).st_blocks * 512
     span = device_extent(vol)
     if span is None:
         return None
@@ -258,6 +275,45 @@ def data_extents(fd, size):
     return extents
 
 
+FS_IOC_FIEMAP = 0xC020660B
+FIEMAP_FLAG_SYNC = 0x1
+FIEMAP_EXTENT_LAST = 0x1
+
+
+def fiemap(fd, size, batch=256):
+    """Every extent FIEMAP reports for [0, size), written or not, as [(start, end)];
+    [] where the filesystem has no FIEMAP."""
+    out = []
+    start = 0
+    while start < size:
+        buf = bytearray(struct.pack("=QQIIII", start, size - start, FIEMAP_FLAG_SYNC, 0, batch, 0) + bytes(56 * batch))
+        try:
+            fcntl.ioctl(fd, FS_IOC_FIEMAP, buf, True)
+        except OSError:
+            return out
+        mapped = struct.unpack_from("=I", buf, 20)[0]
+        if mapped == 0:
+            break
+        for i in range(mapped):
+            logical, _phys, length = struct.unpack_from("=QQQ", buf, 32 + 56 * i)
+            flags = struct.unpack_from("=I", buf, 32 + 56 * i + 40)[0]
+            out.append((logical, min(logical + length, size)))
+        if flags & FIEMAP_EXTENT_LAST:
+            break
+        start = logical + length
+    return out
+
+
+def _merge(ranges):
+    out = []
+    for s, e in sorted(ranges):
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
 @dataclass
 class AllocationMap:
     """Where a volume's allocation can be read: the open file itself, or a loop
@@ -266,13 +322,19 @@ class AllocationMap:
     offset: int
     block: int
     how: str              # 'seek_data' | 'loop_backing_file'
-    punches: bool         # its filesystem can punch holes (see punch_probe)
+    punches: bool         # its filesystem can punch holes (see sparse_preflight.probe)
     frees: bool           # and a punched hole frees space
     owned: bool = False   # fd is ours to close
 
-    def extents(self, size):
-        """Allocated ranges of the volume's first `size` bytes, in whole blocks."""
+    def extents(self, size, unwritten=False):
+        """Allocated ranges of the volume's first `size` bytes, in whole blocks. With
+        unwritten, also the blocks allocated but never written (fallocate), which
+        SEEK_DATA reports as holes: they take space that a sparse copy releases."""
         raw = data_extents(self.fd, self.offset + size)
+        if unwritten and self.offset == 0:
+            st = os.fstat(self.fd)
+            if st.st_blocks * 512 > sum(e - s for s, e in raw) and size >= st.st_size:
+                raw = _merge(raw + fiemap(self.fd, size))
         return align_extents([(max(s - self.offset, 0), e - self.offset) for s, e in raw if e > self.offset],
                              self.block, size)
 
@@ -289,12 +351,15 @@ class AllocationMap:
             os.close(self.fd)
 
 
-def allocation_map(vol, fd):
+def allocation_map(vol, fd, caps=None):
     """The allocation map of an open volume, or None where it has none: a file's
     own, or a loop device's backing file (after flushing the device, so that the
-    file is current)."""
+    file is current). caps: what the filesystem of that file can do (FsCaps), where
+    known; a filesystem that could not be asked is taken to punch and free, and a
+    failing punch then falls back."""
+    caps = caps or preflight.FsCaps()
+    punches, frees = caps.punch is not False, caps.frees is not False
     if vol.kind == "file":
-        punches, frees = punch_probe(os.path.dirname(os.path.abspath(vol.path)))
         return AllocationMap(fd, 0, os.fstat(fd).st_blksize, "seek_data", punches, frees)
     span = device_extent(vol)
     if span is None:
@@ -304,7 +369,6 @@ def allocation_map(vol, fd):
         bfd = os.open(span.path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
         return None
-    punches, frees = punch_probe(os.path.dirname(span.path))
     return AllocationMap(bfd, span.start, os.fstat(bfd).st_blksize, "loop_backing_file", punches, frees, owned=True)
 
 
@@ -328,6 +392,15 @@ def extent_map(vol, fd, size):
     if amap is None:
         return [(0, size)], "none"
     try:
+        if amap.how == "loop_backing_file":
+            backing = os.fstat(amap.fd).st_size
+            if backing < amap.offset + size:
+                raise SparseCopyError(
+                    "%s reads past the end of its backing file %s: the file holds %d bytes, the device needs %d "
+                    "(was it truncated after the loop device was attached?). Reading there fails with an I/O error, "
+                    "and a byte that cannot be read is never copied as zeros; nothing was written. Restore the file's "
+                    "size or re-attach the loop device (losetup -c)"
+                    % (vol.path, device_extent(vol).path, backing, amap.offset + size))
         return amap.extents(size), amap.how
     finally:
         amap.close()
@@ -339,7 +412,7 @@ def align_extents(extents, grain, size):
     the filesystem's block size or a loop device's offset."""
     out = []
     for s, e in extents:
-        s, e = s // grain * grain, min(-(-e // grain) * grain, size)
+        s, e = s // grain * grain, min(ceil_to(e, grain), size)
         if out and s <= out[-1][1]:
             out[-1] = (out[-1][0], max(out[-1][1], e))
         else:
@@ -396,21 +469,37 @@ class SparseDigest:
 
 # ---------------------------------------------------------------------- planning
 
-def _describe_os_error(what, path, e):
-    if e.errno in (errno.EACCES, errno.EPERM):
-        return "permission denied opening %s %s: %s" % (what, path, e.strerror)
-    if e.errno == errno.EROFS:
-        return "%s %s is on a read-only filesystem" % (what, path)
-    return "cannot open %s %s: %s" % (what, path, e.strerror)
-
-
-def _volume(path, what):
+def _open_path(path, what):
+    """An O_PATH descriptor of path (opening nothing: no FIFO blocks, no device is
+    started) and its Volume, or (None, None) when it does not exist. Every check and
+    the real open go through this descriptor, so a path changed meanwhile (a
+    symbolic link flipped) cannot swap in another file."""
     try:
-        st = os.stat(path)
+        pfd = os.open(path, os.O_PATH | os.O_CLOEXEC)
     except FileNotFoundError:
-        return None
+        return None, None
     except OSError as e:
-        raise SparseCopyError(_describe_os_error(what, path, e))
+        raise SparseCopyError(preflight.describe_os_error(what, path, e))
+    try:
+        return pfd, _volume(path, what, os.fstat(pfd))
+    except BaseException:
+        os.close(pfd)
+        raise
+
+
+def _reopen(pfd, flags):
+    """Open the very file an O_PATH descriptor names, with flags."""
+    return os.open("/proc/self/fd/%d" % pfd, flags | os.O_CLOEXEC)
+
+
+def _volume(path, what, st=None):
+    if st is None:
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise SparseCopyError(preflight.describe_os_error(what, path, e))
     if stat.S_ISREG(st.st_mode):
         return Volume(path, "file", st.st_size, st)
     if stat.S_ISBLK(st.st_mode):
@@ -418,153 +507,13 @@ def _volume(path, what):
     raise SparseCopyError("%s %s is neither a regular file nor a block device" % (what, path))
 
 
-def check_apart(src, dest):
-    """Refuse a source and destination that share bytes: the same file or device
-    under two names, a loop device and its backing file, two loop devices over one
-    file at overlapping offsets, a partition and its disk, a device-mapper device and
-    its slaves, a file on a filesystem stored on the device or image at the other end.
-    Nothing has been written when this raises. A missing destination is checked by
-    the directory it would be created in."""
-    if dest.exists and (
-            src.kind == dest.kind == "file" and (src.st.st_dev, src.st.st_ino) == (dest.st.st_dev, dest.st.st_ino) or
-            src.kind == dest.kind == "block" and src.st.st_rdev == dest.st.st_rdev):
-        raise SparseCopyError("source %s and destination %s are the same %s; nothing was written" % (
-            src.path, dest.path, "device" if src.kind == "block" else "file"))
-    ps = blockdev.placement(src.path, src.st)
-    if dest.exists:
-        pd = blockdev.placement(dest.path, dest.st)
-        hit = blockdev.overlap(ps, pd)
-        if hit is not None:
-            raise SparseCopyError(
-                "source %s (%s) and destination %s (%s) overlap on the same backing store %s, so writing the "
-                "destination would overwrite the source; nothing was written. Copy between volumes that do not "
-                "share storage" % (src.path, blockdev.describe(ps), dest.path, blockdev.describe(pd), hit[0].path))
-    if dest.kind == "file":
-        st = dest.st if dest.exists else os.stat(os.path.dirname(os.path.abspath(dest.path)))
-        for fs in blockdev.filesystems_under(st):
-            if not blockdev.overlap(fs, ps):
-                continue
-            raise SparseCopyError(
-                "destination %s is on a filesystem stored on the source %s (%s), so writing it would change the "
-                "source while it is copied; nothing was written. Copy to a filesystem on other storage"
-                % (dest.path, src.path, blockdev.describe(fs)))
-    if src.kind == "file" and dest.kind == "block":
-        pd = blockdev.placement(dest.path, dest.st)
-        for fs in blockdev.filesystems_under(src.st):
-            if not blockdev.overlap(fs, pd):
-                continue
-            raise SparseCopyError(
-                "source %s is on a filesystem stored on the destination %s (%s), so writing the destination would "
-                "destroy the source; nothing was written" % (src.path, dest.path, blockdev.describe(fs)))
-
-
-def check_no_claimed_overlap(dest):
-    """Refuse a destination whose bytes are also another device's that is in use:
-    a second loop device over the file of a mounted one, a disk whose partition
-    is mounted, a device under an active device-mapper table."""
-    if not dest.exists:
-        return
-    p = blockdev.placement(dest.path, dest.st)
-    busy = blockdev.claimed_overlapping(p, dest.st.st_rdev if dest.kind == "block" else None)
-    if busy:
-        raise SparseCopyError(
-            "destination %s is in use: its storage is shared with %s, which %s mounted or held (by a filesystem, "
-            "swap, LVM, multipath or another program); nothing was written. Release %s first"
-            % (dest.path, ", ".join(busy), "is" if len(busy) == 1 else "are", "it" if len(busy) == 1 else "them"))
-
-
-def check_not_backing_a_loop(dest):
-    """A file that backs an attached loop device is in use, mounted or not."""
-    if dest.kind != "file" or not dest.exists:
-        return
-    loops = blockdev.loops_backed_by(dest.st)
-    if loops:
-        raise SparseCopyError(
-            "destination %s is in use: it backs the loop device%s %s; nothing was written. Detach %s "
-            "(losetup -d) first, or copy to the loop device instead"
-            % (dest.path, "s" if len(loops) > 1 else "", ", ".join(loops), "them" if len(loops) > 1 else "it"))
-
-
-def check_not_swap(dest):
-    """An active swap file refuses every write (ETXTBSY), whatever its permissions."""
-    if dest.kind != "file" or not dest.exists:
-        return
-    try:
-        with open("/proc/swaps") as f:
-            names = [line.split()[0] for line in f.readlines()[1:] if line.strip()]
-    except OSError:
-        return
-    for name in names:
-        try:
-            st = os.stat(re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), name))  # a space is \040
-        except OSError:
-            continue
-        if (st.st_dev, st.st_ino) == (dest.st.st_dev, dest.st.st_ino):
-            raise SparseCopyError("destination %s is in use: it is an active swap file; nothing was written. "
-                                  "Turn it off (swapoff) first if it is meant to be replaced" % dest.path)
-
-
-def validate_options(opts):
-    if opts.sparse not in SPARSE_MODES:
-        raise SparseCopyError("sparse must be one of %s, got %r" % (", ".join(SPARSE_MODES), opts.sparse))
-    if opts.zero_method not in ZERO_METHODS:
-        raise SparseCopyError("zero_method must be one of %s, got %r" % (", ".join(ZERO_METHODS), opts.zero_method))
-    if opts.block_size <= 0:
-        raise SparseCopyError("block_size must be a positive number of bytes (a multiple of zero_block_size, "
-                              "at most 64 MiB), got %d" % opts.block_size)
-    if opts.zero_block_size < 512 or opts.zero_block_size % 512:
-        raise SparseCopyError("zero_block_size must be a positive multiple of 512, got %d" % opts.zero_block_size)
-    if opts.block_size < opts.zero_block_size or opts.block_size % opts.zero_block_size:
-        raise SparseCopyError("block_size (%d) must be a multiple of zero_block_size (%d)"
-                              % (opts.block_size, opts.zero_block_size))
-    if opts.block_size > 64 * MiB:
-        raise SparseCopyError("block_size must be at most 64 MiB, got %d" % opts.block_size)
-    if opts.discard_after_copy and opts.sparse == "never":
-        raise SparseCopyError("discard_after_copy releases zero ranges; it cannot be combined with sparse=never")
-    if opts.discard_after_copy and opts.zero_method not in ("auto", "write"):
-        raise SparseCopyError("discard_after_copy writes zeros and then discards them; "
-                              "zero_method must be auto or write, got %s" % opts.zero_method)
-    if opts.sparse == "always" and opts.zero_method in ("zeroout", "write"):
-        raise SparseCopyError("sparse=always leaves zero ranges unallocated, which zero_method=%s "
-                              "cannot do; use auto or punch" % opts.zero_method)
-
-
-def punch_probe(directory):
-    """(supported, frees): can files on this directory's filesystem punch holes, and
-    does a punch free space? Tried on an unnamed temporary file, because even a
-    punch that frees nothing updates a file's mtime, and a re-run must leave the
-    destination untouched. Support is told by punching the empty file, which
-    allocates nothing, so a full filesystem answers too; whether a punch frees space
-    needs a written block, and is taken as yes where that cannot be written.
-    (True, True) where it cannot be told; the copy then falls back on the first
-    failure."""
-    try:
-        fd = os.open(directory, os.O_TMPFILE | os.O_RDWR, 0o600)
-    except OSError:
-        return True, True
-    try:
-        try:
-            _fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, 4096)
-        except OSError as e:
-            return (False, False) if e.errno in (errno.EOPNOTSUPP, errno.ENOSYS, errno.EINVAL) else (True, True)
-        try:
-            blk = os.fstat(fd).st_blksize
-            os.write(fd, b"\xff" * (2 * blk))
-            before = os.fstat(fd).st_blocks
-            _fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, blk)
-            return True, os.fstat(fd).st_blocks < before
-        except OSError:          # full filesystem, quota, I/O error
-            return True, True
-    finally:
-        os.close(fd)
-
-
-def _punch_supported(dest, amap, check_mode):
-    """A device punches with WRITE_ZEROES (its queue says); an existing file's map
-    already probed its filesystem."""
+def _punch_supported(dest, amap):
+    """A device punches with WRITE_ZEROES (its queue says), a loop device only where
+    its backing file's filesystem punches too; an existing file's map probed its
+    filesystem."""
     if dest.kind == "block":
         wz = blockdev.queue_attr(dest.st, "write_zeroes_max_bytes")
-        return wz is not None and wz != "0"
+        return wz is not None and wz != "0" and (amap is None or amap.punches)
     return amap is None or amap.punches
 
 
@@ -581,9 +530,10 @@ def _punch_advice(dest, amap):
             "dest_zeroed=true if the device is known to read zeros everywhere (a new thin LUN)")
 
 
-def plan_copy(opts, src, dest, check_mode, amap):
+def plan_copy(opts, src, dest, check_mode, amap, caps=None):
     """Decide how zero ranges are handled; raises before anything is written.
-    amap is the destination's allocation map, None where it has none."""
+    amap is the destination's allocation map, None where it has none; caps what
+    the destination's filesystem can do (FsCaps), where it was probed."""
     created = not dest.exists
     mapped = amap is not None
     dest_map = amap.how if amap else None
@@ -609,7 +559,7 @@ def plan_copy(opts, src, dest, check_mode, amap):
 
     method = opts.zero_method
     if method in ("auto", "punch"):
-        can_punch = _punch_supported(dest, amap, check_mode)
+        can_punch = _punch_supported(dest, amap)
         if not can_punch:
             if opts.sparse == "always" or method == "punch":
                 raise SparseCopyError(
@@ -619,7 +569,13 @@ def plan_copy(opts, src, dest, check_mode, amap):
             method = "zeroout" if dest.kind == "block" else "write"
         else:
             method = "punch"
-    how = {"punch": "punched (WRITE_ZEROES with unmap on a device)", "zeroout": "zeroed in place",
+    if method == "zeroout" and dest.kind == "file" and caps is not None and caps.zero_range is False:
+        raise SparseCopyError(
+            "the filesystem of destination %s cannot zero a range in place (fallocate ZERO_RANGE, which tmpfs, FUSE "
+            "and NFS lack), so zero_method=zeroout cannot work there; nothing was written. Use zero_method=auto "
+            "or write" % dest.path)
+    how = {"punch": "punched (WRITE_ZEROES with unmap)" if dest.kind == "block" else "punched (a hole)",
+           "zeroout": "zeroed in place (%s)" % ("BLKZEROOUT" if dest.kind == "block" else "fallocate ZERO_RANGE"),
            "write": "overwritten with zeros"}[method]
     if dest_map == "seek_data":
         kind, what = "existing file", "its holes read zeros, allocated zero ranges are %s" % how
@@ -706,7 +662,7 @@ def _read_source(fd, view, n, off, readahead, size):
             got = 0
         except OSError as e:
             if e.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
-                raise
+                raise SourceReadError(e, off)
             _NOWAIT = 0          # this kernel or filesystem cannot: always wait
     if got == n:
         readahead.hit(off)
@@ -714,10 +670,12 @@ def _read_source(fd, view, n, off, readahead, size):
         readahead.skip_to(off)
         readahead.missed()
         while got < n:
-            k = os.preadv(fd, [view[got:n]], off + got)
+            try:
+                k = os.preadv(fd, [view[got:n]], off + got)
+            except OSError as e:
+                raise SourceReadError(e, off + got)
             if k <= 0:
-                raise SparseCopyError("source ended at %d, before its size %d: was it changed during the copy?"
-                                      % (off + got, size))
+                raise SourceChanged(off + got, size)
             got += k
     readahead.done += n
 
@@ -758,6 +716,7 @@ class _Zeroer(threading.Thread):
 
     def __init__(self):
         super().__init__(name="sparse-zeroer", daemon=True)
+        import queue        # loaded here: a module's import time is paid on every run
         self.todo = queue.SimpleQueue()
         self.error = None
         self.cancelled = False
@@ -788,6 +747,43 @@ class _Zeroer(threading.Thread):
             raise self.error
 
 
+class _FileZeroing:
+    """How a file's ranges are made zero: any byte range, as a hole (punch) or an
+    unwritten extent (zeroout: ZERO_RANGE); released by punching."""
+    lbs = 1
+    fallback = {"punch": "write", "zeroout": "write"}
+
+    def __init__(self, fd):
+        self.fd = fd
+
+    def zero(self, method, a, b):
+        mode = FALLOC_FL_PUNCH_HOLE if method == "punch" else FALLOC_FL_ZERO_RANGE
+        _fallocate(self.fd, mode | FALLOC_FL_KEEP_SIZE, a, b - a)
+
+    def discard(self, a, b):
+        _fallocate(self.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, a, b - a)
+
+
+class _DeviceZeroing:
+    """How a block device's ranges are made zero: whole logical blocks, with
+    WRITE_ZEROES and unmap (punch) or BLKZEROOUT (zeroout, which may allocate);
+    released by a discard, which does not promise zeros."""
+    fallback = {"punch": "zeroout", "zeroout": "write"}
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.lbs = struct.unpack("i", fcntl.ioctl(fd, BLKSSZGET, b"\0" * 4))[0]
+
+    def zero(self, method, a, b):
+        if method == "punch":
+            _fallocate(self.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, a, b - a)
+        else:
+            fcntl.ioctl(self.fd, BLKZEROOUT, struct.pack("QQ", a, b - a))
+
+    def discard(self, a, b):
+        fcntl.ioctl(self.fd, BLKDISCARD, struct.pack("QQ", a, b - a))
+
+
 class _Writer:
     """Makes the destination match the source, run by run."""
 
@@ -806,14 +802,15 @@ class _Writer:
         self.zero_hole = 0
         self.discard = []
         self.discard_failed = False
-        self.lbs = 512
+        self.zeroing = (_DeviceZeroing if plan.dest.kind == "block" and dfd is not None else _FileZeroing)(dfd)
+        self.lbs = self.zeroing.lbs
+        self.dest_data = plan.dest_data     # allocated ranges not yet handed to the zeroer
+        self.freed = None                   # set once the ranges freed first are freed
         self.source = None                  # the source's _Readahead: did reads wait?
         self.wb_start, self.wb_mark, self.wb_misses = None, 0, 0
         if dfd is not None and not plan.create:
             # comparisons read a block or two here and there: no readahead
             os.posix_fadvise(dfd, 0, 0, os.POSIX_FADV_RANDOM)
-        if plan.dest.kind == "block" and dfd is not None:
-            self.lbs = struct.unpack("i", fcntl.ioctl(dfd, BLKSSZGET, b"\0" * 4))[0]
 
     # -- destination I/O
     def _pwrite(self, view, off):
@@ -856,8 +853,8 @@ class _Writer:
 
     def _dest_data_overlaps(self, a, b):
         """Parts of [a, b) that are allocated on the destination (a file or a loop
-        device, whose allocation map is known)."""
-        data = self.plan.dest_data
+        device, whose allocation map is known) and not already freed first."""
+        data = self.dest_data
         out = []
         i = max(bisect_right(data, (a, float("inf"))) - 1, 0)
         while i < len(data) and data[i][0] < b:
@@ -867,9 +864,30 @@ class _Writer:
             i += 1
         return out
 
+    def free_first(self, ranges, wait):
+        """Free the destination's allocated ranges that the source has as holes
+        before any data is written (the zeroer does them first); with wait, data
+        waits for that, because it fits only in the space they free."""
+        if not ranges:
+            return
+        for s, e in ranges:
+            self.zeroer.submit(self._clear, s, e, True)
+        self.dest_data = preflight.ranges_minus(self.dest_data, ranges)
+        if wait:
+            self.freed = threading.Event()
+            self.zeroer.submit(self.freed.set)
+
+    def _wait_freed(self):
+        while not self.freed.wait(0.05):
+            if self.zeroer.error is not None:
+                raise self.zeroer.error
+        self.freed = None
+
     # -- data runs
     def data(self, off, view, a, b):
         """Source bytes view[a:b] (at off+a) are data: make the destination hold them."""
+        if self.freed is not None:
+            self._wait_freed()
         if not self._dest_is_hole(off + a, off + b):
             g = self.grain
             # a first block that differs means the run is rewritten without reading
@@ -961,7 +979,7 @@ class _Writer:
                     if allocated and off > a and self.method == "punch":
                         # [a, off) read zeros: release it in one go, with the block the punch began in
                         blk, at = self.amap.block, self.amap.offset
-                        self._release(a, min(b, -(-(off + at) // blk) * blk - at))
+                        self._release(a, min(b, ceil_to(off + at, blk) - at))
                     return
                 self._make_zero(off, off + n)
         if allocated and self.method == "punch":
@@ -972,8 +990,8 @@ class _Writer:
         """Punch the whole allocation blocks of [a, b), which already reads zeros, and
         count them if they really were freed (a re-run then finds holes there)."""
         blk, at = self.amap.block, self.amap.offset      # whole blocks of the backing file, not of the device
-        ia, ib = -(-(a + at) // blk) * blk - at, (b + at) // blk * blk - at
-        if ib <= ia or not self.amap.frees or self.plan.dest.kind == "block" and (ia % self.lbs or ib % self.lbs):
+        ia, ib = ceil_to(a + at, blk) - at, (b + at) // blk * blk - at
+        if ib <= ia or not self.amap.frees or ia % self.lbs or ib % self.lbs:
             return
         if not self.check:
             self._zero_aligned(ia, ib)
@@ -1010,12 +1028,9 @@ class _Writer:
         if self.check:
             self.methods_used.add(self.method)
             return
-        if self.plan.dest.kind == "file":
-            self._zero_aligned(a, b)
-            return
         # a block device zeroes whole logical blocks; unaligned edges are written
         lbs = self.lbs
-        ia, ib = -(-a // lbs) * lbs, b // lbs * lbs
+        ia, ib = ceil_to(a, lbs), b // lbs * lbs
         if ib <= ia:
             self._write_zeros(a, b)
             return
@@ -1029,21 +1044,17 @@ class _Writer:
         while True:
             m = self.method
             try:
-                if m == "punch":
-                    _fallocate(self.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, a, b - a)
-                elif m == "zeroout" and self.plan.dest.kind == "block":
-                    fcntl.ioctl(self.fd, BLKZEROOUT, struct.pack("QQ", a, b - a))
-                elif m == "zeroout":
-                    _fallocate(self.fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, a, b - a)
-                else:
+                if m == "write":
                     self._write_zeros(a, b)
+                else:
+                    self.zeroing.zero(m, a, b)
                 self.methods_used.add(m)
                 return
             except OSError as e:
                 unsupported = e.errno in (errno.EOPNOTSUPP, errno.ENOTTY, errno.EINVAL, errno.ENOSYS)
                 if not unsupported or self.opts.zero_method != "auto" or m == "write":
                     raise
-                self.method = "zeroout" if m == "punch" and self.plan.dest.kind == "block" else "write"
+                self.method = self.zeroing.fallback[m]
 
     def release_discarded(self):
         """discard_after_copy: release the ranges that were zeroed by writing, then
@@ -1051,164 +1062,142 @@ class _Writer:
         if self.check or not self.discard:
             return
         os.fsync(self.fd)
-        lbs = self.lbs if self.plan.dest.kind == "block" else 1
+        lbs = self.lbs
         for a, b in self.discard:
-            ia, ib = -(-a // lbs) * lbs, b // lbs * lbs
+            ia, ib = ceil_to(a, lbs), b // lbs * lbs
             if ib <= ia:
                 continue
             try:
-                if self.plan.dest.kind == "file":
-                    _fallocate(self.fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, ia, ib - ia)
-                else:
-                    fcntl.ioctl(self.fd, BLKDISCARD, struct.pack("QQ", ia, ib - ia))
+                self.zeroing.discard(ia, ib)
             except OSError as e:
                 if e.errno in (errno.EOPNOTSUPP, errno.ENOTTY, errno.EINVAL):
                     self.discard_failed = True
                     continue
                 raise
-            self.res.bytes_released += ib - ia
+            if self.amap is not None and self.amap.is_hole(ia, ib):
+                self.res.bytes_released += ib - ia
+            else:
+                self.discard_failed = True
             for off in range(ia, ib, self.bs):
                 n = min(self.bs, ib - off)
                 if not self._dest_is_zero(off, n):
                     self._write_zeros(off, off + n)
 
 
-def _open_src(src):
+def _open_src(src, pfd):
     try:
-        return os.open(src.path, os.O_RDONLY | os.O_CLOEXEC)
+        fd = _reopen(pfd, os.O_RDONLY)
     except OSError as e:
-        raise SparseCopyError(_describe_os_error("source", src.path, e))
+        raise SparseCopyError(preflight.describe_os_error("source", src.path, e))
+    return fd
 
 
-def _open_dest(dest, check_mode):
-    flags = os.O_CLOEXEC | (os.O_RDONLY if check_mode else os.O_RDWR)
+def _open_dest(dest, pfd, check_mode, opts):
+    """Open the destination the O_PATH descriptor names: read-write (check mode:
+    read-only for a device, which the real run opens exclusively too), and take it
+    for this copy alone: a device by the exclusive open, a file by its locks, held
+    until the copy and its verification end; a loop device (or a partition of one)
+    also by the locks of its backing file, which O_EXCL on one of several loop devices
+    over that file does not keep. A file locked by another program is tried again
+    every 0.1 s for lock_timeout seconds, with the file closed in between, so that
+    the holder does not see this copy as a user of it. Returns the descriptor and
+    the list of the other descriptors that hold locks."""
+    flags = os.O_RDONLY if check_mode and dest.kind == "block" else os.O_RDWR
     if dest.kind == "block":
         flags |= os.O_EXCL
         if blockdev.read_only(dest.st):
-            _refuse_read_only_device(dest)
-    try:
-        if check_mode and dest.kind == "file":
-            os.close(os.open(dest.path, os.O_RDWR | os.O_CLOEXEC))    # what the real run's open would say
-        return os.open(dest.path, flags)
-    except OSError as e:
-        if e.errno == errno.ETXTBSY:
-            raise SparseCopyError("destination %s is in use: it is a program being run (text file busy); nothing "
-                                  "was written" % dest.path)
-        if e.errno == errno.EBUSY:
-            raise SparseCopyError("destination %s is in use: it is mounted or held open exclusively "
-                                  "(for example by a filesystem, LVM, multipath or another copy); "
-                                  "nothing was written" % dest.path)
-        raise SparseCopyError(_describe_os_error("destination", dest.path, e))
-
-
-def _in_dev(directory):
-    """True for a directory of the /dev filesystem itself (/dev, /dev/mapper, ...),
-    where device nodes appear; not for a filesystem mounted below it (/dev/shm)."""
-    real = os.path.realpath(directory)
-    if real != "/dev" and not real.startswith("/dev/"):
-        return False
-    try:
-        return os.stat(real).st_dev == os.stat("/dev").st_dev
-    except OSError:
-        return True
-
-
-def _check_creatable(dest_path, opts):
-    """A missing destination: may a file be created there?"""
-    if os.path.islink(dest_path):
-        raise SparseCopyError(
-            "destination %s is a symbolic link to %s, which does not exist; nothing was created. Create or attach "
-            "the link's target first, or give the path of the file to create" % (dest_path, os.readlink(dest_path)))
-    if dest_path.endswith("/"):
-        raise SparseCopyError("destination %s does not exist, and a path ending with a slash names a directory; "
-                              "nothing was created. Give the path of the file to create" % dest_path)
-    parent = os.path.dirname(os.path.abspath(dest_path))
-    if _in_dev(parent):
-        raise SparseCopyError(
-            "destination %s does not exist. Paths in /dev name devices, which appear when they are attached: "
-            "this one is not there (a LUN not yet mapped to this host, or a mistyped name), and this module never "
-            "creates a file in /dev; nothing was created. Attach the device (see lsblk or multipath -ll) or "
-            "correct the path" % dest_path)
-    if not opts.create:
-        raise SparseCopyError("destination %s does not exist and create is false" % dest_path)
-    if not os.path.isdir(parent):
-        raise SparseCopyError("destination directory %s does not exist" % parent)
-    if os.statvfs(parent).f_flag & os.ST_RDONLY:
-        raise SparseCopyError("cannot create %s: %s is on a read-only filesystem" % (dest_path, parent))
-    if not os.access(parent, os.W_OK):
-        raise SparseCopyError("permission denied: cannot create %s in %s" % (os.path.basename(dest_path), parent))
-
-
-def _inode_flags(path):
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
-        return 0
-    try:
-        return struct.unpack("i", fcntl.ioctl(fd, FS_IOC_GETFLAGS, b"\0" * 4))[0]
-    except OSError:
-        return 0
-    finally:
+            preflight.refuse_read_only_device(dest)
+    deadline = time.monotonic() + opts.lock_timeout
+    while True:
+        try:
+            fd = _reopen(pfd, flags)
+        except OSError as e:
+            if e.errno == errno.ETXTBSY:
+                raise SparseCopyError("destination %s is in use: it is a program being run (text file busy); "
+                                      "nothing was written" % dest.path)
+            if e.errno == errno.EBUSY:
+                raise SparseCopyError("destination %s is in use: it is mounted or held open exclusively "
+                                      "(for example by a filesystem, LVM, multipath or another copy); "
+                                      "nothing was written" % dest.path)
+            raise SparseCopyError(preflight.describe_os_error("destination", dest.path, e))
+        held = _take(dest, fd)
+        if held is not None:
+            return fd, held
         os.close(fd)
+        if time.monotonic() >= deadline:
+            who = preflight.lasting_holders(dest.st)
+            raise SparseCopyError(
+                "destination %s is locked by another program%s, which may be another copy onto it; nothing was "
+                "written. Wait for it to finish (set lock_timeout to wait up to that many seconds) or stop it"
+                % (dest.path, (": " + preflight.names(who)) if who else ""))
+        time.sleep(0.1)
 
 
-def _refuse_read_only_device(dest):
-    raise SparseCopyError(
-        "destination device %s is read-only (attached read-only, for example losetup -r or a read-only LUN "
-        "mapping, or set with blockdev --setro); nothing was written. Make it writable (blockdev --setrw, "
-        "or map the LUN read-write) before copying to it" % dest.path)
+def _take(dest, fd):
+    """Lock the destination for this copy (see _open_dest): the descriptors that
+    hold the locks besides fd, or None when another program holds one."""
+    if dest.kind == "file":
+        return [] if preflight.lock(fd) is not None else None
+    span = device_extent(dest)
+    if span is None or span.path is None:
+        return []
+    try:
+        bfd = os.open(span.path, os.O_RDWR | os.O_CLOEXEC)
+    except OSError:
+        return []                       # a read-only backing file: the device refuses writes anyway
+    if preflight.lock(bfd) is None:
+        os.close(bfd)
+        return None
+    return [bfd]
 
 
-def _check_writable(dest, dfd):
-    """The checks the real run's writes would fail on, made before writing and in
-    check mode alike."""
-    if dest.kind == "block":
-        if struct.unpack("i", fcntl.ioctl(dfd, BLKROGET, b"\0" * 4))[0]:
-            _refuse_read_only_device(dest)
-        return
-    if os.statvfs(dest.path).f_flag & os.ST_RDONLY:
-        raise SparseCopyError("destination %s is on a read-only filesystem; nothing was written. Remount it "
-                              "read-write or choose another destination" % dest.path)
-    if _inode_flags(dest.path) & (FS_IMMUTABLE_FL | FS_APPEND_FL):
-        raise SparseCopyError("destination %s is immutable or append-only (chattr +i or +a), so it cannot be "
-                              "overwritten, not even by root; nothing was written. Clear the attribute (chattr -i -a) "
-                              "if it is meant to be replaced" % dest.path)
-    if not os.access(dest.path, os.W_OK):
-        raise SparseCopyError("permission denied: destination %s is not writable by uid %d; nothing was written"
-                              % (dest.path, os.geteuid()))
+def _frees_first(plan, opts, amap):
+    """Whether the destination's allocated ranges that become holes (the source's
+    holes there) are punched before any data is written, so that the copy's peak
+    allocation is what it ends with: with punches that free space, on a destination
+    whose allocation map is known."""
+    return (plan.zero_method == "punch" and not plan.known_zero and amap is not None and amap.frees
+            and opts.sparse != "never" and not opts.discard_after_copy)
 
 
 def _check_space(plan, opts, src_extents, src_map, amap, sfd):
     """Fail before writing when the destination's filesystem (a loop device's: its
-    backing file's) cannot hold what the copy will allocate. The source's allocated
-    data, less what the destination already holds, is an upper bound that costs
+    backing file's) cannot hold the copy at its peak, and tell whether the copy must
+    free before it fills. The peak: the source's data that lands where the
+    destination has nothing allocated, less what is freed before any of it is
+    written (see _frees_first). The source's allocation is an upper bound that costs
     nothing; only when that does not fit is the source read to count the bytes that
     are not zeros (all of them with sparse=never). A source without an allocation
-    map (a block device) is not checked: its size says nothing of what it holds."""
+    map (a block device) is not checked: its size says nothing of what it holds.
+    Returns True when the data fits only once the freeing is done."""
     dest = plan.dest
     if dest.kind == "file":
         where = os.path.dirname(os.path.abspath(dest.path))
     elif amap is not None and amap.how == "loop_backing_file":
         where = os.path.dirname(device_extent(dest).path)
     else:
-        return                          # a device's own storage: it does not say
-    have = sum(e - s for s, e in plan.dest_data)
-    st = os.statvfs(where)
-    free = (st.f_bfree if os.geteuid() == 0 else st.f_bavail) * st.f_frsize
+        return False                    # a device's own storage: it does not say
+    size = plan.src.size
+    have = plan.dest_data
+    free = preflight.free_bytes(where)
     if opts.sparse == "never":
-        need = plan.src.size - have
+        need, freed = size - preflight.total(have), 0
     else:
-        need = sum(e - s for s, e in src_extents) - have
-        if need > free and src_map == "none":
-            return
-        if need > free:
-            need = _nonzero_bytes(sfd, plan.src.size, src_extents, opts) - have
-    if need > free:
+        fill = preflight.ranges_minus(align_extents(src_extents, opts.zero_block_size, size), have)
+        freed = preflight.total(preflight.ranges_minus(have, align_extents(src_extents, opts.zero_block_size, size))) \
+            if _frees_first(plan, opts, amap) else 0
+        need = preflight.total(fill)
+        if need - freed > free and src_map == "none":
+            return False
+        if need - freed > free:
+            need = _nonzero_bytes(sfd, size, fill, opts)
+    if need - freed > free:
         raise SparseCopyError(
-            "not enough space for destination %s: the copy needs %d more bytes (the source's data that is not zeros, "
-            "less what the destination already holds) and the filesystem of %s has %d bytes free; nothing was "
-            "written. Free at least %d bytes there, or copy to a larger filesystem"
-            % (dest.path, need, where, free, need - free))
+            "not enough space for destination %s: at its peak the copy needs %d more bytes (the source's data that is "
+            "not zeros where the destination has nothing allocated, less the %d bytes it frees first) and the "
+            "filesystem of %s has %d bytes free; nothing was written. Free at least %d bytes there, or copy to a "
+            "larger filesystem" % (dest.path, need - freed, freed, where, free, need - freed - free))
+    return need > free
 
 
 def _nonzero_bytes(fd, size, extents, opts):
@@ -1223,8 +1212,10 @@ def _nonzero_bytes(fd, size, extents, opts):
 
 
 def _backing_fs_full(dest_path):
-    """The directory of a loop device's file when the filesystem holding it has no
-    block left (a loop device fails writes it cannot allocate with EIO), else None."""
+    """The directory of a loop device's file when the filesystem holding it is full
+    (a loop device fails writes it cannot allocate with EIO), else None. Full: less
+    free than 1% of it or 8 MiB, whichever is more, because ext4 fails data writes
+    while blocks it keeps for metadata and delayed allocation still count as free."""
     try:
         span = blockdev.device_extent(dest_path)
         if span is None or span.path is None:
@@ -1233,7 +1224,7 @@ def _backing_fs_full(dest_path):
         st = os.statvfs(where)
     except OSError:
         return None
-    return where if st.f_bfree == 0 else None
+    return where if st.f_bfree * st.f_frsize < max(8 * MiB, st.f_blocks * st.f_frsize // 100) else None
 
 
 def _failure(src_path, dest_path, e, res):
@@ -1242,7 +1233,15 @@ def _failure(src_path, dest_path, e, res):
              "the source" % (res.bytes_written, res.bytes_zeroed)) if res.changed else "Nothing was written"
     err = getattr(e, "errno", None)
     if isinstance(e, KeyboardInterrupt):
-        why, todo = "interrupted", "re-run the copy to complete it"
+        why, todo = _interruption(e), "re-run the copy to complete it"
+    elif isinstance(e, SourceReadError):
+        why, todo = ("the source could not be read (%s at byte %d); a byte that cannot be read is never copied as "
+                     "zeros" % (e.strerror, e.offset),
+                     "check the source device and its paths (dmesg), then re-run the copy")
+    elif isinstance(e, SourceChanged):
+        why, todo = ("source %s changed during the copy (it ended at byte %d, before its size %d)"
+                     % (src_path, e.offset, e.size),
+                     "stop what writes to the source (unmount it, or copy from a snapshot), then re-run the copy")
     elif err in (errno.ENOSPC, errno.EDQUOT):
         why, todo = ("no space left for the destination (%s)" % e.strerror,
                      "free space on its filesystem (or raise the quota), then re-run the copy to complete it")
@@ -1272,103 +1271,171 @@ def copy_volume(src_path, dest_path, opts=None, check_mode=False):
         if not path:
             raise SparseCopyError("%s is empty: give the path of the %s file or block device"
                                   % (name, "source" if name == "src" else "destination"))
-    validate_options(opts)
-
-    src = _volume(src_path, "source")
-    if src is None:
-        raise SparseCopyError("source %s does not exist" % src_path)
-    dest = _volume(dest_path, "destination")
-    if dest is None:
-        _check_creatable(dest_path, opts)
-        dest = Volume(dest_path, "file", 0, None, exists=False)
-    check_apart(src, dest)
-    if dest.exists:
-        check_not_backing_a_loop(dest)
-        check_not_swap(dest)
-        check_no_claimed_overlap(dest)
-        if dest.kind == "file":
-            _check_writable(dest, None)
-
-    sfd = _open_src(src)
-    dfd = amap = res = None
+    preflight.validate_options(opts)
+    opened = []
     try:
-        try:
-            src.size = os.lseek(sfd, 0, os.SEEK_END)
-        except OSError as e:
-            raise SparseCopyError("source %s cannot be sized (%s): it is not a volume image or block device; nothing "
-                                  "was written" % (src_path, e.strerror))
-        src_identity = _file_identity(src, sfd)
-        if dest.exists:
-            dfd = _open_dest(dest, check_mode)
-            dest.size = os.lseek(dfd, 0, os.SEEK_END)
-            if dest.kind == "block":
-                _check_writable(dest, dfd)
-            if dest.kind == "block" and dest.size < src.size:
-                raise SparseCopyError("destination device %s (%d bytes) is smaller than the source %s (%d bytes); "
-                                      "nothing was written" % (dest_path, dest.size, src_path, src.size))
-        amap = allocation_map(dest, dfd) if dfd is not None else None
-        plan = plan_copy(opts, src, dest, check_mode, amap)
-        plan.dest_data = amap.extents(src.size) if amap else []
-        plan.dest_holes_known = plan.create or amap is not None
-        src_extents, src_map = extent_map(src, sfd, src.size)
-        _check_space(plan, opts, src_extents, src_map, amap, sfd)
-        res = CopyResult(src=src_path, dest=dest_path, src_type=src.kind, dest_type=dest.kind,
-                         bytes_total=src.size, sparse=plan.sparse, sparse_reason=plan.reason,
-                         dest_created=plan.create, dest_allocated_before=allocated_bytes(dest, dfd),
-                         src_map=src_map)
-        try:
-            if plan.create:
-                if not check_mode:
-                    try:
-                        dfd = os.open(dest_path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
-                    except OSError as e:
-                        raise SparseCopyError(_describe_os_error("destination", dest_path, e))
-                res.changed = True
-            if dest.kind == "file" and dest.size != src.size:
-                res.dest_resized = not plan.create
-                if not check_mode:
-                    os.ftruncate(dfd, src.size)
-                res.changed = True
-            _run(plan, opts, sfd, dfd, res, check_mode, amap, src_extents)
-            if not check_mode:
-                os.fsync(dfd)
-                if plan.create:
-                    _fsync_dir(os.path.dirname(os.path.abspath(dest_path)))
-        except (OSError, SparseCopyError, KeyboardInterrupt) as e:
-            raise _failure(src_path, dest_path, e, res)
-        try:
-            if opts.verify and not check_mode:
-                _verify(sfd, dfd, src, dest, src.size, opts, res, src_identity)
-        except SparseCopyError as e:
-            e.changed = res.changed
-            raise
-        except (OSError, KeyboardInterrupt) as e:
-            raise SparseCopyError("verifying %s against %s failed: %s; the copy itself completed"
-                                  % (dest_path, src_path, "interrupted" if isinstance(e, KeyboardInterrupt) else e),
-                                  changed=res.changed)
-        res.dest_allocated_after = res.dest_allocated_before if check_mode else \
-            allocated_bytes(_volume(dest_path, "destination"), dfd)
+        res = _copy(src_path, dest_path, opts, check_mode, opened)
     finally:
-        os.close(sfd)
-        if dfd is not None:
-            os.close(dfd)
-        if amap is not None:
-            amap.close()
+        for fd in reversed(opened):
+            if isinstance(fd, AllocationMap):
+                fd.close()
+            else:
+                os.close(fd)
     res.duration = round(time.monotonic() - t0, 6)
     moved = res.bytes_total - res.bytes_skipped_hole
     res.throughput_mib_s = round(moved / MiB / res.duration, 1) if res.duration > 0 else 0.0
     return res
 
 
-def _fsync_dir(path):
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+def _copy(src_path, dest_path, opts, check_mode, opened):
+    """copy_volume; every descriptor it opens is appended to `opened`."""
+    spfd, src = _open_path(src_path, "source")
+    if src is None:
+        raise SparseCopyError("source %s does not exist" % src_path)
+    opened.append(spfd)
+    dpfd, dest = _open_path(dest_path, "destination")
+    dirfd = None
+    if dest is None:
+        preflight.check_creatable(dest_path, opts)
+        dirfd = os.open(os.path.dirname(os.path.abspath(dest_path)), os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        opened.append(dirfd)
+        dest = Volume(dest_path, "file", 0, None, exists=False, dir_st=os.fstat(dirfd))
+    else:
+        opened.append(dpfd)
+    preflight.check_apart(src, dest)
+    if dest.exists:
+        preflight.check_not_backing_a_loop(dest)
+        preflight.check_not_swap(dest)
+        preflight.check_no_claimed_overlap(dest)
+        if dest.kind == "file":
+            preflight.check_writable(dest, dpfd)
+
+    sfd = _open_src(src, spfd)
+    opened.append(sfd)
+    try:
+        src.size = os.lseek(sfd, 0, os.SEEK_END)
+    except OSError as e:
+        raise SparseCopyError("source %s cannot be sized (%s): it is not a volume image or block device; nothing "
+                              "was written" % (src_path, e.strerror))
+    if src.kind == "file" and preflight.is_pseudo_file(sfd, src.size):
+        raise SparseCopyError("source %s says it holds %d bytes but reads fewer (a sysfs or procfs attribute?): it is "
+                              "not a volume image; nothing was written" % (src_path, src.size))
+    src_identity = _file_identity(src, sfd)
+    dfd = None
+    if dest.exists:
+        dfd, held = _open_dest(dest, dpfd, check_mode, opts)
+        opened.extend(held + [dfd])
+        dest.size = os.lseek(dfd, 0, os.SEEK_END)
+        if dest.kind == "block":
+            preflight.check_writable(dest, dfd)
+            preflight.check_device_fits(dest, dfd, src, opts)
+        preflight.check_not_in_use(dest)
+    caps = _dest_caps(dest, dirfd, src.size)
+    if caps.max_size_ok is False:
+        raise SparseCopyError(
+            "destination %s cannot hold the source %s: %d bytes is more than the largest file its filesystem allows "
+            "(it would fail with 'File too large'); nothing was %s. Copy to a filesystem with larger files (a "
+            "larger block size, or another type)" % (dest_path, src_path, src.size,
+                                                     "written" if dest.exists else "created"))
+    amap = allocation_map(dest, dfd, caps) if dfd is not None else None
+    if amap is not None:
+        opened.append(amap)
+    plan = plan_copy(opts, src, dest, check_mode, amap, caps)
+    plan = replace(plan, dest_data=amap.extents(src.size, unwritten=True) if amap else [],
+                   dest_holes_known=plan.create or amap is not None)
+    src_extents, src_map = extent_map(src, sfd, src.size)
+    free_first = _check_space(plan, opts, src_extents, src_map, amap, sfd)
+    res = CopyResult(src=src_path, dest=dest_path, src_type=src.kind, dest_type=dest.kind,
+                     bytes_total=src.size, sparse=plan.sparse, sparse_reason=plan.reason,
+                     dest_created=plan.create, dest_allocated_before=allocated_bytes(dest, dfd),
+                     src_map=src_map, zero_ranges_trusted=plan.known_zero and not plan.create)
+    try:
+        if plan.create:
+            if not check_mode:
+                dfd = _create_dest(dest, dirfd, opts)
+                opened.append(dfd)
+            res.changed = True
+        if dest.kind == "file" and dest.size != src.size:
+            res.dest_resized = not plan.create
+            if not check_mode:
+                os.ftruncate(dfd, src.size)
+            res.changed = True
+        _run(plan, opts, sfd, dfd, res, check_mode, amap, src_extents, free_first)
+        if not check_mode:
+            os.fsync(dfd)
+            if plan.create:
+                _fsync_dir(dirfd)
+    except (OSError, SparseCopyError, KeyboardInterrupt) as e:
+        raise _failure(src_path, dest_path, e, res)
+    if not opts.verify and not check_mode and _file_identity(src, sfd) != src_identity:
+        raise SparseCopyError(
+            "source %s changed during the copy (its size or modification time changed), so destination %s may hold "
+            "a mix of old and new source data. Stop what writes to the source (unmount it, or copy from a snapshot) "
+            "and re-run the copy" % (src_path, dest_path), changed=res.changed)
+    try:
+        if opts.verify and not check_mode:
+            _verify(sfd, dfd, src, dest, src.size, opts, res, src_identity, plan)
+    except SparseCopyError as e:
+        e.changed = res.changed
+        raise
+    except (OSError, KeyboardInterrupt) as e:
+        raise SparseCopyError("verifying %s against %s failed: %s; the copy itself completed"
+                              % (dest_path, src_path, _interruption(e) or e), changed=res.changed)
+    dest.exists = True
+    res.dest_allocated_after = res.dest_allocated_before if check_mode else allocated_bytes(dest, dfd)
+    return res
+
+
+def _create_dest(dest, dirfd, opts):
+    """Create the destination file in the directory checked before, and take it."""
+    try:
+        fd = os.open(os.path.basename(dest.path), os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600,
+                     dir_fd=dirfd)
+    except OSError as e:
+        raise SparseCopyError(preflight.describe_os_error("destination", dest.path, e))
+    if preflight.lock(fd) is None:
+        os.close(fd)
+        raise SparseCopyError("destination %s was created by this copy and at once locked by another program, "
+                              "which may be another copy onto it; it is empty. Wait for the other copy to finish"
+                              % dest.path, changed=True)
+    dest.st = os.fstat(fd)
+    return fd
+
+
+def _dest_caps(dest, dirfd, size):
+    """What the destination's filesystem can do, probed there (see
+    sparse_preflight.probe); for a loop device, its backing file's filesystem."""
+    if dest.kind == "file":
+        where = "/proc/self/fd/%d" % dirfd if dirfd is not None else os.path.dirname(os.path.abspath(dest.path))
+        return preflight.probe(where, size if dest.size < size else None, _fallocate_now, zeroing=dest.exists)
+    span = device_extent(dest)
+    if span is None or span.path is None:
+        return preflight.FsCaps()
+    return preflight.probe(os.path.dirname(span.path), None, _fallocate_now)
+
+
+def _fallocate_now(*args):
+    """_fallocate as it is when called (the tests replace it to play a filesystem without it)."""
+    return _fallocate(*args)
+
+
+def _interruption(e):
+    if isinstance(e, Terminated):
+        return "terminated (SIGTERM)"
+    if isinstance(e, KeyboardInterrupt):
+        return "interrupted"
+    return None
+
+
+def _fsync_dir(dirfd):
+    fd = _reopen(dirfd, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
 
 
-def _run(plan, opts, sfd, dfd, res, check_mode, amap, extents):
+def _run(plan, opts, sfd, dfd, res, check_mode, amap, extents, free_first=False):
     size = plan.src.size
     extents = align_extents(extents, opts.zero_block_size, size)
     zeros = memoryview(bytes(opts.block_size))
@@ -1378,6 +1445,8 @@ def _run(plan, opts, sfd, dfd, res, check_mode, amap, extents):
     writer.source = _Readahead(sfd, extents)
     writer.zeroer.start()
     try:
+        if _frees_first(plan, opts, amap):
+            writer.free_first(preflight.ranges_minus(writer.dest_data, extents), wait=free_first)
         for off, buf, n, runs in _source_chunks(sfd, size, extents, opts.block_size, opts.zero_block_size,
                                                 zeros, digest, writer.source):
             if buf is None:
@@ -1452,7 +1521,7 @@ def _file_identity(vol, fd):
     return st.st_size, st.st_mtime_ns
 
 
-def _verify(sfd, dfd, src, dest, size, opts, res, src_identity):
+def _verify(sfd, dfd, src, dest, size, opts, res, src_identity, plan):
     """Prove that the destination equals the source as it is after the copy: read the
     source again and the destination back from its device (not the page cache), and
     compare both with what the copy read. A source that changed during the copy
@@ -1475,6 +1544,12 @@ def _verify(sfd, dfd, src, dest, size, opts, res, src_identity):
     if got is None:
         raise SparseCopyError("verification failed: destination %s is shorter than the source (%d bytes)"
                               % (dest.path, size))
+    if got != src_now and res.zero_ranges_trusted:
+        raise SparseCopyError(
+            "verification failed: destination %s does not match the source %s (source %s, destination %s). It was "
+            "declared zeroed (dest_zeroed=true), so the source's zero ranges were skipped without reading it, and it "
+            "does not read zeros there: the promise was wrong. Re-run with dest_zeroed=false (or auto) to repair it; "
+            "a re-run with dest_zeroed=true skips the same ranges again" % (dest.path, src.path, src_now, got))
     if got != src_now:
         raise SparseCopyError("verification failed: destination %s does not match the source %s (source %s, "
                               "destination %s). The destination holds an incomplete copy; re-run the copy "

@@ -119,7 +119,8 @@ options:
         copy, and that the source did not change while it was copied and verified - its content is what the copy
         read and, for a file, its size and modification time are unchanged.
       - A source that changed during the copy fails the task with a message saying so; the destination then holds a
-        mix of old and new data. Copy a volume that nothing writes to (unmounted, or a snapshot).
+        mix of old and new data. Copy a volume that nothing writes to (unmounted, or a snapshot). Without O(verify),
+        a file source whose size or modification time changed during the copy fails too.
       - It cannot see a device source that was changed and changed back between the reads, nor writes after the
         verification. It costs one more read of the source's data and of the destination's.
     type: bool
@@ -138,6 +139,18 @@ options:
         fails before writing.
     type: bool
     default: false
+  lock_timeout:
+    description:
+      - Seconds to wait for the lock on a destination file that another program holds (another copy onto it,
+        C(qemu-nbd), C(flock)). V(0) fails at once, naming the holder where it can be seen.
+      - The copy holds an exclusive C(flock) and an exclusive OFD lock on a destination file from before its first
+        write until the end of its verification, so two copies onto one file never interleave. A block device is
+        opened exclusively instead (C(O_EXCL)), which a second copy or a mount already refuses; a loop device (or a
+        partition of one) also takes the locks of its backing file, so copies onto two loop devices over one file
+        never interleave either.
+    type: int
+    default: 0
+    version_added: 0.2.0
 notes:
   - Needs read access to O(src) and write access to O(dest); block devices usually need root (C(become)).
   - Before writing anything, and in check mode alike, the module refuses a source and destination that share
@@ -152,7 +165,19 @@ notes:
     of the destination's filesystem (for a file or loop device destination; a source with an allocation map
     is read to count its non-zero data when its allocation alone does not fit, and a block device source
     without one is not checked).
-  - A failed task reports C(changed=true) when it had already created or written the destination.
+  - A destination that another process has open (found in C(/proc/PID/fd) and C(/proc/PID/maps)), that is locked
+    (C(flock), POSIX or OFD locks, as C(qemu-nbd) holds them) or that is the image of a mounted FUSE filesystem
+    (C(ntfs-3g), C(fuse2fs)) is refused, naming the program and its pid, in check mode too. Not seen, and so not
+    refused - a process in another PID namespace whose C(/proc) is not visible, another host on shared storage (NFS,
+    a LUN mapped elsewhere), a kernel user without a file descriptor (an NFS export by knfsd, a LIO fileio backstore),
+    and a program that opens the destination after the check without asking for a lock.
+  - O(src) and O(dest) are each opened once, and every check runs on the open file, so a path changed during the
+    task (a symbolic link replaced) cannot make the copy write a file it would have refused.
+  - The destination's filesystem is probed on a temporary file in its directory (unnamed where the filesystem has
+    C(O_TMPFILE), else named and removed at once, in check mode too) - hole punching, in-place zeroing and the largest
+    file it can hold - so check mode predicts what the real run does and a copy that cannot work fails before writing.
+  - A failed task reports C(changed=true) when it had already created or written the destination. A task stopped
+    with SIGINT or SIGTERM reports, like any failure, how far it got.
   - Runs on the host that sees both paths, usually with O(src) and O(dest) attached to it.
   - The digest (RV(digest)) is a sha256 over the offsets and bytes of the non-zero blocks and the size, so
     it is the same for equal content whatever the allocation; it is not the C(sha256sum) of the volume.
@@ -311,6 +336,15 @@ throughput_mib_s:
   returned: always
   type: float
   sample: 2238.1
+zero_ranges_trusted:
+  description:
+    - Whether the source's zero ranges were skipped on the caller's word (O(dest_zeroed=true) on a device that has no
+      allocation map) without reading the destination there; equality in the diff is then not claimed unless
+      O(verify=true) read it back.
+  returned: always
+  type: bool
+  sample: false
+  version_added: 0.2.0
 verified:
   description:
     - Whether the destination was read back and equalled the source as read again after the copy, with the source
@@ -370,11 +404,14 @@ secontext:
   sample: system_u:object_r:fixed_disk_device_t:s0
 """
 
+import signal
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.storage.datamotion.plugins.module_utils.sparse import (
     CopyOptions,
     SparseCopyError,
+    Terminated,
     copy_volume,
 )
 
@@ -412,15 +449,27 @@ def options_from(params):
         verify=params["verify"],
         create=params["create"],
         discard_after_copy=params["discard_after_copy"],
+        lock_timeout=params["lock_timeout"],
     )
 
 
-def diff_of(res):
+UNREAD = "not read (dest_zeroed=true: zero ranges were trusted, not read)"
+
+
+def diff_of(res, content_changed):
+    """Allocation and equality before and after. Equality is claimed only for what
+    was read: ranges skipped on the caller's word (dest_zeroed) were not, unless
+    verify read them back; released allocation does not change the content."""
+    trusted = res["zero_ranges_trusted"]
     before = {"path": res["dest"], "exists": not res["dest_created"], "allocated": res["dest_allocated_before"],
-              "equals_source": not res["changed"]}
+              "equals_source": UNREAD if trusted and not content_changed else not content_changed}
     after = {"path": res["dest"], "exists": True, "allocated": res["dest_allocated_after"],
-             "equals_source": True}
+             "equals_source": UNREAD if trusted and not res["verified"] else True}
     return {"before": before, "after": after}
+
+
+def _terminate(signum, frame):
+    raise Terminated("terminated by SIGTERM")
 
 
 def run_module(module):
@@ -428,15 +477,20 @@ def run_module(module):
         opts = options_from(module.params)
     except ValueError as e:
         module.fail_json(msg=str(e))
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
-        res = copy_volume(module.params["src"], module.params["dest"], opts, check_mode=module.check_mode).to_dict()
+        result = copy_volume(module.params["src"], module.params["dest"], opts, check_mode=module.check_mode)
     except SparseCopyError as e:
         module.fail_json(msg=str(e), changed=e.changed)
-    except KeyboardInterrupt:
-        module.fail_json(msg="copying %s to %s was interrupted before anything was written"
-                         % (module.params["src"], module.params["dest"]), changed=False)
+    except KeyboardInterrupt as e:
+        module.fail_json(msg="copying %s to %s was %s before anything was written"
+                         % (module.params["src"], module.params["dest"],
+                            "terminated (SIGTERM)" if isinstance(e, Terminated) else "interrupted"), changed=False)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    res = result.to_dict()
     if module._diff:
-        res["diff"] = diff_of(res)
+        res["diff"] = diff_of(res, result.content_changed)
     module.exit_json(**res)
 
 
@@ -453,6 +507,7 @@ def main():
             verify=dict(type="bool", default=False),
             create=dict(type="bool", default=True),
             discard_after_copy=dict(type="bool", default=False),
+            lock_timeout=dict(type="int", default=0),
         ),
         supports_check_mode=True,
     )

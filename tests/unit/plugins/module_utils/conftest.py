@@ -31,6 +31,10 @@ def losetup():
             pytest.skip("cannot attach a loop device (losetup %s): %s" % (" ".join(map(str, args)), r.stderr.strip()))
         dev = r.stdout.strip()
         devices[dev] = os.path.realpath(str(args[-1]))
+        if "-r" not in args:
+            # a read-only flag set by an earlier user of this number (blockdev --setro)
+            # outlives detaching it: the device asked for is a writable one
+            subprocess.run(["blockdev", "--setrw", dev], capture_output=True, check=False)
         return dev
 
     def detach(dev):

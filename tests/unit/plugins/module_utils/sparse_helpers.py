@@ -33,6 +33,17 @@ def copy(src, dest, check_mode=False, **options):
     return sparse.copy_volume(str(src), str(dest), sparse.CopyOptions(**options), check_mode=check_mode).to_dict()
 
 
+def both_modes_refuse(src, dest, match, **options):
+    """The real run and check mode fail alike, with the same message; returns it."""
+    msgs = []
+    for check_mode in (True, False):
+        with pytest.raises(sparse.SparseCopyError, match=match) as e:
+            copy(src, dest, check_mode=check_mode, **options)
+        msgs.append(str(e.value))
+    assert msgs[0] == msgs[1]
+    return msgs[1]
+
+
 def wait_for(path):
     """A partition's device node, once udev has made it."""
     if shutil.which("udevadm"):
@@ -51,3 +62,12 @@ def evict(path):
         os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
     finally:
         os.close(fd)
+
+
+def tool(name, package):
+    """The path of a system tool (looked up in PATH, then in the sbin directories that
+    a non-login PATH lacks), or skip the test saying which package provides it."""
+    exe = shutil.which(name) or shutil.which(name, path="/usr/local/sbin:/usr/sbin:/sbin:/usr/bin:/bin")
+    if not exe:
+        pytest.skip("%s is not installed (Debian package %s)" % (name, package))
+    return exe

@@ -18,18 +18,7 @@ import subprocess
 import pytest
 
 from ansible_collections.storage.datamotion.plugins.module_utils import blockdev, sparse
-from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.sparse_helpers import KIB, MIB, SMALL, copy, read, sha
-
-
-def both_modes_refuse(src, dest, match, **options):
-    """The real run and check mode fail alike, with the same message."""
-    msgs = []
-    for check_mode in (True, False):
-        with pytest.raises(sparse.SparseCopyError, match=match) as e:
-            copy(src, dest, check_mode=check_mode, **options)
-        msgs.append(str(e.value))
-    assert msgs[0] == msgs[1]
-    return msgs[1]
+from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.sparse_helpers import KIB, MIB, SMALL, both_modes_refuse, copy, read, sha
 
 
 def image(path, data=256 * KIB, size=1 * MIB, seed=1):

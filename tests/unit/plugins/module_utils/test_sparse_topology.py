@@ -17,7 +17,7 @@ import subprocess
 import pytest
 
 from ansible_collections.storage.datamotion.plugins.module_utils import sparse
-from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.sparse_helpers import KIB, MIB, SMALL, copy, read, sha, wait_for
+from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.sparse_helpers import KIB, MIB, SMALL, copy, read, sha, tool, wait_for
 
 
 def refused(src, dest, match, **options):
@@ -83,7 +83,7 @@ def partitioned(tmp_path, losetup):
 
 
 def fsck_clean(path):
-    exe = shutil.which("e2fsck") or "/usr/sbin/e2fsck"
+    exe = tool("e2fsck", "e2fsprogs")
     r = subprocess.run([exe, "-f", "-n", str(path)], capture_output=True, text=True, check=False)
     return r.returncode == 0, r.stdout + r.stderr
 

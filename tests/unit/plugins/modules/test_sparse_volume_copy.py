@@ -252,3 +252,33 @@ def test_failure_after_writing_reports_changed(run_module, tmp_path, image, monk
 def test_refusal_reports_unchanged(run_module, tmp_path, image):
     kind, res = run_module(sparse_volume_copy, dict(src=str(image[0]), dest=str(image[0])))
     assert kind == "fail" and res["changed"] is False
+
+
+def test_diff_after_releasing_allocation_only_says_equal(run_module, tmp_path, image):
+    """The destination already held the source's bytes, with its holes as allocated
+    zeros: the copy only releases them, so its content was equal before."""
+    src, content = image
+    dest = tmp_path / "dest.img"
+    dest.write_bytes(content)
+    kind, res = run_module(sparse_volume_copy, dict(src=str(src), dest=str(dest)), diff=True)
+    assert kind == "exit", res
+    assert res["changed"] is True and res["bytes_released"] > 0 and res["bytes_written"] == 0
+    assert res["diff"]["before"]["equals_source"] is True
+    assert res["diff"]["before"]["allocated"] > res["diff"]["after"]["allocated"]
+
+
+def test_diff_never_claims_equality_that_was_not_read():
+    """dest_zeroed=true skipped the zero ranges unread: no equality is claimed for
+    them, before or after, unless verify read them back."""
+    res = dict(dest="/dev/sdx", dest_created=False, dest_allocated_before=None, dest_allocated_after=None,
+               zero_ranges_trusted=True, verified=False)
+    diff = sparse_volume_copy.diff_of(res, content_changed=False)
+    assert diff["before"]["equals_source"] == diff["after"]["equals_source"] == sparse_volume_copy.UNREAD
+    diff = sparse_volume_copy.diff_of(dict(res, verified=True), content_changed=True)
+    assert diff["before"]["equals_source"] is False and diff["after"]["equals_source"] is True
+
+
+def test_lock_timeout_must_not_be_negative(run_module, tmp_path, image):
+    src, _content = image
+    kind, res = run_module(sparse_volume_copy, dict(src=str(src), dest=str(tmp_path / "d.img"), lock_timeout=-1))
+    assert kind == "fail" and "lock_timeout" in res["msg"]
