@@ -20,11 +20,18 @@ from typing import List, Optional
 
 from ansible.module_utils.basic import env_fallback
 
-# error codes the modules branch on (ZAPI errno and REST code, both strings)
-NOT_FOUND_CODES = ("4", "15661", "13040", "17105", "13005")
-TRANSFER_IN_PROGRESS_CODES = ("17137", "17131", "13303844", "13303812", "13303810")
+# What an array's error means to a run. Each rule lives here only; none of them is success by
+# itself: the caller re-reads the relationship and plans again from what it sees.
+# ZAPI errno and REST code, both as strings (../shared/reference/ontap.md section 2.5).
+NOT_FOUND_CODES = ("4", "15661", "13040", "13005")
+EXISTS_CODES = ("17122", "6619637")
+TRANSFER_IN_PROGRESS_CODES = ("17137", "17131", "13303810")
 NO_TRANSFER_CODES = ("17130",)
 NOT_QUIESCED_CODES = ("17127",)
+# codes ONTAP uses for several refusals (REST's SnapMirror state errors, ZAPI's generic 13001, REST's
+# duplicate 1): the message tells which one
+REST_STATE_CODES = ("13303812", "13303844", "13303808", "13001", "1", "17105")
+REREAD_MESSAGES = ("already", "duplicate", "in progress", "not initialized", "quiesc", "broken off")
 
 STATES = ("uninitialized", "snapmirrored", "paused", "broken_off", "in_sync")
 BUSY_STATUSES = ("transferring", "quiescing", "breaking", "aborting", "queued", "preparing",
@@ -49,8 +56,28 @@ class OntapError(Exception):
 
     @property
     def not_found(self):
-        return self.code in NOT_FOUND_CODES or "entry doesn't exist" in self.message.lower() \
-            or "does not exist" in self.message.lower()
+        """The object named is not there (to be confirmed by a read)."""
+        return self.code in NOT_FOUND_CODES
+
+    @property
+    def no_transfer(self):
+        """An abort found no transfer to abort."""
+        return self.code in NO_TRANSFER_CODES or (self.code == "13303810" and "no transfer" in self.message.lower())
+
+    @property
+    def transfer_in_progress(self):
+        """Another transfer (a parallel run's, a schedule's) is running on the relationship."""
+        if self.code in TRANSFER_IN_PROGRESS_CODES:
+            return not self.no_transfer
+        return self.code in REST_STATE_CODES and "in progress" in self.message.lower()
+
+    @property
+    def reread(self):
+        """The cluster refused because the relationship is not in the state the plan read: someone (a parallel
+        run, another admin) changed it. Re-read and plan again; never success by itself."""
+        if self.not_found or self.code in EXISTS_CODES + NOT_QUIESCED_CODES or self.transfer_in_progress or self.no_transfer:
+            return True
+        return self.code in REST_STATE_CODES and any(m in self.message.lower() for m in REREAD_MESSAGES)
 
 
 @dataclass

@@ -224,7 +224,16 @@ class RestClient:
         body = {"name": name, "svm": {"name": svm}, "aggregates": [{"name": aggregate}], "size": int(size), "type": "dp"}
         self._change("POST", "/api/storage/volumes", body=body, what="creating DP volume %s:%s" % (svm, name))
 
+    def creates_relationship_type(self, relationship_type):
+        return relationship_type == "extended_data_protection"   # REST makes XDP relationships only
+
     def mount_volume(self, volume, junction_path):
+        """Mount ``volume`` (a Volume or its 'svm:volume' path) at ``junction_path``; REST names it by UUID."""
+        path = volume if isinstance(volume, str) else volume.path
+        if isinstance(volume, str) or not volume.uuid:
+            volume = self.volumes({path}).get(path)
+            if volume is None:
+                raise OntapError("destination volume %s is missing on cluster %s; it cannot be mounted" % (path, self.host))
         self._change("PATCH", "/api/storage/volumes/%s" % volume.uuid, body={"nas": {"path": junction_path}},
                      what="mounting volume %s at %s" % (volume.path, junction_path))
 

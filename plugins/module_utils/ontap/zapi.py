@@ -233,7 +233,13 @@ class ZapiClient:
         self.invoke("volume-create", {"volume": name, "containing-aggr-name": aggregate, "size": str(int(size)), "volume-type": "dp"},
                     vserver=svm, what="creating DP volume %s:%s" % (svm, name))
 
+    def creates_relationship_type(self, relationship_type):
+        return True   # ZAPI creates extended_data_protection, data_protection and vault relationships
+
     def mount_volume(self, volume, junction_path):
+        """Mount ``volume`` (a Volume or its 'svm:volume' path) at ``junction_path``."""
+        if isinstance(volume, str):
+            volume = Volume(svm=volume.split(":")[0], name=volume.split(":")[1])
         self.invoke("volume-mount", {"volume-name": volume.name, "junction-path": junction_path}, vserver=volume.svm,
                     what="mounting volume %s at %s" % (volume.path, junction_path))
 
@@ -308,12 +314,8 @@ class ZapiClient:
         return rel.last_transfer_error or rel.unhealthy_reason
 
     def abort(self, rel):
-        try:
-            self._call("snapmirror-abort", rel, "abort")
-        except OntapError as exc:
-            if exc.code == "17130":
-                return False
-            raise
+        """Abort the running transfer (or a quiesce); OntapError.no_transfer when there is none."""
+        self._call("snapmirror-abort", rel, "abort")
         return True
 
     def delete(self, rel):
