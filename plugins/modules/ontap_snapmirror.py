@@ -512,9 +512,10 @@ class Run:
                 s.rel = after.get(s.path)
                 if s.desired.state == "absent" and s.rel is not None and s.error is None and not failed:
                     s.error = "SnapMirror relationship %s still exists after the run (state %s, status %s)" % (s.path, s.rel.state, s.rel.status)
-        return self.report(request, steps, prep.found, failed)
+        return self.report(request, steps, prep, failed)
 
-    def report(self, request, steps, found, failed):
+    def report(self, request, steps, prep, failed):
+        found = prep.found
         results = []
         before, after = {}, {}
         warnings = []
@@ -522,7 +523,7 @@ class Run:
         for s in steps:
             rel = s.rel
             if self.module.check_mode:
-                rel = predict(s.desired, found.get(s.path), list(s.actions))
+                rel = predict(s.desired, found.get(s.path), list(s.actions), self.client.default_policy, prep.policy_types)
                 actions = list(s.actions)
             else:
                 actions = s.taken

@@ -30,6 +30,7 @@ class Prepared:
     plans: Dict[str, list] = field(default_factory=dict)
     sizes: Dict[str, int] = field(default_factory=dict)         # new destination volumes
     aggregates: Dict[str, str] = field(default_factory=dict)
+    policy_types: Dict[str, str] = field(default_factory=dict)  # policy -> async or sync, for the policies named
     warnings: Dict[str, List[str]] = field(default_factory=dict)   # destination -> what will not be done
 
 
@@ -53,7 +54,7 @@ def prepare(client, desired, create_options, source=None):
     read_source_records(prep, desired, source)
     prep.plans = dict((d.destination_path, plan(d, prep.found.get(d.destination_path), prep.volumes.get(d.destination_path),
                                                 d.destination_path in prep.records)) for d in desired)
-    check_policies(client, desired, prep.found)
+    prep.policy_types = check_policies(client, desired, prep.found)
     check_schedules(client, desired, prep.found)
     creating = [d for d in desired if prep.plans[d.destination_path][:1] in (["create"], ["create_volume"])]
     if creating:
@@ -122,13 +123,18 @@ def _changing(desired, found, attribute):
 
 
 def check_policies(client, desired, found):
+    """The policies named exist; returns their types (async or sync) by name."""
     wanted = _changing(desired, found, "policy")
-    if wanted:
-        known = client.policies(wanted)
-        for d in desired:
-            if d.policy in wanted and d.policy not in known:
-                raise OntapError("%s: SnapMirror policy %s does not exist on cluster %s; use an existing policy (for example "
-                                 "MirrorAllSnapshots) or create it first" % (d.destination_path, d.policy, client.host))
+    if any(d.state == "present" and d.destination_path not in found and not d.policy for d in desired):
+        wanted.add(client.default_policy)
+    if not wanted:
+        return {}
+    known = client.policies(wanted)
+    for d in desired:
+        if d.policy in wanted and d.policy not in known:
+            raise OntapError("%s: SnapMirror policy %s does not exist on cluster %s; use an existing policy (for example "
+                             "MirrorAllSnapshots) or create it first" % (d.destination_path, d.policy, client.host))
+    return dict((name, "sync" if "sync" in (kind or "") and "async" not in (kind or "") else "async") for name, kind in known.items())
 
 
 def check_schedules(client, desired, found):

@@ -38,11 +38,14 @@ def relationship_from_record(rec):
     state = rec.get("state") or "uninitialized"
     transfer_state = transfer.get("state")
     if transfer_state in BUSY_TRANSFER_STATES:
-        status = "aborting" if transfer_state == "aborting" else "transferring"
+        # paused with its transfer still running is a quiesce waiting for that transfer to end
+        status = "aborting" if transfer_state == "aborting" else ("quiescing" if state == "paused" else "transferring")
     elif state == "paused":
         status = "quiesced"
     else:
         status = "idle"
+    if state == "paused" and rec.get("lag_time") in (None, ""):
+        state = "uninitialized"   # quiesced before its first transfer (no snapshot, no lag): as ZAPI says it
     reasons = [r.get("message") for r in rec.get("unhealthy_reason") or [] if r.get("message")]
     healthy = rec.get("healthy")
     if isinstance(healthy, str):
@@ -84,6 +87,7 @@ class RestClient:
     """One cluster over REST. ``host`` names it in messages."""
 
     transport = "rest"
+    default_policy = "Asynchronous"   # what POST /snapmirror/relationships gives a relationship without a policy
 
     def __init__(self, hostname, username, password, https=True, validate_certs=True, port=None, timeout=60,
                  page_size=1000, return_timeout=30, session=None):

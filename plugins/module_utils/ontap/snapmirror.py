@@ -121,18 +121,26 @@ def plan(desired, rel, volume=None, source_record=False):
     return actions
 
 
-def predict(desired, rel, actions):
-    """The relationship as it will be after ``actions`` (for check mode and diff); None if absent."""
+def predict(desired, rel, actions, default_policy=None, policy_types=None):
+    """The relationship as it will be after ``actions`` (for check mode and diff); None if absent.
+
+    ``default_policy`` is the policy the cluster gives a new relationship without one; ``policy_types``
+    maps policy names to async or sync (a sync relationship ends in_sync).
+    """
     if desired.state == "absent":
         return None
+    policy_types = policy_types or {}
     if rel is None:
+        policy = desired.policy or default_policy
         rel = Relationship(source_path=desired.source_path, destination_path=desired.destination_path, state="uninitialized",
-                           policy=desired.policy, schedule=desired.schedule, relationship_type=desired.relationship_type)
+                           policy=policy, policy_type=policy_types.get(policy), schedule=desired.schedule or None,
+                           relationship_type=desired.relationship_type or "extended_data_protection")
     target = desired.relationship_state
-    state = "in_sync" if target == "snapmirrored" and rel.policy_type == "sync" else target
+    policy_type = policy_types.get(desired.policy, rel.policy_type) if desired.policy else rel.policy_type
+    state = "in_sync" if target == "snapmirrored" and policy_type == "sync" else target
     if not actions and rel.state == state:
         return rel
-    changes = dict(state=state, status="quiesced" if target == "paused" else "idle")
+    changes = dict(state=state, status="quiesced" if target == "paused" else "idle", policy_type=policy_type)
     if desired.policy:
         changes["policy"] = desired.policy
     if desired.schedule is not None:

@@ -87,6 +87,7 @@ class ZapiClient:
     """One cluster over ZAPI. ``host`` names it in messages."""
 
     transport = "zapi"
+    default_policy = "MirrorAllSnapshots"   # what snapmirror-create gives an XDP relationship without a policy
 
     def __init__(self, hostname, username, password, https=True, validate_certs=True, port=None, timeout=60, page_size=500):
         self.host = hostname

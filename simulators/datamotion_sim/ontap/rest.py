@@ -478,8 +478,8 @@ def volume_json(cluster, vol, protected):
 def rest_state(rel, policy_type):
     if rel.mirror_state == "broken-off":
         return "broken_off"
-    if rel.status == "quiesced":
-        return "paused"
+    if rel.status == "quiesced" or (rel.status == "quiescing" and rel.transfer is not None):
+        return "paused"   # asked to pause: REST says paused at once, the transfer still running shows the quiesce
     if rel.mirror_state == "uninitialized":
         return "uninitialized"
     return "in_sync" if policy_type == "sync" else "snapmirrored"

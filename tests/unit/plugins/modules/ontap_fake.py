@@ -18,6 +18,7 @@ from ansible_collections.storage.datamotion.plugins.module_utils.ontap.common im
 
 class FakeCluster:
     transport = "rest"
+    default_policy = "MirrorAllSnapshots"
 
     def __init__(self, host="dst", svms=("svm_dst",), peers=("svm_src",), aggregates=None):
         self.host = host

@@ -63,7 +63,7 @@ def test_check_mode_reports_and_changes_nothing(run_module, clusters):
     assert result["relationship"]["state"] == "snapmirrored"
     assert result["diff"] == {"before": {"svm_dst:vol1": None},
                               "after": {"svm_dst:vol1": {"source_path": "svm_src:vol1", "state": "snapmirrored", "status": "idle",
-                                                         "policy": None, "schedule": None}}}
+                                                         "policy": "MirrorAllSnapshots", "schedule": None}}}
     assert clusters["dst"].rels == {} and clusters["dst"].vols == {}
     assert not [c for c in clusters["dst"].calls if c not in ("relationships", "volumes", "svms", "svm_peers", "aggregates", "policies")]
 
@@ -313,3 +313,17 @@ def test_connection_options_come_from_the_environment(run_module, clusters, monk
     assert how == "exit", result
     assert (seen["hostname"], seen["username"], seen["password"], seen["use_rest"], seen["https"], seen["port"]) == \
         ("dst", "admin", "pw", "never", False, 8080)
+
+
+@pytest.mark.parametrize("policy,state", [(None, "snapmirrored"), ("Sync", "in_sync")])
+def test_check_mode_diff_shows_the_defaults_the_cluster_gives(run_module, clusters, policy, state):
+    clusters["dst"].add_volume("svm_dst:vol1")
+    args = dict(source_path="svm_src:vol1", destination_path="svm_dst:vol1")
+    if policy:
+        args["policy"] = policy
+    how, predicted = run(run_module, check_mode=True, diff=True, **args)
+    assert how == "exit"
+    after = predicted["diff"]["after"]["svm_dst:vol1"]
+    assert (after["policy"], after["state"]) == (policy or "MirrorAllSnapshots", state)
+    how, result = run(run_module, **args)
+    assert (predicted["actions"], predicted["relationship"]["policy"]) == (result["actions"], result["relationship"]["policy"])
