@@ -195,6 +195,22 @@ options:
         description: Transport, as O(use_rest).
         type: str
         choices: [auto, always, never]
+      timeout:
+        description: Seconds, as O(timeout).
+        type: int
+        version_added: 0.2.0
+      ca_bundle:
+        description: CA certificates, as O(ca_bundle).
+        type: path
+        version_added: 0.2.0
+      cert_filepath:
+        description: Client certificate, as O(cert_filepath); a password inherited from the destination is then not used.
+        type: path
+        version_added: 0.2.0
+      key_filepath:
+        description: Its key, as O(key_filepath).
+        type: path
+        version_added: 0.2.0
   wait:
     description:
       - Wait until the transfers started (initialize, resync, update) have finished, and until quiesce and break
@@ -387,6 +403,10 @@ def argument_spec():
             validate_certs=dict(type="bool"),
             port=dict(type="int"),
             use_rest=dict(type="str", choices=["auto", "always", "never"]),
+            timeout=dict(type="int"),
+            ca_bundle=dict(type="path"),
+            cert_filepath=dict(type="path"),
+            key_filepath=dict(type="path", no_log=False),
         )),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=600),
@@ -439,6 +459,14 @@ class Request:
             if unknown:
                 raise OntapError("%s: create_destination has unknown keys %s; use enabled, aggregate, aggregate_map, size"
                                  % (dest, ", ".join(sorted(unknown))))
+            if create.get("aggregate_map") is not None and not isinstance(create["aggregate_map"], dict):
+                raise OntapError("%s: create_destination.aggregate_map must map source aggregate names to destination aggregate "
+                                 "names, for example {aggr_src: aggr1}" % dest)
+            size = create.get("size")
+            if size is not None and (isinstance(size, bool) or not str(size).isdigit()):
+                raise OntapError("%s: create_destination.size must be a whole number of bytes, not %r" % (dest, size))
+            if size is not None:
+                create = dict(create, size=int(size))
             if not create.get("aggregate") and not create.get("aggregate_map"):
                 raise OntapError("%s: create_destination needs aggregate or aggregate_map to place the new volume" % dest)
             if create.get("aggregate") and create.get("aggregate_map"):
@@ -470,7 +498,7 @@ class Run:
             params = dict(self.params)
             params.update((k, v) for k, v in self.params["source_cluster"].items() if v is not None)
             try:
-                self._source = connect(params)
+                self._source = connect(params, role="source")
             except OntapError as exc:
                 self._source = exc
         if isinstance(self._source, OntapError):

@@ -149,7 +149,7 @@ def main():
     if missing:
         module.fail_json(msg=missing_required_lib(missing[0]), exception=str(missing[1]))
     try:
-        client = connect(module.params)
+        client = connect(module.params, role=None)
         rels = client.relationships(source_pattern=module.params["source_path"], destination_pattern=module.params["destination_path"])
     except OntapError as exc:
         module.fail_json(msg=str(exc))

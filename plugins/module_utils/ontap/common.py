@@ -55,6 +55,10 @@ class OntapError(Exception):
         return self.message
 
     @property
+    def refused_credentials(self):
+        return self.code == "401"
+
+    @property
     def not_found(self):
         """The object named is not there (to be confirmed by a read)."""
         return self.code in NOT_FOUND_CODES
@@ -132,6 +136,36 @@ class Aggregate:
     available: int = 0
 
 
+def check_connection(params, role):
+    """The connection options of one cluster, checked before any connection (OntapError naming the role)."""
+    role = role or "ONTAP"
+    host = params.get("hostname")
+    if not isinstance(host, str) or not host.strip("[]") or any(ch.isspace() or ch in "/?#@" for ch in host):
+        raise OntapError("%s cluster: hostname %r is not a host name or an IP address" % (role, host))
+    port = params.get("port")
+    if port is not None and not 1 <= port <= 65535:
+        raise OntapError("%s cluster: port %s is not a TCP port (1 to 65535)" % (role, port))
+    timeout = params.get("timeout")
+    if timeout is not None and timeout <= 0:
+        raise OntapError("%s cluster: timeout must be a positive number of seconds, not %s" % (role, timeout))
+    if bool(params.get("cert_filepath")) != bool(params.get("key_filepath")):
+        raise OntapError("%s cluster: cert_filepath and key_filepath go together (the client certificate and its key)" % role)
+    if not params.get("cert_filepath") and not (params.get("username") and params.get("password") is not None):
+        raise OntapError("%s cluster: give username and password, or cert_filepath and key_filepath" % role)
+
+
+def url_host(host):
+    """A host as it goes into a URL: a bare IPv6 address in brackets."""
+    return "[%s]" % host if ":" in host and not host.startswith("[") else host
+
+
+def basic_auth(username, password):
+    """The Authorization header of HTTP basic authentication, in UTF-8 (ONTAP's encoding) whatever the characters."""
+    import base64
+    token = base64.b64encode(("%s:%s" % (username, password)).encode("utf-8")).decode("ascii")
+    return "Basic %s" % token
+
+
 def split_path(path, what="path"):
     """'svm:volume' -> ('svm', 'volume'); anything else is an OntapError."""
     if not isinstance(path, str) or path.count(":") != 1:
@@ -168,8 +202,11 @@ def connection_argument_spec():
     """The connection options of every ONTAP module (doc fragment storage.datamotion.ontap)."""
     return dict(
         hostname=dict(type="str", required=True, fallback=(env_fallback, ["ONTAP_HOSTNAME"])),
-        username=dict(type="str", required=True, aliases=["user"], fallback=(env_fallback, ["ONTAP_USERNAME"])),
-        password=dict(type="str", required=True, aliases=["pass"], no_log=True, fallback=(env_fallback, ["ONTAP_PASSWORD"])),
+        username=dict(type="str", aliases=["user"], fallback=(env_fallback, ["ONTAP_USERNAME"])),
+        password=dict(type="str", aliases=["pass"], no_log=True, fallback=(env_fallback, ["ONTAP_PASSWORD"])),
+        ca_bundle=dict(type="path", fallback=(env_fallback, ["ONTAP_CA_BUNDLE"])),
+        cert_filepath=dict(type="path", fallback=(env_fallback, ["ONTAP_CERT_FILEPATH"])),
+        key_filepath=dict(type="path", no_log=False, fallback=(env_fallback, ["ONTAP_KEY_FILEPATH"])),
         https=dict(type="bool", default=True, fallback=(env_fallback, ["ONTAP_HTTPS"])),
         validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["ONTAP_VALIDATE_CERTS"])),
         port=dict(type="int", fallback=(env_fallback, ["ONTAP_PORT"])),

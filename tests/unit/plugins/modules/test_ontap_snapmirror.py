@@ -19,7 +19,7 @@ SOURCE = dict(hostname="src")
 def clusters(monkeypatch):
     found = {"dst": FakeCluster("dst"), "src": FakeCluster("src", svms=("svm_src",))}
 
-    def connect(params, page_size=None):
+    def connect(params, page_size=None, role="destination"):
         cluster = found[params["hostname"]]
         if cluster.offline:
             raise OntapError("ONTAP cluster %s is unreachable" % cluster.host, unreachable=True)
