@@ -49,8 +49,8 @@ options:
     version_added: 0.2.0
   cert_filepath:
     description:
-      - A PEM client certificate to log in with instead of a password (ONTAP's certificate authentication:
-        C(security login create -authentication-method cert)). Needs O(key_filepath) and O(https).
+      - A PEM client certificate to log in with instead of a password, for a user made with
+        C(security login create -authentication-method cert). Needs O(key_filepath) and O(https).
       - Falls back to E(ONTAP_CERT_FILEPATH).
     type: path
     version_added: 0.2.0

@@ -103,8 +103,9 @@ def read_source_records(prep, desired, source):
     paths = set(d.destination_path for d in deleting)
     if source is None:
         for path in sorted(paths & set(prep.found)):
-            prep.warnings.setdefault(path, []).append("%s: no source_cluster given, so it will not be released on the source; release it there "
-                                 "with 'snapmirror release -destination-path %s'" % (path, path))
+            prep.warnings.setdefault(path, []).append(
+                "%s: no source_cluster given, so it will not be released on the source; release it there "
+                "with 'snapmirror release -destination-path %s'" % (path, path))
         return
     try:
         prep.records = source().destinations(paths)
@@ -112,8 +113,9 @@ def read_source_records(prep, desired, source):
         if not exc.unreachable:
             raise OntapError("source cluster: %s; nothing was changed" % exc, code=exc.code)
         for path in sorted(paths & set(prep.found)):
-            prep.warnings.setdefault(path, []).append("%s: the source cluster cannot be reached (%s), so it will not be released there; release it "
-                                 "with 'snapmirror release -destination-path %s' when the source is back" % (path, exc, path))
+            prep.warnings.setdefault(path, []).append(
+                "%s: the source cluster cannot be reached (%s), so it will not be released there; release it "
+                "with 'snapmirror release -destination-path %s' when the source is back" % (path, exc, path))
 
 
 def _changing(desired, found, attribute):
@@ -132,7 +134,7 @@ def check_policies(client, desired, found):
     known = client.policies(wanted)
     for d in desired:
         if d.policy in wanted and d.policy not in known:
-            raise OntapError("%s: SnapMirror policy %s does not exist on cluster %s; use an existing policy (for example "
+            raise OntapError("%s: SnapMirror policy %s does not exist on destination cluster %s; use an existing policy (for example "
                              "MirrorAllSnapshots) or create it first" % (d.destination_path, d.policy, client.host))
     return dict((name, "sync" if "sync" in (kind or "") and "async" not in (kind or "") else "async") for name, kind in known.items())
 
@@ -143,7 +145,7 @@ def check_schedules(client, desired, found):
         known = client.schedules(wanted)
         for d in desired:
             if d.schedule in wanted and d.schedule not in known:
-                raise OntapError("%s: schedule %s does not exist on cluster %s; use an existing schedule (for example "
+                raise OntapError("%s: schedule %s does not exist on destination cluster %s; use an existing schedule (for example "
                                  "hourly) or create it first (job schedule cron create)" % (d.destination_path, d.schedule, client.host))
 
 
@@ -154,7 +156,7 @@ def check_destinations(client, creating, volumes):
     for d in creating:
         svm = d.destination_path.split(":")[0]
         if svm not in known_svms:
-            raise OntapError("%s: SVM %s does not exist on cluster %s; check the destination path" % (d.destination_path, svm, client.host))
+            raise OntapError("%s: SVM %s does not exist on destination cluster %s; check the destination path" % (d.destination_path, svm, client.host))
     for svm in sorted(svms):
         peers = client.svm_peers(svm)
         for d in creating:

@@ -88,7 +88,7 @@ def _reason(exc):
     while exc.args and isinstance(exc.args[0], Exception) and exc.args[0] is not exc:
         exc = exc.args[0]
     reason = getattr(exc, "reason", None) or exc
-    return str(reason).split(" (Caused by ")[-1].rstrip(")")
+    return str(reason).rsplit(" (Caused by ", maxsplit=1)[-1].rstrip(")")
 
 
 class RestClient:
@@ -256,7 +256,7 @@ class RestClient:
         if isinstance(volume, str) or not volume.uuid:
             volume = self.volumes({path}).get(path)
             if volume is None:
-                raise OntapError("destination volume %s is missing on cluster %s; it cannot be mounted" % (path, self.host))
+                raise OntapError("destination volume %s is missing on %s; it cannot be mounted" % (path, self.label))
         self._change("PATCH", "/api/storage/volumes/%s" % volume.uuid, body={"nas": {"path": junction_path}},
                      what="mounting volume %s at %s" % (volume.path, junction_path))
 

@@ -1054,7 +1054,7 @@ def handle(runtime, cluster, request):
     method = request.method.upper()
     func, args, template = route("GET" if method == "HEAD" else method, path)
     operation = "%s %s" % (method, template)
-    if request.user is None or not runtime.model.authenticate(cluster, request.user, request.password):
+    if request.user is None or not runtime.model.authenticate(cluster, request.user, request.password, request.certificate):
         return error_response(401, "6", "not authorized for that command", operation=operation,
                               headers={"WWW-Authenticate": 'Basic realm="ontap-sim %s"' % cluster})
     if func is None:
