@@ -104,8 +104,9 @@ def main(argv=None):
     p_serve.add_argument("--seed", help="YAML seed file (see simulators/README.md)")
     p_serve.add_argument("--https", action="store_true", help="serve the clusters over HTTPS with a self-signed certificate")
     p_serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p_serve.add_argument("--client-ca", help="with --https: PEM CA whose client certificates log in as the user their "
-                                              "common name names (seed users with authentication_method: cert have no password)")
+    p_serve.add_argument("--client-ca",
+                         help="with --https: PEM CA whose client certificates log in as the user their common name names "
+                              "(seed users with authentication_method: cert have no password)")
     p_serve.add_argument("--read-timeout", type=float, default=None,
                          help="seconds a client may stall in the middle of a request before it is disconnected (default 30)")
     p_serve.add_argument("--port-base", type=int, default=0,
