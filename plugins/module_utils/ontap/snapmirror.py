@@ -230,7 +230,8 @@ def _reached(step):
             raise TransferFailed(step.path)
         return True
     if what == "quiesced":
-        return rel.state in ("paused", "broken_off") or rel.status == "quiesced"
+        # REST says paused as soon as a quiesce is asked for; the quiesce is done when its transfer is
+        return rel.status != "quiescing" and (rel.state in ("paused", "broken_off") or rel.status == "quiesced")
     if what in ("resumed", "broken_off", "idle"):
         return not rel.busy
     raise AssertionError(what)
