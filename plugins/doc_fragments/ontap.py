@@ -30,15 +30,35 @@ options:
   username:
     description:
       - User to log in as. Falls back to E(ONTAP_USERNAME).
+      - Required unless O(cert_filepath) is given.
     type: str
-    required: true
     aliases: [user]
   password:
     description:
       - Password of O(username). Falls back to E(ONTAP_PASSWORD).
+      - Required unless O(cert_filepath) is given.
     type: str
-    required: true
     aliases: [pass]
+  ca_bundle:
+    description:
+      - A file of PEM CA certificates to verify the cluster's certificate with, over REST and ZAPI alike, instead of
+        the system's. Ignored with O(validate_certs=false).
+      - The environment variables E(REQUESTS_CA_BUNDLE) and E(CURL_CA_BUNDLE) are never used.
+      - Falls back to E(ONTAP_CA_BUNDLE).
+    type: path
+    version_added: 0.2.0
+  cert_filepath:
+    description:
+      - A PEM client certificate to log in with instead of a password, for a user made with
+        C(security login create -authentication-method cert). Needs O(key_filepath) and O(https).
+      - Falls back to E(ONTAP_CERT_FILEPATH).
+    type: path
+    version_added: 0.2.0
+  key_filepath:
+    description:
+      - The PEM private key of O(cert_filepath), unencrypted. Falls back to E(ONTAP_KEY_FILEPATH).
+    type: path
+    version_added: 0.2.0
   https:
     description:
       - Talk to the cluster over HTTPS. V(false) uses plain HTTP (a lab or a simulator only).
@@ -47,13 +67,14 @@ options:
     default: true
   validate_certs:
     description:
-      - Verify the cluster's TLS certificate. Set V(false) only for a self-signed certificate you trust.
+      - Verify the cluster's TLS certificate (with O(ca_bundle) when given). Set V(false) only for a self-signed
+        certificate you trust; it holds on every request, whatever E(REQUESTS_CA_BUNDLE) or E(CURL_CA_BUNDLE) say.
       - Falls back to E(ONTAP_VALIDATE_CERTS).
     type: bool
     default: true
   port:
     description:
-      - TCP port of the management interface; by default 443 with O(https), else 80.
+      - TCP port of the management interface (1 to 65535); by default 443 with O(https), else 80.
       - Falls back to E(ONTAP_PORT).
     type: int
   use_rest:
@@ -66,7 +87,7 @@ options:
     default: auto
   timeout:
     description:
-      - Seconds to wait for one answer of the cluster, and for one asynchronous job of the cluster to finish.
+      - Seconds to wait for one answer of the cluster, and for one asynchronous job of the cluster to finish; more than 0.
       - Falls back to E(ONTAP_TIMEOUT).
     type: int
     default: 60

@@ -208,6 +208,22 @@ options:
         description: Transport, as O(use_rest).
         type: str
         choices: [auto, always, never]
+      timeout:
+        description: Seconds, as O(timeout).
+        type: int
+        version_added: 0.2.0
+      ca_bundle:
+        description: CA certificates, as O(ca_bundle).
+        type: path
+        version_added: 0.2.0
+      cert_filepath:
+        description: Client certificate, as O(cert_filepath); a password inherited from the destination is then not used.
+        type: path
+        version_added: 0.2.0
+      key_filepath:
+        description: Its key, as O(key_filepath).
+        type: path
+        version_added: 0.2.0
   wait:
     description:
       - Wait until the transfers started (initialize, resync, update) have finished, and until quiesce and break
@@ -347,8 +363,9 @@ from ansible_collections.storage.datamotion.plugins.module_utils.ontap.client im
 from ansible_collections.storage.datamotion.plugins.module_utils.ontap.common import (
     OntapError, connection_argument_spec, split_path,
 )
+from ansible_collections.storage.datamotion.plugins.module_utils.ontap.preflight import prepare
 from ansible_collections.storage.datamotion.plugins.module_utils.ontap.snapmirror import (
-    Applier, Desired, Step, WaitTimedOut, in_motion, plan, predict, summary,
+    Applier, Desired, Step, WaitTimedOut, in_motion, predict, summary,
 )
 
 RELATIONSHIP_KEYS = ("source_path", "state", "relationship_state", "policy", "schedule", "relationship_type",
@@ -401,6 +418,10 @@ def argument_spec():
             validate_certs=dict(type="bool"),
             port=dict(type="int"),
             use_rest=dict(type="str", choices=["auto", "always", "never"]),
+            timeout=dict(type="int"),
+            ca_bundle=dict(type="path"),
+            cert_filepath=dict(type="path"),
+            key_filepath=dict(type="path", no_log=False),
         )),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=600),
@@ -453,6 +474,14 @@ class Request:
             if unknown:
                 raise OntapError("%s: create_destination has unknown keys %s; use enabled, aggregate, aggregate_map, size"
                                  % (dest, ", ".join(sorted(unknown))))
+            if create.get("aggregate_map") is not None and not isinstance(create["aggregate_map"], dict):
+                raise OntapError("%s: create_destination.aggregate_map must map source aggregate names to destination aggregate "
+                                 "names, for example {aggr_src: aggr1}" % dest)
+            size = create.get("size")
+            if size is not None and (isinstance(size, bool) or not str(size).isdigit()):
+                raise OntapError("%s: create_destination.size must be a whole number of bytes, not %r" % (dest, size))
+            if size is not None:
+                create = dict(create, size=int(size))
             if not create.get("aggregate") and not create.get("aggregate_map"):
                 raise OntapError("%s: create_destination needs aggregate or aggregate_map to place the new volume" % dest)
             if create.get("aggregate") and create.get("aggregate_map"):
@@ -460,9 +489,6 @@ class Request:
             if not self.params.get("source_cluster"):
                 raise OntapError("%s: create_destination needs source_cluster, to read the size of the source volume" % dest)
             self.create_options[dest] = create
-        if merged["relationship_type"] not in (None, "extended_data_protection") and self.params["use_rest"] == "always":
-            raise OntapError("%s: relationship_type %s does not exist over REST; use extended_data_protection or use_rest: never"
-                             % (dest, merged["relationship_type"]))
         return Desired(
             destination_path=dest, source_path=merged["source_path"], state=merged["state"] or "present",
             relationship_state=target, policy=merged["policy"], schedule=merged["schedule"],
@@ -488,7 +514,7 @@ class Run:
             params = dict(self.params)
             params.update((k, v) for k, v in self.params["source_cluster"].items() if v is not None)
             try:
-                self._source = connect(params)
+                self._source = connect(params, role="source")
             except OntapError as exc:
                 self._source = exc
         if isinstance(self._source, OntapError):
@@ -499,17 +525,13 @@ class Run:
         request = Request(self.params)
         client = connect(self.params)
         self.client = client
-        desired = request.desired
-        found = dict((r.destination_path, r) for r in client.relationships(destinations=set(d.destination_path for d in desired)))
-        volumes = {}
-        plans = dict((d.destination_path, plan(d, found.get(d.destination_path))) for d in desired)
-        sizes, aggregates = self.validate(request, found, plans, volumes)
-        leftovers = self.leftovers([d for d in desired if d.state == "absent" and d.destination_path not in found])
-        plans = dict((d.destination_path, plan(d, found.get(d.destination_path), volumes.get(d.destination_path),
-                                               d.destination_path in leftovers)) for d in desired)
-
-        steps = [Step(desired=d, rel=found.get(d.destination_path), volume=volumes.get(d.destination_path),
-                      actions=plans[d.destination_path]) for d in desired]
+        source = self.source if self.params["source_cluster"] else None
+        prep = prepare(client, request.desired, request.create_options, source)
+        steps = [Step(desired=d, rel=prep.found.get(d.destination_path), volume=prep.volumes.get(d.destination_path),
+                      actions=prep.plans[d.destination_path], source_record=d.destination_path in prep.records)
+                 for d in request.desired]
+        for s in steps:
+            s.warnings.extend(prep.warnings.get(s.path, []))
         changed = any(s.actions for s in steps)
         if self.params["wait"]:
             for s in steps:
@@ -517,9 +539,9 @@ class Run:
                     s.waiting = in_motion(s.desired, s.rel)
         failed = None
         if (changed or any(s.waiting for s in steps)) and not self.module.check_mode:
-            applier = Applier(client, source=self.source if self.params["source_cluster"] else None, wait=self.params["wait"],
+            applier = Applier(client, source=source, wait=self.params["wait"],
                               wait_timeout=self.params["wait_timeout"], quiesce_timeout=self.params["quiesce_timeout"],
-                              volume_sizes=sizes, aggregates=aggregates)
+                              volume_sizes=prep.sizes, aggregates=prep.aggregates)
             try:
                 applier.run(steps)
             except WaitTimedOut as exc:
@@ -528,125 +550,16 @@ class Run:
                     for s in exc.steps))
             except OntapError as exc:
                 failed = str(exc)
-            touched = set(s.path for s in steps if s.taken)
-            if touched:
-                after = dict((r.destination_path, r) for r in client.relationships(destinations=touched))
-                for s in steps:
-                    if s.path in touched:
-                        s.rel = after.get(s.path)
-        return self.report(request, steps, found, changed, failed)
+            # what is reported is what the cluster shows after the run
+            after = dict((r.destination_path, r) for r in client.relationships(destinations=set(s.path for s in steps)))
+            for s in steps:
+                s.rel = after.get(s.path)
+                if s.desired.state == "absent" and s.rel is not None and s.error is None and not failed:
+                    s.error = "SnapMirror relationship %s still exists after the run (state %s, status %s)" % (s.path, s.rel.state, s.rel.status)
+        return self.report(request, steps, prep, failed)
 
-    def leftovers(self, gone):
-        """Destinations already deleted that the source still lists (a release not done before), best effort."""
-        if not gone or not self.params["source_cluster"]:
-            return set()
-        try:
-            return self.source().destinations(set(d.destination_path for d in gone))
-        except OntapError as exc:
-            self.module.warn("could not check the source cluster for destination records to release: %s" % exc)
-            return set()
-
-    def validate(self, request, found, plans, volumes):
-        """Everything a change needs, checked before the first one; fills ``volumes``. Returns (sizes, aggregates)."""
-        client = self.client
-        creating = [d for d in request.desired if plans[d.destination_path] and plans[d.destination_path][0] in ("create", "create_volume")]
-        mounting = [d for d in request.desired if "mount" in plans[d.destination_path]]
-        for d in request.desired:
-            rel = found.get(d.destination_path)
-            if rel is not None and d.source_path and rel.source_path and rel.source_path != d.source_path:
-                if d.state == "absent":
-                    raise OntapError("destination %s mirrors %s, not %s; nothing was deleted. Give the source it mirrors, or "
-                                     "leave source_path out to delete whatever it mirrors" % (d.destination_path, rel.source_path, d.source_path))
-                raise OntapError("destination %s already mirrors %s, not %s; delete that relationship first (state: absent)"
-                                 % (d.destination_path, rel.source_path, d.source_path))
-            if rel is not None and d.state == "present" and rel.state == "broken_off" and not d.relationship_state_given:
-                raise OntapError("%s is broken off (failed over): its destination volume may hold data written since the break, "
-                                 "which a resync would discard. Set relationship_state: snapmirrored on it to resync from %s "
-                                 "anyway, or relationship_state: broken_off to keep it failed over"
-                                 % (d.destination_path, rel.source_path))
-            if rel is not None and d.state == "present" and d.relationship_state == "broken_off" and rel.state == "uninitialized" and rel.busy:
-                raise OntapError("%s cannot be failed over: its first transfer from %s is still running, so the destination holds no "
-                                 "complete copy yet, and stopping it would throw that transfer away. Wait for it to finish "
-                                 "(relationship_state: snapmirrored) and fail over then" % (d.destination_path, rel.source_path))
-            if rel is None and d.state == "present" and not d.source_path:
-                raise OntapError("SnapMirror relationship %s does not exist; give source_path to create it" % d.destination_path)
-        wanted_policies = set(d.policy for d in request.desired if d.policy and d.state == "present" and
-                              (found.get(d.destination_path) is None or found[d.destination_path].policy != d.policy))
-        if wanted_policies:
-            known = client.policies(wanted_policies)
-            for d in request.desired:
-                if d.policy in wanted_policies and d.policy not in known:
-                    raise OntapError("%s: SnapMirror policy %s does not exist on cluster %s; use an existing policy (for example "
-                                     "MirrorAllSnapshots) or create it first" % (d.destination_path, d.policy, client.host))
-        wanted_schedules = set(d.schedule for d in request.desired if d.schedule and d.state == "present" and
-                               (found.get(d.destination_path) is None or found[d.destination_path].schedule != d.schedule))
-        if wanted_schedules:
-            known = client.schedules(wanted_schedules)
-            for d in request.desired:
-                if d.schedule in wanted_schedules and d.schedule not in known:
-                    raise OntapError("%s: schedule %s does not exist on cluster %s; use an existing schedule (for example "
-                                     "hourly) or create it first (job schedule cron create)" % (d.destination_path, d.schedule, client.host))
-        if mounting or creating:
-            volumes.update(client.volumes(set(d.destination_path for d in creating + mounting)))
-        sizes, aggregates = {}, {}
-        if not creating:
-            return sizes, aggregates
-        svms = set(d.destination_path.split(":")[0] for d in creating)
-        known_svms = client.svms(svms)
-        for d in creating:
-            svm = d.destination_path.split(":")[0]
-            if svm not in known_svms:
-                raise OntapError("%s: SVM %s does not exist on cluster %s; check the destination path" % (d.destination_path, svm, client.host))
-        for svm in svms:
-            peers = client.svm_peers(svm)
-            for d in creating:
-                src_svm = d.source_path.split(":")[0]
-                if d.destination_path.startswith(svm + ":") and src_svm not in peers and src_svm != svm:
-                    raise OntapError("%s: SVM %s is not peered with source SVM %s for SnapMirror; create the SVM peer "
-                                     "(vserver peer create -applications snapmirror) first" % (d.destination_path, svm, src_svm))
-        for d in creating:
-            vol = volumes.get(d.destination_path)
-            if vol is not None and vol.type != "dp" and not (d.reverse_resync and d.relationship_state == "snapmirrored"):
-                raise OntapError("destination volume %s exists but is of type %s; a SnapMirror destination must be a DP volume "
-                                 "(choose another destination or recreate it as type DP)" % (d.destination_path, vol.type))
-            if vol is None and not d.create_destination:
-                raise OntapError("destination volume %s does not exist; create it as a DP volume or set create_destination"
-                                 % d.destination_path)
-        if self.params["source_cluster"]:
-            source = self.source()
-            src_vols = source.volumes(set(d.source_path for d in creating))
-            for d in creating:
-                if d.source_path not in src_vols:
-                    raise OntapError("%s: source volume %s does not exist on cluster %s; check source_path"
-                                     % (d.destination_path, d.source_path, source.host))
-            need = {}
-            for d in creating:
-                if d.create_destination and d.destination_path not in volumes:
-                    src = src_vols[d.source_path]
-                    options = request.create_options[d.destination_path]
-                    aggregate = options.get("aggregate")
-                    if not aggregate:
-                        mapped = [options["aggregate_map"].get(a) for a in src.aggregates if a in options["aggregate_map"]]
-                        if not mapped:
-                            raise OntapError("%s: aggregate_map has no entry for the source aggregate(s) %s; add one"
-                                             % (d.destination_path, ", ".join(src.aggregates) or "(unknown)"))
-                        aggregate = mapped[0]
-                    size = max(src.size, options.get("size") or 0)
-                    sizes[d.destination_path] = size
-                    aggregates[d.destination_path] = aggregate
-                    need[aggregate] = need.get(aggregate, 0) + size
-            if need:
-                known_aggrs = client.aggregates(set(need))
-                for aggregate, size in need.items():
-                    if aggregate not in known_aggrs:
-                        raise OntapError("aggregate %s does not exist on cluster %s; name an existing aggregate in create_destination"
-                                         % (aggregate, client.host))
-                    if known_aggrs[aggregate].available < size:
-                        raise OntapError("aggregate %s on cluster %s has %d bytes available, the new destination volumes need %d; "
-                                         "choose another aggregate or free space" % (aggregate, client.host, known_aggrs[aggregate].available, size))
-        return sizes, aggregates
-
-    def report(self, request, steps, found, changed, failed):
+    def report(self, request, steps, prep, failed):
+        found = prep.found
         results = []
         before, after = {}, {}
         warnings = []
@@ -654,12 +567,10 @@ class Run:
         for s in steps:
             rel = s.rel
             if self.module.check_mode:
-                rel = predict(s.desired, found.get(s.path), list(s.actions))
+                rel = predict(s.desired, found.get(s.path), list(s.actions), self.client.default_policy, prep.policy_types)
                 actions = list(s.actions)
             else:
                 actions = s.taken
-                if s.desired.state == "absent" and s.error is None and not s.actions:
-                    rel = None
             results.append(dict(destination_path=s.path, actions=actions, relationship=rel.facts() if rel else None,
                                 warnings=s.warnings))
             before[s.path] = summary(found.get(s.path))
@@ -669,13 +580,13 @@ class Run:
                 errors.append("%s: %s" % (s.path, s.error))
         for w in warnings:
             self.module.warn(w)
-        result = dict(changed=changed, relationships=results, transport=self.client.transport)
+        # changed is what this run did (in check mode: would do); a parallel run may have done the rest
+        result = dict(changed=any(r["actions"] for r in results), relationships=results, transport=self.client.transport)
         if request.single:
             result.update(actions=results[0]["actions"], relationship=results[0]["relationship"])
         if self.module._diff:
             result["diff"] = dict(before=before, after=after)
         if errors or failed:
-            result["changed"] = any(r["actions"] for r in results)
             self.module.fail_json(msg="; ".join(errors + ([failed] if failed else [])), **result)
         self.module.exit_json(**result)
 

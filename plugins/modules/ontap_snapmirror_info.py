@@ -31,10 +31,12 @@ options:
   source_path:
     description:
       - Only relationships whose source matches, C(<svm>:<volume>); C(*) matches any characters, for example C(svm_src:*).
+      - C(*) is the only wildcard, and means the same over REST and ZAPI. C(?), C(|), C([...]), C(!), C(<), C(>), commas
+        and spaces are refused.
     type: str
   destination_path:
     description:
-      - Only relationships whose destination matches, for example C(svm_dst:pool*).
+      - Only relationships whose destination matches, for example C(svm_dst:pool*). Wildcards as in O(source_path).
     type: str
 seealso:
   - module: storage.datamotion.ontap_snapmirror
@@ -143,6 +145,17 @@ def replication_summary(rels):
     )
 
 
+NOT_WILDCARDS = "?|[]!<>, \t"
+
+
+def check_pattern(name, pattern):
+    """A path filter: ``*`` is its only wildcard, on both transports (REST would read ``|`` and ``!``, fnmatch ``?``
+    and ``[..]``)."""
+    if pattern is not None and (not pattern or any(ch in pattern for ch in NOT_WILDCARDS)):
+        raise OntapError("%s %r: write an exact path or one with * as the wildcard, for example svm_src:vol*; "
+                         "? | [ ] ! < > , and spaces are not filters here" % (name, pattern))
+
+
 def main():
     spec = connection_argument_spec()
     spec.update(source_path=dict(type="str"), destination_path=dict(type="str"))
@@ -151,8 +164,13 @@ def main():
     if missing:
         module.fail_json(msg=missing_required_lib(missing[0]), exception=str(missing[1]))
     try:
-        client = connect(module.params)
+        check_pattern("source_path", module.params["source_path"])
+        check_pattern("destination_path", module.params["destination_path"])
+        client = connect(module.params, role=None)
         rels = client.relationships(source_pattern=module.params["source_path"], destination_pattern=module.params["destination_path"])
+        for r in rels:
+            if r.last_transfer_error:
+                r.last_transfer_error = client.transfer_error(r)   # REST keeps the reason with the transfer
     except OntapError as exc:
         module.fail_json(msg=str(exc))
     rels.sort(key=lambda r: r.destination_path)

@@ -7,8 +7,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.storage.datamotion.plugins.module_utils.ontap import rest, zapi
+from ansible_collections.storage.datamotion.plugins.module_utils.ontap.common import check_connection
 
-CONNECTION_KEYS = ("hostname", "username", "password", "https", "validate_certs", "port", "timeout")
+CONNECTION_KEYS = ("hostname", "username", "password", "https", "validate_certs", "port", "timeout",
+                   "ca_bundle", "cert_filepath", "key_filepath")
 
 
 def missing_library(use_rest):
@@ -20,14 +22,16 @@ def missing_library(use_rest):
     return None
 
 
-def connect(params, page_size=None):
+def connect(params, page_size=None, role="destination"):
     """A RestClient or ZapiClient for the cluster the parameters name.
 
     ``use_rest: auto`` asks ``/api/cluster`` once and falls back to ZAPI when the
     cluster does not serve REST; an unreachable cluster or refused credentials fail
-    right there, whatever the transport.
+    right there, whatever the transport. ``role`` (destination, source) names the cluster in messages.
     """
+    check_connection(params, role)
     kwargs = dict((k, params.get(k)) for k in CONNECTION_KEYS)
+    kwargs["role"] = role
     if page_size:
         kwargs["page_size"] = page_size
     use_rest = params.get("use_rest") or "auto"

@@ -20,11 +20,18 @@ from typing import List, Optional
 
 from ansible.module_utils.basic import env_fallback
 
-# error codes the modules branch on (ZAPI errno and REST code, both strings)
-NOT_FOUND_CODES = ("4", "15661", "13040", "17105", "13005")
-TRANSFER_IN_PROGRESS_CODES = ("17137", "17131", "13303844", "13303812", "13303810")
+# What an array's error means to a run. Each rule lives here only; none of them is success by
+# itself: the caller re-reads the relationship and plans again from what it sees.
+# ZAPI errno and REST code, both as strings (../shared/reference/ontap.md section 2.5).
+NOT_FOUND_CODES = ("4", "15661", "13040", "13005")
+EXISTS_CODES = ("17122", "6619637")
+TRANSFER_IN_PROGRESS_CODES = ("17137", "17131", "13303810")
 NO_TRANSFER_CODES = ("17130",)
 NOT_QUIESCED_CODES = ("17127",)
+# codes ONTAP uses for several refusals (REST's SnapMirror state errors, ZAPI's generic 13001, REST's
+# duplicate 1): the message tells which one
+REST_STATE_CODES = ("13303812", "13303844", "13303808", "13001", "1", "17105")
+REREAD_MESSAGES = ("already", "duplicate", "in progress", "not initialized", "quiesc", "broken off")
 
 STATES = ("uninitialized", "snapmirrored", "paused", "broken_off", "in_sync")
 BUSY_STATUSES = ("transferring", "quiescing", "breaking", "aborting", "queued", "preparing",
@@ -48,9 +55,33 @@ class OntapError(Exception):
         return self.message
 
     @property
+    def refused_credentials(self):
+        return self.code == "401"
+
+    @property
     def not_found(self):
-        return self.code in NOT_FOUND_CODES or "entry doesn't exist" in self.message.lower() \
-            or "does not exist" in self.message.lower()
+        """The object named is not there (to be confirmed by a read)."""
+        return self.code in NOT_FOUND_CODES
+
+    @property
+    def no_transfer(self):
+        """An abort found no transfer to abort."""
+        return self.code in NO_TRANSFER_CODES or (self.code == "13303810" and "no transfer" in self.message.lower())
+
+    @property
+    def transfer_in_progress(self):
+        """Another transfer (a parallel run's, a schedule's) is running on the relationship."""
+        if self.code in TRANSFER_IN_PROGRESS_CODES:
+            return not self.no_transfer
+        return self.code in REST_STATE_CODES and "in progress" in self.message.lower()
+
+    @property
+    def reread(self):
+        """The cluster refused because the relationship is not in the state the plan read: someone (a parallel
+        run, another admin) changed it. Re-read and plan again; never success by itself."""
+        if self.not_found or self.code in EXISTS_CODES + NOT_QUIESCED_CODES or self.transfer_in_progress or self.no_transfer:
+            return True
+        return self.code in REST_STATE_CODES and any(m in self.message.lower() for m in REREAD_MESSAGES)
 
 
 @dataclass
@@ -107,6 +138,36 @@ class Aggregate:
     available: int = 0
 
 
+def check_connection(params, role):
+    """The connection options of one cluster, checked before any connection (OntapError naming the role)."""
+    role = role or "ONTAP"
+    host = params.get("hostname")
+    if not isinstance(host, str) or not host.strip("[]") or any(ch.isspace() or ch in "/?#@" for ch in host):
+        raise OntapError("%s cluster: hostname %r is not a host name or an IP address" % (role, host))
+    port = params.get("port")
+    if port is not None and not 1 <= port <= 65535:
+        raise OntapError("%s cluster: port %s is not a TCP port (1 to 65535)" % (role, port))
+    timeout = params.get("timeout")
+    if timeout is not None and timeout <= 0:
+        raise OntapError("%s cluster: timeout must be a positive number of seconds, not %s" % (role, timeout))
+    if bool(params.get("cert_filepath")) != bool(params.get("key_filepath")):
+        raise OntapError("%s cluster: cert_filepath and key_filepath go together (the client certificate and its key)" % role)
+    if not params.get("cert_filepath") and not (params.get("username") and params.get("password") is not None):
+        raise OntapError("%s cluster: give username and password, or cert_filepath and key_filepath" % role)
+
+
+def url_host(host):
+    """A host as it goes into a URL: a bare IPv6 address in brackets."""
+    return "[%s]" % host if ":" in host and not host.startswith("[") else host
+
+
+def basic_auth(username, password):
+    """The Authorization header of HTTP basic authentication, in UTF-8 (ONTAP's encoding) whatever the characters."""
+    import base64
+    token = base64.b64encode(("%s:%s" % (username, password)).encode("utf-8")).decode("ascii")
+    return "Basic %s" % token
+
+
 def split_path(path, what="path"):
     """'svm:volume' -> ('svm', 'volume'); anything else is an OntapError."""
     if not isinstance(path, str) or path.count(":") != 1:
@@ -143,8 +204,11 @@ def connection_argument_spec():
     """The connection options of every ONTAP module (doc fragment storage.datamotion.ontap)."""
     return dict(
         hostname=dict(type="str", required=True, fallback=(env_fallback, ["ONTAP_HOSTNAME"])),
-        username=dict(type="str", required=True, aliases=["user"], fallback=(env_fallback, ["ONTAP_USERNAME"])),
-        password=dict(type="str", required=True, aliases=["pass"], no_log=True, fallback=(env_fallback, ["ONTAP_PASSWORD"])),
+        username=dict(type="str", aliases=["user"], fallback=(env_fallback, ["ONTAP_USERNAME"])),
+        password=dict(type="str", aliases=["pass"], no_log=True, fallback=(env_fallback, ["ONTAP_PASSWORD"])),
+        ca_bundle=dict(type="path", fallback=(env_fallback, ["ONTAP_CA_BUNDLE"])),
+        cert_filepath=dict(type="path", fallback=(env_fallback, ["ONTAP_CERT_FILEPATH"])),
+        key_filepath=dict(type="path", no_log=False, fallback=(env_fallback, ["ONTAP_KEY_FILEPATH"])),
         https=dict(type="bool", default=True, fallback=(env_fallback, ["ONTAP_HTTPS"])),
         validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["ONTAP_VALIDATE_CERTS"])),
         port=dict(type="int", fallback=(env_fallback, ["ONTAP_PORT"])),

@@ -22,7 +22,7 @@ except ImportError as exc:  # pragma: no cover - reported by the module with mis
     REQUESTS_IMPORT_ERROR = exc
 
 from ansible_collections.storage.datamotion.plugins.module_utils.ontap.common import (
-    Aggregate, OntapError, Relationship, Volume, parse_duration,
+    Aggregate, OntapError, Relationship, Volume, basic_auth, parse_duration, url_host,
 )
 
 RELATIONSHIP_FIELDS = ("uuid,source.path,destination.path,state,healthy,unhealthy_reason,lag_time,"
@@ -39,11 +39,14 @@ def relationship_from_record(rec):
     state = rec.get("state") or "uninitialized"
     transfer_state = transfer.get("state")
     if transfer_state in BUSY_TRANSFER_STATES:
-        status = "aborting" if transfer_state == "aborting" else "transferring"
+        # paused with its transfer still running is a quiesce waiting for that transfer to end
+        status = "aborting" if transfer_state == "aborting" else ("quiescing" if state == "paused" else "transferring")
     elif state == "paused":
         status = "quiesced"
     else:
         status = "idle"
+    if state == "paused" and rec.get("lag_time") in (None, ""):
+        state = "uninitialized"   # quiesced before its first transfer (no snapshot, no lag): as ZAPI says it
     reasons = [r.get("message") for r in rec.get("unhealthy_reason") or [] if r.get("message")]
     healthy = rec.get("healthy")
     if isinstance(healthy, str):
@@ -83,51 +86,71 @@ def path_query(paths):
     return alternatives(p.split(":")[0] + ":*" for p in paths)
 
 
+def _reason(exc):
+    """The innermost reason of a requests error, without the URL (and its query) it names."""
+    while exc.args and isinstance(exc.args[0], Exception) and exc.args[0] is not exc:
+        exc = exc.args[0]
+    reason = getattr(exc, "reason", None) or exc
+    return str(reason).rsplit(" (Caused by ", maxsplit=1)[-1].rstrip(")")
+
+
 class RestClient:
     """One cluster over REST. ``host`` names it in messages."""
 
     transport = "rest"
+    default_policy = "Asynchronous"   # what POST /snapmirror/relationships gives a relationship without a policy
 
     def __init__(self, hostname, username, password, https=True, validate_certs=True, port=None, timeout=60,
-                 page_size=1000, return_timeout=30, session=None):
+                 page_size=1000, return_timeout=30, session=None, ca_bundle=None, cert_filepath=None, key_filepath=None,
+                 role="destination"):
         scheme = "https" if https else "http"
         self.host = hostname
+        self.label = "ONTAP %s cluster %s" % (role, hostname) if role else "ONTAP cluster %s" % hostname
         self.username = username
-        self.origin = "%s://%s%s" % (scheme, hostname, ":%d" % port if port else "")
+        self.origin = "%s://%s%s" % (scheme, url_host(hostname), ":%d" % port if port else "")
         self.timeout = timeout
         self.page_size = page_size
         self.return_timeout = max(0, min(120, return_timeout))
         self.session = session or requests.Session()
-        self.session.auth = (username, password)
-        self.session.verify = validate_certs
+        # given with every request: a session's verify loses to REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE
+        self.verify = (ca_bundle or True) if validate_certs else False
+        self.cert = (cert_filepath, key_filepath) if cert_filepath else None
         self.session.headers.update({"Accept": "application/json", "X-Dot-Client-App": "storage.datamotion"})
+        if not cert_filepath:
+            self.session.headers["Authorization"] = basic_auth(username, password)
 
     # ------------------------------------------------------------------ wire
     def _send(self, method, path, params=None, body=None, what=None):
         url = path if path.startswith("http") else self.origin + path
         what = what or "%s %s" % (method, path)
         try:
-            response = self.session.request(method, url, params=params, json=body, timeout=self.timeout)
+            response = self.session.request(method, url, params=params, json=body, timeout=self.timeout, verify=self.verify,
+                                            cert=self.cert)
         except requests.exceptions.SSLError as exc:
-            if "CERTIFICATE_VERIFY_FAILED" in str(exc):
-                raise OntapError("cannot verify the certificate of ONTAP cluster %s (%s); install its CA or set validate_certs: false"
-                                 % (self.host, exc), unreachable=True)
-            raise OntapError("no TLS session with ONTAP cluster %s at %s (%s); check https and port (this port may serve plain HTTP)"
-                             % (self.host, self.origin, exc), unreachable=True)
+            reason = _reason(exc)
+            if "CERTIFICATE_VERIFY_FAILED" in reason:
+                hint = ("install its CA (ca_bundle) or set validate_certs: false" if self.verify is not False else
+                        "check ca_bundle")
+                raise OntapError("cannot verify the certificate of %s (%s); %s" % (self.label, reason, hint), unreachable=True)
+            raise OntapError("no TLS session with %s at %s (%s); check https and port (this port may serve plain HTTP)%s"
+                             % (self.label, self.origin, reason, ", and cert_filepath" if self.cert else ""), unreachable=True)
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-            raise OntapError("ONTAP cluster %s is unreachable at %s (%s); check hostname, port, https and that the cluster is up"
-                             % (self.host, self.origin, type(exc).__name__), unreachable=True)
+            raise OntapError("%s is unreachable at %s (%s); check hostname, port, https and that the cluster is up"
+                             % (self.label, self.origin, type(exc).__name__), unreachable=True)
+        except (requests.exceptions.RequestException, IOError, ValueError) as exc:
+            raise OntapError("%s at %s: %s failed (%s); check hostname, port, https and the certificate files"
+                             % (self.label, self.origin, what, type(exc).__name__), unreachable=True)
         if response.status_code == 401:
-            raise OntapError("ONTAP cluster %s refused the credentials of user %r; check username and password"
-                             % (self.host, self.username), code="401")
+            raise OntapError("%s refused the credentials of user %r; check username and password"
+                             % (self.label, self.username), code="401")
         try:
             data = response.json() if response.content else {}
         except ValueError:
             data = {}
         if response.status_code >= 400:
             error = data.get("error") or {}
-            raise OntapError("%s on ONTAP cluster %s failed: %s (code %s)"
-                             % (what, self.host, error.get("message") or response.reason, error.get("code") or response.status_code),
+            raise OntapError("%s on %s failed: %s (code %s)"
+                             % (what, self.label, error.get("message") or response.reason, error.get("code") or response.status_code),
                              code=error.get("code") or response.status_code)
         return response.status_code, data
 
@@ -139,23 +162,23 @@ class RestClient:
         if job and status == 202:
             self._wait_job(job["uuid"], what or "%s %s" % (method, path))
         elif job and job.get("state") == "failure":
-            raise OntapError("%s on ONTAP cluster %s failed: %s" % (what, self.host, job.get("message")), code=job.get("code"))
+            raise OntapError("%s on %s failed: %s" % (what, self.label, job.get("message")), code=job.get("code"))
         return data
 
     def _wait_job(self, uuid, what):
         deadline = time.monotonic() + self.timeout
         pause = 0.1
         while True:
-            status, job = self._send("GET", "/api/cluster/jobs/%s" % uuid, params={"fields": "state,message,code,error"})
+            status, job = self._send("GET", "/api/cluster/jobs/%s" % uuid, params={"fields": "state,message,code,error"}, what=what)
             if job.get("state") == "success":
                 return job
             if job.get("state") == "failure":
                 error = job.get("error") or {}
-                raise OntapError("%s on ONTAP cluster %s failed: %s (code %s)"
-                                 % (what, self.host, job.get("message") or error.get("message"), error.get("code") or job.get("code")),
+                raise OntapError("%s on %s failed: %s (code %s)"
+                                 % (what, self.label, job.get("message") or error.get("message"), error.get("code") or job.get("code")),
                                  code=error.get("code") or job.get("code"))
             if time.monotonic() > deadline:
-                raise OntapError("%s on ONTAP cluster %s: job %s still %s after %ss" % (what, self.host, uuid, job.get("state"), self.timeout))
+                raise OntapError("%s on %s: job %s still %s after %ss" % (what, self.label, uuid, job.get("state"), self.timeout))
             time.sleep(pause)
             pause = min(pause * 2, 2.0)
 
@@ -164,7 +187,7 @@ class RestClient:
         records = []
         url = path
         while url:
-            status, data = self._send("GET", url, params=params)
+            status, data = self._send("GET", url, params=params, what="reading %s" % path)
             records.extend(data.get("records") or [])
             url = ((data.get("_links") or {}).get("next") or {}).get("href")
             params = None   # the next link carries the whole query
@@ -235,7 +258,16 @@ class RestClient:
         body = {"name": name, "svm": {"name": svm}, "aggregates": [{"name": aggregate}], "size": int(size), "type": "dp"}
         self._change("POST", "/api/storage/volumes", body=body, what="creating DP volume %s:%s" % (svm, name))
 
+    def creates_relationship_type(self, relationship_type):
+        return relationship_type == "extended_data_protection"   # REST makes XDP relationships only
+
     def mount_volume(self, volume, junction_path):
+        """Mount ``volume`` (a Volume or its 'svm:volume' path) at ``junction_path``; REST names it by UUID."""
+        path = volume if isinstance(volume, str) else volume.path
+        if isinstance(volume, str) or not volume.uuid:
+            volume = self.volumes({path}).get(path)
+            if volume is None:
+                raise OntapError("destination volume %s is missing on %s; it cannot be mounted" % (path, self.label))
         self._change("PATCH", "/api/storage/volumes/%s" % volume.uuid, body={"nas": {"path": junction_path}},
                      what="mounting volume %s at %s" % (volume.path, junction_path))
 

@@ -22,6 +22,8 @@ from ansible_collections.storage.datamotion.plugins.module_utils.ontap.common im
 
 MIRRORED = ("snapmirrored", "in_sync")
 TRANSFER_ACTIONS = ("initialize", "resync", "update")
+ABORTABLE = ("transferring", "queued", "preparing", "finalizing", "quiescing")
+MAX_REFUSALS = 5   # re-plans after "already"/"in progress"/"not found" answers, per relationship
 
 
 @dataclass
@@ -47,19 +49,32 @@ class Desired:
         return self.junction_path or "/" + self.destination_path.split(":", 1)[1]
 
 
+def source_conflict(desired, rel):
+    """Why ``rel`` (read for ``desired``) must not be touched: it mirrors another source than the one named. Or None."""
+    if rel is None or not desired.source_path or not rel.source_path or rel.source_path == desired.source_path:
+        return None
+    if desired.state == "absent":
+        return ("destination %s mirrors %s, not %s; nothing was deleted. Give the source it mirrors, or leave source_path "
+                "out to delete whatever it mirrors" % (desired.destination_path, rel.source_path, desired.source_path))
+    return ("destination %s already mirrors %s, not %s; delete that relationship first (state: absent)"
+            % (desired.destination_path, rel.source_path, desired.source_path))
+
+
 def plan(desired, rel, volume=None, source_record=False):
     """Actions, in order, that take relationship ``rel`` (None: missing) to ``desired``.
 
     ``volume`` is the destination volume when it was read (None: missing or not read);
-    ``source_record`` tells that the source cluster still lists the destination (a
-    release that could not be done before).
+    ``source_record`` tells that the source cluster lists the destination, so a release
+    is due once the relationship is gone (False: no source given, reachable or listing it).
     Pure: no I/O, so it is tested over the whole state machine on its own.
     """
     if desired.state == "absent":
-        if rel is None:
-            return ["release"] if source_record else []
-        actions = ["abort"] if rel.status in ("transferring", "queued", "preparing", "finalizing") else []
-        return actions + ["delete", "release"]
+        actions = []
+        if rel is not None:
+            # a quiescing relationship still has its transfer running: ONTAP refuses the delete until it is aborted
+            actions = ["abort"] if rel.status in ABORTABLE else []
+            actions.append("delete")
+        return actions + (["release"] if source_record else [])
 
     actions = []
     if rel is None:
@@ -109,18 +124,26 @@ def plan(desired, rel, volume=None, source_record=False):
     return actions
 
 
-def predict(desired, rel, actions):
-    """The relationship as it will be after ``actions`` (for check mode and diff); None if absent."""
+def predict(desired, rel, actions, default_policy=None, policy_types=None):
+    """The relationship as it will be after ``actions`` (for check mode and diff); None if absent.
+
+    ``default_policy`` is the policy the cluster gives a new relationship without one; ``policy_types``
+    maps policy names to async or sync (a sync relationship ends in_sync).
+    """
     if desired.state == "absent":
         return None
+    policy_types = policy_types or {}
     if rel is None:
+        policy = desired.policy or default_policy
         rel = Relationship(source_path=desired.source_path, destination_path=desired.destination_path, state="uninitialized",
-                           policy=desired.policy, schedule=desired.schedule, relationship_type=desired.relationship_type)
+                           policy=policy, policy_type=policy_types.get(policy), schedule=desired.schedule or None,
+                           relationship_type=desired.relationship_type or "extended_data_protection")
     target = desired.relationship_state
-    state = "in_sync" if target == "snapmirrored" and rel.policy_type == "sync" else target
+    policy_type = policy_types.get(desired.policy, rel.policy_type) if desired.policy else rel.policy_type
+    state = "in_sync" if target == "snapmirrored" and policy_type == "sync" else target
     if not actions and rel.state == state:
         return rel
-    changes = dict(state=state, status="quiesced" if target == "paused" else "idle")
+    changes = dict(state=state, status="quiesced" if target == "paused" else "idle", policy_type=policy_type)
     if desired.policy:
         changes["policy"] = desired.policy
     if desired.schedule is not None:
@@ -147,6 +170,20 @@ def summary(rel):
 
 
 # ---------------------------------------------------------------------- apply
+def wait_before(action, rel):
+    """What ``rel`` must reach before ``action`` can be sent, or None (ONTAP refuses a break while quiescing)."""
+    if action == "break" and rel is not None and rel.status == "quiescing":
+        return "quiesced"
+    return None
+
+
+def done_with(desired, taken):
+    """``desired`` as a re-plan sees it once ``taken`` ran: a transfer asked for (update, max_lag) is asked for once."""
+    if "update" in taken:
+        return replace(desired, update=False, max_lag=None)
+    return desired
+
+
 @dataclass
 class Step:
     """One relationship while it is being converged."""
@@ -160,6 +197,9 @@ class Step:
     aborted: bool = False
     error: Optional[str] = None
     warnings: list = None
+    source_record: bool = False       # the source lists this destination: release it once it is gone
+    refused: Optional[tuple] = None   # (action, OntapError) the cluster last refused, pending a re-read
+    refusals: int = 0
 
     def __post_init__(self):
         self.actions = deque(self.actions or [])
@@ -171,30 +211,31 @@ class Step:
         return self.desired.destination_path
 
 
-def _reached(step, now, quiesce_timeout):
-    """Whether ``step.waiting`` is reached; raises OntapError when it can no longer be."""
+def _reached(step):
+    """Whether ``step.waiting`` is reached; raises OntapError when it can no longer be.
+
+    A wait ends at the state it waits for or at any state its action can no longer lead to
+    (another admin or a parallel run got there first); the step then plans again from what it read.
+    """
     rel, what = step.rel, step.waiting
     if what == "volume":
         return step.volume is not None and step.volume.state == "online"
     if what == "exists":
         return rel is not None
+    if what == "settled":
+        return rel is None or not rel.busy
     if rel is None:
         raise OntapError("SnapMirror relationship %s disappeared while waiting for it to be %s" % (step.path, what))
-    if what == "transferred":
+    if what in ("transferred", "updated"):
         if rel.busy:
             return False
-        if not rel.healthy and rel.state not in MIRRORED + ("paused",):
+        if not rel.healthy:
             raise TransferFailed(step.path)
-        return rel.state in MIRRORED + ("paused",)
-    if what == "updated":
-        return not rel.busy
-    if what == "resumed":
-        return rel.state != "paused" and rel.status not in ("quiesced", "quiescing")
+        return True
     if what == "quiesced":
-        return rel.state == "paused" or rel.status == "quiesced"
-    if what == "broken_off":
-        return rel.state == "broken_off"
-    if what == "idle":
+        # REST says paused as soon as a quiesce is asked for; the quiesce is done when its transfer is
+        return rel.status != "quiescing" and (rel.state in ("paused", "broken_off") or rel.status == "quiesced")
+    if what in ("resumed", "broken_off", "idle"):
         return not rel.busy
     raise AssertionError(what)
 
@@ -204,6 +245,9 @@ class Applier:
 
     ``source`` is a callable that returns the source cluster's client (connected on
     first use) or raises OntapError; only release uses it, so failover never needs it.
+    After every wait, and after every refusal that says the relationship is not what was
+    read ("already exists", "transfer in progress", "not found"), a step plans again
+    from what the next read shows: parallel runs converge instead of failing.
     """
 
     def __init__(self, client, source=None, wait=True, wait_timeout=600, quiesce_timeout=60, clock=None, sleep=None,
@@ -238,12 +282,18 @@ class Applier:
                     raise WaitTimedOut(self.wait_timeout, late)
                 deadline = float("inf")   # what remains are actions, not waits
 
+    def replan(self, step):
+        conflict = source_conflict(step.desired, step.rel)
+        if conflict:
+            raise OntapError(conflict)   # made meanwhile by someone else: never adopted
+        return plan(done_with(step.desired, step.taken), step.rel, step.volume, step.source_record)
+
     def _advance(self, step, start_next=True):
         """Start the step's next actions while nothing is to be waited for."""
         while step.error is None:
             if step.waiting:
                 try:
-                    if not _reached(step, self.clock(), self.quiesce_timeout):
+                    if not _reached(step):
                         if step.waiting == "quiesced" and not step.aborted and self.clock() - step.since > self.quiesce_timeout:
                             # quiesce then abort: the transfer did not end within the budget
                             step.aborted = True
@@ -256,15 +306,40 @@ class Applier:
                     step.error = str(exc)
                     return
                 step.waiting = None
+                try:
+                    step.actions = deque(self.replan(step))
+                except OntapError as exc:
+                    step.error = str(exc)
+                    return
+                if step.refused:
+                    action, exc = step.refused
+                    step.refused = None
+                    if step.actions and step.actions[0] == action:
+                        step.error = str(exc)   # the read shows the refusal was not a race: report it
+                        return
             if not step.actions or not start_next:
                 return
             action = step.actions.popleft()
+            before = wait_before(action, step.rel)
+            if before:
+                step.actions.appendleft(action)
+                self._wait(step, before)
+                return
             try:
                 self._do(step, action)
             except OntapError as exc:
-                step.error = str(exc)
+                if not exc.reread or step.refusals >= MAX_REFUSALS:
+                    step.error = str(exc)
+                    return
+                step.refusals += 1
+                step.refused = (action, exc)
+                self._wait(step, "volume" if action == "create_volume" else "settled")
             if step.waiting:
                 return   # step.rel is from before the action: judge the wait on the next read
+
+    def _wait(self, step, what):
+        step.waiting = what
+        step.since = self.clock()
 
     def _do(self, step, action):
         client, rel, d = self.client, step.rel, step.desired
@@ -288,7 +363,7 @@ class Applier:
             try:
                 client.update(rel)
             except OntapError as exc:
-                if exc.code not in ("17137", "17131", "13303844", "13303812"):
+                if not exc.transfer_in_progress:
                     raise
                 step.warnings.append("%s: a transfer was already running; it counts as the update" % step.path)
             wait_for = "updated" if self.wait else None
@@ -299,33 +374,31 @@ class Applier:
             client.quiesce(rel)
             wait_for = "quiesced" if (more or self.wait) else None
         elif action == "abort":
-            if not client.abort(rel):
-                return
+            try:
+                aborted = client.abort(rel)
+            except OntapError as exc:
+                if not exc.no_transfer:
+                    raise
+                aborted = False
+            if not aborted:
+                return   # the transfer ended meanwhile: nothing was aborted
             wait_for = step.waiting if step.waiting == "quiesced" else ("idle" if more else None)
         elif action == "break":
             client.break_relationship(rel)
             wait_for = "broken_off" if (more or self.wait) else None
         elif action == "mount":
-            vol = step.volume
-            if vol is None or vol.uuid is None and client.transport == "rest":
-                vol = client.volumes({d.destination_path}).get(d.destination_path)
-                if vol is None:
-                    raise OntapError("destination volume %s is missing; it cannot be mounted" % d.destination_path)
-            client.mount_volume(vol, d.junction)
+            client.mount_volume(step.volume or d.destination_path, d.junction)
         elif action == "delete":
-            try:
-                client.delete(rel)
-            except OntapError as exc:
-                if not exc.not_found:
-                    raise
+            client.delete(rel)
+            wait_for = "settled" if more else None
         elif action == "release":
-            self._release(step)
+            if not self._release(step):
+                return
         else:
             raise AssertionError(action)
         step.taken.append(action)
         if wait_for:
-            step.waiting = wait_for
-            step.since = self.clock()
+            self._wait(step, wait_for)
 
     def _transfer_error(self, rel):
         try:
@@ -334,17 +407,16 @@ class Applier:
             return rel.last_transfer_error or rel.unhealthy_reason
 
     def _release(self, step):
-        """Best effort: the destination is gone already; say what could not be done."""
+        """Release on the source, best effort: the destination is gone already. True when a release was done."""
         src = step.rel.source_path if step.rel else step.desired.source_path
-        if self.source is None:
-            step.warnings.append("%s: not released on the source (no source_cluster given); release it there with "
-                                 "'snapmirror release -destination-path %s'" % (step.path, step.path))
-            return
+        step.source_record = False
         try:
-            self.source().release(src, step.path)
+            if self.source().release(src, step.path):
+                return True
         except OntapError as exc:
-            if not exc.not_found:
-                step.warnings.append("%s: deleted, but not released on the source: %s" % (step.path, exc))
+            step.warnings.append("%s: deleted, but not released on the source: %s; release it there with "
+                                 "'snapmirror release -destination-path %s'" % (step.path, exc, step.path))
+        return False
 
     def _refresh(self, steps):
         rel_steps = [s for s in steps if s.waiting != "volume"]

@@ -12,7 +12,6 @@ halves the round trips (netapp.ontap does the same).
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import base64
 import fnmatch
 import ssl
 
@@ -31,7 +30,7 @@ except ImportError as exc:  # pragma: no cover - reported by the module with mis
     NETAPP_LIB_IMPORT_ERROR = exc
 
 from ansible_collections.storage.datamotion.plugins.module_utils.ontap.common import (
-    Aggregate, OntapError, Relationship, Volume, epoch_to_iso,
+    Aggregate, OntapError, Relationship, Volume, basic_auth, epoch_to_iso, url_host,
 )
 
 RELATIONSHIP_ATTRIBUTES = ("source-location", "destination-location", "mirror-state", "relationship-status", "is-healthy",
@@ -101,27 +100,36 @@ class ZapiClient:
     """One cluster over ZAPI. ``host`` names it in messages."""
 
     transport = "zapi"
+    default_policy = "MirrorAllSnapshots"   # what snapmirror-create gives an XDP relationship without a policy
 
-    def __init__(self, hostname, username, password, https=True, validate_certs=True, port=None, timeout=60, page_size=500):
+    def __init__(self, hostname, username, password, https=True, validate_certs=True, port=None, timeout=60, page_size=500,
+                 ca_bundle=None, cert_filepath=None, key_filepath=None, role="destination"):
         self.host = hostname
+        self.label = "ONTAP %s cluster %s" % (role, hostname) if role else "ONTAP cluster %s" % hostname
         self.username = username
         self.page_size = page_size
         scheme = "https" if https else "http"
-        self.server = netapp_zapi.NaServer(hostname, transport_type=scheme, username=username, password=password,
+        self.server = netapp_zapi.NaServer(url_host(hostname), transport_type=scheme, username=username, password=password,
                                            port=port or (443 if https else 80))
         self.server.set_api_version(1, 110)
         self.server.set_timeout(timeout)
-        self.url = "%s://%s:%s" % (scheme, hostname, port or (443 if https else 80))
+        self.url = "%s://%s:%s" % (scheme, url_host(hostname), port or (443 if https else 80))
         handlers = []
         if https:
-            context = ssl.create_default_context()
+            try:
+                context = ssl.create_default_context(cafile=ca_bundle if validate_certs else None)
+                if cert_filepath:
+                    context.load_cert_chain(cert_filepath, key_filepath)
+            except (IOError, ssl.SSLError) as exc:
+                raise OntapError("%s: cannot read the CA bundle or client certificate (%s); check ca_bundle, cert_filepath "
+                                 "and key_filepath" % (self.label, exc))
             if not validate_certs:
                 context.check_hostname = False
                 context.verify_mode = ssl.CERT_NONE
             handlers.append(urllib_request.HTTPSHandler(context=context))
         opener = urllib_request.build_opener(*handlers)
-        token = base64.b64encode(("%s:%s" % (username, password)).encode("utf-8")).decode("ascii")
-        opener.addheaders = [("Authorization", "Basic %s" % token)]
+        if not cert_filepath:
+            opener.addheaders = [("Authorization", basic_auth(username, password))]
         # NaServer builds its own opener (challenge-response auth, default TLS) unless one is set
         self.server._opener = opener
         self.server._refresh_conn = False
@@ -138,20 +146,27 @@ class ZapiClient:
         except netapp_zapi.NaApiError as exc:
             raise self._error(exc, what or api)
         except Exception as exc:  # netapp-lib lets XML and socket errors through
-            raise OntapError("%s on ONTAP cluster %s failed: %s" % (what or api, self.host, exc))
+            raise OntapError("%s on %s failed: %s (%s)" % (what or api, self.label, type(exc).__name__, exc))
 
     def _error(self, exc, what):
-        code, message = str(exc.code), exc.message
+        code, message = str(exc.code), str(exc.message)
         if code == "401":
-            return OntapError("ONTAP cluster %s refused the credentials of user %r; check username and password"
-                              % (self.host, self.username), code="401")
-        if code in ("Unable to connect", "URL error", "Unexpected error") or "CERTIFICATE_VERIFY_FAILED" in str(message):
-            if "CERTIFICATE_VERIFY_FAILED" in str(message):
-                return OntapError("cannot verify the certificate of ONTAP cluster %s; install its CA or set validate_certs: false"
-                                  % self.host, unreachable=True)
-            return OntapError("ONTAP cluster %s is unreachable at %s (%s); check hostname, port, https and that the cluster is up"
-                              % (self.host, self.url, code), unreachable=True)
-        return OntapError("%s on ONTAP cluster %s failed: %s (errno %s)" % (what, self.host, message, code), code=code)
+            return OntapError("%s refused the credentials of user %r; check username and password"
+                              % (self.label, self.username), code="401")
+        if "CERTIFICATE_VERIFY_FAILED" in message:
+            return OntapError("cannot verify the certificate of %s; install its CA (ca_bundle) or set validate_certs: false"
+                              % self.label, unreachable=True)
+        if code in ("Unable to connect", "URL error"):
+            reason = "timed out" if "timed out" in message else ("refused" if "refused" in message.lower() else code)
+            return OntapError("%s is unreachable at %s (%s); check hostname, port, https and that the cluster is up"
+                              % (self.label, self.url, reason), unreachable=True)
+        if code == "Unexpected error":
+            if "SSL" in message or "TLS" in message:
+                return OntapError("no TLS session with %s at %s; check https and port (this port may serve plain HTTP), and "
+                                  "cert_filepath if given" % (self.label, self.url), unreachable=True)
+            return OntapError("%s did not answer ZAPI at %s; check https and port (this port may serve HTTPS) and that it is an "
+                              "ONTAP cluster" % (self.label, self.url), unreachable=True)
+        return OntapError("%s on %s failed: %s (errno %s)" % (what, self.label, message, code), code=code)
 
     def iterate(self, api, query=None, attributes=None, vserver=None):
         """Every record of a -get-iter call, page by page; yields NaElements."""
@@ -251,7 +266,13 @@ class ZapiClient:
         self.invoke("volume-create", {"volume": name, "containing-aggr-name": aggregate, "size": str(int(size)), "volume-type": "dp"},
                     vserver=svm, what="creating DP volume %s:%s" % (svm, name))
 
+    def creates_relationship_type(self, relationship_type):
+        return True   # ZAPI creates extended_data_protection, data_protection and vault relationships
+
     def mount_volume(self, volume, junction_path):
+        """Mount ``volume`` (a Volume or its 'svm:volume' path) at ``junction_path``."""
+        if isinstance(volume, str):
+            volume = Volume(svm=volume.split(":")[0], name=volume.split(":")[1])
         self.invoke("volume-mount", {"volume-name": volume.name, "junction-path": junction_path}, vserver=volume.svm,
                     what="mounting volume %s at %s" % (volume.path, junction_path))
 
@@ -326,12 +347,8 @@ class ZapiClient:
         return rel.last_transfer_error or rel.unhealthy_reason
 
     def abort(self, rel):
-        try:
-            self._call("snapmirror-abort", rel, "abort")
-        except OntapError as exc:
-            if exc.code == "17130":
-                return False
-            raise
+        """Abort the running transfer (or a quiesce); OntapError.no_transfer when there is none."""
+        self._call("snapmirror-abort", rel, "abort")
         return True
 
     def delete(self, rel):

@@ -15,6 +15,7 @@ import threading
 
 from datamotion_sim.ontap.control import Control, make_control_server
 from datamotion_sim.ontap.model import DEFAULT_SEED, Model, SimError
+from datamotion_sim.ontap import server as server_module
 from datamotion_sim.ontap.server import ClusterServer, Runtime, make_ssl_context
 
 DRAIN_SECONDS = 10
@@ -63,13 +64,17 @@ def serve(args):
     except (KeyError, TypeError, ValueError) as err:
         raise SystemExit("ontap-sim: seed %s: missing or bad value: %s (see simulators/README.md)" % (args.seed, err)) from None
     runtime = Runtime(model)
+    if args.read_timeout is not None:
+        if args.read_timeout <= 0:
+            raise SystemExit("ontap-sim: --read-timeout must be a positive number of seconds")
+        server_module.set_read_timeout(args.read_timeout)
     tmpdir = None
     ssl_context = None
     cert = None
     if args.https:
         tmpdir = tempfile.mkdtemp(prefix="ontap-sim-")
         cert, key = make_certificate(tmpdir, args.host)
-        ssl_context = make_ssl_context(cert, key)
+        ssl_context = make_ssl_context(cert, key, args.client_ca)
     servers = {}
     for index, name in enumerate(model.clusters):
         port = args.port_base + index if args.port_base else 0
@@ -112,6 +117,11 @@ def main(argv=None):
     p_serve.add_argument("--seed", help="YAML seed file (see simulators/README.md)")
     p_serve.add_argument("--https", action="store_true", help="serve the clusters over HTTPS with a self-signed certificate")
     p_serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p_serve.add_argument("--client-ca",
+                         help="with --https: PEM CA whose client certificates log in as the user their common name names "
+                              "(seed users with authentication_method: cert have no password)")
+    p_serve.add_argument("--read-timeout", type=float, default=None,
+                         help="seconds a client may stall in the middle of a request before it is disconnected (default 30)")
     p_serve.add_argument("--port-base", type=int, default=0,
                          help="first port: clusters get N, N+1, ... in seed order and the control endpoint the next one "
                               "(default: free ephemeral ports)")

@@ -11,6 +11,7 @@ so no background thread is needed.
 """
 
 import copy
+import re
 import threading
 import time
 import uuid as uuidlib
@@ -342,7 +343,8 @@ class Model:
         version = tuple(int(p) for p in str(spec.get("version", "%d.%d.%d" % ONTAP_VERSION)).split("."))
         cluster = Cluster(name=name, version=version)
         users = spec.get("users") or [{"name": "admin", "password": "netapp1!"}]
-        cluster.users = {u["name"]: str(u["password"]) for u in users}
+        # a user with authentication_method cert logs in with a client certificate only (password None)
+        cluster.users = {u["name"]: None if u.get("authentication_method") == "cert" else str(u["password"]) for u in users}
         for aggr in spec.get("aggregates") or [{"name": "aggr1", "size": "10TiB"}]:
             size = parse_size(aggr.get("size", "10TiB"))
             available = parse_size(aggr.get("available", size))
@@ -455,9 +457,12 @@ class Model:
         return {a.name: (cluster.aggregate_available(a), cluster.aggregate_used(a)) for a in cluster.aggregates.values()}
 
     @locked
-    def authenticate(self, cluster_name, user, password):
+    def authenticate(self, cluster_name, user, password, certificate=False):
+        """A password login, or (``certificate``) a client certificate verified by the server naming ``user``."""
         cluster = self.cluster(cluster_name)
-        return user in cluster.users and cluster.users[user] == password
+        if certificate:
+            return user in cluster.users
+        return user in cluster.users and cluster.users[user] is not None and cluster.users[user] == password
 
     def lag(self, rel, now=None):
         """Seconds since the exported snapshot of the last transfer was taken, or None."""
@@ -579,6 +584,7 @@ class Model:
     # -------------------------------------------------------------- volumes
     def _create_volume(self, cluster, svm_name, name, size, aggregate, vol_type="rw", junction_path=None):
         svm = self._svm(cluster, svm_name)
+        check_volume_name(name)
         if (svm_name, name) in cluster.volumes:
             raise SimError("volume_exists", "Duplicate volume name \"%s\" in Vserver \"%s\"." % (name, svm_name), target="name")
         aggr = cluster.aggregates.get(aggregate)
@@ -1011,6 +1017,16 @@ class Model:
                 "san": self.san.dump(cluster.name),
             }
         return out
+
+
+VOLUME_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,202}$")
+
+
+def check_volume_name(name):
+    """ONTAP's rule for a volume name: letters, digits and underscores, not starting with a digit, at most 203 characters."""
+    if not isinstance(name, str) or not VOLUME_NAME.match(name):
+        raise SimError("invalid", "Invalid volume name \"%s\": a volume name must start with a letter or \"_\", contain only "
+                       "letters, digits and \"_\", and be at most 203 characters long." % name, target="name")
 
 
 def split_path(path):

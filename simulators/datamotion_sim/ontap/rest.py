@@ -478,8 +478,8 @@ def volume_json(cluster, vol, protected):
 def rest_state(rel, policy_type):
     if rel.mirror_state == "broken-off":
         return "broken_off"
-    if rel.status == "quiesced":
-        return "paused"
+    if rel.status == "quiesced" or (rel.status == "quiescing" and rel.transfer is not None):
+        return "paused"   # asked to pause: REST says paused at once, the transfer still running shows the quiesce
     if rel.mirror_state == "uninitialized":
         return "uninitialized"
     return "in_sync" if policy_type == "sync" else "snapmirrored"
@@ -1054,7 +1054,7 @@ def handle(runtime, cluster, request):
     method = request.method.upper()
     func, args, template = route("GET" if method == "HEAD" else method, path)
     operation = "%s %s" % (method, template)
-    if request.user is None or not runtime.model.authenticate(cluster, request.user, request.password):
+    if request.user is None or not runtime.model.authenticate(cluster, request.user, request.password, request.certificate):
         return error_response(401, "6", "not authorized for that command", operation=operation,
                               headers={"WWW-Authenticate": 'Basic realm="ontap-sim %s"' % cluster})
     if func is None:

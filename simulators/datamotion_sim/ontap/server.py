@@ -31,6 +31,7 @@ class Request:
     body: bytes
     user: Optional[str] = None
     password: Optional[str] = None
+    certificate: bool = False   # user is the common name of a client certificate the server verified
 
 
 @dataclass
@@ -120,8 +121,22 @@ def parse_basic(header):
     return user, password
 
 
+MAX_BODY = 16 * 1024 * 1024   # a request body beyond this is refused before it is read
+READ_TIMEOUT = 30.0           # seconds a client may stall mid-request before the connection is closed
+
+
+class BodyTooLarge(ValueError):
+    pass
+
+
+def set_read_timeout(seconds):
+    """How long a client may stall mid-request (ontap-sim serve --read-timeout)."""
+    _Handler.timeout = float(seconds)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    timeout = READ_TIMEOUT
     disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed-ACK stall
     server_version = "ontap-sim"
     sys_version = ""
@@ -147,10 +162,10 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = self._read_body()
         except ValueError as err:
-            # the framing of the request is broken: answer, and do not read what follows as another request
+            # the framing of the request is broken, or the body too large: answer, and do not read what follows
             self.close_connection = True
             self.runtime.count(self.cluster, "rest", None)
-            self.send_response(400)
+            self.send_response(413 if isinstance(err, BodyTooLarge) else 400)
             payload = ('{"error": {"message": "Bad request: %s", "code": "2"}}' % err).encode()
             self.send_header("Content-Type", "application/hal+json")
             self.send_header("Content-Length", str(len(payload)))
@@ -160,8 +175,12 @@ class _Handler(BaseHTTPRequestHandler):
             return
         path, _sep, query = self.path.partition("?")
         user, password = parse_basic(self.headers.get("Authorization"))
+        certificate = False
+        if user is None:
+            user = self._certificate_user()
+            certificate = user is not None
         request = Request(method=self.command, path=path, query=query, headers={k.lower(): v for k, v in self.headers.items()},
-                          body=body, user=user, password=password)
+                          body=body, user=user, password=password, certificate=certificate)
         delay = self.runtime.latency.get(self.cluster, 0.0)
         if delay:
             time.sleep(delay)
@@ -181,6 +200,16 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(response.body)
 
+    def _certificate_user(self):
+        """The common name of the client certificate the TLS handshake verified (ontap-sim serve --client-ca), or None."""
+        getpeercert = getattr(self.connection, "getpeercert", None)
+        peer = getpeercert() if getpeercert else None
+        for rdn in (peer or {}).get("subject", ()):
+            for key, value in rdn:
+                if key == "commonName":
+                    return value
+        return None
+
     def _read_body(self):
         """The request body, with a Content-Length or chunked (ValueError when the framing is invalid)."""
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
@@ -193,6 +222,8 @@ class _Handler(BaseHTTPRequestHandler):
                     while self.rfile.readline(1024) not in (b"\r\n", b"\n", b""):
                         pass  # trailer fields
                     return b"".join(chunks)
+                if size + sum(len(c) for c in chunks) > MAX_BODY:
+                    raise BodyTooLarge("request body larger than %d bytes" % MAX_BODY)
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline(1024)
         text = self.headers.get("Content-Length")
@@ -201,6 +232,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(text)
         if length < 0:
             raise ValueError("invalid Content-Length %s" % text)
+        if length > MAX_BODY:
+            raise BodyTooLarge("request body of %d bytes, more than %d" % (length, MAX_BODY))
         return self.rfile.read(length) if length else b""
 
     do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = _handle
@@ -261,9 +294,13 @@ class ClusterServer:
             self.thread = None
 
 
-def make_ssl_context(certfile, keyfile):
+def make_ssl_context(certfile, keyfile, client_ca=None):
+    """The server's TLS context; with ``client_ca``, client certificates it signed log in as their common name."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certfile, keyfile)
+    if client_ca:
+        context.verify_mode = ssl.CERT_OPTIONAL
+        context.load_verify_locations(client_ca)
     return context
 
 

@@ -17,6 +17,7 @@ from datamotion_sim.ontap.server import Response
 
 NS = "http://www.netapp.com/filer/admin"
 DEFAULT_MAX_RECORDS = 20
+MAX_MAX_RECORDS = 2 ** 31 - 1   # a 32-bit integer, as ONTAP types max-records
 
 # model error kind -> ZAPI errno (netapp_lib errors.py / cinder api.py names in comments)
 ERRNO = {
@@ -205,7 +206,8 @@ def iterate(call, records, key):
         max_records = int(call.arg("max-records", DEFAULT_MAX_RECORDS))
     except ValueError:
         raise ZapiError("13115", "Invalid value for max-records: %s" % call.arg("max-records")) from None
-    max_records = max(1, max_records)
+    if not 1 <= max_records <= MAX_MAX_RECORDS:
+        raise ZapiError("13115", "Invalid value for max-records: %s (1 to %d)" % (max_records, MAX_MAX_RECORDS))
     start = 0
     tag = call.arg("tag")
     if tag:
@@ -702,13 +704,17 @@ APIS = {
 def handle(runtime, cluster, request):
     """Answer one ZAPI request (always HTTP 200 with a <results>, except for authentication)."""
     # authentication comes first: nothing about the request is looked at before it
-    if request.user is None or not runtime.model.authenticate(cluster, request.user, request.password):
+    if request.user is None or not runtime.model.authenticate(cluster, request.user, request.password, request.certificate):
         return Response(401, b"<html><body>401 Unauthorized</body></html>", content_type="text/html",
                         headers={"WWW-Authenticate": 'Basic realm="ontap-sim %s"' % cluster}, operation=_api_name(request.body))
     try:
         root = ET.fromstring(request.body or b"")
     except ET.ParseError as err:
         return Response(200, failed("13115", "Invalid XML request: %s" % err), content_type="text/xml")
+    if len(root) > 1:
+        # ONTAP runs one API per request
+        return Response(200, failed("13115", "Only one API may be called per request; this one has %d" % len(root)),
+                        content_type="text/xml")
     api_elem = root[0] if len(root) else None
     api = _local(api_elem.tag) if api_elem is not None else None
     if api is None:

@@ -18,6 +18,7 @@ from ansible_collections.storage.datamotion.plugins.module_utils.ontap.common im
 
 class FakeCluster:
     transport = "rest"
+    default_policy = "MirrorAllSnapshots"
 
     def __init__(self, host="dst", svms=("svm_dst",), peers=("svm_src",), aggregates=None):
         self.host = host
@@ -35,6 +36,7 @@ class FakeCluster:
         self.records = set()      # on a source: destinations it still lists
         self.pending = {}         # destination -> reads left until the transfer ends
         self.failing = {}         # destination -> error of its next transfer
+        self.refuse_credentials = False
 
     def _call(self, name):
         self.calls.append(name)
@@ -55,7 +57,8 @@ class FakeCluster:
                     self.rels[dest] = replace(rel, status="idle", healthy=False, unhealthy_reason="Transfer failed.",
                                               last_transfer_error=self.failing.pop(dest))
                 elif rel and rel.status == "transferring":
-                    self.rels[dest] = replace(rel, state="snapmirrored" if rel.state != "paused" else rel.state, status="idle", lag_time=0)
+                    self.rels[dest] = replace(rel, state="snapmirrored" if rel.state != "paused" else rel.state, status="idle", lag_time=0,
+                                              healthy=True, unhealthy_reason=None, last_transfer_error=None)
                 elif rel and rel.status == "quiescing":
                     self.rels[dest] = replace(rel, state="paused", status="quiesced")
         found = [replace(r) for r in self.rels.values()]
@@ -104,9 +107,13 @@ class FakeCluster:
         self._call("create_volume")
         self.add_volume("%s:%s" % (svm, name), size=size, aggregate=aggregate)
 
+    def creates_relationship_type(self, relationship_type):
+        return relationship_type == "extended_data_protection"   # as REST
+
     def mount_volume(self, volume, junction_path):
         self._call("mount_volume")
-        self.vols[volume.path] = replace(self.vols[volume.path], junction_path=junction_path)
+        path = volume if isinstance(volume, str) else volume.path
+        self.vols[path] = replace(self.vols[path], junction_path=junction_path)
 
     def create(self, source_path, destination_path, policy=None, schedule=None, relationship_type=None):
         self._call("create")
@@ -186,10 +193,14 @@ class FakeCluster:
 
     def destinations(self, destination_paths):
         self._call("destinations")
+        if self.refuse_credentials:
+            raise OntapError("ONTAP cluster %s refused the credentials of user 'admin'" % self.host, code="401")
         return self.records & set(destination_paths)
 
     def release(self, source_path, destination_path):
         self._call("release")
+        if destination_path not in self.records:
+            return False
         self.released.append(destination_path)
         self.records.discard(destination_path)
         return True

@@ -19,7 +19,7 @@ SOURCE = dict(hostname="src")
 def clusters(monkeypatch):
     found = {"dst": FakeCluster("dst"), "src": FakeCluster("src", svms=("svm_src",))}
 
-    def connect(params, page_size=None):
+    def connect(params, page_size=None, role="destination"):
         cluster = found[params["hostname"]]
         if cluster.offline:
             raise OntapError("ONTAP cluster %s is unreachable" % cluster.host, unreachable=True)
@@ -63,7 +63,7 @@ def test_check_mode_reports_and_changes_nothing(run_module, clusters):
     assert result["relationship"]["state"] == "snapmirrored"
     assert result["diff"] == {"before": {"svm_dst:vol1": None},
                               "after": {"svm_dst:vol1": {"source_path": "svm_src:vol1", "state": "snapmirrored", "status": "idle",
-                                                         "policy": None, "schedule": None}}}
+                                                         "policy": "MirrorAllSnapshots", "schedule": None}}}
     assert clusters["dst"].rels == {} and clusters["dst"].vols == {}
     assert not [c for c in clusters["dst"].calls if c not in ("relationships", "volumes", "svms", "svm_peers", "aggregates", "policies")]
 
@@ -135,19 +135,35 @@ def test_delete_aborts_releases_and_tolerates_what_is_gone(run_module, clusters)
     assert (how, result["changed"]) == ("exit", False)
 
 
-def test_delete_with_the_source_down_warns_and_succeeds(run_module, clusters):
+def test_delete_with_the_source_down_warns_and_does_not_list_a_release(run_module, clusters):
     protected(clusters, 1)
     clusters["src"].offline = True
     how, result = run(run_module, state="absent", destination_path="svm_dst:vol1", source_cluster=SOURCE)
-    assert how == "exit" and result["actions"] == ["delete", "release"]
-    assert "not released on the source" in result["relationships"][0]["warnings"][0]
+    assert how == "exit" and result["actions"] == ["delete"] and result["relationship"] is None
+    assert "will not be released there" in "".join(result["relationships"][0]["warnings"])
+
+
+def test_refused_source_credentials_fail_before_the_delete(run_module, clusters):
+    protected(clusters, 1)
+    clusters["src"].refuse_credentials = True
+    for check_mode in (True, False):
+        how, result = run(run_module, check_mode=check_mode, state="absent", destination_path="svm_dst:vol1", source_cluster=SOURCE)
+        assert how == "fail" and "source cluster" in result["msg"] and "refused the credentials" in result["msg"]
+    assert "delete" not in clusters["dst"].calls and "svm_dst:vol1" in clusters["dst"].rels
+
+
+def test_without_source_cluster_no_release_is_listed(run_module, clusters):
+    protected(clusters, 1)
+    how, result = run(run_module, state="absent", destination_path="svm_dst:vol1")
+    assert (how, result["actions"]) == ("exit", ["delete"])
+    assert "no source_cluster given" in "".join(result["relationships"][0]["warnings"])
 
 
 def test_a_release_left_undone_is_done_by_the_next_run(run_module, clusters):
     protected(clusters, 1)
     clusters["src"].offline = True
     how, result = run(run_module, state="absent", destination_path="svm_dst:vol1", source_cluster=SOURCE)
-    assert how == "exit" and result["actions"] == ["delete", "release"] and clusters["src"].records == {"svm_dst:vol1"}
+    assert how == "exit" and result["actions"] == ["delete"] and clusters["src"].records == {"svm_dst:vol1"}
     clusters["src"].offline = False
     how, result = run(run_module, state="absent", destination_path="svm_dst:vol1", source_cluster=SOURCE)
     assert (how, result["changed"], result["actions"]) == ("exit", True, ["release"])
@@ -157,10 +173,41 @@ def test_a_release_left_undone_is_done_by_the_next_run(run_module, clusters):
 
 
 def test_delete_when_the_entry_vanished_meanwhile(run_module, clusters):
+    # a parallel run deleted it between our read and our delete: the re-read confirms it is gone
     protected(clusters, 1)
     clusters["dst"].fail["delete"] = OntapError("entry doesn't exist", code="4")
-    how, result = run(run_module, state="absent", destination_path="svm_dst:vol1")
-    assert how == "exit" and "no source_cluster given" in result["relationships"][0]["warnings"][0]
+    del clusters["dst"].rels["svm_dst:vol1"]
+    how, result = run(run_module, state="absent", destination_path="svm_dst:vol1", source_cluster=SOURCE)
+    assert (how, result["relationship"]) == ("exit", None)
+
+
+@pytest.mark.parametrize("error", [OntapError("entry doesn't exist", code="4"),
+                                   OntapError("peer SVM does not exist in cache", code="13001")])
+def test_a_failed_delete_is_never_taken_for_already_deleted(run_module, clusters, error):
+    protected(clusters, 1)
+    clusters["dst"].fail["delete"] = error
+    how, result = run(run_module, state="absent", destination_path="svm_dst:vol1", source_cluster=SOURCE)
+    assert how == "fail" and error.message in result["msg"]
+    assert result["actions"] == [] and result["relationship"]["state"] == "snapmirrored"
+    assert clusters["src"].released == [] and clusters["src"].records == {"svm_dst:vol1"}
+
+
+def test_a_failed_update_fails(run_module, clusters):
+    protected(clusters, 1)
+    clusters["dst"].failing["svm_dst:vol1"] = "Transfer failed: injected."
+    for args in (dict(update=True), dict(max_lag=0)):
+        clusters["dst"].failing["svm_dst:vol1"] = "Transfer failed: injected."
+        how, result = run(run_module, destination_path="svm_dst:vol1", **args)
+        assert how == "fail" and "Transfer failed: injected." in result["msg"], result
+        assert result["actions"] == ["update"] and result["relationship"]["healthy"] is False
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_type_mismatch_is_refused_before_acting(run_module, clusters, check_mode):
+    protected(clusters, 1)
+    clusters["dst"].rels["svm_dst:vol1"].relationship_type = "extended_data_protection"
+    how, result = run(run_module, check_mode=check_mode, destination_path="svm_dst:vol1", relationship_type="vault")
+    assert how == "fail" and "is a extended_data_protection relationship, not vault" in result["msg"]
 
 
 def test_resync_and_resume_and_policy_change(run_module, clusters):
@@ -208,7 +255,7 @@ BAD = [
     ("destination missing", dict(source_path="svm_src:vol1", destination_path="svm_dst:vol1"), "create_destination"),
     ("unknown policy", dict(source_path="svm_src:vol1", destination_path="svm_dst:dpvol", policy="NoSuch"), "policy NoSuch does not exist"),
     ("aggregate without room", dict(source_path="svm_src:vol1", destination_path="svm_dst:vol1", create_destination=dict(aggregate="small"),
-                                    source_cluster=SOURCE), "aggregate small on cluster dst has"),
+                                    source_cluster=SOURCE), "aggregate small on destination cluster dst has"),
     ("unknown aggregate", dict(source_path="svm_src:vol1", destination_path="svm_dst:vol1", create_destination=dict(aggregate="nope"),
                                source_cluster=SOURCE), "aggregate nope does not exist"),
     ("aggregate map without the source's",
@@ -224,7 +271,7 @@ BAD = [
     ("create without source cluster", dict(source_path="svm_src:vol1", destination_path="svm_dst:vol1", create_destination=dict(aggregate="aggr1")),
      "needs source_cluster"),
     ("no source to create", dict(destination_path="svm_dst:vol1"), "give source_path"),
-    ("REST type", dict(destination_path="svm_dst:vol1", source_path="svm_src:vol1", relationship_type="vault"), "does not exist over REST"),
+    ("REST type", dict(destination_path="svm_dst:vol1", source_path="svm_src:vol1", relationship_type="vault"), "cannot be created over REST"),
     ("other source", dict(destination_path="svm_dst:old", source_path="svm_src:vol1"), "already mirrors svm_src:old"),
     ("destination cluster unreachable", dict(destination_path="svm_dst:old", state="absent"), "unreachable"),
 ]
@@ -266,3 +313,17 @@ def test_connection_options_come_from_the_environment(run_module, clusters, monk
     assert how == "exit", result
     assert (seen["hostname"], seen["username"], seen["password"], seen["use_rest"], seen["https"], seen["port"]) == \
         ("dst", "admin", "pw", "never", False, 8080)
+
+
+@pytest.mark.parametrize("policy,state", [(None, "snapmirrored"), ("Sync", "in_sync")])
+def test_check_mode_diff_shows_the_defaults_the_cluster_gives(run_module, clusters, policy, state):
+    clusters["dst"].add_volume("svm_dst:vol1")
+    args = dict(source_path="svm_src:vol1", destination_path="svm_dst:vol1")
+    if policy:
+        args["policy"] = policy
+    how, predicted = run(run_module, check_mode=True, diff=True, **args)
+    assert how == "exit"
+    after = predicted["diff"]["after"]["svm_dst:vol1"]
+    assert (after["policy"], after["state"]) == (policy or "MirrorAllSnapshots", state)
+    how, result = run(run_module, **args)
+    assert (predicted["actions"], predicted["relationship"]["policy"]) == (result["actions"], result["relationship"]["policy"])

@@ -5,7 +5,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ansible_collections.storage.datamotion.plugins.module_utils.ontap.common import Relationship
+from ansible_collections.storage.datamotion.plugins.modules import ontap_snapmirror_info
 from ansible_collections.storage.datamotion.plugins.modules.ontap_snapmirror_info import replication_summary
 
 
@@ -24,3 +27,12 @@ def test_summary_without_relationships_and_mixed_types():
     assert replication_summary([]) == dict(replication_enabled=False, replication_count=0, replication_targets=[],
                                            replication_type=None, worst_lag=None, unhealthy=[], states={})
     assert replication_summary([rel("s:a"), rel("s:b", policy_type="sync")])["replication_type"] == "mixed"
+
+
+@pytest.mark.parametrize("use_rest", ["always", "never"])
+@pytest.mark.parametrize("pattern", ["svm_src:a|svm_src:b", "svm_src:vol[12]", "svm_src:vol?", "svm_src:!vol1", "svm_src:a,b", ""])
+def test_filters_other_than_star_are_refused_on_both_transports(run_module, use_rest, pattern):
+    # REST read | and ! as query operators, ZAPI's fnmatch read ? and [..]: the same task answered differently
+    how, result = run_module(ontap_snapmirror_info, dict(hostname="127.0.0.1", port=1, username="admin", password="x",
+                                                         use_rest=use_rest, source_path=pattern))
+    assert how == "fail" and "* as the wildcard" in result["msg"]

@@ -17,7 +17,7 @@ CONN = dict(hostname="dst", username="admin", password="netapp1!", use_rest="alw
 def clusters(monkeypatch):
     found = {"dst": FakeCluster("dst"), "src": FakeCluster("src", svms=("svm_src",))}
 
-    def connect(params, page_size=None):
+    def connect(params, page_size=None, role="destination"):
         return found[params["hostname"]]
 
     monkeypatch.setattr(ontap_snapmirror, "connect", connect)
@@ -82,3 +82,61 @@ def test_a_failover_does_not_abort_a_running_first_transfer(run_module, clusters
     assert how == "fail" and "its first transfer from svm_src:vol1 is still running" in result["msg"]
     assert [c for c in clusters["dst"].calls if c not in ("relationships", "policies", "schedules", "volumes")] == []
     assert clusters["dst"].rels["svm_dst:vol1"].status == "transferring"
+
+
+# item 10: what a hostile probe typed in place of connection options and item values fails clearly,
+# before any connection, through the real transports (no fake here)
+REAL = dict(username="admin", password="netapp1!", https=False, destination_path="svm_dst:vol1", source_path="svm_src:vol1")
+
+
+@pytest.mark.parametrize("use_rest", ["always", "never"])
+@pytest.mark.parametrize("args,message", [
+    (dict(hostname="127.0.0.1", timeout=0), "timeout must be a positive number"),
+    (dict(hostname="127.0.0.1", timeout=-5), "timeout must be a positive number"),
+    (dict(hostname="127.0.0.1", port=70000), "port 70000 is not a TCP port"),
+    (dict(hostname="127.0.0.1", port=-1), "port -1 is not a TCP port"),
+    (dict(hostname="a b"), "hostname 'a b' is not a host name"),
+    (dict(hostname=""), "hostname '' is not a host name"),
+    (dict(hostname="::1", port=1), "ONTAP destination cluster ::1 is unreachable at http://[::1]:1"),
+    (dict(hostname="127.0.0.1", port=1, source_cluster=dict(hostname="x y")), "destination cluster 127.0.0.1 is unreachable"),
+])
+def test_bad_connection_options_fail_clearly(run_module, use_rest, args, message):
+    how, result = run_module(ontap_snapmirror, dict(REAL, use_rest=use_rest, **args))
+    assert how == "fail" and message in result["msg"], result
+    assert "exception" not in result
+
+
+@pytest.mark.parametrize("create,message", [
+    (dict(aggregate="aggr1", size="10g"), "create_destination.size must be a whole number of bytes, not '10g'"),
+    (dict(aggregate_map="x"), "aggregate_map must map source aggregate names"),
+])
+def test_bad_item_values_fail_clearly(run_module, clusters, create, message):
+    how, result = run(run_module, relationships=[dict(destination_path="svm_dst:vol1", source_path="svm_src:vol1",
+                                                      create_destination=create)], source_cluster=dict(hostname="src"))
+    assert how == "fail" and message in result["msg"]
+
+
+@pytest.mark.parametrize("use_rest", ["always", "never"])
+def test_a_refused_non_latin1_password_is_reported_without_echoing_it(run_module, use_rest):
+    import http.server
+    import threading
+
+    class Refuse(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def refuse(self):
+            self.send_response(401)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        do_GET = do_POST = refuse
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Refuse)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        how, result = run_module(ontap_snapmirror, dict(REAL, hostname="127.0.0.1", port=server.server_address[1], use_rest=use_rest,
+                                                        password="пароль-密码"))
+    finally:
+        server.shutdown()
+    assert how == "fail" and "refused the credentials of user 'admin'" in result["msg"]
+    assert "пароль" not in result["msg"] and "密码" not in result["msg"]

@@ -50,10 +50,26 @@ def test_rest_and_zapi_broken_off_read_the_same():
 
 
 def test_quiesced_reads_paused_on_both_transports():
-    rest = relationship_from_record({"source": {"path": "a:b"}, "destination": {"path": "c:d"}, "state": "paused"})
+    rest = relationship_from_record({"source": {"path": "a:b"}, "destination": {"path": "c:d"}, "state": "paused", "lag_time": "PT1M"})
     zapi = relationship_from_info({"source-location": "a:b", "destination-location": "c:d", "mirror-state": "snapmirrored",
                                    "relationship-status": "quiesced"})
     assert (rest.state, rest.status) == (zapi.state, zapi.status) == ("paused", "quiesced")
+
+
+def test_quiesced_before_the_first_transfer_reads_uninitialized_on_both_transports():
+    # REST says paused; without a snapshot (no lag) it was never initialized, and must be before a break
+    rest = relationship_from_record({"source": {"path": "a:b"}, "destination": {"path": "c:d"}, "state": "paused"})
+    zapi = relationship_from_info({"source-location": "a:b", "destination-location": "c:d", "mirror-state": "uninitialized",
+                                   "relationship-status": "quiesced"})
+    assert (rest.state, rest.status) == (zapi.state, zapi.status) == ("uninitialized", "quiesced")
+
+
+def test_paused_with_its_transfer_running_reads_quiescing_on_both_transports():
+    rest = relationship_from_record({"source": {"path": "a:b"}, "destination": {"path": "c:d"}, "state": "paused", "lag_time": "PT1M",
+                                     "transfer": {"state": "transferring", "uuid": "t1"}})
+    zapi = relationship_from_info({"source-location": "a:b", "destination-location": "c:d", "mirror-state": "snapmirrored",
+                                   "relationship-status": "quiescing"})
+    assert (rest.state, rest.status) == ("paused", "quiescing") and zapi.status == "quiescing"
 
 
 def test_running_transfer_and_unhealthy_reason():

@@ -17,7 +17,9 @@ from dataclasses import replace
 import pytest
 
 from ansible_collections.storage.datamotion.plugins.module_utils.ontap.common import Relationship, Volume
-from ansible_collections.storage.datamotion.plugins.module_utils.ontap.snapmirror import Desired, plan, predict
+from ansible_collections.storage.datamotion.plugins.module_utils.ontap.snapmirror import (
+    Desired, done_with, plan, predict, wait_before,
+)
 
 SRC, DST = "svm_src:vol1", "svm_dst:vol1"
 
@@ -31,6 +33,7 @@ REACHABLE = {
     "snapmirrored/transferring": ("snapmirrored", "transferring"),
     "snapmirrored/quiescing": ("snapmirrored", "quiescing"),
     "paused/quiesced": ("paused", "quiesced"),
+    "paused/quiescing": ("paused", "quiescing"),                 # REST: asked to pause, its transfer still running
     "broken_off/idle": ("broken_off", "idle"),
 }
 
@@ -96,19 +99,22 @@ class Model:
             self.rel = replace(self.rel, state="paused", status="quiesced")
         elif action == "break":
             assert rel.state == "paused" and rel.lag_time is not None, "break needs an initialized, quiesced relationship"
+            assert rel.status != "quiescing", "ONTAP refuses a break while the quiesce runs"
             self.rel = replace(rel, state="broken_off", status="idle")
             self.volume = replace(self.volume, type="rw")
         elif action == "mount":
             assert self.rel.state == "broken_off"
             self.volume = replace(self.volume, junction_path=desired.junction)
         elif action == "update":
-            assert rel.state == "snapmirrored" and rel.status == "idle"
+            # a transfer already running is refused with "transfer in progress", which the applier counts as the update
+            assert rel.state == "snapmirrored" and rel.status in ("idle", "transferring")
             self.rel = replace(rel, lag_time=0)
         elif action == "abort":
-            assert rel.status == "transferring"
-            self.rel = replace(rel, status="idle")
+            assert rel.status in ("transferring", "quiescing")
+            self.rel = replace(rel, state="paused" if rel.status == "quiescing" and rel.lag_time is not None else rel.state,
+                               status="quiesced" if rel.status == "quiescing" else "idle")
         elif action == "delete":
-            assert rel.status != "transferring"
+            assert rel.status not in ("transferring", "quiescing"), "ONTAP refuses to delete while a transfer runs (17137)"
             self.rel = None
         elif action == "release":
             assert self.rel is None
@@ -142,6 +148,8 @@ def test_every_state_converges_in_one_run_and_the_second_run_does_nothing(start,
     desired = desired_of(target)
     actions = plan(desired, model.rel, model.volume)
     for action in actions:
+        if wait_before(action, model.rel):
+            model.settle()   # the applier waits before this action
         model.do(action, desired)
     model.settle()   # the module waits for what it started
     assert converged(model, desired), (actions, model.rel)
@@ -170,8 +178,11 @@ def test_broken_off_volume_mounted_elsewhere_is_left_alone():
 
 
 def test_delete_aborts_a_running_transfer_first_and_releases():
-    assert plan(desired_of("absent"), Model("snapmirrored/transferring").rel) == ["abort", "delete", "release"]
-    assert plan(desired_of("absent"), Model("paused/quiesced").rel) == ["delete", "release"]
+    assert plan(desired_of("absent"), Model("snapmirrored/transferring").rel, source_record=True) == ["abort", "delete", "release"]
+    assert plan(desired_of("absent"), Model("snapmirrored/quiescing").rel) == ["abort", "delete"]
+    assert plan(desired_of("absent"), Model("paused/quiesced").rel, source_record=True) == ["delete", "release"]
+    # no release is planned where the source does not list the destination (or cannot be asked)
+    assert plan(desired_of("absent"), Model("paused/quiesced").rel) == ["delete"]
     assert plan(desired_of("absent"), None) == []
     assert plan(desired_of("absent"), None, source_record=True) == ["release"]
 
@@ -220,3 +231,65 @@ def test_reverse_resync_creates_onto_a_read_write_volume_and_resyncs():
     # without the flag, or onto a DP volume, a new relationship is initialized as before
     assert plan(Desired(DST, SRC), None, rw) == ["create", "initialize"]
     assert plan(Desired(DST, SRC, reverse_resync=True), None, replace(rw, type="dp")) == ["create", "initialize"]
+
+
+def run_replanning(model, desired, interference=None, limit=12):
+    """The applier's loop on the model: one action, then (its wait) plan again from what is read.
+
+    ``interference(model, step)`` may change the relationship between steps, as another run would.
+    Returns the actions taken."""
+    taken = []
+    for step in range(limit):
+        actions = plan(done_with(desired, taken), model.rel, model.volume, source_record=False)
+        if not actions:
+            return taken
+        before = wait_before(actions[0], model.rel)
+        if before:
+            model.settle()   # what the wait does
+            continue
+        model.do(actions[0], desired)
+        taken.append(actions[0])
+        if interference:
+            interference(model, step)
+    raise AssertionError("no convergence: %s" % taken)
+
+
+@pytest.mark.parametrize("start,target", list(itertools.product(REACHABLE, DESIRED)))
+def test_replanning_after_every_action_converges_without_repeating_a_transfer(start, target):
+    model = Model(start)
+    desired = desired_of(target, update=True) if target == "snapmirrored" else desired_of(target)
+    taken = run_replanning(model, desired)
+    model.settle()
+    assert converged(model, desired), (taken, model.rel)
+    assert taken.count("update") <= 1
+
+
+def test_a_failover_finished_by_someone_else_ends_the_wait_and_mounts():
+    # item 5: while our quiesce waits, another admin aborts and breaks
+    model = Model("snapmirrored/idle")
+    desired = desired_of("broken_off")
+
+    def other_admin(model, step):
+        if step == 0:
+            model.rel = replace(model.rel, state="broken_off", status="idle")
+            model.volume = replace(model.volume, type="rw")
+    assert run_replanning(model, desired, other_admin) == ["quiesce", "mount"]
+
+
+def test_a_break_waits_for_a_running_quiesce():
+    rel = Model("paused/quiescing").rel
+    assert plan(desired_of("broken_off"), rel, Model("paused/quiescing").volume) == ["break", "mount"]
+    assert wait_before("break", rel) == "quiesced"
+    assert wait_before("break", Model("paused/quiesced").rel) is None
+
+
+def test_an_update_is_asked_for_once():
+    desired = desired_of("snapmirrored", update=True)
+    assert done_with(desired, ["update"]).update is False and done_with(desired, ["resume"]).update is True
+
+
+def test_predict_gives_a_new_relationship_the_clusters_default_policy_and_a_sync_one_in_sync():
+    new = predict(desired_of("snapmirrored"), None, ["create", "initialize"], default_policy="Asynchronous")
+    assert (new.policy, new.state) == ("Asynchronous", "snapmirrored")
+    sync = predict(desired_of("snapmirrored", policy="Sync"), None, ["create", "initialize"], policy_types={"Sync": "sync"})
+    assert (sync.policy, sync.state) == ("Sync", "in_sync")
