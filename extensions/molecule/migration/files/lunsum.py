@@ -1,11 +1,13 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the storage.datamotion collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Print the sha256 of the first LENGTH bytes of each named LUN of the simulated VNX, as JSON.
+"""Print, as JSON, a digest of the first LENGTH bytes of each named LUN of the simulated VNX or file.
 
-    lunsum.py LENGTH NAME...      (VNXSIM_HOME names the simulator's state directory)
+    lunsum.py LENGTH NAME_OR_PATH...      (VNXSIM_HOME names the simulator's state directory)
 
-It reads the LUN's bytes where the simulator keeps them (a snap copy reads its snapshot), for checking only.
+A LUN is read where the simulator keeps its bytes, for checking only. The digest is a sha256 over the
+offset and bytes of every non-zero 64 KiB block (holes are skipped with SEEK_DATA), so equal content gives
+equal digests whatever is allocated; a missing LUN or file gives null.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,27 +18,42 @@ import os
 import subprocess
 import sys
 
+BLOCK = 65536
+ZERO = bytes(BLOCK)
+
+
+def digest(path, length):
+    sha = hashlib.sha256()
+    with open(path, "rb") as f:
+        fd = f.fileno()
+        offset = 0
+        while offset < length:
+            try:
+                offset = os.lseek(fd, offset, os.SEEK_DATA)
+            except OSError:  # no data after offset
+                break
+            end = min(os.lseek(fd, offset, os.SEEK_HOLE), length)
+            offset -= offset % BLOCK
+            while offset < end:
+                chunk = os.pread(fd, min(BLOCK, length - offset), offset)
+                if chunk.strip(b"\0"):
+                    sha.update(b"%d:" % offset)
+                    sha.update(chunk)
+                offset += BLOCK
+    return sha.hexdigest()
+
 
 def main(argv):
     length, names = int(argv[1]), argv[2:]
-    vnx_sim = os.path.join(os.path.dirname(sys.executable), "vnx-sim")
-    state = json.loads(subprocess.check_output([vnx_sim, "state"]))
-    luns = dict((lun["name"], lun) for lun in state["luns"])
+    files = {}
+    if any("/" not in name for name in names):
+        vnx_sim = os.path.join(os.path.dirname(sys.executable), "vnx-sim")
+        state = json.loads(subprocess.check_output([vnx_sim, "state"]))
+        files = dict((lun["name"], lun["file"]) for lun in state["luns"])
     sums = {}
     for name in names:
-        if name not in luns:
-            sums[name] = None
-            continue
-        digest = hashlib.sha256()
-        left = length
-        with open(luns[name]["file"], "rb") as f:
-            while left:
-                chunk = f.read(min(left, 1 << 20))
-                if not chunk:
-                    chunk = b"\0" * min(left, 1 << 20)
-                digest.update(chunk)
-                left -= len(chunk)
-        sums[name] = digest.hexdigest()
+        path = name if "/" in name else files.get(name)
+        sums[name] = digest(path, length) if path and os.path.exists(path) else None
     print(json.dumps(sums))
     return 0
 
