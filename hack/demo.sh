@@ -125,7 +125,7 @@ run_demo() (
     playbook snap_copy_and_migrate -e vnx_sp_address=127.0.0.1 -e vnx_username=sysadmin -e vnx_password=sysadmin \
         -e "vnx_naviseccli_path=$(command -v naviseccli-sim)" -e "vnx_device_dir=$VNXSIM_HOME/dev/disk/by-id" \
         -e source_lun="$DEMO_SOURCE_LUN" -e target_lun="${DEMO_SOURCE_LUN}_flash" -e target_pool=Flash \
-        -e migrate_become="$become" "$@"
+        -e migrate_become="$become" -e "migration_state_dir=$DEMO_HOME/migrations" "$@"
     playbook replicate "${ontap[@]}" -e "ontap_port=$DEMO_ONTAP_DST_PORT" -e ontap_source_hostname=127.0.0.1 \
         -e "ontap_source_port=$DEMO_ONTAP_SRC_PORT" -e source_svm=svm_src -e destination_aggregate=aggr1 \
         -e "$volumes_json" "$@"
