@@ -123,7 +123,7 @@ run_demo() (
     playbook snap_copy_and_migrate -e vnx_sp_address=127.0.0.1 -e vnx_username=sysadmin -e vnx_password=sysadmin \
         -e "vnx_naviseccli_path=$(command -v naviseccli-sim)" -e "vnx_device_dir=$VNXSIM_HOME/dev/disk/by-id" \
         -e source_lun="$DEMO_SOURCE_LUN" -e target_lun="${DEMO_SOURCE_LUN}_flash" -e target_pool=Flash \
-        -e migrate_become="$become" "$@"
+        -e migrate_become="$become" -e "migration_state_dir=$DEMO_HOME/migrations" "$@"
     # the backend as the replication role takes it (in real life: group_vars of localhost)
     backend_json="$(python -c 'import json, sys
 cluster = lambda port: {"hostname": "127.0.0.1", "username": "admin", "password": "netapp1!", "port": int(port), "https": False}
