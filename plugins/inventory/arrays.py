@@ -214,8 +214,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         try:
             return self._read_vnx(array) if array["type"] == "vnx" else self._read_ontap(array)
         except (ArrayUnreadable, VnxError, OntapError) as exc:
-            msg = "%s (%s array %r at %s): %s" % (array["where"], array["type"], array["name"],
-                                                 array["params"][ADDRESS_OPTION[array["type"]]], to_native(exc))
+            address = array["params"][ADDRESS_OPTION[array["type"]]]
+            msg = "%s (%s array %r at %s): %s" % (array["where"], array["type"], array["name"], address, to_native(exc))
             if self.get_option("strict"):
                 raise AnsibleError(msg)
             self.display.warning(msg + "; this array and its hosts are left out of the inventory")
