@@ -4,6 +4,7 @@
 #   make units ARGS=tests/unit/plugins/module_utils/test_sparse.py
 #   make integration ARGS="sparse_volume_copy -v"
 #   make lint ARGS=playbooks/demo.yml
+#   make molecule                 every extensions/molecule scenario (molecule test --all)
 #   make importer                 galaxy-importer on the built tarball
 #   make ee                       ansible-builder introspect of the installed collection
 #   make matrix ARGS=2.16         sanity + units on one ansible-core of the matrix
@@ -13,7 +14,7 @@
 SHELL := /bin/bash
 ARGS ?=
 
-.PHONY: demo test venv changelog sanity simulators units integration lint build importer ee matrix release clean distclean
+.PHONY: demo test venv changelog sanity simulators units integration lint build molecule importer ee matrix release clean distclean
 
 demo:
 	bash hack/demo.sh $(ARGS)
@@ -21,7 +22,7 @@ demo:
 test:
 	bash hack/test.sh
 
-changelog sanity simulators units integration lint build importer ee matrix:
+changelog sanity simulators units integration lint build molecule importer ee matrix:
 	bash hack/test.sh $@ $(ARGS)
 
 release:
