@@ -168,6 +168,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         where = "%s: arrays[%d]" % (path, index)
         if not isinstance(entry, dict):
             raise AnsibleParserError("%s: is %r; each array is a mapping with at least type and address" % (where, entry))
+        for key, value in entry.items():
+            # every key is one value: str() of a list would become a host name or an address
+            if isinstance(value, (list, dict)):
+                raise AnsibleParserError("%s.%s: is a %s (%r); give one value"
+                                         % (where, key, "list" if isinstance(value, list) else "mapping", value))
         array_type = entry.get("type")
         if array_type not in TYPE_KEYS:
             raise AnsibleParserError("%s.type: is %r; give vnx or ontap" % (where, array_type))

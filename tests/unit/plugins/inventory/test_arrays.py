@@ -108,6 +108,10 @@ def test_the_cache_holds_no_credentials(tmp_path, reads, monkeypatch):
     ("arrays:\n  - {name: a, type: ontap, address: x, port: https}\n", "arrays[0].port:"),
     ("arrays:\n  - {name: a, type: vnx, address: x}\n  - {name: a, type: ontap, address: y}\n",
      "arrays[1].name: 'a' is also the name of arrays[0]"),
+    ("arrays:\n  - {name: a, type: vnx, address: [192.0.2.1, 192.0.2.2]}\n", "arrays[0].address: is a list"),
+    ("arrays:\n  - {name: [a], type: vnx, address: x}\n", "arrays[0].name: is a list"),
+    ("arrays:\n  - {name: a, type: ontap, address: x, password: {value: p}}\n", "arrays[0].password: is a mapping"),
+    ("arrays:\n  - {name: a, type: [vnx], address: x}\n", "arrays[0].type: is a list"),
 ])
 def test_bad_files_name_the_file_and_the_key(tmp_path, reads, body, want):
     with pytest.raises(AnsibleParserError) as e:
