@@ -110,6 +110,11 @@ def module_spec(array_type):
     return vnx_common.vnx_argument_spec() if array_type == "vnx" else connection_argument_spec()
 
 
+def address(array):
+    """The address an array entry reads (after the environment's fallbacks)."""
+    return array["params"][ADDRESS_OPTION[array["type"]]]
+
+
 class ArrayUnreadable(Exception):
     """An array could not be read: a warning (or an error under strict)."""
 
@@ -154,6 +159,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 facts = self._cache[cache_key]
             except KeyError:
                 facts = None
+        # an array added to the file, or one given another address, since the cache was written is read again
+        wanted = dict((array["name"], address(array)) for array in arrays)
+        if facts is not None and any((facts.get(name) or {}).get("address") != at for name, at in wanted.items()):
+            facts = None
         if facts is None:
             facts = dict((array["name"], self._read(path, array)) for array in arrays)
             if self.get_option("cache") and None not in facts.values():
@@ -217,10 +226,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _read(self, path, array):
         """The facts of one array, or None (and a warning) when it cannot be read."""
         try:
-            return self._read_vnx(array) if array["type"] == "vnx" else self._read_ontap(array)
+            read = self._read_vnx(array) if array["type"] == "vnx" else self._read_ontap(array)
+            return dict(read, address=address(array))
         except (ArrayUnreadable, VnxError, OntapError) as exc:
-            address = array["params"][ADDRESS_OPTION[array["type"]]]
-            msg = "%s (%s array %r at %s): %s" % (array["where"], array["type"], array["name"], address, to_native(exc))
+            msg = "%s (%s array %r at %s): %s" % (array["where"], array["type"], array["name"], address(array), to_native(exc))
             if self.get_option("strict"):
                 raise AnsibleError(msg)
             self.display.warning(msg + "; this array and its hosts are left out of the inventory")

@@ -146,3 +146,16 @@ def test_other_file_names_are_not_this_plugins(tmp_path):
     path = tmp_path / "hosts.yml"
     path.write_text("plugin: storage.datamotion.arrays\n")
     assert not inventory_loader.get("storage.datamotion.arrays").verify_file(str(path))
+
+
+def test_an_array_added_to_a_cached_file_is_read(tmp_path, reads, monkeypatch):
+    monkeypatch.setenv("VNX_PASSWORD", "secret-vnx")
+    monkeypatch.setenv("ONTAP_PASSWORD", "secret-ontap")
+    cache = "cache: true\ncache_plugin: ansible.builtin.jsonfile\ncache_connection: %s\n" % (tmp_path / "cache")
+    parse(tmp_path, GOOD + cache)
+    path = tmp_path / "lab.arrays.yml"
+    plugin = inventory_loader.get("storage.datamotion.arrays")
+    path.write_text(GOOD.replace("arrays:\n", "arrays:\n  - {name: vnx2, type: vnx, address: 192.0.2.11}\n") + cache)
+    inventory = InventoryData()
+    plugin.parse(inventory, DataLoader(), str(path), cache=True)  # as ansible-inventory does, cache hit
+    assert "vnx2" in inventory.hosts
