@@ -11,7 +11,8 @@ short_description: VNX and ONTAP arrays, and the hosts attached to them, as inve
 version_added: 0.2.0
 description:
   - Reads the arrays named in a C(*.arrays.yml) file and yields each one as a host with
-    C(ansible_connection=local) (the array modules run on the controller or in the execution environment).
+    C(ansible_connection=local) and C(ansible_python_interpreter) the Python that runs Ansible (the array modules
+    run on the controller or in the execution environment, with the libraries this plugin uses).
   - With O(attached_hosts), also yields the hosts attached to the VNX arrays (the hosts of their storage
     groups), each with its LUNs, their pools and WWNs as host variables, so that a play can target, for example,
     every host with a LUN in pool C(Pool0) (see O(keyed_groups) in the examples).
@@ -86,6 +87,7 @@ cache_connection: ~/.cache/datamotion-inventory
 
 import logging
 import os
+import sys
 
 from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.module_utils.common.text.converters import to_native
@@ -291,7 +293,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             if read is None:
                 continue
             p = array["params"]
-            hostvars = dict(ansible_connection="local", datamotion_array_type=array["type"],
+            # the modules need storops/netapp-lib, which are where this plugin imported them, not
+            # necessarily in the Python that interpreter discovery would find
+            hostvars = dict(ansible_connection="local", ansible_python_interpreter=sys.executable,
+                            datamotion_array_type=array["type"],
                             datamotion_array_address=p[ADDRESS_OPTION[array["type"]]])
             # the non-secret connection options, for the modules' options in a play (vnx_sp_address, ontap_port, ...)
             for option, value in p.items():

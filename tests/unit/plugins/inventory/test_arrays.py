@@ -11,6 +11,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import sys
 
 import pytest
 
@@ -80,6 +81,7 @@ def test_arrays_and_attached_hosts_with_credentials_from_the_environment(tmp_pat
     assert reads[1]["password"] == "secret-ontap" and reads[1]["port"] == 8443 and reads[1]["https"] is True
     vnx1 = inventory.get_host("vnx1").get_vars()
     assert vnx1["ansible_connection"] == "local"
+    assert vnx1["ansible_python_interpreter"] == sys.executable  # where storops is, not what discovery finds
     assert vnx1["vnx_sp_address"] == "192.0.2.10"
     assert "secret-vnx" not in json.dumps(vnx1, default=str)
     assert [h.name for h in inventory.groups["pool_Pool0"].get_hosts()] == ["db01"]
