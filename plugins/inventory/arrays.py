@@ -203,7 +203,8 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 continue
             value = entry.get(key)
             if value is None and rule.get("fallback"):
-                value = next((os.environ[v] for v in rule["fallback"][1] if v in os.environ), None)
+                # AWX injects '' for an optional credential input left blank: that is no value
+                value = next((os.environ[v] for v in rule["fallback"][1] if os.environ.get(v)), None)
             if value is None:
                 value = rule.get("default")
             if value is not None:

@@ -161,3 +161,12 @@ def test_an_array_added_to_a_cached_file_is_read(tmp_path, reads, monkeypatch):
     inventory = InventoryData()
     plugin.parse(inventory, DataLoader(), str(path), cache=True)  # as ansible-inventory does, cache hit
     assert "vnx2" in inventory.hosts
+
+
+def test_an_empty_environment_variable_is_not_a_value(tmp_path, reads, monkeypatch):
+    # AWX injects '' for an optional credential input left blank (naviseccli path, port)
+    monkeypatch.setenv("VNX_NAVISECCLI_PATH", "")
+    monkeypatch.setenv("ONTAP_PORT", "")
+    parse(tmp_path, GOOD.replace(", port: 8443", ""))
+    assert reads[0]["naviseccli_path"] is None
+    assert reads[1]["port"] is None
