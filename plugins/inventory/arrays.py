@@ -252,6 +252,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                            scope=p.get("scope") or 0, security_file=p.get("security_file"),
                            naviseccli_path=p.get("naviseccli_path"), timeout=p.get("timeout"))
         system = client.get_system()
+        if not system.serial:
+            # a naviseccli that fails without an error text (exit 127, stderr only) reads as an empty array
+            raise ArrayUnreadable("naviseccli answered no serial number for the system (getagent); check naviseccli_path "
+                                  "and run it by hand against this SP")
         luns = client.list_luns()
         by_id = dict((lun.id, lun) for lun in luns)
         groups = client.list_storage_groups()

@@ -22,6 +22,7 @@ from ansible.plugins.loader import inventory_loader
 from ansible.utils.display import Display
 
 from ansible_collections.storage.datamotion.plugins.inventory import arrays
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import System
 
 VNX_FACTS = dict(vars=dict(vnx_serial="CETV00000001"),
                  attached={"db01": [dict(array="vnx1", storage_group="db01", lun="data", lun_id=3,
@@ -170,3 +171,28 @@ def test_an_empty_environment_variable_is_not_a_value(tmp_path, reads, monkeypat
     parse(tmp_path, GOOD.replace(", port: 8443", ""))
     assert reads[0]["naviseccli_path"] is None
     assert reads[1]["port"] is None
+
+
+def test_a_vnx_that_answers_no_serial_is_unreadable(tmp_path, monkeypatch):
+    # a naviseccli that exits 127 with only stderr: storops reads an agent with no fields
+    class Silent:
+        def __init__(self, **kwargs):
+            pass
+
+        def get_system(self):
+            return System(address="192.0.2.10")
+
+        def list_luns(self):
+            return []
+
+        list_storage_groups = list_pools = list_luns
+
+    monkeypatch.setattr(arrays, "VnxClient", Silent)
+    monkeypatch.setattr(arrays.vnx_common, "check_storops", lambda module: None)
+    monkeypatch.setattr(arrays.vnx_common, "check_naviseccli", lambda module, path: None)
+    monkeypatch.setenv("VNX_USERNAME", "sysadmin")
+    monkeypatch.setenv("VNX_PASSWORD", "secret-vnx")
+    with pytest.raises(AnsibleError) as e:
+        parse(tmp_path, "plugin: storage.datamotion.arrays\nstrict: true\narrays:\n  - {name: vnx1, type: vnx, address: 192.0.2.10}\n")
+    assert "arrays[0] (vnx array 'vnx1' at 192.0.2.10)" in str(e.value)
+    assert "no serial number" in str(e.value)
