@@ -219,6 +219,12 @@ for kind, name in (("python", "requirements.txt"), ("system", "bindep.txt")):
         sys.exit("ansible-builder introspect, %s: got %s, want %s (from %s)" % (kind, got, want, name))
     print("ansible-builder introspect: %s requirements as listed in %s: %s" % (kind, name, want or "none"))
 PY
+    # The example EE definition (examples/ee) in ansible-builder's current format: `create`
+    # writes the build context (building needs a container engine, which CI need not have).
+    "$VENVS/importer/bin/ansible-builder" create -f examples/ee/execution-environment.yml -c "$work/context" --output-filename Containerfile >&2
+    grep -q 'python3.12' "$work/context/Containerfile" \
+        || die "ansible-builder create: no python3.12 in $work/context/Containerfile"
+    log "ansible-builder create examples/ee/execution-environment.yml: $work/context/Containerfile"
 }
 
 step_demo() {

@@ -50,6 +50,11 @@ def check_storops(module):
                 msg="storops cannot be imported on Python %d.%d: it imports the module 'pipes', which Python 3.13 removed. "
                     "Run this module with Python 3.12 or older (set ansible_python_interpreter)." % sys.version_info[:2],
                 exception=STOROPS_IMPORT_ERROR)
+        if "distutils" in STOROPS_IMPORT_ERROR:
+            module.fail_json(
+                msg="storops needs distutils, which Python 3.12 removed from the standard library: install setuptools "
+                    "(pip install setuptools; requirements.txt lists it) where this module runs (Python %d.%d)."
+                    % sys.version_info[:2], exception=STOROPS_IMPORT_ERROR)
         module.fail_json(msg=missing_required_lib("storops>=%s" % STOROPS_MIN_VERSION), exception=STOROPS_IMPORT_ERROR)
     try:
         from importlib.metadata import version, PackageNotFoundError

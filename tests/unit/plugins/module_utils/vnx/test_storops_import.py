@@ -1,0 +1,37 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Why storops cannot be imported, in the words of the failure (issue 18, item 4)."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import pytest
+
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx import common
+
+# the end of the traceback storops gives on Python 3.12 without setuptools
+DISTUTILS = ('  File ".../storops/lib/version.py", line 19, in <module>\n'
+             '    from distutils.version import LooseVersion\n'
+             "ModuleNotFoundError: No module named 'distutils'\n")
+
+
+class Failed(Exception):
+    pass
+
+
+class FakeModule:
+    params = {}
+
+    def fail_json(self, msg, **kwargs):
+        raise Failed(msg)
+
+
+def test_missing_distutils_says_install_setuptools(monkeypatch):
+    monkeypatch.setattr(common, "STOROPS_IMPORT_ERROR", DISTUTILS)
+    monkeypatch.setattr(common.sys, "version_info", (3, 12, 1))
+    with pytest.raises(Failed) as e:
+        common.check_storops(FakeModule())
+    assert "storops needs distutils" in str(e.value)
+    assert "install setuptools" in str(e.value)
+    assert "Failed to import the required Python library" not in str(e.value)
