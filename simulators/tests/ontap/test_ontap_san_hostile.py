@@ -54,8 +54,8 @@ def test_a_remapped_lun_comes_back_writable_with_its_bytes(san_sim):
     # a loop device keeps BLKROSET across a detach: a LUN attached to a device left read-only must still be writable
     volume(san_sim, "ro")
     ok(post_lun(san_sim, "/vol/ro/l"))
-    ok(rest("POST", san_sim.dst, "/api/protocols/san/igroups", json={"svm": {"name": "svm_dst"}, "name": "me", "protocol": "iscsi",
-                                                                  "os_type": "linux", "initiators": [{"name": HOST}]}))
+    igroup = {"svm": {"name": "svm_dst"}, "name": "me", "protocol": "iscsi", "os_type": "linux", "initiators": [{"name": HOST}]}
+    ok(rest("POST", san_sim.dst, "/api/protocols/san/igroups", json=igroup))
     mapping = {"svm": {"name": "svm_dst"}, "lun": {"name": "/vol/ro/l"}, "igroup": {"name": "me"}}
     ok(rest("POST", san_sim.dst, "/api/protocols/san/lun-maps", json=mapping))
     device = san_sim.state()["dst"]["san"]["luns"]["/vol/ro/l"]["device"]

@@ -113,7 +113,7 @@ def check_lun(storops, lun):
                 'sum_of_outstanding_requests', 'implicit_trespasses', 'explicit_trespasses'):
         assert isinstance(lun[key], int) and lun[key] == lun[key + '_sp_a'] + lun[key + '_sp_b'], key
     assert abs(lun['extreme_performance'] + lun['performance'] + lun['capacity'] - 100.0) < 0.01
-    assert lun['deduplication_status'] == 'OK(0x0)' 
+    assert lun['deduplication_status'] == 'OK(0x0)'
     assert isinstance(lun['lun_id'], int)
     assert isinstance(lun['name'], str) and lun['name']
     assert is_wwn(lun['wwn']), lun['wwn']
