@@ -253,8 +253,6 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _read_vnx(self, array):
         p = array["params"]
-        # storops logs each failed naviseccli call with its traceback; the warning below says what failed
-        logging.getLogger("storops").addHandler(logging.NullHandler())
         failer = _Failer(p)
         vnx_common.check_storops(failer)
         if not p.get("security_file") and (p.get("username") is None or p.get("password") is None):
@@ -264,6 +262,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         client = VnxClient(sp_address=p["sp_address"], username=p.get("username"), password=p.get("password"),
                            scope=p.get("scope") or 0, security_file=p.get("security_file"),
                            naviseccli_path=p.get("naviseccli_path"), timeout=p.get("timeout"))
+        # storops logs each failed naviseccli call with its traceback (the client sends its logs to stderr, for the
+        # modules): the warning of _read says what failed, so the inventory keeps them out of ansible-inventory's output
+        logging.getLogger("storops").handlers = [logging.NullHandler()]
         system = client.get_system()
         if not system.serial:
             # a naviseccli that fails without an error text (exit 127, stderr only) reads as an empty array
