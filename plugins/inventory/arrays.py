@@ -334,6 +334,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         strict = self.get_option("strict")
         array_names = set(array["name"] for array in arrays)
         hosts = {}
+        host_arrays = {}
         initiators = {}
         for array in arrays:
             read = facts.get(array["name"])
@@ -357,6 +358,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                                              "an array in this file (key 'name'); rename the array"
                                              % (path, array["index"], array["name"], host))
                 hosts.setdefault(host, []).extend(luns)
+                host_arrays.setdefault(host, set()).add(array["name"])  # an igroup without LUNs too
             for host, names in (read.get("initiators") or {}).items():
                 initiators[host] = sorted(set(initiators.get(host, [])) | set(names))
         if not self.get_option("attached_hosts"):
@@ -365,7 +367,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             hostvars = dict(datamotion_luns=luns,
                             datamotion_lun_pools=sorted(set(lun["pool"] for lun in luns if lun["pool"])),
                             datamotion_lun_wwns=[lun["wwn"] for lun in luns if lun["wwn"]],
-                            datamotion_arrays=sorted(set(lun["array"] for lun in luns)))
+                            datamotion_arrays=sorted(host_arrays[host]))
             if host in initiators:
                 hostvars["datamotion_initiators"] = initiators[host]
             self._add(host, ["datamotion_hosts"], hostvars, strict)

@@ -260,7 +260,8 @@ def test_ontap_igroups_are_attached_hosts_with_their_luns(tmp_path, monkeypatch)
     assert esx01["datamotion_initiators"] == ["iqn.1998-01.com.vmware:esx01-a", "iqn.1998-01.com.vmware:esx01-b"]
     assert [h.name for h in inventory.groups["pool_svm1_vol1"].get_hosts()] == ["esx01"]
     assert sorted(h.name for h in inventory.groups["datamotion_hosts"].get_hosts()) == ["esx01", "idle"]
-    assert inventory.get_host("idle").get_vars()["datamotion_luns"] == []
+    idle = inventory.get_host("idle").get_vars()
+    assert idle["datamotion_luns"] == [] and idle["datamotion_arrays"] == ["dr"]
 
 
 def test_ontap_igroups_are_not_hosts_without_attached_hosts(tmp_path, monkeypatch):
