@@ -13,11 +13,13 @@ description:
   - Reads the arrays named in a C(*.arrays.yml) file and yields each one as a host with
     C(ansible_connection=local) and C(ansible_python_interpreter) the Python that runs Ansible (the array modules
     run on the controller or in the execution environment, with the libraries this plugin uses).
-  - With O(attached_hosts), also yields the hosts attached to the VNX arrays (the hosts of their storage
-    groups), each with its LUNs, their pools and WWNs as host variables, so that a play can target, for example,
-    every host with a LUN in pool C(Pool0) (see O(keyed_groups) in the examples).
-  - ONTAP clusters are yielded as array hosts with their SnapMirror relationships; their igroup initiators are
-    not read yet.
+  - With O(attached_hosts), also yields the hosts attached to the arrays, each with its LUNs, their pools and WWNs
+    as host variables, so that a play can target, for example, every host with a LUN in pool C(Pool0) (see
+    O(keyed_groups) in the examples). On a VNX these are the hosts of its storage groups, named as the VNX names
+    them; on an ONTAP cluster each igroup is one host, named as the igroup, with the igroup's initiators in
+    C(datamotion_initiators). A host of the same name on several arrays (or an igroup of the same name in several
+    SVMs) is one host with the LUNs of all of them.
+  - ONTAP clusters are yielded as array hosts with their SnapMirror relationships.
   - Credentials come from the file (vaulted values work) or from the environment variables the modules read
     (E(VNX_USERNAME), E(VNX_PASSWORD), E(ONTAP_USERNAME), E(ONTAP_PASSWORD), ...). They are never written into
     the inventory cache or into host variables.
@@ -53,9 +55,19 @@ options:
     required: true
   attached_hosts:
     description:
-      - Also yield the hosts attached to the arrays (VNX storage-group hosts), with host variables
-        C(datamotion_luns) (array, storage_group, lun, lun_id, wwn, pool, size_gb, hlu), C(datamotion_lun_pools),
-        C(datamotion_lun_wwns) and C(datamotion_arrays), in group C(datamotion_hosts).
+      - Also yield the hosts attached to the arrays (VNX storage-group hosts, ONTAP igroups), with host variables
+        C(datamotion_luns), C(datamotion_lun_pools), C(datamotion_lun_wwns) and C(datamotion_arrays), in group
+        C(datamotion_hosts).
+      - "Each VNX LUN in C(datamotion_luns) has the keys array, storage_group, lun, lun_id, wwn, pool, size_gb, hlu."
+      - "Each ONTAP LUN (one per LUN map of the igroup) has the keys array, svm, igroup, lun (its name), path, lun_id
+        (the LUN ID of the map, what the host sees), volume, aggregate (null when the volume is not in exactly one
+        aggregate the cluster reports), pool, serial, wwn (the NAA identifier, V(600a0980) and the serial in hex),
+        size (bytes), size_gb."
+      - "The pool of an ONTAP LUN, in C(datamotion_lun_pools) and the LUN's pool key, is always its volume as
+        C(svm:volume) (never the aggregate), so a keyed group on C(datamotion_lun_pools) with prefix C(pool) makes, for
+        a LUN in volume C(vol1) of SVM C(svm1), the group C(pool_svm1_vol1)."
+      - ONTAP hosts also get C(datamotion_initiators), the initiators of the igroup.
+      - An attached host named as an array in this file is an error.
     type: bool
     default: false
 """
@@ -95,6 +107,7 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 
 from ansible_collections.storage.datamotion.plugins.module_utils.ontap import client as ontap_client
+from ansible_collections.storage.datamotion.plugins.module_utils.ontap.san import san_client
 from ansible_collections.storage.datamotion.plugins.module_utils.ontap.common import (
     OntapError, connection_argument_spec)
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx import common as vnx_common
@@ -240,8 +253,6 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def _read_vnx(self, array):
         p = array["params"]
-        # storops logs each failed naviseccli call with its traceback; the warning below says what failed
-        logging.getLogger("storops").addHandler(logging.NullHandler())
         failer = _Failer(p)
         vnx_common.check_storops(failer)
         if not p.get("security_file") and (p.get("username") is None or p.get("password") is None):
@@ -251,6 +262,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         client = VnxClient(sp_address=p["sp_address"], username=p.get("username"), password=p.get("password"),
                            scope=p.get("scope") or 0, security_file=p.get("security_file"),
                            naviseccli_path=p.get("naviseccli_path"), timeout=p.get("timeout"))
+        # storops logs each failed naviseccli call with its traceback (the client sends its logs to stderr, for the
+        # modules): the warning of _read says what failed, so the inventory keeps them out of ansible-inventory's output
+        logging.getLogger("storops").handlers = [logging.NullHandler()]
         system = client.get_system()
         if not system.serial:
             # a naviseccli that fails without an error text (exit 127, stderr only) reads as an empty array
@@ -284,15 +298,44 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if not p.get("username") or not p.get("password"):
             raise ArrayUnreadable("no credentials: give username and password (or set ONTAP_USERNAME and ONTAP_PASSWORD)")
         client = ontap_client.connect(p)
-        return dict(vars=dict(ontap_transport=client.transport,
-                              ontap_relationships=[rel.facts() for rel in client.relationships()]),
-                    attached={})
+        facts = dict(vars=dict(ontap_transport=client.transport,
+                               ontap_relationships=[rel.facts() for rel in client.relationships()]),
+                     attached={}, initiators={})
+        # read whether or not attached_hosts is set, as the VNX storage groups are: the cache serves both
+        facts["attached"], facts["initiators"] = self._ontap_igroups(array["name"], client)
+        return facts
+
+    @staticmethod
+    def _ontap_igroups(array_name, client):
+        """Each igroup as an attached host: its LUN maps (in the VNX hosts' keys) and its initiators."""
+        san = san_client(client)
+        igroups = san.igroups()
+        luns = dict(((lun.svm, lun.path), lun) for lun in san.luns())
+        maps = san.lun_maps()
+        volumes = client.volumes(set("%s:%s" % (m.svm, m.path.split("/")[2]) for m in maps))
+        attached = dict((ig.name, []) for ig in igroups)
+        for m in sorted(maps, key=lambda m: (m.igroup, m.lun_id)):
+            lun = luns.get((m.svm, m.path))
+            volume = m.path.split("/")[2]
+            aggregates = getattr(volumes.get("%s:%s" % (m.svm, volume)), "aggregates", None) or []
+            attached.setdefault(m.igroup, []).append(dict(
+                array=array_name, svm=m.svm, igroup=m.igroup, lun=m.path.split("/")[3], path=m.path, lun_id=m.lun_id,
+                volume=volume, aggregate=aggregates[0] if len(aggregates) == 1 else None,
+                # the pool of an ONTAP LUN is its volume, as svm:volume: a volume is always known (an aggregate
+                # is not to an SVM administrator, nor one for a FlexGroup) and volume names repeat across SVMs
+                pool="%s:%s" % (m.svm, volume),
+                serial=lun.serial if lun else None, wwn=lun.naa if lun else None,
+                size=lun.size if lun else None, size_gb=round(lun.size / 1024.0 ** 3, 3) if lun else None))
+        initiators = dict((ig.name, sorted(ig.initiators)) for ig in igroups)
+        return attached, initiators
 
     # ------------------------------------------------------------------ the inventory
     def _populate(self, path, arrays, facts):
         strict = self.get_option("strict")
         array_names = set(array["name"] for array in arrays)
         hosts = {}
+        host_arrays = {}
+        initiators = {}
         for array in arrays:
             read = facts.get(array["name"])
             if read is None:
@@ -315,13 +358,18 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                                              "an array in this file (key 'name'); rename the array"
                                              % (path, array["index"], array["name"], host))
                 hosts.setdefault(host, []).extend(luns)
+                host_arrays.setdefault(host, set()).add(array["name"])  # an igroup without LUNs too
+            for host, names in (read.get("initiators") or {}).items():
+                initiators[host] = sorted(set(initiators.get(host, [])) | set(names))
         if not self.get_option("attached_hosts"):
             return
         for host, luns in sorted(hosts.items()):
             hostvars = dict(datamotion_luns=luns,
                             datamotion_lun_pools=sorted(set(lun["pool"] for lun in luns if lun["pool"])),
                             datamotion_lun_wwns=[lun["wwn"] for lun in luns if lun["wwn"]],
-                            datamotion_arrays=sorted(set(lun["array"] for lun in luns)))
+                            datamotion_arrays=sorted(host_arrays[host]))
+            if host in initiators:
+                hostvars["datamotion_initiators"] = initiators[host]
             self._add(host, ["datamotion_hosts"], hostvars, strict)
 
     def _add(self, host, groups, hostvars, strict):

@@ -292,6 +292,16 @@ class RestSan:
                    space_reserve=bool((space.get("guarantee") or {}).get("requested")), serial=rec.get("serial_number"),
                    comment=rec.get("comment") or "", mapped=bool((rec.get("status") or {}).get("mapped")), uuid=rec.get("uuid"))
 
+    def luns(self):
+        """Every LUN of the cluster, in one paged read."""
+        return [self._lun(r) for r in self.c._records("/api/storage/luns", {"fields": self.LUN_FIELDS})]
+
+    def lun_maps(self):
+        """Every LUN map of the cluster, in one paged read."""
+        recs = self.c._records("/api/protocols/san/lun-maps", {"fields": "svm.name,lun.name,igroup.name,logical_unit_number"})
+        return [LunMap(svm=r["svm"]["name"], path=r["lun"]["name"], igroup=r["igroup"]["name"], lun_id=int(r["logical_unit_number"]))
+                for r in recs]
+
     def lun(self, svm, path):
         recs = [r for r in self.c._records("/api/storage/luns", {"svm.name": svm, "name": path, "fields": self.LUN_FIELDS})
                 if r.get("name") == path]   # ONTAP reads * | ! in a query value as a pattern
@@ -313,9 +323,13 @@ class RestSan:
     def delete_lun(self, lun):
         self.c._change("DELETE", "/api/storage/luns/%s" % lun.uuid, what="deleting LUN %s" % lun.path)
 
-    def igroups(self, svm):
-        recs = self.c._records("/api/protocols/san/igroups", {"svm.name": svm, "fields": "uuid,name,protocol,os_type,initiators.name"})
-        return [Igroup(svm=svm, name=r["name"], protocol=r.get("protocol"), os_type=r.get("os_type"),
+    def igroups(self, svm=None):
+        """The igroups of ``svm``, or of every SVM."""
+        query = {"fields": "uuid,name,svm.name,protocol,os_type,initiators.name"}
+        if svm is not None:
+            query["svm.name"] = svm
+        recs = self.c._records("/api/protocols/san/igroups", query)
+        return [Igroup(svm=svm or r["svm"]["name"], name=r["name"], protocol=r.get("protocol"), os_type=r.get("os_type"),
                        initiators=[i["name"] for i in r.get("initiators") or []], uuid=r.get("uuid")) for r in recs]
 
     def create_igroup(self, svm, name, protocol, os_type, initiators):
@@ -365,15 +379,28 @@ class ZapiSan:
         self.c.invoke("volume-create", {"volume": name, "containing-aggr-name": aggregate, "size": str(int(size)), "volume-type": "rw"},
                       vserver=svm, what="creating volume %s:%s" % (svm, name))
 
+    @staticmethod
+    def _lun(rec, svm):
+        return Lun(svm=svm, path=rec.get_child_content("path"), size=int(rec.get_child_content("size") or 0),
+                   used=int(rec.get_child_content("size-used") or 0), os_type=rec.get_child_content("multiprotocol-type"),
+                   space_reserve=(rec.get_child_content("is-space-reservation-enabled") or "false") == "true",
+                   serial=rec.get_child_content("serial-number"), comment=rec.get_child_content("comment") or "",
+                   mapped=(rec.get_child_content("mapped") or "false") == "true", uuid=rec.get_child_content("uuid"))
+
+    def luns(self):
+        """Every LUN of the cluster (lun-get-iter answers cluster-wide when not tunnelled)."""
+        return [self._lun(rec, rec.get_child_content("vserver")) for rec in self.c.iterate("lun-get-iter")]
+
+    def lun_maps(self):
+        """Every LUN map of the cluster."""
+        return [LunMap(svm=rec.get_child_content("vserver"), path=rec.get_child_content("path"),
+                       igroup=rec.get_child_content("initiator-group"), lun_id=int(rec.get_child_content("lun-id")))
+                for rec in self.c.iterate("lun-map-get-iter")]
+
     def lun(self, svm, path):
         for rec in self.c.iterate("lun-get-iter", query={"lun-info": {"path": path, "vserver": svm}}, vserver=svm):
-            if rec.get_child_content("path") != path:   # ONTAP reads * | ! in a query value as a pattern
-                continue
-            return Lun(svm=svm, path=path, size=int(rec.get_child_content("size") or 0), used=int(rec.get_child_content("size-used") or 0),
-                       os_type=rec.get_child_content("multiprotocol-type"),
-                       space_reserve=(rec.get_child_content("is-space-reservation-enabled") or "false") == "true",
-                       serial=rec.get_child_content("serial-number"), comment=rec.get_child_content("comment") or "",
-                       mapped=(rec.get_child_content("mapped") or "false") == "true", uuid=rec.get_child_content("uuid"))
+            if rec.get_child_content("path") == path:   # ONTAP reads * | ! in a query value as a pattern
+                return self._lun(rec, svm)
         return None
 
     def create_lun(self, svm, path, size, os_type, space_reserve):
@@ -392,12 +419,14 @@ class ZapiSan:
     def delete_lun(self, lun):
         self.c.invoke("lun-destroy", {"path": lun.path}, vserver=lun.svm, what="deleting LUN %s" % lun.path)
 
-    def igroups(self, svm):
+    def igroups(self, svm=None):
+        """The igroups of ``svm``, or of every SVM (igroup-get-iter answers cluster-wide when not tunnelled)."""
         found = []
-        for rec in self.c.iterate("igroup-get-iter", query={"initiator-group-info": {"vserver": svm}}, vserver=svm):
+        query = {"initiator-group-info": {"vserver": svm}} if svm is not None else None
+        for rec in self.c.iterate("igroup-get-iter", query=query, vserver=svm):
             members = rec.get_child_by_name("initiators")
             names = [i.get_child_content("initiator-name") for i in members.get_children()] if members is not None else []
-            found.append(Igroup(svm=svm, name=rec.get_child_content("initiator-group-name"),
+            found.append(Igroup(svm=svm or rec.get_child_content("vserver"), name=rec.get_child_content("initiator-group-name"),
                                 protocol=rec.get_child_content("initiator-group-type"),
                                 os_type=rec.get_child_content("initiator-group-os-type"), initiators=names,
                                 uuid=rec.get_child_content("initiator-group-uuid")))

@@ -22,6 +22,8 @@ from ansible.plugins.loader import inventory_loader
 from ansible.utils.display import Display
 
 from ansible_collections.storage.datamotion.plugins.inventory import arrays
+from ansible_collections.storage.datamotion.plugins.module_utils.ontap.common import Volume
+from ansible_collections.storage.datamotion.plugins.module_utils.ontap.san import Igroup, Lun, LunMap
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import System
 
 VNX_FACTS = dict(vars=dict(vnx_serial="CETV00000001"),
@@ -196,3 +198,80 @@ def test_a_vnx_that_answers_no_serial_is_unreadable(tmp_path, monkeypatch):
         parse(tmp_path, "plugin: storage.datamotion.arrays\nstrict: true\narrays:\n  - {name: vnx1, type: vnx, address: 192.0.2.10}\n")
     assert "arrays[0] (vnx array 'vnx1' at 192.0.2.10)" in str(e.value)
     assert "no serial number" in str(e.value)
+
+
+class FakeOntap:
+    """An ONTAP client and its SAN view: igroup esx01 with LUN /vol/vol1/data at LUN ID 2, igroup idle with no LUN."""
+    transport = "rest"
+
+    def __init__(self, igroup="esx01"):
+        self.igroup = igroup
+
+    def relationships(self):
+        return []
+
+    def volumes(self, paths):
+        assert paths == {"svm1:vol1"}
+        return {"svm1:vol1": Volume(svm="svm1", name="vol1", type="rw", size=2 ** 30, aggregates=["aggr1"])}
+
+    def igroups(self):
+        return [Igroup(svm="svm1", name=self.igroup, protocol="iscsi", os_type="vmware",
+                       initiators=["iqn.1998-01.com.vmware:esx01-b", "iqn.1998-01.com.vmware:esx01-a"]),
+                Igroup(svm="svm1", name="idle", protocol="iscsi", os_type="linux", initiators=["iqn.2005-03.org.open-iscsi:idle"])]
+
+    def luns(self):
+        return [Lun(svm="svm1", path="/vol/vol1/data", size=64 * 1024 ** 2, os_type="vmware", space_reserve=False,
+                    serial="wCMDv]Ts-P7K")]
+
+    def lun_maps(self):
+        return [LunMap(svm="svm1", path="/vol/vol1/data", igroup=self.igroup, lun_id=2)]
+
+
+def ontap_reads(monkeypatch, igroup="esx01"):
+    fake = FakeOntap(igroup)
+    monkeypatch.setenv("ONTAP_USERNAME", "admin")
+    monkeypatch.setenv("ONTAP_PASSWORD", "secret-ontap")
+    monkeypatch.setattr(arrays.ontap_client, "missing_library", lambda use_rest: [])
+    monkeypatch.setattr(arrays.ontap_client, "connect", lambda params: fake)
+    monkeypatch.setattr(arrays, "san_client", lambda client: client)
+
+
+ONTAP_ONLY = """
+plugin: storage.datamotion.arrays
+arrays:
+  - {name: dr, type: ontap, address: dr.example.com}
+attached_hosts: true
+keyed_groups:
+  - {key: datamotion_lun_pools, prefix: pool}
+"""
+
+
+def test_ontap_igroups_are_attached_hosts_with_their_luns(tmp_path, monkeypatch):
+    ontap_reads(monkeypatch)
+    inventory, dummy = parse(tmp_path, ONTAP_ONLY)
+    esx01 = inventory.get_host("esx01").get_vars()
+    naa = "600a0980" + "wCMDv]Ts-P7K".encode("ascii").hex()
+    assert esx01["datamotion_luns"] == [dict(
+        array="dr", svm="svm1", igroup="esx01", lun="data", path="/vol/vol1/data", lun_id=2, volume="vol1",
+        aggregate="aggr1", pool="svm1:vol1", serial="wCMDv]Ts-P7K", wwn=naa, size=64 * 1024 ** 2, size_gb=0.062)]
+    assert esx01["datamotion_lun_pools"] == ["svm1:vol1"]
+    assert esx01["datamotion_lun_wwns"] == [naa]
+    assert esx01["datamotion_arrays"] == ["dr"]
+    assert esx01["datamotion_initiators"] == ["iqn.1998-01.com.vmware:esx01-a", "iqn.1998-01.com.vmware:esx01-b"]
+    assert [h.name for h in inventory.groups["pool_svm1_vol1"].get_hosts()] == ["esx01"]
+    assert sorted(h.name for h in inventory.groups["datamotion_hosts"].get_hosts()) == ["esx01", "idle"]
+    idle = inventory.get_host("idle").get_vars()
+    assert idle["datamotion_luns"] == [] and idle["datamotion_arrays"] == ["dr"]
+
+
+def test_ontap_igroups_are_not_hosts_without_attached_hosts(tmp_path, monkeypatch):
+    ontap_reads(monkeypatch)
+    inventory, dummy = parse(tmp_path, ONTAP_ONLY.replace("attached_hosts: true", "attached_hosts: false"))
+    assert "esx01" not in inventory.hosts and "dr" in inventory.hosts
+
+
+def test_an_igroup_named_like_an_array_is_refused(tmp_path, monkeypatch):
+    ontap_reads(monkeypatch, igroup="dr")
+    with pytest.raises(AnsibleParserError) as e:
+        parse(tmp_path, ONTAP_ONLY)
+    assert "arrays[0] (dr) has an attached host named 'dr', which is also the name of an array" in str(e.value)

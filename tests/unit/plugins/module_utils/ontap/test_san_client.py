@@ -60,3 +60,18 @@ def test_zapi_lun_and_maps_of_other_names_are_left_out():
     assert ZapiSan(Zapi([lun])).lun("svm1", "/vol/v1/a*") is None
     assert ZapiSan(Zapi([lun])).lun("svm1", "/vol/v1/a b").uuid == "u1"
     assert ZapiSan(Zapi([Rec(path="/vol/v1/l1", initiator_group="host10", lun_id="3")])).maps("svm1", "host1*") == []
+
+
+def test_cluster_wide_reads_keep_each_records_svm():
+    # the inventory plugin reads every SVM's igroups, LUNs and maps at once: each object names its own SVM
+    lun = {"name": "/vol/v1/l1", "svm": {"name": "svm2"}, "uuid": "u1", "os_type": "linux", "serial_number": "s1",
+           "space": {"size": 4096, "used": 0, "guarantee": {"requested": False}}}
+    igroup = {"name": "h1", "svm": {"name": "svm2"}, "protocol": "iscsi", "os_type": "linux", "initiators": [{"name": "iqn.x"}]}
+    lun_map = {"svm": {"name": "svm2"}, "lun": {"name": "/vol/v1/l1"}, "igroup": {"name": "h1"}, "logical_unit_number": 3}
+    assert [(x.svm, x.path, x.serial) for x in RestSan(Rest([lun])).luns()] == [("svm2", "/vol/v1/l1", "s1")]
+    assert [(x.svm, x.name, x.initiators) for x in RestSan(Rest([igroup])).igroups()] == [("svm2", "h1", ["iqn.x"])]
+    assert [(x.svm, x.igroup, x.lun_id) for x in RestSan(Rest([lun_map])).lun_maps()] == [("svm2", "h1", 3)]
+    zlun = Rec(path="/vol/v1/l1", vserver="svm2", size="4096", multiprotocol_type="linux", serial_number="s1", uuid="u1")
+    zmap = Rec(path="/vol/v1/l1", vserver="svm2", initiator_group="h1", lun_id="3")
+    assert [(x.svm, x.path, x.serial) for x in ZapiSan(Zapi([zlun])).luns()] == [("svm2", "/vol/v1/l1", "s1")]
+    assert [(x.svm, x.igroup, x.lun_id) for x in ZapiSan(Zapi([zmap])).lun_maps()] == [("svm2", "h1", 3)]
