@@ -367,3 +367,15 @@ def test_info_managed_lists_only_the_collections_migrating_copies(run_module, na
     status, result = run_module(vnx_info, dict(CONN, gather_subset=["managed"]))
     assert status == "exit", result
     assert result["managed"]["migrating_copies"] == {"copy1": 35.0}
+
+
+def test_deleting_a_snap_copy_leaves_a_snapshot_named_like_ours_that_it_does_not_read(run_module, navi):  # noqa: F811
+    # a user's snap copy "test" reads the user's snapshot usersnap; snap-as-vol-test is another user's snapshot
+    navi.on("lun -list -all -name test", f.lun(4100, "test", gb=1, primary="db", attached="usersnap"))
+    navi.on("snap -list -res 4100", "")
+    navi.on("storagegroup -list", "")
+    navi.on("migrate -list -source 4100", f.NOT_MIGRATING)
+    navi.on("snap -list -id snap-as-vol-test", f.snap("snap-as-vol-test", 12))
+    status, result = run_module(vnx_volume, dict(CONN, name="test", state="absent"))
+    assert status == "exit" and result["changed"], result
+    assert "snap -destroy -id snap-as-vol-test -o" not in navi.writes(), navi.writes()
