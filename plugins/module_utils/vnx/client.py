@@ -684,6 +684,15 @@ class VnxClient(object):
     def destroy_lun(self, lun, force_detach=False):
         """Destroy a LUN or SMP (force_detach: detach an SMP's snapshot as part of it)."""
         what = "snapshot mount point" if lun.is_snap_mount_point else "LUN"
+        # the array reuses a deleted LUN's id: the id read earlier may now be another task's LUN
+        current = self.get_lun(lun_id=lun.id)
+        if current is None:
+            return "VNXLunNotFoundError"
+        if current.name != lun.name or (lun.wwn and current.wwn and current.wwn != lun.wwn):
+            raise VnxError("destroy", "%s %s" % (what, lun.name),
+                           "its id %s is now LUN %s (WWN %s): %s was deleted meanwhile and the id reused"
+                           % (lun.id, current.name, current.wwn, lun.name),
+                           "Nothing was deleted. Run the task again; it reads the array anew.", "VNXLunChangedError")
         return self._write("destroy", "%s %s" % (what, lun.name), self.cli.delete_pool_lun,
                            lun_id=lun.id, force_detach=force_detach, tolerate=("VNXLunNotFoundError",))
 

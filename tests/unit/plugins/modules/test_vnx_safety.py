@@ -167,6 +167,7 @@ def test_deleting_a_finished_async_copy_deletes_its_temporary_snapshot(run_modul
 def test_the_other_sp_answers_when_sp_a_is_down(run_module, navi):  # noqa: F811
     navi.down.add("192.0.2.10")
     navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("lun -list -all -l 12", f.lun(12, "vol_a"))
     navi.on("snap -list -res 12", "")
     navi.on("storagegroup -list", "")
     status, result = run_module(vnx_volume, dict(CONN, sp_b_address="192.0.2.11", name="vol_a", state="absent"))
@@ -236,6 +237,7 @@ def test_the_loser_of_parallel_identical_snap_copies_reports_success(run_module,
 def test_force_deletes_a_lun_with_a_snap_copy_of_a_snap_copy(run_module, navi):  # noqa: F811
     # b is a snap copy of vol_a; c a snap copy of b (its mount point is on vol_a, its snapshot of b)
     navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", smps=(4100, 4101)))
+    navi.on("lun -list -all -l 12", f.lun(12, "vol_a", smps=(4100, 4101)))
     navi.on("lun -list -all -l 4100", f.lun(4100, "b", primary="vol_a", attached="snap-as-vol-b"))
     navi.on("lun -list -all -l 4101", f.lun(4101, "c", primary="vol_a", attached="snap-as-vol-c"))
     navi.on("snap -list -res 12", f.snap("snap-as-vol-b", 12, attached=(4100,)))
@@ -379,3 +381,14 @@ def test_deleting_a_snap_copy_leaves_a_snapshot_named_like_ours_that_it_does_not
     status, result = run_module(vnx_volume, dict(CONN, name="test", state="absent"))
     assert status == "exit" and result["changed"], result
     assert "snap -destroy -id snap-as-vol-test -o" not in navi.writes(), navi.writes()
+
+
+def test_a_lun_whose_id_was_reused_meanwhile_is_not_destroyed(run_module, navi):  # noqa: F811
+    # a parallel run deleted fc (id 5) after this run read it, and another task's LUN c got id 5
+    navi.on("lun -list -all -name fc", f.lun(5, "fc"))
+    navi.on("lun -list -all -l 5", f.lun(5, "c"))
+    navi.on("snap -list -res 5", "")
+    navi.on("storagegroup -list", "")
+    status, result = run_module(vnx_volume, dict(CONN, name="fc", state="absent"))
+    assert status == "fail", result
+    assert not [c for c in navi.writes() if c.startswith("lun -destroy")], navi.writes()
