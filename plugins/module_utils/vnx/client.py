@@ -134,6 +134,12 @@ class Snapshot:
         return bool(copy_wwn) and (TEMPORARY_MARK.split("%s", maxsplit=1)[0] + copy_wwn + " target ") in (self.description or "")
 
     @property
+    def described_by_user(self):
+        """A description that is not one this collection writes: this collection makes its snapshots without
+        one (or with its temporary mark), so such a snapshot is a user's, whatever its name."""
+        return bool(self.description) and TEMPORARY_MARK.split("%s", maxsplit=1)[0] not in self.description
+
+    @property
     def user_description(self):
         """The description without the collection's management mark."""
         return (self.description or "").replace(MANAGED_MARK, "").strip()

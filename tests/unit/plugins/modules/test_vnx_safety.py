@@ -392,3 +392,23 @@ def test_a_lun_whose_id_was_reused_meanwhile_is_not_destroyed(run_module, navi):
     status, result = run_module(vnx_volume, dict(CONN, name="fc", state="absent"))
     assert status == "fail", result
     assert not [c for c in navi.writes() if c.startswith("lun -destroy")], navi.writes()
+
+
+@pytest.mark.parametrize("module, params", [
+    (vnx_volume_clone, dict(name="copy1", source_lun="vol_a", copy_mode="full")),
+    (vnx_volume, dict(name="copy1", state="absent")),
+])
+def test_a_snapshot_named_like_ours_with_a_users_description_is_kept(run_module, navi, module, params):  # noqa: F811
+    # a user's snap copy copy1 reads the user's snapshot snap-as-vol-copy1 ("users nightly")
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=1, smps=(4100,)))
+    navi.on("lun -list -all -name copy1", f.lun(4100, "copy1", gb=1, primary="vol_a", attached="snap-as-vol-copy1"),
+            f.lun(4100, "copy1", gb=1, primary="vol_a", attached="snap-as-vol-copy1"), f.lun(4100, "copy1", gb=1))
+    navi.on("lun -list -all -l 4100", f.lun(4100, "copy1", gb=1, primary="vol_a", attached="snap-as-vol-copy1"))
+    navi.on("lun -list -all -name copy1_dest", f.LUN_NOT_FOUND, f.lun(57, "copy1_dest", gb=1))
+    navi.on("snap -list -id snap-as-vol-copy1", f.snap("snap-as-vol-copy1", 12, attached=(4100,), descr="users nightly"))
+    navi.on("snap -list -res 4100", "")
+    navi.on("storagegroup -list", "")
+    navi.on("storagepool -list", f.pool())
+    status, result = run_module(module, dict(CONN, **params))
+    assert status == "exit", result
+    assert not [c for c in navi.writes() if c.startswith("snap -destroy") or c.startswith("snap -modify")], navi.writes()
