@@ -290,13 +290,14 @@ def plan_absent(client, module, lun, plan):
              lambda: client.destroy_lun(lun, force_detach=lun.is_snap_mount_point))
     # the snapshot vnx_volume_clone made for this copy lives on the source LUN: without it
     # the source could not be deleted later (Cinder bug 1794646). A finished full copy is a
-    # plain LUN: its snapshot is taken only when its mark names this LUN's WWN.
-    copy = lun.is_snap_mount_point or migration is not None
+    # plain LUN: its snapshot is taken only when its mark names this LUN's WWN. A snap copy's
+    # snapshot is taken only when the copy reads it: one with our name that it does not read
+    # is somebody else's.
     for name in own_snapshot_names(lun):
         snap = client.get_snapshot(name)
-        if snap is None or not set(snap.attached_luns) <= set([lun.id]) or snap.managed:
+        if snap is None or not set(snap.attached_luns) <= set([lun.id]) or snap.managed or snap.described_by_user:
             continue
-        if copy or snap.temporary_of(lun.wwn):
+        if lun.attached_snapshot == name or snap.temporary_of(lun.wwn):
             plan.add("delete snapshot %s of the copy" % name, lambda name=name: client.destroy_snapshot(name))
     if migration is not None and migration.dest_name:
         dest = client.get_lun(lun_id=migration.dest_id)

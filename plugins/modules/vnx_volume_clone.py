@@ -22,8 +22,8 @@ description:
     reports its progress; a later run with O(wait=true) waits for it and cleans up; a run while it still goes
     reports progress, not an error.
   - O(copy_mode=full) on an existing snap copy converts it into a full copy and deletes its snapshot when this
-    module made it (C(snap-as-vol-<name>) or C(tmp-snap-<name>)) and it is not managed; any other snapshot the
-    mount point reads (a user's, a managed one) is kept.
+    module made it (C(snap-as-vol-<name>) or C(tmp-snap-<name>)), it is not managed and it has no description (this
+    module makes its snapshots without one); any other snapshot the mount point reads (a user's, a managed one) is kept.
   - The array's constraints are checked before anything is done - at most 255 snapshots (so snap copies) per
     source LUN; no snapshot or migration of a LUN whose asynchronous migration still runs; a LUN with snap copies
     or snapshots cannot be migrated.
@@ -482,7 +482,7 @@ def own_snapshot(client, name, snapshot):
     if snapshot not in (snap_name(name, "snap"), snap_name(name, "full")):
         return False
     s = client.get_snapshot(snapshot)
-    return s is None or not s.managed  # None: this run makes it
+    return s is None or not (s.managed or s.described_by_user)  # None: this run makes it
 
 
 def plan_migration(ctx, name, size_gb, pool, provisioning, snapshot, existing_dest=None, cleanup=True):

@@ -134,6 +134,12 @@ class Snapshot:
         return bool(copy_wwn) and (TEMPORARY_MARK.split("%s", maxsplit=1)[0] + copy_wwn + " target ") in (self.description or "")
 
     @property
+    def described_by_user(self):
+        """A description that is not one this collection writes: this collection makes its snapshots without
+        one (or with its temporary mark), so such a snapshot is a user's, whatever its name."""
+        return bool(self.description) and TEMPORARY_MARK.split("%s", maxsplit=1)[0] not in self.description
+
+    @property
     def user_description(self):
         """The description without the collection's management mark."""
         return (self.description or "").replace(MANAGED_MARK, "").strip()
@@ -684,6 +690,15 @@ class VnxClient(object):
     def destroy_lun(self, lun, force_detach=False):
         """Destroy a LUN or SMP (force_detach: detach an SMP's snapshot as part of it)."""
         what = "snapshot mount point" if lun.is_snap_mount_point else "LUN"
+        # the array reuses a deleted LUN's id: the id read earlier may now be another task's LUN
+        current = self.get_lun(lun_id=lun.id)
+        if current is None:
+            return "VNXLunNotFoundError"
+        if current.name != lun.name or (lun.wwn and current.wwn and current.wwn != lun.wwn):
+            raise VnxError("destroy", "%s %s" % (what, lun.name),
+                           "its id %s is now LUN %s (WWN %s): %s was deleted meanwhile and the id reused"
+                           % (lun.id, current.name, current.wwn, lun.name),
+                           "Nothing was deleted. Run the task again; it reads the array anew.", "VNXLunChangedError")
         return self._write("destroy", "%s %s" % (what, lun.name), self.cli.delete_pool_lun,
                            lun_id=lun.id, force_detach=force_detach, tolerate=("VNXLunNotFoundError",))
 

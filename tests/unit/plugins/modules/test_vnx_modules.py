@@ -84,6 +84,7 @@ def test_volume_force_removes_in_order(run_module, navi):
     navi.on("lun -list -all -l 4100", f.lun(4100, "copy1", primary="vol_a", attached="snap-as-vol-copy1"))
     navi.on("snap -list -res 12", f.snap("snap-as-vol-copy1", 12, attached=(4100,)))
     navi.on("storagegroup -list", f.storage_group("host1", hlus={1: 4100, 2: 12}))
+    navi.on("lun -list -all -l 12", f.lun(12, "vol_a", smps=(4100,)))
     status, result = run_module(vnx_volume, dict(CONN, name="vol_a", state="absent", force=True))
     assert status == "exit" and result["changed"]
     assert navi.writes() == [
@@ -191,6 +192,7 @@ def test_a_failed_snap_copy_is_undone(run_module, navi):
     navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
     navi.on("lun -list -all -name copy1", f.LUN_NOT_FOUND, f.lun(4100, "copy1", primary="vol_a"))
     navi.on("lun -attach", "Cannot attach the snapshot. Invalid LUN type.")
+    navi.on("lun -list -all -l 4100", f.lun(4100, "copy1", primary="vol_a"))
     status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"))
     assert status == "fail" and result["error"]["kind"] == "VNXAttachSnapLunTypeError"
     assert result["undone"] == ["mount point copy1", "snapshot snap-as-vol-copy1"]
@@ -231,6 +233,7 @@ def test_volume_delete_of_a_consistency_group_member_names_the_group_and_writes_
 
 def test_volume_delete_of_a_member_with_force_leaves_the_group_first(run_module, navi):
     navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=10))
+    navi.on("lun -list -all -l 12", f.lun(12, "vol_a", gb=10))
     navi.on("snap -group -list", CG_LIST)
     status, result = run_module(vnx_volume, dict(CONN, name="vol_a", state="absent", force=True))
     assert status == "exit" and result["changed"]

@@ -167,6 +167,7 @@ def test_deleting_a_finished_async_copy_deletes_its_temporary_snapshot(run_modul
 def test_the_other_sp_answers_when_sp_a_is_down(run_module, navi):  # noqa: F811
     navi.down.add("192.0.2.10")
     navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("lun -list -all -l 12", f.lun(12, "vol_a"))
     navi.on("snap -list -res 12", "")
     navi.on("storagegroup -list", "")
     status, result = run_module(vnx_volume, dict(CONN, sp_b_address="192.0.2.11", name="vol_a", state="absent"))
@@ -236,6 +237,7 @@ def test_the_loser_of_parallel_identical_snap_copies_reports_success(run_module,
 def test_force_deletes_a_lun_with_a_snap_copy_of_a_snap_copy(run_module, navi):  # noqa: F811
     # b is a snap copy of vol_a; c a snap copy of b (its mount point is on vol_a, its snapshot of b)
     navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", smps=(4100, 4101)))
+    navi.on("lun -list -all -l 12", f.lun(12, "vol_a", smps=(4100, 4101)))
     navi.on("lun -list -all -l 4100", f.lun(4100, "b", primary="vol_a", attached="snap-as-vol-b"))
     navi.on("lun -list -all -l 4101", f.lun(4101, "c", primary="vol_a", attached="snap-as-vol-c"))
     navi.on("snap -list -res 12", f.snap("snap-as-vol-b", 12, attached=(4100,)))
@@ -367,3 +369,46 @@ def test_info_managed_lists_only_the_collections_migrating_copies(run_module, na
     status, result = run_module(vnx_info, dict(CONN, gather_subset=["managed"]))
     assert status == "exit", result
     assert result["managed"]["migrating_copies"] == {"copy1": 35.0}
+
+
+def test_deleting_a_snap_copy_leaves_a_snapshot_named_like_ours_that_it_does_not_read(run_module, navi):  # noqa: F811
+    # a user's snap copy "test" reads the user's snapshot usersnap; snap-as-vol-test is another user's snapshot
+    navi.on("lun -list -all -name test", f.lun(4100, "test", gb=1, primary="db", attached="usersnap"))
+    navi.on("snap -list -res 4100", "")
+    navi.on("storagegroup -list", "")
+    navi.on("migrate -list -source 4100", f.NOT_MIGRATING)
+    navi.on("snap -list -id snap-as-vol-test", f.snap("snap-as-vol-test", 12))
+    status, result = run_module(vnx_volume, dict(CONN, name="test", state="absent"))
+    assert status == "exit" and result["changed"], result
+    assert "snap -destroy -id snap-as-vol-test -o" not in navi.writes(), navi.writes()
+
+
+def test_a_lun_whose_id_was_reused_meanwhile_is_not_destroyed(run_module, navi):  # noqa: F811
+    # a parallel run deleted fc (id 5) after this run read it, and another task's LUN c got id 5
+    navi.on("lun -list -all -name fc", f.lun(5, "fc"))
+    navi.on("lun -list -all -l 5", f.lun(5, "c"))
+    navi.on("snap -list -res 5", "")
+    navi.on("storagegroup -list", "")
+    status, result = run_module(vnx_volume, dict(CONN, name="fc", state="absent"))
+    assert status == "fail", result
+    assert not [c for c in navi.writes() if c.startswith("lun -destroy")], navi.writes()
+
+
+@pytest.mark.parametrize("module, params", [
+    (vnx_volume_clone, dict(name="copy1", source_lun="vol_a", copy_mode="full")),
+    (vnx_volume, dict(name="copy1", state="absent")),
+])
+def test_a_snapshot_named_like_ours_with_a_users_description_is_kept(run_module, navi, module, params):  # noqa: F811
+    # a user's snap copy copy1 reads the user's snapshot snap-as-vol-copy1 ("users nightly")
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=1, smps=(4100,)))
+    navi.on("lun -list -all -name copy1", f.lun(4100, "copy1", gb=1, primary="vol_a", attached="snap-as-vol-copy1"),
+            f.lun(4100, "copy1", gb=1, primary="vol_a", attached="snap-as-vol-copy1"), f.lun(4100, "copy1", gb=1))
+    navi.on("lun -list -all -l 4100", f.lun(4100, "copy1", gb=1, primary="vol_a", attached="snap-as-vol-copy1"))
+    navi.on("lun -list -all -name copy1_dest", f.LUN_NOT_FOUND, f.lun(57, "copy1_dest", gb=1))
+    navi.on("snap -list -id snap-as-vol-copy1", f.snap("snap-as-vol-copy1", 12, attached=(4100,), descr="users nightly"))
+    navi.on("snap -list -res 4100", "")
+    navi.on("storagegroup -list", "")
+    navi.on("storagepool -list", f.pool())
+    status, result = run_module(module, dict(CONN, **params))
+    assert status == "exit", result
+    assert not [c for c in navi.writes() if c.startswith("snap -destroy") or c.startswith("snap -modify")], navi.writes()

@@ -75,6 +75,7 @@ def test_destroy_of_a_missing_lun_is_done(client, navi):
 
 def test_destroy_lun_with_snap_copies_says_what_to_do(client, navi):
     navi.on("lun -destroy", "SP A: The LUN cannot be destroyed because it still has snapshot mount points. (0x716d801a)")
+    navi.on("lun -list -all -l 7", f.lun(7, "vol_a"))
     with pytest.raises(VnxError) as e:
         client.destroy_lun(Lun(id=7, name="vol_a"))
     assert e.value.kind == "VNXLunHasSnapMountPointError"
