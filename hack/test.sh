@@ -10,7 +10,8 @@
 #       hack/test.sh matrix 2.16           (only that ansible-core of the matrix)
 #
 # Steps: changelog sanity simulators units integration lint build molecule importer ee demo matrix
-# KEEP_GOING=1 runs every step even after a failure (the exit status is still non-zero).
+# KEEP_GOING=1 runs every step even after a failure, and every integration target even after
+# a failing one (the exit status is still non-zero).
 # The tool venv is .venv (rebuilt when requirements change); the tests run in a fresh
 # copy of the work tree at .build/ansible_collections/storage/datamotion, because
 # ansible-test only works from a directory that is physically at such a path.
@@ -98,7 +99,9 @@ print(json.dumps({"ontap_sim_control": ready["control"], "ontap_sim_host": dst.h
                   "ontap_sim_src_port": src.port, "ontap_sim_dst_port": dst.port}))
 PY
     fi
-    ansible-test integration --python 3.11 --local --allow-destructive --color no "$@" || rc=$?
+    local keep_going=()
+    [ "${KEEP_GOING:-0}" != 1 ] || keep_going=(--continue-on-error)
+    ansible-test integration --python 3.11 --local --allow-destructive --color no "${keep_going[@]}" "$@" || rc=$?
     if [ -n "$sim_pid" ]; then
         kill "$sim_pid" && wait "$sim_pid" 2>/dev/null || true
     fi
