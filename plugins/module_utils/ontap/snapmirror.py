@@ -280,7 +280,7 @@ class Applier:
                 late = [s for s in steps if s.error is None and s.waiting]
                 if late:
                     raise WaitTimedOut(self.wait_timeout, late)
-                deadline = float("inf")   # what remains are actions, not waits
+                # what remains are actions: they may start, but a wait one of them begins ends at the next read
 
     def replan(self, step):
         conflict = source_conflict(step.desired, step.rel)
