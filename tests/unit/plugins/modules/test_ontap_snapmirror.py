@@ -343,3 +343,18 @@ def test_a_wait_started_after_wait_timeout_is_still_bounded_by_it(run_module, cl
     assert how == "fail", result
     assert "timed out after 0s" in result["msg"] and "svm_dst:vol1" in result["msg"]
     assert result["actions"] == ["resume", "update"]
+
+
+def test_destination_lost_mid_wait_still_reports_the_work_done(run_module, clusters):
+    protected(clusters, 1)
+    fake = clusters["dst"]
+    plain_update = fake.update
+
+    def update_then_go_offline(rel):
+        plain_update(rel)
+        fake.offline = True
+    fake.update = update_then_go_offline
+    how, result = run(run_module, destination_path="svm_dst:vol1", update=True)
+    assert how == "fail", result
+    assert "unreachable" in result["msg"]
+    assert result["changed"] is True and result["actions"] == ["update"]
