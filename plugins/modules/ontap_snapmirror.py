@@ -550,8 +550,12 @@ class Run:
                     for s in exc.steps))
             except OntapError as exc:
                 failed = str(exc)
-            # what is reported is what the cluster shows after the run
-            after = dict((r.destination_path, r) for r in client.relationships(destinations=set(s.path for s in steps)))
+            # what is reported is what the cluster shows after the run (or, when it stops answering, what was last read)
+            try:
+                after = dict((r.destination_path, r) for r in client.relationships(destinations=set(s.path for s in steps)))
+            except OntapError as exc:
+                failed = failed or str(exc)
+                after = dict((s.path, s.rel) for s in steps)
             for s in steps:
                 s.rel = after.get(s.path)
                 if s.desired.state == "absent" and s.rel is not None and s.error is None and not failed:

@@ -280,7 +280,7 @@ class Applier:
                 late = [s for s in steps if s.error is None and s.waiting]
                 if late:
                     raise WaitTimedOut(self.wait_timeout, late)
-                deadline = float("inf")   # what remains are actions, not waits
+                # what remains are actions: they may start, but a wait one of them begins ends at the next read
 
     def replan(self, step):
         conflict = source_conflict(step.desired, step.rel)
@@ -363,7 +363,7 @@ class Applier:
             try:
                 client.update(rel)
             except OntapError as exc:
-                if not exc.transfer_in_progress:
+                if not exc.transfer_in_progress or not self._transferring(step):
                     raise
                 step.warnings.append("%s: a transfer was already running; it counts as the update" % step.path)
             wait_for = "updated" if self.wait else None
@@ -399,6 +399,11 @@ class Applier:
         step.taken.append(action)
         if wait_for:
             self._wait(step, wait_for)
+
+    def _transferring(self, step):
+        """Whether a read shows a transfer running: only then does a "transfer in progress" refusal stand for the update."""
+        self._refresh([step])
+        return step.rel is not None and step.rel.busy
 
     def _transfer_error(self, rel):
         try:

@@ -327,3 +327,34 @@ def test_check_mode_diff_shows_the_defaults_the_cluster_gives(run_module, cluste
     assert (after["policy"], after["state"]) == (policy or "MirrorAllSnapshots", state)
     how, result = run(run_module, **args)
     assert (predicted["actions"], predicted["relationship"]["policy"]) == (result["actions"], result["relationship"]["policy"])
+
+
+def test_a_wait_started_after_wait_timeout_is_still_bounded_by_it(run_module, clusters):
+    # the resume ends at the deadline; the update started after it must not wait past wait_timeout
+    protected(clusters, 1, state="paused", status="quiesced")
+    fake = clusters["dst"]
+    plain_update = fake.update
+
+    def long_update(rel):
+        plain_update(rel)
+        fake.pending[rel.destination_path] = 50
+    fake.update = long_update
+    how, result = run(run_module, destination_path="svm_dst:vol1", relationship_state="snapmirrored", update=True, wait_timeout=0)
+    assert how == "fail", result
+    assert "timed out after 0s" in result["msg"] and "svm_dst:vol1" in result["msg"]
+    assert result["actions"] == ["resume", "update"]
+
+
+def test_destination_lost_mid_wait_still_reports_the_work_done(run_module, clusters):
+    protected(clusters, 1)
+    fake = clusters["dst"]
+    plain_update = fake.update
+
+    def update_then_go_offline(rel):
+        plain_update(rel)
+        fake.offline = True
+    fake.update = update_then_go_offline
+    how, result = run(run_module, destination_path="svm_dst:vol1", update=True)
+    assert how == "fail", result
+    assert "unreachable" in result["msg"]
+    assert result["changed"] is True and result["actions"] == ["update"]
