@@ -236,7 +236,10 @@ def run_naviseccli(cmd, timeout=None):
     """Run one naviseccli command line; its stdout, stripped."""
     limit = timeout or NAVISECCLI_MAX_TIMEOUT
     try:
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+        # storops calls this in place of its own runner, where no AnsibleModule is at hand, and a
+        # hung naviseccli must be killed with its whole process group: run_command can do neither.
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,  # pylint: disable=ansible-bad-function
+                                start_new_session=True)
     except OSError:
         if storops_ex is None:
             raise
