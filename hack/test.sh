@@ -90,13 +90,16 @@ step_integration() {
         ontap-sim serve --seed "$seed" >"$sim_out" &
         sim_pid=$!
         for _ in $(seq 100); do [ -s "$sim_out" ] && break; sleep 0.1; done
-        python - "$sim_out" >tests/integration/integration_config.yml <<'PY'
+        python - "$sim_out" "$BUILD/async" >tests/integration/integration_config.yml <<'PY'
 import json, sys
 from urllib.parse import urlsplit
 ready = json.loads(open(sys.argv[1]).readline())
 src, dst = (urlsplit(ready["clusters"][name]) for name in ("src", "dst"))
+# ansible_async_dir: async writes results under ~ expanded from $HOME and async_status reads
+# them under the passwd home; with HOME elsewhere (a CI runner) jobs are "not found".
 print(json.dumps({"ontap_sim_control": ready["control"], "ontap_sim_host": dst.hostname,
-                  "ontap_sim_src_port": src.port, "ontap_sim_dst_port": dst.port}))
+                  "ontap_sim_src_port": src.port, "ontap_sim_dst_port": dst.port,
+                  "ansible_async_dir": sys.argv[2]}))
 PY
     fi
     local keep_going=()
