@@ -173,7 +173,8 @@ step_molecule() {
         return 99
     fi
     [ -n "${ANSIBLE_COLLECTIONS_PATH:-}" ] || build_and_install
-    molecule test --all "$@"
+    # one absolute async dir, so async tasks find their jobs with HOME elsewhere (see step_integration)
+    ANSIBLE_ASYNC_DIR="$BUILD/async" molecule test --all "$@"
 }
 
 step_importer() {
