@@ -360,12 +360,7 @@ class Applier:
             getattr(client, action)(rel)
             wait_for = "transferred" if (more or self.wait) else None
         elif action == "update":
-            try:
-                client.update(rel)
-            except OntapError as exc:
-                if not exc.transfer_in_progress or not self._transferring(step):
-                    raise
-                step.warnings.append("%s: a transfer was already running; it counts as the update" % step.path)
+            self._update(step)
             wait_for = "updated" if self.wait else None
         elif action == "resume":
             client.resume(rel)
@@ -400,10 +395,24 @@ class Applier:
         if wait_for:
             self._wait(step, wait_for)
 
-    def _transferring(self, step):
-        """Whether a read shows a transfer running: only then does a "transfer in progress" refusal stand for the update."""
-        self._refresh([step])
-        return step.rel is not None and step.rel.busy
+    def _update(self, step):
+        """Ask for an update. A refusal because another transfer runs counts as the update only while a read
+        shows that transfer running; when it ended before the read (a parallel run's short update), ask again."""
+        rel = step.rel
+        for attempt in range(MAX_REFUSALS + 1):
+            try:
+                self.client.update(rel)
+                return
+            except OntapError as exc:
+                if not exc.transfer_in_progress or attempt == MAX_REFUSALS:
+                    raise
+            self._refresh([step])
+            if step.rel is None:
+                raise OntapError("SnapMirror relationship %s disappeared while it was being updated" % step.path)
+            if step.rel.busy:
+                step.warnings.append("%s: a transfer was already running; it counts as the update" % step.path)
+                return
+            rel = step.rel
 
     def _transfer_error(self, rel):
         try:
