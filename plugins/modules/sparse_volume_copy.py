@@ -104,7 +104,7 @@ options:
       - The device sees larger requests, built by the kernel's readahead and writeback; a chunk that fits the
         CPU's cache copies fastest.
     type: int
-    default: 262144
+    default: 524288
   zero_block_size:
     description:
       - Granularity of zero detection in bytes, a multiple of 512 (and of a destination device's logical block
@@ -502,7 +502,7 @@ def main():
             sparse=dict(type="str", default="auto", choices=["auto", "always", "never"]),
             dest_zeroed=dict(type="raw", default="auto", choices=DestZeroedChoices(["auto", True, False])),
             zero_method=dict(type="str", default="auto", choices=["auto", "punch", "zeroout", "write"]),
-            block_size=dict(type="int", default=262144),
+            block_size=dict(type="int", default=524288),
             zero_block_size=dict(type="int", default=4096),
             verify=dict(type="bool", default=False),
             create=dict(type="bool", default=True),
