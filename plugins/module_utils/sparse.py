@@ -739,6 +739,8 @@ class _Zeroer(threading.Thread):
                 try:
                     item[0](*item[1])
                 except BaseException as e:  # raised in the main thread by submit/finish
+                    if isinstance(e, OSError):
+                        e.dest_offset = None    # behind the data copy: no one offset divides done from not
                     self.error = e
 
     def finish(self, cancel=False):
@@ -824,7 +826,11 @@ class _Writer:
         if self.check:
             return
         while len(view):
-            k = os.pwrite(self.fd, view, off)
+            try:
+                k = os.pwrite(self.fd, view, off)
+            except OSError as e:
+                e.dest_offset = off         # where the destination stopped being written (see _failure)
+                raise
             view, off = view[k:], off + k
 
     def _write_zeros(self, a, b):
@@ -1184,35 +1190,50 @@ def _check_space(plan, opts, src_extents, src_map, amap, sfd):
     size = plan.src.size
     have = plan.dest_data
     free = preflight.free_bytes(where)
+    block = os.statvfs(where).f_bsize
     if opts.sparse == "never":
-        need, freed = size - preflight.total(have), 0
+        fill = preflight.ranges_minus([(0, size)], have)
+        need, freed = preflight.total(fill), 0
     else:
         fill = preflight.ranges_minus(align_extents(src_extents, opts.zero_block_size, size), have)
         freed = preflight.total(preflight.ranges_minus(have, align_extents(src_extents, opts.zero_block_size, size))) \
             if _frees_first(plan, opts, amap) else 0
         need = preflight.total(fill)
-        if need - freed > free and src_map == "none":
+    margin = preflight.metadata_margin(len(fill), block)
+    if opts.sparse != "never" and need + margin - freed > free:
+        if src_map == "none":
             return False
-        if need - freed > free:
-            need = _nonzero_bytes(sfd, size, fill, opts)
-    if need - freed > free:
+        # the allocation was an upper bound: count the bytes that are not zeros, and
+        # the runs of them, each of which becomes an extent of the destination
+        need, runs = _nonzero_bytes(sfd, size, fill, opts)
+        margin = preflight.metadata_margin(runs, block)
+    if need + margin - freed > free:
         raise SparseCopyError(
             "not enough space for destination %s: at its peak the copy needs %d more bytes (the source's data that is "
-            "not zeros where the destination has nothing allocated, less the %d bytes it frees first) and the "
-            "filesystem of %s has %d bytes free; nothing was written. Free at least %d bytes there, or copy to a "
-            "larger filesystem" % (dest.path, need - freed, freed, where, free, need - freed - free))
-    return need > free
+            "not zeros where the destination has nothing allocated, %d bytes, plus %d bytes that the filesystem may "
+            "take to record where that data lies, less the %d bytes it frees first) and the filesystem of %s has %d "
+            "bytes free; nothing was written. Free at least %d bytes there, or copy to a larger filesystem"
+            % (dest.path, need + margin - freed, need, margin, freed, where, free, need + margin - freed - free))
+    return need + margin > free
 
 
 def _nonzero_bytes(fd, size, extents, opts):
-    """Bytes of the source's data extents that are not zeros, in zero_block_size blocks."""
+    """Bytes of the source's data extents that are not zeros, in zero_block_size
+    blocks, and the number of runs they make (runs that touch are one)."""
     zeros = bytes(opts.block_size)
-    total = 0
-    for _off, buf, n, runs in _source_chunks(fd, size, align_extents(extents, opts.zero_block_size, size),
+    total = count = 0
+    end = None
+    for off, view, n, runs in _source_chunks(fd, size, align_extents(extents, opts.zero_block_size, size),
                                              opts.block_size, opts.zero_block_size, zeros, None):
-        if buf is not None:
-            total += sum(b - a for a, b, is_zero in runs if not is_zero)
-    return total
+        if view is None:
+            continue
+        for a, b, is_zero in runs:
+            if is_zero:
+                continue
+            total += b - a
+            count += off + a != end
+            end = off + b
+    return total, count
 
 
 def _backing_fs_full(dest_path):
@@ -1229,6 +1250,34 @@ def _backing_fs_full(dest_path):
     except OSError:
         return None
     return where if st.f_bfree * st.f_frsize < max(8 * MiB, st.f_blocks * st.f_frsize // 100) else None
+
+
+def _out_of_space_state(dest_path, e, res):
+    """What the destination holds after a write failed for want of space, or None
+    where nothing was written. Data is written in the source's order, so the
+    offset of the failed write divides what is done from what is not."""
+    if not res.changed:
+        return None
+    where = ""
+    try:
+        st = os.statvfs(os.path.dirname(os.path.abspath(dest_path)))
+        where = " (its filesystem has %d bytes free now)" % (st.f_bavail * st.f_frsize)
+    except OSError:
+        pass
+    done = "%d bytes written, %d zeroed" % (res.bytes_written, res.bytes_zeroed)
+    if getattr(e, "at_flush", False):
+        return ("Every byte of the copy was written (%s), but the final flush to the disk failed, so any of them may "
+                "be missing from it; the destination is not a copy of the source%s" % (done, where))
+    at = getattr(e, "dest_offset", None)
+    if at is None:
+        return ("The destination is partially written (%s) and is not yet a copy of the source%s" % (done, where))
+    if res.dest_created:
+        return ("The destination file was created by this copy with the source's size (%d bytes): its bytes 0 to %d "
+                "are the source's, and from byte %d on it reads zeros where the source may hold data (%s), so it is "
+                "not yet a copy of the source. It is kept%s" % (res.bytes_total, at, at, done, where))
+    return ("The destination's bytes 0 to %d were made the source's data (%s; zero ranges there may not all be zeroed "
+            "yet), and from byte %d on it still holds its old content, except ranges that read zeros now where the "
+            "source has holes, so it is not yet a copy of the source%s" % (at, done, at, where))
 
 
 def _failure(src_path, dest_path, e, res):
@@ -1248,7 +1297,9 @@ def _failure(src_path, dest_path, e, res):
                      "stop what writes to the source (unmount it, or copy from a snapshot), then re-run the copy")
     elif err in (errno.ENOSPC, errno.EDQUOT):
         why, todo = ("no space left for the destination (%s)" % e.strerror,
-                     "free space on its filesystem (or raise the quota), then re-run the copy to complete it")
+                     "free space on its filesystem (or raise the quota), then re-run the copy to complete it: it "
+                     "writes only what is still missing")
+        state = _out_of_space_state(dest_path, e, res) or state
     elif err in (errno.EROFS, errno.EPERM, errno.EACCES):
         why, todo = ("the destination is not writable (%s): it is read-only or was made read-only during the copy"
                      % e.strerror, "make it writable, then re-run the copy; re-running before that cannot work")
@@ -1366,7 +1417,11 @@ def _copy(src_path, dest_path, opts, check_mode, opened):
             res.changed = True
         _run(plan, opts, sfd, dfd, res, check_mode, amap, src_extents, free_first)
         if not check_mode:
-            os.fsync(dfd)
+            try:
+                os.fsync(dfd)
+            except OSError as e:
+                e.at_flush = True           # every write was taken, some never reached the disk
+                raise
             if plan.create:
                 _fsync_dir(dirfd)
     except (OSError, SparseCopyError, KeyboardInterrupt) as e:

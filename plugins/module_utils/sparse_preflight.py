@@ -212,6 +212,33 @@ def free_bytes(directory):
     return max(0, st.f_bfree * st.f_frsize - kept)
 
 
+# Blocks a filesystem takes besides a file's mapping tree when it allocates: XFS
+# refills the free list of an allocation group and may split its free-space btrees,
+# and the inode itself may grow a block.
+METADATA_FIXED_BLOCKS = 8
+
+
+def metadata_margin(extents, block):
+    """Bytes a filesystem may allocate for its own records when a copy adds `extents`
+    new extents to a file on it, with `block` its block size: the blocks of the file's
+    mapping btree (XFS's bmbt holds 16-byte records, ext4's extent tree 12-byte ones),
+    each taken as only half full, as a btree block is after it splits, at every level
+    up to the root, plus METADATA_FIXED_BLOCKS. Data written into a nearly full XFS
+    failed with ENOSPC mid-copy without it: 4000 new 4 KiB extents needed 18 to 26
+    blocks more than the data (this gives 41), 20000 needed 65 to 100 (this gives 168).
+    Not counted: a filesystem whose free space is so fragmented that it splits one
+    run of data into many extents. A copy that allocates nothing needs nothing."""
+    if extents <= 0:
+        return 0
+    per_block = max(block // 16 // 2, 2)
+    blocks = METADATA_FIXED_BLOCKS
+    level = extents
+    while level > 1:
+        level = -(-level // per_block)
+        blocks += level
+    return blocks * block
+
+
 # ---------------------------------------------------------------------- lock
 
 def lock(fd):

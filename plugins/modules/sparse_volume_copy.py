@@ -164,7 +164,14 @@ notes:
     destination under C(/dev) (it is never created there), and a copy whose data cannot fit in the free space
     of the destination's filesystem (for a file or loop device destination; a source with an allocation map
     is read to count its non-zero data when its allocation alone does not fit, and a block device source
-    without one is not checked).
+    without one is not checked). The space needed includes what the filesystem takes to record where the data
+    lies - one extent per run of data, with every block of the file's extent tree taken as half full at each
+    level (16-byte records, as in XFS), plus 8 blocks - so that XFS with a small margin does not run out of space
+    mid-copy. A filesystem whose free space is so fragmented that one run of data needs many extents is not
+    foreseen.
+  - A copy that runs out of space mid-way (another program filled the filesystem) fails saying what the
+    destination holds - up to which byte it is the source's, what the rest reads, and how much space is free -
+    and keeps it, so that a re-run once there is room writes only what is missing.
   - A destination that another process has open (found in C(/proc/PID/fd) and C(/proc/PID/maps)), that is locked
     (C(flock), POSIX or OFD locks, as C(qemu-nbd) holds them) or that is the image of a mounted FUSE filesystem
     (C(ntfs-3g), C(fuse2fs)) is refused, naming the program and its pid, in check mode too. Not seen, and so not
