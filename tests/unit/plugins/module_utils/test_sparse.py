@@ -1462,3 +1462,37 @@ def test_opaque_sparse_never(tmp_path, mixed, opaque_device):
     assert read(dev, len(content)) == content
     assert res["sparse"] is False and res["bytes_skipped_zero"] == 0 and res["bytes_skipped_hole"] == 0
     assert_counters(res, content)
+
+
+# ------------------------------------------------------- zero detection by first word
+
+def _runs_by_reading_every_block(data, grain):
+    runs = []
+    for i in range(0, len(data), grain):
+        z = not any(data[i:i + grain])
+        if runs and runs[-1][2] == z:
+            runs[-1] = (runs[-1][0], min(i + grain, len(data)), z)
+        else:
+            runs.append((i, min(i + grain, len(data)), z))
+    return runs
+
+
+@pytest.mark.parametrize("tail", [0, 3, 8, 100, 4095])
+def test_zero_runs_looks_past_a_first_word_of_zeros(tail):
+    """Blocks are told apart by their first 8 bytes first: a block whose first word is
+    zero but that holds data further on, a zero block, and a tail shorter than a word
+    or a block must each come out as reading every byte would say."""
+    grain = 4 * KIB
+    data = bytearray(random.Random(7).randbytes(6 * grain + tail))
+    data[grain:2 * grain] = bytes(grain)                      # a zero block
+    data[2 * grain:2 * grain + 8] = bytes(8)                  # zero first word, data after it
+    data[4 * grain:4 * grain + grain - 1] = bytes(grain - 1)  # data only in the last byte
+    if tail:
+        data[6 * grain:] = bytes(tail)                        # a zero tail
+    view = sparse.aligned_buffer(len(data))
+    view[:] = data
+    zeros = bytes(len(data))
+    assert sparse.zero_runs(view, len(data), grain, zeros) == _runs_by_reading_every_block(data, grain)
+    data[6 * grain:] = b"\x01" * tail                         # a data tail
+    view[:] = data
+    assert sparse.zero_runs(view, len(data), grain, zeros) == _runs_by_reading_every_block(data, grain)
