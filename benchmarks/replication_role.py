@@ -127,8 +127,8 @@ def main():
             print("  %-9s %8s %8s %8s %8s %8s %8s %s" % ("phase", "wall s", "cpu s", "sim cpu", "src req", "dr1 req", "dr2 req", "changed"))
             for phase in ("ensure", "no-op", "failover", "failback"):
                 wall, reqs, unchanged, cpu, sim_cpu = row[phase]
-                print("  %-9s %8.1f %8.1f %8.1f %8d %8d %8d %s" % (phase, wall, cpu, sim_cpu, reqs["src"], reqs["dr1"], reqs["dr2"],
-                                                               "no" if unchanged else "yes"))
+                print("  %-9s %8.1f %8.1f %8.1f %8d %8d %8d %s" % (
+                    phase, wall, cpu, sim_cpu, reqs["src"], reqs["dr1"], reqs["dr2"], "no" if unchanged else "yes"))
             sys.stdout.flush()
     finally:
         proc.terminate()
@@ -138,9 +138,9 @@ def main():
         print("over %d rounds: min / median / max wall s (median CPU s of ansible, of the simulator)" % len(results))
         for phase in ("ensure", "no-op", "failover", "failback"):
             walls = sorted(r[phase][0] for r in results)
-            print("  %-9s %6.1f / %6.1f / %6.1f  (%.1f, %.1f)" % (phase, walls[0], statistics.median(walls), walls[-1],
-                                                                statistics.median(r[phase][3] for r in results),
-                                                                statistics.median(r[phase][4] for r in results)))
+            print("  %-9s %6.1f / %6.1f / %6.1f  (%.1f, %.1f)" % (
+                phase, walls[0], statistics.median(walls), walls[-1],
+                statistics.median(r[phase][3] for r in results), statistics.median(r[phase][4] for r in results)))
     noop_wall, noop_reqs, noop_unchanged = best["no-op"][:3]
     goals = [
         ("no-op ensure < 10 s", noop_wall < 10),
