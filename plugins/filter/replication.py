@@ -185,7 +185,69 @@ def replication_status_report(view):
     return dict(volumes=volumes, targets=targets, summary=summary, table=lines)
 
 
+MIRRORED = ("snapmirrored", "in_sync")
+DEFAULT_POLICY = "MirrorAllSnapshots"
+
+
+def replication_ensure_plan(reads, backend, source_volumes, purge=False):
+    """Per target: the items of its ontap_snapmirror task, the relationships the backend does not list, and whether
+    the task is needed at all.
+
+    ``work`` is false only when the read shows every relationship present, from its own source, mirroring and with
+    the target's policy and schedule, and nothing to purge: then ontap_snapmirror would plan no action, and its call
+    (the slowest part of a no-op ensure) is left out. Anything else, an error included, is the module's to judge.
+    """
+    src_svm = backend["source"]["svm"]
+    names = sorted(v["name"] for v in source_volumes)
+    plans = []
+    for target, read in zip(backend["targets"], reads):
+        wanted = [dict(source_path="%s:%s" % (src_svm, n), destination_path="%s:%s" % (target["svm"], n)) for n in names]
+        found = dict((r["destination_path"], r) for r in read.get("relationships") or [])
+        dests = set(w["destination_path"] for w in wanted)
+        extra = sorted(p for p in found if p not in dests)
+        items = wanted + ([dict(destination_path=p, source_path=found[p]["source_path"], state="absent") for p in extra]
+                          if purge else [])
+        policy = target.get("policy") or DEFAULT_POLICY
+        schedule = target.get("schedule")
+        work = bool(purge and extra) or any(
+            rel is None or rel.get("source_path") != w["source_path"] or rel.get("state") not in MIRRORED
+            or rel.get("status") in ("quiescing", "quiesced") or rel.get("policy") != policy
+            or (schedule is not None and (rel.get("schedule") or "") != schedule)
+            for w, rel in ((w, found.get(w["destination_path"])) for w in wanted))
+        plans.append(dict(name=target["name"], items=items, extra=extra, work=work))
+    return plans
+
+
+def replication_junctions(names, backend, source_volumes=None, recorded=None, configured=None, fallback=True):
+    """Volume name -> junction path, for each of ``names``: the source's own when it was read and the volume is
+    mounted there, else the one an earlier ensure recorded (when the record is of this backend's source), else
+    ``configured`` (replication_junction_paths), else ``/<volume>``. With ``fallback`` false, only the names whose
+    path the source or the record gives."""
+    record = {}
+    if recorded and recorded.get("source") == _source_key(backend):
+        record = recorded.get("junction_paths") or {}
+    read = dict((v["name"], v.get("junction_path")) for v in source_volumes or [])
+    configured = configured or {}
+    known = dict((n, read.get(n) or record.get(n)) for n in names if read.get(n) or record.get(n))
+    if not fallback:
+        return known
+    return dict((n, known.get(n) or configured.get(n) or "/" + n) for n in names)
+
+
+def _source_key(backend):
+    cluster = backend["source"]["cluster"]
+    return "%s:%s/%s" % (cluster["hostname"], cluster.get("port") or "", backend["source"]["svm"])
+
+
+def replication_junction_record(source_volumes, backend):
+    """What ensure records of the source (for a failover while it is down): its junction paths."""
+    return dict(backend=backend.get("name"), source=_source_key(backend),
+                junction_paths=dict(sorted((v["name"], v.get("junction_path")) for v in source_volumes)))
+
+
 class FilterModule(object):
     def filters(self):
         return dict(replication_view=replication_view, replication_failover_choice=replication_failover_choice,
-                    replication_failback_phases=replication_failback_phases, replication_status_report=replication_status_report)
+                    replication_failback_phases=replication_failback_phases, replication_status_report=replication_status_report,
+                    replication_ensure_plan=replication_ensure_plan, replication_junction_record=replication_junction_record,
+                    replication_junctions=replication_junctions)

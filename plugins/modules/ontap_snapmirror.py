@@ -357,12 +357,9 @@ transport:
   sample: rest
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.storage.datamotion.plugins.module_utils.ontap.client import connect, missing_library
-from ansible_collections.storage.datamotion.plugins.module_utils.ontap.common import (
-    OntapError, connection_argument_spec, split_path,
-)
+from ansible_collections.storage.datamotion.plugins.module_utils.ontap.client import connect
+from ansible_collections.storage.datamotion.plugins.module_utils.ontap.common import OntapError, split_path
+from ansible_collections.storage.datamotion.plugins.module_utils.ontap.module import OntapModule
 from ansible_collections.storage.datamotion.plugins.module_utils.ontap.preflight import prepare
 from ansible_collections.storage.datamotion.plugins.module_utils.ontap.snapmirror import (
     Applier, Desired, Step, WaitTimedOut, in_motion, predict, summary,
@@ -374,7 +371,8 @@ TYPES = ["extended_data_protection", "data_protection", "vault"]
 
 
 def argument_spec():
-    spec = connection_argument_spec()
+    """The module's own options (OntapModule adds the connection options)."""
+    spec = {}
     item = dict(
         destination_path=dict(type="str", required=True),
         source_path=dict(type="str"),
@@ -596,19 +594,12 @@ class Run:
 
 
 def main():
-    module = AnsibleModule(
+    module = OntapModule(
         argument_spec=argument_spec(),
         mutually_exclusive=[("destination_path", "relationships")],
         required_one_of=[("destination_path", "relationships")],
-        supports_check_mode=True,
     )
-    missing = missing_library(module.params["use_rest"])
-    if missing:
-        module.fail_json(msg=missing_required_lib(missing[0]), exception=str(missing[1]))
-    try:
-        Run(module).execute()
-    except OntapError as exc:
-        module.fail_json(msg=str(exc))
+    module.run(lambda m: Run(m).execute())
 
 
 if __name__ == "__main__":

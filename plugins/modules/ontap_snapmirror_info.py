@@ -121,10 +121,8 @@ transport:
   type: str
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.storage.datamotion.plugins.module_utils.ontap.client import connect, missing_library
-from ansible_collections.storage.datamotion.plugins.module_utils.ontap.common import OntapError, connection_argument_spec
+from ansible_collections.storage.datamotion.plugins.module_utils.ontap.common import OntapError
+from ansible_collections.storage.datamotion.plugins.module_utils.ontap.module import OntapModule
 
 
 def replication_summary(rels):
@@ -156,25 +154,21 @@ def check_pattern(name, pattern):
                          "? | [ ] ! < > , and spaces are not filters here" % (name, pattern))
 
 
-def main():
-    spec = connection_argument_spec()
-    spec.update(source_path=dict(type="str"), destination_path=dict(type="str"))
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    missing = missing_library(module.params["use_rest"])
-    if missing:
-        module.fail_json(msg=missing_required_lib(missing[0]), exception=str(missing[1]))
-    try:
-        check_pattern("source_path", module.params["source_path"])
-        check_pattern("destination_path", module.params["destination_path"])
-        client = connect(module.params, role=None)
-        rels = client.relationships(source_pattern=module.params["source_path"], destination_pattern=module.params["destination_path"])
-        for r in rels:
-            if r.last_transfer_error:
-                r.last_transfer_error = client.transfer_error(r)   # REST keeps the reason with the transfer
-    except OntapError as exc:
-        module.fail_json(msg=str(exc))
+def report(module):
+    check_pattern("source_path", module.params["source_path"])
+    check_pattern("destination_path", module.params["destination_path"])
+    client = module.connect(role=None)
+    rels = client.relationships(source_pattern=module.params["source_path"], destination_pattern=module.params["destination_path"])
+    for r in rels:
+        if r.last_transfer_error:
+            r.last_transfer_error = client.transfer_error(r)   # REST keeps the reason with the transfer
     rels.sort(key=lambda r: r.destination_path)
     module.exit_json(changed=False, relationships=[r.facts() for r in rels], summary=replication_summary(rels), transport=client.transport)
+
+
+def main():
+    module = OntapModule(argument_spec=dict(source_path=dict(type="str"), destination_path=dict(type="str")))
+    module.run(report)
 
 
 if __name__ == "__main__":

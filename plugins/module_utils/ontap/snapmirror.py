@@ -261,18 +261,25 @@ class Applier:
         self.sleep = sleep
         self.volume_sizes = volume_sizes or {}
         self.aggregates = aggregates or {}
+        self.sent = 0   # actions sent to the cluster, to tell a round that sent some from an idle one
 
     def run(self, steps):
         deadline = self.clock() + self.wait_timeout
         pause = 0.1
         while True:
+            sent = self.sent
             for step in steps:
                 self._advance(step)
             pending = [s for s in steps if s.error is None and (s.waiting or s.actions)]
             if not pending:
                 return
-            (self.sleep or time.sleep)(pause)
-            pause = min(pause * 1.5, 2.0)
+            if self.sent == sent:
+                # nothing was sent since the last read: give the cluster time before reading again
+                (self.sleep or time.sleep)(pause)
+                pause = min(pause * 1.5, 2.0)
+            else:
+                # the requests just sent took time themselves: read at once, the early ones may be done
+                pause = 0.1
             self._refresh([s for s in pending if s.waiting])
             if self.clock() > deadline:
                 for step in steps:
@@ -391,6 +398,7 @@ class Applier:
                 return
         else:
             raise AssertionError(action)
+        self.sent += 1
         step.taken.append(action)
         if wait_for:
             self._wait(step, wait_for)

@@ -13,7 +13,8 @@ for _ in $(seq 100); do [ -s "$work/ready" ] && break; sleep 0.1; done
 
 python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python}
 run() {
-    ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=$python" -e "@$work/backend.json" "$@"
+    ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=$python" -e "@$work/backend.json" \
+        -e "replication_junctions_file=$work/junctions.json" "$@"
 }
 ctl() {
     curl -sf -X POST "$(python -c 'import json,sys; print(json.load(open(sys.argv[1]))["control"])' "$work/ready")$1" \
@@ -65,5 +66,6 @@ for use_rest in ${REPLICATION_TRANSPORTS:-always never}; do
     no_change storage.datamotion.replicate
     # bad inputs and faults at every step
     ctl /reset
-    ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=$python" -e "@$work/tests.json" tests.yml
+    ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=$python" -e "@$work/tests.json" \
+        -e "replication_junctions_file=$work/junctions.json" tests.yml
 done

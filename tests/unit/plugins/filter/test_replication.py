@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 from ansible_collections.storage.datamotion.plugins.filter.replication import (
-    replication_failback_phases, replication_failover_choice, replication_status_report, replication_view,
+    replication_ensure_plan, replication_failback_phases, replication_failover_choice, replication_junction_record,
+    replication_junctions, replication_status_report, replication_view,
 )
 
 BACKEND = {"source": {"svm": "svm_src", "volumes": ["pool*"]},
@@ -71,3 +72,51 @@ def test_status_report_counts_and_table():
     assert report["summary"]["worst_lag"] == 7 and report["summary"]["replication_count"] == 1
     assert report["volumes"]["pool1"]["dr2"] is None and report["targets"][1]["reachable"] is False
     assert len(report["table"]) == 3
+
+
+ENSURE = {"source": {"svm": "svm_src", "volumes": ["pool*"], "cluster": {"hostname": "a.example.com"}},
+          "targets": [{"name": "dr1", "svm": "svm_dst", "schedule": "hourly"}, {"name": "dr2", "svm": "svm_dst2"}]}
+SOURCE = [{"name": "pool1", "junction_path": "/data/pool1"}, {"name": "pool2", "junction_path": None}]
+
+
+def mirrored(svm, vol, **changes):
+    found = dict(rel(svm, vol), status="idle", policy="MirrorAllSnapshots", schedule="hourly" if svm == "svm_dst" else None)
+    found.update(changes)
+    return found
+
+
+def test_ensure_calls_a_target_only_when_its_read_shows_something_to_do():
+    done = [[mirrored("svm_dst", "pool1"), mirrored("svm_dst", "pool2")], [mirrored("svm_dst2", "pool1"), mirrored("svm_dst2", "pool2")]]
+    plans = replication_ensure_plan(reads(*done), ENSURE, SOURCE)
+    assert [p["work"] for p in plans] == [False, False]
+    assert plans[0]["items"] == [{"source_path": "svm_src:pool1", "destination_path": "svm_dst:pool1"},
+                                 {"source_path": "svm_src:pool2", "destination_path": "svm_dst:pool2"}]
+    for change in ({"schedule": "daily"}, {"policy": "Asynchronous"}, {"state": "broken_off"}, {"state": "uninitialized"},
+                   {"status": "quiesced"}, {"source_path": "svm_x:pool1"}):
+        plans = replication_ensure_plan(reads([mirrored("svm_dst", "pool1", **change), done[0][1]], done[1]), ENSURE, SOURCE)
+        assert [p["work"] for p in plans] == [True, False], change
+    missing = replication_ensure_plan(reads(done[0], done[1][:1]), ENSURE, SOURCE)
+    assert [p["work"] for p in missing] == [False, True]
+
+
+def test_ensure_lists_relationships_outside_the_backend_and_deletes_them_only_with_purge():
+    extra = mirrored("svm_dst", "old")
+    done = reads([mirrored("svm_dst", "pool1"), mirrored("svm_dst", "pool2"), extra], [mirrored("svm_dst2", "pool1"), mirrored("svm_dst2", "pool2")])
+    kept = replication_ensure_plan(done, ENSURE, SOURCE)
+    assert kept[0]["extra"] == ["svm_dst:old"] and kept[0]["work"] is False and len(kept[0]["items"]) == 2
+    purged = replication_ensure_plan(done, ENSURE, SOURCE, True)
+    assert purged[0]["work"] is True
+    assert purged[0]["items"][-1] == {"destination_path": "svm_dst:old", "source_path": "svm_src:old", "state": "absent"}
+
+
+def test_junction_paths_with_the_source_down_come_from_the_record_of_this_source_only():
+    record = replication_junction_record(SOURCE, ENSURE)
+    assert record["junction_paths"] == {"pool1": "/data/pool1", "pool2": None}
+    names = ["pool1", "pool2"]
+    assert replication_junctions(names, ENSURE, SOURCE) == {"pool1": "/data/pool1", "pool2": "/pool2"}
+    assert replication_junctions(names, ENSURE, None, record, {"pool2": "/x"}) == {"pool1": "/data/pool1", "pool2": "/x"}
+    assert replication_junctions(names, ENSURE, None, record, fallback=False) == {"pool1": "/data/pool1"}
+    other = dict(ENSURE, source=dict(ENSURE["source"], svm="svm_other"))
+    assert replication_junctions(names, other, None, record) == {"pool1": "/pool1", "pool2": "/pool2"}
+    moved = [{"name": "pool1", "junction_path": "/new/pool1"}]
+    assert replication_junctions(["pool1"], ENSURE, moved, record) == {"pool1": "/new/pool1"}
