@@ -4,6 +4,9 @@
 # real arrays, with the simulators' connection details as extra variables:
 #   storage.datamotion.demo                    sparse copies of image files on the controller
 #   storage.datamotion.snap_copy_and_migrate   VNX: snap copy of a LUN, copied onto a new LUN, verified
+#                                              (the migration role's host method)
+#   storage.datamotion.backup_volume           VNX: the LUN backed up to a sparse image through a snapshot
+#   storage.datamotion.restore_volume          VNX: the image restored onto a new LUN, verified
 #   storage.datamotion.replicate               ONTAP: a backend of three volumes replicated with SnapMirror
 #   storage.datamotion.failover                ONTAP: the backend failed over with the source cluster offline
 # The simulators are stopped and the loop devices detached on exit, also on failure.
@@ -110,11 +113,14 @@ run_demo() (
     trap 'exit 130' INT TERM
     [ "$(id -u)" = 0 ] && become=false   # root already; no sudo needed for the copy
     start_simulators
+    DEMO_TIMES=()
     playbook() {
+        local t0=$SECONDS
         log ""
         log "=== ansible-playbook storage.datamotion.$1"
         ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=$VENV/bin/python" "${@:2}" \
             "storage.datamotion.$1"
+        DEMO_TIMES+=("$(printf '%-22s %4ss' "$1" $((SECONDS - t0)))")
     }
     volumes_json="$(printf '"%s",' "${DEMO_VOLUMES[@]}")"
     volumes_json="{\"backend_volumes\": [${volumes_json%,}]}"
@@ -124,6 +130,16 @@ run_demo() (
         -e "vnx_naviseccli_path=$(command -v naviseccli-sim)" -e "vnx_device_dir=$VNXSIM_HOME/dev/disk/by-id" \
         -e source_lun="$DEMO_SOURCE_LUN" -e target_lun="${DEMO_SOURCE_LUN}_flash" -e target_pool=Flash \
         -e migrate_become="$become" -e "migration_state_dir=$DEMO_HOME/migrations" "$@"
+    # backup and restore through the backup role (the playbooks' become is for a real backup host; root here)
+    local vnx_json
+    vnx_json="{\"vnx_connection\": {\"sp_address\": \"127.0.0.1\", \"username\": \"sysadmin\", \"password\": \"sysadmin\",
+      \"naviseccli_path\": \"$(command -v naviseccli-sim)\"}, \"backup_host\": \"localhost\",
+      \"backup_dir\": \"$DEMO_HOME/backups\", \"backup_by_id_dir\": \"$VNXSIM_HOME/dev/disk/by-id\"}"
+    [ "$become" = true ] || vnx_json="${vnx_json%\}}, \"ansible_become\": false}"
+    playbook backup_volume -e "$vnx_json" -e "{\"backup_volumes\": [{\"lun\": \"$DEMO_SOURCE_LUN\"}]}" "$@"
+    DEMO_IMAGE="$(ls "$DEMO_HOME/backups/$DEMO_SOURCE_LUN/"*.img)"
+    playbook restore_volume -e "$vnx_json" -e "backup_restore_image=$DEMO_IMAGE" \
+        -e "backup_restore_lun=${DEMO_SOURCE_LUN}_restored" -e backup_restore_pool=Pool0 "$@"
     # the backend as the replication role takes it (in real life: group_vars of localhost)
     backend_json="$(python -c 'import json, sys
 cluster = lambda port: {"hostname": "127.0.0.1", "username": "admin", "password": "netapp1!", "port": int(port), "https": False}
@@ -137,6 +153,7 @@ print(json.dumps({"replication_backend": {"name": "demo", "source": {"cluster": 
     playbook failover -e "$backend_json" "$@"
 
     printf '\n=== demo summary (%ss)\n' $((SECONDS - start))
+    printf 'took %s\n' "${DEMO_TIMES[@]}"
     vnx-sim state | python -c '
 import filecmp, json, sys
 state = json.load(sys.stdin)
@@ -144,9 +161,25 @@ luns = {lun["name"]: lun for lun in state["luns"]}
 for lun in luns.values():
     print("VNX   LUN %-18s %4.1f GiB %-5s in %-6s %s" % (lun["name"], lun["size"] / 2**30, "thin" if lun["thin"] else "thick",
           lun["pool"], "exposed as " + lun["link"] if lun.get("link") else "not exposed"))
-same = filecmp.cmp(luns[sys.argv[1]]["file"], luns[sys.argv[2]]["file"], shallow=False)
-print("VNX   %s and %s hold the same bytes: %s; snapshots left: %d" % (sys.argv[1], sys.argv[2], same, len(state["snapshots"])))' \
-        "$DEMO_SOURCE_LUN" "${DEMO_SOURCE_LUN}_flash"
+for copy, how in ((sys.argv[2], "host migration"), (sys.argv[3], "restore from the backup image")):
+    same = filecmp.cmp(luns[sys.argv[1]]["file"], luns[copy]["file"], shallow=False)
+    print("VNX   %s (%s) holds the same bytes as %s: %s" % (copy, how, sys.argv[1], same))
+print("VNX   snapshots left: %d, snap copies left: %d" % (
+    len(state["snapshots"]), len([lun for lun in luns.values() if lun["is_snap_mount_point"]])))' \
+        "$DEMO_SOURCE_LUN" "${DEMO_SOURCE_LUN}_flash" "${DEMO_SOURCE_LUN}_restored"
+    python - "$DEMO_IMAGE" <<'PY'
+import json
+import os
+import sys
+
+image = sys.argv[1]
+m = json.load(open(image + ".manifest.json"))
+st = os.stat(image)
+print("BACKUP %s: LUN %s (WWN %s) as of snapshot %s at %s" % (image, m["source_lun"], m["source_wwn"], m["snapshot"],
+      m["snapshot_time"]))
+print("BACKUP %.1f GiB image, %.1f MiB allocated on disk, %s" % (m["size_bytes"] / 2**30, st.st_blocks * 512 / 2**20,
+      m["sha256"][:32] + "..."))
+PY
     python - "$DEMO_ONTAP_CONTROL/state" <<'PY'
 import json
 import sys

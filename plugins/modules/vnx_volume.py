@@ -81,6 +81,16 @@ options:
       - Ignored with O(state=absent).
     type: str
     version_added: 0.2.0
+  new_name:
+    description:
+      - Rename the LUN O(name) to this name (the array's C(lun -modify -newName)). Other options then apply to the
+        renamed LUN.
+      - When no LUN is named O(name) and one is named O(new_name), the rename is taken as done (a re-run changes
+        nothing). When both names are taken, the task fails and changes nothing; when neither is, it fails too
+        (a LUN is renamed, not created, under O(new_name)).
+      - Only with O(state=present).
+    type: str
+    version_added: 0.3.0
 """
 
 EXAMPLES = r"""
@@ -113,6 +123,14 @@ EXAMPLES = r"""
     pool: Pool0
     size_gb: 20
     consistency_group: db-cg
+
+- name: Rename LUN db01-new to db01 (a re-run, once it is renamed, changes nothing)
+  storage.datamotion.vnx_volume:
+    sp_address: 192.168.1.50
+    username: sysadmin
+    password: "{{ vnx_password }}"
+    name: db01-new
+    new_name: db01
 
 - name: Delete a LUN with its snap copies and unmanaged snapshots
   storage.datamotion.vnx_volume:
@@ -150,7 +168,7 @@ actions:
   returned: always
   type: list
   elements: str
-  sample: ["create LUN db01 (100 GB, thin) in pool Pool0"]
+  sample: ["create LUN db01 (100 GB, thin) in pool Pool0", "rename LUN db01-new to db01"]
 diff:
   description: The LUN before and after, with O(ignore:diff) mode on.
   returned: when diff mode is on
@@ -399,6 +417,28 @@ def plan_group(client, module, lun, plan):
     return wanted
 
 
+def plan_rename(client, module, lun, plan):
+    """Steps that give the LUN ``new_name``; returns the LUN the other options apply to (None: none)."""
+    p = module.params
+    new = p["new_name"]
+    if not new or new == p["name"]:
+        return lun
+    taken = client.get_lun(name=new)
+    if lun is None and taken is None:
+        raise VnxError("rename", "LUN %s to %s" % (p["name"], new), "no LUN has either name",
+                       "Check the names (vnx_info lists the LUNs); vnx_volume renames a LUN, it does not create one "
+                       "under new_name.", "VNXLunNotFoundError")
+    if lun is None:
+        return taken  # renamed by an earlier run
+    if taken is not None:
+        raise VnxError("rename", "LUN %s to %s" % (lun.name, new),
+                       "LUN %s (id %s, WWN %s) already has that name" % (taken.name, taken.id, taken.wwn),
+                       "Rename or delete that LUN first, or choose another name; nothing was changed.",
+                       "VNXLunNameInUseError")
+    plan.add("rename LUN %s to %s" % (lun.name, new), lambda: client.rename_lun(lun, new))
+    return lun
+
+
 def check_not_a_migration_target(client, lun, plan):
     """The destination of a running migration belongs to the array until it completes: no change to it."""
     into = next((m for m in client.list_migrations() if m.dest_id == lun.id), None)
@@ -425,6 +465,8 @@ def predicted(lun, module):
         after["size_gb"] = float(p["size_gb"])
     if p["tiering"] is not None:
         after["tiering"] = p["tiering"]
+    if p["new_name"]:
+        after["name"] = p["new_name"]
     return after
 
 
@@ -439,11 +481,14 @@ def main():
                                           "no_movement"]),
         force=dict(type="bool", default=False),
         consistency_group=dict(type="str"),
+        new_name=dict(type="str"),
     )
-    module = VnxModule(argument_spec, names=dict(name="LUN", consistency_group="consistency group"),
+    module = VnxModule(argument_spec, names=dict(name="LUN", consistency_group="consistency group", new_name="new LUN name"),
                        empty_allowed=("consistency_group",))
-    client = module.client()
     p = module.params
+    if p["state"] == "absent" and p["new_name"]:
+        module.fail_json(msg="new_name renames a LUN, it is only for state=present (LUN %s)" % p["name"])
+    client = module.client()
     plans = []
 
     def attempt():
@@ -451,6 +496,8 @@ def main():
         plans.append(plan)
         lun = client.get_lun(name=p["name"])
         group_after = None
+        if p["state"] == "present":
+            lun = plan_rename(client, module, lun, plan)
         if lun is not None:
             current = client.group_of(lun)
             lun.consistency_group = current.name if current else None
@@ -468,7 +515,7 @@ def main():
             after["consistency_group"] = group_after
         plan.apply(module.check_mode)
         if plan.changed and not module.check_mode and p["state"] == "present":
-            final = client.get_lun(name=p["name"])
+            final = client.get_lun(name=p["new_name"] or p["name"])
             if final is not None:
                 group = client.group_of(final)
                 final.consistency_group = group.name if group else None

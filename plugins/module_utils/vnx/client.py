@@ -690,6 +690,11 @@ class VnxClient(object):
         self._write("set the tiering policy of", "LUN %s" % lun.name, self.cli.modify_lun,
                     lun_id=lun.id, new_tier=VNXTieringEnum.parse(TIERING[tiering]))
 
+    def rename_lun(self, lun, new_name):
+        """Rename a LUN or SMP, by its name: an id read earlier may be another LUN's by now."""
+        self._write("rename", "LUN %s to %s" % (lun.name, new_name), self.cli.modify_lun,
+                    lun_name=lun.name, new_name=new_name)
+
     def destroy_lun(self, lun, force_detach=False):
         """Destroy a LUN or SMP (force_detach: detach an SMP's snapshot as part of it)."""
         what = "snapshot mount point" if lun.is_snap_mount_point else "LUN"
