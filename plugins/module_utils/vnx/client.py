@@ -52,6 +52,10 @@ MANAGED_MARK = "[managed-by:storage.datamotion]"
 # copy's migration target: a VNX LUN has no description, so the snapshot carries what the
 # collection made (the copy's and the target's WWNs). Nothing without it is ever taken as ours.
 TEMPORARY_MARK = "[storage.datamotion:copy %s target %s]"
+# Written in the description of every snapshot vnx_volume_clone makes, with the snapshot itself
+# (snap -create -descr): a snapshot without it (or TEMPORARY_MARK, which replaces it) is never the
+# collection's, whatever its name.
+COPY_MARK = "[storage.datamotion:copy]"
 
 
 def temporary_mark(copy_wwn, target_wwn):
@@ -134,10 +138,9 @@ class Snapshot:
         return bool(copy_wwn) and (TEMPORARY_MARK.split("%s", maxsplit=1)[0] + copy_wwn + " target ") in (self.description or "")
 
     @property
-    def described_by_user(self):
-        """A description that is not one this collection writes: this collection makes its snapshots without
-        one (or with its temporary mark), so such a snapshot is a user's, whatever its name."""
-        return bool(self.description) and TEMPORARY_MARK.split("%s", maxsplit=1)[0] not in self.description
+    def made_for_a_copy(self):
+        """vnx_volume_clone made this snapshot: its description holds COPY_MARK or TEMPORARY_MARK."""
+        return COPY_MARK[:-1] in (self.description or "")
 
     @property
     def user_description(self):
@@ -714,8 +717,16 @@ class VnxClient(object):
         return self._read_all("the snapshots" if lun_id is None else "the snapshots of LUN %s" % lun_id,
                               VNXSnapList(cli=self.cli, res=lun_id), _snapshot_from, LUN_GONE)
 
-    def create_snapshot(self, lun, name, allow_read_write=True, auto_delete=False, keep_for=None):
-        return self._write("create", "snapshot %s of LUN %s" % (name, lun.name), self.cli.create_snap,
+    def create_snapshot(self, lun, name, allow_read_write=True, auto_delete=False, keep_for=None, description=None):
+        command = self.cli.create_snap
+        if description is not None:
+            # naviseccli's snap -create takes -descr, storops' create_snap does not pass it: a mark
+            # written by a second command would be missing whenever a run is cut between the two
+            def command(*args):
+                cmd = type(self.cli).create_snap.__wrapped__(self.cli, *args)
+                return self.cli.execute(cmd + ["-descr", description])
+            command.__name__ = "create_snap"
+        return self._write("create", "snapshot %s of LUN %s" % (name, lun.name), command,
                            lun.id, name, allow_read_write, False if keep_for else auto_delete, keep_for)
 
     def copy_snapshot(self, name, new_name):

@@ -102,7 +102,7 @@ def test_snap_copy_is_the_cinder_flow(run_module, navi):
     status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"))
     assert status == "exit" and result["changed"], result
     assert navi.writes() == [
-        "snap -create -res 12 -name snap-as-vol-copy1 -allowAutoDelete no -allowReadWrite yes",
+        "snap -create -res 12 -name snap-as-vol-copy1 -allowAutoDelete no -allowReadWrite yes -descr [storage.datamotion:copy]",
         "lun -create -type snap -primaryLun 12 -name copy1",
         "lun -attach -l 4100 -snapName snap-as-vol-copy1",
     ]
@@ -120,7 +120,7 @@ def test_snap_copy_from_a_snapshot_copies_it_first(run_module, navi):
     assert status == "exit", result
     assert navi.writes() == [
         "snap -copy -id nightly -name snap-as-vol-copy1",
-        "snap -modify -id snap-as-vol-copy1 -descr  -allowReadWrite yes",
+        "snap -modify -id snap-as-vol-copy1 -descr [storage.datamotion:copy] -allowReadWrite yes",
         "lun -create -type snap -primaryLun 12 -name copy1",
         "lun -attach -l 4100 -snapName snap-as-vol-copy1",
     ]
@@ -208,7 +208,7 @@ def test_full_copy_without_wait_reports_progress(run_module, navi):
     status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", wait=False))
     assert status == "exit", result
     assert navi.writes() == [
-        "snap -create -res 12 -name tmp-snap-copy1 -allowAutoDelete no -allowReadWrite yes",
+        "snap -create -res 12 -name tmp-snap-copy1 -allowAutoDelete no -allowReadWrite yes -descr [storage.datamotion:copy]",
         "lun -create -type snap -primaryLun 12 -name copy1",
         "lun -attach -l 4100 -snapName tmp-snap-copy1",
         "lun -create -capacity 10 -sq gb -poolName Pool0 -name copy1_dest -type Thin",

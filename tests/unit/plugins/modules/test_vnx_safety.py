@@ -146,7 +146,7 @@ def test_a_copy_of_a_managed_snapshot_is_not_managed(run_module, navi):  # noqa:
     navi.on("lun -list -all -name copy1", f.LUN_NOT_FOUND, f.lun(4100, "copy1", primary="vol_a"))
     status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_snapshot="nightly", copy_mode="snap"))
     assert status == "exit", result
-    assert "snap -modify -id snap-as-vol-copy1 -descr  -allowReadWrite yes" in navi.writes()
+    assert "snap -modify -id snap-as-vol-copy1 -descr [storage.datamotion:copy] -allowReadWrite yes" in navi.writes()
 
 
 @pytest.mark.parametrize("descr, deleted", [
@@ -231,7 +231,7 @@ def test_the_loser_of_parallel_identical_snap_copies_reports_success(run_module,
     status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"))
     assert status == "exit" and not result["changed"], result
     assert result["clone_state"] == "snap_copy" and result["snapshot"] == "snap-as-vol-copy1"
-    assert navi.writes() == ["snap -create -res 12 -name snap-as-vol-copy1 -allowAutoDelete no -allowReadWrite yes"]
+    assert navi.writes() == ["snap -create -res 12 -name snap-as-vol-copy1 -allowAutoDelete no -allowReadWrite yes -descr [storage.datamotion:copy]"]
 
 
 def test_force_deletes_a_lun_with_a_snap_copy_of_a_snap_copy(run_module, navi):  # noqa: F811
@@ -255,11 +255,11 @@ def test_force_deletes_a_lun_with_a_snap_copy_of_a_snap_copy(run_module, navi): 
 def test_a_leftover_snapshot_is_replaced_not_reused_and_the_task_says_so(run_module, navi, no_pause):  # noqa: F811
     navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", smps=(4100,)))
     navi.on("lun -list -all -name copy1", f.lun(4100, "copy1", primary="vol_a"))
-    navi.on("snap -list -id snap-as-vol-copy1", f.snap("snap-as-vol-copy1", 12))
+    navi.on("snap -list -id snap-as-vol-copy1", f.snap("snap-as-vol-copy1", 12, descr="[storage.datamotion:copy]"))
     status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"))
     assert status == "exit" and result["changed"], result
     assert navi.writes() == ["snap -destroy -id snap-as-vol-copy1 -o",
-                             "snap -create -res 12 -name snap-as-vol-copy1 -allowAutoDelete no -allowReadWrite yes",
+                             "snap -create -res 12 -name snap-as-vol-copy1 -allowAutoDelete no -allowReadWrite yes -descr [storage.datamotion:copy]",
                              "lun -attach -l 4100 -snapName snap-as-vol-copy1"]
     assert any("left by an interrupted run" in w for w in get_warning_messages())
 
@@ -394,21 +394,53 @@ def test_a_lun_whose_id_was_reused_meanwhile_is_not_destroyed(run_module, navi):
     assert not [c for c in navi.writes() if c.startswith("lun -destroy")], navi.writes()
 
 
+@pytest.mark.parametrize("descr", ["users nightly", ""])
 @pytest.mark.parametrize("module, params", [
     (vnx_volume_clone, dict(name="copy1", source_lun="vol_a", copy_mode="full")),
     (vnx_volume, dict(name="copy1", state="absent")),
 ])
-def test_a_snapshot_named_like_ours_with_a_users_description_is_kept(run_module, navi, module, params):  # noqa: F811
-    # a user's snap copy copy1 reads the user's snapshot snap-as-vol-copy1 ("users nightly")
+def test_a_snapshot_named_like_ours_without_our_mark_is_kept(run_module, navi, module, params, descr):  # noqa: F811
+    # a user's snap copy copy1 reads the user's snapshot snap-as-vol-copy1 (described or not)
     navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=1, smps=(4100,)))
     navi.on("lun -list -all -name copy1", f.lun(4100, "copy1", gb=1, primary="vol_a", attached="snap-as-vol-copy1"),
             f.lun(4100, "copy1", gb=1, primary="vol_a", attached="snap-as-vol-copy1"), f.lun(4100, "copy1", gb=1))
     navi.on("lun -list -all -l 4100", f.lun(4100, "copy1", gb=1, primary="vol_a", attached="snap-as-vol-copy1"))
     navi.on("lun -list -all -name copy1_dest", f.LUN_NOT_FOUND, f.lun(57, "copy1_dest", gb=1))
-    navi.on("snap -list -id snap-as-vol-copy1", f.snap("snap-as-vol-copy1", 12, attached=(4100,), descr="users nightly"))
+    navi.on("snap -list -id snap-as-vol-copy1", f.snap("snap-as-vol-copy1", 12, attached=(4100,), descr=descr))
     navi.on("snap -list -res 4100", "")
     navi.on("storagegroup -list", "")
     navi.on("storagepool -list", f.pool())
     status, result = run_module(module, dict(CONN, **params))
     assert status == "exit", result
     assert not [c for c in navi.writes() if c.startswith("snap -destroy") or c.startswith("snap -modify")], navi.writes()
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+@pytest.mark.parametrize("existing_copy", [False, True])
+def test_an_unmarked_snapshot_named_like_ours_is_refused_by_name_never_replaced(run_module, navi, no_pause, check_mode,
+                                                                                  existing_copy):  # noqa: F811
+    # a user's snapshot snap-as-vol-copy1 of vol_a, no description, not attached; copy1 is new, or a mount point
+    # an interrupted run left without its snapshot
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", smps=(4100,) if existing_copy else ()))
+    navi.on("lun -list -all -name copy1", f.lun(4100, "copy1", primary="vol_a") if existing_copy else f.LUN_NOT_FOUND)
+    navi.on("snap -list -id snap-as-vol-copy1", f.snap("snap-as-vol-copy1", 12))
+    navi.on("snap -list -res 12", f.snap("snap-as-vol-copy1", 12))
+    navi.on("snap -create", "The specified snapshot name is already in use. (0x716d8005)")
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"),
+                                check_mode=check_mode)
+    if check_mode and not existing_copy:
+        # check mode does not try the create; the real run's refusal comes from the array's answer
+        return
+    assert status == "fail", result
+    assert "snap-as-vol-copy1" in result["msg"] + (result.get("hint") or ""), result
+    assert "not marked" in result["msg"] + str(result), result
+    assert not [w for w in navi.writes() if w.startswith("snap -destroy")], navi.writes()
+
+
+def test_the_snapshots_this_module_makes_carry_its_mark_from_the_start(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("lun -list -all -name copy1", f.LUN_NOT_FOUND, f.lun(4100, "copy1", primary="vol_a"))
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"))
+    assert status == "exit" and result["changed"], result
+    assert navi.writes()[0] == ("snap -create -res 12 -name snap-as-vol-copy1 -allowAutoDelete no -allowReadWrite yes "
+                                "-descr [storage.datamotion:copy]")
