@@ -138,11 +138,24 @@ diff:
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import Plan, VnxModule
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
-    HLU_RANGE, StorageGroup, VnxError)
+    HLU_RANGE, StorageGroup, Unchanged, VnxError)
 
 
 def device_name(wwn):
     return "wwn-0x%s" % wwn.replace(":", "").lower() if wwn else None
+
+
+def remove(client, group_name, lun, hlu):
+    """Remove HLU ``hlu`` (LUN ``lun``); an answer that it is not there is checked by reading the group again."""
+    answer = client.remove_hlu(group_name, hlu)
+    if answer is not None:
+        now = client.get_storage_group(group_name)
+        other = now.hlu_of(lun.id) if now is not None else None
+        if other is not None:
+            raise VnxError("remove", "LUN %s from storage group %s" % (lun.name, group_name),
+                           "the array says HLU %s is not in the group, and the group now holds the LUN as HLU %s"
+                           % (hlu, other), "A parallel task changed the group: run the task again.", answer)
+    return answer
 
 
 def main():
@@ -167,15 +180,17 @@ def main():
         if p["state"] == "absent":
             if before_hlu is not None:
                 plan.add("remove LUN %s (HLU %s) from storage group %s" % (lun.name, before_hlu, group_name),
-                         lambda: client.remove_hlu(group_name, before_hlu))
+                         lambda: remove(client, group_name, lun, before_hlu))
         else:
             if lun is None:
                 raise VnxError("expose", "LUN %s to host %s" % (p["lun"], p["host"]), "the LUN does not exist",
                                "Check the LUN name (vnx_info lists the LUNs).", "VNXLunNotFoundError")
             if sg is None:
                 def create():
-                    # None: made by this task; a kind: made by a parallel task meanwhile
-                    found["created"] = client.create_storage_group(group_name) is None
+                    # None: made by this task; Unchanged: made by a parallel task meanwhile
+                    answer = client.create_storage_group(group_name)
+                    found["created"] = answer is None
+                    return answer
                 plan.add("create storage group %s" % group_name, create)
             moved_from = ""
             if p["connect_host"] and (sg is None or p["host"] not in sg.hosts):
@@ -194,6 +209,11 @@ def main():
                     moved_from = " (out of its empty storage group %s)" % other.name
 
                 def connect_host():
+                    if not found.get("created"):
+                        # a parallel task may have connected it since the read: then this one changes nothing
+                        now = client.get_storage_group(group_name)
+                        if now is not None and p["host"] in now.hosts:
+                            return Unchanged("host connected")
                     try:
                         client.connect_host(group_name, p["host"])
                     except VnxError as err:
@@ -221,7 +241,8 @@ def main():
                 def add():
                     # a group made by this task is empty; a parallel writer is caught by the retry
                     current = sg if sg is not None else StorageGroup(name=group_name)
-                    found["hlu"], dummy, dummy2 = client.attach_to_storage_group(current, lun)
+                    found["hlu"], added, dummy = client.attach_to_storage_group(current, lun)
+                    return None if added else Unchanged("LUN in the group")
                 plan.add("add LUN %s to storage group %s with a free HLU" % (lun.name, group_name), add)
             else:
                 found["hlu"] = before_hlu

@@ -242,7 +242,7 @@ import time
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import Plan, VnxModule, converge
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
-    COPY_MARK, MAX_SNAPSHOTS_PER_LUN, VnxError, temporary_mark)
+    COPY_MARK, MAX_SNAPSHOTS_PER_LUN, Unchanged, VnxError, temporary_mark)
 from ansible_collections.storage.datamotion.plugins.module_utils.wait import WaitTimeout, wait_for
 
 
@@ -280,11 +280,12 @@ class Context(object):
         ``removes`` is something an earlier step made that this one deletes."""
         def run():
             self.current = name
-            func()
-            if creates is not None:
+            answer = func()
+            if creates is not None and not isinstance(answer, Unchanged):
                 self.created.setdefault(name, []).append(creates)
             if removes is not None and removes in self.created.get(name, []):
                 self.created[name].remove(removes)
+            return answer
         self.phases[phase].append((text, run))
 
     def undo(self, name):

@@ -227,6 +227,12 @@ class System:
 NAVISECCLI_MAX_TIMEOUT = 1800
 
 
+class Unchanged(str):
+    """The storops error kind of an answer that says the write was already done ("not found" for a
+    delete, "in use" for a create): done by someone else, so not a change this run made. It is a str,
+    so callers that compare kinds keep working; Plan counts such a step as not done."""
+
+
 class NaviseccliFault(Exception):
     """naviseccli did not answer: it ran out of time, or failed without printing on stdout."""
 
@@ -654,7 +660,7 @@ class VnxClient(object):
         if kind == "VNXException":  # no text storops knows: the command's own error class
             kind = COMMAND_ERRORS.get(getattr(command, "__name__", None), kind)
         if kind in tolerate:
-            return kind
+            return Unchanged(kind)
         raise VnxError(operation, obj, out, hint_for(out, kind), kind)
 
     # ---------------------------------------------------------- system
@@ -699,7 +705,7 @@ class VnxClient(object):
         # the array reuses a deleted LUN's id: the id read earlier may now be another task's LUN
         current = self.get_lun(lun_id=lun.id)
         if current is None:
-            return "VNXLunNotFoundError"
+            return Unchanged("VNXLunNotFoundError")
         if current.name != lun.name or (lun.wwn and current.wwn and current.wwn != lun.wwn):
             raise VnxError("destroy", "%s %s" % (what, lun.name),
                            "its id %s is now LUN %s (WWN %s): %s was deleted meanwhile and the id reused"

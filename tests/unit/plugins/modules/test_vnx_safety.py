@@ -10,7 +10,7 @@ import pytest
 from ansible.module_utils.common.warnings import get_warning_messages
 
 from ansible_collections.storage.datamotion.plugins.modules import (
-    vnx_info, vnx_snapshot_manage, vnx_volume, vnx_volume_clone)
+    vnx_host_access, vnx_info, vnx_snapshot_manage, vnx_volume, vnx_volume_clone)
 from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.vnx import fake_navi as f
 from ansible_collections.storage.datamotion.tests.unit.plugins.modules.test_vnx_modules import CONN, navi  # noqa: F401 pylint: disable=unused-import
 
@@ -27,6 +27,7 @@ def test_an_empty_names_list_changes_nothing_and_reads_no_lun(run_module, navi, 
     assert not [c for c in navi.array_commands() if c.startswith("lun -list -all -l")]
 
 
+SG_NOT_FOUND = "The group name or UID does not match any storage groups for this array"
 READ_FAULT = "Error: lun -list command failed.\nSP A: An internal error occurred while reading the LUNs. (0x712d8001)"
 
 
@@ -156,6 +157,7 @@ def test_a_copy_of_a_managed_snapshot_is_not_managed(run_module, navi):  # noqa:
 ])
 def test_deleting_a_finished_async_copy_deletes_its_temporary_snapshot(run_module, navi, descr, deleted):  # noqa: F811
     navi.on("lun -list -all -name copy1", f.lun(4100, "copy1"))
+    navi.on("lun -list -all -l 4100", f.lun(4100, "copy1"))
     navi.on("snap -list -res 4100", "")
     navi.on("storagegroup -list", "")
     navi.on("snap -list -id tmp-snap-copy1", f.snap("tmp-snap-copy1", 12, descr=descr))
@@ -374,6 +376,7 @@ def test_info_managed_lists_only_the_collections_migrating_copies(run_module, na
 def test_deleting_a_snap_copy_leaves_a_snapshot_named_like_ours_that_it_does_not_read(run_module, navi):  # noqa: F811
     # a user's snap copy "test" reads the user's snapshot usersnap; snap-as-vol-test is another user's snapshot
     navi.on("lun -list -all -name test", f.lun(4100, "test", gb=1, primary="db", attached="usersnap"))
+    navi.on("lun -list -all -l 4100", f.lun(4100, "test", gb=1, primary="db", attached="usersnap"))
     navi.on("snap -list -res 4100", "")
     navi.on("storagegroup -list", "")
     navi.on("migrate -list -source 4100", f.NOT_MIGRATING)
@@ -444,3 +447,57 @@ def test_the_snapshots_this_module_makes_carry_its_mark_from_the_start(run_modul
     assert status == "exit" and result["changed"], result
     assert navi.writes()[0] == ("snap -create -res 12 -name snap-as-vol-copy1 -allowAutoDelete no -allowReadWrite yes "
                                 "-descr [storage.datamotion:copy]")
+
+
+def test_the_loser_of_a_parallel_removal_from_a_storage_group_reports_ok(run_module, navi):  # noqa: F811
+    # both forks read HLU 1; the other fork removed it first
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("storagegroup -messner", f.storage_group("host1", hlus={1: 12}), f.storage_group("host1"))
+    navi.on("storagegroup -removehlu", "No such Host LUN in this Storage Group")
+    status, result = run_module(vnx_host_access, dict(CONN, lun="vol_a", host="host1", state="absent"))
+    assert status == "exit" and not result["changed"] and result["actions"] == [], result
+
+
+def test_a_removal_answered_not_found_while_the_lun_is_still_in_the_group_fails(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("storagegroup -messner", f.storage_group("host1", hlus={1: 12}), f.storage_group("host1", hlus={3: 12}))
+    navi.on("storagegroup -removehlu", "No such Host LUN in this Storage Group")
+    status, result = run_module(vnx_host_access, dict(CONN, lun="vol_a", host="host1", state="absent"))
+    assert status == "fail" and "HLU 3" in result["msg"], result
+
+
+def test_the_loser_of_a_parallel_add_to_a_storage_group_reports_ok(run_module, navi):  # noqa: F811
+    # both forks read the group without the LUN; the other fork added it first (as HLU 1)
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("storagegroup -messner", f.storage_group("host1"), f.storage_group("host1", hlus={1: 12}))
+    navi.on("storagegroup -addhlu", "Requested LUN has already been added to this Storage Group")
+    status, result = run_module(vnx_host_access, dict(CONN, lun="vol_a", host="host1"))
+    assert status == "exit" and not result["changed"] and result["actions"] == [], result
+    assert result["connection"]["hlu"] == 1
+
+
+def test_the_loser_of_a_parallel_storage_group_create_and_connect_reports_ok(run_module, navi):  # noqa: F811
+    # no group at the read; the other fork made it, connected the host and added the LUN meanwhile
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("storagegroup -list", "")
+    navi.on("storagegroup -messner", SG_NOT_FOUND, f.storage_group("host1", hlus={1: 12}))
+    navi.on("storagegroup -create", "Storage Group name already in use")
+    navi.on("storagegroup -addhlu", "Requested LUN has already been added to this Storage Group")
+    status, result = run_module(vnx_host_access, dict(CONN, lun="vol_a", host="host1"))
+    assert status == "exit" and not result["changed"] and result["actions"] == [], result
+    assert not [w for w in navi.writes() if "-connecthost" in w], navi.writes()
+
+
+@pytest.mark.parametrize("module, params", [
+    (vnx_snapshot_manage, dict(name="s1", state="absent")),
+    (vnx_volume, dict(name="vol_a", state="absent")),
+])
+def test_the_loser_of_a_parallel_delete_reports_ok(run_module, navi, module, params):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("lun -list -all -l 12", f.LUN_NOT_FOUND)  # gone by the time of the delete
+    navi.on("snap -list -res 12", "")
+    navi.on("storagegroup -list", "")
+    navi.on("snap -list -id s1", f.snap("s1", 12))
+    navi.on("snap -destroy", "The specified snapshot does not exist.")
+    status, result = run_module(module, dict(CONN, **params))
+    assert status == "exit" and not result["changed"] and result["actions"] == [], result
