@@ -194,6 +194,13 @@ def main():
                 plan.add("create storage group %s" % group_name, create)
             moved_from = ""
             if p["connect_host"] and (sg is None or p["host"] not in sg.hosts):
+                known = client.list_registered_hosts()
+                if p["host"] not in known:
+                    raise VnxError("connect", "host %s to storage group %s" % (p["host"], group_name),
+                                   "the array knows no host named %s: no initiator of it is registered" % p["host"],
+                                   "Check the name (the array's registered hosts are %s), or register the host's "
+                                   "initiators first (its host agent, Unisphere, or storagegroup -setpath)."
+                                   % (", ".join(known) or "none"), "VNXHostNotFoundError")
                 # a VNX host is in one storage group at a time: connecting it here takes it
                 # out of its current group and so away from every LUN in that group
                 for other in client.list_storage_groups():

@@ -17,6 +17,7 @@ __metaclass__ = type
 import logging
 import math
 import os
+import re
 import signal
 import subprocess
 import traceback
@@ -853,6 +854,16 @@ class VnxClient(object):
     def remove_hlu(self, group, hlu):
         return self._write("remove", "HLU %s from storage group %s" % (hlu, group), self.cli.sg_delete_hlu,
                            group, hlu, tolerate=("VNXDetachAluNotFoundError",))
+
+    def list_registered_hosts(self):
+        """The names of the hosts with initiators registered on the array (port -list -hba, which storops
+        does not wrap): only those can be connected to a storage group."""
+        def read():
+            out = self.cli.execute(["port", "-list", "-hba"]) or ""
+            if out.strip() and "Information about each HBA:" not in out:
+                raise VnxError("list", "the registered initiators", out, HINTS["VNXReadError"], "VNXReadError")
+            return sorted(set(m.group(1).strip() for m in re.finditer(r"^Server Name:[ \t]*(.+)$", out, re.M)))
+        return self._query("list", "the registered initiators", read)
 
     def attach_to_storage_group(self, group, lun, attempts=10):
         """Give the LUN the lowest free HLU of the group, safely under concurrency.

@@ -174,6 +174,7 @@ def test_manage_records_the_mark_and_returns_the_size(run_module, navi):
 def test_host_access_check_mode_plans_group_and_hlu(run_module, navi):
     navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
     navi.on("storagegroup -messner", "The group name or UID does not match any storage groups for this array")
+    navi.on("port -list -hba", f.hbas("host1"))
     status, result = run_module(vnx_host_access, dict(CONN, lun="vol_a", host="host1", access_mode="ro"), check_mode=True)
     assert status == "exit" and result["changed"]
     assert result["connection"]["hlu_planned"] == 1 and result["connection"]["access_mode"] == "ro"

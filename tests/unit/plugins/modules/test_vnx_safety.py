@@ -482,6 +482,7 @@ def test_the_loser_of_a_parallel_storage_group_create_and_connect_reports_ok(run
     navi.on("storagegroup -list", "")
     navi.on("storagegroup -messner", SG_NOT_FOUND, f.storage_group("host1", hlus={1: 12}))
     navi.on("storagegroup -create", "Storage Group name already in use")
+    navi.on("port -list -hba", f.hbas("host1"))
     navi.on("storagegroup -addhlu", "Requested LUN has already been added to this Storage Group")
     status, result = run_module(vnx_host_access, dict(CONN, lun="vol_a", host="host1"))
     assert status == "exit" and not result["changed"] and result["actions"] == [], result
@@ -501,3 +502,14 @@ def test_the_loser_of_a_parallel_delete_reports_ok(run_module, navi, module, par
     navi.on("snap -destroy", "The specified snapshot does not exist.")
     status, result = run_module(module, dict(CONN, **params))
     assert status == "exit" and not result["changed"] and result["actions"] == [], result
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_an_unregistered_host_is_refused_before_anything_is_made(run_module, navi, check_mode):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("storagegroup -list", "")
+    navi.on("port -list -hba", f.hbas("host1", "host2"))
+    status, result = run_module(vnx_host_access, dict(CONN, lun="vol_a", host="hots1"), check_mode=check_mode)
+    assert status == "fail", result
+    assert "knows no host named hots1" in result["msg"] and "host1, host2" in result["msg"], result
+    assert navi.writes() == []
