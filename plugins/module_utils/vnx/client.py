@@ -45,8 +45,10 @@ except Exception:  # ImportError, or Python 3.13's missing 'pipes' seen through 
 MAX_SNAPSHOTS_PER_LUN = 255
 # The largest LUN a VNX makes (256 TiB).
 MAX_LUN_SIZE_GB = 256 * 1024
-# The HLUs a storage group hands out (storops' VNXStorageGroup uses 1..255 as well).
-HLU_RANGE = range(1, 256)
+# The HLUs a storage group hands out: 0..255, as the array takes them. storops and the Cinder
+# driver leave 0 out without a stated reason; a host sees its lowest LUN as LUN 0 then (instead of
+# the array's LUNZ placeholder), which is what hosts that scan from LUN 0 want.
+HLU_RANGE = range(0, 256)
 # Recorded in a snapshot's description when the collection manages it (vnx_snapshot_manage).
 MANAGED_MARK = "[managed-by:storage.datamotion]"
 # Recorded in the description of a copy's temporary snapshot once vnx_volume_clone made the

@@ -177,7 +177,7 @@ def test_host_access_check_mode_plans_group_and_hlu(run_module, navi):
     navi.on("port -list -hba", f.hbas("host1"))
     status, result = run_module(vnx_host_access, dict(CONN, lun="vol_a", host="host1", access_mode="ro"), check_mode=True)
     assert status == "exit" and result["changed"]
-    assert result["connection"]["hlu_planned"] == 1 and result["connection"]["access_mode"] == "ro"
+    assert result["connection"]["hlu_planned"] == 0 and result["connection"]["access_mode"] == "ro"
     assert navi.writes() == []
 
 

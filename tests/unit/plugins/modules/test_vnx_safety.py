@@ -348,7 +348,7 @@ def test_info_reports_the_luns_statistics_and_tier_distribution(run_module, navi
 def test_check_mode_predicts_hlu_exhaustion(run_module, navi):  # noqa: F811
     from ansible_collections.storage.datamotion.plugins.modules import vnx_host_access
     navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
-    navi.on("storagegroup -messner", f.storage_group("host1", hlus=dict((h, 100 + h) for h in range(1, 256))))
+    navi.on("storagegroup -messner", f.storage_group("host1", hlus=dict((h, 100 + h) for h in range(0, 256))))
     status, result = run_module(vnx_host_access, dict(CONN, lun="vol_a", host="host1"), check_mode=True)
     assert status == "fail" and "no free host LUN number" in result["msg"], result
 
@@ -513,3 +513,12 @@ def test_an_unregistered_host_is_refused_before_anything_is_made(run_module, nav
     assert status == "fail", result
     assert "knows no host named hots1" in result["msg"] and "host1, host2" in result["msg"], result
     assert navi.writes() == []
+
+
+def test_hlu_0_is_used_when_it_is_free(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("storagegroup -messner", f.storage_group("host1", hlus={1: 20, 2: 21}))
+    status, result = run_module(vnx_host_access, dict(CONN, lun="vol_a", host="host1"))
+    assert status == "exit" and result["changed"], result
+    assert result["connection"]["hlu"] == 0
+    assert navi.writes() == ["storagegroup -addhlu -hlu 0 -alu 12 -gname host1 -o"]
