@@ -153,7 +153,7 @@ import re
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import Plan, VnxModule, converge
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
-    MANAGED_MARK, MAX_SNAPSHOTS_PER_LUN, VnxError, size_to_whole_gib)
+    MANAGED_MARK, VnxError, size_to_whole_gib)
 
 
 def description_with_mark(user_text, managed):
@@ -238,6 +238,10 @@ def run(client, module, plan):
                 if p["lun"]:
                     lun = need_lun(client, p, "copy")
                     check_belongs(src, lun, "copy")
+                if len(src.source_luns) == 1:
+                    of = lun or client.get_lun(lun_id=src.source_luns[0])
+                    if of is not None:
+                        client.check_snapshot_room(of, 1, "copy", "snapshot %s to %s" % (src.name, p["name"]))
                 plan.add("copy snapshot %s to %s" % (src.name, p["name"]),
                          lambda: client.copy_snapshot(src.name, p["name"]))
                 options = {}
@@ -254,17 +258,9 @@ def run(client, module, plan):
                 after = dict(src.facts(), name=p["name"], attached_luns=[], managed=False, **options)
             else:
                 lun = need_lun(client, p, "create")
-                if lun.is_snap_mount_point:
-                    migration = client.get_migration(lun)
-                    if migration is not None and not migration.failed:
-                        raise VnxError("create", "snapshot %s of LUN %s" % (p["name"], lun.name),
-                                       "the LUN's asynchronous migration is still running (%s%% done)" % migration.percent_complete,
-                                       "Wait for the migration to complete (vnx_volume_clone wait=true).")
-                count = len(client.list_snapshots(lun.id))
-                if count >= MAX_SNAPSHOTS_PER_LUN:
-                    raise VnxError("create", "snapshot %s of LUN %s" % (p["name"], lun.name),
-                                   "the LUN has %d snapshots; a VNX LUN has at most %d" % (count, MAX_SNAPSHOTS_PER_LUN),
-                                   "Delete unused snap copies or snapshots of LUN %s first." % lun.name, "VNXCreateSnapError")
+                what = "snapshot %s of LUN %s" % (p["name"], lun.name)
+                client.check_not_migrating(lun, "create", what)
+                client.check_snapshot_room(lun, 1, "create", what)
                 allow_rw = True if p["allow_read_write"] is None else p["allow_read_write"]
                 auto_delete = bool(p["auto_delete"])
                 plan.add("create snapshot %s of LUN %s" % (p["name"], lun.name),
@@ -300,10 +296,14 @@ def run(client, module, plan):
             raise VnxError("restore", "LUN %s to snapshot %s" % (lun.name, p["name"]), "the snapshot does not exist",
                            None, "VNXSnapNotExistsError")
         check_belongs(snap, lun, "restore")
+        what = "LUN %s to snapshot %s" % (lun.name, snap.name)
+        client.check_not_migrating(lun, "restore", what)
         if p["backup_snapshot"] and client.get_snapshot(p["backup_snapshot"]) is not None:
             raise VnxError("restore", "LUN %s to snapshot %s" % (lun.name, snap.name),
                            "the backup snapshot %s exists already" % p["backup_snapshot"],
                            "Give a new backup_snapshot name, or delete that snapshot.", "VNXSnapNameInUseError")
+        if p["backup_snapshot"]:
+            client.check_snapshot_room(lun, 1, "restore", what + " (with backup snapshot %s)" % p["backup_snapshot"])
         plan.add("restore LUN %s to snapshot %s%s" % (lun.name, snap.name,
                                                       " (backup snapshot %s first)" % p["backup_snapshot"]
                                                       if p["backup_snapshot"] else ""),

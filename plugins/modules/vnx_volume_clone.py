@@ -242,7 +242,7 @@ import time
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import Plan, VnxModule, converge
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
-    COPY_MARK, MAX_SNAPSHOTS_PER_LUN, Unchanged, VnxError, temporary_mark)
+    COPY_MARK, Unchanged, VnxError, temporary_mark)
 from ansible_collections.storage.datamotion.plugins.module_utils.wait import WaitTimeout, wait_for
 
 
@@ -387,22 +387,6 @@ def resolve_source(ctx):
     return source, base, snapshot
 
 
-def check_not_migrating(client, lun, what):
-    """Seed 000: no snapshot or migration of a LUN whose asynchronous migration still runs.
-
-    Only a mount point can be such a LUN here (an asynchronous full copy is a mount point
-    until its migration completes), so plain LUNs cost no extra call.
-    """
-    if not lun.is_snap_mount_point:
-        return
-    migration = client.get_migration(lun)
-    if migration is not None and not migration.failed:
-        raise VnxError(what, "LUN %s" % lun.name,
-                       "its asynchronous migration is still running (%s, %s%% done)"
-                       % (migration.state, migration.percent_complete),
-                       "Wait for it to complete (vnx_volume_clone wait=true on that copy) or copy from its source instead.")
-
-
 def parallel_copy(client, name, settle=2):
     """Whether another run is making copy ``name``: its mount point exists, or appears within ``settle``
     seconds (the time between a snapshot and its mount point). A snapshot without one after that is a leftover."""
@@ -529,7 +513,7 @@ def plan_wait(ctx, name, snapshot, cleanup=True):
     if ctx.p["wait"]:
         ctx.step("wait", "wait for the migration of %s" % name, lambda: wait_migration(ctx, name), name)
         if ctx.module.check_mode:
-            ctx.reports[name]["clone_state"] = "full_copy"  # what the wait makes of it
+            ctx.reports[name].update(clone_state="full_copy", snapshot=None)  # what the wait makes of it
         if cleanup and snapshot:
             ctx.step("cleanup", "delete snapshot %s" % snapshot, lambda: ctx.client.destroy_snapshot(snapshot), name,
                      removes=("snapshot", snapshot))
@@ -572,7 +556,7 @@ def read_migration(ctx, name):
         raise VnxError("copy", "LUN %s" % name, "its migration stopped: %s" % migration.state,
                        "Cancel it and delete the copy (vnx_volume state=absent force=true), then copy again.")
     if migration is None:
-        ctx.reports[name]["clone_state"] = "full_copy"
+        ctx.reports[name].update(clone_state="full_copy", snapshot=None)
     return migration
 
 
@@ -593,7 +577,7 @@ def wait_migration(ctx, name):
                        "Check the array's migration log; the copy is not complete.")
     ctx.luns[name] = lun
     ctx.finished.add(name)
-    ctx.reports[name].update(clone_state="full_copy", migration=None)
+    ctx.reports[name].update(clone_state="full_copy", migration=None, snapshot=None)
 
 
 def plan_existing_copy(ctx, name, lun, source, base, pool):
@@ -773,16 +757,11 @@ def plan_all(ctx):
                            "%s GB of thick LUNs are needed and the pool has %s GB available" % (need, pool.available_capacity_gb),
                            "Choose another pool, thin provisioning, or fewer copies.")
     if new:
-        check_not_migrating(client, source, "take a snapshot of")
+        client.check_not_migrating(source, "copy", "LUN %s" % source.name)
         # the array refuses the 256th snapshot of a LUN; count first when that can be
         # told apart from a plain failure: for a batch, and in check mode
         if (ctx.batch and len(new) > 1) or ctx.module.check_mode:
-            count = len(client.list_snapshots(source.id))
-            if count + len(new) > MAX_SNAPSHOTS_PER_LUN:
-                raise VnxError("copy", "LUN %s" % source.name,
-                               "it has %d snapshots and %d more are needed; a VNX LUN has at most %d"
-                               % (count, len(new), MAX_SNAPSHOTS_PER_LUN),
-                               "Delete unused snap copies or snapshots of LUN %s first." % source.name)
+            client.check_snapshot_room(source, len(new), "copy", "LUN %s" % source.name)
     for n in names:
         if existing[n] is None:
             plan_new_copy(ctx, n, source, base, user_snapshot, pool)

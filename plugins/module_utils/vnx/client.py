@@ -749,6 +749,33 @@ class VnxClient(object):
         return self._write("destroy", "snapshot %s" % name, self.cli.delete_snap, name,
                            tolerate=("VNXSnapNotExistsError",))
 
+    def snapshots_toward_limit(self, lun):
+        """The snapshots the array counts against the limit of ``lun``: those of its primary LUN and of
+        every snapshot mount point of it (a snap copy's snapshots count for its source)."""
+        base = self.get_lun(name=lun.primary_lun) if lun.is_snap_mount_point else lun
+        base = base or lun
+        members = set([base.id, lun.id]) | set(base.snapshot_mount_points)
+        return [s for s in self.list_snapshots() if members & set(s.source_luns)]
+
+    def check_snapshot_room(self, lun, more, operation, obj):
+        """Fail before acting when ``more`` new snapshots of ``lun`` would pass the array's limit."""
+        count = len(self.snapshots_toward_limit(lun))
+        if count + more > MAX_SNAPSHOTS_PER_LUN:
+            raise VnxError(operation, obj, "LUN %s has %d snapshots (its snap copies' snapshots included) and %d more %s "
+                           "needed; a VNX LUN has at most %d" % (lun.name, count, more, "is" if more == 1 else "are",
+                                                                  MAX_SNAPSHOTS_PER_LUN),
+                           "Delete unused snap copies or snapshots of LUN %s first." % lun.name, "VNXCreateSnapError")
+
+    def check_not_migrating(self, lun, operation, obj):
+        """Seed 000: no snapshot, snap copy or restore of a LUN while it migrates (a copy's asynchronous
+        migration, or one an administrator started)."""
+        migration = self.get_migration(lun)
+        if migration is not None and not migration.failed:
+            raise VnxError(operation, obj, "LUN %s is being migrated to %s (%s, %s%% done)"
+                           % (lun.name, migration.dest_name, migration.state, migration.percent_complete),
+                           "Wait for the migration to complete (for a copy's own migration, vnx_volume_clone wait=true "
+                           "on that copy), then run again.", "VNXLunMigratingError")
+
     def restore_snapshot(self, name, lun, backup_name=None):
         self._write("restore", "snapshot %s onto LUN %s" % (name, lun.name), self.cli.restore_snap,
                     name, lun.id, backup_name)

@@ -277,7 +277,8 @@ def test_an_existing_full_copy_that_differs_from_the_request_is_reported(run_mod
 
 def test_check_mode_predicts_the_256th_snapshot_is_refused(run_module, navi):  # noqa: F811
     navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
-    navi.on("snap -list -res 12", "\n".join(f.snap("s%d" % i, 12) for i in range(255)))
+    navi.on("snap -list", "\n".join(f.snap("s%d" % i, 12) for i in range(255)))
+    navi.on("snap -list -id one-more", f.SNAP_NOT_FOUND)
     status, result = run_module(vnx_snapshot_manage, dict(CONN, name="one-more", lun="vol_a"), check_mode=True)
     assert status == "fail" and "at most 255" in result["msg"], result
 
@@ -363,11 +364,18 @@ def test_check_mode_predicts_a_migration_target_cannot_be_exposed(run_module, na
 
 
 def test_info_managed_lists_only_the_collections_migrating_copies(run_module, navi):  # noqa: F811
-    navi.on("lun -list -all", "\n".join([f.lun(12, "vol_a", smps=(4100,)), f.lun(13, "admin_src"),
-                                         f.lun(4100, "copy1", primary="vol_a", attached="tmp-snap-copy1")]))
+    # copy1 migrates into copy1_dest, which its snapshot records; an administrator migrates admin_src, and a
+    # snap copy of their own (admin_smp, id 4101) into a LUN they named admin_smp_dest
+    navi.on("lun -list -all", "\n".join([
+        f.lun(12, "vol_a", smps=(4100, 4101)), f.lun(13, "admin_src"), f.lun(57, "copy1_dest"), f.lun(58, "admin_new"),
+        f.lun(59, "admin_smp_dest"), f.lun(4100, "copy1", primary="vol_a", attached="tmp-snap-copy1"),
+        f.lun(4101, "admin_smp", primary="vol_a", attached="nightly")]))
     navi.on("migrate -list", f.migration("copy1", 4100, "copy1_dest", 57) + "\n\n" +
-            f.migration("admin_src", 13, "admin_new", 58, percent=50))
-    navi.on("snap -list", "")
+            f.migration("admin_src", 13, "admin_new", 58, percent=50) + "\n\n" +
+            f.migration("admin_smp", 4101, "admin_smp_dest", 59, percent=20))
+    navi.on("snap -list", f.snap("tmp-snap-copy1", 12, attached=(4100,),
+                                 descr="[storage.datamotion:copy %s target %s]" % (WWN_4100, WWN_57)) + "\n" +
+            f.snap("nightly", 12, attached=(4101,)))
     status, result = run_module(vnx_info, dict(CONN, gather_subset=["managed"]))
     assert status == "exit", result
     assert result["managed"]["migrating_copies"] == {"copy1": 35.0}
@@ -522,3 +530,62 @@ def test_hlu_0_is_used_when_it_is_free(run_module, navi):  # noqa: F811
     assert status == "exit" and result["changed"], result
     assert result["connection"]["hlu"] == 0
     assert navi.writes() == ["storagegroup -addhlu -hlu 0 -alu 12 -gname host1 -o"]
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_a_finished_full_copy_reports_no_temporary_snapshot(run_module, navi, check_mode):  # noqa: F811
+    # an earlier run with wait=false left copy1 migrating; this run waits, sees it finish and deletes tmp-snap-copy1
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("lun -list -all -name copy1", f.lun(4100, "copy1", primary="vol_a", attached="tmp-snap-copy1"),
+            f.lun(4100, "copy1"))
+    navi.on("storagepool -list", f.pool())
+    navi.on("snap -list -id tmp-snap-copy1", f.snap("tmp-snap-copy1", 12, attached=(4100,),
+                                                    descr="[storage.datamotion:copy %s target %s]" % (WWN_4100, WWN_57)))
+    navi.on("migrate -list -source 4100", f.migration("copy1", 4100, "copy1_dest", 57, percent=90), f.NOT_MIGRATING)
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a"), check_mode=check_mode)
+    assert status == "exit", result
+    assert result["clone_state"] == "full_copy" and result["snapshot"] is None, result
+
+
+def test_check_mode_predicts_a_snapshot_copy_at_the_limit_counting_the_snap_copies_snapshots(run_module, navi):  # noqa: F811
+    # vol_a has 200 snapshots, its snap copy copy1 (4100) 55: the array counts them all for vol_a
+    snaps = [f.snap("s%d" % i, 12) for i in range(200)] + [f.snap("c%d" % i, 4100) for i in range(55)]
+    navi.on("snap -list", "\n".join(snaps))
+    navi.on("snap -list -id c0", f.snap("c0", 4100))
+    navi.on("snap -list -id new1", f.SNAP_NOT_FOUND)
+    navi.on("lun -list -all -l 4100", f.lun(4100, "copy1", primary="vol_a", attached="snap-as-vol-copy1"))
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", smps=(4100,)))
+    status, result = run_module(vnx_snapshot_manage, dict(CONN, name="new1", source_snapshot="c0"), check_mode=True)
+    assert status == "fail" and "255" in result["msg"], result
+
+
+def test_check_mode_predicts_a_restore_with_a_backup_snapshot_at_the_limit(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("snap -list -id s0", f.snap("s0", 12))
+    navi.on("snap -list", "\n".join(f.snap("s%d" % i, 12) for i in range(255)))
+    navi.on("snap -list -id before", f.SNAP_NOT_FOUND)
+    status, result = run_module(vnx_snapshot_manage, dict(CONN, name="s0", lun="vol_a", state="restored",
+                                                          backup_snapshot="before"), check_mode=True)
+    assert status == "fail" and "255" in result["msg"], result
+
+
+@pytest.mark.parametrize("params", [
+    dict(name="s1", lun="vol_a"),
+    dict(name="s0", lun="vol_a", state="restored"),
+])
+def test_check_mode_predicts_an_administrators_migration_refuses_snapshots_and_restores(run_module, navi, params):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("snap -list -id s0", f.snap("s0", 12))
+    navi.on("snap -list", f.snap("s0", 12))
+    navi.on("snap -list -id s1", f.SNAP_NOT_FOUND)
+    navi.on("migrate -list -source 12", f.migration("vol_a", 12, "admin_target", 77, percent=40))
+    status, result = run_module(vnx_snapshot_manage, dict(CONN, **params), check_mode=True)
+    assert status == "fail" and "migrat" in result["msg"], result
+
+
+def test_check_mode_predicts_a_copy_of_a_lun_an_administrator_migrates_is_refused(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("migrate -list -source 12", f.migration("vol_a", 12, "admin_target", 77, percent=40))
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"),
+                                check_mode=True)
+    assert status == "fail" and "migrat" in result["msg"], result
