@@ -230,6 +230,26 @@ class System:
 NAVISECCLI_MAX_TIMEOUT = 1800
 
 
+def check_snapshot_room(lun, count, more, operation, obj):
+    """The array refuses a snapshot past MAX_SNAPSHOTS_PER_LUN; ``count``: those it counts for ``lun``
+    (VnxClient.snapshots_toward_limit)."""
+    if count + more > MAX_SNAPSHOTS_PER_LUN:
+        raise VnxError(operation, obj, "LUN %s has %d snapshots (its snap copies' snapshots included) and %d more %s "
+                       "needed; a VNX LUN has at most %d" % (lun.name, count, more, "is" if more == 1 else "are",
+                                                              MAX_SNAPSHOTS_PER_LUN),
+                       "Delete unused snap copies or snapshots of LUN %s first." % lun.name, "VNXCreateSnapError")
+
+
+def check_not_migrating(lun, migration, operation, obj):
+    """Seed 000: no snapshot, snap copy or restore of a LUN while it migrates (a copy's asynchronous
+    migration, or one an administrator started); ``migration``: the LUN's, or None."""
+    if migration is not None and not migration.failed:
+        raise VnxError(operation, obj, "LUN %s is being migrated to %s (%s, %s%% done)"
+                       % (lun.name, migration.dest_name, migration.state, migration.percent_complete),
+                       "Wait for the migration to complete (for a copy's own migration, vnx_volume_clone wait=true "
+                       "on that copy), then run again.", "VNXLunMigratingError")
+
+
 class Unchanged(str):
     """The storops error kind of an answer that says the write was already done ("not found" for a
     delete, "in use" for a create): done by someone else, so not a change this run made. It is a str,
@@ -759,22 +779,11 @@ class VnxClient(object):
 
     def check_snapshot_room(self, lun, more, operation, obj):
         """Fail before acting when ``more`` new snapshots of ``lun`` would pass the array's limit."""
-        count = len(self.snapshots_toward_limit(lun))
-        if count + more > MAX_SNAPSHOTS_PER_LUN:
-            raise VnxError(operation, obj, "LUN %s has %d snapshots (its snap copies' snapshots included) and %d more %s "
-                           "needed; a VNX LUN has at most %d" % (lun.name, count, more, "is" if more == 1 else "are",
-                                                                  MAX_SNAPSHOTS_PER_LUN),
-                           "Delete unused snap copies or snapshots of LUN %s first." % lun.name, "VNXCreateSnapError")
+        check_snapshot_room(lun, len(self.snapshots_toward_limit(lun)), more, operation, obj)
 
     def check_not_migrating(self, lun, operation, obj):
-        """Seed 000: no snapshot, snap copy or restore of a LUN while it migrates (a copy's asynchronous
-        migration, or one an administrator started)."""
-        migration = self.get_migration(lun)
-        if migration is not None and not migration.failed:
-            raise VnxError(operation, obj, "LUN %s is being migrated to %s (%s, %s%% done)"
-                           % (lun.name, migration.dest_name, migration.state, migration.percent_complete),
-                           "Wait for the migration to complete (for a copy's own migration, vnx_volume_clone wait=true "
-                           "on that copy), then run again.", "VNXLunMigratingError")
+        """Fail before acting when ``lun`` migrates."""
+        check_not_migrating(lun, self.get_migration(lun), operation, obj)
 
     def restore_snapshot(self, name, lun, backup_name=None):
         self._write("restore", "snapshot %s onto LUN %s" % (name, lun.name), self.cli.restore_snap,
