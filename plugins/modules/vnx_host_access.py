@@ -58,7 +58,10 @@ options:
     choices: [rw, ro]
     default: rw
   connect_host:
-    description: Connect O(host) to the storage group when it is not connected to it yet.
+    description:
+      - Connect O(host) to the storage group when it is not connected to it yet.
+      - The array connects only a host with registered initiators (C(port -list -hba) lists them); for any other
+        name the task fails before anything is made, and check mode says so too.
     type: bool
     default: true
 """
