@@ -589,3 +589,13 @@ def test_check_mode_predicts_a_copy_of_a_lun_an_administrator_migrates_is_refuse
     status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"),
                                 check_mode=True)
     assert status == "fail" and "migrat" in result["msg"], result
+
+
+def test_check_mode_predicts_a_copy_of_a_snap_copy_at_the_limit(run_module, navi):  # noqa: F811
+    # copy1 (4100) is a snap copy of vol_a; vol_a has 200 snapshots and copy1 55: the array counts 255 for vol_a
+    navi.on("lun -list -all -name copy1", f.lun(4100, "copy1", primary="vol_a", attached="snap-as-vol-copy1"))
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", smps=(4100,)))
+    navi.on("snap -list", "\n".join([f.snap("s%d" % i, 12) for i in range(200)] + [f.snap("c%d" % i, 4100) for i in range(55)]))
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy2", source_lun="copy1", copy_mode="snap"),
+                                check_mode=True)
+    assert status == "fail" and "LUN copy1 has 255 snapshots" in result["msg"], result
