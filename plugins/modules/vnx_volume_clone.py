@@ -43,7 +43,7 @@ description:
   - Names of the array objects the module makes - snapshot C(snap-as-vol-<name>) of a snap copy, temporary
     snapshot C(tmp-snap-<name>) and migration target C(<name>_dest) of a full copy. A run that was interrupted
     picks them up and finishes. An object with one of these names that this module did not make (a snapshot
-    without its mark, a LUN its migration record does not name) is never used or deleted: the task fails and
+    without its mark, a LUN its migration record does not name) is never used or deleted - the task fails and
     names it.
 author:
   - Storage DataMotion Team (@storage-datamotion)

@@ -235,8 +235,8 @@ def check_snapshot_room(lun, count, more, operation, obj):
     (VnxClient.snapshots_toward_limit)."""
     if count + more > MAX_SNAPSHOTS_PER_LUN:
         raise VnxError(operation, obj, "LUN %s has %d snapshots (its snap copies' snapshots included) and %d more %s "
-                       "needed; a VNX LUN has at most %d" % (lun.name, count, more, "is" if more == 1 else "are",
-                                                              MAX_SNAPSHOTS_PER_LUN),
+                       "needed; a VNX LUN has at most %d"
+                       % (lun.name, count, more, "is" if more == 1 else "are", MAX_SNAPSHOTS_PER_LUN),
                        "Delete unused snap copies or snapshots of LUN %s first." % lun.name, "VNXCreateSnapError")
 
 
