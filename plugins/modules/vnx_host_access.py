@@ -17,9 +17,10 @@ description:
   - A VNX host is connected to one storage group at a time. When the host is connected to another storage group
     that holds LUNs, the task fails and changes nothing (connecting it here would take those LUNs away from it);
     from an empty one it is moved.
-  - The HLU is the lowest free one in the group. When a parallel task takes it first (the array answers
-    "Requested Host LUN Number already in use"), the group is read again and the next free HLU is tried, so
-    parallel forks exposing LUNs to one host never collide.
+  - The HLU is the lowest free one in the group, from 0 to 255 (storops and the Cinder driver never use 0; the
+    array does, and a host then sees that LUN as its LUN 0 instead of the array's LUNZ placeholder). When a
+    parallel task takes it first (the array answers "Requested Host LUN Number already in use"), the group is
+    read again and the next free HLU is tried, so parallel forks exposing LUNs to one host never collide.
   - O(access_mode) is returned in the connection facts for the host side to enforce (the seed's read-only
     volumes) - a VNX has no read-only host access of its own.
   - O(state=absent) removes the LUN from the storage group; the group and the LUN stay.
@@ -57,7 +58,10 @@ options:
     choices: [rw, ro]
     default: rw
   connect_host:
-    description: Connect O(host) to the storage group when it is not connected to it yet.
+    description:
+      - Connect O(host) to the storage group when it is not connected to it yet.
+      - The array connects only a host with registered initiators (C(port -list -hba) lists them); for any other
+        name the task fails before anything is made, and check mode says so too.
     type: bool
     default: true
 """
@@ -136,13 +140,55 @@ diff:
   type: dict
 """
 
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.access import (
+    AccessWanted, plan_access, read_access)
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import Plan, VnxModule
-from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
-    HLU_RANGE, StorageGroup, VnxError)
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import StorageGroup, Unchanged, VnxError
 
 
 def device_name(wwn):
     return "wwn-0x%s" % wwn.replace(":", "").lower() if wwn else None
+
+
+def remove(client, group_name, lun, hlu):
+    """Remove HLU ``hlu`` (LUN ``lun``); an answer that it is not there is checked by reading the group again."""
+    answer = client.remove_hlu(group_name, hlu)
+    if answer is not None:
+        now = client.get_storage_group(group_name)
+        other = now.hlu_of(lun.id) if now is not None else None
+        if other is not None:
+            raise VnxError("remove", "LUN %s from storage group %s" % (lun.name, group_name),
+                           "the array says HLU %s is not in the group, and the group now holds the LUN as HLU %s"
+                           % (hlu, other), "A parallel task changed the group: run the task again.", answer)
+    return answer
+
+
+def apply_step(client, facts, want, step, found):
+    """Run one planned step; an Unchanged answer: a parallel task did it already."""
+    if step.kind == "remove_lun":
+        return remove(client, want.group, facts.lun, step.hlu)
+    if step.kind == "create_group":
+        answer = client.create_storage_group(want.group)  # None: made by this task; Unchanged: by a parallel one
+        found["created"] = answer is None
+        return answer
+    if step.kind == "connect_host":
+        if not found.get("created"):
+            # a parallel task may have connected it since the read: then this one changes nothing
+            now = client.get_storage_group(want.group)
+            if now is not None and want.host in now.hosts:
+                return Unchanged("host connected")
+        try:
+            return client.connect_host(want.group, want.host)
+        except VnxError as err:
+            if found.get("created"):
+                # leave nothing half done: the group this task made goes again
+                client.destroy_storage_group(want.group)
+                err.hint = (err.hint or "") + " (The storage group this task created was removed again.)"
+            raise
+    # add_lun: a group made by this task is empty; a parallel writer is caught by the retry
+    group = facts.group if facts.group is not None else StorageGroup(name=want.group)
+    found["hlu"], added, dummy = client.attach_to_storage_group(group, facts.lun)
+    return None if added else Unchanged("LUN in the group")
 
 
 def main():
@@ -156,90 +202,33 @@ def main():
     )
     module = VnxModule(argument_spec, names=dict(lun="LUN", host="host", storage_group="storage group"))
     p = module.params
-    group_name = p["storage_group"] or p["host"]
+    want = AccessWanted(lun=p["lun"], host=p["host"], group=p["storage_group"] or p["host"], state=p["state"],
+                        connect_host=p["connect_host"])
     client = module.client()
     plan = Plan()
     found = {}
     try:
-        lun = client.get_lun(name=p["lun"])
-        sg = client.get_storage_group(group_name)
-        before_hlu = sg.hlu_of(lun.id) if (sg is not None and lun is not None) else None
-        if p["state"] == "absent":
-            if before_hlu is not None:
-                plan.add("remove LUN %s (HLU %s) from storage group %s" % (lun.name, before_hlu, group_name),
-                         lambda: client.remove_hlu(group_name, before_hlu))
-        else:
-            if lun is None:
-                raise VnxError("expose", "LUN %s to host %s" % (p["lun"], p["host"]), "the LUN does not exist",
-                               "Check the LUN name (vnx_info lists the LUNs).", "VNXLunNotFoundError")
-            if sg is None:
-                def create():
-                    # None: made by this task; a kind: made by a parallel task meanwhile
-                    found["created"] = client.create_storage_group(group_name) is None
-                plan.add("create storage group %s" % group_name, create)
-            moved_from = ""
-            if p["connect_host"] and (sg is None or p["host"] not in sg.hosts):
-                # a VNX host is in one storage group at a time: connecting it here takes it
-                # out of its current group and so away from every LUN in that group
-                for other in client.list_storage_groups():
-                    if other.name == group_name or p["host"] not in other.hosts:
-                        continue
-                    if other.hlus:
-                        raise VnxError("connect", "host %s to storage group %s" % (p["host"], group_name),
-                                       "the host is connected to storage group %s, which holds the LUNs with ids %s; a host is in one "
-                                       "storage group at a time, so it would lose access to them"
-                                       % (other.name, ", ".join(str(alu) for hlu, alu in sorted(other.hlus.items()))),
-                                       "Use storage_group=%s, or remove those LUNs from it first." % other.name,
-                                       "VNXHostInOtherStorageGroupError")
-                    moved_from = " (out of its empty storage group %s)" % other.name
-
-                def connect_host():
-                    try:
-                        client.connect_host(group_name, p["host"])
-                    except VnxError as err:
-                        if found.get("created"):
-                            # leave nothing half done: the group this task made goes again
-                            client.destroy_storage_group(group_name)
-                            err.hint = (err.hint or "") + " (The storage group this task created was removed again.)"
-                        raise
-                plan.add("connect host %s to storage group %s%s" % (p["host"], group_name, moved_from), connect_host)
-            if before_hlu is None:
-                free = [h for h in HLU_RANGE if sg is None or h not in sg.hlus]
-                if not free:
-                    raise VnxError("add", "LUN %s to storage group %s" % (lun.name, group_name),
-                                   "no free host LUN number (HLU) is left in the group",
-                                   "Remove unused LUNs from the storage group.", "VNXNoHluAvailableError")
-                target_of = [m for m in client.list_migrations() if m.dest_id == lun.id]
-                if target_of:
-                    raise VnxError("add", "LUN %s to storage group %s" % (lun.name, group_name),
-                                   "it is the destination of the migration of LUN %s, a private LUN a host cannot use"
-                                   % target_of[0].source_name,
-                                   "Expose LUN %s instead (it becomes this LUN's data when the migration completes)."
-                                   % target_of[0].source_name, "VNXLunPrivateError")
-                found["planned"] = free[0]
-
-                def add():
-                    # a group made by this task is empty; a parallel writer is caught by the retry
-                    current = sg if sg is not None else StorageGroup(name=group_name)
-                    found["hlu"], dummy, dummy2 = client.attach_to_storage_group(current, lun)
-                plan.add("add LUN %s to storage group %s with a free HLU" % (lun.name, group_name), add)
-            else:
-                found["hlu"] = before_hlu
+        facts = read_access(client, want)
+        steps, planned = plan_access(facts, want)
+        for step in steps:
+            plan.add(step.text, lambda step=step: apply_step(client, facts, want, step, found))
+        found["hlu"] = facts.hlu
         plan.apply(module.check_mode)
     except VnxError as err:
         module.fail_on(err, actions=plan.actions)
 
     connection = {}
-    if p["state"] == "present":
+    lun = facts.lun
+    if want.state == "present":
         connection = dict(hlu=found.get("hlu"), lun_id=lun.id, wwn=lun.wwn, device_name=device_name(lun.wwn),
-                          storage_group=group_name, host=p["host"], access_mode=p["access_mode"])
+                          storage_group=want.group, host=want.host, access_mode=p["access_mode"])
         if module.check_mode and found.get("hlu") is None:
-            connection["hlu_planned"] = found.get("planned")
+            connection["hlu_planned"] = planned
     result = dict(changed=plan.changed, actions=plan.actions, connection=connection)
     if module._diff:
-        after_hlu = found.get("hlu", found.get("planned")) if p["state"] == "present" else None
-        result["diff"] = dict(before=dict(storage_group=group_name, hlu=before_hlu),
-                              after=dict(storage_group=group_name, hlu=after_hlu))
+        after_hlu = (found.get("hlu") if found.get("hlu") is not None else planned) if want.state == "present" else None
+        result["diff"] = dict(before=dict(storage_group=want.group, hlu=facts.hlu),
+                              after=dict(storage_group=want.group, hlu=after_hlu))
     module.exit_json(**result)
 
 

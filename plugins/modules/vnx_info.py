@@ -109,7 +109,8 @@ managed:
   description:
     - What this collection manages - C(snapshots) (names of managed snapshots), C(snap_copies) (name ->
       source LUN and snapshot), C(migrating_copies) (full copies of M(storage.datamotion.vnx_volume_clone) whose
-      migration runs, name -> percent; an administrator's other migrations are in C(migrations) only).
+      migration runs, name -> percent; only those whose temporary snapshot records the copy and its migration
+      target, so an administrator's migrations are in C(migrations) only, whatever their names).
   returned: when O(gather_subset) has V(managed) or V(all)
   type: dict
 """
@@ -160,12 +161,22 @@ def gather(client, subsets):
             snapshots=sorted(s.name for s in snapshots() if s.managed),
             snap_copies=dict((lun.name, dict(source=lun.primary_lun, snapshot=lun.attached_snapshot))
                              for lun in luns() if lun.is_snap_mount_point),
-            # a copy this collection migrates is a mount point moving into the target it named <copy>_dest
             migrating_copies=dict((m.source_name, m.percent_complete) for m in migrations()
-                                  if m.dest_name == "%s_dest" % m.source_name
-                                  and any(lun.id == m.source_id and lun.is_snap_mount_point for lun in luns())),
+                                  if copy_migration(m, luns(), snapshots())),
         )
     return result
+
+
+def copy_migration(migration, luns, snapshots):
+    """Whether vnx_volume_clone started this migration: its source is a mount point whose snapshot records
+    the source and the target as the copy and the target it made (a name says nothing: anyone can name
+    a LUN <copy>_dest)."""
+    by_id = dict((lun.id, lun) for lun in luns)
+    source, target = by_id.get(migration.source_id), by_id.get(migration.dest_id)
+    if source is None or target is None or not source.is_snap_mount_point:
+        return False
+    snap = next((s for s in snapshots if s.name == source.attached_snapshot), None)
+    return snap is not None and snap.marks_target(source.wwn, target.wwn)
 
 
 def main():

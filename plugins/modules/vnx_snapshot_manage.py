@@ -152,181 +152,23 @@ diff:
 import re
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import Plan, VnxModule, converge
-from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
-    MANAGED_MARK, MAX_SNAPSHOTS_PER_LUN, VnxError, size_to_whole_gib)
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import VnxError, size_to_whole_gib
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.snapshot import (
+    SnapshotWanted, plan_snapshot, read_snapshot)
 
 
-def description_with_mark(user_text, managed):
-    text = (user_text or "").strip()
-    if managed:
-        text = ("%s %s" % (text, MANAGED_MARK)).strip()
-    return text
-
-
-def need_lun(client, p, why):
-    if not p["lun"]:
-        raise VnxError(why, "snapshot %s" % p["name"], "no lun given", "Give lun, the LUN the snapshot is of.")
-    lun = client.get_lun(name=p["lun"])
-    if lun is None:
-        raise VnxError(why, "snapshot %s" % p["name"], "LUN %s does not exist" % p["lun"],
-                       "Check the LUN name (vnx_info lists the LUNs).", "NotFound")
-    return lun
-
-
-def check_belongs(snap, lun, why):
-    if lun is not None and lun.id not in snap.source_luns:
-        raise VnxError(why, "snapshot %s" % snap.name,
-                       "it is a snapshot of LUN(s) %s, not of LUN %s (id %s)" % (
-                           ", ".join(str(i) for i in snap.source_luns) or "none", lun.name, lun.id),
-                       "Give the snapshot's own LUN.", "ManageExistingInvalidReference")
-
-
-def plan_modify(client, p, snap, plan, managed=None):
-    """Change options that differ; ``managed`` True/False sets or clears the management mark."""
-    managed_now = snap.managed
-    want_managed = managed_now if managed is None else managed
-    want_text = snap.user_description if p["description"] is None else p["description"]
-    options = {}
-    if description_with_mark(want_text, want_managed) != (snap.description or "").strip():
-        options["description"] = description_with_mark(want_text, want_managed)
-    if p["allow_read_write"] is not None and p["allow_read_write"] != snap.allow_read_write:
-        options["allow_read_write"] = p["allow_read_write"]
-    if p["auto_delete"] is not None and p["auto_delete"] != snap.auto_delete:
-        options["auto_delete"] = p["auto_delete"]
-        if p["keep_for"] and not p["auto_delete"]:
-            options["keep_for"] = p["keep_for"]
-    if not options:
-        return {}
-    words = []
-    if managed is True and not managed_now:
-        words.append("record it as managed")
-    elif managed is False and managed_now:
-        words.append("drop the management mark")
-    elif "description" in options:
-        words.append("set the description")
-    words += ["set %s to %s" % (k, v) for k, v in options.items() if k != "description"]
-    plan.add("modify snapshot %s: %s" % (snap.name, ", ".join(words)),
-             lambda: client.modify_snapshot(snap.name, **options))
-    return options
-
-
-def predicted(snap, options):
-    after = snap.facts()
-    for k, v in options.items():
-        if k in after:
-            after[k] = v
-    if "description" in options:
-        after["managed"] = MANAGED_MARK in options["description"]
-    return after
-
-
-def run(client, module, plan):
-    p = module.params
-    state = p["state"]
-    snap = client.get_snapshot(p["name"])
-    before = snap.facts() if snap else {}
-    after = before
-    lun = None
-
-    if state == "present":
-        if snap is None:
-            if p["source_snapshot"]:
-                src = client.get_snapshot(p["source_snapshot"])
-                if src is None:
-                    raise VnxError("copy", "snapshot %s to %s" % (p["source_snapshot"], p["name"]),
-                                   "snapshot %s does not exist" % p["source_snapshot"], None, "VNXSnapNotExistsError")
-                if p["lun"]:
-                    lun = need_lun(client, p, "copy")
-                    check_belongs(src, lun, "copy")
-                plan.add("copy snapshot %s to %s" % (src.name, p["name"]),
-                         lambda: client.copy_snapshot(src.name, p["name"]))
-                options = {}
-                for k in ("allow_read_write", "auto_delete"):
-                    if p[k] is not None and p[k] != getattr(src, k):
-                        options[k] = p[k]
-                if p["description"] is not None:
-                    options["description"] = p["description"]
-                if p["keep_for"]:
-                    options["keep_for"] = p["keep_for"]
-                if options:
-                    plan.add("modify snapshot %s: %s" % (p["name"], ", ".join(sorted(options))),
-                             lambda: client.modify_snapshot(p["name"], **options))
-                after = dict(src.facts(), name=p["name"], attached_luns=[], managed=False, **options)
-            else:
-                lun = need_lun(client, p, "create")
-                if lun.is_snap_mount_point:
-                    migration = client.get_migration(lun)
-                    if migration is not None and not migration.failed:
-                        raise VnxError("create", "snapshot %s of LUN %s" % (p["name"], lun.name),
-                                       "the LUN's asynchronous migration is still running (%s%% done)" % migration.percent_complete,
-                                       "Wait for the migration to complete (vnx_volume_clone wait=true).")
-                count = len(client.list_snapshots(lun.id))
-                if count >= MAX_SNAPSHOTS_PER_LUN:
-                    raise VnxError("create", "snapshot %s of LUN %s" % (p["name"], lun.name),
-                                   "the LUN has %d snapshots; a VNX LUN has at most %d" % (count, MAX_SNAPSHOTS_PER_LUN),
-                                   "Delete unused snap copies or snapshots of LUN %s first." % lun.name, "VNXCreateSnapError")
-                allow_rw = True if p["allow_read_write"] is None else p["allow_read_write"]
-                auto_delete = bool(p["auto_delete"])
-                plan.add("create snapshot %s of LUN %s" % (p["name"], lun.name),
-                         lambda: client.create_snapshot(lun, p["name"], allow_rw, auto_delete, p["keep_for"]))
-                if p["description"]:
-                    plan.add("set the description of snapshot %s" % p["name"],
-                             lambda: client.modify_snapshot(p["name"], description=p["description"]))
-                after = dict(name=p["name"], description=p["description"] or "", source_luns=[lun.id],
-                             primary_luns=[lun.id], attached_luns=[], allow_read_write=allow_rw,
-                             auto_delete=auto_delete, managed=False)
-        else:
-            if p["lun"]:
-                lun = need_lun(client, p, "modify")
-                check_belongs(snap, lun, "modify")
-            after = predicted(snap, plan_modify(client, p, snap, plan))
-
-    elif state == "absent":
-        if snap is not None:
-            if p["lun"]:
-                lun = need_lun(client, p, "delete")
-                check_belongs(snap, lun, "delete")
-            if snap.attached_luns:
-                raise VnxError("delete", "snapshot %s" % snap.name,
-                               "it is attached to mount point(s) %s" % ", ".join(str(i) for i in snap.attached_luns),
-                               "Delete the snap copies that use it (vnx_volume state=absent) first.",
-                               "VNXDeleteAttachedSnapError")
-            plan.add("delete snapshot %s" % snap.name, lambda: client.destroy_snapshot(snap.name))
-            after = {}
-
-    elif state == "restored":
-        lun = need_lun(client, p, "restore")
-        if snap is None:
-            raise VnxError("restore", "LUN %s to snapshot %s" % (lun.name, p["name"]), "the snapshot does not exist",
-                           None, "VNXSnapNotExistsError")
-        check_belongs(snap, lun, "restore")
-        if p["backup_snapshot"] and client.get_snapshot(p["backup_snapshot"]) is not None:
-            raise VnxError("restore", "LUN %s to snapshot %s" % (lun.name, snap.name),
-                           "the backup snapshot %s exists already" % p["backup_snapshot"],
-                           "Give a new backup_snapshot name, or delete that snapshot.", "VNXSnapNameInUseError")
-        plan.add("restore LUN %s to snapshot %s%s" % (lun.name, snap.name,
-                                                      " (backup snapshot %s first)" % p["backup_snapshot"]
-                                                      if p["backup_snapshot"] else ""),
-                 lambda: client.restore_snapshot(snap.name, lun, p["backup_snapshot"]))
-
-    elif state == "managed":
-        # seed 004: the parent must exist (not found), the snapshot must exist on it (invalid reference)
-        lun = need_lun(client, p, "manage")
-        if snap is None:
-            raise VnxError("manage", "snapshot %s of LUN %s" % (p["name"], lun.name), "the snapshot does not exist",
-                           "Give the name of a snapshot of LUN %s (vnx_info lists the snapshots)." % lun.name,
-                           "ManageExistingInvalidReference")
-        check_belongs(snap, lun, "manage")
-        after = predicted(snap, plan_modify(client, p, snap, plan, managed=True))
-
-    elif state == "unmanaged":
-        if snap is not None:
-            if p["lun"]:
-                lun = need_lun(client, p, "unmanage")
-                check_belongs(snap, lun, "unmanage")
-            after = predicted(snap, plan_modify(client, p, snap, plan, managed=False))
-
-    return before, after, lun
+def apply_step(client, facts, want, step):
+    """Run one planned step (the answer of the array's command)."""
+    if step.kind == "create":
+        return client.create_snapshot(facts.lun, want.name, step.options["allow_read_write"], step.options["auto_delete"],
+                                      step.options["keep_for"])
+    if step.kind == "copy":
+        return client.copy_snapshot(want.source_snapshot, want.name)
+    if step.kind == "modify":
+        return client.modify_snapshot(want.name, **step.options)
+    if step.kind == "destroy":
+        return client.destroy_snapshot(want.name)
+    return client.restore_snapshot(want.name, facts.lun, want.backup_snapshot)
 
 
 def main():
@@ -351,18 +193,23 @@ def main():
                              "changed." % p["keep_for"])
     if p["keep_for"] and p["auto_delete"]:
         module.fail_json(msg="keep_for and auto_delete=true exclude each other on a VNX snapshot: give one of them.")
+    want = SnapshotWanted(**dict((k, p[k]) for k in ("name", "state", "lun", "source_snapshot", "description",
+                                                     "allow_read_write", "auto_delete", "keep_for", "backup_snapshot")))
     client = module.client()
     plans = []
 
     def attempt():
         plan = Plan()
         plans.append(plan)
-        before, after, lun = run(client, module, plan)
+        facts = read_snapshot(client, want)
+        steps, after = plan_snapshot(facts, want)
+        for step in steps:
+            plan.add(step.text, lambda step=step: apply_step(client, facts, want, step))
         plan.apply(module.check_mode)
-        if plan.changed and not module.check_mode and p["state"] in ("present", "managed", "unmanaged"):
-            final = client.get_snapshot(p["name"])
+        if plan.changed and not module.check_mode and want.state in ("present", "managed", "unmanaged"):
+            final = client.get_snapshot(want.name)
             after = final.facts() if final else {}
-        return plan, before, after, lun
+        return plan, (facts.snap.facts() if facts.snap else {}), after, facts.lun or facts.of
 
     try:
         plan, before, after, lun = converge(module, attempt)

@@ -313,7 +313,7 @@ def plan_absent(client, module, lun, plan):
     # is somebody else's.
     for name in own_snapshot_names(lun):
         snap = client.get_snapshot(name)
-        if snap is None or not set(snap.attached_luns) <= set([lun.id]) or snap.managed or snap.described_by_user:
+        if snap is None or not set(snap.attached_luns) <= set([lun.id]) or snap.managed or not snap.made_for_a_copy:
             continue
         if lun.attached_snapshot == name or snap.temporary_of(lun.wwn):
             plan.add("delete snapshot %s of the copy" % name, lambda name=name: client.destroy_snapshot(name))

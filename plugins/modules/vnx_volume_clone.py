@@ -22,8 +22,10 @@ description:
     reports its progress; a later run with O(wait=true) waits for it and cleans up; a run while it still goes
     reports progress, not an error.
   - O(copy_mode=full) on an existing snap copy converts it into a full copy and deletes its snapshot when this
-    module made it (C(snap-as-vol-<name>) or C(tmp-snap-<name>)), it is not managed and it has no description (this
-    module makes its snapshots without one); any other snapshot the mount point reads (a user's, a managed one) is kept.
+    module made it (C(snap-as-vol-<name>) or C(tmp-snap-<name>)), it is not managed and its description holds the
+    mark this module writes when it makes the snapshot (C([storage.datamotion:copy]), or the migration record
+    C([storage.datamotion:copy <WWN> target <WWN>]) that replaces it); any other snapshot the mount point reads
+    (a user's, a managed one, one named like ours without the mark) is kept.
   - The array's constraints are checked before anything is done - at most 255 snapshots (so snap copies) per
     source LUN; no snapshot or migration of a LUN whose asynchronous migration still runs; a LUN with snap copies
     or snapshots cannot be migrated.
@@ -40,7 +42,9 @@ description:
     apart; it is reported as V(full_copy).
   - Names of the array objects the module makes - snapshot C(snap-as-vol-<name>) of a snap copy, temporary
     snapshot C(tmp-snap-<name>) and migration target C(<name>_dest) of a full copy. A run that was interrupted
-    picks them up and finishes.
+    picks them up and finishes. An object with one of these names that this module did not make (a snapshot
+    without its mark, a LUN its migration record does not name) is never used or deleted - the task fails and
+    names it.
 author:
   - Storage DataMotion Team (@storage-datamotion)
 extends_documentation_fragment:
@@ -238,7 +242,7 @@ import time
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import Plan, VnxModule, converge
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
-    MAX_SNAPSHOTS_PER_LUN, VnxError, temporary_mark)
+    COPY_MARK, Unchanged, VnxError, temporary_mark)
 from ansible_collections.storage.datamotion.plugins.module_utils.wait import WaitTimeout, wait_for
 
 
@@ -276,11 +280,12 @@ class Context(object):
         ``removes`` is something an earlier step made that this one deletes."""
         def run():
             self.current = name
-            func()
-            if creates is not None:
+            answer = func()
+            if creates is not None and not isinstance(answer, Unchanged):
                 self.created.setdefault(name, []).append(creates)
             if removes is not None and removes in self.created.get(name, []):
                 self.created[name].remove(removes)
+            return answer
         self.phases[phase].append((text, run))
 
     def undo(self, name):
@@ -382,22 +387,6 @@ def resolve_source(ctx):
     return source, base, snapshot
 
 
-def check_not_migrating(client, lun, what):
-    """Seed 000: no snapshot or migration of a LUN whose asynchronous migration still runs.
-
-    Only a mount point can be such a LUN here (an asynchronous full copy is a mount point
-    until its migration completes), so plain LUNs cost no extra call.
-    """
-    if not lun.is_snap_mount_point:
-        return
-    migration = client.get_migration(lun)
-    if migration is not None and not migration.failed:
-        raise VnxError(what, "LUN %s" % lun.name,
-                       "its asynchronous migration is still running (%s, %s%% done)"
-                       % (migration.state, migration.percent_complete),
-                       "Wait for it to complete (vnx_volume_clone wait=true on that copy) or copy from its source instead.")
-
-
 def parallel_copy(client, name, settle=2):
     """Whether another run is making copy ``name``: its mount point exists, or appears within ``settle``
     seconds (the time between a snapshot and its mount point). A snapshot without one after that is a leftover."""
@@ -429,18 +418,26 @@ def make_snapshot(client, snap, source, create, name):
         if parallel_copy(client, name):
             raise  # another run makes this copy right now: read and plan again (converge)
         old = client.get_snapshot(snap)
-        if old is None or old.attached_luns or old.managed or source.id not in old.source_luns:
-            if old is not None and old.managed:
-                what = "managed"
-            elif old is not None and old.attached_luns:
-                what = "attached to a mount point"
-            else:
-                what = "of another LUN"
+        what = not_a_leftover(old, [source.id]) if old is not None else "gone"
+        if what:
             err.hint = ("Snapshot %s is not one an interrupted run of this copy left (it is %s): rename or delete it, "
                         "or give the copy another name." % (snap, what))
             raise
     client.destroy_snapshot(snap)
     create()
+
+
+def not_a_leftover(snap, sources):
+    """Why ``snap`` (named like a copy's snapshot) is not one an interrupted run of that copy left, or None."""
+    if snap.managed:
+        return "managed"
+    if not snap.made_for_a_copy:
+        return "not marked %s, the mark this module writes on the snapshots it makes" % COPY_MARK
+    if snap.attached_luns:
+        return "attached to a mount point"
+    if not set(sources) & set(snap.source_luns + snap.primary_luns):
+        return "of another LUN"
+    return None
 
 
 def plan_new_copy(ctx, name, source, base, user_snapshot, pool):
@@ -454,7 +451,7 @@ def plan_new_copy(ctx, name, source, base, user_snapshot, pool):
         plan_own_copy(ctx, snap, name)
     else:
         ctx.step("snapshot", "create snapshot %s of LUN %s" % (snap, source.name),
-                 lambda: make_snapshot(client, snap, source, lambda: client.create_snapshot(source, snap), name),
+                 lambda: make_snapshot(client, snap, source, lambda: client.create_snapshot(source, snap, description=COPY_MARK), name),
                  name, ("snapshot", snap))
     ctx.step("mount", "create snapshot mount point %s of LUN %s" % (name, base.name),
              lambda: client.create_mount_point(base, name), name, ("mount point", name))
@@ -467,10 +464,10 @@ def plan_new_copy(ctx, name, source, base, user_snapshot, pool):
 
 
 def plan_own_copy(ctx, snap, name=None):
-    """A copy of a snapshot is this module's own: read/write, and without the description it was copied with
-    (a managed snapshot's mark would make the copy look managed, and it would never be cleaned up)."""
-    ctx.step("snapshot", "allow read/write on snapshot %s and clear the description it was copied with" % snap,
-             lambda: ctx.client.modify_snapshot(snap, description="", allow_read_write=True), name)
+    """A copy of a snapshot is this module's own: read/write, and marked as such in place of the description it
+    was copied with (a managed snapshot's mark would make the copy look managed, and it would never be cleaned up)."""
+    ctx.step("snapshot", "allow read/write on snapshot %s and mark it as this copy's" % snap,
+             lambda: ctx.client.modify_snapshot(snap, description=COPY_MARK, allow_read_write=True), name)
 
 
 def own_snapshot(client, name, snapshot):
@@ -482,7 +479,7 @@ def own_snapshot(client, name, snapshot):
     if snapshot not in (snap_name(name, "snap"), snap_name(name, "full")):
         return False
     s = client.get_snapshot(snapshot)
-    return s is None or not (s.managed or s.described_by_user)  # None: this run makes it
+    return s is None or (s.made_for_a_copy and not s.managed)  # None: this run makes it
 
 
 def plan_migration(ctx, name, size_gb, pool, provisioning, snapshot, existing_dest=None, cleanup=True):
@@ -516,7 +513,7 @@ def plan_wait(ctx, name, snapshot, cleanup=True):
     if ctx.p["wait"]:
         ctx.step("wait", "wait for the migration of %s" % name, lambda: wait_migration(ctx, name), name)
         if ctx.module.check_mode:
-            ctx.reports[name]["clone_state"] = "full_copy"  # what the wait makes of it
+            ctx.reports[name].update(clone_state="full_copy", snapshot=None)  # what the wait makes of it
         if cleanup and snapshot:
             ctx.step("cleanup", "delete snapshot %s" % snapshot, lambda: ctx.client.destroy_snapshot(snapshot), name,
                      removes=("snapshot", snapshot))
@@ -559,7 +556,7 @@ def read_migration(ctx, name):
         raise VnxError("copy", "LUN %s" % name, "its migration stopped: %s" % migration.state,
                        "Cancel it and delete the copy (vnx_volume state=absent force=true), then copy again.")
     if migration is None:
-        ctx.reports[name]["clone_state"] = "full_copy"
+        ctx.reports[name].update(clone_state="full_copy", snapshot=None)
     return migration
 
 
@@ -580,7 +577,7 @@ def wait_migration(ctx, name):
                        "Check the array's migration log; the copy is not complete.")
     ctx.luns[name] = lun
     ctx.finished.add(name)
-    ctx.reports[name].update(clone_state="full_copy", migration=None)
+    ctx.reports[name].update(clone_state="full_copy", migration=None, snapshot=None)
 
 
 def plan_existing_copy(ctx, name, lun, source, base, pool):
@@ -617,11 +614,11 @@ def plan_existing_copy(ctx, name, lun, source, base, pool):
         snap = snap_name(name, p["copy_mode"])
         old = client.get_snapshot(snap)
         if old is not None:
-            if old.managed or old.attached_luns or base.id not in old.source_luns + old.primary_luns:
+            what = not_a_leftover(old, [base.id])
+            if what:
                 raise VnxError("copy", "LUN %s into %s" % (source.name, name),
-                               "snapshot %s exists and is not one an interrupted run of this copy left (%s)"
-                               % (snap, "managed" if old.managed else "attached to a mount point" if old.attached_luns
-                                  else "of another LUN"),
+                               "snapshot %s exists and is not one an interrupted run of this copy left (it is %s)"
+                               % (snap, what),
                                "Rename or delete snapshot %s, or give the copy another name." % snap, "VNXSnapNameInUseError")
             fresh = settled(client, name)
             if fresh is None or fresh.attached_snapshot is not None or not fresh.is_snap_mount_point:
@@ -640,7 +637,7 @@ def plan_existing_copy(ctx, name, lun, source, base, pool):
                 plan_own_copy(ctx, snap)
             else:
                 ctx.step("snapshot", "create snapshot %s of LUN %s" % (snap, source.name),
-                         lambda: client.create_snapshot(source, snap))
+                         lambda: client.create_snapshot(source, snap, description=COPY_MARK))
         ctx.step("attach", "attach snapshot %s to mount point %s" % (snap, name),
                  lambda: client.attach_snapshot(lun, snap))
         report["snapshot"] = snap
@@ -760,16 +757,11 @@ def plan_all(ctx):
                            "%s GB of thick LUNs are needed and the pool has %s GB available" % (need, pool.available_capacity_gb),
                            "Choose another pool, thin provisioning, or fewer copies.")
     if new:
-        check_not_migrating(client, source, "take a snapshot of")
+        client.check_not_migrating(source, "copy", "LUN %s" % source.name)
         # the array refuses the 256th snapshot of a LUN; count first when that can be
         # told apart from a plain failure: for a batch, and in check mode
         if (ctx.batch and len(new) > 1) or ctx.module.check_mode:
-            count = len(client.list_snapshots(source.id))
-            if count + len(new) > MAX_SNAPSHOTS_PER_LUN:
-                raise VnxError("copy", "LUN %s" % source.name,
-                               "it has %d snapshots and %d more are needed; a VNX LUN has at most %d"
-                               % (count, len(new), MAX_SNAPSHOTS_PER_LUN),
-                               "Delete unused snap copies or snapshots of LUN %s first." % source.name)
+            client.check_snapshot_room(source, len(new), "copy", "LUN %s" % source.name)
     for n in names:
         if existing[n] is None:
             plan_new_copy(ctx, n, source, base, user_snapshot, pool)

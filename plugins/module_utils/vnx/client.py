@@ -17,6 +17,7 @@ __metaclass__ = type
 import logging
 import math
 import os
+import re
 import signal
 import subprocess
 import traceback
@@ -44,14 +45,20 @@ except Exception:  # ImportError, or Python 3.13's missing 'pipes' seen through 
 MAX_SNAPSHOTS_PER_LUN = 255
 # The largest LUN a VNX makes (256 TiB).
 MAX_LUN_SIZE_GB = 256 * 1024
-# The HLUs a storage group hands out (storops' VNXStorageGroup uses 1..255 as well).
-HLU_RANGE = range(1, 256)
+# The HLUs a storage group hands out: 0..255, as the array takes them. storops and the Cinder
+# driver leave 0 out without a stated reason; a host sees its lowest LUN as LUN 0 then (instead of
+# the array's LUNZ placeholder), which is what hosts that scan from LUN 0 want.
+HLU_RANGE = range(0, 256)
 # Recorded in a snapshot's description when the collection manages it (vnx_snapshot_manage).
 MANAGED_MARK = "[managed-by:storage.datamotion]"
 # Recorded in the description of a copy's temporary snapshot once vnx_volume_clone made the
 # copy's migration target: a VNX LUN has no description, so the snapshot carries what the
 # collection made (the copy's and the target's WWNs). Nothing without it is ever taken as ours.
 TEMPORARY_MARK = "[storage.datamotion:copy %s target %s]"
+# Written in the description of every snapshot vnx_volume_clone makes, with the snapshot itself
+# (snap -create -descr): a snapshot without it (or TEMPORARY_MARK, which replaces it) is never the
+# collection's, whatever its name.
+COPY_MARK = "[storage.datamotion:copy]"
 
 
 def temporary_mark(copy_wwn, target_wwn):
@@ -134,10 +141,9 @@ class Snapshot:
         return bool(copy_wwn) and (TEMPORARY_MARK.split("%s", maxsplit=1)[0] + copy_wwn + " target ") in (self.description or "")
 
     @property
-    def described_by_user(self):
-        """A description that is not one this collection writes: this collection makes its snapshots without
-        one (or with its temporary mark), so such a snapshot is a user's, whatever its name."""
-        return bool(self.description) and TEMPORARY_MARK.split("%s", maxsplit=1)[0] not in self.description
+    def made_for_a_copy(self):
+        """vnx_volume_clone made this snapshot: its description holds COPY_MARK or TEMPORARY_MARK."""
+        return COPY_MARK[:-1] in (self.description or "")
 
     @property
     def user_description(self):
@@ -222,6 +228,32 @@ class System:
 # run_naviseccli instead: the time limit is enforced, and a naviseccli that fails with
 # nothing on stdout (exit 127, only stderr) is a failure, not an empty answer.
 NAVISECCLI_MAX_TIMEOUT = 1800
+
+
+def check_snapshot_room(lun, count, more, operation, obj):
+    """The array refuses a snapshot past MAX_SNAPSHOTS_PER_LUN; ``count``: those it counts for ``lun``
+    (VnxClient.snapshots_toward_limit)."""
+    if count + more > MAX_SNAPSHOTS_PER_LUN:
+        raise VnxError(operation, obj, "LUN %s has %d snapshots (its snap copies' snapshots included) and %d more %s "
+                       "needed; a VNX LUN has at most %d"
+                       % (lun.name, count, more, "is" if more == 1 else "are", MAX_SNAPSHOTS_PER_LUN),
+                       "Delete unused snap copies or snapshots of LUN %s first." % lun.name, "VNXCreateSnapError")
+
+
+def check_not_migrating(lun, migration, operation, obj):
+    """Seed 000: no snapshot, snap copy or restore of a LUN while it migrates (a copy's asynchronous
+    migration, or one an administrator started); ``migration``: the LUN's, or None."""
+    if migration is not None and not migration.failed:
+        raise VnxError(operation, obj, "LUN %s is being migrated to %s (%s, %s%% done)"
+                       % (lun.name, migration.dest_name, migration.state, migration.percent_complete),
+                       "Wait for the migration to complete (for a copy's own migration, vnx_volume_clone wait=true "
+                       "on that copy), then run again.", "VNXLunMigratingError")
+
+
+class Unchanged(str):
+    """The storops error kind of an answer that says the write was already done ("not found" for a
+    delete, "in use" for a create): done by someone else, so not a change this run made. It is a str,
+    so callers that compare kinds keep working; Plan counts such a step as not done."""
 
 
 class NaviseccliFault(Exception):
@@ -651,7 +683,7 @@ class VnxClient(object):
         if kind == "VNXException":  # no text storops knows: the command's own error class
             kind = COMMAND_ERRORS.get(getattr(command, "__name__", None), kind)
         if kind in tolerate:
-            return kind
+            return Unchanged(kind)
         raise VnxError(operation, obj, out, hint_for(out, kind), kind)
 
     # ---------------------------------------------------------- system
@@ -701,7 +733,7 @@ class VnxClient(object):
         # the array reuses a deleted LUN's id: the id read earlier may now be another task's LUN
         current = self.get_lun(lun_id=lun.id)
         if current is None:
-            return "VNXLunNotFoundError"
+            return Unchanged("VNXLunNotFoundError")
         if current.name != lun.name or (lun.wwn and current.wwn and current.wwn != lun.wwn):
             raise VnxError("destroy", "%s %s" % (what, lun.name),
                            "its id %s is now LUN %s (WWN %s): %s was deleted meanwhile and the id reused"
@@ -719,8 +751,16 @@ class VnxClient(object):
         return self._read_all("the snapshots" if lun_id is None else "the snapshots of LUN %s" % lun_id,
                               VNXSnapList(cli=self.cli, res=lun_id), _snapshot_from, LUN_GONE)
 
-    def create_snapshot(self, lun, name, allow_read_write=True, auto_delete=False, keep_for=None):
-        return self._write("create", "snapshot %s of LUN %s" % (name, lun.name), self.cli.create_snap,
+    def create_snapshot(self, lun, name, allow_read_write=True, auto_delete=False, keep_for=None, description=None):
+        command = self.cli.create_snap
+        if description is not None:
+            # naviseccli's snap -create takes -descr, storops' create_snap does not pass it: a mark
+            # written by a second command would be missing whenever a run is cut between the two
+            def command(*args):
+                cmd = type(self.cli).create_snap.__wrapped__(self.cli, *args)
+                return self.cli.execute(cmd + ["-descr", description])
+            command.__name__ = "create_snap"
+        return self._write("create", "snapshot %s of LUN %s" % (name, lun.name), command,
                            lun.id, name, allow_read_write, False if keep_for else auto_delete, keep_for)
 
     def copy_snapshot(self, name, new_name):
@@ -733,6 +773,22 @@ class VnxClient(object):
     def destroy_snapshot(self, name):
         return self._write("destroy", "snapshot %s" % name, self.cli.delete_snap, name,
                            tolerate=("VNXSnapNotExistsError",))
+
+    def snapshots_toward_limit(self, lun):
+        """The snapshots the array counts against the limit of ``lun``: those of its primary LUN and of
+        every snapshot mount point of it (a snap copy's snapshots count for its source)."""
+        base = self.get_lun(name=lun.primary_lun) if lun.is_snap_mount_point else lun
+        base = base or lun
+        members = set([base.id, lun.id]) | set(base.snapshot_mount_points)
+        return [s for s in self.list_snapshots() if members & set(s.source_luns)]
+
+    def check_snapshot_room(self, lun, more, operation, obj):
+        """Fail before acting when ``more`` new snapshots of ``lun`` would pass the array's limit."""
+        check_snapshot_room(lun, len(self.snapshots_toward_limit(lun)), more, operation, obj)
+
+    def check_not_migrating(self, lun, operation, obj):
+        """Fail before acting when ``lun`` migrates."""
+        check_not_migrating(lun, self.get_migration(lun), operation, obj)
 
     def restore_snapshot(self, name, lun, backup_name=None):
         self._write("restore", "snapshot %s onto LUN %s" % (name, lun.name), self.cli.restore_snap,
@@ -841,6 +897,16 @@ class VnxClient(object):
     def remove_hlu(self, group, hlu):
         return self._write("remove", "HLU %s from storage group %s" % (hlu, group), self.cli.sg_delete_hlu,
                            group, hlu, tolerate=("VNXDetachAluNotFoundError",))
+
+    def list_registered_hosts(self):
+        """The names of the hosts with initiators registered on the array (port -list -hba, which storops
+        does not wrap): only those can be connected to a storage group."""
+        def read():
+            out = self.cli.execute(["port", "-list", "-hba"]) or ""
+            if out.strip() and "Information about each HBA:" not in out:
+                raise VnxError("list", "the registered initiators", out, HINTS["VNXReadError"], "VNXReadError")
+            return sorted(set(m.group(1).strip() for m in re.finditer(r"^Server Name:[ \t]*(.+)$", out, re.M)))
+        return self._query("list", "the registered initiators", read)
 
     def attach_to_storage_group(self, group, lun, attempts=10):
         """Give the LUN the lowest free HLU of the group, safely under concurrency.

@@ -15,7 +15,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
-    STOROPS_IMPORT_ERROR, VnxClient, VnxError)
+    STOROPS_IMPORT_ERROR, Unchanged, VnxClient, VnxError)
 
 STOROPS_MIN_VERSION = "1.2.12"
 
@@ -183,11 +183,14 @@ class Plan(object):
     Each step is a text for the user (returned as ``actions``) and a function that does
     it. Reads between writes (to learn an id the array assigned) are steps with
     ``change=False``: they run, but are not actions and do not make the task changed.
+    A step whose function returns an ``Unchanged`` answer found its work done by someone
+    else (a parallel run): once applied, the plan reports only the steps this run did.
     """
 
     def __init__(self):
         self.steps = []
         self.done = []
+        self.applied = False
 
     def add(self, text, func, change=True):
         self.steps.append((text, func, change))
@@ -197,10 +200,12 @@ class Plan(object):
 
     @property
     def changed(self):
-        return any(change for dummy, dummy2, change in self.steps)
+        return bool(self.actions)
 
     @property
     def actions(self):
+        if self.applied:
+            return list(self.done)
         return [text for text, dummy, change in self.steps if change]
 
     def apply(self, check_mode):
@@ -208,12 +213,13 @@ class Plan(object):
             return
         for text, func, change in self.steps:
             try:
-                func()
+                answer = func()
             except VnxError as err:
                 err.done = list(self.done)
                 raise
-            if change:
+            if change and not isinstance(answer, Unchanged):
                 self.done.append(text)
+        self.applied = True
 
 
 class VnxModule(AnsibleModule):

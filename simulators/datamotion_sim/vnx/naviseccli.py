@@ -366,6 +366,94 @@ def sg_text(vnx, sg):
     return '\n'.join(lines)
 
 
+# The front-end ports hosts log in to: one iSCSI port on each SP (storage groups print A-4v0).
+SP_PORTS = (('A', 4), ('B', 4))
+
+
+def port_counts_text(vnx):
+    """The first part of port -list -all and -sp: the initiators registered on each SP port."""
+    hosts = vnx.s['hosts']
+    lines = ['Total number of initiators: %d' % len(hosts)]
+    for sp, port in SP_PORTS:
+        here = len(hosts) if sp == 'A' else 0  # every initiator is registered on A-4 (the storage groups say so)
+        lines += ['', 'SP Name:             SP %s' % sp, 'SP Port ID:          %d' % port,
+                  'Registered Initiators:        %d' % here, 'Logged-In Initiators:         %d' % here,
+                  'Not Logged-In Initiators:     0']
+    return '\n'.join(lines)
+
+
+def port_hba_text(vnx):
+    """port -list -hba: each registered initiator (HBA), its server and the storage group it is in."""
+    blocks = []
+    for host in vnx.s['hosts']:
+        group = next((sg['name'] for sg in vnx.s['storage_groups'] if host['name'] in sg['hosts']), None)
+        blocks.append('\n'.join([
+            'Information about each HBA:', '',
+            'HBA UID:                 %s' % host['initiator'],
+            'Server Name:             %s' % host['name'],
+            'Server IP Address:       %s' % host['ip'],
+            'HBA Model Description:', 'HBA Vendor Description:', 'HBA Device Driver Name:',
+            'Information about each port of this HBA:', '',
+            '    SP Name:               SP A',
+            '    SP Port ID:            4',
+            '    HBA Devicename:',
+            '    Trusted:               NO',
+            '    Logged In:             YES',
+            '    Defined:               YES',
+            '    Initiator Type:           3',
+            '    StorageGroup Name:     %s' % (group or 'None'),
+        ]))
+    return '\n\n'.join(blocks)
+
+
+def port_sp_text(vnx, state):
+    """The SP port part of port -list: identity, link and the I/O counters of the LUNs each SP owns
+    and exposes (every exposed LUN goes through its owner's port)."""
+    blocks = ['Information about each SPPORT:']
+    for sp, port in SP_PORTS:
+        io = [0, 0, 0, 0]
+        for lun in vnx.s['luns'].values():
+            if lun['owner'] == sp and str(lun['id']) in vnx.s['exposures']:
+                st = block_stat(vnx.s['exposures'][str(lun['id'])].get('device'))
+                io = [io[0] + st[0], io[1] + st[4], io[2] + st[2], io[3] + st[6]]
+        blocks.append('\n'.join([
+            'SP Name:             SP %s' % sp,
+            'SP Port ID:          %d' % port,
+            'SP UID:              iqn.1992-04.com.emc:cx.%s.%s%d' % (state['serial'].lower(), sp.lower(), port),
+            'Link Status:         Up',
+            'Port Status:         Online',
+            'Switch Present:      Not Applicable',
+            'Speed Value :         10Gbps',
+            'MAC Address:         00:60:16:5C:%02X:%02X' % (ord(sp), port),
+            'SFP State:           Online',
+            'Reads:               %d' % io[0],
+            'Writes:              %d' % io[1],
+            'Blocks Read:         %d' % io[2],
+            'Blocks Written:      %d' % io[3],
+            'Queue Full/Busy:     0',
+            'I/O Module Slot:     0',
+            'Physical Port ID:    %d' % port,
+            'Usage:     General',
+            'SFP/Connector EMC Part Number: 019-078-042',
+            'SFP/Connector EMC Serial Number: 000000000000000',
+            'SFP/Connector Vendor Part Number: N/A',
+            'SFP/Connector Vendor Serial Number: N/A',
+        ]))
+    return '\n\n'.join(blocks)
+
+
+def cmd_port_list(vnx, opts, state):
+    """port -list [-hba] [-sp] [-all]: the HBA part, the SP part, or (with -all) the counts and both."""
+    parts = []
+    if '-all' in opts or '-sp' in opts:
+        parts.append(port_counts_text(vnx))
+    if '-all' in opts and '-sp' not in opts or '-hba' in opts or not opts:
+        parts.append(port_hba_text(vnx))
+    if '-all' in opts or '-sp' in opts:
+        parts.append(port_sp_text(vnx, state))
+    return '\n\n'.join(p for p in parts if p)
+
+
 def agent_text(state):
     return '\n'.join([
         'Agent Rev:           %s' % state['agent_rev'],
@@ -877,6 +965,8 @@ def dispatch(vnx, state, words):
         return network_text(state, opts.get('-sp', 'a').lower())
     if words[:2] == ['domain', '-list']:
         return ''
+    if words[:2] == ['port', '-list']:
+        return cmd_port_list(vnx, parse_options(rest, FLAGS | {'-hba', '-sp'}), state)
     if words[:2] == ['ndu', '-list']:
         opts = parse_options(rest)
         names = [opts['-name']] if '-name' in opts else NDU_PACKAGES

@@ -68,7 +68,9 @@ def lifecycle(storops, naviseccli, sim):
     assert not vnx.get_migration_session(vnx.get_lun(name='vol-3')).existed
     assert not vnx.get_migration_session()
     vnx.get_snap(name='tmp-snap-3').delete()
-    # host access
+    # host access: the front-end ports (storops' VNXSPPortList) and the registered initiators (port -list -hba)
+    assert len(vnx.get_sp_port()) == 2
+    assert 'Server Name:             far' in vnx._cli.execute(['port', '-list', '-hba'])
     sg = vnx.create_sg('host1')
     sg.connect_host('localhost')
     vnx.get_sg('host1').attach_alu(vnx.get_lun(name='vol-1'), hlu=9)
@@ -193,6 +195,25 @@ def check_sg(sg):
         assert hba.host_name and hba.sp_port and hba.initiator_ip and hba.uid.startswith('iqn.')
 
 
+def check_sp_port(storops, port):
+    every_field('VNXSPPort', port)
+    assert port['sp'] in (storops.VNXSPEnum.SP_A, storops.VNXSPEnum.SP_B) and isinstance(port['port_id'], int)
+    assert port['wwn'].startswith('iqn.') and port['link_status'] == 'Up' and port['port_status'] == 'Online'
+    for key in ('registered_initiators', 'logged_in_initiators', 'not_logged_in_initiators', 'reads', 'writes',
+                'blocks_read', 'blocks_written', 'queue_full_busy'):
+        assert isinstance(port[key], int), key
+
+
+def check_hbas(out, hosts):
+    """port -list -hba: one block per registered initiator, each with its server's name."""
+    import re
+    blocks = out.split('Information about each HBA:')[1:]
+    assert sorted(re.search(r'^Server Name:\s+(\S+)$', b, re.M).group(1) for b in blocks) == sorted(hosts)
+    for block in blocks:
+        assert re.search(r'^HBA UID:\s+\S+$', block, re.M) and 'Information about each port of this HBA:' in block
+        assert re.search(r'^    StorageGroup Name:\s+\S+$', block, re.M)
+
+
 def words_of(argv):
     """The command after the credential prefix (and -np)."""
     from datamotion_sim.vnx import naviseccli
@@ -267,11 +288,18 @@ def test_every_output_parses_into_the_fields_storops_reads(sim, storops, recorde
                 assert groups, out
                 for sg in groups:
                     check_sg(sg)
+        elif key == 'port -list' and '-sp' in words:
+            ports = get_vnx_parser('VNXSPPort').parse_all(out)
+            assert len(ports) == 2, out
+            for port in ports:
+                check_sp_port(storops, port)
+        elif key == 'port -list':
+            check_hbas(out, ['localhost', 'far'])
         else:
             assert out == '', '%s printed %r' % (' '.join(words), out)
     writes = {'lun -create', 'lun -attach', 'lun -detach', 'lun -destroy', 'lun -modify', 'lun -expand', 'snap -create',
               'snap -copy', 'snap -modify', 'snap -destroy', 'snap -restore', 'migrate -start', 'storagegroup -create',
               'storagegroup -addhlu', 'storagegroup -removehlu', 'storagegroup -connecthost', 'snap -group'}
     reads = {'getagent', 'networkadmin -get', 'ndu -list', 'lun -list', 'snap -list', 'migrate -list', 'storagepool -list',
-             'storagegroup -messner', 'storagegroup -list', 'security -certificate'}
+             'storagegroup -messner', 'storagegroup -list', 'security -certificate', 'port -list'}
     assert writes | reads <= seen, sorted((writes | reads) - seen)

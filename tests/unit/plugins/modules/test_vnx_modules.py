@@ -102,12 +102,12 @@ def test_snap_copy_is_the_cinder_flow(run_module, navi):
     status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"))
     assert status == "exit" and result["changed"], result
     assert navi.writes() == [
-        "snap -create -res 12 -name snap-as-vol-copy1 -allowAutoDelete no -allowReadWrite yes",
+        "snap -create -res 12 -name snap-as-vol-copy1 -allowAutoDelete no -allowReadWrite yes -descr [storage.datamotion:copy]",
         "lun -create -type snap -primaryLun 12 -name copy1",
         "lun -attach -l 4100 -snapName snap-as-vol-copy1",
     ]
     # no more array calls than the Cinder driver's flow (vnx.md 1.2)
-    assert len(navi.array_commands()) <= 6
+    assert len(navi.array_commands()) <= 7  # with the source's migration, read before taking its snapshot
     assert result["lun"]["attached_snapshot"] == "snap-as-vol-copy1"
     assert result["clone_state"] == "snap_copy"
 
@@ -120,7 +120,7 @@ def test_snap_copy_from_a_snapshot_copies_it_first(run_module, navi):
     assert status == "exit", result
     assert navi.writes() == [
         "snap -copy -id nightly -name snap-as-vol-copy1",
-        "snap -modify -id snap-as-vol-copy1 -descr  -allowReadWrite yes",
+        "snap -modify -id snap-as-vol-copy1 -descr [storage.datamotion:copy] -allowReadWrite yes",
         "lun -create -type snap -primaryLun 12 -name copy1",
         "lun -attach -l 4100 -snapName snap-as-vol-copy1",
     ]
@@ -128,11 +128,12 @@ def test_snap_copy_from_a_snapshot_copies_it_first(run_module, navi):
 
 def test_the_256th_snap_copy_is_refused_in_check_mode(run_module, navi):
     navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
-    navi.on("snap -list -res 12", "\n".join(f.snap("s%d" % i, 12) for i in range(255)))
+    navi.on("snap -list", "\n".join(f.snap("s%d" % i, 12) for i in range(255)))
     status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"),
                                 check_mode=True)
     assert status == "fail"
-    assert "it has 255 snapshots and 1 more are needed; a VNX LUN has at most 255" in result["msg"]
+    assert "LUN vol_a has 255 snapshots (its snap copies' snapshots included) and 1 more is needed; a VNX LUN has at most 255" \
+        in result["msg"]
 
 
 def test_a_batch_reads_the_luns_once(run_module, navi):
@@ -150,7 +151,7 @@ def test_snapshot_of_a_migrating_copy_is_refused(run_module, navi):
     navi.on("lun -list -all -name copy1", f.lun(4100, "copy1", primary="vol_a", attached="tmp-snap-copy1"))
     navi.on("migrate -list -source 4100", f.migration("copy1", 4100, "copy1_dest", 57))
     status, result = run_module(vnx_snapshot_manage, dict(CONN, name="s1", lun="copy1"))
-    assert status == "fail" and "asynchronous migration is still running (35.0% done)" in result["msg"]
+    assert status == "fail" and "LUN copy1 is being migrated to copy1_dest (MIGRATING, 35.0% done)" in result["msg"]
     assert navi.writes() == []
 
 
@@ -174,9 +175,10 @@ def test_manage_records_the_mark_and_returns_the_size(run_module, navi):
 def test_host_access_check_mode_plans_group_and_hlu(run_module, navi):
     navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
     navi.on("storagegroup -messner", "The group name or UID does not match any storage groups for this array")
+    navi.on("port -list -hba", f.hbas("host1"))
     status, result = run_module(vnx_host_access, dict(CONN, lun="vol_a", host="host1", access_mode="ro"), check_mode=True)
     assert status == "exit" and result["changed"]
-    assert result["connection"]["hlu_planned"] == 1 and result["connection"]["access_mode"] == "ro"
+    assert result["connection"]["hlu_planned"] == 0 and result["connection"]["access_mode"] == "ro"
     assert navi.writes() == []
 
 
@@ -208,7 +210,7 @@ def test_full_copy_without_wait_reports_progress(run_module, navi):
     status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", wait=False))
     assert status == "exit", result
     assert navi.writes() == [
-        "snap -create -res 12 -name tmp-snap-copy1 -allowAutoDelete no -allowReadWrite yes",
+        "snap -create -res 12 -name tmp-snap-copy1 -allowAutoDelete no -allowReadWrite yes -descr [storage.datamotion:copy]",
         "lun -create -type snap -primaryLun 12 -name copy1",
         "lun -attach -l 4100 -snapName tmp-snap-copy1",
         "lun -create -capacity 10 -sq gb -poolName Pool0 -name copy1_dest -type Thin",

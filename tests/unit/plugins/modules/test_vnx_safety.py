@@ -10,7 +10,7 @@ import pytest
 from ansible.module_utils.common.warnings import get_warning_messages
 
 from ansible_collections.storage.datamotion.plugins.modules import (
-    vnx_info, vnx_snapshot_manage, vnx_volume, vnx_volume_clone)
+    vnx_host_access, vnx_info, vnx_snapshot_manage, vnx_volume, vnx_volume_clone)
 from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.vnx import fake_navi as f
 from ansible_collections.storage.datamotion.tests.unit.plugins.modules.test_vnx_modules import CONN, navi  # noqa: F401 pylint: disable=unused-import
 
@@ -27,6 +27,7 @@ def test_an_empty_names_list_changes_nothing_and_reads_no_lun(run_module, navi, 
     assert not [c for c in navi.array_commands() if c.startswith("lun -list -all -l")]
 
 
+SG_NOT_FOUND = "The group name or UID does not match any storage groups for this array"
 READ_FAULT = "Error: lun -list command failed.\nSP A: An internal error occurred while reading the LUNs. (0x712d8001)"
 
 
@@ -146,7 +147,7 @@ def test_a_copy_of_a_managed_snapshot_is_not_managed(run_module, navi):  # noqa:
     navi.on("lun -list -all -name copy1", f.LUN_NOT_FOUND, f.lun(4100, "copy1", primary="vol_a"))
     status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_snapshot="nightly", copy_mode="snap"))
     assert status == "exit", result
-    assert "snap -modify -id snap-as-vol-copy1 -descr  -allowReadWrite yes" in navi.writes()
+    assert "snap -modify -id snap-as-vol-copy1 -descr [storage.datamotion:copy] -allowReadWrite yes" in navi.writes()
 
 
 @pytest.mark.parametrize("descr, deleted", [
@@ -156,6 +157,7 @@ def test_a_copy_of_a_managed_snapshot_is_not_managed(run_module, navi):  # noqa:
 ])
 def test_deleting_a_finished_async_copy_deletes_its_temporary_snapshot(run_module, navi, descr, deleted):  # noqa: F811
     navi.on("lun -list -all -name copy1", f.lun(4100, "copy1"))
+    navi.on("lun -list -all -l 4100", f.lun(4100, "copy1"))
     navi.on("snap -list -res 4100", "")
     navi.on("storagegroup -list", "")
     navi.on("snap -list -id tmp-snap-copy1", f.snap("tmp-snap-copy1", 12, descr=descr))
@@ -231,7 +233,7 @@ def test_the_loser_of_parallel_identical_snap_copies_reports_success(run_module,
     status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"))
     assert status == "exit" and not result["changed"], result
     assert result["clone_state"] == "snap_copy" and result["snapshot"] == "snap-as-vol-copy1"
-    assert navi.writes() == ["snap -create -res 12 -name snap-as-vol-copy1 -allowAutoDelete no -allowReadWrite yes"]
+    assert navi.writes() == ["snap -create -res 12 -name snap-as-vol-copy1 -allowAutoDelete no -allowReadWrite yes -descr [storage.datamotion:copy]"]
 
 
 def test_force_deletes_a_lun_with_a_snap_copy_of_a_snap_copy(run_module, navi):  # noqa: F811
@@ -255,11 +257,11 @@ def test_force_deletes_a_lun_with_a_snap_copy_of_a_snap_copy(run_module, navi): 
 def test_a_leftover_snapshot_is_replaced_not_reused_and_the_task_says_so(run_module, navi, no_pause):  # noqa: F811
     navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", smps=(4100,)))
     navi.on("lun -list -all -name copy1", f.lun(4100, "copy1", primary="vol_a"))
-    navi.on("snap -list -id snap-as-vol-copy1", f.snap("snap-as-vol-copy1", 12))
+    navi.on("snap -list -id snap-as-vol-copy1", f.snap("snap-as-vol-copy1", 12, descr="[storage.datamotion:copy]"))
     status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"))
     assert status == "exit" and result["changed"], result
     assert navi.writes() == ["snap -destroy -id snap-as-vol-copy1 -o",
-                             "snap -create -res 12 -name snap-as-vol-copy1 -allowAutoDelete no -allowReadWrite yes",
+                             "snap -create -res 12 -name snap-as-vol-copy1 -allowAutoDelete no -allowReadWrite yes -descr [storage.datamotion:copy]",
                              "lun -attach -l 4100 -snapName snap-as-vol-copy1"]
     assert any("left by an interrupted run" in w for w in get_warning_messages())
 
@@ -275,7 +277,8 @@ def test_an_existing_full_copy_that_differs_from_the_request_is_reported(run_mod
 
 def test_check_mode_predicts_the_256th_snapshot_is_refused(run_module, navi):  # noqa: F811
     navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
-    navi.on("snap -list -res 12", "\n".join(f.snap("s%d" % i, 12) for i in range(255)))
+    navi.on("snap -list", "\n".join(f.snap("s%d" % i, 12) for i in range(255)))
+    navi.on("snap -list -id one-more", f.SNAP_NOT_FOUND)
     status, result = run_module(vnx_snapshot_manage, dict(CONN, name="one-more", lun="vol_a"), check_mode=True)
     assert status == "fail" and "at most 255" in result["msg"], result
 
@@ -346,7 +349,7 @@ def test_info_reports_the_luns_statistics_and_tier_distribution(run_module, navi
 def test_check_mode_predicts_hlu_exhaustion(run_module, navi):  # noqa: F811
     from ansible_collections.storage.datamotion.plugins.modules import vnx_host_access
     navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
-    navi.on("storagegroup -messner", f.storage_group("host1", hlus=dict((h, 100 + h) for h in range(1, 256))))
+    navi.on("storagegroup -messner", f.storage_group("host1", hlus=dict((h, 100 + h) for h in range(0, 256))))
     status, result = run_module(vnx_host_access, dict(CONN, lun="vol_a", host="host1"), check_mode=True)
     assert status == "fail" and "no free host LUN number" in result["msg"], result
 
@@ -361,11 +364,18 @@ def test_check_mode_predicts_a_migration_target_cannot_be_exposed(run_module, na
 
 
 def test_info_managed_lists_only_the_collections_migrating_copies(run_module, navi):  # noqa: F811
-    navi.on("lun -list -all", "\n".join([f.lun(12, "vol_a", smps=(4100,)), f.lun(13, "admin_src"),
-                                         f.lun(4100, "copy1", primary="vol_a", attached="tmp-snap-copy1")]))
+    # copy1 migrates into copy1_dest, which its snapshot records; an administrator migrates admin_src, and a
+    # snap copy of their own (admin_smp, id 4101) into a LUN they named admin_smp_dest
+    navi.on("lun -list -all", "\n".join([
+        f.lun(12, "vol_a", smps=(4100, 4101)), f.lun(13, "admin_src"), f.lun(57, "copy1_dest"), f.lun(58, "admin_new"),
+        f.lun(59, "admin_smp_dest"), f.lun(4100, "copy1", primary="vol_a", attached="tmp-snap-copy1"),
+        f.lun(4101, "admin_smp", primary="vol_a", attached="nightly")]))
     navi.on("migrate -list", f.migration("copy1", 4100, "copy1_dest", 57) + "\n\n" +
-            f.migration("admin_src", 13, "admin_new", 58, percent=50))
-    navi.on("snap -list", "")
+            f.migration("admin_src", 13, "admin_new", 58, percent=50) + "\n\n" +
+            f.migration("admin_smp", 4101, "admin_smp_dest", 59, percent=20))
+    navi.on("snap -list", f.snap("tmp-snap-copy1", 12, attached=(4100,),
+                                 descr="[storage.datamotion:copy %s target %s]" % (WWN_4100, WWN_57)) + "\n" +
+            f.snap("nightly", 12, attached=(4101,)))
     status, result = run_module(vnx_info, dict(CONN, gather_subset=["managed"]))
     assert status == "exit", result
     assert result["managed"]["migrating_copies"] == {"copy1": 35.0}
@@ -374,6 +384,7 @@ def test_info_managed_lists_only_the_collections_migrating_copies(run_module, na
 def test_deleting_a_snap_copy_leaves_a_snapshot_named_like_ours_that_it_does_not_read(run_module, navi):  # noqa: F811
     # a user's snap copy "test" reads the user's snapshot usersnap; snap-as-vol-test is another user's snapshot
     navi.on("lun -list -all -name test", f.lun(4100, "test", gb=1, primary="db", attached="usersnap"))
+    navi.on("lun -list -all -l 4100", f.lun(4100, "test", gb=1, primary="db", attached="usersnap"))
     navi.on("snap -list -res 4100", "")
     navi.on("storagegroup -list", "")
     navi.on("migrate -list -source 4100", f.NOT_MIGRATING)
@@ -394,21 +405,197 @@ def test_a_lun_whose_id_was_reused_meanwhile_is_not_destroyed(run_module, navi):
     assert not [c for c in navi.writes() if c.startswith("lun -destroy")], navi.writes()
 
 
+@pytest.mark.parametrize("descr", ["users nightly", ""])
 @pytest.mark.parametrize("module, params", [
     (vnx_volume_clone, dict(name="copy1", source_lun="vol_a", copy_mode="full")),
     (vnx_volume, dict(name="copy1", state="absent")),
 ])
-def test_a_snapshot_named_like_ours_with_a_users_description_is_kept(run_module, navi, module, params):  # noqa: F811
-    # a user's snap copy copy1 reads the user's snapshot snap-as-vol-copy1 ("users nightly")
+def test_a_snapshot_named_like_ours_without_our_mark_is_kept(run_module, navi, module, params, descr):  # noqa: F811
+    # a user's snap copy copy1 reads the user's snapshot snap-as-vol-copy1 (described or not)
     navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=1, smps=(4100,)))
     navi.on("lun -list -all -name copy1", f.lun(4100, "copy1", gb=1, primary="vol_a", attached="snap-as-vol-copy1"),
             f.lun(4100, "copy1", gb=1, primary="vol_a", attached="snap-as-vol-copy1"), f.lun(4100, "copy1", gb=1))
     navi.on("lun -list -all -l 4100", f.lun(4100, "copy1", gb=1, primary="vol_a", attached="snap-as-vol-copy1"))
     navi.on("lun -list -all -name copy1_dest", f.LUN_NOT_FOUND, f.lun(57, "copy1_dest", gb=1))
-    navi.on("snap -list -id snap-as-vol-copy1", f.snap("snap-as-vol-copy1", 12, attached=(4100,), descr="users nightly"))
+    navi.on("snap -list -id snap-as-vol-copy1", f.snap("snap-as-vol-copy1", 12, attached=(4100,), descr=descr))
     navi.on("snap -list -res 4100", "")
     navi.on("storagegroup -list", "")
     navi.on("storagepool -list", f.pool())
     status, result = run_module(module, dict(CONN, **params))
     assert status == "exit", result
     assert not [c for c in navi.writes() if c.startswith("snap -destroy") or c.startswith("snap -modify")], navi.writes()
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+@pytest.mark.parametrize("existing_copy", [False, True])
+def test_an_unmarked_snapshot_named_like_ours_is_refused_by_name_never_replaced(run_module, navi, no_pause, check_mode,
+                                                                                  existing_copy):  # noqa: F811
+    # a user's snapshot snap-as-vol-copy1 of vol_a, no description, not attached; copy1 is new, or a mount point
+    # an interrupted run left without its snapshot
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", smps=(4100,) if existing_copy else ()))
+    navi.on("lun -list -all -name copy1", f.lun(4100, "copy1", primary="vol_a") if existing_copy else f.LUN_NOT_FOUND)
+    navi.on("snap -list -id snap-as-vol-copy1", f.snap("snap-as-vol-copy1", 12))
+    navi.on("snap -list -res 12", f.snap("snap-as-vol-copy1", 12))
+    navi.on("snap -create", "The specified snapshot name is already in use. (0x716d8005)")
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"),
+                                check_mode=check_mode)
+    if check_mode and not existing_copy:
+        # check mode does not try the create; the real run's refusal comes from the array's answer
+        return
+    assert status == "fail", result
+    assert "snap-as-vol-copy1" in result["msg"] + (result.get("hint") or ""), result
+    assert "not marked" in result["msg"] + str(result), result
+    assert not [w for w in navi.writes() if w.startswith("snap -destroy")], navi.writes()
+
+
+def test_the_snapshots_this_module_makes_carry_its_mark_from_the_start(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("lun -list -all -name copy1", f.LUN_NOT_FOUND, f.lun(4100, "copy1", primary="vol_a"))
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"))
+    assert status == "exit" and result["changed"], result
+    assert navi.writes()[0] == ("snap -create -res 12 -name snap-as-vol-copy1 -allowAutoDelete no -allowReadWrite yes "
+                                "-descr [storage.datamotion:copy]")
+
+
+def test_the_loser_of_a_parallel_removal_from_a_storage_group_reports_ok(run_module, navi):  # noqa: F811
+    # both forks read HLU 1; the other fork removed it first
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("storagegroup -messner", f.storage_group("host1", hlus={1: 12}), f.storage_group("host1"))
+    navi.on("storagegroup -removehlu", "No such Host LUN in this Storage Group")
+    status, result = run_module(vnx_host_access, dict(CONN, lun="vol_a", host="host1", state="absent"))
+    assert status == "exit" and not result["changed"] and result["actions"] == [], result
+
+
+def test_a_removal_answered_not_found_while_the_lun_is_still_in_the_group_fails(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("storagegroup -messner", f.storage_group("host1", hlus={1: 12}), f.storage_group("host1", hlus={3: 12}))
+    navi.on("storagegroup -removehlu", "No such Host LUN in this Storage Group")
+    status, result = run_module(vnx_host_access, dict(CONN, lun="vol_a", host="host1", state="absent"))
+    assert status == "fail" and "HLU 3" in result["msg"], result
+
+
+def test_the_loser_of_a_parallel_add_to_a_storage_group_reports_ok(run_module, navi):  # noqa: F811
+    # both forks read the group without the LUN; the other fork added it first (as HLU 1)
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("storagegroup -messner", f.storage_group("host1"), f.storage_group("host1", hlus={1: 12}))
+    navi.on("storagegroup -addhlu", "Requested LUN has already been added to this Storage Group")
+    status, result = run_module(vnx_host_access, dict(CONN, lun="vol_a", host="host1"))
+    assert status == "exit" and not result["changed"] and result["actions"] == [], result
+    assert result["connection"]["hlu"] == 1
+
+
+def test_the_loser_of_a_parallel_storage_group_create_and_connect_reports_ok(run_module, navi):  # noqa: F811
+    # no group at the read; the other fork made it, connected the host and added the LUN meanwhile
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("storagegroup -list", "")
+    navi.on("storagegroup -messner", SG_NOT_FOUND, f.storage_group("host1", hlus={1: 12}))
+    navi.on("storagegroup -create", "Storage Group name already in use")
+    navi.on("port -list -hba", f.hbas("host1"))
+    navi.on("storagegroup -addhlu", "Requested LUN has already been added to this Storage Group")
+    status, result = run_module(vnx_host_access, dict(CONN, lun="vol_a", host="host1"))
+    assert status == "exit" and not result["changed"] and result["actions"] == [], result
+    assert not [w for w in navi.writes() if "-connecthost" in w], navi.writes()
+
+
+@pytest.mark.parametrize("module, params", [
+    (vnx_snapshot_manage, dict(name="s1", state="absent")),
+    (vnx_volume, dict(name="vol_a", state="absent")),
+])
+def test_the_loser_of_a_parallel_delete_reports_ok(run_module, navi, module, params):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("lun -list -all -l 12", f.LUN_NOT_FOUND)  # gone by the time of the delete
+    navi.on("snap -list -res 12", "")
+    navi.on("storagegroup -list", "")
+    navi.on("snap -list -id s1", f.snap("s1", 12))
+    navi.on("snap -destroy", "The specified snapshot does not exist.")
+    status, result = run_module(module, dict(CONN, **params))
+    assert status == "exit" and not result["changed"] and result["actions"] == [], result
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_an_unregistered_host_is_refused_before_anything_is_made(run_module, navi, check_mode):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("storagegroup -list", "")
+    navi.on("port -list -hba", f.hbas("host1", "host2"))
+    status, result = run_module(vnx_host_access, dict(CONN, lun="vol_a", host="hots1"), check_mode=check_mode)
+    assert status == "fail", result
+    assert "knows no host named hots1" in result["msg"] and "host1, host2" in result["msg"], result
+    assert navi.writes() == []
+
+
+def test_hlu_0_is_used_when_it_is_free(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("storagegroup -messner", f.storage_group("host1", hlus={1: 20, 2: 21}))
+    status, result = run_module(vnx_host_access, dict(CONN, lun="vol_a", host="host1"))
+    assert status == "exit" and result["changed"], result
+    assert result["connection"]["hlu"] == 0
+    assert navi.writes() == ["storagegroup -addhlu -hlu 0 -alu 12 -gname host1 -o"]
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_a_finished_full_copy_reports_no_temporary_snapshot(run_module, navi, check_mode):  # noqa: F811
+    # an earlier run with wait=false left copy1 migrating; this run waits, sees it finish and deletes tmp-snap-copy1
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("lun -list -all -name copy1", f.lun(4100, "copy1", primary="vol_a", attached="tmp-snap-copy1"),
+            f.lun(4100, "copy1"))
+    navi.on("storagepool -list", f.pool())
+    navi.on("snap -list -id tmp-snap-copy1", f.snap("tmp-snap-copy1", 12, attached=(4100,),
+                                                    descr="[storage.datamotion:copy %s target %s]" % (WWN_4100, WWN_57)))
+    navi.on("migrate -list -source 4100", f.migration("copy1", 4100, "copy1_dest", 57, percent=90), f.NOT_MIGRATING)
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a"), check_mode=check_mode)
+    assert status == "exit", result
+    assert result["clone_state"] == "full_copy" and result["snapshot"] is None, result
+
+
+def test_check_mode_predicts_a_snapshot_copy_at_the_limit_counting_the_snap_copies_snapshots(run_module, navi):  # noqa: F811
+    # vol_a has 200 snapshots, its snap copy copy1 (4100) 55: the array counts them all for vol_a
+    snaps = [f.snap("s%d" % i, 12) for i in range(200)] + [f.snap("c%d" % i, 4100) for i in range(55)]
+    navi.on("snap -list", "\n".join(snaps))
+    navi.on("snap -list -id c0", f.snap("c0", 4100))
+    navi.on("snap -list -id new1", f.SNAP_NOT_FOUND)
+    navi.on("lun -list -all -l 4100", f.lun(4100, "copy1", primary="vol_a", attached="snap-as-vol-copy1"))
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", smps=(4100,)))
+    status, result = run_module(vnx_snapshot_manage, dict(CONN, name="new1", source_snapshot="c0"), check_mode=True)
+    assert status == "fail" and "255" in result["msg"], result
+
+
+def test_check_mode_predicts_a_restore_with_a_backup_snapshot_at_the_limit(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("snap -list -id s0", f.snap("s0", 12))
+    navi.on("snap -list", "\n".join(f.snap("s%d" % i, 12) for i in range(255)))
+    navi.on("snap -list -id before", f.SNAP_NOT_FOUND)
+    status, result = run_module(vnx_snapshot_manage, dict(CONN, name="s0", lun="vol_a", state="restored",
+                                                          backup_snapshot="before"), check_mode=True)
+    assert status == "fail" and "255" in result["msg"], result
+
+
+@pytest.mark.parametrize("params", [
+    dict(name="s1", lun="vol_a"),
+    dict(name="s0", lun="vol_a", state="restored"),
+])
+def test_check_mode_predicts_an_administrators_migration_refuses_snapshots_and_restores(run_module, navi, params):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("snap -list -id s0", f.snap("s0", 12))
+    navi.on("snap -list", f.snap("s0", 12))
+    navi.on("snap -list -id s1", f.SNAP_NOT_FOUND)
+    navi.on("migrate -list -source 12", f.migration("vol_a", 12, "admin_target", 77, percent=40))
+    status, result = run_module(vnx_snapshot_manage, dict(CONN, **params), check_mode=True)
+    assert status == "fail" and "migrat" in result["msg"], result
+
+
+def test_check_mode_predicts_a_copy_of_a_lun_an_administrator_migrates_is_refused(run_module, navi):  # noqa: F811
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("migrate -list -source 12", f.migration("vol_a", 12, "admin_target", 77, percent=40))
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"),
+                                check_mode=True)
+    assert status == "fail" and "migrat" in result["msg"], result
+
+
+def test_check_mode_predicts_a_copy_of_a_snap_copy_at_the_limit(run_module, navi):  # noqa: F811
+    # copy1 (4100) is a snap copy of vol_a; vol_a has 200 snapshots and copy1 55: the array counts 255 for vol_a
+    navi.on("lun -list -all -name copy1", f.lun(4100, "copy1", primary="vol_a", attached="snap-as-vol-copy1"))
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", smps=(4100,)))
+    navi.on("snap -list", "\n".join([f.snap("s%d" % i, 12) for i in range(200)] + [f.snap("c%d" % i, 4100) for i in range(55)]))
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy2", source_lun="copy1", copy_mode="snap"),
+                                check_mode=True)
+    assert status == "fail" and "LUN copy1 has 255 snapshots" in result["msg"], result

@@ -117,6 +117,32 @@ def storage_group(name, host=None, hlus=None):
     return SG.format(name=name, host=host or name, pairs=pairs)
 
 
+HBA = """Information about each HBA:
+
+HBA UID:                 iqn.1993-08.org.debian:01:{host}
+Server Name:             {host}
+Server IP Address:       10.0.0.5
+HBA Model Description:
+HBA Vendor Description:
+HBA Device Driver Name:
+Information about each port of this HBA:
+
+    SP Name:               SP A
+    SP Port ID:            4
+    HBA Devicename:
+    Trusted:               NO
+    Logged In:             YES
+    Defined:               YES
+    Initiator Type:           3
+    StorageGroup Name:     None
+"""
+
+
+def hbas(*hosts):
+    """port -list -hba: the registered initiators of these hosts."""
+    return "\n".join(HBA.format(host=h) for h in hosts)
+
+
 def pool(available=879.5):
     return POOL.format(available=available)
 
@@ -191,5 +217,5 @@ class FakeNavi(object):
     def writes(self):
         """The commands that change the array."""
         reads = ("lun -list", "snap -list", "storagegroup -list", "storagegroup -messner", "migrate -list",
-                 "storagepool -list", "security -certificate", "getagent", "snap -group -list")
+                 "storagepool -list", "security -certificate", "getagent", "snap -group -list", "port -list")
         return [c for c in self.commands if not c.startswith(reads)]

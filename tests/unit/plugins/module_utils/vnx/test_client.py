@@ -126,19 +126,19 @@ def test_storage_group_hlus(client, navi):
 
 
 def test_attach_takes_the_lowest_free_hlu(client, navi):
-    hlu, changed, dummy = client.attach_to_storage_group(StorageGroup("host1", hlus={1: 5, 2: 6}), Lun(id=12, name="vol_a"))
+    hlu, changed, dummy = client.attach_to_storage_group(StorageGroup("host1", hlus={0: 4, 1: 5, 2: 6}), Lun(id=12, name="vol_a"))
     assert (hlu, changed) == (3, True)
     assert navi.writes() == ["storagegroup -addhlu -hlu 3 -alu 12 -gname host1 -o"]
 
 
 def test_attach_retries_when_a_parallel_writer_takes_the_hlu(client, navi):
-    navi.on("storagegroup -addhlu -hlu 1", "Error: storagegroup command failed\nError returned from Agent\n"
+    navi.on("storagegroup -addhlu -hlu 0", "Error: storagegroup command failed\nError returned from Agent\n"
                                            "Requested Host LUN Number already in use")
-    navi.on("storagegroup -messner", f.storage_group("host1", hlus={1: 99}))
+    navi.on("storagegroup -messner", f.storage_group("host1", hlus={0: 99}))
     hlu, changed, sg = client.attach_to_storage_group(StorageGroup("host1"), Lun(id=12, name="vol_a"))
-    assert (hlu, changed) == (2, True)
-    assert navi.writes() == ["storagegroup -addhlu -hlu 1 -alu 12 -gname host1 -o",
-                             "storagegroup -addhlu -hlu 2 -alu 12 -gname host1 -o"]
+    assert (hlu, changed) == (1, True)
+    assert navi.writes() == ["storagegroup -addhlu -hlu 0 -alu 12 -gname host1 -o",
+                             "storagegroup -addhlu -hlu 1 -alu 12 -gname host1 -o"]
 
 
 def test_attach_when_the_lun_was_added_meanwhile(client, navi):
@@ -149,7 +149,7 @@ def test_attach_when_the_lun_was_added_meanwhile(client, navi):
 
 
 def test_attach_with_no_free_hlu(client, navi):
-    full = StorageGroup("host1", hlus=dict((h, 1000 + h) for h in range(1, 256)))
+    full = StorageGroup("host1", hlus=dict((h, 1000 + h) for h in range(0, 256)))
     with pytest.raises(VnxError) as e:
         client.attach_to_storage_group(full, Lun(id=12, name="vol_a"))
     assert e.value.kind == "VNXNoHluAvailableError"
