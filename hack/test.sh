@@ -300,9 +300,9 @@ run_step() {
 }
 
 # Steps that share no state with the steps they run beside: the matrix works in its own copy
-# of the tree ($BUILD/matrix/...: its own tests/output), its own venvs (.venvs/ansible-*, whose
-# sanity venvs under ~/.ansible/test are keyed by ansible-test version and Python) and loop
-# devices and ports of its own (the unit tests detach only the loop devices they attached and
+# of the tree ($BUILD/matrix/...: its own tests/output), its own venvs (.venvs/ansible-*; the
+# sanity venvs under ~/.ansible/test are keyed by Python and a hash of the requirements each
+# ansible-test pins, and the sanity step before it has ended) and loop devices and ports of its own (the unit tests detach only the loop devices they attached and
 # listen on ephemeral ports). Integration and molecule mostly run one Ansible process at a
 # time, so on two cores the matrix's pylint and pytest use the core they leave idle.
 BESIDE="${BESIDE-matrix}"
