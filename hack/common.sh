@@ -191,24 +191,26 @@ PY
 }
 
 # Copy the work tree (tracked + untracked-but-not-ignored files, as in a clone plus local
-# edits) to .build/ansible_collections/storage/datamotion, fresh each time.
+# edits) to .build/ansible_collections/storage/datamotion (or to the directory given, which
+# must end in ansible_collections/storage/datamotion), fresh each time.
 stage_tree() {
-    rm -rf "$STAGE"
-    mkdir -p "$STAGE"
+    local stage="${1:-$STAGE}"
+    rm -rf "$stage"
+    mkdir -p "$stage"
     if git -C "$REPO" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
         (cd "$REPO" && git ls-files -z --cached --others --exclude-standard \
-            | tar --null --files-from=- --ignore-failed-read -cf -) | tar -xf - -C "$STAGE"
+            | tar --null --files-from=- --ignore-failed-read -cf -) | tar -xf - -C "$stage"
     else
         # not a git checkout (e.g. an unpacked archive): copy all but the tool droppings
-        (cd "$REPO" && tar --exclude=./.venv --exclude=./.build --exclude=./.git \
+        (cd "$REPO" && tar --exclude=./.venv --exclude=./.venvs --exclude=./.build --exclude=./.git \
             --exclude=./tests/output --exclude=./.ansible --exclude=./collections -cf - .) \
-            | tar -xf - -C "$STAGE"
+            | tar -xf - -C "$stage"
     fi
     # Give the copy its own (empty) git repository: ansible-test and ansible-lint then select
     # files exactly as in a clone (.gitignore honoured) instead of finding the outer repository,
     # which ignores .build/ and would hide every file.
-    git -C "$STAGE" init --quiet
-    log "staged $(find "$STAGE" -path "$STAGE/.git" -prune -o -type f -print | wc -l) files in $STAGE"
+    git -C "$stage" init --quiet
+    log "staged $(find "$stage" -path "$stage/.git" -prune -o -type f -print | wc -l) files in $stage"
 }
 
 # Build the collection from the staged copy and install it into .build/collections.

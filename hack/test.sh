@@ -12,6 +12,8 @@
 # Steps: changelog sanity simulators units integration lint build molecule importer ee demo matrix
 # KEEP_GOING=1 runs every step even after a failure, and every integration target even after
 # a failing one (the exit status is still non-zero).
+# BESIDE= (empty) runs every step one after the other; by default (BESIDE=matrix) the matrix
+# runs in the background from the start of integration on (see start_beside).
 # The tool venv is .venv (rebuilt when requirements change); the tests run in a fresh
 # copy of the work tree at .build/ansible_collections/storage/datamotion, because
 # ansible-test only works from a directory that is physically at such a path.
@@ -247,6 +249,14 @@ step_demo() {
     run_demo "$@"
 }
 
+# Sanity tests the matrix leaves to the sanity step: their script is the same (but for blank
+# lines) in ansible-test 2.16, 2.19 and 2.21 and reads only the files, never ansible-core, so
+# another ansible-core cannot change their verdict; and changelog, which the changelog step runs
+# with the antsibull-changelog of .venv. pylint, validate-modules, import, compile, ansible-doc,
+# runtime-metadata, pep8 and yamllint (their pinned tool or their code differs) run on every version.
+MATRIX_SKIP=(changelog line-endings no-assert no-get-exception no-illegal-filenames no-smart-quotes
+             replace-urlopen shebang symlinks use-argspec-type-path use-compat-six)
+
 step_matrix() {
     # ansible-test sanity and units on the oldest and the newest ansible-core (MATRIX in
     # hack/common.sh), each in its own venv .venvs/ansible-<version>. Arguments pick entries.
@@ -261,7 +271,7 @@ step_matrix() {
             export VIRTUAL_ENV="$VENVS/ansible-$core" PATH="$VENVS/ansible-$core/bin:$PATH"
             hash -r
             log "--- ansible-core $(python -c 'from ansible.release import __version__; print(__version__)'), Python $pyver: sanity"
-            ansible-test sanity --python "$pyver" --color no
+            ansible-test sanity --python "$pyver" --color no "${MATRIX_SKIP[@]/#/--skip-test=}"
             if [ -n "$(find tests/unit -name 'test_*.py' -print -quit 2>/dev/null)" ]; then
                 log "--- ansible-core $core, Python $pyver: units"
                 ansible-test units --python "$pyver" --local --color no
@@ -286,6 +296,72 @@ run_step() {
     )
     rc=$?
     set -e
+    record_step "$step" "$rc" "$start"
+}
+
+# Steps that share no state with the steps they run beside: the matrix works in its own copy
+# of the tree ($BUILD/matrix/...: its own tests/output), its own venvs (.venvs/ansible-*; the
+# sanity venvs under ~/.ansible/test are keyed by Python and a hash of the requirements each
+# ansible-test pins, and the sanity step before it has ended) and loop devices and ports of its own (the unit tests detach only the loop devices they attached and
+# listen on ephemeral ports). Integration and molecule mostly run one Ansible process at a
+# time, so on two cores the matrix's pylint and pytest use the core they leave idle.
+BESIDE="${BESIDE-matrix}"
+BESIDE_PID=""
+BESIDE_STEP=""
+BESIDE_START=0
+
+# start_beside STEP: run STEP in the background, in its own copy of the tree, its output to
+# $BUILD/STEP.log (printed by finish_beside when it ends, so the logs do not interleave).
+start_beside() {
+    local step="$1" stage="$BUILD/$1/ansible_collections/$NAMESPACE/$COLLECTION"
+    stage_tree "$stage" 2>/dev/null
+    printf '\n=== %s: started beside the next steps (log: %s)\n' "$step" "$BUILD/$step.log"
+    BESIDE_STEP="$step"
+    BESIDE_START=$SECONDS
+    rm -f "$BUILD/$step.end"
+    # its own process group (set -m), so that stop_beside ends all of it
+    set -m
+    (
+        rc=0
+        (
+            set -e
+            cd "$stage"
+            "step_$step"
+        ) || rc=$?
+        echo "$SECONDS" >"$BUILD/$step.end"
+        exit "$rc"
+    ) >"$BUILD/$step.log" 2>&1 </dev/null &
+    BESIDE_PID=$!
+    set +m
+}
+
+# finish_beside [now]: when the background step has ended (or, with "now", once it ends),
+# print its log and record its result as run_step does.
+finish_beside() {
+    local rc=0 step="$BESIDE_STEP" end
+    [ -n "$BESIDE_PID" ] || return 0
+    if [ "${1:-}" != now ] && kill -0 "$BESIDE_PID" 2>/dev/null; then
+        return 0
+    fi
+    wait "$BESIDE_PID" || rc=$?
+    BESIDE_PID=""
+    end="$(cat "$BUILD/$step.end" 2>/dev/null || echo "$SECONDS")"
+    printf '\n=== %s (ran beside the steps above; log %s)\n' "$step" "$BUILD/$step.log"
+    cat "$BUILD/$step.log"
+    # its own duration, not the time until it was looked at
+    record_step "$step" "$rc" $((SECONDS - end + BESIDE_START))
+}
+
+stop_beside() {
+    [ -n "$BESIDE_PID" ] || return 0
+    kill -TERM -- "-$BESIDE_PID" 2>/dev/null || true
+    wait "$BESIDE_PID" 2>/dev/null || true
+    printf '=== %s stopped (log so far: %s)\n' "$BESIDE_STEP" "$BUILD/$BESIDE_STEP.log"
+    BESIDE_PID=""
+}
+
+record_step() {
+    local step="$1" rc="$2" start="$3"
     case "$rc" in
         0) PASSED=$((PASSED + 1)); TIMINGS+=("$(printf '%-12s %5ss  passed' "$step" $((SECONDS - start)))") ;;
         99) SKIPPED=$((SKIPPED + 1)); TIMINGS+=("$(printf '%-12s %5ss  skipped' "$step" $((SECONDS - start)))") ;;
@@ -319,6 +395,8 @@ main() {
     if [ $# -gt 0 ] && [[ " ${ALL_STEPS[*]} " != *" $1 "* ]]; then
         die "unknown step '$1' (steps: ${ALL_STEPS[*]})"
     fi
+    # only the matrix needs nothing that the steps before it make
+    case "$BESIDE" in "" | matrix) ;; *) die "BESIDE='$BESIDE': it can be matrix or empty" ;; esac
 
     printf '=== setup\n'
     start=$SECONDS
@@ -338,10 +416,19 @@ main() {
         fi
         run_step "$step" "$@"
     else
+        trap stop_beside EXIT
         for step in "${ALL_STEPS[@]}"; do
+            if [ "$step" = integration ] && [ -n "$BESIDE" ]; then
+                start_beside "$BESIDE"
+            fi
+            if [ "$step" = "$BESIDE_STEP" ]; then
+                finish_beside now
+                continue
+            fi
             run_step "$step"
             # steps run in subshells; the demo uses what build installed
             [ "$step" = build ] && export ANSIBLE_COLLECTIONS_PATH="$INSTALLED"
+            finish_beside
         done
     fi
 
