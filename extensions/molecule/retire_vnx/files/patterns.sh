@@ -1,4 +1,4 @@
-#!/bin/bash
+#!/usr/bin/env bash
 # patterns.sh NAME DEVICE: write the known pattern of a LUN of the retire_vnx scenario onto its device.
 set -euo pipefail
 name="$1" dev="$2"
