@@ -1190,7 +1190,7 @@ def _check_space(plan, opts, src_extents, src_map, amap, sfd):
     size = plan.src.size
     have = plan.dest_data
     free = preflight.free_bytes(where)
-    block = os.statvfs(where).f_bsize
+    block, fstype = os.statvfs(where).f_bsize, preflight.fs_type(where)
     if opts.sparse == "never":
         fill = preflight.ranges_minus([(0, size)], have)
         need, freed = preflight.total(fill), 0
@@ -1199,14 +1199,14 @@ def _check_space(plan, opts, src_extents, src_map, amap, sfd):
         freed = preflight.total(preflight.ranges_minus(have, align_extents(src_extents, opts.zero_block_size, size))) \
             if _frees_first(plan, opts, amap) else 0
         need = preflight.total(fill)
-    margin = preflight.metadata_margin(len(fill), block)
+    margin = preflight.metadata_margin(len(fill), block, fstype)
     if opts.sparse != "never" and need + margin - freed > free:
         if src_map == "none":
             return False
         # the allocation was an upper bound: count the bytes that are not zeros, and
         # the runs of them, each of which becomes an extent of the destination
         need, runs = _nonzero_bytes(sfd, size, fill, opts)
-        margin = preflight.metadata_margin(runs, block)
+        margin = preflight.metadata_margin(runs, block, fstype)
     if need + margin - freed > free:
         raise SparseCopyError(
             "not enough space for destination %s: at its peak the copy needs %d more bytes (the source's data that is "

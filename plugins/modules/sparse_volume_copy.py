@@ -166,8 +166,8 @@ notes:
     is read to count its non-zero data when its allocation alone does not fit, and a block device source
     without one is not checked). The space needed includes what the filesystem takes to record where the data
     lies - one extent per run of data, with every block of the file's extent tree taken as half full at each
-    level (16-byte records, as in XFS), plus 8 blocks - so that XFS with a small margin does not run out of space
-    mid-copy. A filesystem whose free space is so fragmented that one run of data needs many extents is not
+    level (16-byte records, as in XFS), plus 8 blocks, and nothing on tmpfs, which keeps no such map - so that XFS
+    with a small margin does not run out of space mid-copy. A filesystem whose free space is so fragmented that one run of data needs many extents is not
     foreseen.
   - A copy that runs out of space mid-way (another program filled the filesystem) fails saying what the
     destination holds - up to which byte it is the source's, what the rest reads, and how much space is free -

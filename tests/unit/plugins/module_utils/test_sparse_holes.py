@@ -360,6 +360,22 @@ def test_space_check_counts_the_peak_when_punching_frees_nothing(tmp_path, tmpfs
     assert read(dest) == before
 
 
+def test_data_that_fills_a_tmpfs_exactly_is_copied(tmp_path, tmpfs):
+    """tmpfs keeps no map of where a file's data lies in its pages: a source whose
+    data takes every free byte fits, and neither mode refuses it for an extent-map
+    margin that only filesystems on disk take."""
+    small = tmpfs("2m")
+    free = sparse_preflight.free_bytes(str(small))
+    src = image(tmp_path / "src.img", data=free // 2, size=free + 1 * MIB, seed=44)
+    with open(src, "r+b") as f:
+        f.seek(free // 2 + 1 * MIB)
+        f.write(random.Random(45).randbytes(free - free // 2))
+    dest = small / "dest.img"
+    assert copy(src, dest, check_mode=True, **SMALL)["changed"] is True
+    copy(src, dest, **SMALL)
+    assert read(dest) == read(src)
+
+
 def test_larger_than_the_filesystem_allows_is_refused_before_creating(tmp_path, attach):
     """A 5 TiB sparse source onto ext4 with 1 KiB blocks (largest file 4 TiB)."""
     mnt = mkfs_mount(attach, tmp_path, 32 * MIB, "-b", "1024")
