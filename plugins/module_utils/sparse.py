@@ -1195,9 +1195,10 @@ def _check_space(plan, opts, src_extents, src_map, amap, sfd):
         fill = preflight.ranges_minus([(0, size)], have)
         need, freed = preflight.total(fill), 0
     else:
-        fill = preflight.ranges_minus(align_extents(src_extents, opts.zero_block_size, size), have)
-        freed = preflight.total(preflight.ranges_minus(have, align_extents(src_extents, opts.zero_block_size, size))) \
-            if _frees_first(plan, opts, amap) else 0
+        # the filesystem allocates whole blocks: data in part of one takes all of it
+        data = align_extents(align_extents(src_extents, opts.zero_block_size, size), block, size)
+        fill = preflight.ranges_minus(data, have)
+        freed = preflight.total(preflight.ranges_minus(have, data)) if _frees_first(plan, opts, amap) else 0
         need = preflight.total(fill)
     margin = preflight.metadata_margin(len(fill), block, fstype)
     if opts.sparse != "never" and need + margin - freed > free:
@@ -1205,7 +1206,7 @@ def _check_space(plan, opts, src_extents, src_map, amap, sfd):
             return False
         # the allocation was an upper bound: count the bytes that are not zeros, and
         # the runs of them, each of which becomes an extent of the destination
-        need, runs = _nonzero_bytes(sfd, size, fill, opts)
+        need, runs = _nonzero_bytes(sfd, size, fill, opts, block)
         margin = preflight.metadata_margin(runs, block, fstype)
     if need + margin - freed > free:
         raise SparseCopyError(
@@ -1217,12 +1218,14 @@ def _check_space(plan, opts, src_extents, src_map, amap, sfd):
     return need + margin > free
 
 
-def _nonzero_bytes(fd, size, extents, opts):
-    """Bytes of the source's data extents that are not zeros, in zero_block_size
-    blocks, and the number of runs they make (runs that touch are one)."""
+def _nonzero_bytes(fd, size, extents, opts, block):
+    """Bytes the source's data extents take on a filesystem of `block`-byte blocks
+    where they are not zeros (in zero_block_size blocks: a block of the filesystem
+    that holds any of them counts whole), and the number of runs they make there
+    (runs that touch are one)."""
     zeros = bytes(opts.block_size)
     total = count = 0
-    end = None
+    end = -1
     for off, view, n, runs in _source_chunks(fd, size, align_extents(extents, opts.zero_block_size, size),
                                              opts.block_size, opts.zero_block_size, zeros, None):
         if view is None:
@@ -1230,9 +1233,10 @@ def _nonzero_bytes(fd, size, extents, opts):
         for a, b, is_zero in runs:
             if is_zero:
                 continue
-            total += b - a
-            count += off + a != end
-            end = off + b
+            s, e = (off + a) // block * block, min(ceil_to(off + b, block), size)
+            count += s > end
+            total += max(e - max(s, end), 0)
+            end = max(end, e)
     return total, count
 
 

@@ -376,6 +376,23 @@ def test_data_that_fills_a_tmpfs_exactly_is_copied(tmp_path, tmpfs):
     assert read(dest) == read(src)
 
 
+def test_space_check_counts_whole_filesystem_blocks_of_small_zero_blocks(tmp_path, tmpfs):
+    """With zero_block_size 512, 512 bytes of data in every 4 KiB block count 1/8 of
+    the source, yet each of them takes a whole page of tmpfs (a whole block on disk):
+    8 MiB of such data onto a 4 MiB tmpfs is refused before writing, in check mode
+    too, not run out of space mid-copy."""
+    small = tmpfs("4m")
+    src = tmp_path / "src.img"
+    rng = random.Random(46)
+    with open(src, "wb") as f:
+        for _unused in range(8 * MIB // (4 * KIB)):
+            f.write(rng.randbytes(512) + bytes(4 * KIB - 512))
+    dest = small / "dest.img"
+    msg = both_modes_refuse(src, dest, r"not enough space", block_size=64 * KIB, zero_block_size=512)
+    assert "nothing was written" in msg
+    assert not dest.exists()
+
+
 def test_larger_than_the_filesystem_allows_is_refused_before_creating(tmp_path, attach):
     """A 5 TiB sparse source onto ext4 with 1 KiB blocks (largest file 4 TiB)."""
     mnt = mkfs_mount(attach, tmp_path, 32 * MIB, "-b", "1024")
