@@ -1069,13 +1069,23 @@ class _Writer:
     def release_discarded(self):
         """discard_after_copy: release the ranges that were zeroed by writing, then
         make sure they still read zeros (a discard does not promise that)."""
-        if self.check or not self.discard:
+        if not self.discard:
             return
-        os.fsync(self.fd)
+        if not self.check:
+            os.fsync(self.fd)
         lbs = self.lbs
+        # only whole allocation blocks can be released: the partial ones at a range's
+        # edges hold written zeros beside data, and stay allocated whatever discard does
+        blk, at = (self.amap.block, self.amap.offset) if self.amap is not None else (lbs, 0)
         for a, b in self.discard:
-            ia, ib = ceil_to(a, lbs), b // lbs * lbs
+            ia, ib = ceil_to(ceil_to(a + at, blk) - at, lbs), ((b + at) // blk * blk - at) // lbs * lbs
             if ib <= ia:
+                continue
+            if self.check:
+                if self.amap is not None and self.amap.frees:
+                    self.res.bytes_released += ib - ia
+                else:
+                    self.discard_failed = True
                 continue
             try:
                 self.zeroing.discard(ia, ib)

@@ -393,6 +393,23 @@ def test_space_check_counts_whole_filesystem_blocks_of_small_zero_blocks(tmp_pat
     assert not dest.exists()
 
 
+def test_discard_after_copy_releases_whole_blocks_and_check_mode_says_so(tmp_path):
+    """A zero range that ends in a partial filesystem block (the source's size is not
+    a multiple of it) cannot release that block: its whole blocks are released, the
+    copy stays sparse without blaming discard, and check mode predicts the count."""
+    src = tmp_path / "src.img"
+    with open(src, "wb") as f:
+        f.write(random.Random(47).randbytes(1 * MIB))
+        f.write(bytes(1 * MIB + 100))
+    dest = image(tmp_path / "dest.img", data=2 * MIB + 100, size=2 * MIB + 100, seed=48)
+    planned = copy(src, dest, check_mode=True, discard_after_copy=True, **SMALL)
+    res = copy(src, dest, discard_after_copy=True, **SMALL)
+    assert read(dest) == read(src)
+    assert res["sparse"] is True, res["sparse_reason"]
+    assert res["bytes_released"] == 1 * MIB
+    assert (planned["sparse"], planned["bytes_released"]) == (res["sparse"], res["bytes_released"])
+
+
 def test_larger_than_the_filesystem_allows_is_refused_before_creating(tmp_path, attach):
     """A 5 TiB sparse source onto ext4 with 1 KiB blocks (largest file 4 TiB)."""
     mnt = mkfs_mount(attach, tmp_path, 32 * MIB, "-b", "1024")
