@@ -1442,7 +1442,7 @@ def _copy(src_path, dest_path, opts, check_mode, opened):
         raise _failure(src_path, dest_path, e, res)
     if not opts.verify and not check_mode and _file_identity(src, sfd) != src_identity:
         raise SparseCopyError(
-            "source %s changed during the copy (its size or modification time changed), so destination %s may hold "
+            "source %s changed during the copy (its size, modification time or change time changed), so destination %s may hold "
             "a mix of old and new source data. Stop what writes to the source (unmount it, or copy from a snapshot) "
             "and re-run the copy" % (src_path, dest_path), changed=res.changed)
     try:
@@ -1585,18 +1585,19 @@ def _digest_of(vol, fd, size, opts):
 
 
 def _file_identity(vol, fd):
-    """What changes when a file source is written: its size and modification time."""
+    """What changes when a file source is written: its size, modification time and
+    change time (which a writer cannot set back, as it can the modification time)."""
     if vol.kind != "file":
         return None
     st = os.fstat(fd)
-    return st.st_size, st.st_mtime_ns
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def _verify(sfd, dfd, src, dest, size, opts, res, src_identity, plan):
     """Prove that the destination equals the source as it is after the copy: read the
     source again and the destination back from its device (not the page cache), and
     compare both with what the copy read. A source that changed during the copy
-    (different content, or for a file a new size or modification time) fails."""
+    (different content, or for a file a new size, modification or change time) fails."""
     changed = None
     if os.lseek(sfd, 0, os.SEEK_END) != size:
         changed = "its size changed from %d to %d bytes" % (size, os.lseek(sfd, 0, os.SEEK_END))
@@ -1604,7 +1605,7 @@ def _verify(sfd, dfd, src, dest, size, opts, res, src_identity, plan):
     if not changed and src_now != res.digest:
         changed = "its content is not what the copy read"
     if not changed and _file_identity(src, sfd) != src_identity:
-        changed = "it was modified (its modification time changed)"
+        changed = "it was modified (its modification or change time changed)"
     if changed:
         raise SparseCopyError(
             "verification failed: source %s changed during the copy (%s), so destination %s holds a mix of old "

@@ -117,10 +117,10 @@ options:
         (after dropping it from the page cache), and compare both with what the copy read.
       - RV(verified=true) proves that the destination, as read back, equals the source as read again after the
         copy, and that the source did not change while it was copied and verified - its content is what the copy
-        read and, for a file, its size and modification time are unchanged.
+        read and, for a file, its size, modification time and change time are unchanged.
       - A source that changed during the copy fails the task with a message saying so; the destination then holds a
         mix of old and new data. Copy a volume that nothing writes to (unmounted, or a snapshot). Without O(verify),
-        a file source whose size or modification time changed during the copy fails too.
+        a file source whose size, modification time or change time (ctime) changed during the copy fails too.
       - It cannot see a device source that was changed and changed back between the reads, nor writes after the
         verification. It costs one more read of the source's data and of the destination's.
     type: bool

@@ -659,10 +659,11 @@ def test_space_check_leaves_out_what_ext4_keeps_for_itself(tmp_path, attach):
         umount(mnt)
 
 
-@pytest.mark.parametrize("change", ["grow", "write"])
+@pytest.mark.parametrize("change", ["grow", "write", "write_keeping_mtime"])
 def test_source_file_changed_during_the_copy_fails_without_verify(tmp_path, monkeypatch, change):
     """A file source appended to (or written) while it is copied: without verify the
-    copy must not report success for a destination that is not the source."""
+    copy must not report success for a destination that is not the source, also when
+    the writer sets the modification time back (touch -r, rsync --inplace -t)."""
     src = image(tmp_path / "src.img", data=512 * KIB, size=1 * MIB, seed=61)
     dest = tmp_path / "dest.img"
     real = sparse._run
@@ -670,9 +671,11 @@ def test_source_file_changed_during_the_copy_fails_without_verify(tmp_path, monk
     def run_then_change(*args, **kwargs):
         real(*args, **kwargs)
         with open(src, "r+b") as f:
+            st = os.fstat(f.fileno())
             f.seek(0, os.SEEK_END if change == "grow" else os.SEEK_SET)
             f.write(b"\x01" * 4096)
-            os.utime(f.fileno(), ns=(1, 1))
+            f.flush()
+            os.utime(f.fileno(), ns=(st.st_atime_ns, st.st_mtime_ns) if change == "write_keeping_mtime" else (1, 1))
     monkeypatch.setattr(sparse, "_run", run_then_change)
     with pytest.raises(sparse.SparseCopyError, match=r"changed during the copy") as e:
         copy(src, dest, **SMALL)
