@@ -1266,16 +1266,31 @@ def _backing_fs_full(dest_path):
     return where if st.f_bfree * st.f_frsize < max(8 * MiB, st.f_blocks * st.f_frsize // 100) else None
 
 
-def _out_of_space_state(dest_path, e, res):
+def _space_home(dest_path):
+    """The directory on whose filesystem the destination's data lies: a file's own,
+    a loop device's backing file's; None for another device (a disk, a thin LUN),
+    whose storage no filesystem here describes."""
+    try:
+        if not stat.S_ISBLK(os.stat(dest_path).st_mode):
+            return os.path.dirname(os.path.abspath(dest_path))
+        span = blockdev.device_extent(dest_path)
+    except OSError:
+        return None
+    return os.path.dirname(span.path) if span is not None and span.path is not None else None
+
+
+def _out_of_space_state(dest_path, e, res, home):
     """What the destination holds after a write failed for want of space, or None
     where nothing was written. Data is written in the source's order, so the
-    offset of the failed write divides what is done from what is not."""
+    offset of the failed write divides what is done from what is not. `home`: see
+    _space_home."""
     if not res.changed:
         return None
     where = ""
     try:
-        st = os.statvfs(os.path.dirname(os.path.abspath(dest_path)))
-        where = " (its filesystem has %d bytes free now)" % (st.f_bavail * st.f_frsize)
+        if home is not None:
+            st = os.statvfs(home)
+            where = " (the filesystem of %s, which holds it, has %d bytes free now)" % (home, st.f_bavail * st.f_frsize)
     except OSError:
         pass
     done = "%d bytes written, %d zeroed" % (res.bytes_written, res.bytes_zeroed)
@@ -1310,10 +1325,13 @@ def _failure(src_path, dest_path, e, res):
                      % (src_path, e.offset, e.size),
                      "stop what writes to the source (unmount it, or copy from a snapshot), then re-run the copy")
     elif err in (errno.ENOSPC, errno.EDQUOT):
+        home = _space_home(dest_path)
         why, todo = ("no space left for the destination (%s)" % e.strerror,
-                     "free space on its filesystem (or raise the quota), then re-run the copy to complete it: it "
-                     "writes only what is still missing")
-        state = _out_of_space_state(dest_path, e, res) or state
+                     "free space %s, then re-run the copy to complete it: it writes only what is still missing"
+                     % ("on the filesystem of %s (or raise the quota)" % home if home is not None else
+                        "in the storage behind the device (a thin pool or thin LUN out of space: extend it or free "
+                        "space there)"))
+        state = _out_of_space_state(dest_path, e, res, home) or state
     elif err in (errno.EROFS, errno.EPERM, errno.EACCES):
         why, todo = ("the destination is not writable (%s): it is read-only or was made read-only during the copy"
                      % e.strerror, "make it writable, then re-run the copy; re-running before that cannot work")

@@ -410,6 +410,30 @@ def test_discard_after_copy_releases_whole_blocks_and_check_mode_says_so(tmp_pat
     assert (planned["sparse"], planned["bytes_released"]) == (res["sparse"], res["bytes_released"])
 
 
+def test_out_of_space_at_the_flush_of_a_device_names_the_filesystem_that_holds_it(tmp_path, attach, monkeypatch):
+    """A device that runs out of space reports it at the final flush (a thin LUN does
+    so with ENOSPC; faked here, a loop device reports EIO): the message's free space
+    and advice are those of the filesystem holding the loop device's file, not of
+    /dev, where the device node lies."""
+    backing = tmp_path / "backing.img"
+    with open(backing, "wb") as f:
+        f.truncate(2 * MIB)
+    dev = attach(backing)
+    src = image(tmp_path / "src.img", data=1 * MIB, size=2 * MIB, seed=49)
+    real = os.fsync
+
+    def fsync(fd):
+        if os.path.realpath("/proc/self/fd/%d" % fd) == dev and sys._getframe(1).f_code.co_name == "_copy":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(fd)
+    monkeypatch.setattr(sparse.os, "fsync", fsync)
+    with pytest.raises(sparse.SparseCopyError, match=r"no space left") as e:
+        copy(src, dev, **SMALL)
+    msg = str(e.value)
+    assert "the filesystem of %s, which holds it, has" % tmp_path in msg
+    assert "free space on the filesystem of %s" % tmp_path in msg
+
+
 def test_larger_than_the_filesystem_allows_is_refused_before_creating(tmp_path, attach):
     """A 5 TiB sparse source onto ext4 with 1 KiB blocks (largest file 4 TiB)."""
     mnt = mkfs_mount(attach, tmp_path, 32 * MIB, "-b", "1024")
