@@ -1436,6 +1436,7 @@ def _copy(src_path, dest_path, opts, check_mode, opened):
                      bytes_total=src.size, sparse=plan.sparse, sparse_reason=plan.reason,
                      dest_created=plan.create, dest_allocated_before=allocated_bytes(dest, dfd),
                      src_map=src_map, zero_ranges_trusted=plan.known_zero and not plan.create)
+    racy = not opts.verify and not check_mode and _racy(src_identity)
     try:
         if plan.create:
             if not check_mode:
@@ -1447,7 +1448,7 @@ def _copy(src_path, dest_path, opts, check_mode, opened):
             if not check_mode:
                 os.ftruncate(dfd, src.size)
             res.changed = True
-        _run(plan, opts, sfd, dfd, res, check_mode, amap, src_extents, free_first)
+        _run(plan, opts, sfd, dfd, res, check_mode, amap, src_extents, free_first, digest_source=racy)
         if not check_mode:
             try:
                 os.fsync(dfd)
@@ -1458,11 +1459,15 @@ def _copy(src_path, dest_path, opts, check_mode, opened):
                 _fsync_dir(dirfd)
     except (OSError, SparseCopyError, KeyboardInterrupt) as e:
         raise _failure(src_path, dest_path, e, res)
-    if not opts.verify and not check_mode and _file_identity(src, sfd) != src_identity:
+    if not opts.verify and not check_mode and (
+            _file_identity(src, sfd) != src_identity
+            or racy and _digest_of(src, sfd, src.size, opts) != res.digest):
         raise SparseCopyError(
-            "source %s changed during the copy (its size, modification time or change time changed), so destination %s may hold "
-            "a mix of old and new source data. Stop what writes to the source (unmount it, or copy from a snapshot) "
-            "and re-run the copy" % (src_path, dest_path), changed=res.changed)
+            "source %s changed during the copy (its size, modification or change time, or its content changed), so "
+            "destination %s may hold a mix of old and new source data. Stop what writes to the source (unmount it, "
+            "or copy from a snapshot) and re-run the copy" % (src_path, dest_path), changed=res.changed)
+    if racy:
+        res.digest = None               # read only to tell a change: a digest is verify's result
     try:
         if opts.verify and not check_mode:
             _verify(sfd, dfd, src, dest, src.size, opts, res, src_identity, plan)
@@ -1526,11 +1531,11 @@ def _fsync_dir(dirfd):
         os.close(fd)
 
 
-def _run(plan, opts, sfd, dfd, res, check_mode, amap, extents, free_first=False):
+def _run(plan, opts, sfd, dfd, res, check_mode, amap, extents, free_first=False, digest_source=False):
     size = plan.src.size
     extents = align_extents(extents, opts.zero_block_size, size)
     zeros = bytes(opts.block_size)
-    digest = SparseDigest(opts.zero_block_size) if opts.verify else None
+    digest = SparseDigest(opts.zero_block_size) if opts.verify or digest_source else None
     os.posix_fadvise(sfd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
     writer = _Writer(plan, opts, dfd, res, check_mode, amap)
     writer.source = _Readahead(sfd, extents)
@@ -1600,6 +1605,18 @@ def _digest_of(vol, fd, size, opts):
             digest.update(off, view, zero_runs(view, n, grain, zeros))
             off += n
     return digest.hexdigest(size)
+
+
+# A file's times have the granularity of its filesystem: a second on ext4 with
+# 128-byte inodes, ext3 and many NFS servers, 2 s on FAT, a clock tick elsewhere.
+RACY_NS = 2 * 10**9
+
+
+def _racy(identity):
+    """Whether a file source was changed so shortly before the copy began that a
+    write during the copy may leave its times as they were (the same tick of a
+    coarse clock): then only its content tells, so it is read again at the end."""
+    return identity is not None and time.time_ns() - identity[2] < RACY_NS
 
 
 def _file_identity(vol, fd):

@@ -120,7 +120,9 @@ options:
         read and, for a file, its size, modification time and change time are unchanged.
       - A source that changed during the copy fails the task with a message saying so; the destination then holds a
         mix of old and new data. Copy a volume that nothing writes to (unmounted, or a snapshot). Without O(verify),
-        a file source whose size, modification time or change time (ctime) changed during the copy fails too.
+        a file source whose size, modification time or change time (ctime) changed during the copy fails too; one
+        changed less than 2 seconds before the copy began, where a coarse clock may leave its times as they were,
+        is read again at the end and fails if its content changed.
       - It cannot see a device source that was changed and changed back between the reads, nor writes after the
         verification. It costs one more read of the source's data and of the destination's.
     type: bool

@@ -709,6 +709,33 @@ def test_source_file_changed_during_the_copy_fails_without_verify(tmp_path, monk
     assert read(dest) == read(src)
 
 
+def test_source_changed_within_its_filesystems_time_granularity_fails_without_verify(tmp_path, attach, monkeypatch):
+    """ext4 with 128-byte inodes keeps times in whole seconds: a source written in
+    the second before the copy and again during it keeps its size and times, so
+    only its content can tell. Without verify the copy must not report success."""
+    mnt = mkfs_mount(attach, tmp_path, 32 * MIB, "-I", "128")
+    try:
+        while time.time() % 1 > 0.2:        # so that the source is made and copied within one second
+            time.sleep(0.05)
+        src = image(mnt / "src.img", data=512 * KIB, size=1 * MIB, seed=63)
+        dest = tmp_path / "dest.img"
+        real = sparse._run
+
+        def run_then_write(*args, **kwargs):
+            real(*args, **kwargs)
+            with open(src, "r+b") as f:
+                f.write(b"\x01" * 4096)
+        monkeypatch.setattr(sparse, "_run", run_then_write)
+        with pytest.raises(sparse.SparseCopyError, match=r"changed during the copy"):
+            copy(src, dest, **SMALL)
+        monkeypatch.setattr(sparse, "_run", real)
+        res = copy(src, dest, **SMALL)
+        assert read(dest) == read(src)
+        assert res["digest"] is None
+    finally:
+        umount(mnt)
+
+
 def test_copy_onto_a_loop_device_waits_for_a_copy_onto_a_sibling(tmp_path, attach):
     """Two loop devices over one file are one destination: a copy onto one while
     another copy holds the file (through the other device, or qemu-nbd on the file)
