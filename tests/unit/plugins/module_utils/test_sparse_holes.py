@@ -683,28 +683,39 @@ def test_space_check_leaves_out_what_ext4_keeps_for_itself(tmp_path, attach):
         umount(mnt)
 
 
-@pytest.mark.parametrize("change", ["grow", "write", "write_keeping_mtime"])
-def test_source_file_changed_during_the_copy_fails_without_verify(tmp_path, monkeypatch, change):
-    """A file source appended to (or written) while it is copied: without verify the
-    copy must not report success for a destination that is not the source, also when
-    the writer sets the modification time back (touch -r, rsync --inplace -t)."""
-    src = image(tmp_path / "src.img", data=512 * KIB, size=1 * MIB, seed=61)
-    dest = tmp_path / "dest.img"
+def fails_changed_during_the_copy(monkeypatch, src, dest, change):
+    """Copy src to dest without verify, calling change() as soon as the copy has read
+    the source: the copy must fail. Returns the error."""
     real = sparse._run
 
     def run_then_change(*args, **kwargs):
         real(*args, **kwargs)
+        change()
+    monkeypatch.setattr(sparse, "_run", run_then_change)
+    with pytest.raises(sparse.SparseCopyError, match=r"changed during the copy") as e:
+        copy(src, dest, **SMALL)
+    monkeypatch.setattr(sparse, "_run", real)
+    return e.value
+
+
+@pytest.mark.parametrize("change", ["grow", "write", "write_keeping_mtime"])
+def test_source_file_changed_during_the_copy_fails_without_verify(tmp_path, monkeypatch, change):
+    """A file source appended to (or written) while it is copied: without verify the
+    copy must not report success for a destination that is not the source, also when
+    the writer sets the modification time back (touch -r, rsync --inplace -t). Told
+    by its size and times alone: the source made just before is not read again."""
+    src = image(tmp_path / "src.img", data=512 * KIB, size=1 * MIB, seed=61)
+    dest = tmp_path / "dest.img"
+    monkeypatch.setattr(sparse, "RACY_NS", 0)
+
+    def write():
         with open(src, "r+b") as f:
             st = os.fstat(f.fileno())
             f.seek(0, os.SEEK_END if change == "grow" else os.SEEK_SET)
             f.write(b"\x01" * 4096)
             f.flush()
             os.utime(f.fileno(), ns=(st.st_atime_ns, st.st_mtime_ns) if change == "write_keeping_mtime" else (1, 1))
-    monkeypatch.setattr(sparse, "_run", run_then_change)
-    with pytest.raises(sparse.SparseCopyError, match=r"changed during the copy") as e:
-        copy(src, dest, **SMALL)
-    assert e.value.changed is True
-    monkeypatch.setattr(sparse, "_run", real)
+    assert fails_changed_during_the_copy(monkeypatch, src, dest, write).changed is True
     assert copy(src, dest, verify=True, **SMALL)["verified"] is True
     assert read(dest) == read(src)
 
@@ -719,16 +730,11 @@ def test_source_changed_within_its_filesystems_time_granularity_fails_without_ve
             time.sleep(0.05)
         src = image(mnt / "src.img", data=512 * KIB, size=1 * MIB, seed=63)
         dest = tmp_path / "dest.img"
-        real = sparse._run
 
-        def run_then_write(*args, **kwargs):
-            real(*args, **kwargs)
+        def write():
             with open(src, "r+b") as f:
                 f.write(b"\x01" * 4096)
-        monkeypatch.setattr(sparse, "_run", run_then_write)
-        with pytest.raises(sparse.SparseCopyError, match=r"changed during the copy"):
-            copy(src, dest, **SMALL)
-        monkeypatch.setattr(sparse, "_run", real)
+        fails_changed_during_the_copy(monkeypatch, src, dest, write)
         res = copy(src, dest, **SMALL)
         assert read(dest) == read(src)
         assert res["digest"] is None
