@@ -406,13 +406,14 @@ def extent_map(vol, fd, size):
         amap.close()
 
 
-def align_extents(extents, grain, size):
+def align_extents(extents, grain, size, at=0):
     """Widen extents to whole `grain` blocks (merging those that then touch), so that
     every chunk and zero-detection block starts at a multiple of the grain, whatever
-    the filesystem's block size or a loop device's offset."""
+    the filesystem's block size or a loop device's offset. With `at`, the blocks are
+    those of the file the volume lies `at` bytes into (a loop device's backing file)."""
     out = []
     for s, e in extents:
-        s, e = s // grain * grain, min(ceil_to(e, grain), size)
+        s, e = max((s + at) // grain * grain - at, 0), min(ceil_to(e + at, grain) - at, size)
         if out and s <= out[-1][1]:
             out[-1] = (out[-1][0], max(out[-1][1], e))
         else:
@@ -1201,12 +1202,13 @@ def _check_space(plan, opts, src_extents, src_map, amap, sfd):
     have = plan.dest_data
     free = preflight.free_bytes(where)
     block, fstype = os.statvfs(where).f_bsize, preflight.fs_type(where)
+    at = amap.offset if amap is not None else 0         # a loop device's offset into its file
     if opts.sparse == "never":
         fill = preflight.ranges_minus([(0, size)], have)
         need, freed = preflight.total(fill), 0
     else:
         # the filesystem allocates whole blocks: data in part of one takes all of it
-        data = align_extents(align_extents(src_extents, opts.zero_block_size, size), block, size)
+        data = align_extents(align_extents(src_extents, opts.zero_block_size, size), block, size, at)
         fill = preflight.ranges_minus(data, have)
         freed = preflight.total(preflight.ranges_minus(have, data)) if _frees_first(plan, opts, amap) else 0
         need = preflight.total(fill)
@@ -1216,7 +1218,7 @@ def _check_space(plan, opts, src_extents, src_map, amap, sfd):
             return False
         # the allocation was an upper bound: count the bytes that are not zeros, and
         # the runs of them, each of which becomes an extent of the destination
-        need, runs = _nonzero_bytes(sfd, size, fill, opts, block)
+        need, runs = _nonzero_bytes(sfd, size, fill, opts, block, at)
         margin = preflight.metadata_margin(runs, block, fstype)
     if need + margin - freed > free:
         raise SparseCopyError(
@@ -1228,11 +1230,11 @@ def _check_space(plan, opts, src_extents, src_map, amap, sfd):
     return need + margin > free
 
 
-def _nonzero_bytes(fd, size, extents, opts, block):
+def _nonzero_bytes(fd, size, extents, opts, block, at=0):
     """Bytes the source's data extents take on a filesystem of `block`-byte blocks
     where they are not zeros (in zero_block_size blocks: a block of the filesystem
-    that holds any of them counts whole), and the number of runs they make there
-    (runs that touch are one)."""
+    that holds any of them counts whole; the destination lies `at` bytes into its
+    file there), and the number of runs they make there (runs that touch are one)."""
     zeros = bytes(opts.block_size)
     total = count = 0
     end = -1
@@ -1243,7 +1245,7 @@ def _nonzero_bytes(fd, size, extents, opts, block):
         for a, b, is_zero in runs:
             if is_zero:
                 continue
-            s, e = (off + a) // block * block, min(ceil_to(off + b, block), size)
+            s, e = max((off + a + at) // block * block - at, 0), min(ceil_to(off + b + at, block) - at, size)
             count += s > end
             total += max(e - max(s, end), 0)
             end = max(end, e)

@@ -434,6 +434,26 @@ def test_out_of_space_at_the_flush_of_a_device_names_the_filesystem_that_holds_i
     assert "free space on the filesystem of %s" % tmp_path in msg
 
 
+def test_space_check_counts_the_blocks_of_a_loop_devices_file_at_an_unaligned_offset(tmp_path, tmpfs, attach):
+    """A loop device 1536 bytes into its file (a partition of an old disk image): each
+    4 KiB run of data spans two blocks of the file. 2 MiB of such runs take 4 MiB of
+    a 3 MiB tmpfs: refused before writing, in check mode too, not failed mid-copy."""
+    small = tmpfs("3m")
+    backing = small / "backing.img"
+    with open(backing, "wb") as f:
+        f.truncate(1536 + 4 * MIB)
+    dev = attach("-o", 1536, backing)
+    src = tmp_path / "src.img"
+    rng = random.Random(50)
+    with open(src, "wb") as f:
+        for off in range(0, 4 * MIB, 8 * KIB):
+            f.seek(off)
+            f.write(rng.randbytes(4 * KIB))
+    msg = both_modes_refuse(src, dev, r"not enough space", **SMALL)
+    assert "nothing was written" in msg
+    assert os.stat(backing).st_blocks == 0
+
+
 def test_larger_than_the_filesystem_allows_is_refused_before_creating(tmp_path, attach):
     """A 5 TiB sparse source onto ext4 with 1 KiB blocks (largest file 4 TiB)."""
     mnt = mkfs_mount(attach, tmp_path, 32 * MIB, "-b", "1024")
