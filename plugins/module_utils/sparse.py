@@ -406,13 +406,14 @@ def extent_map(vol, fd, size):
         amap.close()
 
 
-def align_extents(extents, grain, size):
+def align_extents(extents, grain, size, at=0):
     """Widen extents to whole `grain` blocks (merging those that then touch), so that
     every chunk and zero-detection block starts at a multiple of the grain, whatever
-    the filesystem's block size or a loop device's offset."""
+    the filesystem's block size or a loop device's offset. With `at`, the blocks are
+    those of the file the volume lies `at` bytes into (a loop device's backing file)."""
     out = []
     for s, e in extents:
-        s, e = s // grain * grain, min(ceil_to(e, grain), size)
+        s, e = max((s + at) // grain * grain - at, 0), min(ceil_to(e + at, grain) - at, size)
         if out and s <= out[-1][1]:
             out[-1] = (out[-1][0], max(out[-1][1], e))
         else:
@@ -1069,13 +1070,23 @@ class _Writer:
     def release_discarded(self):
         """discard_after_copy: release the ranges that were zeroed by writing, then
         make sure they still read zeros (a discard does not promise that)."""
-        if self.check or not self.discard:
+        if not self.discard:
             return
-        os.fsync(self.fd)
+        if not self.check:
+            os.fsync(self.fd)
         lbs = self.lbs
+        # only whole allocation blocks can be released: the partial ones at a range's
+        # edges hold written zeros beside data, and stay allocated whatever discard does
+        blk, at = (self.amap.block, self.amap.offset) if self.amap is not None else (lbs, 0)
         for a, b in self.discard:
-            ia, ib = ceil_to(a, lbs), b // lbs * lbs
+            ia, ib = ceil_to(ceil_to(a + at, blk) - at, lbs), ((b + at) // blk * blk - at) // lbs * lbs
             if ib <= ia:
+                continue
+            if self.check:
+                if self.amap is not None and self.amap.frees:
+                    self.res.bytes_released += ib - ia
+                else:
+                    self.discard_failed = True
                 continue
             try:
                 self.zeroing.discard(ia, ib)
@@ -1190,23 +1201,25 @@ def _check_space(plan, opts, src_extents, src_map, amap, sfd):
     size = plan.src.size
     have = plan.dest_data
     free = preflight.free_bytes(where)
-    block = os.statvfs(where).f_bsize
+    block, fstype = os.statvfs(where).f_bsize, preflight.fs_type(where)
+    at = amap.offset if amap is not None else 0         # a loop device's offset into its file
     if opts.sparse == "never":
         fill = preflight.ranges_minus([(0, size)], have)
         need, freed = preflight.total(fill), 0
     else:
-        fill = preflight.ranges_minus(align_extents(src_extents, opts.zero_block_size, size), have)
-        freed = preflight.total(preflight.ranges_minus(have, align_extents(src_extents, opts.zero_block_size, size))) \
-            if _frees_first(plan, opts, amap) else 0
+        # the filesystem allocates whole blocks: data in part of one takes all of it
+        data = align_extents(align_extents(src_extents, opts.zero_block_size, size), block, size, at)
+        fill = preflight.ranges_minus(data, have)
+        freed = preflight.total(preflight.ranges_minus(have, data)) if _frees_first(plan, opts, amap) else 0
         need = preflight.total(fill)
-    margin = preflight.metadata_margin(len(fill), block)
+    margin = preflight.metadata_margin(len(fill), block, fstype)
     if opts.sparse != "never" and need + margin - freed > free:
         if src_map == "none":
             return False
         # the allocation was an upper bound: count the bytes that are not zeros, and
         # the runs of them, each of which becomes an extent of the destination
-        need, runs = _nonzero_bytes(sfd, size, fill, opts)
-        margin = preflight.metadata_margin(runs, block)
+        need, runs = _nonzero_bytes(sfd, size, fill, opts, block, at)
+        margin = preflight.metadata_margin(runs, block, fstype)
     if need + margin - freed > free:
         raise SparseCopyError(
             "not enough space for destination %s: at its peak the copy needs %d more bytes (the source's data that is "
@@ -1217,12 +1230,14 @@ def _check_space(plan, opts, src_extents, src_map, amap, sfd):
     return need + margin > free
 
 
-def _nonzero_bytes(fd, size, extents, opts):
-    """Bytes of the source's data extents that are not zeros, in zero_block_size
-    blocks, and the number of runs they make (runs that touch are one)."""
+def _nonzero_bytes(fd, size, extents, opts, block, at=0):
+    """Bytes the source's data extents take on a filesystem of `block`-byte blocks
+    where they are not zeros (in zero_block_size blocks: a block of the filesystem
+    that holds any of them counts whole; the destination lies `at` bytes into its
+    file there), and the number of runs they make there (runs that touch are one)."""
     zeros = bytes(opts.block_size)
     total = count = 0
-    end = None
+    end = -1
     for off, view, n, runs in _source_chunks(fd, size, align_extents(extents, opts.zero_block_size, size),
                                              opts.block_size, opts.zero_block_size, zeros, None):
         if view is None:
@@ -1230,9 +1245,10 @@ def _nonzero_bytes(fd, size, extents, opts):
         for a, b, is_zero in runs:
             if is_zero:
                 continue
-            total += b - a
-            count += off + a != end
-            end = off + b
+            s, e = max((off + a + at) // block * block - at, 0), min(ceil_to(off + b + at, block) - at, size)
+            count += s > end
+            total += max(e - max(s, end), 0)
+            end = max(end, e)
     return total, count
 
 
@@ -1252,16 +1268,31 @@ def _backing_fs_full(dest_path):
     return where if st.f_bfree * st.f_frsize < max(8 * MiB, st.f_blocks * st.f_frsize // 100) else None
 
 
-def _out_of_space_state(dest_path, e, res):
+def _space_home(dest_path):
+    """The directory on whose filesystem the destination's data lies: a file's own,
+    a loop device's backing file's; None for another device (a disk, a thin LUN),
+    whose storage no filesystem here describes."""
+    try:
+        if not stat.S_ISBLK(os.stat(dest_path).st_mode):
+            return os.path.dirname(os.path.abspath(dest_path))
+        span = blockdev.device_extent(dest_path)
+    except OSError:
+        return None
+    return os.path.dirname(span.path) if span is not None and span.path is not None else None
+
+
+def _out_of_space_state(dest_path, e, res, home):
     """What the destination holds after a write failed for want of space, or None
     where nothing was written. Data is written in the source's order, so the
-    offset of the failed write divides what is done from what is not."""
+    offset of the failed write divides what is done from what is not. `home`: see
+    _space_home."""
     if not res.changed:
         return None
     where = ""
     try:
-        st = os.statvfs(os.path.dirname(os.path.abspath(dest_path)))
-        where = " (its filesystem has %d bytes free now)" % (st.f_bavail * st.f_frsize)
+        if home is not None:
+            st = os.statvfs(home)
+            where = " (the filesystem of %s, which holds it, has %d bytes free now)" % (home, st.f_bavail * st.f_frsize)
     except OSError:
         pass
     done = "%d bytes written, %d zeroed" % (res.bytes_written, res.bytes_zeroed)
@@ -1296,10 +1327,13 @@ def _failure(src_path, dest_path, e, res):
                      % (src_path, e.offset, e.size),
                      "stop what writes to the source (unmount it, or copy from a snapshot), then re-run the copy")
     elif err in (errno.ENOSPC, errno.EDQUOT):
+        home = _space_home(dest_path)
         why, todo = ("no space left for the destination (%s)" % e.strerror,
-                     "free space on its filesystem (or raise the quota), then re-run the copy to complete it: it "
-                     "writes only what is still missing")
-        state = _out_of_space_state(dest_path, e, res) or state
+                     "free space %s, then re-run the copy to complete it: it writes only what is still missing"
+                     % ("on the filesystem of %s (or raise the quota)" % home if home is not None else
+                        "in the storage behind the device (a thin pool or thin LUN out of space: extend it or free "
+                        "space there)"))
+        state = _out_of_space_state(dest_path, e, res, home) or state
     elif err in (errno.EROFS, errno.EPERM, errno.EACCES):
         why, todo = ("the destination is not writable (%s): it is read-only or was made read-only during the copy"
                      % e.strerror, "make it writable, then re-run the copy; re-running before that cannot work")
@@ -1404,6 +1438,7 @@ def _copy(src_path, dest_path, opts, check_mode, opened):
                      bytes_total=src.size, sparse=plan.sparse, sparse_reason=plan.reason,
                      dest_created=plan.create, dest_allocated_before=allocated_bytes(dest, dfd),
                      src_map=src_map, zero_ranges_trusted=plan.known_zero and not plan.create)
+    racy = not opts.verify and not check_mode and _racy(src_identity)
     try:
         if plan.create:
             if not check_mode:
@@ -1415,7 +1450,7 @@ def _copy(src_path, dest_path, opts, check_mode, opened):
             if not check_mode:
                 os.ftruncate(dfd, src.size)
             res.changed = True
-        _run(plan, opts, sfd, dfd, res, check_mode, amap, src_extents, free_first)
+        _run(plan, opts, sfd, dfd, res, check_mode, amap, src_extents, free_first, digest_source=racy)
         if not check_mode:
             try:
                 os.fsync(dfd)
@@ -1426,11 +1461,15 @@ def _copy(src_path, dest_path, opts, check_mode, opened):
                 _fsync_dir(dirfd)
     except (OSError, SparseCopyError, KeyboardInterrupt) as e:
         raise _failure(src_path, dest_path, e, res)
-    if not opts.verify and not check_mode and _file_identity(src, sfd) != src_identity:
+    if not opts.verify and not check_mode and (
+            _file_identity(src, sfd) != src_identity
+            or racy and _digest_of(src, sfd, src.size, opts) != res.digest):
         raise SparseCopyError(
-            "source %s changed during the copy (its size or modification time changed), so destination %s may hold "
-            "a mix of old and new source data. Stop what writes to the source (unmount it, or copy from a snapshot) "
-            "and re-run the copy" % (src_path, dest_path), changed=res.changed)
+            "source %s changed during the copy (its size, modification or change time, or its content changed), so "
+            "destination %s may hold a mix of old and new source data. Stop what writes to the source (unmount it, "
+            "or copy from a snapshot) and re-run the copy" % (src_path, dest_path), changed=res.changed)
+    if racy:
+        res.digest = None               # read only to tell a change: a digest is verify's result
     try:
         if opts.verify and not check_mode:
             _verify(sfd, dfd, src, dest, src.size, opts, res, src_identity, plan)
@@ -1494,11 +1533,11 @@ def _fsync_dir(dirfd):
         os.close(fd)
 
 
-def _run(plan, opts, sfd, dfd, res, check_mode, amap, extents, free_first=False):
+def _run(plan, opts, sfd, dfd, res, check_mode, amap, extents, free_first=False, digest_source=False):
     size = plan.src.size
     extents = align_extents(extents, opts.zero_block_size, size)
     zeros = bytes(opts.block_size)
-    digest = SparseDigest(opts.zero_block_size) if opts.verify else None
+    digest = SparseDigest(opts.zero_block_size) if opts.verify or digest_source else None
     os.posix_fadvise(sfd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
     writer = _Writer(plan, opts, dfd, res, check_mode, amap)
     writer.source = _Readahead(sfd, extents)
@@ -1570,19 +1609,32 @@ def _digest_of(vol, fd, size, opts):
     return digest.hexdigest(size)
 
 
+# A file's times have the granularity of its filesystem: a second on ext4 with
+# 128-byte inodes, ext3 and many NFS servers, 2 s on FAT, a clock tick elsewhere.
+RACY_NS = 2 * 10**9
+
+
+def _racy(identity):
+    """Whether a file source was changed so shortly before the copy began that a
+    write during the copy may leave its times as they were (the same tick of a
+    coarse clock): then only its content tells, so it is read again at the end."""
+    return identity is not None and time.time_ns() - identity[2] < RACY_NS
+
+
 def _file_identity(vol, fd):
-    """What changes when a file source is written: its size and modification time."""
+    """What changes when a file source is written: its size, modification time and
+    change time (which a writer cannot set back, as it can the modification time)."""
     if vol.kind != "file":
         return None
     st = os.fstat(fd)
-    return st.st_size, st.st_mtime_ns
+    return st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def _verify(sfd, dfd, src, dest, size, opts, res, src_identity, plan):
     """Prove that the destination equals the source as it is after the copy: read the
     source again and the destination back from its device (not the page cache), and
     compare both with what the copy read. A source that changed during the copy
-    (different content, or for a file a new size or modification time) fails."""
+    (different content, or for a file a new size, modification or change time) fails."""
     changed = None
     if os.lseek(sfd, 0, os.SEEK_END) != size:
         changed = "its size changed from %d to %d bytes" % (size, os.lseek(sfd, 0, os.SEEK_END))
@@ -1590,7 +1642,7 @@ def _verify(sfd, dfd, src, dest, size, opts, res, src_identity, plan):
     if not changed and src_now != res.digest:
         changed = "its content is not what the copy read"
     if not changed and _file_identity(src, sfd) != src_identity:
-        changed = "it was modified (its modification time changed)"
+        changed = "it was modified (its modification or change time changed)"
     if changed:
         raise SparseCopyError(
             "verification failed: source %s changed during the copy (%s), so destination %s holds a mix of old "

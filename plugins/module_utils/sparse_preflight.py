@@ -218,7 +218,29 @@ def free_bytes(directory):
 METADATA_FIXED_BLOCKS = 8
 
 
-def metadata_margin(extents, block):
+# Filesystems that hold a file in memory pages: they keep no map of where its data
+# lies in blocks that count against their size, so a copy there needs its data only.
+IN_MEMORY_FILESYSTEMS = ("tmpfs", "ramfs")
+
+
+def fs_type(directory, mountinfo="/proc/self/mountinfo"):
+    """The type of the filesystem that holds `directory`, as the mount table names it
+    (the mount whose device number is the directory's), or None if not found."""
+    dev = os.stat(directory).st_dev
+    want = "%d:%d" % (os.major(dev), os.minor(dev))
+    try:
+        with open(mountinfo) as f:
+            for line in f:
+                pre, _sep, post = line.partition(" - ")
+                fields = pre.split()
+                if len(fields) > 2 and fields[2] == want and post:
+                    return post.split()[0]
+    except OSError:
+        pass
+    return None
+
+
+def metadata_margin(extents, block, fstype=None):
     """Bytes a filesystem may allocate for its own records when a copy adds `extents`
     new extents to a file on it, with `block` its block size: the blocks of the file's
     mapping btree (XFS's bmbt holds 16-byte records, ext4's extent tree 12-byte ones),
@@ -227,8 +249,9 @@ def metadata_margin(extents, block):
     failed with ENOSPC mid-copy without it: 4000 new 4 KiB extents needed 18 to 26
     blocks more than the data (this gives 41), 20000 needed 65 to 100 (this gives 168).
     Not counted: a filesystem whose free space is so fragmented that it splits one
-    run of data into many extents. A copy that allocates nothing needs nothing."""
-    if extents <= 0:
+    run of data into many extents. A copy that allocates nothing needs nothing, nor
+    does one onto a filesystem of type `fstype` in IN_MEMORY_FILESYSTEMS."""
+    if extents <= 0 or fstype in IN_MEMORY_FILESYSTEMS:
         return 0
     per_block = max(block // 16 // 2, 2)
     blocks = METADATA_FIXED_BLOCKS

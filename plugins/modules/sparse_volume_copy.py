@@ -117,10 +117,12 @@ options:
         (after dropping it from the page cache), and compare both with what the copy read.
       - RV(verified=true) proves that the destination, as read back, equals the source as read again after the
         copy, and that the source did not change while it was copied and verified - its content is what the copy
-        read and, for a file, its size and modification time are unchanged.
+        read and, for a file, its size, modification time and change time are unchanged.
       - A source that changed during the copy fails the task with a message saying so; the destination then holds a
         mix of old and new data. Copy a volume that nothing writes to (unmounted, or a snapshot). Without O(verify),
-        a file source whose size or modification time changed during the copy fails too.
+        a file source whose size, modification time or change time (ctime) changed during the copy fails too; one
+        changed less than 2 seconds before the copy began, where a coarse clock may leave its times as they were,
+        is read again at the end and fails if its content changed.
       - It cannot see a device source that was changed and changed back between the reads, nor writes after the
         verification. It costs one more read of the source's data and of the destination's.
     type: bool
@@ -166,8 +168,8 @@ notes:
     is read to count its non-zero data when its allocation alone does not fit, and a block device source
     without one is not checked). The space needed includes what the filesystem takes to record where the data
     lies - one extent per run of data, with every block of the file's extent tree taken as half full at each
-    level (16-byte records, as in XFS), plus 8 blocks - so that XFS with a small margin does not run out of space
-    mid-copy. A filesystem whose free space is so fragmented that one run of data needs many extents is not
+    level (16-byte records, as in XFS), plus 8 blocks, and nothing on tmpfs, which keeps no such map - so that XFS
+    with a small margin does not run out of space mid-copy. A filesystem whose free space is so fragmented that one run of data needs many extents is not
     foreseen.
   - A copy that runs out of space mid-way (another program filled the filesystem) fails saying what the
     destination holds - up to which byte it is the source's, what the rest reads, and how much space is free -

@@ -360,6 +360,100 @@ def test_space_check_counts_the_peak_when_punching_frees_nothing(tmp_path, tmpfs
     assert read(dest) == before
 
 
+def test_data_that_fills_a_tmpfs_exactly_is_copied(tmp_path, tmpfs):
+    """tmpfs keeps no map of where a file's data lies in its pages: a source whose
+    data takes every free byte fits, and neither mode refuses it for an extent-map
+    margin that only filesystems on disk take."""
+    small = tmpfs("2m")
+    free = sparse_preflight.free_bytes(str(small))
+    src = image(tmp_path / "src.img", data=free // 2, size=free + 1 * MIB, seed=44)
+    with open(src, "r+b") as f:
+        f.seek(free // 2 + 1 * MIB)
+        f.write(random.Random(45).randbytes(free - free // 2))
+    dest = small / "dest.img"
+    assert copy(src, dest, check_mode=True, **SMALL)["changed"] is True
+    copy(src, dest, **SMALL)
+    assert read(dest) == read(src)
+
+
+def test_space_check_counts_whole_filesystem_blocks_of_small_zero_blocks(tmp_path, tmpfs):
+    """With zero_block_size 512, 512 bytes of data in every 4 KiB block count 1/8 of
+    the source, yet each of them takes a whole page of tmpfs (a whole block on disk):
+    8 MiB of such data onto a 4 MiB tmpfs is refused before writing, in check mode
+    too, not run out of space mid-copy."""
+    small = tmpfs("4m")
+    src = tmp_path / "src.img"
+    rng = random.Random(46)
+    with open(src, "wb") as f:
+        for _unused in range(8 * MIB // (4 * KIB)):
+            f.write(rng.randbytes(512) + bytes(4 * KIB - 512))
+    dest = small / "dest.img"
+    msg = both_modes_refuse(src, dest, r"not enough space", block_size=64 * KIB, zero_block_size=512)
+    assert "nothing was written" in msg
+    assert not dest.exists()
+
+
+def test_discard_after_copy_releases_whole_blocks_and_check_mode_says_so(tmp_path):
+    """A zero range that ends in a partial filesystem block (the source's size is not
+    a multiple of it) cannot release that block: its whole blocks are released, the
+    copy stays sparse without blaming discard, and check mode predicts the count."""
+    src = tmp_path / "src.img"
+    with open(src, "wb") as f:
+        f.write(random.Random(47).randbytes(1 * MIB))
+        f.write(bytes(1 * MIB + 100))
+    dest = image(tmp_path / "dest.img", data=2 * MIB + 100, size=2 * MIB + 100, seed=48)
+    planned = copy(src, dest, check_mode=True, discard_after_copy=True, **SMALL)
+    res = copy(src, dest, discard_after_copy=True, **SMALL)
+    assert read(dest) == read(src)
+    assert res["sparse"] is True, res["sparse_reason"]
+    assert res["bytes_released"] == 1 * MIB
+    assert (planned["sparse"], planned["bytes_released"]) == (res["sparse"], res["bytes_released"])
+
+
+def test_out_of_space_at_the_flush_of_a_device_names_the_filesystem_that_holds_it(tmp_path, attach, monkeypatch):
+    """A device that runs out of space reports it at the final flush (a thin LUN does
+    so with ENOSPC; faked here, a loop device reports EIO): the message's free space
+    and advice are those of the filesystem holding the loop device's file, not of
+    /dev, where the device node lies."""
+    backing = tmp_path / "backing.img"
+    with open(backing, "wb") as f:
+        f.truncate(2 * MIB)
+    dev = attach(backing)
+    src = image(tmp_path / "src.img", data=1 * MIB, size=2 * MIB, seed=49)
+    real = os.fsync
+
+    def fsync(fd):
+        if os.path.realpath("/proc/self/fd/%d" % fd) == dev and sys._getframe(1).f_code.co_name == "_copy":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(fd)
+    monkeypatch.setattr(sparse.os, "fsync", fsync)
+    with pytest.raises(sparse.SparseCopyError, match=r"no space left") as e:
+        copy(src, dev, **SMALL)
+    msg = str(e.value)
+    assert "the filesystem of %s, which holds it, has" % tmp_path in msg
+    assert "free space on the filesystem of %s" % tmp_path in msg
+
+
+def test_space_check_counts_the_blocks_of_a_loop_devices_file_at_an_unaligned_offset(tmp_path, tmpfs, attach):
+    """A loop device 1536 bytes into its file (a partition of an old disk image): each
+    4 KiB run of data spans two blocks of the file. 2 MiB of such runs take 4 MiB of
+    a 3 MiB tmpfs: refused before writing, in check mode too, not failed mid-copy."""
+    small = tmpfs("3m")
+    backing = small / "backing.img"
+    with open(backing, "wb") as f:
+        f.truncate(1536 + 4 * MIB)
+    dev = attach("-o", 1536, backing)
+    src = tmp_path / "src.img"
+    rng = random.Random(50)
+    with open(src, "wb") as f:
+        for off in range(0, 4 * MIB, 8 * KIB):
+            f.seek(off)
+            f.write(rng.randbytes(4 * KIB))
+    msg = both_modes_refuse(src, dev, r"not enough space", **SMALL)
+    assert "nothing was written" in msg
+    assert os.stat(backing).st_blocks == 0
+
+
 def test_larger_than_the_filesystem_allows_is_refused_before_creating(tmp_path, attach):
     """A 5 TiB sparse source onto ext4 with 1 KiB blocks (largest file 4 TiB)."""
     mnt = mkfs_mount(attach, tmp_path, 32 * MIB, "-b", "1024")
@@ -609,27 +703,63 @@ def test_space_check_leaves_out_what_ext4_keeps_for_itself(tmp_path, attach):
         umount(mnt)
 
 
-@pytest.mark.parametrize("change", ["grow", "write"])
-def test_source_file_changed_during_the_copy_fails_without_verify(tmp_path, monkeypatch, change):
-    """A file source appended to (or written) while it is copied: without verify the
-    copy must not report success for a destination that is not the source."""
-    src = image(tmp_path / "src.img", data=512 * KIB, size=1 * MIB, seed=61)
-    dest = tmp_path / "dest.img"
+def fails_changed_during_the_copy(monkeypatch, src, dest, change):
+    """Copy src to dest without verify, calling change() as soon as the copy has read
+    the source: the copy must fail. Returns the error."""
     real = sparse._run
 
     def run_then_change(*args, **kwargs):
         real(*args, **kwargs)
-        with open(src, "r+b") as f:
-            f.seek(0, os.SEEK_END if change == "grow" else os.SEEK_SET)
-            f.write(b"\x01" * 4096)
-            os.utime(f.fileno(), ns=(1, 1))
+        change()
     monkeypatch.setattr(sparse, "_run", run_then_change)
     with pytest.raises(sparse.SparseCopyError, match=r"changed during the copy") as e:
         copy(src, dest, **SMALL)
-    assert e.value.changed is True
     monkeypatch.setattr(sparse, "_run", real)
+    return e.value
+
+
+@pytest.mark.parametrize("change", ["grow", "write", "write_keeping_mtime"])
+def test_source_file_changed_during_the_copy_fails_without_verify(tmp_path, monkeypatch, change):
+    """A file source appended to (or written) while it is copied: without verify the
+    copy must not report success for a destination that is not the source, also when
+    the writer sets the modification time back (touch -r, rsync --inplace -t). Told
+    by its size and times alone: the source made just before is not read again."""
+    src = image(tmp_path / "src.img", data=512 * KIB, size=1 * MIB, seed=61)
+    dest = tmp_path / "dest.img"
+    monkeypatch.setattr(sparse, "RACY_NS", 0)
+
+    def write():
+        with open(src, "r+b") as f:
+            st = os.fstat(f.fileno())
+            f.seek(0, os.SEEK_END if change == "grow" else os.SEEK_SET)
+            f.write(b"\x01" * 4096)
+            f.flush()
+            os.utime(f.fileno(), ns=(st.st_atime_ns, st.st_mtime_ns) if change == "write_keeping_mtime" else (1, 1))
+    assert fails_changed_during_the_copy(monkeypatch, src, dest, write).changed is True
     assert copy(src, dest, verify=True, **SMALL)["verified"] is True
     assert read(dest) == read(src)
+
+
+def test_source_changed_within_its_filesystems_time_granularity_fails_without_verify(tmp_path, attach, monkeypatch):
+    """ext4 with 128-byte inodes keeps times in whole seconds: a source written in
+    the second before the copy and again during it keeps its size and times, so
+    only its content can tell. Without verify the copy must not report success."""
+    mnt = mkfs_mount(attach, tmp_path, 32 * MIB, "-I", "128")
+    try:
+        while time.time() % 1 > 0.2:        # so that the source is made and copied within one second
+            time.sleep(0.05)
+        src = image(mnt / "src.img", data=512 * KIB, size=1 * MIB, seed=63)
+        dest = tmp_path / "dest.img"
+
+        def write():
+            with open(src, "r+b") as f:
+                f.write(b"\x01" * 4096)
+        fails_changed_during_the_copy(monkeypatch, src, dest, write)
+        res = copy(src, dest, **SMALL)
+        assert read(dest) == read(src)
+        assert res["digest"] is None
+    finally:
+        umount(mnt)
 
 
 def test_copy_onto_a_loop_device_waits_for_a_copy_onto_a_sibling(tmp_path, attach):
