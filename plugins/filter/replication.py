@@ -86,6 +86,9 @@ def replication_view(reads, backend, source_volumes=None):
         volumes = sorted(v["name"] for v in source_volumes)
     else:
         volumes = sorted(seen)
+    for t in targets:
+        # a target that lacks a volume another target (or the source) has would leave it behind in a failover
+        t["healthy"] = t["healthy"] and set(volumes) <= set(t["relationships"])
     broken = [t["name"] for t in targets if t["broken"]]
     return dict(volumes=volumes, targets=targets, failed_over_to=broken[0] if len(broken) == 1 else None,
                 failed_over_targets=broken)

@@ -120,3 +120,13 @@ def test_junction_paths_with_the_source_down_come_from_the_record_of_this_source
     assert replication_junctions(names, other, None, record) == {"pool1": "/pool1", "pool2": "/pool2"}
     moved = [{"name": "pool1", "junction_path": "/new/pool1"}]
     assert replication_junctions(["pool1"], ENSURE, moved, record) == {"pool1": "/new/pool1"}
+
+
+def test_least_lag_only_among_targets_that_hold_every_volume():
+    # dr1 lags less but never got pool2 (added to the pattern, ensure not run there yet): failing over to it would leave
+    # pool2 behind while dr2 holds it
+    view = replication_view(reads([rel("svm_dst", "pool1", lag=5)],
+                                  [rel("svm_dst2", "pool1", lag=20), rel("svm_dst2", "pool2", lag=20)]), BACKEND)
+    choice = replication_failover_choice(view)
+    assert choice["target"] == "dr2", choice
+    assert [t["healthy"] for t in view["targets"]] == [False, True]
