@@ -9,6 +9,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import fnmatch
+import json
 
 DOCUMENTATION = r"""
 name: replication_view
@@ -226,15 +227,29 @@ def replication_junctions(names, backend, source_volumes=None, recorded=None, co
     mounted there, else the one an earlier ensure recorded (when the record is of this backend's source), else
     ``configured`` (replication_junction_paths), else ``/<volume>``. With ``fallback`` false, only the names whose
     path the source or the record gives."""
+    recorded = _record(recorded)
     record = {}
     if recorded and recorded.get("source") == _source_key(backend):
-        record = recorded.get("junction_paths") or {}
+        record = dict((n, p) for n, p in recorded["junction_paths"].items() if isinstance(p, str) and p.startswith("/"))
     read = dict((v["name"], v.get("junction_path")) for v in source_volumes or [])
     configured = configured or {}
     known = dict((n, read.get(n) or record.get(n)) for n in names if read.get(n) or record.get(n))
     if not fallback:
         return known
     return dict((n, known.get(n) or configured.get(n) or "/" + n) for n in names)
+
+
+def _record(recorded):
+    """The record ``ensure`` wrote (its text, or the parsed dict), or None when the file is empty, cut short or was
+    edited into something else: a failover then goes on without it, and the next ensure writes it again."""
+    if isinstance(recorded, str):
+        try:
+            recorded = json.loads(recorded)
+        except ValueError:
+            return None
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("junction_paths"), dict):
+        return None
+    return recorded
 
 
 def _source_key(backend):

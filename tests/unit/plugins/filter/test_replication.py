@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import json
+
 from ansible_collections.storage.datamotion.plugins.filter.replication import (
     replication_ensure_plan, replication_failback_phases, replication_failover_choice, replication_junction_record,
     replication_junctions, replication_status_report, replication_view,
@@ -130,3 +132,13 @@ def test_least_lag_only_among_targets_that_hold_every_volume():
     choice = replication_failover_choice(view)
     assert choice["target"] == "dr2", choice
     assert [t["healthy"] for t in view["targets"]] == [False, True]
+
+
+def test_a_damaged_junction_record_is_no_record():
+    # the role hands over the file's text: empty, cut short or edited, a failover with the source down goes on without it
+    record = json.dumps(replication_junction_record(SOURCE, ENSURE))
+    names = ["pool1", "pool2"]
+    assert replication_junctions(names, ENSURE, None, record) == {"pool1": "/data/pool1", "pool2": "/pool2"}
+    for damaged in ("", record[:20], "[]", '"x"', '{"source": "a.example.com:/svm_src", "junction_paths": ["/data/pool1"]}',
+                    '{"source": "a.example.com:/svm_src", "junction_paths": {"pool1": 7, "pool2": "data"}}'):
+        assert replication_junctions(names, ENSURE, None, damaged, {"pool2": "/x"}) == {"pool1": "/pool1", "pool2": "/x"}, damaged
