@@ -10,6 +10,7 @@ __metaclass__ = type
 
 import fnmatch
 import json
+import re
 
 DOCUMENTATION = r"""
 name: replication_view
@@ -227,10 +228,7 @@ def replication_junctions(names, backend, source_volumes=None, recorded=None, co
     mounted there, else the one an earlier ensure recorded (when the record is of this backend's source), else
     ``configured`` (replication_junction_paths), else ``/<volume>``. With ``fallback`` false, only the names whose
     path the source or the record gives."""
-    recorded = _record(recorded)
-    record = {}
-    if recorded and recorded.get("source") == _source_key(backend):
-        record = dict((n, p) for n, p in recorded["junction_paths"].items() if isinstance(p, str) and p.startswith("/"))
+    record = _recorded_paths(recorded, backend)
     read = dict((v["name"], v.get("junction_path")) for v in source_volumes or [])
     configured = configured or {}
     known = dict((n, read.get(n) or record.get(n)) for n in names if read.get(n) or record.get(n))
@@ -252,15 +250,37 @@ def _record(recorded):
     return recorded
 
 
+def _recorded_paths(recorded, backend):
+    """Volume -> junction path that ``recorded`` holds of this backend's source (nothing of another source)."""
+    recorded = _record(recorded)
+    if not recorded or recorded.get("source") != _source_key(backend):
+        return {}
+    return dict((n, p) for n, p in recorded["junction_paths"].items() if isinstance(p, str) and p.startswith("/"))
+
+
 def _source_key(backend):
     cluster = backend["source"]["cluster"]
     return "%s:%s/%s" % (cluster["hostname"], cluster.get("port") or "", backend["source"]["svm"])
 
 
-def replication_junction_record(source_volumes, backend):
-    """What ensure records of the source (for a failover while it is down): its junction paths."""
-    return dict(backend=backend.get("name"), source=_source_key(backend),
-                junction_paths=dict(sorted((v["name"], v.get("junction_path")) for v in source_volumes)))
+def replication_junction_record(source_volumes, backend, recorded=None):
+    """What ensure records of the source (for a failover while it is down): its junction paths, added to those
+    ``recorded`` (the file's text) holds of the same source, so that backends sharing the file (another pattern on
+    the same SVM) keep theirs. A volume the source has not mounted now keeps the last path recorded for it."""
+    paths = _recorded_paths(recorded, backend)
+    for v in source_volumes:
+        if v.get("junction_path") or v["name"] not in paths:
+            paths[v["name"]] = v.get("junction_path")
+    return dict(backend=backend.get("name"), source=_source_key(backend), junction_paths=dict(sorted(paths.items())))
+
+
+def replication_junctions_file_name(backend):
+    """The default file name of a backend's junction record: its name and its source (cluster, port, SVM), so that
+    backends of the same name on other sources never overwrite each other's record, and no name leaves the directory."""
+    cluster = backend["source"]["cluster"]
+    name = "%s@%s_%s_%s" % (backend.get("name") or "backend", cluster["hostname"], cluster.get("port") or "",
+                            backend["source"]["svm"])
+    return re.sub(r"[^A-Za-z0-9_.@-]", "_", name) + ".json"
 
 
 class FilterModule(object):
@@ -268,4 +288,4 @@ class FilterModule(object):
         return dict(replication_view=replication_view, replication_failover_choice=replication_failover_choice,
                     replication_failback_phases=replication_failback_phases, replication_status_report=replication_status_report,
                     replication_ensure_plan=replication_ensure_plan, replication_junction_record=replication_junction_record,
-                    replication_junctions=replication_junctions)
+                    replication_junctions=replication_junctions, replication_junctions_file_name=replication_junctions_file_name)

@@ -9,7 +9,7 @@ import json
 
 from ansible_collections.storage.datamotion.plugins.filter.replication import (
     replication_ensure_plan, replication_failback_phases, replication_failover_choice, replication_junction_record,
-    replication_junctions, replication_status_report, replication_view,
+    replication_junctions, replication_junctions_file_name, replication_status_report, replication_view,
 )
 
 BACKEND = {"source": {"svm": "svm_src", "volumes": ["pool*"]},
@@ -142,3 +142,27 @@ def test_a_damaged_junction_record_is_no_record():
     for damaged in ("", record[:20], "[]", '"x"', '{"source": "a.example.com:/svm_src", "junction_paths": ["/data/pool1"]}',
                     '{"source": "a.example.com:/svm_src", "junction_paths": {"pool1": 7, "pool2": "data"}}'):
         assert replication_junctions(names, ENSURE, None, damaged, {"pool2": "/x"}) == {"pool1": "/pool1", "pool2": "/x"}, damaged
+
+
+def test_backends_sharing_a_record_file_keep_each_others_junction_paths():
+    db = dict(ENSURE, source=dict(ENSURE["source"], volumes=["db*"]))
+    logs = dict(ENSURE, source=dict(ENSURE["source"], volumes=["log*"]))
+    first = json.dumps(replication_junction_record([{"name": "db1", "junction_path": "/db/1"}], db))
+    second = replication_junction_record([{"name": "log1", "junction_path": "/log/1"}], logs, first)
+    assert second["junction_paths"] == {"db1": "/db/1", "log1": "/log/1"}
+    assert replication_junctions(["db1"], db, None, second) == {"db1": "/db/1"}
+    # an unmounted volume keeps its last path, a remounted one gets its new path, another source starts afresh
+    again = replication_junction_record([{"name": "db1", "junction_path": None}, {"name": "log1", "junction_path": "/l1"}], logs,
+                                        json.dumps(second))
+    assert again["junction_paths"] == {"db1": "/db/1", "log1": "/l1"}
+    other = dict(ENSURE, source=dict(ENSURE["source"], svm="svm_other"))
+    assert replication_junction_record([{"name": "x", "junction_path": "/x"}], other, json.dumps(second))["junction_paths"] == {"x": "/x"}
+
+
+def test_the_default_record_file_is_per_backend_name_and_source_and_stays_in_its_directory():
+    prod_a = {"name": "prod", "source": {"svm": "svm1", "cluster": {"hostname": "a.example.com", "port": 443}}}
+    prod_b = {"name": "prod", "source": {"svm": "svm1", "cluster": {"hostname": "b.example.com"}}}
+    assert replication_junctions_file_name(prod_a) == "prod@a.example.com_443_svm1.json"
+    assert replication_junctions_file_name(prod_a) != replication_junctions_file_name(prod_b)
+    odd = {"name": "../../etc/x", "source": {"svm": "s/v", "cluster": {"hostname": "::1"}}}
+    assert "/" not in replication_junctions_file_name(odd)
