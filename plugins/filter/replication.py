@@ -82,6 +82,9 @@ def replication_view(reads, backend, source_volumes=None):
             broken=sorted(n for n, r in rels.items() if r.get("state") == "broken_off"),
             healthy=reachable and bool(rels) and all(r.get("healthy") and r.get("state") in ("snapmirrored", "in_sync")
                                                      for r in rels.values()),
+            # a failover may take it: healthy, or paused by a failover that was stopped before its break
+            ready=reachable and bool(rels) and all(r.get("healthy") and r.get("state") in ("snapmirrored", "in_sync", "paused")
+                                                   for r in rels.values()),
             worst_lag=None if not lags or None in lags else max(lags),
         ))
     if source_volumes is not None:
@@ -90,7 +93,9 @@ def replication_view(reads, backend, source_volumes=None):
         volumes = sorted(seen)
     for t in targets:
         # a target that lacks a volume another target (or the source) has would leave it behind in a failover
-        t["healthy"] = t["healthy"] and set(volumes) <= set(t["relationships"])
+        complete = set(volumes) <= set(t["relationships"])
+        t["healthy"] = t["healthy"] and complete
+        t["ready"] = t["ready"] and complete
     broken = [t["name"] for t in targets if t["broken"]]
     return dict(volumes=volumes, targets=targets, failed_over_to=broken[0] if len(broken) == 1 else None,
                 failed_over_targets=broken)
@@ -113,7 +118,7 @@ def replication_failover_choice(view, named=None):
         if not target["relationships"]:
             return dict(target=None, why="replication_failover_target %s holds no relationship of the backend" % named)
         return dict(target=named, why="named by replication_failover_target")
-    healthy = [t for t in view["targets"] if t["healthy"]]
+    healthy = [t for t in view["targets"] if t["ready"]]
     if not healthy:
         return dict(target=None, why="no target has healthy, mirrored relationships for every volume of the backend (%s); name "
                     "one with replication_failover_target to fail over what it holds" % "; ".join(

@@ -166,3 +166,11 @@ def test_the_default_record_file_is_per_backend_name_and_source_and_stays_in_its
     assert replication_junctions_file_name(prod_a) != replication_junctions_file_name(prod_b)
     odd = {"name": "../../etc/x", "source": {"svm": "s/v", "cluster": {"hostname": "::1"}}}
     assert "/" not in replication_junctions_file_name(odd)
+
+
+def test_a_rerun_after_a_kill_between_quiesce_and_break_stays_with_the_least_lag_target():
+    # the first run chose dr2 (least lag) and quiesced it, then was killed: its paused mirrors are still the freshest copy
+    for paused in ({"state": "paused"}, {"status": "quiesced"}):     # REST, ZAPI
+        dr2 = [dict(rel("svm_dst2", v, lag=20), **paused) for v in ("pool1", "pool2")]
+        view = replication_view(reads([rel("svm_dst", "pool1", lag=300), rel("svm_dst", "pool2", lag=300)], dr2), BACKEND)
+        assert replication_failover_choice(view)["target"] == "dr2", paused
