@@ -9,6 +9,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import fnmatch
+import json
+import re
 
 DOCUMENTATION = r"""
 name: replication_view
@@ -80,12 +82,20 @@ def replication_view(reads, backend, source_volumes=None):
             broken=sorted(n for n, r in rels.items() if r.get("state") == "broken_off"),
             healthy=reachable and bool(rels) and all(r.get("healthy") and r.get("state") in ("snapmirrored", "in_sync")
                                                      for r in rels.values()),
+            # a failover may take it: healthy, or paused by a failover that was stopped before its break
+            ready=reachable and bool(rels) and all(r.get("healthy") and r.get("state") in ("snapmirrored", "in_sync", "paused")
+                                                   for r in rels.values()),
             worst_lag=None if not lags or None in lags else max(lags),
         ))
     if source_volumes is not None:
         volumes = sorted(v["name"] for v in source_volumes)
     else:
         volumes = sorted(seen)
+    for t in targets:
+        # a target that lacks a volume another target (or the source) has would leave it behind in a failover
+        complete = set(volumes) <= set(t["relationships"])
+        t["healthy"] = t["healthy"] and complete
+        t["ready"] = t["ready"] and complete
     broken = [t["name"] for t in targets if t["broken"]]
     return dict(volumes=volumes, targets=targets, failed_over_to=broken[0] if len(broken) == 1 else None,
                 failed_over_targets=broken)
@@ -108,7 +118,7 @@ def replication_failover_choice(view, named=None):
         if not target["relationships"]:
             return dict(target=None, why="replication_failover_target %s holds no relationship of the backend" % named)
         return dict(target=named, why="named by replication_failover_target")
-    healthy = [t for t in view["targets"] if t["healthy"]]
+    healthy = [t for t in view["targets"] if t["ready"]]
     if not healthy:
         return dict(target=None, why="no target has healthy, mirrored relationships for every volume of the backend (%s); name "
                     "one with replication_failover_target to fail over what it holds" % "; ".join(
@@ -223,9 +233,7 @@ def replication_junctions(names, backend, source_volumes=None, recorded=None, co
     mounted there, else the one an earlier ensure recorded (when the record is of this backend's source), else
     ``configured`` (replication_junction_paths), else ``/<volume>``. With ``fallback`` false, only the names whose
     path the source or the record gives."""
-    record = {}
-    if recorded and recorded.get("source") == _source_key(backend):
-        record = recorded.get("junction_paths") or {}
+    record = _recorded_paths(recorded, backend)
     read = dict((v["name"], v.get("junction_path")) for v in source_volumes or [])
     configured = configured or {}
     known = dict((n, read.get(n) or record.get(n)) for n in names if read.get(n) or record.get(n))
@@ -234,15 +242,50 @@ def replication_junctions(names, backend, source_volumes=None, recorded=None, co
     return dict((n, known.get(n) or configured.get(n) or "/" + n) for n in names)
 
 
+def _record(recorded):
+    """The record ``ensure`` wrote (its text, or the parsed dict), or None when the file is empty, cut short or was
+    edited into something else: a failover then goes on without it, and the next ensure writes it again."""
+    if isinstance(recorded, str):
+        try:
+            recorded = json.loads(recorded)
+        except ValueError:
+            return None
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("junction_paths"), dict):
+        return None
+    return recorded
+
+
+def _recorded_paths(recorded, backend):
+    """Volume -> junction path that ``recorded`` holds of this backend's source (nothing of another source)."""
+    recorded = _record(recorded)
+    if not recorded or recorded.get("source") != _source_key(backend):
+        return {}
+    return dict((n, p) for n, p in recorded["junction_paths"].items() if isinstance(p, str) and p.startswith("/"))
+
+
 def _source_key(backend):
     cluster = backend["source"]["cluster"]
     return "%s:%s/%s" % (cluster["hostname"], cluster.get("port") or "", backend["source"]["svm"])
 
 
-def replication_junction_record(source_volumes, backend):
-    """What ensure records of the source (for a failover while it is down): its junction paths."""
-    return dict(backend=backend.get("name"), source=_source_key(backend),
-                junction_paths=dict(sorted((v["name"], v.get("junction_path")) for v in source_volumes)))
+def replication_junction_record(source_volumes, backend, recorded=None):
+    """What ensure records of the source (for a failover while it is down): its junction paths, added to those
+    ``recorded`` (the file's text) holds of the same source, so that backends sharing the file (another pattern on
+    the same SVM) keep theirs. A volume the source has not mounted now keeps the last path recorded for it."""
+    paths = _recorded_paths(recorded, backend)
+    for v in source_volumes:
+        if v.get("junction_path") or v["name"] not in paths:
+            paths[v["name"]] = v.get("junction_path")
+    return dict(backend=backend.get("name"), source=_source_key(backend), junction_paths=dict(sorted(paths.items())))
+
+
+def replication_junctions_file_name(backend):
+    """The default file name of a backend's junction record: its name and its source (cluster, port, SVM), so that
+    backends of the same name on other sources never overwrite each other's record, and no name leaves the directory."""
+    cluster = backend["source"]["cluster"]
+    name = "%s@%s_%s_%s" % (backend.get("name") or "backend", cluster["hostname"], cluster.get("port") or "",
+                            backend["source"]["svm"])
+    return re.sub(r"[^A-Za-z0-9_.@-]", "_", name) + ".json"
 
 
 class FilterModule(object):
@@ -250,4 +293,4 @@ class FilterModule(object):
         return dict(replication_view=replication_view, replication_failover_choice=replication_failover_choice,
                     replication_failback_phases=replication_failback_phases, replication_status_report=replication_status_report,
                     replication_ensure_plan=replication_ensure_plan, replication_junction_record=replication_junction_record,
-                    replication_junctions=replication_junctions)
+                    replication_junctions=replication_junctions, replication_junctions_file_name=replication_junctions_file_name)
