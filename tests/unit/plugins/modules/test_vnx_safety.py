@@ -599,3 +599,27 @@ def test_check_mode_predicts_a_copy_of_a_snap_copy_at_the_limit(run_module, navi
     status, result = run_module(vnx_volume_clone, dict(CONN, name="copy2", source_lun="copy1", copy_mode="snap"),
                                 check_mode=True)
     assert status == "fail" and "LUN copy1 has 255 snapshots" in result["msg"], result
+
+
+@pytest.mark.parametrize("descr", ["[storage.datamotion:copy] my weekly backup, keep", "keep [storage.datamotion:copy]",
+                                   "[storage.datamotion:copyright 2026]"])
+def test_a_description_holding_our_mark_among_other_text_is_the_users(run_module, navi, no_pause, descr):  # noqa: F811
+    # the collection writes the whole description; a user's text around the mark makes it the user's snapshot
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("lun -list -all -name copy1", f.LUN_NOT_FOUND)
+    navi.on("snap -list -id snap-as-vol-copy1", f.snap("snap-as-vol-copy1", 12, descr=descr))
+    navi.on("snap -create", "The specified snapshot name is already in use. (0x716d8005)")
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"))
+    assert status == "fail", result
+    assert "not marked" in str(result), result
+    assert not [w for w in navi.writes() if w.startswith("snap -destroy")], navi.writes()
+
+
+def test_a_temporary_mark_among_other_text_is_not_ours():
+    from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import Snapshot, temporary_mark
+    mark = temporary_mark("60:AA", "60:BB")
+    assert Snapshot("s", description=mark).temporary_of("60:AA")
+    assert Snapshot("s", description=mark).made_for_a_copy
+    for text in ("mine " + mark, mark + " mine"):
+        s = Snapshot("s", description=text)
+        assert not s.temporary_of("60:AA") and not s.marks_target("60:AA", "60:BB") and not s.made_for_a_copy
