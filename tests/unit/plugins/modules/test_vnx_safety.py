@@ -623,3 +623,15 @@ def test_a_temporary_mark_among_other_text_is_not_ours():
     for text in ("mine " + mark, mark + " mine"):
         s = Snapshot("s", description=text)
         assert not s.temporary_of("60:AA") and not s.marks_target("60:AA", "60:BB") and not s.made_for_a_copy
+
+
+@pytest.mark.parametrize("state", ["present", "managed", "unmanaged"])
+@pytest.mark.parametrize("descr", ["[storage.datamotion:copy]", "nightly [storage.datamotion:copy]",
+                                   "[storage.datamotion:copy 60:AA target 60:BB]", "x [managed-by:storage.datamotion]"])
+def test_a_description_with_the_collections_marks_is_refused_before_the_array_is_asked(run_module, navi, state,
+                                                                                      descr):  # noqa: F811
+    # the marks say what the collection made and may delete: a user's snapshot must never carry one
+    status, result = run_module(vnx_snapshot_manage, dict(CONN, name="snap-as-vol-copy1", lun="vol_a", state=state,
+                                                          description=descr))
+    assert status == "fail" and "mark" in result["msg"], result
+    assert navi.array_commands() == []
