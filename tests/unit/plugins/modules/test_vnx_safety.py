@@ -439,9 +439,6 @@ def test_an_unmarked_snapshot_named_like_ours_is_refused_by_name_never_replaced(
     navi.on("snap -create", "The specified snapshot name is already in use. (0x716d8005)")
     status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"),
                                 check_mode=check_mode)
-    if check_mode and not existing_copy:
-        # check mode does not try the create; the real run's refusal comes from the array's answer
-        return
     assert status == "fail", result
     assert "snap-as-vol-copy1" in result["msg"] + (result.get("hint") or ""), result
     assert "not marked" in result["msg"] + str(result), result
@@ -635,3 +632,21 @@ def test_a_description_with_the_collections_marks_is_refused_before_the_array_is
                                                           description=descr))
     assert status == "fail" and "mark" in result["msg"], result
     assert navi.array_commands() == []
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_leftover_snapshot_of_a_new_copy_is_replaced_and_the_task_says_so(run_module, navi, no_pause,
+                                                                            check_mode):  # noqa: F811
+    # an interrupted run made snapshot snap-as-vol-copy1 (marked, not attached) and died before the mount point
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("lun -list -all -name copy1", f.LUN_NOT_FOUND, f.LUN_NOT_FOUND, f.LUN_NOT_FOUND,
+            f.lun(4100, "copy1", primary="vol_a"))
+    navi.on("snap -list -id snap-as-vol-copy1", f.snap("snap-as-vol-copy1", 12, descr="[storage.datamotion:copy]"))
+    navi.on("snap -create", "The specified snapshot name is already in use. (0x716d8005)", "")
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"),
+                                check_mode=check_mode)
+    assert status == "exit" and result["changed"], result
+    assert any("snap-as-vol-copy1" in a and "delete" in a for a in result["actions"]), result["actions"]
+    assert any("left by an interrupted run" in w for w in get_warning_messages())
+    if not check_mode:
+        assert "snap -destroy -id snap-as-vol-copy1 -o" in navi.writes()
