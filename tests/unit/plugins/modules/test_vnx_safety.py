@@ -650,3 +650,20 @@ def test_a_leftover_snapshot_of_a_new_copy_is_replaced_and_the_task_says_so(run_
     assert any("left by an interrupted run" in w for w in get_warning_messages())
     if not check_mode:
         assert "snap -destroy -id snap-as-vol-copy1 -o" in navi.writes()
+
+
+@pytest.mark.parametrize("descr, deleted", [("[storage.datamotion:copy]", True), ("users nightly", False)])
+def test_deleting_a_renamed_snap_copy_deletes_the_snapshot_it_reads(run_module, navi, descr, deleted):  # noqa: F811
+    # snap copy "c" was renamed to "c2" (vnx_volume new_name): it still reads snap-as-vol-c, which only this module makes
+    navi.on("lun -list -all -name c2", f.lun(4100, "c2", gb=1, primary="db", attached="snap-as-vol-c"))
+    navi.on("lun -list -all -l 4100", f.lun(4100, "c2", gb=1, primary="db", attached="snap-as-vol-c"))
+    navi.on("snap -list -res 4100", "")
+    navi.on("storagegroup -list", "")
+    navi.on("migrate -list -source 4100", f.NOT_MIGRATING)
+    navi.on("snap -list -id snap-as-vol-c", f.snap("snap-as-vol-c", 12, attached=(4100,), descr=descr))
+    status, result = run_module(vnx_volume, dict(CONN, name="c2", state="absent"))
+    assert status == "exit" and result["changed"], result
+    assert ("snap -destroy -id snap-as-vol-c -o" in navi.writes()) == deleted, navi.writes()
+    if deleted:
+        assert navi.writes().index("lun -destroy -l 4100 -forceDetach -o") < navi.writes().index(
+            "snap -destroy -id snap-as-vol-c -o")
