@@ -508,10 +508,13 @@ def own_snapshot(client, name, snapshot):
     A mount point made some other way (Cinder, naviseccli) may read a user's snapshot, even a
     managed one: converting that copy must leave the snapshot where it is.
     """
-    if snapshot not in (snap_name(name, "snap"), snap_name(name, "full")):
+    if snapshot is None:
         return False
     s = client.get_snapshot(snapshot)
-    return s is None or (s.made_for_a_copy and not s.managed)  # None: this run makes it
+    if s is None:
+        return snapshot in (snap_name(name, "snap"), snap_name(name, "full"))  # this run makes it
+    # by its mark, not its name: a copy renamed since (vnx_volume new_name) reads the snapshot of its first name
+    return s.made_for_a_copy and not s.managed and len(s.attached_luns) <= 1
 
 
 def plan_migration(ctx, name, size_gb, pool, provisioning, snapshot, existing_dest=None, cleanup=True):

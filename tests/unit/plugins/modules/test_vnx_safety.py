@@ -667,3 +667,19 @@ def test_deleting_a_renamed_snap_copy_deletes_the_snapshot_it_reads(run_module, 
     if deleted:
         assert navi.writes().index("lun -destroy -l 4100 -forceDetach -o") < navi.writes().index(
             "snap -destroy -id snap-as-vol-c -o")
+
+
+def test_a_renamed_snap_copy_made_full_gets_its_snapshot_recorded_and_deleted(run_module, navi):  # noqa: F811
+    # snap copy "c" of vol_a was renamed to "c2": it reads snap-as-vol-c, which this module made (exact mark)
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=1, smps=(4100,)))
+    navi.on("lun -list -all -name c2", f.lun(4100, "c2", gb=1, primary="vol_a", attached="snap-as-vol-c"))
+    navi.on("lun -list -all -name c2_dest", f.LUN_NOT_FOUND)
+    navi.on("snap -list -id snap-as-vol-c", f.snap("snap-as-vol-c", 12, attached=(4100,), descr="[storage.datamotion:copy]"))
+    navi.on("snap -list -res 4100", "")
+    navi.on("migrate -list", f.NOT_MIGRATING)
+    navi.on("storagepool -list", f.pool())
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="c2", source_lun="vol_a", copy_mode="full"),
+                                check_mode=True)
+    assert status == "exit" and result["changed"], result
+    assert any(a.startswith("record LUN c2_dest") for a in result["actions"]), result["actions"]
+    assert "delete snapshot snap-as-vol-c" in result["actions"], result["actions"]
