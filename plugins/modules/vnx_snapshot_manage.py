@@ -54,7 +54,10 @@ options:
     description: With O(state=present), make O(name) as a copy of this snapshot (C(snap -copy)).
     type: str
   description:
-    description: Description of the snapshot. The management mark is kept apart from it.
+    description:
+      - Description of the snapshot. The management mark is kept apart from it.
+      - "Text holding one of the marks this collection writes (C([managed-by:storage.datamotion]),
+        C([storage.datamotion:copy)) is refused before acting: those marks say what the collection made or manages."
     type: str
   allow_read_write:
     description: Whether the snapshot can be attached read-write to a mount point. Default for a new snapshot is V(true).
@@ -152,7 +155,8 @@ diff:
 import re
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import Plan, VnxModule, converge
-from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import VnxError, size_to_whole_gib
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
+    COPY_MARK, MANAGED_MARK, VnxError, size_to_whole_gib)
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.snapshot import (
     SnapshotWanted, plan_snapshot, read_snapshot)
 
@@ -191,6 +195,12 @@ def main():
         module.fail_json(msg="keep_for is %r: give a whole number and a unit h (hours), d (days) or y (years), such as 12h "
                              "or 7d. 'm' is refused (minutes or months?): give 60d for about two months. Nothing was "
                              "changed." % p["keep_for"])
+    # the marks tell what the collection made and may delete (or manages): a user's text never carries one
+    marks = [m for m in (MANAGED_MARK, COPY_MARK[:-1]) if m in (p["description"] or "")]
+    if marks:
+        module.fail_json(msg="description %r holds %s, a mark this collection writes on the snapshots it makes or manages: "
+                             "leave it out (state=managed records the management mark itself). Nothing was changed."
+                             % (p["description"], marks[0]))
     if p["keep_for"] and p["auto_delete"]:
         module.fail_json(msg="keep_for and auto_delete=true exclude each other on a VNX snapshot: give one of them.")
     want = SnapshotWanted(**dict((k, p[k]) for k in ("name", "state", "lun", "source_snapshot", "description",

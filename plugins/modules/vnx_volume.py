@@ -191,8 +191,12 @@ def find_blockers(client, lun):
 
 
 def own_snapshot_names(lun):
-    """Snapshots vnx_volume_clone made for this LUN (a snap copy or an asynchronous full copy)."""
-    return ["snap-as-vol-%s" % lun.name, "tmp-snap-%s" % lun.name]
+    """Snapshots vnx_volume_clone may have made for this LUN (a snap copy or an asynchronous full copy): by its
+    name, and the snapshot it reads, whose name is the copy's first name when the copy was renamed since."""
+    names = ["snap-as-vol-%s" % lun.name, "tmp-snap-%s" % lun.name]
+    if lun.attached_snapshot and lun.attached_snapshot not in names:
+        names.append(lun.attached_snapshot)
+    return names
 
 
 def deletion_order(smps, smp_snaps):

@@ -402,13 +402,14 @@ def settled(client, name, settle=2):
     return client.get_lun(name=name)
 
 
-def make_snapshot(client, snap, source, create, name):
+def make_snapshot(ctx, snap, source, create, name):
     """Make the copy's snapshot; one left by an interrupted run (killed after 'snap -create') is made anew.
 
     The name is this module's (snap-as-vol-/tmp-snap-<copy>), so a snapshot of the same source
     with no mount point and not managed can only be such a leftover; its content is older
     than this run, so it is replaced, not reused. Anything else with the name is left alone.
     """
+    client = ctx.client
     try:
         create()
         return
@@ -424,7 +425,36 @@ def make_snapshot(client, snap, source, create, name):
                         "or give the copy another name." % (snap, what))
             raise
     client.destroy_snapshot(snap)
+    ctx.plan.done.append("delete snapshot %s left by an interrupted run" % snap)
+    warn_leftover(ctx, old, name)
     create()
+
+
+def warn_leftover(ctx, old, name):
+    text = ("Snapshot %s (taken %s) was left by an interrupted run; it is replaced by a new one, so that copy %s "
+            "shows the source as it is now." % (old.name, old.creation_time, name))
+    if text not in ctx.warnings:
+        ctx.warnings.append(text)
+
+
+def check_snapshot_name(ctx, snap, source, name):
+    """Check mode: what the real run finds when it takes the copy's snapshot (make_snapshot), without taking it.
+
+    A snapshot already named like the copy's is refused unless it is a leftover of an interrupted run, which
+    is then replaced. The real run learns this from the array's answer to its create (no extra read).
+    """
+    old = ctx.client.get_snapshot(snap)
+    if old is None:
+        return
+    what = not_a_leftover(old, [source.id])
+    if what == "attached to a mount point":
+        return  # a parallel run's, between its attach and its mount point read: the real run re-plans
+    if what:
+        raise VnxError("copy", "LUN %s into %s" % (source.name, name),
+                       "snapshot %s exists and is not one an interrupted run of this copy left (it is %s)" % (snap, what),
+                       "Rename or delete snapshot %s, or give the copy another name." % snap)
+    warn_leftover(ctx, old, name)
+    ctx.step("snapshot", "delete snapshot %s left by an interrupted run" % snap, lambda: None, name)
 
 
 def not_a_leftover(snap, sources):
@@ -444,14 +474,16 @@ def plan_new_copy(ctx, name, source, base, user_snapshot, pool):
     """Steps for a copy that does not exist yet."""
     client, p = ctx.client, ctx.p
     snap = snap_name(name, p["copy_mode"])
+    if ctx.module.check_mode:
+        check_snapshot_name(ctx, snap, source, name)
     if user_snapshot is not None:
         ctx.step("snapshot", "copy snapshot %s to %s" % (user_snapshot.name, snap),
-                 lambda: make_snapshot(client, snap, source, lambda: client.copy_snapshot(user_snapshot.name, snap), name),
+                 lambda: make_snapshot(ctx, snap, source, lambda: client.copy_snapshot(user_snapshot.name, snap), name),
                  name, ("snapshot", snap))
         plan_own_copy(ctx, snap, name)
     else:
         ctx.step("snapshot", "create snapshot %s of LUN %s" % (snap, source.name),
-                 lambda: make_snapshot(client, snap, source, lambda: client.create_snapshot(source, snap, description=COPY_MARK), name),
+                 lambda: make_snapshot(ctx, snap, source, lambda: client.create_snapshot(source, snap, description=COPY_MARK), name),
                  name, ("snapshot", snap))
     ctx.step("mount", "create snapshot mount point %s of LUN %s" % (name, base.name),
              lambda: client.create_mount_point(base, name), name, ("mount point", name))
@@ -476,10 +508,13 @@ def own_snapshot(client, name, snapshot):
     A mount point made some other way (Cinder, naviseccli) may read a user's snapshot, even a
     managed one: converting that copy must leave the snapshot where it is.
     """
-    if snapshot not in (snap_name(name, "snap"), snap_name(name, "full")):
+    if snapshot is None:
         return False
     s = client.get_snapshot(snapshot)
-    return s is None or (s.made_for_a_copy and not s.managed)  # None: this run makes it
+    if s is None:
+        return snapshot in (snap_name(name, "snap"), snap_name(name, "full"))  # this run makes it
+    # by its mark, not its name: a copy renamed since (vnx_volume new_name) reads the snapshot of its first name
+    return s.made_for_a_copy and not s.managed and len(s.attached_luns) <= 1
 
 
 def plan_migration(ctx, name, size_gb, pool, provisioning, snapshot, existing_dest=None, cleanup=True):
@@ -625,8 +660,7 @@ def plan_existing_copy(ctx, name, lun, source, base, pool):
                 # a parallel run of this copy was between its snapshot and its attach: see what it made
                 return plan_existing_copy(ctx, name, fresh, source, base, pool) if fresh is not None else None
             # taken before the interruption: the copy would show the source as it was then
-            ctx.warnings.append("Snapshot %s (taken %s) was left by an interrupted run; it is replaced by a new one, so "
-                                "that copy %s shows the source as it is now." % (snap, old.creation_time, name))
+            warn_leftover(ctx, old, name)
             ctx.step("snapshot", "delete snapshot %s left by an interrupted run" % snap,
                      lambda: client.destroy_snapshot(snap))
             old = None

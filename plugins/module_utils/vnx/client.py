@@ -61,6 +61,9 @@ TEMPORARY_MARK = "[storage.datamotion:copy %s target %s]"
 COPY_MARK = "[storage.datamotion:copy]"
 
 
+_TEMPORARY_MARK_RE = re.compile(r"\A\[storage\.datamotion:copy (\S+) target (\S+)\]\Z")
+
+
 def temporary_mark(copy_wwn, target_wwn):
     return TEMPORARY_MARK % (copy_wwn, target_wwn)
 
@@ -132,18 +135,22 @@ class Snapshot:
     def managed(self):
         return MANAGED_MARK in (self.description or "")
 
+    # vnx_volume_clone writes the whole description, so only a description that is exactly one of its
+    # marks is its own: a user's text with the mark in it (pasted, or a note about us) stays the user's.
     def marks_target(self, copy_wwn, target_wwn):
         """This snapshot records LUN ``target_wwn`` as the migration target made for copy ``copy_wwn``."""
-        return bool(copy_wwn and target_wwn) and temporary_mark(copy_wwn, target_wwn) in (self.description or "")
+        return bool(copy_wwn and target_wwn) and (self.description or "").strip() == temporary_mark(copy_wwn, target_wwn)
 
     def temporary_of(self, copy_wwn):
         """This snapshot is the temporary snapshot vnx_volume_clone made for copy ``copy_wwn``."""
-        return bool(copy_wwn) and (TEMPORARY_MARK.split("%s", maxsplit=1)[0] + copy_wwn + " target ") in (self.description or "")
+        match = _TEMPORARY_MARK_RE.match((self.description or "").strip())
+        return bool(copy_wwn) and match is not None and match.group(1) == copy_wwn
 
     @property
     def made_for_a_copy(self):
-        """vnx_volume_clone made this snapshot: its description holds COPY_MARK or TEMPORARY_MARK."""
-        return COPY_MARK[:-1] in (self.description or "")
+        """vnx_volume_clone made this snapshot: its description is COPY_MARK or a TEMPORARY_MARK."""
+        text = (self.description or "").strip()
+        return text == COPY_MARK or _TEMPORARY_MARK_RE.match(text) is not None
 
     @property
     def user_description(self):

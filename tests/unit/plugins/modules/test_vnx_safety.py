@@ -439,9 +439,6 @@ def test_an_unmarked_snapshot_named_like_ours_is_refused_by_name_never_replaced(
     navi.on("snap -create", "The specified snapshot name is already in use. (0x716d8005)")
     status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"),
                                 check_mode=check_mode)
-    if check_mode and not existing_copy:
-        # check mode does not try the create; the real run's refusal comes from the array's answer
-        return
     assert status == "fail", result
     assert "snap-as-vol-copy1" in result["msg"] + (result.get("hint") or ""), result
     assert "not marked" in result["msg"] + str(result), result
@@ -599,3 +596,90 @@ def test_check_mode_predicts_a_copy_of_a_snap_copy_at_the_limit(run_module, navi
     status, result = run_module(vnx_volume_clone, dict(CONN, name="copy2", source_lun="copy1", copy_mode="snap"),
                                 check_mode=True)
     assert status == "fail" and "LUN copy1 has 255 snapshots" in result["msg"], result
+
+
+@pytest.mark.parametrize("descr", ["[storage.datamotion:copy] my weekly backup, keep", "keep [storage.datamotion:copy]",
+                                   "[storage.datamotion:copyright 2026]"])
+def test_a_description_holding_our_mark_among_other_text_is_the_users(run_module, navi, no_pause, descr):  # noqa: F811
+    # the collection writes the whole description; a user's text around the mark makes it the user's snapshot
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("lun -list -all -name copy1", f.LUN_NOT_FOUND)
+    navi.on("snap -list -id snap-as-vol-copy1", f.snap("snap-as-vol-copy1", 12, descr=descr))
+    navi.on("snap -create", "The specified snapshot name is already in use. (0x716d8005)")
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"))
+    assert status == "fail", result
+    assert "not marked" in str(result), result
+    assert not [w for w in navi.writes() if w.startswith("snap -destroy")], navi.writes()
+
+
+def test_a_temporary_mark_among_other_text_is_not_ours():
+    from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import Snapshot, temporary_mark
+    mark = temporary_mark("60:AA", "60:BB")
+    assert Snapshot("s", description=mark).temporary_of("60:AA")
+    assert Snapshot("s", description=mark).made_for_a_copy
+    for text in ("mine " + mark, mark + " mine"):
+        s = Snapshot("s", description=text)
+        assert not s.temporary_of("60:AA") and not s.marks_target("60:AA", "60:BB") and not s.made_for_a_copy
+
+
+@pytest.mark.parametrize("state", ["present", "managed", "unmanaged"])
+@pytest.mark.parametrize("descr", ["[storage.datamotion:copy]", "nightly [storage.datamotion:copy]",
+                                   "[storage.datamotion:copy 60:AA target 60:BB]", "x [managed-by:storage.datamotion]"])
+def test_a_description_with_the_collections_marks_is_refused_before_the_array_is_asked(run_module, navi, state,
+                                                                                      descr):  # noqa: F811
+    # the marks say what the collection made and may delete: a user's snapshot must never carry one
+    status, result = run_module(vnx_snapshot_manage, dict(CONN, name="snap-as-vol-copy1", lun="vol_a", state=state,
+                                                          description=descr))
+    assert status == "fail" and "mark" in result["msg"], result
+    assert navi.array_commands() == []
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_a_leftover_snapshot_of_a_new_copy_is_replaced_and_the_task_says_so(run_module, navi, no_pause,
+                                                                            check_mode):  # noqa: F811
+    # an interrupted run made snapshot snap-as-vol-copy1 (marked, not attached) and died before the mount point
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("lun -list -all -name copy1", f.LUN_NOT_FOUND, f.LUN_NOT_FOUND, f.LUN_NOT_FOUND,
+            f.lun(4100, "copy1", primary="vol_a"))
+    navi.on("snap -list -id snap-as-vol-copy1", f.snap("snap-as-vol-copy1", 12, descr="[storage.datamotion:copy]"))
+    navi.on("snap -create", "The specified snapshot name is already in use. (0x716d8005)", "")
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"),
+                                check_mode=check_mode)
+    assert status == "exit" and result["changed"], result
+    assert any("snap-as-vol-copy1" in a and "delete" in a for a in result["actions"]), result["actions"]
+    assert any("left by an interrupted run" in w for w in get_warning_messages())
+    if not check_mode:
+        assert "snap -destroy -id snap-as-vol-copy1 -o" in navi.writes()
+
+
+@pytest.mark.parametrize("descr, deleted", [("[storage.datamotion:copy]", True), ("users nightly", False)])
+def test_deleting_a_renamed_snap_copy_deletes_the_snapshot_it_reads(run_module, navi, descr, deleted):  # noqa: F811
+    # snap copy "c" was renamed to "c2" (vnx_volume new_name): it still reads snap-as-vol-c, which only this module makes
+    navi.on("lun -list -all -name c2", f.lun(4100, "c2", gb=1, primary="db", attached="snap-as-vol-c"))
+    navi.on("lun -list -all -l 4100", f.lun(4100, "c2", gb=1, primary="db", attached="snap-as-vol-c"))
+    navi.on("snap -list -res 4100", "")
+    navi.on("storagegroup -list", "")
+    navi.on("migrate -list -source 4100", f.NOT_MIGRATING)
+    navi.on("snap -list -id snap-as-vol-c", f.snap("snap-as-vol-c", 12, attached=(4100,), descr=descr))
+    status, result = run_module(vnx_volume, dict(CONN, name="c2", state="absent"))
+    assert status == "exit" and result["changed"], result
+    assert ("snap -destroy -id snap-as-vol-c -o" in navi.writes()) == deleted, navi.writes()
+    if deleted:
+        assert navi.writes().index("lun -destroy -l 4100 -forceDetach -o") < navi.writes().index(
+            "snap -destroy -id snap-as-vol-c -o")
+
+
+def test_a_renamed_snap_copy_made_full_gets_its_snapshot_recorded_and_deleted(run_module, navi):  # noqa: F811
+    # snap copy "c" of vol_a was renamed to "c2": it reads snap-as-vol-c, which this module made (exact mark)
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a", gb=1, smps=(4100,)))
+    navi.on("lun -list -all -name c2", f.lun(4100, "c2", gb=1, primary="vol_a", attached="snap-as-vol-c"))
+    navi.on("lun -list -all -name c2_dest", f.LUN_NOT_FOUND)
+    navi.on("snap -list -id snap-as-vol-c", f.snap("snap-as-vol-c", 12, attached=(4100,), descr="[storage.datamotion:copy]"))
+    navi.on("snap -list -res 4100", "")
+    navi.on("migrate -list", f.NOT_MIGRATING)
+    navi.on("storagepool -list", f.pool())
+    status, result = run_module(vnx_volume_clone, dict(CONN, name="c2", source_lun="vol_a", copy_mode="full"),
+                                check_mode=True)
+    assert status == "exit" and result["changed"], result
+    assert any(a.startswith("record LUN c2_dest") for a in result["actions"]), result["actions"]
+    assert "delete snapshot snap-as-vol-c" in result["actions"], result["actions"]
