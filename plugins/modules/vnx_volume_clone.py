@@ -461,12 +461,12 @@ def not_a_leftover(snap, sources):
     """Why ``snap`` (named like a copy's snapshot) is not one an interrupted run of that copy left, or None."""
     if snap.managed:
         return "managed"
+    if not set(sources) & set(snap.source_luns + snap.primary_luns):
+        return "of another LUN"
     if not snap.made_for_a_copy:
         return "not marked %s, the mark this module writes on the snapshots it makes" % COPY_MARK
     if snap.attached_luns:
         return "attached to a mount point"
-    if not set(sources) & set(snap.source_luns + snap.primary_luns):
-        return "of another LUN"
     return None
 
 
