@@ -496,7 +496,9 @@ class San:
 
     def _unexpose(self, key):
         exp = self.exposures.pop(key)
-        if exp.get("device"):
+        # a host may have detached it already (host_lun state=absent before the unmap), and the loop number
+        # may now serve another program: detach it only while it still is this LUN's
+        if exp.get("device") and data.backs(exp["device"], exp["file"]):
             data.loop_detach(exp["device"])
         data.unlink(self.device_dir, exp["naa"])
 

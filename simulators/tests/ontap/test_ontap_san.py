@@ -9,6 +9,7 @@ and read the space ONTAP reports.
 """
 
 import os
+import subprocess
 import tempfile
 from urllib.parse import urlsplit
 
@@ -335,3 +336,26 @@ def test_a_reset_detaches_what_was_exposed(san_sim):
     assert not os.path.lexists(lun["link"]) and not os.path.exists(lun["file"])
     assert not data.in_a_loop(lun["file"])   # no loop device writes to the LUN's file any more
     assert san_sim.state()["dst"]["san"]["luns"] == {}
+
+
+def test_an_unmap_leaves_alone_a_loop_number_the_host_released_and_another_program_took(san_sim, tmp_path):
+    volume(san_sim, "reuse")
+    ok(post_lun(san_sim, "/vol/reuse/l"))
+    ok(post_igroup(san_sim, "ig_host", [HOST]))
+    ok(post_map(san_sim, "/vol/reuse/l", "ig_host"))
+    lun = get_lun(san_sim, "/vol/reuse/l")
+    device = san_sim.state()["dst"]["san"]["luns"]["/vol/reuse/l"]["device"]
+    # the host removes its path first (host_lun state=absent), and another program gets the same number
+    subprocess.run(["losetup", "--detach", device], check=True)
+    other = tmp_path / "other.img"
+    other.write_bytes(b"\0" * MIB)
+    taken = subprocess.run(["losetup", "--show", device, str(other)], capture_output=True, text=True, check=False)
+    if taken.returncode != 0:
+        pytest.skip("loop number %s was taken by someone else before this test could: %s" % (device, taken.stderr))
+    try:
+        ig = ok(rest("GET", san_sim.dst, "/api/protocols/san/igroups", params={"name": "ig_host"}))["records"][0]
+        ok(rest("DELETE", san_sim.dst, "/api/protocols/san/lun-maps/%s/%s" % (lun["uuid"], ig["uuid"])))
+        assert data.backs(device, str(other)), "the unmap detached another program's loop device"
+    finally:
+        if data.backs(device, str(other)):
+            subprocess.run(["losetup", "--detach", device], check=False)

@@ -79,6 +79,9 @@ def partitioned(tmp_path, losetup):
     p1, p2 = wait_for(disk + "p1"), wait_for(disk + "p2")
     mkfs_ext4(p1)
     fill_fs(p1, tmp_path)
+    # closing a partition written through makes udev re-read the disk's table, which removes and re-adds the
+    # partition nodes: wait until both are back, or a test finds "/dev/loopNp2 does not exist"
+    p1, p2 = wait_for(disk + "p1"), wait_for(disk + "p2")
     return disk, p1, p2, img
 
 
