@@ -101,7 +101,7 @@ src, dst = (urlsplit(ready["clusters"][name]) for name in ("src", "dst"))
 # them under the passwd home; with HOME elsewhere (a CI runner) jobs are "not found".
 print(json.dumps({"ontap_sim_control": ready["control"], "ontap_sim_host": dst.hostname,
                   "ontap_sim_src_port": src.port, "ontap_sim_dst_port": dst.port,
-                  "ansible_async_dir": sys.argv[2]}))
+                  "ansible_async_dir": sys.argv[2]}, indent=2))
 PY
     fi
     local keep_going=()
