@@ -261,19 +261,18 @@ class Applier:
         self.sleep = sleep
         self.volume_sizes = volume_sizes or {}
         self.aggregates = aggregates or {}
-        self.sent = 0   # actions sent to the cluster, to tell a round that sent some from an idle one
 
     def run(self, steps):
         deadline = self.clock() + self.wait_timeout
         pause = 0.1
         while True:
-            sent = self.sent
+            sent = sum(len(s.taken) for s in steps)
             for step in steps:
                 self._advance(step)
             pending = [s for s in steps if s.error is None and (s.waiting or s.actions)]
             if not pending:
                 return
-            if self.sent == sent:
+            if sum(len(s.taken) for s in steps) == sent:
                 # nothing was sent since the last read: give the cluster time before reading again
                 (self.sleep or time.sleep)(pause)
                 pause = min(pause * 1.5, 2.0)
@@ -398,7 +397,6 @@ class Applier:
                 return
         else:
             raise AssertionError(action)
-        self.sent += 1
         step.taken.append(action)
         if wait_for:
             self._wait(step, wait_for)
