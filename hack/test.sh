@@ -174,6 +174,11 @@ step_molecule() {
         log "no molecule scenarios (extensions/molecule/*/molecule.yml) yet"
         return 99
     fi
+    # molecule keeps a scenario's "prepared" state under ~/.ansible/tmp across runs and then skips
+    # prepare; a scenario without a destroy playbook resets it only by starting with destroy
+    local stale
+    stale="$(grep -L '^  test_sequence: \[destroy,' extensions/molecule/*/molecule.yml || true)"
+    [ -z "$stale" ] || die "molecule scenarios whose test_sequence does not start with destroy: $stale"
     [ -n "${ANSIBLE_COLLECTIONS_PATH:-}" ] || build_and_install
     # one absolute async dir, so async tasks find their jobs with HOME elsewhere (see step_integration)
     ANSIBLE_ASYNC_DIR="$BUILD/async" molecule test --all "$@"
