@@ -111,13 +111,20 @@ def replication_failover_choice(view, named=None):
             return dict(target=None, why="the backend is already failed over to target %s (its relationships are broken off); "
                         "replication_failover_target %s would fail it over a second time" % (view["failed_over_to"], named))
         return dict(target=view["failed_over_to"], why="already failed over to it; finishing that failover")
+    unread = ["%s (%s)" % (t["name"], t["error"]) for t in view["targets"] if not t["reachable"]]
     if named:
         target = [t for t in view["targets"] if t["name"] == named][0]
         if not target["reachable"]:
             return dict(target=None, why="replication_failover_target %s cannot be reached: %s" % (named, target["error"]))
         if not target["relationships"]:
             return dict(target=None, why="replication_failover_target %s holds no relationship of the backend" % named)
-        return dict(target=named, why="named by replication_failover_target")
+        return dict(target=named, why="named by replication_failover_target" + (
+            "; not read: %s, taken on your word that no failover to it began" % ", ".join(unread) if unread else ""))
+    if unread:
+        # a failover to the unread target may have begun there: choosing another could break one volume on two targets
+        return dict(target=None, why="target %s could not be read, so a failover to it may have begun; choosing another target "
+                    "could leave a volume broken off on two targets. Name the target with replication_failover_target once you "
+                    "know that no relationship of this backend is broken off on the unread one" % ", ".join(unread))
     healthy = [t for t in view["targets"] if t["ready"]]
     if not healthy:
         return dict(target=None, why="no target has healthy, mirrored relationships for every volume of the backend (%s); name "

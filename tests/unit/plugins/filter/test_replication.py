@@ -31,7 +31,20 @@ def test_least_lag_among_healthy_targets():
     assert replication_failover_choice(view)["target"] == "dr2"
     unhealthy = replication_view(reads([rel("svm_dst", "pool1", lag=300)], [rel("svm_dst2", "pool1", lag=20, healthy=False)]), BACKEND)
     assert replication_failover_choice(unhealthy)["target"] == "dr1"
-    assert replication_failover_choice(replication_view(reads([rel("svm_dst", "pool1")], None), BACKEND))["target"] == "dr1"
+
+
+def test_an_unread_target_stops_the_automatic_choice_and_naming_a_target_goes_on():
+    # a failover to dr2 may have begun before dr2 became unreachable: choosing dr1 could break pool1 on two targets
+    view = replication_view(reads([rel("svm_dst", "pool1", lag=1)], None), BACKEND)
+    choice = replication_failover_choice(view)
+    assert choice["target"] is None
+    assert "dr2 (connection refused) could not be read" in choice["why"] and "replication_failover_target" in choice["why"]
+    named = replication_failover_choice(view, "dr1")
+    assert named["target"] == "dr1" and "not read: dr2 (connection refused)" in named["why"]
+    assert replication_failover_choice(view, "dr2")["target"] is None
+    # a target already failed over is finished, whatever the other target answers
+    broken = replication_view(reads([rel("svm_dst", "pool1", "broken_off")], None), BACKEND)
+    assert replication_failover_choice(broken)["target"] == "dr1"
 
 
 def test_other_volumes_and_sources_are_not_part_of_the_backend():
