@@ -1459,6 +1459,9 @@ def _copy(src_path, dest_path, opts, check_mode, opened):
                 raise
             if plan.create:
                 _fsync_dir(dirfd)
+            elif dest.kind == "file":
+                # a run killed between creating the file and syncing its directory left the name unsynced
+                _fsync_parent(dfd)
     except (OSError, SparseCopyError, KeyboardInterrupt) as e:
         raise _failure(src_path, dest_path, e, res)
     if not opts.verify and not check_mode and (
@@ -1531,6 +1534,16 @@ def _fsync_dir(dirfd):
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _fsync_parent(fd):
+    """fsync the directory that holds the open file fd (found through /proc, so a symlinked dest is no matter)."""
+    parent = os.path.dirname(os.readlink("/proc/self/fd/%d" % fd))
+    pfd = os.open(parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(pfd)
+    finally:
+        os.close(pfd)
 
 
 def _run(plan, opts, sfd, dfd, res, check_mode, amap, extents, free_first=False, digest_source=False):
