@@ -12,8 +12,9 @@
 # Steps: changelog sanity simulators units integration lint build molecule importer ee demo matrix
 # KEEP_GOING=1 runs every step even after a failure, and every integration target even after
 # a failing one (the exit status is still non-zero).
-# BESIDE= (empty) runs every step one after the other; by default (BESIDE=matrix) the matrix
-# runs in the background from the start of integration on (see start_beside).
+# BESIDE= (empty) runs every step one after the other; by default (BESIDE="matrix molecule") the
+# matrix runs in the background from the start of integration on, molecule from the start of
+# sanity on (see beside_from and start_beside).
 # The tool venv is .venv (rebuilt when requirements change); the tests run in a fresh
 # copy of the work tree at .build/ansible_collections/storage/datamotion, because
 # ansible-test only works from a directory that is physically at such a path.
@@ -310,10 +311,24 @@ run_step() {
 # ansible-test pins, and the sanity step before it has ended) and loop devices and ports of its own (the unit tests detach only the loop devices they attached and
 # listen on ephemeral ports). Integration and molecule mostly run one Ansible process at a
 # time, so on two cores the matrix's pylint and pytest use the core they leave idle.
-BESIDE="${BESIDE-matrix}"
-BESIDE_PID=""
-BESIDE_STEP=""
-BESIDE_START=0
+# molecule beside sanity, simulators, units and integration: its own copy of the tree, its own tarball
+# and installed collection ($BUILD/molecule/{dist,collections}); molecule keeps its state per scenario
+# and project path (~/.ansible/tmp), each scenario's simulators keep theirs under molecule's ephemeral
+# directory (replication: fixed ports 28731+ and /tmp/molecule-replication-sim; retire_vnx: port
+# 28851), the tests beside it use temporary directories and ephemeral ports (or look for free ones),
+# and all of them look only at the loop devices over their own files.
+BESIDE="${BESIDE-matrix molecule}"
+# step -> pid, and step -> $SECONDS when it started
+declare -A BESIDE_PID=() BESIDE_START=()
+
+# beside_from STEP: the step from whose start on STEP runs beside. The matrix waits for sanity (see
+# above); molecule needs nothing the steps make, and the sooner it starts the less it runs alone at the end.
+beside_from() {
+    case "$1" in
+        matrix) echo integration ;;
+        molecule) echo sanity ;;
+    esac
+}
 
 # start_beside STEP: run STEP in the background, in its own copy of the tree, its output to
 # $BUILD/STEP.log (printed by finish_beside when it ends, so the logs do not interleave).
@@ -321,8 +336,7 @@ start_beside() {
     local step="$1" stage="$BUILD/$1/ansible_collections/$NAMESPACE/$COLLECTION"
     stage_tree "$stage" 2>/dev/null
     printf '\n=== %s: started beside the next steps (log: %s)\n' "$step" "$BUILD/$step.log"
-    BESIDE_STEP="$step"
-    BESIDE_START=$SECONDS
+    BESIDE_START[$step]=$SECONDS
     rm -f "$BUILD/$step.end"
     # its own process group (set -m), so that stop_beside ends all of it
     set -m
@@ -330,39 +344,45 @@ start_beside() {
         rc=0
         (
             set -e
+            # a tarball step builds and installs its own copy (build_and_install), apart from the build step's
+            STAGE="$stage" DIST="$BUILD/$step/dist" INSTALLED="$BUILD/$step/collections"
             cd "$stage"
             "step_$step"
         ) || rc=$?
         echo "$SECONDS" >"$BUILD/$step.end"
         exit "$rc"
     ) >"$BUILD/$step.log" 2>&1 </dev/null &
-    BESIDE_PID=$!
+    BESIDE_PID[$step]=$!
     set +m
 }
 
-# finish_beside [now]: when the background step has ended (or, with "now", once it ends),
-# print its log and record its result as run_step does.
+# finish_beside [STEP]: record every background step that has ended (printing its log, as
+# run_step would); with STEP, wait for that one to end first.
 finish_beside() {
-    local rc=0 step="$BESIDE_STEP" end
-    [ -n "$BESIDE_PID" ] || return 0
-    if [ "${1:-}" != now ] && kill -0 "$BESIDE_PID" 2>/dev/null; then
-        return 0
-    fi
-    wait "$BESIDE_PID" || rc=$?
-    BESIDE_PID=""
-    end="$(cat "$BUILD/$step.end" 2>/dev/null || echo "$SECONDS")"
-    printf '\n=== %s (ran beside the steps above; log %s)\n' "$step" "$BUILD/$step.log"
-    cat "$BUILD/$step.log"
-    # its own duration, not the time until it was looked at
-    record_step "$step" "$rc" $((SECONDS - end + BESIDE_START))
+    local rc step end
+    for step in "${!BESIDE_PID[@]}"; do
+        if [ "$step" != "${1:-}" ] && kill -0 "${BESIDE_PID[$step]}" 2>/dev/null; then
+            continue
+        fi
+        rc=0
+        wait "${BESIDE_PID[$step]}" || rc=$?
+        unset "BESIDE_PID[$step]"
+        end="$(cat "$BUILD/$step.end" 2>/dev/null || echo "$SECONDS")"
+        printf '\n=== %s (ran beside the steps above; log %s)\n' "$step" "$BUILD/$step.log"
+        cat "$BUILD/$step.log"
+        # its own duration, not the time until it was looked at
+        record_step "$step" "$rc" $((SECONDS - end + BESIDE_START[$step]))
+    done
 }
 
 stop_beside() {
-    [ -n "$BESIDE_PID" ] || return 0
-    kill -TERM -- "-$BESIDE_PID" 2>/dev/null || true
-    wait "$BESIDE_PID" 2>/dev/null || true
-    printf '=== %s stopped (log so far: %s)\n' "$BESIDE_STEP" "$BUILD/$BESIDE_STEP.log"
-    BESIDE_PID=""
+    local step
+    for step in "${!BESIDE_PID[@]}"; do
+        kill -TERM -- "-${BESIDE_PID[$step]}" 2>/dev/null || true
+        wait "${BESIDE_PID[$step]}" 2>/dev/null || true
+        printf '=== %s stopped (log so far: %s)\n' "$step" "$BUILD/$step.log"
+        unset "BESIDE_PID[$step]"
+    done
 }
 
 record_step() {
@@ -396,12 +416,14 @@ summary() {
 }
 
 main() {
-    local start step
+    local start step beside
     if [ $# -gt 0 ] && [[ " ${ALL_STEPS[*]} " != *" $1 "* ]]; then
         die "unknown step '$1' (steps: ${ALL_STEPS[*]})"
     fi
-    # only the matrix needs nothing that the steps before it make
-    case "$BESIDE" in "" | matrix) ;; *) die "BESIDE='$BESIDE': it can be matrix or empty" ;; esac
+    # only these need nothing that the steps before them make (molecule builds its own tarball)
+    for step in $BESIDE; do
+        case "$step" in matrix | molecule) ;; *) die "BESIDE='$BESIDE': it can name matrix and molecule, or be empty" ;; esac
+    done
 
     printf '=== setup\n'
     start=$SECONDS
@@ -423,11 +445,11 @@ main() {
     else
         trap stop_beside EXIT
         for step in "${ALL_STEPS[@]}"; do
-            if [ "$step" = integration ] && [ -n "$BESIDE" ]; then
-                start_beside "$BESIDE"
-            fi
-            if [ "$step" = "$BESIDE_STEP" ]; then
-                finish_beside now
+            for beside in $BESIDE; do
+                [ "$step" != "$(beside_from "$beside")" ] || start_beside "$beside"
+            done
+            if [[ " $BESIDE " == *" $step "* ]]; then
+                finish_beside "$step"
                 continue
             fi
             run_step "$step"
