@@ -31,6 +31,28 @@ FAILED=0
 SKIPPED=0
 TIMINGS=()
 
+# timed LABEL REGEX: copy stdin to stdout; at its end, print how long each part took, a part
+# starting at a line that REGEX matches and named by its group 1, the longest first: where the
+# time of a long step goes, so the next one to shorten is found by reading the log.
+timed() {
+    python -u -c '
+import re, sys, time
+label, pattern = sys.argv[1], re.compile(sys.argv[2].encode())
+parts = []
+for line in sys.stdin.buffer:
+    sys.stdout.buffer.write(line)
+    match = pattern.search(line)
+    if match:
+        parts.append([match.group(1).decode(errors="replace"), time.monotonic()])
+ends = [start for _, start in parts[1:]] + [time.monotonic()]
+spans = sorted(((end - start, name) for (name, start), end in zip(parts, ends)), reverse=True)
+if spans:
+    print("=== time per %s (%d, longest first)" % (label, len(spans)))
+    for seconds, name in spans:
+        print("%6.0fs  %s" % (seconds, name))
+' "$@"
+}
+
 step_changelog() {
     antsibull-changelog lint "$@"
     [ -f changelogs/changelog.yaml ] || return 0
@@ -107,7 +129,8 @@ PY
     fi
     local keep_going=()
     [ "${KEEP_GOING:-0}" != 1 ] || keep_going=(--continue-on-error)
-    ansible-test integration --python 3.11 --local --allow-destructive --color no "${keep_going[@]}" "$@" || rc=$?
+    ansible-test integration --python 3.11 --local --allow-destructive --color no "${keep_going[@]}" "$@" 2>&1 \
+        | timed "integration target" '^Running (\S+) integration test' || rc=$?
     if [ -n "$sim_pid" ]; then
         kill "$sim_pid" && wait "$sim_pid" 2>/dev/null || true
     fi
@@ -182,7 +205,7 @@ step_molecule() {
     [ -z "$stale" ] || die "molecule scenarios whose test_sequence does not start with destroy: $stale"
     [ -n "${ANSIBLE_COLLECTIONS_PATH:-}" ] || build_and_install
     # one absolute async dir, so async tasks find their jobs with HOME elsewhere (see step_integration)
-    ANSIBLE_ASYNC_DIR="$BUILD/async" molecule test --all "$@"
+    ANSIBLE_ASYNC_DIR="$BUILD/async" molecule test --all "$@" 2>&1 | timed "molecule action" '\[(\S+ > \S+)\] Executing$'
 }
 
 step_importer() {
