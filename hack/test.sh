@@ -12,8 +12,9 @@
 # Steps: changelog sanity simulators units integration lint build molecule importer ee demo matrix
 # KEEP_GOING=1 runs every step even after a failure, and every integration target even after
 # a failing one (the exit status is still non-zero).
-# BESIDE= (empty) runs every step one after the other; by default (BESIDE=matrix) the matrix
-# runs in the background from the start of integration on (see start_beside).
+# BESIDE= (empty) runs every step one after the other; by default (BESIDE="matrix molecule") the
+# matrix runs in the background from the start of integration on, molecule from the start of
+# sanity on (see beside_from and start_beside).
 # The tool venv is .venv (rebuilt when requirements change); the tests run in a fresh
 # copy of the work tree at .build/ansible_collections/storage/datamotion, because
 # ansible-test only works from a directory that is physically at such a path.
@@ -29,6 +30,28 @@ PASSED=0
 FAILED=0
 SKIPPED=0
 TIMINGS=()
+
+# timed LABEL REGEX: copy stdin to stdout; at its end, print how long each part took, a part
+# starting at a line that REGEX matches and named by its group 1, the longest first: where the
+# time of a long step goes, so the next one to shorten is found by reading the log.
+timed() {
+    python -u -c '
+import re, sys, time
+label, pattern = sys.argv[1], re.compile(sys.argv[2].encode())
+parts = []
+for line in sys.stdin.buffer:
+    sys.stdout.buffer.write(line)
+    match = pattern.search(line)
+    if match:
+        parts.append([match.group(1).decode(errors="replace"), time.monotonic()])
+ends = [start for _, start in parts[1:]] + [time.monotonic()]
+spans = sorted(((end - start, name) for (name, start), end in zip(parts, ends)), reverse=True)
+if spans:
+    print("=== time per %s (%d, longest first)" % (label, len(spans)))
+    for seconds, name in spans:
+        print("%6.0fs  %s" % (seconds, name))
+' "$@"
+}
 
 step_changelog() {
     antsibull-changelog lint "$@"
@@ -106,7 +129,8 @@ PY
     fi
     local keep_going=()
     [ "${KEEP_GOING:-0}" != 1 ] || keep_going=(--continue-on-error)
-    ansible-test integration --python 3.11 --local --allow-destructive --color no "${keep_going[@]}" "$@" || rc=$?
+    ansible-test integration --python 3.11 --local --allow-destructive --color no "${keep_going[@]}" "$@" 2>&1 \
+        | timed "integration target" '^Running (\S+) integration test' || rc=$?
     if [ -n "$sim_pid" ]; then
         kill "$sim_pid" && wait "$sim_pid" 2>/dev/null || true
     fi
@@ -181,7 +205,7 @@ step_molecule() {
     [ -z "$stale" ] || die "molecule scenarios whose test_sequence does not start with destroy: $stale"
     [ -n "${ANSIBLE_COLLECTIONS_PATH:-}" ] || build_and_install
     # one absolute async dir, so async tasks find their jobs with HOME elsewhere (see step_integration)
-    ANSIBLE_ASYNC_DIR="$BUILD/async" molecule test --all "$@"
+    ANSIBLE_ASYNC_DIR="$BUILD/async" molecule test --all "$@" 2>&1 | timed "molecule action" '\[(\S+ > \S+)\] Executing$'
 }
 
 step_importer() {
@@ -310,10 +334,24 @@ run_step() {
 # ansible-test pins, and the sanity step before it has ended) and loop devices and ports of its own (the unit tests detach only the loop devices they attached and
 # listen on ephemeral ports). Integration and molecule mostly run one Ansible process at a
 # time, so on two cores the matrix's pylint and pytest use the core they leave idle.
-BESIDE="${BESIDE-matrix}"
-BESIDE_PID=""
-BESIDE_STEP=""
-BESIDE_START=0
+# molecule beside sanity, simulators, units and integration: its own copy of the tree, its own tarball
+# and installed collection ($BUILD/molecule/{dist,collections}); molecule keeps its state per scenario
+# and project path (~/.ansible/tmp), each scenario's simulators keep theirs under molecule's ephemeral
+# directory (replication: fixed ports 28731+ and /tmp/molecule-replication-sim; retire_vnx: port
+# 28851), the tests beside it use temporary directories and ephemeral ports (or look for free ones),
+# and all of them look only at the loop devices over their own files.
+BESIDE="${BESIDE-matrix molecule}"
+# step -> pid, and step -> $SECONDS when it started
+declare -A BESIDE_PID=() BESIDE_START=()
+
+# beside_from STEP: the step from whose start on STEP runs beside. The matrix waits for sanity (see
+# above); molecule needs nothing the steps make, and the sooner it starts the less it runs alone at the end.
+beside_from() {
+    case "$1" in
+        matrix) echo integration ;;
+        molecule) echo sanity ;;
+    esac
+}
 
 # start_beside STEP: run STEP in the background, in its own copy of the tree, its output to
 # $BUILD/STEP.log (printed by finish_beside when it ends, so the logs do not interleave).
@@ -321,8 +359,7 @@ start_beside() {
     local step="$1" stage="$BUILD/$1/ansible_collections/$NAMESPACE/$COLLECTION"
     stage_tree "$stage" 2>/dev/null
     printf '\n=== %s: started beside the next steps (log: %s)\n' "$step" "$BUILD/$step.log"
-    BESIDE_STEP="$step"
-    BESIDE_START=$SECONDS
+    BESIDE_START[$step]=$SECONDS
     rm -f "$BUILD/$step.end"
     # its own process group (set -m), so that stop_beside ends all of it
     set -m
@@ -330,39 +367,45 @@ start_beside() {
         rc=0
         (
             set -e
+            # a tarball step builds and installs its own copy (build_and_install), apart from the build step's
+            STAGE="$stage" DIST="$BUILD/$step/dist" INSTALLED="$BUILD/$step/collections"
             cd "$stage"
             "step_$step"
         ) || rc=$?
         echo "$SECONDS" >"$BUILD/$step.end"
         exit "$rc"
     ) >"$BUILD/$step.log" 2>&1 </dev/null &
-    BESIDE_PID=$!
+    BESIDE_PID[$step]=$!
     set +m
 }
 
-# finish_beside [now]: when the background step has ended (or, with "now", once it ends),
-# print its log and record its result as run_step does.
+# finish_beside [STEP]: record every background step that has ended (printing its log, as
+# run_step would); with STEP, wait for that one to end first.
 finish_beside() {
-    local rc=0 step="$BESIDE_STEP" end
-    [ -n "$BESIDE_PID" ] || return 0
-    if [ "${1:-}" != now ] && kill -0 "$BESIDE_PID" 2>/dev/null; then
-        return 0
-    fi
-    wait "$BESIDE_PID" || rc=$?
-    BESIDE_PID=""
-    end="$(cat "$BUILD/$step.end" 2>/dev/null || echo "$SECONDS")"
-    printf '\n=== %s (ran beside the steps above; log %s)\n' "$step" "$BUILD/$step.log"
-    cat "$BUILD/$step.log"
-    # its own duration, not the time until it was looked at
-    record_step "$step" "$rc" $((SECONDS - end + BESIDE_START))
+    local rc step end
+    for step in "${!BESIDE_PID[@]}"; do
+        if [ "$step" != "${1:-}" ] && kill -0 "${BESIDE_PID[$step]}" 2>/dev/null; then
+            continue
+        fi
+        rc=0
+        wait "${BESIDE_PID[$step]}" || rc=$?
+        unset "BESIDE_PID[$step]"
+        end="$(cat "$BUILD/$step.end" 2>/dev/null || echo "$SECONDS")"
+        printf '\n=== %s (ran beside the steps above; log %s)\n' "$step" "$BUILD/$step.log"
+        cat "$BUILD/$step.log"
+        # its own duration, not the time until it was looked at
+        record_step "$step" "$rc" $((SECONDS - end + BESIDE_START[$step]))
+    done
 }
 
 stop_beside() {
-    [ -n "$BESIDE_PID" ] || return 0
-    kill -TERM -- "-$BESIDE_PID" 2>/dev/null || true
-    wait "$BESIDE_PID" 2>/dev/null || true
-    printf '=== %s stopped (log so far: %s)\n' "$BESIDE_STEP" "$BUILD/$BESIDE_STEP.log"
-    BESIDE_PID=""
+    local step
+    for step in "${!BESIDE_PID[@]}"; do
+        kill -TERM -- "-${BESIDE_PID[$step]}" 2>/dev/null || true
+        wait "${BESIDE_PID[$step]}" 2>/dev/null || true
+        printf '=== %s stopped (log so far: %s)\n' "$step" "$BUILD/$step.log"
+        unset "BESIDE_PID[$step]"
+    done
 }
 
 record_step() {
@@ -396,12 +439,14 @@ summary() {
 }
 
 main() {
-    local start step
+    local start step beside
     if [ $# -gt 0 ] && [[ " ${ALL_STEPS[*]} " != *" $1 "* ]]; then
         die "unknown step '$1' (steps: ${ALL_STEPS[*]})"
     fi
-    # only the matrix needs nothing that the steps before it make
-    case "$BESIDE" in "" | matrix) ;; *) die "BESIDE='$BESIDE': it can be matrix or empty" ;; esac
+    # only these need nothing that the steps before them make (molecule builds its own tarball)
+    for step in $BESIDE; do
+        case "$step" in matrix | molecule) ;; *) die "BESIDE='$BESIDE': it can name matrix and molecule, or be empty" ;; esac
+    done
 
     printf '=== setup\n'
     start=$SECONDS
@@ -423,11 +468,11 @@ main() {
     else
         trap stop_beside EXIT
         for step in "${ALL_STEPS[@]}"; do
-            if [ "$step" = integration ] && [ -n "$BESIDE" ]; then
-                start_beside "$BESIDE"
-            fi
-            if [ "$step" = "$BESIDE_STEP" ]; then
-                finish_beside now
+            for beside in $BESIDE; do
+                [ "$step" != "$(beside_from "$beside")" ] || start_beside "$beside"
+            done
+            if [[ " $BESIDE " == *" $step "* ]]; then
+                finish_beside "$step"
                 continue
             fi
             run_step "$step"

@@ -29,16 +29,16 @@ no_change() {     # the run changes nothing
     run "$@" | tee "$work/out"
     grep -q 'changed=0 ' "$work/out"
 }
+# A role's run and the verify.yml after it go in one ansible-playbook run (PLAYBOOK verify.yml -e verify=...),
+# which saves a start of Ansible each; verify.yml only reads and asserts, also under --check.
 
 for use_rest in ${REPLICATION_TRANSPORTS:-always never}; do
     python files/backend.py "$work/ready" "$use_rest" >"$work/backend.json"
     python files/backend.py "$work/ready" "$use_rest" sim_backend >"$work/tests.json"
     ctl /reset
     # ensure: check mode predicts and changes nothing, the run converges, the re-run changes nothing
-    run storage.datamotion.replicate --check
-    run verify.yml -e verify=empty
-    run storage.datamotion.replicate
-    run verify.yml -e verify=ensured
+    run storage.datamotion.replicate verify.yml --check -e verify=empty
+    run storage.datamotion.replicate verify.yml -e verify=ensured
     no_change storage.datamotion.replicate
     run storage.datamotion.replicate -e replication_action=update
     run storage.datamotion.replicate -e replication_action=status
@@ -46,22 +46,17 @@ for use_rest in ${REPLICATION_TRANSPORTS:-always never}; do
     ctl /relationships/age '{"cluster": "dr2", "destination_path": "svm_dr2:be01", "seconds": 600}'
     ctl /clusters/src/offline
     ctl /stats/reset
-    run storage.datamotion.failover --check
-    run verify.yml -e verify=ensured
-    run storage.datamotion.failover
-    run verify.yml -e verify=failed_over -e source_requests=0
+    run storage.datamotion.failover verify.yml --check -e verify=ensured
+    run storage.datamotion.failover verify.yml -e verify=failed_over -e source_requests=0
     no_change storage.datamotion.failover
     expect_fail "failback is refused" storage.datamotion.failback
     expect_fail "already failed over to target" storage.datamotion.failover -e replication_failover_target=dr2
     # failback keeps what was written on the target
     ctl /clusters/src/online
     run verify.yml -e verify=write
-    run storage.datamotion.failback
-    run verify.yml -e verify=reversed
-    run storage.datamotion.failback -e replication_writers_stopped=true --check
-    run verify.yml -e verify=reversed
-    run storage.datamotion.failback -e replication_writers_stopped=true
-    run verify.yml -e verify=failed_back
+    run storage.datamotion.failback verify.yml -e verify=reversed
+    run storage.datamotion.failback verify.yml -e replication_writers_stopped=true --check -e verify=reversed
+    run storage.datamotion.failback verify.yml -e replication_writers_stopped=true -e verify=failed_back
     expect_fail "nothing to fail back" storage.datamotion.failback
     no_change storage.datamotion.replicate
     # bad inputs and faults at every step
