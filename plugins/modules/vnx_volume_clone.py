@@ -242,16 +242,10 @@ import time
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import Plan, VnxModule, converge
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
-    COPY_MARK, Unchanged, VnxError, temporary_mark)
+    COPY_MARK, Unchanged, VnxError, check_not_migrating, check_snapshot_room, temporary_mark)
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.clone import (
+    check_full_copy_size, check_own_target, copy_names, dest_name, not_a_leftover, own_snapshot, read_clone, snap_name)
 from ansible_collections.storage.datamotion.plugins.module_utils.wait import WaitTimeout, wait_for
-
-
-def snap_name(name, copy_mode):
-    return ("snap-as-vol-%s" if copy_mode == "snap" else "tmp-snap-%s") % name
-
-
-def dest_name(name):
-    return "%s_dest" % name
 
 
 class Context(object):
@@ -360,31 +354,35 @@ class Context(object):
             self.plan.add(text, func)
 
 
-def resolve_source(ctx):
-    """The source LUN, the base LUN for mount points, and the user's snapshot (if any)."""
-    client, p = ctx.client, ctx.p
-    snapshot = None
+def check_request(p):
+    """Refuse what no array state makes possible, before anything is read; returns the copies' names."""
+    names = copy_names(p)
+    if len(set(names)) != len(names):
+        raise VnxError("copy", "LUNs %s" % ", ".join(names), "a name is given twice", "Give each copy its own name.")
+    if p["consistency_group"] and p["copy_mode"] == "snap":
+        raise VnxError("make a snap copy", "%s in consistency group %s" % (", ".join(names), p["consistency_group"]),
+                       "a snap copy (snapshot mount point) cannot be added to a consistency group (a VNX limitation, "
+                       "seeds 000 and 001)",
+                       "Use copy_mode=full: the full copy joins the group once its migration completes.",
+                       "VNXConsistencyGroupError")
+    return names
+
+
+def check_source(facts, p):
+    """Refuse a source that is missing or not one LUN."""
     if p["source_snapshot"]:
-        snapshot = client.get_snapshot(p["source_snapshot"])
-        if snapshot is None:
+        if facts.user_snapshot is None:
             raise VnxError("copy", "snapshot %s" % p["source_snapshot"], "the snapshot does not exist",
                            "Check the snapshot name (vnx_info lists the snapshots).", "VNXSnapNotExistsError")
-        if len(snapshot.source_luns) != 1:
+        if len(facts.user_snapshot.source_luns) != 1:
             raise VnxError("copy", "snapshot %s" % p["source_snapshot"],
                            "it is not a snapshot of one LUN (a consistency group's snapshot holds one per member)",
                            "Give a snapshot of a single LUN.")
-        source = client.get_lun(lun_id=snapshot.source_luns[0])
-    else:
-        source = client.get_lun(name=p["source_lun"])
-        if source is None:
-            raise VnxError("copy", "LUN %s" % p["source_lun"], "the source LUN does not exist",
-                           "Check the LUN name (vnx_info lists the LUNs).", "VNXLunNotFoundError")
-    if source is None:
+    elif facts.source is None:
+        raise VnxError("copy", "LUN %s" % p["source_lun"], "the source LUN does not exist",
+                       "Check the LUN name (vnx_info lists the LUNs).", "VNXLunNotFoundError")
+    if facts.source is None:
         raise VnxError("copy", "snapshot %s" % p["source_snapshot"], "its source LUN no longer exists", None)
-    base = source
-    if source.is_snap_mount_point:
-        base = client.get_lun(name=source.primary_lun)
-    return source, base, snapshot
 
 
 def parallel_copy(client, name, settle=2):
@@ -394,12 +392,6 @@ def parallel_copy(client, name, settle=2):
         return True
     time.sleep(settle)
     return client.get_lun(name=name) is not None
-
-
-def settled(client, name, settle=2):
-    """Copy ``name`` read again after ``settle`` seconds (what a parallel run of it may be finishing)."""
-    time.sleep(settle)
-    return client.get_lun(name=name)
 
 
 def make_snapshot(ctx, snap, source, create, name):
@@ -437,13 +429,13 @@ def warn_leftover(ctx, old, name):
         ctx.warnings.append(text)
 
 
-def check_snapshot_name(ctx, snap, source, name):
+def check_snapshot_name(ctx, taken, snap, source, name):
     """Check mode: what the real run finds when it takes the copy's snapshot (make_snapshot), without taking it.
 
     A snapshot already named like the copy's is refused unless it is a leftover of an interrupted run, which
     is then replaced. The real run learns this from the array's answer to its create (no extra read).
     """
-    old = ctx.client.get_snapshot(snap)
+    old = taken.get(snap)
     if old is None:
         return
     what = not_a_leftover(old, [source.id])
@@ -457,25 +449,12 @@ def check_snapshot_name(ctx, snap, source, name):
     ctx.step("snapshot", "delete snapshot %s left by an interrupted run" % snap, lambda: None, name)
 
 
-def not_a_leftover(snap, sources):
-    """Why ``snap`` (named like a copy's snapshot) is not one an interrupted run of that copy left, or None."""
-    if snap.managed:
-        return "managed"
-    if not set(sources) & set(snap.source_luns + snap.primary_luns):
-        return "of another LUN"
-    if not snap.made_for_a_copy:
-        return "not marked %s, the mark this module writes on the snapshots it makes" % COPY_MARK
-    if snap.attached_luns:
-        return "attached to a mount point"
-    return None
-
-
-def plan_new_copy(ctx, name, source, base, user_snapshot, pool):
+def plan_new_copy(ctx, facts, name, source, base, user_snapshot, pool):
     """Steps for a copy that does not exist yet."""
     client, p = ctx.client, ctx.p
     snap = snap_name(name, p["copy_mode"])
     if ctx.module.check_mode:
-        check_snapshot_name(ctx, snap, source, name)
+        check_snapshot_name(ctx, facts.taken, snap, source, name)
     if user_snapshot is not None:
         ctx.step("snapshot", "copy snapshot %s to %s" % (user_snapshot.name, snap),
                  lambda: make_snapshot(ctx, snap, source, lambda: client.copy_snapshot(user_snapshot.name, snap), name),
@@ -500,21 +479,6 @@ def plan_own_copy(ctx, snap, name=None):
     was copied with (a managed snapshot's mark would make the copy look managed, and it would never be cleaned up)."""
     ctx.step("snapshot", "allow read/write on snapshot %s and mark it as this copy's" % snap,
              lambda: ctx.client.modify_snapshot(snap, description=COPY_MARK, allow_read_write=True), name)
-
-
-def own_snapshot(client, name, snapshot):
-    """Whether ``snapshot`` (attached to copy ``name``) is one this module made for it and may delete.
-
-    A mount point made some other way (Cinder, naviseccli) may read a user's snapshot, even a
-    managed one: converting that copy must leave the snapshot where it is.
-    """
-    if snapshot is None:
-        return False
-    s = client.get_snapshot(snapshot)
-    if s is None:
-        return snapshot in (snap_name(name, "snap"), snap_name(name, "full"))  # this run makes it
-    # by its mark, not its name: a copy renamed since (vnx_volume new_name) reads the snapshot of its first name
-    return s.made_for_a_copy and not s.managed and len(s.attached_luns) <= 1
 
 
 def plan_migration(ctx, name, size_gb, pool, provisioning, snapshot, existing_dest=None, cleanup=True):
@@ -615,9 +579,12 @@ def wait_migration(ctx, name):
     ctx.reports[name].update(clone_state="full_copy", migration=None, snapshot=None)
 
 
-def plan_existing_copy(ctx, name, lun, source, base, pool):
-    """Steps for a copy that exists already: nothing, finish it, wait for it, or convert it."""
+def plan_existing_copy(ctx, facts, source, base, pool):
+    """Steps for a copy that exists already (``facts``: read_existing_copy): nothing, finish it, wait for it,
+    or convert it."""
     client, p = ctx.client, ctx.p
+    lun = facts.lun
+    name = lun.name
     ctx.luns[name] = lun
     report = dict(name=name, snapshot=lun.attached_snapshot, migration=None)
     ctx.reports[name] = report
@@ -626,7 +593,7 @@ def plan_existing_copy(ctx, name, lun, source, base, pool):
         if p["copy_mode"] == "snap":
             raise VnxError("make a snap copy", "LUN %s" % name, "a LUN with that name exists and is not a snap copy",
                            "Choose another name, or delete that LUN first.", "VNXLunNameInUseError")
-        check_full_copy_size(ctx, name, lun, source)
+        check_full_copy_size(lun, source, bool(p["source_snapshot"]))
         differs = ["%s is %s, %s was asked" % (o, getattr(lun, o), p[o]) for o in ("pool", "provisioning", "tiering")
                    if p[o] is not None and getattr(lun, o) is not None and getattr(lun, o) != p[o]]
         if differs:
@@ -634,7 +601,7 @@ def plan_existing_copy(ctx, name, lun, source, base, pool):
                                 "(vnx_volume_clone does not redo a finished copy)." % (name, "; ".join(differs)))
         # a full copy: delete the temporary snapshot a run with wait=false could not delete
         for snap in (snap_name(name, "full"), snap_name(name, "snap")):
-            s = client.get_snapshot(snap)
+            s = facts.snapshots.get(snap)
             if s is not None and not s.attached_luns and not s.managed and s.temporary_of(lun.wwn):
                 ctx.step("cleanup", "delete snapshot %s" % snap, lambda snap=snap: client.destroy_snapshot(snap))
         plan_join(ctx, name, lun)
@@ -645,9 +612,8 @@ def plan_existing_copy(ctx, name, lun, source, base, pool):
                        "Choose another name, or delete that copy first.", "VNXLunNameInUseError")
     report["clone_state"] = "snap_copy"
     if lun.attached_snapshot is None:
-        # an interrupted run: the mount point exists, its snapshot may too
         snap = snap_name(name, p["copy_mode"])
-        old = client.get_snapshot(snap)
+        old = facts.leftover
         if old is not None:
             what = not_a_leftover(old, [base.id])
             if what:
@@ -655,131 +621,63 @@ def plan_existing_copy(ctx, name, lun, source, base, pool):
                                "snapshot %s exists and is not one an interrupted run of this copy left (it is %s)"
                                % (snap, what),
                                "Rename or delete snapshot %s, or give the copy another name." % snap, "VNXSnapNameInUseError")
-            fresh = settled(client, name)
-            if fresh is None or fresh.attached_snapshot is not None or not fresh.is_snap_mount_point:
-                # a parallel run of this copy was between its snapshot and its attach: see what it made
-                return plan_existing_copy(ctx, name, fresh, source, base, pool) if fresh is not None else None
+            if facts.gone:
+                return  # a parallel run's copy, gone meanwhile: the next run sees what is there
             # taken before the interruption: the copy would show the source as it was then
             warn_leftover(ctx, old, name)
             ctx.step("snapshot", "delete snapshot %s left by an interrupted run" % snap,
                      lambda: client.destroy_snapshot(snap))
-            old = None
-        if old is None:
-            if p["source_snapshot"]:
-                ctx.step("snapshot", "copy snapshot %s to %s" % (p["source_snapshot"], snap),
-                         lambda: client.copy_snapshot(p["source_snapshot"], snap))
-                plan_own_copy(ctx, snap)
-            else:
-                ctx.step("snapshot", "create snapshot %s of LUN %s" % (snap, source.name),
-                         lambda: client.create_snapshot(source, snap, description=COPY_MARK))
+        if p["source_snapshot"]:
+            ctx.step("snapshot", "copy snapshot %s to %s" % (p["source_snapshot"], snap),
+                     lambda: client.copy_snapshot(p["source_snapshot"], snap))
+            plan_own_copy(ctx, snap)
+        else:
+            ctx.step("snapshot", "create snapshot %s of LUN %s" % (snap, source.name),
+                     lambda: client.create_snapshot(source, snap, description=COPY_MARK))
         ctx.step("attach", "attach snapshot %s to mount point %s" % (snap, name),
                  lambda: client.attach_snapshot(lun, snap))
         report["snapshot"] = snap
     if p["copy_mode"] == "snap":
         return
-    migration = client.get_migration(lun)
+    migration = facts.migration
     if migration is not None:
         report["clone_state"] = "migrating"
         report["migration"] = migration.facts()
         if migration.failed:
             raise VnxError("copy", "LUN %s" % name, "its migration stopped: %s" % migration.state,
                            "Cancel it and delete the copy (vnx_volume state=absent force=true), then copy again.")
-        plan_wait(ctx, name, report["snapshot"], own_snapshot(client, name, report["snapshot"]))
+        plan_wait(ctx, name, report["snapshot"], own_snapshot(facts, report["snapshot"]))
         return
-    fresh = client.get_lun(name=name)
-    if fresh is not None and not fresh.is_snap_mount_point:
-        # its migration completed between the two reads: a full copy, not one to migrate again
-        return plan_existing_copy(ctx, name, fresh, source, base, pool)
     # a snap copy to convert into a full copy: it must have no snapshots or snap copies of its own
-    own = client.list_snapshots(lun.id)
+    own = facts.own_snapshots
     if own or lun.snapshot_mount_points:
         raise VnxError("migrate", "snap copy %s" % name,
                        "it has snapshots or snap copies of its own (%s)" % ", ".join([s.name for s in own] or
                                                                                      [str(i) for i in lun.snapshot_mount_points]),
                        "A LUN with snap copies or snapshots cannot be migrated: delete them first.")
-    dest = client.get_lun(name=dest_name(name))
-    if dest is not None:
-        check_own_target(ctx, name, lun, dest, report["snapshot"] if lun.attached_snapshot else None, pool)
+    if facts.dest is not None:
+        check_own_target(facts, report["snapshot"] if lun.attached_snapshot else None, pool)
     plan_migration(ctx, name, size_gb=lun.size_gb, pool=pool, provisioning=p["provisioning"] or lun.provisioning,
-                   snapshot=report["snapshot"], existing_dest=dest,
-                   cleanup=own_snapshot(client, name, report["snapshot"]))
+                   snapshot=report["snapshot"], existing_dest=facts.dest, cleanup=own_snapshot(facts, report["snapshot"]))
 
 
-def check_own_target(ctx, name, lun, dest, snapshot, pool):
-    """A LUN named like the copy's migration target is used only when this module made it for this copy.
-
-    The migration destroys the target's data, so a LUN someone else made with that name (a user's
-    ``<copy>_dest``) must never be taken: the copy's temporary snapshot records the WWNs of the copy
-    and of the target this module made, and the target must still look as made (fresh, same pool, large enough).
-    """
-    s = ctx.client.get_snapshot(snapshot) if snapshot else None
-    ours = s is not None and s.marks_target(lun.wwn, dest.wwn)
-    why = None
-    if not ours:
-        why = "this collection did not make it as the migration target of %s" % name
-    elif dest.is_snap_mount_point or dest.snapshot_mount_points:
-        why = "it has snap copies or is one"
-    elif pool is not None and dest.pool not in (None, pool.name):
-        why = "it is in pool %s, not %s" % (dest.pool, pool.name)
-    elif dest.size_gb is not None and lun.size_gb is not None and dest.size_gb < lun.size_gb - 0.001:
-        why = "it is smaller (%s GB) than the copy (%s GB)" % (dest.size_gb, lun.size_gb)
-    if why:
-        raise VnxError("migrate", "snap copy %s into LUN %s" % (name, dest.name),
-                       "LUN %s exists and %s" % (dest.name, why),
-                       "A migration destroys its target's data, so LUN %s is never used: rename it (or delete it if "
-                       "nobody needs it), then run again." % dest.name, "VNXLunNameInUseError")
-
-
-def check_full_copy_size(ctx, name, lun, source):
-    """A plain LUN named like the copy is taken as the finished full copy only when its size fits the source.
-
-    Nothing on the array says where a migrated LUN's data came from: its size is all there is to check.
-    A full copy has the source's size rounded up to whole GB (the migration target's size).
-    """
-    if lun.size_gb is None or source.size_gb is None:
-        return
-    whole = math.ceil(round(source.size_gb, 3))
-    low = 0 if ctx.p["source_snapshot"] else source.size_gb - 0.001  # the source may have grown since its snapshot
-    if not low <= lun.size_gb <= whole + 0.001:
-        raise VnxError("copy", "LUN %s into %s" % (source.name, name),
-                       "LUN %s exists and is not a snap copy; its size (%s GB) is not that of a full copy of %s (%s GB)"
-                       % (name, lun.size_gb, source.name, whole if low == 0 else source.size_gb),
-                       "It is not a copy of this source: choose another name, or delete that LUN first. (A full copy that "
-                       "was resized since cannot be told apart: leave this task out for it.)", "VNXLunNameInUseError")
-
-
-def plan_all(ctx):
-    client, p = ctx.client, ctx.p
-    names = p["names"] or [p["name"]]
-    if len(set(names)) != len(names):
-        raise VnxError("copy", "LUNs %s" % ", ".join(names), "a name is given twice", "Give each copy its own name.")
-    if p["consistency_group"] and p["copy_mode"] == "snap":
-        raise VnxError("make a snap copy", "%s in consistency group %s" % (", ".join(names), p["consistency_group"]),
-                       "a snap copy (snapshot mount point) cannot be added to a consistency group (a VNX limitation, "
-                       "seeds 000 and 001)",
-                       "Use copy_mode=full: the full copy joins the group once its migration completes.",
-                       "VNXConsistencyGroupError")
-    source, base, user_snapshot = resolve_source(ctx)
-    if p["consistency_group"]:
-        for g in client.list_consistency_groups():
-            ctx.group_exists = ctx.group_exists or g.name == p["consistency_group"]
-            for i in g.lun_ids:
-                ctx.groups[i] = g.name
+def plan_all(ctx, facts):
+    """Plan every copy from ``facts`` (read_clone) without asking the array; returns the diff's before."""
+    p = ctx.p
+    names = check_request(p)
+    check_source(facts, p)
+    source, base, user_snapshot = facts.source, facts.base, facts.user_snapshot
+    ctx.groups, ctx.group_exists = dict(facts.groups), facts.group_exists
     if source.name in names or base.name in names:
         raise VnxError("copy", "LUN %s" % source.name, "the copy's name is the source's name", "Give the copy another name.")
-    if ctx.batch and len(names) > 1:
-        by_name = dict((lun.name, lun) for lun in client.list_luns())
-        existing = dict((n, by_name.get(n)) for n in names)
-    else:
-        existing = dict((n, client.get_lun(name=n)) for n in names)
+    existing = facts.existing
     new = [n for n in names if existing[n] is None]
     before = dict((n, "absent" if existing[n] is None else
                    diff_state("snap_copy" if existing[n].is_snap_mount_point else "full_copy",
                               ctx.groups.get(existing[n].id))) for n in names)
-    pool = None
+    pool = facts.pool
     if p["copy_mode"] == "full":
         pool_name = p["pool"] or base.pool
-        pool = client.get_pool(pool_name)
         if pool is None:
             raise VnxError("copy", "LUN %s into pool %s" % (source.name, pool_name), "the pool does not exist",
                            "Check the pool name (vnx_info lists the pools).", "VNXPoolNotFoundError")
@@ -791,16 +689,16 @@ def plan_all(ctx):
                            "%s GB of thick LUNs are needed and the pool has %s GB available" % (need, pool.available_capacity_gb),
                            "Choose another pool, thin provisioning, or fewer copies.")
     if new:
-        client.check_not_migrating(source, "copy", "LUN %s" % source.name)
-        # the array refuses the 256th snapshot of a LUN; count first when that can be
+        check_not_migrating(source, facts.source_migration, "copy", "LUN %s" % source.name)
+        # the array refuses the 256th snapshot of a LUN; counted first when that can be
         # told apart from a plain failure: for a batch, and in check mode
-        if (ctx.batch and len(new) > 1) or ctx.module.check_mode:
-            client.check_snapshot_room(source, len(new), "copy", "LUN %s" % source.name)
+        if facts.counted is not None:
+            check_snapshot_room(source, facts.counted, len(new), "copy", "LUN %s" % source.name)
     for n in names:
         if existing[n] is None:
-            plan_new_copy(ctx, n, source, base, user_snapshot, pool)
+            plan_new_copy(ctx, facts, n, source, base, user_snapshot, pool)
         else:
-            plan_existing_copy(ctx, n, existing[n], source, base, pool)
+            plan_existing_copy(ctx, facts.copies[n], source, base, pool)
     ctx.build()
     return before
 
@@ -854,7 +752,8 @@ def main():
     def attempt():
         ctx = Context(client, module)
         contexts.append(ctx)
-        before = plan_all(ctx)
+        check_request(module.params)
+        before = plan_all(ctx, read_clone(client, module.params, module.check_mode))
         ctx.plan.apply(module.check_mode)
         return ctx, before
 
