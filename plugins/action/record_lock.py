@@ -13,28 +13,18 @@ __metaclass__ = type
 import getpass
 import os
 import socket
-import time
 
 from ansible.plugins.action import ActionBase
-
-
-def _start(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return str(int(time.time()))
+from ansible_collections.storage.datamotion.plugins.module_utils.recordlock import process_start
 
 
 class ActionModule(ActionBase):
-    _requires_connection = True
-
     def run(self, tmp=None, task_vars=None):
         result = super(ActionModule, self).run(tmp, task_vars)
         args = dict(self._task.args)
         run = os.getppid()
         controller = socket.gethostname()
-        args.setdefault("owner", "%s:%d:%s" % (controller, run, _start(run)))
+        args.setdefault("owner", "%s:%d:%s" % (controller, run, process_start(run)))
         job = os.environ.get("JOB_ID")
         args.setdefault("holder", "%sansible-playbook pid %d on %s (user %s)" % (
             "AWX job %s, " % job if job else "", run, controller, getpass.getuser()))
