@@ -1,0 +1,185 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Exclusive locks on progress records that outlive the task that takes them (module record_lock).
+
+A lock is a flock on <record>.lock; the process that holds it is a small holder started here, in a session of its
+own, which lets go when it is told to (SIGTERM), when the run that took it ends, or when its lease is over. The
+lock file holds who took it, so a second run can name the holder.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import errno
+import fcntl
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+
+HOLDER_MARK = "storage.datamotion.record_lock holder"
+# runs in its own process; its inherited descriptors 3.. are the locks: they go when it exits
+HOLDER_CODE = r"""
+import os, signal, sys, time
+signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
+owner_pid, owner_start, deadline = int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+def alive():
+    try:
+        with open('/proc/%d/stat' % owner_pid) as f:
+            return f.read().rsplit(')', 1)[1].split()[19] == owner_start
+    except (OSError, IndexError):
+        return False
+while time.time() < deadline and (not owner_pid or alive()):
+    time.sleep(0.2)
+"""
+
+
+class LockBusy(Exception):
+    pass
+
+
+def lock_path(path):
+    return path + ".lock"
+
+
+def process_start(pid):
+    """The start time of a process (field 22 of /proc/PID/stat): a pid and its start name one process."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+def read_holder(fd):
+    try:
+        return json.loads(os.pread(fd, 65536, 0).decode("utf-8") or "{}")
+    except ValueError:
+        return {}
+
+
+def try_lock(fd):
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError as e:
+        if e.errno in (errno.EAGAIN, errno.EACCES):
+            return False
+        raise
+
+
+def owner_gone(info):
+    """The run that holds it has ended (its holder is about to let go)."""
+    pid = info.get("owner_pid") or 0
+    return bool(pid) and info.get("host") == socket.gethostname() and process_start(pid) != info.get("owner_start")
+
+
+def busy_message(path, info, waited):
+    holder = info.get("holder") or "a run that has not written its name yet"
+    where = "process %s on %s" % (info.get("holder_pid", "?"), info.get("host", "?"))
+    return (
+        "record %s is locked by another run: %s (lock %s held by %s since %s%s). Two runs of one migration would "
+        "act on each other's state: wait for that run to end and run again; if it was killed and cannot end, end %s "
+        "to release the lock. Nothing was changed."
+        % (path, holder, lock_path(path), where, info.get("since", "?"),
+           ", waited %d s" % waited if waited else "", where))
+
+
+def open_locks(paths, create=True):
+    """The lock files of PATHS, open; without CREATE a missing one (a free lock) is left out."""
+    fds = {}
+    for path in paths:
+        if create or os.path.exists(lock_path(path)):
+            fds[path] = os.open(lock_path(path), os.O_RDWR | (os.O_CREAT if create else 0), 0o600)
+    return fds
+
+
+def acquire(paths, owner, holder, owner_pid=0, timeout=0, lease=86400, check_mode=False, sleep=0.2):
+    """Take the locks of all PATHS or none. Returns the paths newly taken; raises LockBusy naming the holder."""
+    fds = open_locks(paths, create=not check_mode)
+    try:
+        start = time.time()
+        while True:
+            taken, ours, busy = [], [], None
+            for path, fd in fds.items():
+                if try_lock(fd):
+                    taken.append(path)
+                    continue
+                info = read_holder(fd)
+                if owner and info.get("owner") == owner:
+                    ours.append(path)
+                elif busy is None:
+                    busy = (path, info)
+            if busy is None:
+                break
+            for path in taken:
+                fcntl.flock(fds[path], fcntl.LOCK_UN)
+            waited = time.time() - start
+            # a holder whose run has ended lets go within a moment: wait for it even with timeout 0
+            if waited >= max(timeout, 5 if owner_gone(busy[1]) else 0):
+                raise LockBusy(busy_message(busy[0], busy[1], int(waited)))
+            time.sleep(sleep)
+        if check_mode:
+            return [p for p in paths if p not in ours]
+        if not taken:
+            return taken
+        holder_proc = subprocess.Popen(
+            [sys.executable, "-c", HOLDER_CODE, HOLDER_MARK, str(owner_pid), process_start(owner_pid) if owner_pid else "",
+             str(time.time() + lease)] + [lock_path(p) for p in taken],
+            pass_fds=[fds[p] for p in taken], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
+        info = json.dumps({
+            "owner": owner, "holder": holder, "holder_pid": holder_proc.pid, "host": socket.gethostname(),
+            "owner_pid": owner_pid, "owner_start": process_start(owner_pid) if owner_pid else "",
+            "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}).encode("utf-8")
+        for path in taken:
+            os.ftruncate(fds[path], 0)
+            os.pwrite(fds[path], info, 0)
+        return taken
+    finally:
+        for fd in fds.values():
+            os.close(fd)
+
+
+def is_holder(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return HOLDER_MARK.encode("utf-8") in f.read()
+    except OSError:
+        return False
+
+
+def release(paths, owner, check_mode=False, timeout=10, sleep=0.1):
+    """Release the locks of PATHS that OWNER holds (another run's are left alone). Returns the paths released."""
+    fds = open_locks(paths, create=False)
+    try:
+        mine = {}
+        for path, fd in fds.items():
+            if try_lock(fd):
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                continue
+            info = read_holder(fd)
+            if info.get("owner") == owner and is_holder(info.get("holder_pid") or 0):
+                mine[path] = info["holder_pid"]
+        if check_mode or not mine:
+            return sorted(mine)
+        for pid in set(mine.values()):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:
+                pass
+        deadline = time.time() + timeout
+        for path in mine:
+            while not try_lock(fds[path]) and time.time() < deadline:
+                time.sleep(sleep)
+            os.ftruncate(fds[path], 0)
+            fcntl.flock(fds[path], fcntl.LOCK_UN)
+        return sorted(mine)
+    finally:
+        for fd in fds.values():
+            os.close(fd)

@@ -1,0 +1,144 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: record_lock
+short_description: Hold an exclusive lock on progress records for a whole run, so two runs never interleave
+version_added: 0.3.0
+description:
+  - Takes an exclusive C(flock) on C(<record>.lock), next to each record in O(paths), and keeps it after the task
+    ends - a small process on this host holds the locks until O(state=absent) releases them, the run that took them
+    ends (O(owner_pid)), or O(lease) seconds have passed.
+  - The task reports no change (the locks last only as long as the run; what it did is in RV(actions)), so a
+    finished run stays idempotent.
+  - All of O(paths) are taken or none. A lock held by another run fails the task at once (or after O(timeout)
+    seconds), naming the record and the run that holds it; nothing is changed.
+  - A lock this run (O(owner)) already holds is taken again without a change, so a role that locks its records can
+    run inside a playbook that locked them first.
+  - The action plugin fills in O(owner), O(holder) and, when the connection is local, O(owner_pid) with the
+    C(ansible-playbook) process of this run; give them only to override that.
+author:
+  - Storage DataMotion Team (@storage-datamotion)
+extends_documentation_fragment:
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Takes nothing; fails as the real run would when another run holds a lock.
+  diff_mode:
+    support: none
+  platform:
+    support: full
+    platforms: posix
+options:
+  paths:
+    description: The records to lock. Each lock is the file C(<record>.lock), created when missing (the record itself is not touched).
+    type: list
+    elements: path
+    required: true
+  state:
+    description: V(present) takes and holds the locks; V(absent) releases the ones this run (O(owner)) holds.
+    type: str
+    choices: [present, absent]
+    default: present
+  owner:
+    description: Who this run is, to tell its own locks from another run's. Filled in by the action plugin.
+    type: str
+  holder:
+    description: How a second run names this one in its error. Filled in by the action plugin.
+    type: str
+  owner_pid:
+    description:
+      - A process on this host whose end releases the locks (the C(ansible-playbook) of this run, with a local
+        connection). V(0) - none, the locks are held until O(state=absent) or O(lease).
+    type: int
+    default: 0
+  timeout:
+    description: Seconds to wait for a lock that another run holds. V(0) fails at once.
+    type: int
+    default: 0
+  lease:
+    description:
+      - The longest time in seconds the locks are held (a safety net for a run that was killed on a remote host and
+        whose end this host cannot see).
+    type: int
+    default: 86400
+"""
+
+EXAMPLES = r"""
+- name: Lock the records of this run's migrations
+  storage.datamotion.record_lock:
+    paths: [/var/lib/datamotion/migrations/retire_db01-1a2b3c4d.json]
+  register: lock
+
+- name: Release them
+  storage.datamotion.record_lock:
+    paths: "{{ lock.acquired }}"
+    state: absent
+"""
+
+RETURN = r"""
+acquired:
+  description: The records whose locks this task took (not those this run already held).
+  returned: always
+  type: list
+  elements: str
+released:
+  description: The records whose locks this task released.
+  returned: always
+  type: list
+  elements: str
+actions:
+  description: What was done, one line each.
+  returned: always
+  type: list
+  elements: str
+"""
+
+import os
+import socket
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.storage.datamotion.plugins.module_utils.recordlock import LockBusy, acquire, release
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            paths=dict(type="list", elements="path", required=True),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            owner=dict(type="str"),
+            holder=dict(type="str"),
+            owner_pid=dict(type="int", default=0),
+            timeout=dict(type="int", default=0),
+            lease=dict(type="int", default=86400),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    owner = p["owner"] or "pid %d on %s" % (os.getppid(), socket.gethostname())
+    paths = sorted(set(p["paths"]))
+    result = dict(changed=False, acquired=[], released=[], actions=[])
+    try:
+        if p["state"] == "present":
+            result["acquired"] = acquire(paths, owner, p["holder"] or owner, p["owner_pid"], p["timeout"], p["lease"],
+                                         module.check_mode)
+            result["actions"] = ["lock %s" % path for path in result["acquired"]]
+        else:
+            result["released"] = release(paths, owner, module.check_mode)
+            result["actions"] = ["unlock %s" % path for path in result["released"]]
+    except LockBusy as e:
+        module.fail_json(msg=str(e), **result)
+    except OSError as e:
+        module.fail_json(msg="record_lock %s: %s - check that the records' directory exists and is writable"
+                         % (", ".join(paths), e), **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+# -*- coding: utf-8 -*-
+# Copyright: Contributors to the storage.datamotion collection
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""record_lock with real flocks and real holder processes: a second run is refused at once naming the record and
+the holder, the run itself may take its locks again, release frees them, the end of the run frees them."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ansible_collections.storage.datamotion.plugins.module_utils import recordlock
+from ansible_collections.storage.datamotion.plugins.modules import record_lock
+
+
+@pytest.fixture
+def records(tmp_path):
+    paths = [str(tmp_path / "retire_a.json"), str(tmp_path / "retire_b.json")]
+    yield paths
+    for path in paths:  # no holder outlives a test
+        recordlock.release(paths, "run A")
+
+
+def free(path):
+    if not os.path.exists(recordlock.lock_path(path)):
+        return True
+    fd = os.open(recordlock.lock_path(path), os.O_RDWR)
+    try:
+        return recordlock.try_lock(fd)
+    finally:
+        os.close(fd)
+
+
+def test_second_run_is_refused_at_once_naming_record_and_holder(records, run_module):
+    status, result = run_module(record_lock, {"paths": records, "owner": "run A", "holder": "AWX job 41"})
+    assert status == "exit" and result["acquired"] == sorted(records)
+    # the task has ended: the lock is still held, by the holder process
+    assert not free(records[0])
+
+    status, result = run_module(record_lock, {"paths": [records[1]], "owner": "run B", "holder": "AWX job 42"})
+    assert status == "fail"
+    assert "record %s is locked by another run: AWX job 41" % records[1] in result["msg"]
+    assert "Nothing was changed" in result["msg"] and result["acquired"] == []
+
+
+def test_check_mode_fails_as_the_real_run_and_takes_nothing(records, run_module):
+    status, result = run_module(record_lock, {"paths": records, "owner": "run B"}, check_mode=True)
+    assert status == "exit" and free(records[0]) and free(records[1])
+    recordlock.acquire([records[0]], "run A", "AWX job 41")
+    status, result = run_module(record_lock, {"paths": records, "owner": "run B"}, check_mode=True)
+    assert status == "fail" and "AWX job 41" in result["msg"]
+    # all or nothing: the free one was not kept
+    assert free(records[1])
+
+
+def test_the_run_takes_its_own_lock_again_and_releases_it(records, run_module):
+    assert recordlock.acquire(records, "run A", "playbook") == sorted(records)
+    status, result = run_module(record_lock, {"paths": [records[0]], "owner": "run A"})
+    assert status == "exit" and result["acquired"] == [] and not result["actions"]
+
+    status, result = run_module(record_lock, {"paths": records, "owner": "run B", "state": "absent"})
+    assert status == "exit" and result["released"] == [] and not free(records[0])
+
+    status, result = run_module(record_lock, {"paths": records, "owner": "run A", "state": "absent"})
+    assert status == "exit" and result["released"] == sorted(records)
+    assert free(records[0]) and free(records[1])
+
+
+def test_a_waiting_run_gets_the_lock_once_the_holding_run_ends(records):
+    run = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        recordlock.acquire(records, "run A", "killed run", owner_pid=run.pid)
+        with pytest.raises(recordlock.LockBusy):
+            recordlock.acquire(records, "run B", "second run")
+    finally:
+        run.kill()
+        run.wait()
+    # its holder sees the run gone and lets go; a new run waits for that even with timeout 0
+    assert recordlock.acquire(records, "run B", "second run") == sorted(records)
+    recordlock.release(records, "run B")
+
+
+def test_waits_up_to_timeout_then_names_the_wait(records):
+    recordlock.acquire(records, "run A", "AWX job 41")
+    with pytest.raises(recordlock.LockBusy, match="waited 1 s"):
+        recordlock.acquire(records, "run B", "second run", timeout=1)
+    fd = os.open(recordlock.lock_path(records[0]), os.O_RDWR)
+    try:
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        os.close(fd)
