@@ -149,9 +149,17 @@ def replication_failback_phases(view, reverse_read, target=None):
         sources = set((r.get("source_path") or "").split(":")[0] for r in reverse.values())
         named = [t["name"] for t in view["targets"] if t["svm"] in sources]
         name = named[0] if len(named) == 1 else None
+    unread = ["%s (%s)" % (t["name"], t["error"]) for t in view["targets"] if not t["reachable"]]
     if name is None:
-        return dict(target=None, phases={})
+        return dict(target=None, phases={}, why="nothing to fail back - no target holds broken-off relationships of the backend "
+                    "and the source has no reverse relationship" + (
+                        "; but target %s could not be read: bring it back and run the failback again" % ", ".join(unread)
+                        if unread else ""))
     tgt = [t for t in view["targets"] if t["name"] == name][0]
+    if not tgt["reachable"]:
+        # its relationships read as none: every volume would look done and the failback would end without doing it
+        return dict(target=None, phases={}, why="target %s, the backend's failover target, cannot be read (%s); a failback "
+                    "copies its data back to the source: bring it back, then run the failback again" % (name, tgt["error"]))
     reverse = dict((v, r) for v, r in reverse.items() if (r.get("source_path") or "").split(":")[0] == tgt["svm"])
     phases = {}
     for vol, rel in tgt["relationships"].items():

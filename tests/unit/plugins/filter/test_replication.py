@@ -187,3 +187,15 @@ def test_a_rerun_after_a_kill_between_quiesce_and_break_stays_with_the_least_lag
         dr2 = [dict(rel("svm_dst2", v, lag=20), **paused) for v in ("pool1", "pool2")]
         view = replication_view(reads([rel("svm_dst", "pool1", lag=300), rel("svm_dst", "pool2", lag=300)], dr2), BACKEND)
         assert replication_failover_choice(view)["target"] == "dr2", paused
+
+
+def test_failback_is_refused_while_the_failed_over_target_cannot_be_read():
+    # dr1 took the failover and the reverse relationships exist; dr1 down read as "no relationship", every volume "done"
+    view = replication_view(reads(None, [rel("svm_dst2", "pool1")]), BACKEND)
+    rev = {"relationships": [{"source_path": "svm_dst:pool1", "destination_path": "svm_src:pool1", "state": "snapmirrored",
+                              "lag_time": 5}]}
+    phases = replication_failback_phases(view, rev)
+    assert phases["target"] is None and "dr1" in phases["why"] and "cannot be read" in phases["why"]
+    # no reverse relationship yet: the only broken-off target may be the unread one
+    phases = replication_failback_phases(view, {"relationships": []})
+    assert phases["target"] is None and "dr1 (connection refused) could not be read" in phases["why"]
