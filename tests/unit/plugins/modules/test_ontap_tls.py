@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
+import signal
 import ssl
 import subprocess
 import sys
@@ -18,10 +20,17 @@ import pytest
 from ansible_collections.storage.datamotion.plugins.modules import ontap_snapmirror_info
 
 
+def serve(*args):
+    """ontap-sim serve ARGS, which ends with the process that started it: ansible-test runs each test in a fork
+    that exits without tearing fixtures down, so a simulator left to the fixture's teardown outlived the run."""
+    command = shutil.which("ontap-sim") or os.path.join(os.path.dirname(sys.executable), "ontap-sim")
+    return subprocess.Popen([command, "serve"] + list(args), stdout=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: ctypes.CDLL(None).prctl(1, signal.SIGTERM))    # PR_SET_PDEATHSIG
+
+
 @pytest.fixture(scope="module")
 def sim():
-    command = shutil.which("ontap-sim") or os.path.join(os.path.dirname(sys.executable), "ontap-sim")
-    proc = subprocess.Popen([command, "serve", "--https"], stdout=subprocess.PIPE, text=True)
+    proc = serve("--https")
     ready = json.loads(proc.stdout.readline())
     yield dict(port=urlsplit(ready["clusters"]["dst"]).port, certificate=ready["certificate"])
     proc.terminate()
@@ -71,9 +80,7 @@ def cert_sim(tmp_path_factory):
     openssl("x509", "-req", "-in", "client.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "client.pem", "-days", "1")
     (work / "seed.yml").write_text("clusters:\n  - name: dst\n    svms: [{name: svm_dst}]\n    aggregates: [{name: aggr1, size: 1TiB}]\n"
                                    "    users: [{name: admin, password: netapp1!}, {name: certadmin, authentication_method: cert}]\n")
-    command = shutil.which("ontap-sim") or os.path.join(os.path.dirname(sys.executable), "ontap-sim")
-    proc = subprocess.Popen([command, "serve", "--https", "--client-ca", str(work / "ca.pem"), "--seed", str(work / "seed.yml")],
-                            stdout=subprocess.PIPE, text=True)
+    proc = serve("--https", "--client-ca", str(work / "ca.pem"), "--seed", str(work / "seed.yml"))
     ready = json.loads(proc.stdout.readline())
     yield dict(port=urlsplit(ready["clusters"]["dst"]).port, cert=str(work / "client.pem"), key=str(work / "client.key"))
     proc.terminate()
