@@ -401,25 +401,45 @@ def make_snapshot(ctx, snap, source, create, name):
     with no mount point and not managed can only be such a leftover; its content is older
     than this run, so it is replaced, not reused. Anything else with the name is left alone.
     """
-    client = ctx.client
     try:
         create()
         return
     except VnxError as err:
         if err.kind != "VNXSnapNameInUseError":
             raise
-        if parallel_copy(client, name):
-            raise  # another run makes this copy right now: read and plan again (converge)
-        old = client.get_snapshot(snap)
-        what = not_a_leftover(old, [source.id]) if old is not None else "gone"
-        if what:
-            err.hint = ("Snapshot %s is not one an interrupted run of this copy left (it is %s): rename or delete it, "
-                        "or give the copy another name." % (snap, what))
-            raise
-    client.destroy_snapshot(snap)
+        old = delete_leftover(ctx, snap, source, name, err)
     ctx.plan.done.append("delete snapshot %s left by an interrupted run" % snap)
     warn_leftover(ctx, old, name)
     create()
+
+
+def delete_leftover(ctx, snap, source, name, err=None):
+    """Delete snapshot ``snap``, read again first: only a leftover of an interrupted run of copy ``name`` goes.
+
+    ``err``: the array's refusal of this run's create, raised (with a hint) when the snapshot is not a
+    leftover; without it (a planned deletion), a snapshot gone meanwhile is no change.
+    Returns the snapshot deleted, or an Unchanged answer.
+    """
+    client = ctx.client
+    if parallel_copy(client, name):
+        # another run makes this copy right now: read and plan again (converge)
+        raise err or VnxError("copy", "LUN %s into %s" % (source.name, name),
+                              "snapshot %s is being attached to copy %s by another run" % (snap, name),
+                              None, "VNXSnapNameInUseError")
+    old = client.get_snapshot(snap)
+    if old is None and err is None:
+        return Unchanged("VNXSnapNotExistsError")
+    what = not_a_leftover(old, [source.id]) if old is not None else "gone"
+    if what:
+        hint = ("Snapshot %s is not one an interrupted run of this copy left (it is %s): rename or delete it, "
+                "or give the copy another name." % (snap, what))
+        if err is None:
+            err = VnxError("copy", "LUN %s into %s" % (source.name, name), "snapshot %s changed since it was read" % snap,
+                           kind="VNXSnapNameInUseError")
+        err.hint = hint
+        raise err
+    client.destroy_snapshot(snap)
+    return old
 
 
 def warn_leftover(ctx, old, name):
@@ -430,10 +450,9 @@ def warn_leftover(ctx, old, name):
 
 
 def check_snapshot_name(ctx, taken, snap, source, name):
-    """Check mode: what the real run finds when it takes the copy's snapshot (make_snapshot), without taking it.
-
-    A snapshot already named like the copy's is refused unless it is a leftover of an interrupted run, which
-    is then replaced. The real run learns this from the array's answer to its create (no extra read).
+    """A snapshot already named like the copy's (``taken``, read before planning) is refused unless it is a
+    leftover of an interrupted run, which is then replaced (deleted, read again first, before the create).
+    make_snapshot still handles one made after that read.
     """
     old = taken.get(snap)
     if old is None:
@@ -446,15 +465,15 @@ def check_snapshot_name(ctx, taken, snap, source, name):
                        "snapshot %s exists and is not one an interrupted run of this copy left (it is %s)" % (snap, what),
                        "Rename or delete snapshot %s, or give the copy another name." % snap)
     warn_leftover(ctx, old, name)
-    ctx.step("snapshot", "delete snapshot %s left by an interrupted run" % snap, lambda: None, name)
+    ctx.step("snapshot", "delete snapshot %s left by an interrupted run" % snap,
+             lambda: delete_leftover(ctx, snap, source, name), name)
 
 
 def plan_new_copy(ctx, facts, name, source, base, user_snapshot, pool):
     """Steps for a copy that does not exist yet."""
     client, p = ctx.client, ctx.p
     snap = snap_name(name, p["copy_mode"])
-    if ctx.module.check_mode:
-        check_snapshot_name(ctx, facts.taken, snap, source, name)
+    check_snapshot_name(ctx, facts.taken, snap, source, name)
     if user_snapshot is not None:
         ctx.step("snapshot", "copy snapshot %s to %s" % (user_snapshot.name, snap),
                  lambda: make_snapshot(ctx, snap, source, lambda: client.copy_snapshot(user_snapshot.name, snap), name),
@@ -690,10 +709,9 @@ def plan_all(ctx, facts):
                            "Choose another pool, thin provisioning, or fewer copies.")
     if new:
         check_not_migrating(source, facts.source_migration, "copy", "LUN %s" % source.name)
-        # the array refuses the 256th snapshot of a LUN; counted first when that can be
-        # told apart from a plain failure: for a batch, and in check mode
-        if facts.counted is not None:
-            check_snapshot_room(source, facts.counted, len(new), "copy", "LUN %s" % source.name)
+        # the array refuses the 256th snapshot of a LUN: counted first, so that check mode and a batch
+        # refuse before anything is made, with the same message as a real run
+        check_snapshot_room(source, facts.counted, len(new), "copy", "LUN %s" % source.name)
     for n in names:
         if existing[n] is None:
             plan_new_copy(ctx, facts, n, source, base, user_snapshot, pool)
@@ -753,7 +771,7 @@ def main():
         ctx = Context(client, module)
         contexts.append(ctx)
         check_request(module.params)
-        before = plan_all(ctx, read_clone(client, module.params, module.check_mode))
+        before = plan_all(ctx, read_clone(client, module.params))
         ctx.plan.apply(module.check_mode)
         return ctx, before
 

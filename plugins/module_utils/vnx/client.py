@@ -247,6 +247,14 @@ def check_snapshot_room(lun, count, more, operation, obj):
                        "Delete unused snap copies or snapshots of LUN %s first." % lun.name, "VNXCreateSnapError")
 
 
+def counted_toward_limit(lun, base, snapshots):
+    """Those of ``snapshots`` the array counts against the limit of ``lun``: the snapshots of its primary
+    LUN ``base`` (``lun`` itself unless it is a snap copy) and of every snapshot mount point of it (a snap
+    copy's snapshots count for its source)."""
+    members = set([base.id, lun.id]) | set(base.snapshot_mount_points)
+    return [s for s in snapshots if members & set(s.source_luns)]
+
+
 def check_not_migrating(lun, migration, operation, obj):
     """Seed 000: no snapshot, snap copy or restore of a LUN while it migrates (a copy's asynchronous
     migration, or one an administrator started); ``migration``: the LUN's, or None."""
@@ -782,12 +790,9 @@ class VnxClient(object):
                            tolerate=("VNXSnapNotExistsError",))
 
     def snapshots_toward_limit(self, lun):
-        """The snapshots the array counts against the limit of ``lun``: those of its primary LUN and of
-        every snapshot mount point of it (a snap copy's snapshots count for its source)."""
+        """The snapshots the array counts against the limit of ``lun`` (counted_toward_limit)."""
         base = self.get_lun(name=lun.primary_lun) if lun.is_snap_mount_point else lun
-        base = base or lun
-        members = set([base.id, lun.id]) | set(base.snapshot_mount_points)
-        return [s for s in self.list_snapshots() if members & set(s.source_luns)]
+        return counted_toward_limit(lun, base or lun, self.list_snapshots())
 
     def check_snapshot_room(self, lun, more, operation, obj):
         """Fail before acting when ``more`` new snapshots of ``lun`` would pass the array's limit."""

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Dict, List, Optional
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
-    COPY_MARK, Lun, Migration, Pool, Snapshot, VnxError)
+    COPY_MARK, Lun, Migration, Pool, Snapshot, VnxError, counted_toward_limit)
 
 
 def snap_name(name, copy_mode):
@@ -175,21 +175,21 @@ class CloneFacts:
     existing: Dict = field(default_factory=dict)  # {copy name: Lun or None}
     pool: Optional[Pool] = None                  # a full copy's pool
     source_migration: Optional[Migration] = None
-    counted: Optional[int] = None                # snapshots counted toward the source's limit (batch, check mode)
+    counted: Optional[int] = None                # snapshots counted toward the source's limit (with new copies)
     copies: Dict = field(default_factory=dict)   # {copy name: ExistingCopy}
-    taken: Dict = field(default_factory=dict)    # check mode: {a new copy's snapshot name: Snapshot or None}
+    taken: Dict = field(default_factory=dict)    # {a new copy's snapshot name: Snapshot or None}
 
 
 def copy_names(params):
     return params["names"] or [params["name"]]
 
 
-def read_clone(client, params, check_mode, settle=2):
-    """The facts the plan of vnx_volume_clone needs for ``params``.
+def read_clone(client, params, settle=2):
+    """The facts the plan of vnx_volume_clone needs for ``params``, read alike in check mode and in a real run.
 
-    Two reads are made in check mode only: the snapshots counted toward the source's limit (a real
-    run of one copy leaves that to the array's own answer) and the snapshots already named like the
-    new copies' (a real run learns that from its create).
+    With new copies, one list of the array's snapshots gives both the snapshots counted toward the source's
+    limit and those already named like the new copies' snapshots: the plan refuses the 256th snapshot and
+    a snapshot somebody else named like ours before anything is done, in check mode as in a real run.
     """
     p, facts = params, CloneFacts()
     names = copy_names(p)
@@ -223,11 +223,11 @@ def read_clone(client, params, check_mode, settle=2):
             return facts
     if new:
         facts.source_migration = client.get_migration(source)
-        if (p["names"] and len(new) > 1) or check_mode:
-            facts.counted = len(client.snapshots_toward_limit(source))
+        snapshots = client.list_snapshots()
+        facts.counted = len(counted_toward_limit(source, facts.base, snapshots))
+        by_name = dict((s.name, s) for s in snapshots)
+        facts.taken = dict((snap_name(n, p["copy_mode"]), by_name.get(snap_name(n, p["copy_mode"]))) for n in new)
     for n in names:
         if facts.existing[n] is not None:
             facts.copies[n] = read_existing_copy(client, facts.existing[n], facts.base, p["copy_mode"], settle)
-        elif check_mode:
-            facts.taken[snap_name(n, p["copy_mode"])] = client.get_snapshot(snap_name(n, p["copy_mode"]))
     return facts

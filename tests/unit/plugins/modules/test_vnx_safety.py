@@ -436,6 +436,7 @@ def test_an_unmarked_snapshot_named_like_ours_is_refused_by_name_never_replaced(
     navi.on("lun -list -all -name copy1", f.lun(4100, "copy1", primary="vol_a") if existing_copy else f.LUN_NOT_FOUND)
     navi.on("snap -list -id snap-as-vol-copy1", f.snap("snap-as-vol-copy1", 12))
     navi.on("snap -list -res 12", f.snap("snap-as-vol-copy1", 12))
+    navi.on("snap -list -detail", f.snap("snap-as-vol-copy1", 12))
     navi.on("snap -create", "The specified snapshot name is already in use. (0x716d8005)")
     status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"),
                                 check_mode=check_mode)
@@ -634,22 +635,32 @@ def test_a_description_with_the_collections_marks_is_refused_before_the_array_is
     assert navi.array_commands() == []
 
 
-@pytest.mark.parametrize("check_mode", [False, True])
-def test_a_leftover_snapshot_of_a_new_copy_is_replaced_and_the_task_says_so(run_module, navi, no_pause,
-                                                                            check_mode):  # noqa: F811
-    # an interrupted run made snapshot snap-as-vol-copy1 (marked, not attached) and died before the mount point
+@pytest.mark.parametrize("check_mode, seen", [(False, True), (True, True), (False, False)],
+                         ids=["run", "check", "run-made-after-the-read"])
+def test_a_leftover_snapshot_of_a_new_copy_is_replaced_and_the_task_says_so(run_module, navi, no_pause, check_mode,
+                                                                            seen):  # noqa: F811
+    # an interrupted run made snapshot snap-as-vol-copy1 (marked, not attached) and died before the mount point;
+    # seen: listed when the task reads the array (planned in both modes), else met by the create (a real run only)
+    leftover = f.snap("snap-as-vol-copy1", 12, descr="[storage.datamotion:copy]")
     navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
     navi.on("lun -list -all -name copy1", f.LUN_NOT_FOUND, f.LUN_NOT_FOUND, f.LUN_NOT_FOUND,
             f.lun(4100, "copy1", primary="vol_a"))
-    navi.on("snap -list -id snap-as-vol-copy1", f.snap("snap-as-vol-copy1", 12, descr="[storage.datamotion:copy]"))
-    navi.on("snap -create", "The specified snapshot name is already in use. (0x716d8005)", "")
+    navi.on("snap -list -id snap-as-vol-copy1", leftover)
+    if seen:
+        navi.on("snap -list -detail", leftover)
+    else:
+        navi.on("snap -create", "The specified snapshot name is already in use. (0x716d8005)", "")
     status, result = run_module(vnx_volume_clone, dict(CONN, name="copy1", source_lun="vol_a", copy_mode="snap"),
                                 check_mode=check_mode)
     assert status == "exit" and result["changed"], result
-    assert any("snap-as-vol-copy1" in a and "delete" in a for a in result["actions"]), result["actions"]
+    assert result["actions"][:2] == ["delete snapshot snap-as-vol-copy1 left by an interrupted run",
+                                     "create snapshot snap-as-vol-copy1 of LUN vol_a"], result["actions"]
     assert any("left by an interrupted run" in w for w in get_warning_messages())
+    create = ("snap -create -res 12 -name snap-as-vol-copy1 -allowAutoDelete no -allowReadWrite yes "
+              "-descr [storage.datamotion:copy]")
     if not check_mode:
-        assert "snap -destroy -id snap-as-vol-copy1 -o" in navi.writes()
+        refused = [] if seen else [create]  # the create that met it, refused by the array
+        assert navi.writes()[:len(refused) + 2] == refused + ["snap -destroy -id snap-as-vol-copy1 -o", create]
 
 
 @pytest.mark.parametrize("descr, deleted", [("[storage.datamotion:copy]", True), ("users nightly", False)])

@@ -198,9 +198,10 @@ class Whole(Array):
     def list_consistency_groups(self):
         return self.groups
 
-    def snapshots_toward_limit(self, lun):
-        self.asked.append("count")
-        return [None] * self.counted
+    def list_snapshots(self, lun_id=None):
+        self.asked.append("list")
+        many = [Snapshot("many-%d" % i, source_luns=[1], primary_luns=[1]) for i in range(self.counted)]
+        return Array.list_snapshots(self, lun_id) + many
 
     def get_migration(self, lun):
         return self.migration if self.migration and self.migration.source_id == lun.id else None
@@ -239,7 +240,7 @@ WHOLE = {
 def test_every_request_is_planned_from_what_was_read(start, check_mode):
     make, extra, expected = WHOLE[start]
     p = params(**extra)
-    facts = read_clone(make(), p, check_mode, settle=0)
+    facts = read_clone(make(), p, settle=0)
     ctx = m.Context(None, Module(p["copy_mode"], check_mode))  # no client: the plan cannot read
     ctx.p.update(p)
     if isinstance(expected, str):
@@ -251,26 +252,29 @@ def test_every_request_is_planned_from_what_was_read(start, check_mode):
     assert ctx.plan.actions == expected
 
 
-def test_a_single_copy_is_counted_toward_the_limit_in_check_mode_only():
-    """A real run of one copy leaves the 256th snapshot to the array's own refusal; check mode must predict it."""
-    for check_mode, refused in ((False, False), (True, True)):
+def test_a_single_copy_is_refused_at_the_limit_alike_in_check_mode_and_a_real_run():
+    """Check mode predicts the real run: both count the source's snapshots before planning, in one list."""
+    messages = []
+    for check_mode in (False, True):
         array = Whole(counted=255)
-        facts = read_clone(array, params(), check_mode, settle=0)
+        facts = read_clone(array, params(), settle=0)
         ctx = m.Context(None, Module("full", check_mode))
-        if refused:
-            with pytest.raises(VnxError, match="LUN src has 255 snapshots"):
-                m.plan_all(ctx, facts)
-        else:
+        with pytest.raises(VnxError, match="LUN src has 255 snapshots") as err:
             m.plan_all(ctx, facts)
-        assert array.asked == (["count"] if check_mode else [])
+        messages.append(str(err.value))
+        assert array.asked == ["list"] and ctx.plan.actions == []
+    assert messages[0] == messages[1]
 
 
-def test_check_mode_predicts_the_replacement_of_a_leftover_snapshot():
+@pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check"])
+def test_a_leftover_snapshot_is_replaced_and_a_users_refused_before_acting(check_mode):
     array = Whole(snaps=[snap(attached_luns=[])])
-    ctx = m.Context(None, Module("full", True))
-    m.plan_all(ctx, read_clone(array, params(), True, settle=0))
+    ctx = m.Context(None, Module("full", check_mode))
+    m.plan_all(ctx, read_clone(array, params(), settle=0))
     assert ctx.plan.actions[0] == "delete snapshot tmp-snap-c left by an interrupted run"
-    ctx = m.Context(None, Module("full", True))
+    assert ctx.warnings and "was left by an interrupted run" in ctx.warnings[0]
+    ctx = m.Context(None, Module("full", check_mode))
     array = Whole(snaps=[snap(description="mine", attached_luns=[])])
     with pytest.raises(VnxError, match="is not one an interrupted run of this copy left"):
-        m.plan_all(ctx, read_clone(array, params(), True, settle=0))
+        m.plan_all(ctx, read_clone(array, params(), settle=0))
+    assert ctx.plan.actions == []
