@@ -150,23 +150,35 @@ def device_name(wwn):
     return "wwn-0x%s" % wwn.replace(":", "").lower() if wwn else None
 
 
-def remove(client, group_name, lun, hlu):
-    """Remove HLU ``hlu`` (LUN ``lun``); an answer that it is not there is checked by reading the group again."""
-    answer = client.remove_hlu(group_name, hlu)
-    if answer is not None:
+def remove(client, group_name, lun, attempts=3):
+    """Remove LUN ``lun`` from the group, at the HLU that holds it when the group is read again.
+
+    -removehlu removes whatever LUN holds the HLU, and a parallel task may have removed this LUN and
+    given its HLU to another LUN since the plan's read: so the group is read again right before, and
+    only an HLU that still holds this LUN (its id, the id still of this LUN's WWN) is removed. A LUN
+    no longer in the group was removed by someone else: no change.
+    """
+    for dummy in range(attempts):
         now = client.get_storage_group(group_name)
-        other = now.hlu_of(lun.id) if now is not None else None
-        if other is not None:
-            raise VnxError("remove", "LUN %s from storage group %s" % (lun.name, group_name),
-                           "the array says HLU %s is not in the group, and the group now holds the LUN as HLU %s"
-                           % (hlu, other), "A parallel task changed the group: run the task again.", answer)
-    return answer
+        hlu = now.hlu_of(lun.id) if now is not None else None
+        if hlu is None:
+            return Unchanged("VNXDetachAluNotFoundError")
+        current = client.get_lun(lun_id=lun.id)
+        if current is None or (lun.wwn and current.wwn and current.wwn != lun.wwn):
+            return Unchanged("VNXLunNotFoundError")  # deleted meanwhile: its id in the group is another LUN's
+        answer = client.remove_hlu(group_name, hlu)
+        if answer is None:
+            return None
+        # "not in the group": a parallel task changed it between the read and the removal; read again
+    raise VnxError("remove", "LUN %s from storage group %s" % (lun.name, group_name),
+                   "the group changed under every one of %d attempts" % attempts,
+                   "Parallel tasks change the group: run the task again.", "VNXStorageGroupError")
 
 
 def apply_step(client, facts, want, step, found):
     """Run one planned step; an Unchanged answer: a parallel task did it already."""
     if step.kind == "remove_lun":
-        return remove(client, want.group, facts.lun, step.hlu)
+        return remove(client, want.group, facts.lun)
     if step.kind == "create_group":
         answer = client.create_storage_group(want.group)  # None: made by this task; Unchanged: by a parallel one
         found["created"] = answer is None

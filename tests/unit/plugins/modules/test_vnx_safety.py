@@ -464,12 +464,32 @@ def test_the_loser_of_a_parallel_removal_from_a_storage_group_reports_ok(run_mod
     assert status == "exit" and not result["changed"] and result["actions"] == [], result
 
 
-def test_a_removal_answered_not_found_while_the_lun_is_still_in_the_group_fails(run_module, navi):  # noqa: F811
+def test_a_lun_moved_to_another_hlu_since_the_read_is_removed_at_its_hlu_now(run_module, navi):  # noqa: F811
     navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("lun -list -all -l 12", f.lun(12, "vol_a"))
     navi.on("storagegroup -messner", f.storage_group("host1", hlus={1: 12}), f.storage_group("host1", hlus={3: 12}))
-    navi.on("storagegroup -removehlu", "No such Host LUN in this Storage Group")
     status, result = run_module(vnx_host_access, dict(CONN, lun="vol_a", host="host1", state="absent"))
-    assert status == "fail" and "HLU 3" in result["msg"], result
+    assert status == "exit" and result["changed"], result
+    assert navi.writes() == ["storagegroup -removehlu -hlu 3 -gname host1 -o"]
+
+
+def test_the_lun_a_parallel_task_mapped_at_the_hlu_read_is_never_removed(run_module, navi):  # noqa: F811
+    # the read said vol_a is HLU 1; meanwhile a parallel task removed it and mapped LUN 99 at HLU 1
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("storagegroup -messner", f.storage_group("host1", hlus={1: 12}), f.storage_group("host1", hlus={1: 99}))
+    status, result = run_module(vnx_host_access, dict(CONN, lun="vol_a", host="host1", state="absent"))
+    assert status == "exit" and not result["changed"] and result["actions"] == [], result
+    assert navi.writes() == []
+
+
+def test_an_id_that_is_now_another_luns_is_never_removed(run_module, navi):  # noqa: F811
+    # vol_a was deleted and its id 12 given to a new LUN that is in the group now
+    navi.on("lun -list -all -name vol_a", f.lun(12, "vol_a"))
+    navi.on("lun -list -all -l 12", f.lun(12, "other").replace("66:00:0C", "66:FF:0C"))  # another LUN's WWN
+    navi.on("storagegroup -messner", f.storage_group("host1", hlus={1: 12}))
+    status, result = run_module(vnx_host_access, dict(CONN, lun="vol_a", host="host1", state="absent"))
+    assert status == "exit" and not result["changed"], result
+    assert navi.writes() == []
 
 
 def test_the_loser_of_a_parallel_add_to_a_storage_group_reports_ok(run_module, navi):  # noqa: F811
