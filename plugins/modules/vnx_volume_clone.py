@@ -618,9 +618,10 @@ def plan_existing_copy(ctx, facts, source, base, pool):
         if differs:
             ctx.warnings.append("The full copy %s exists and differs from the request (%s); nothing was changed on it "
                                 "(vnx_volume_clone does not redo a finished copy)." % (name, "; ".join(differs)))
-        # a full copy: delete the temporary snapshot a run with wait=false could not delete
-        for snap in (snap_name(name, "full"), snap_name(name, "snap")):
-            s = facts.snapshots.get(snap)
+        # a full copy: delete the temporary snapshot a run with wait=false could not delete (by its mark: under
+        # the copy's first name when the copy was renamed since)
+        for snap in sorted(facts.snapshots):
+            s = facts.snapshots[snap]
             if s is not None and not s.attached_luns and not s.managed and s.temporary_of(lun.wwn):
                 ctx.step("cleanup", "delete snapshot %s" % snap, lambda snap=snap: client.destroy_snapshot(snap))
         plan_join(ctx, name, lun)

@@ -63,15 +63,20 @@ def copy_snapshot_name(lun, copy_mode):
     return lun.attached_snapshot or snap_name(lun.name, copy_mode)
 
 
-def read_existing_copy(client, lun, base, copy_mode, settle=2):
-    """The facts the plan of existing copy ``lun`` needs; ``base`` is the LUN its mount point is of."""
+def read_existing_copy(client, lun, base, copy_mode, settle=2, snapshots=None):
+    """The facts the plan of existing copy ``lun`` needs; ``base`` is the LUN its mount point is of.
+
+    ``snapshots``: the array's snapshots when read already (listed here when a full copy needs them).
+    """
     name = lun.name
     while True:
         facts = ExistingCopy(lun=lun)
         if not lun.is_snap_mount_point:
-            # a full copy: the temporary snapshot a run with wait=false could not delete
-            for snap in (snap_name(name, "full"), snap_name(name, "snap")):
-                facts.snapshots[snap] = client.get_snapshot(snap)
+            # a full copy: the temporary snapshot a run with wait=false could not delete, found by the mark that
+            # names the copy's WWN (a copy renamed since its migration started left it under its first name)
+            if snapshots is None:
+                snapshots = client.list_snapshots()
+            facts.snapshots = dict((s.name, s) for s in snapshots if s.temporary_of(lun.wwn))
             return facts
         if lun.primary_lun != base.name:
             return facts
@@ -221,6 +226,7 @@ def read_clone(client, params, settle=2):
         facts.pool = client.get_pool(p["pool"] or facts.base.pool)
         if facts.pool is None:
             return facts
+    snapshots = None
     if new:
         facts.source_migration = client.get_migration(source)
         snapshots = client.list_snapshots()
@@ -228,6 +234,9 @@ def read_clone(client, params, settle=2):
         by_name = dict((s.name, s) for s in snapshots)
         facts.taken = dict((snap_name(n, p["copy_mode"]), by_name.get(snap_name(n, p["copy_mode"]))) for n in new)
     for n in names:
-        if facts.existing[n] is not None:
-            facts.copies[n] = read_existing_copy(client, facts.existing[n], facts.base, p["copy_mode"], settle)
+        lun = facts.existing[n]
+        if lun is not None:
+            if snapshots is None and not lun.is_snap_mount_point:
+                snapshots = client.list_snapshots()  # once for every full copy of the task
+            facts.copies[n] = read_existing_copy(client, lun, facts.base, p["copy_mode"], settle, snapshots)
     return facts

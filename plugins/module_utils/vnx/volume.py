@@ -137,6 +137,12 @@ def read_blockers(client, facts, lun):
                 facts.lun_names[i] = other.name if other is not None else str(i)
     for name in own_snapshot_names(lun):
         facts.own_snapshots[name] = client.get_snapshot(name)
+    if not lun.is_snap_mount_point:
+        # a full copy renamed since its asynchronous migration started: its temporary snapshot has the
+        # copy's first name, and is found by the mark that names this LUN's WWN
+        for s in client.list_snapshots():
+            if s.temporary_of(lun.wwn):
+                facts.own_snapshots.setdefault(s.name, s)
     migration = next((m for m in facts.migrations if m.source_id == lun.id), None)
     if migration is not None and migration.dest_name:
         facts.migration_target = client.get_lun(lun_id=migration.dest_id)
@@ -233,8 +239,7 @@ def plan_absent(facts, want, lun):
     # plain LUN: its snapshot is taken only when its mark names this LUN's WWN. A snap copy's
     # snapshot is taken only when the copy reads it: one with our name that it does not read
     # is somebody else's.
-    for name in own_snapshot_names(lun):
-        snap = facts.own_snapshots.get(name)
+    for name, snap in facts.own_snapshots.items():
         if snap is None or not set(snap.attached_luns) <= set([lun.id]) or snap.managed or not snap.made_for_a_copy:
             continue
         if lun.attached_snapshot == name or snap.temporary_of(lun.wwn):

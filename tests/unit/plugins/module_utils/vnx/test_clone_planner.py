@@ -63,6 +63,13 @@ START = {
         [snap(description=temporary_mark("60:20", "60:30"), attached_luns=[])]),
     "full-copy+users-snapshot": lambda: Array(
         Lun(id=20, name="c", wwn="60:20", pool="Pool0", size_gb=10.0), [snap(description="mine", attached_luns=[])]),
+    # an asynchronous full copy renamed while it migrated: its snapshot has the copy's first name, ours by its mark
+    "renamed-full-copy+temporary-snapshot": lambda: Array(
+        Lun(id=20, name="c", wwn="60:20", pool="Pool0", size_gb=10.0),
+        [snap("snap-as-vol-first", description=temporary_mark("60:20", "60:30"), attached_luns=[])]),
+    "full-copy+anothers-temporary-snapshot": lambda: Array(
+        Lun(id=20, name="c", wwn="60:20", pool="Pool0", size_gb=10.0),
+        [snap("tmp-snap-other", description=temporary_mark("60:99", "60:30"), attached_luns=[])]),
     "other-size": lambda: Array(Lun(id=20, name="c", wwn="60:20", pool="Pool0", size_gb=50.0)),
     "snap-copy-of-other": lambda: Array(smp(primary_lun="other")),
     "snap-copy": lambda: Array(smp(), [snap()]),
@@ -90,6 +97,8 @@ EXPECTED = {
     ("full-copy", "snap"): "a LUN with that name exists and is not a snap copy",
     ("full-copy+temporary-snapshot", "full"): ["delete snapshot tmp-snap-c"],
     ("full-copy+users-snapshot", "full"): [],
+    ("renamed-full-copy+temporary-snapshot", "full"): ["delete snapshot snap-as-vol-first"],
+    ("full-copy+anothers-temporary-snapshot", "full"): [],
     ("other-size", "full"): "its size (50.0 GB) is not that of a full copy of src",
     ("snap-copy-of-other", "full"): "c exists already as a snap copy of LUN other",
     ("snap-copy", "snap"): [],

@@ -155,6 +155,12 @@ START = {
     # an interrupted asynchronous full copy left its snapshot on the source: ours by its mark
     "leftover-temporary": lambda m: (m.add(vol()), m.snaps.update({"tmp-snap-vol": Snapshot(
         "tmp-snap-vol", temporary_mark(WWN, "60:30"), source_luns=[1])})),
+    # an asynchronous full copy renamed while it migrated: its snapshot has the copy's first name, ours by its mark
+    "renamed-temporary": lambda m: (m.add(vol()), m.snaps.update({"snap-as-vol-first": Snapshot(
+        "snap-as-vol-first", temporary_mark(WWN, "60:30"), source_luns=[1])})),
+    # another copy's temporary snapshot: its mark names that copy's WWN
+    "others-temporary": lambda m: (m.add(vol()), m.snaps.update({"tmp-snap-other": Snapshot(
+        "tmp-snap-other", temporary_mark("60:99", "60:30"), source_luns=[1])})),
     # a user's snapshot that happens to carry our name: never ours
     "users-tmp-snap": lambda m: (m.add(vol()), m.snaps.update({"tmp-snap-vol": Snapshot(
         "tmp-snap-vol", "the user's", source_luns=[1])})),
@@ -222,6 +228,8 @@ EXPECTED = {
     ("in-cg", "absent-force"): ["leave_group", "destroy_lun"],
     ("leftover-temporary", "absent"): ["destroy_lun", "destroy_snapshot"],
     ("users-tmp-snap", "absent"): ["destroy_lun"],
+    ("renamed-temporary", "absent"): ["destroy_lun", "destroy_snapshot"],
+    ("others-temporary", "absent"): ["destroy_lun"],
     ("renamed", "rename"): [],
     ("renamed", "present"): ["create_lun"],  # no new_name: another LUN's name is no reason to adopt it
     ("both-names", "rename"): "LUN vol2 (id 13, WWN 60:13) already has that name",
