@@ -237,50 +237,53 @@ diff:
   type: dict
 """
 
-import math
 import time
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import Plan, VnxModule, converge
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
-    COPY_MARK, Unchanged, VnxError, check_not_migrating, check_snapshot_room, temporary_mark)
+    COPY_MARK, Unchanged, VnxError, temporary_mark)
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.clone import (
-    check_full_copy_size, check_own_target, copy_names, dest_name, not_a_leftover, own_snapshot, read_clone, snap_name)
+    check_request, diff_state, not_a_leftover, plan_clone, read_clone, warn_leftover)
 from ansible_collections.storage.datamotion.plugins.module_utils.wait import WaitTimeout, wait_for
 
 
 class Context(object):
-    """What one task knows: the source, the copies' LUNs by name, and the plan."""
+    """One task's plan being applied: the copies' LUNs by name (kept current by the plan's reads), what each
+    copy reports, and what this run made (undone for the copy that fails, reported as left otherwise)."""
 
     def __init__(self, client, module):
         self.client = client
-        self.module = module
         self.p = module.params
         self.plan = Plan()
         self.luns = {}          # name -> Lun, kept current by the plan's read steps
         self.reports = {}       # name -> what to return
         self.batch = bool(self.p["names"])
-        self.phases = dict((k, []) for k in ("snapshot", "mount", "attach", "target", "migrate", "wait", "cleanup", "join"))
         self.created = {}       # name -> [(kind, object name)] this run made for that copy
         self.migrating = set()  # copies whose migration this run started: no undoing those
         self.finished = set()   # copies whose migration completed in this run: full copies, their target gone
         self.current = None     # the copy the running step works on
-        self.groups = {}        # LUN id -> consistency group name (read when consistency_group is given)
-        self.group_exists = False
         self.pending = []       # copies that join consistency_group once their migration completes
         self.warnings = []      # what the user must know: leftovers replaced, a copy that differs from the request
+        self.source = self.base = None
 
-    def step(self, phase, text, func, name=None, creates=None, removes=None):
-        """A step of copy ``name``; ``creates`` (kind, object) is undone if that copy fails later,
-        ``removes`` is something an earlier step made that this one deletes."""
-        def run():
-            self.current = name
-            answer = func()
-            if creates is not None and not isinstance(answer, Unchanged):
-                self.created.setdefault(name, []).append(creates)
-            if removes is not None and removes in self.created.get(name, []):
-                self.created[name].remove(removes)
-            return answer
-        self.phases[phase].append((text, run))
+    def load(self, planned, facts):
+        """Take the steps of ``planned`` (plan_clone of ``facts``) into the plan this task applies."""
+        self.luns.update(planned.luns)
+        self.reports, self.pending, self.warnings = planned.reports, planned.pending, list(planned.warnings)
+        self.source, self.base = facts.source, facts.base
+        for step in planned.steps:
+            self.plan.add(step.text, lambda step=step: self.run(step), step.change)
+
+    def run(self, step):
+        """Apply ``step``; what it ``creates`` is undone if its copy fails later, what it ``removes`` of what an
+        earlier step made is no longer left."""
+        name = self.current = step.copy
+        answer = APPLY[step.kind](self, **step.options)
+        if step.creates is not None and not isinstance(answer, Unchanged):
+            self.created.setdefault(name, []).append(step.creates)
+        if step.removes is not None and step.removes in self.created.get(name, []):
+            self.created[name].remove(step.removes)
+        return answer
 
     def undo(self, name):
         """Remove what this run made for copy ``name`` (Cinder's revert), newest first; returns what went."""
@@ -334,56 +337,6 @@ class Context(object):
             raise VnxError("find", "new LUN(s) %s" % ", ".join(missing), "the array does not list them after creating them",
                            "Run the task again; it resumes where it stopped.")
 
-    def build(self):
-        """Turn the phases into the plan, with the reads that learn new ids in between."""
-        new_smps = [n for n in self.reports if self.reports[n].get("_new_smp")]
-        new_dests = [dest_name(n) for n in self.reports if self.reports[n].get("_new_dest")]
-        for text, func in self.phases["snapshot"] + self.phases["mount"]:
-            self.plan.add(text, func)
-        if new_smps:
-            self.plan.read("read the new snapshot mount points", lambda: self.refresh(new_smps))
-        for text, func in self.phases["attach"] + self.phases["target"]:
-            self.plan.add(text, func)
-        if new_dests:
-            self.plan.read("read the new migration targets", lambda: self.refresh(new_dests))
-        for text, func in self.phases["migrate"]:
-            self.plan.add(text, func)
-        for text, func in self.phases["wait"]:
-            self.plan.read(text, func)
-        for text, func in self.phases["cleanup"] + self.phases["join"]:
-            self.plan.add(text, func)
-
-
-def check_request(p):
-    """Refuse what no array state makes possible, before anything is read; returns the copies' names."""
-    names = copy_names(p)
-    if len(set(names)) != len(names):
-        raise VnxError("copy", "LUNs %s" % ", ".join(names), "a name is given twice", "Give each copy its own name.")
-    if p["consistency_group"] and p["copy_mode"] == "snap":
-        raise VnxError("make a snap copy", "%s in consistency group %s" % (", ".join(names), p["consistency_group"]),
-                       "a snap copy (snapshot mount point) cannot be added to a consistency group (a VNX limitation, "
-                       "seeds 000 and 001)",
-                       "Use copy_mode=full: the full copy joins the group once its migration completes.",
-                       "VNXConsistencyGroupError")
-    return names
-
-
-def check_source(facts, p):
-    """Refuse a source that is missing or not one LUN."""
-    if p["source_snapshot"]:
-        if facts.user_snapshot is None:
-            raise VnxError("copy", "snapshot %s" % p["source_snapshot"], "the snapshot does not exist",
-                           "Check the snapshot name (vnx_info lists the snapshots).", "VNXSnapNotExistsError")
-        if len(facts.user_snapshot.source_luns) != 1:
-            raise VnxError("copy", "snapshot %s" % p["source_snapshot"],
-                           "it is not a snapshot of one LUN (a consistency group's snapshot holds one per member)",
-                           "Give a snapshot of a single LUN.")
-    elif facts.source is None:
-        raise VnxError("copy", "LUN %s" % p["source_lun"], "the source LUN does not exist",
-                       "Check the LUN name (vnx_info lists the LUNs).", "VNXLunNotFoundError")
-    if facts.source is None:
-        raise VnxError("copy", "snapshot %s" % p["source_snapshot"], "its source LUN no longer exists", None)
-
 
 def parallel_copy(client, name, settle=2):
     """Whether another run is making copy ``name``: its mount point exists, or appears within ``settle``
@@ -394,7 +347,7 @@ def parallel_copy(client, name, settle=2):
     return client.get_lun(name=name) is not None
 
 
-def make_snapshot(ctx, snap, source, create, name):
+def make_snapshot(ctx, snap, create, name):
     """Make the copy's snapshot; one left by an interrupted run (killed after 'snap -create') is made anew.
 
     The name is this module's (snap-as-vol-/tmp-snap-<copy>), so a snapshot of the same source
@@ -407,20 +360,20 @@ def make_snapshot(ctx, snap, source, create, name):
     except VnxError as err:
         if err.kind != "VNXSnapNameInUseError":
             raise
-        old = delete_leftover(ctx, snap, source, name, err)
+        old = delete_leftover(ctx, snap, name, err)
     ctx.plan.done.append("delete snapshot %s left by an interrupted run" % snap)
-    warn_leftover(ctx, old, name)
+    warn_leftover(ctx.warnings, old, name)
     create()
 
 
-def delete_leftover(ctx, snap, source, name, err=None):
+def delete_leftover(ctx, snap, name, err=None):
     """Delete snapshot ``snap``, read again first: only a leftover of an interrupted run of copy ``name`` goes.
 
     ``err``: the array's refusal of this run's create, raised (with a hint) when the snapshot is not a
     leftover; without it (a planned deletion), a snapshot gone meanwhile is no change.
     Returns the snapshot deleted, or an Unchanged answer.
     """
-    client = ctx.client
+    client, source = ctx.client, ctx.source
     if parallel_copy(client, name):
         # another run makes this copy right now: read and plan again (converge)
         raise err or VnxError("copy", "LUN %s into %s" % (source.name, name),
@@ -442,131 +395,22 @@ def delete_leftover(ctx, snap, source, name, err=None):
     return old
 
 
-def warn_leftover(ctx, old, name):
-    text = ("Snapshot %s (taken %s) was left by an interrupted run; it is replaced by a new one, so that copy %s "
-            "shows the source as it is now." % (old.name, old.creation_time, name))
-    if text not in ctx.warnings:
-        ctx.warnings.append(text)
-
-
-def check_snapshot_name(ctx, taken, snap, source, name):
-    """A snapshot already named like the copy's (``taken``, read before planning) is refused unless it is a
-    leftover of an interrupted run, which is then replaced (deleted, read again first, before the create).
-    make_snapshot still handles one made after that read.
-    """
-    old = taken.get(snap)
-    if old is None:
-        return
-    what = not_a_leftover(old, [source.id])
-    if what == "attached to a mount point":
-        return  # a parallel run's, between its attach and its mount point read: the real run re-plans
-    if what:
-        raise VnxError("copy", "LUN %s into %s" % (source.name, name),
-                       "snapshot %s exists and is not one an interrupted run of this copy left (it is %s)" % (snap, what),
-                       "Rename or delete snapshot %s, or give the copy another name." % snap)
-    warn_leftover(ctx, old, name)
-    ctx.step("snapshot", "delete snapshot %s left by an interrupted run" % snap,
-             lambda: delete_leftover(ctx, snap, source, name), name)
-
-
-def plan_new_copy(ctx, facts, name, source, base, user_snapshot, pool):
-    """Steps for a copy that does not exist yet."""
-    client, p = ctx.client, ctx.p
-    snap = snap_name(name, p["copy_mode"])
-    check_snapshot_name(ctx, facts.taken, snap, source, name)
-    if user_snapshot is not None:
-        ctx.step("snapshot", "copy snapshot %s to %s" % (user_snapshot.name, snap),
-                 lambda: make_snapshot(ctx, snap, source, lambda: client.copy_snapshot(user_snapshot.name, snap), name),
-                 name, ("snapshot", snap))
-        plan_own_copy(ctx, snap, name)
-    else:
-        ctx.step("snapshot", "create snapshot %s of LUN %s" % (snap, source.name),
-                 lambda: make_snapshot(ctx, snap, source, lambda: client.create_snapshot(source, snap, description=COPY_MARK), name),
-                 name, ("snapshot", snap))
-    ctx.step("mount", "create snapshot mount point %s of LUN %s" % (name, base.name),
-             lambda: client.create_mount_point(base, name), name, ("mount point", name))
-    ctx.step("attach", "attach snapshot %s to mount point %s" % (snap, name),
-             lambda: client.attach_snapshot(ctx.luns[name], snap), name)
-    ctx.reports[name] = dict(name=name, clone_state="snap_copy", snapshot=snap, migration=None, _new_smp=True)
-    if p["copy_mode"] == "full":
-        plan_migration(ctx, name, size_gb=source.size_gb, pool=pool, provisioning=p["provisioning"] or source.provisioning,
-                       snapshot=snap)
-
-
-def plan_own_copy(ctx, snap, name=None):
-    """A copy of a snapshot is this module's own: read/write, and marked as such in place of the description it
-    was copied with (a managed snapshot's mark would make the copy look managed, and it would never be cleaned up)."""
-    ctx.step("snapshot", "allow read/write on snapshot %s and mark it as this copy's" % snap,
-             lambda: ctx.client.modify_snapshot(snap, description=COPY_MARK, allow_read_write=True), name)
-
-
-def plan_migration(ctx, name, size_gb, pool, provisioning, snapshot, existing_dest=None, cleanup=True):
-    """Steps to migrate copy ``name`` (a mount point) into a new LUN, and to wait and clean up."""
-    client, p = ctx.client, ctx.p
-    dest = dest_name(name)
-    if existing_dest is None:
-        size = int(math.ceil(round(size_gb or 1, 3)))
-        ctx.step("target", "create LUN %s (%s GB, %s) in pool %s" % (dest, size, provisioning or "thick", pool.name),
-                 lambda: client.create_lun(pool.name, dest, size, provisioning or "thick", p["tiering"]),
-                 name, ("LUN", dest))
-        ctx.reports[name]["_new_dest"] = True
-    else:
-        ctx.luns[dest] = existing_dest
-
-    def start():
-        client.start_migration(ctx.luns[name], ctx.luns[dest], p["migration_rate"])
-        ctx.migrating.add(name)
-
-    if existing_dest is None and cleanup and snapshot:
-        ctx.step("migrate", "record LUN %s as the migration target of %s on snapshot %s" % (dest, name, snapshot),
-                 lambda: client.modify_snapshot(snapshot, description=temporary_mark(ctx.luns[name].wwn,
-                                                                                     ctx.luns[dest].wwn)), name)
-    ctx.step("migrate", "start the migration of %s into %s (rate %s)" % (name, dest, p["migration_rate"]), start, name)
-    ctx.reports[name].update(clone_state="migrating", snapshot=snapshot)
-    plan_wait(ctx, name, snapshot, cleanup)
-
-
-def plan_wait(ctx, name, snapshot, cleanup=True):
-    """Wait (or read progress); ``cleanup``: the snapshot is this module's own and goes afterwards."""
-    if ctx.p["wait"]:
-        ctx.step("wait", "wait for the migration of %s" % name, lambda: wait_migration(ctx, name), name)
-        if ctx.module.check_mode:
-            ctx.reports[name].update(clone_state="full_copy", snapshot=None)  # what the wait makes of it
-        if cleanup and snapshot:
-            ctx.step("cleanup", "delete snapshot %s" % snapshot, lambda: ctx.client.destroy_snapshot(snapshot), name,
-                     removes=("snapshot", snapshot))
-        plan_join(ctx, name)
-    else:
-        ctx.step("wait", "read the migration of %s" % name, lambda: read_migration(ctx, name), name)
-        if ctx.p["consistency_group"]:
-            ctx.pending.append(name)
-
-
-def plan_join(ctx, name, lun=None):
-    """The step that puts full copy ``name`` in consistency_group (creating the group for the first one)."""
-    group = ctx.p["consistency_group"]
-    if not group:
-        return
-    current = ctx.groups.get(lun.id) if lun is not None else None
-    ctx.reports[name]["consistency_group"] = current
-    if current == group:
-        return
-    if current is not None:
-        raise VnxError("add", "LUN %s to consistency group %s" % (name, group), "it is in consistency group %s" % current,
-                       "Move it with vnx_volume consistency_group=%s, or leave consistency_group out here." % group,
-                       "VNXConsistencyGroupError")
+def take_snapshot(ctx, snapshot, replace_leftover, source_snapshot=None):
+    """The copy's snapshot: of the source, or a copy of O(source_snapshot)."""
     client = ctx.client
-    if ctx.group_exists:
-        ctx.step("join", "add LUN %s to consistency group %s" % (name, group),
-                 lambda: client.join_consistency_group(group, ctx.luns[name], create=False), name)
+    if source_snapshot:
+        def create():
+            return client.copy_snapshot(source_snapshot, snapshot)
     else:
-        ctx.group_exists = True
-        ctx.step("join", "create consistency group %s with LUN %s" % (group, name),
-                 lambda: client.join_consistency_group(group, ctx.luns[name], create=True), name)
-    ctx.reports[name]["consistency_group"] = group
+        def create():
+            return client.create_snapshot(ctx.source, snapshot, description=COPY_MARK)
+    if replace_leftover:
+        return make_snapshot(ctx, snapshot, create, ctx.current)
+    return create()
 
 
-def read_migration(ctx, name):
+def read_migration(ctx, lun):
+    name = lun
     lun = ctx.luns.get(name) or ctx.client.get_lun(name=name)
     migration = ctx.client.get_migration(lun)
     ctx.reports[name]["migration"] = migration.facts() if migration else None
@@ -578,7 +422,8 @@ def read_migration(ctx, name):
     return migration
 
 
-def wait_migration(ctx, name):
+def wait_migration(ctx, lun):
+    name = lun
     try:
         wait_for(lambda: read_migration(ctx, name), lambda m: m is None, ctx.p["wait_timeout"],
                  what="the migration of LUN %s" % name)
@@ -598,133 +443,30 @@ def wait_migration(ctx, name):
     ctx.reports[name].update(clone_state="full_copy", migration=None, snapshot=None)
 
 
-def plan_existing_copy(ctx, facts, source, base, pool):
-    """Steps for a copy that exists already (``facts``: read_existing_copy): nothing, finish it, wait for it,
-    or convert it."""
-    client, p = ctx.client, ctx.p
-    lun = facts.lun
-    name = lun.name
-    ctx.luns[name] = lun
-    report = dict(name=name, snapshot=lun.attached_snapshot, migration=None)
-    ctx.reports[name] = report
-    if not lun.is_snap_mount_point:
-        report["clone_state"] = "full_copy"
-        if p["copy_mode"] == "snap":
-            raise VnxError("make a snap copy", "LUN %s" % name, "a LUN with that name exists and is not a snap copy",
-                           "Choose another name, or delete that LUN first.", "VNXLunNameInUseError")
-        check_full_copy_size(lun, source, bool(p["source_snapshot"]))
-        differs = ["%s is %s, %s was asked" % (o, getattr(lun, o), p[o]) for o in ("pool", "provisioning", "tiering")
-                   if p[o] is not None and getattr(lun, o) is not None and getattr(lun, o) != p[o]]
-        if differs:
-            ctx.warnings.append("The full copy %s exists and differs from the request (%s); nothing was changed on it "
-                                "(vnx_volume_clone does not redo a finished copy)." % (name, "; ".join(differs)))
-        # a full copy: delete the temporary snapshot a run with wait=false could not delete (by its mark: under
-        # the copy's first name when the copy was renamed since)
-        for snap in sorted(facts.snapshots):
-            s = facts.snapshots[snap]
-            if s is not None and not s.attached_luns and not s.managed and s.temporary_of(lun.wwn):
-                ctx.step("cleanup", "delete snapshot %s" % snap, lambda snap=snap: client.destroy_snapshot(snap))
-        plan_join(ctx, name, lun)
-        return
-    if lun.primary_lun != base.name:
-        raise VnxError("copy", "LUN %s into %s" % (source.name, name),
-                       "%s exists already as a snap copy of LUN %s" % (name, lun.primary_lun),
-                       "Choose another name, or delete that copy first.", "VNXLunNameInUseError")
-    report["clone_state"] = "snap_copy"
-    if lun.attached_snapshot is None:
-        snap = snap_name(name, p["copy_mode"])
-        old = facts.leftover
-        if old is not None:
-            what = not_a_leftover(old, [base.id])
-            if what:
-                raise VnxError("copy", "LUN %s into %s" % (source.name, name),
-                               "snapshot %s exists and is not one an interrupted run of this copy left (it is %s)"
-                               % (snap, what),
-                               "Rename or delete snapshot %s, or give the copy another name." % snap, "VNXSnapNameInUseError")
-            if facts.gone:
-                return  # a parallel run's copy, gone meanwhile: the next run sees what is there
-            # taken before the interruption: the copy would show the source as it was then
-            warn_leftover(ctx, old, name)
-            ctx.step("snapshot", "delete snapshot %s left by an interrupted run" % snap,
-                     lambda: client.destroy_snapshot(snap))
-        if p["source_snapshot"]:
-            ctx.step("snapshot", "copy snapshot %s to %s" % (p["source_snapshot"], snap),
-                     lambda: client.copy_snapshot(p["source_snapshot"], snap))
-            plan_own_copy(ctx, snap)
-        else:
-            ctx.step("snapshot", "create snapshot %s of LUN %s" % (snap, source.name),
-                     lambda: client.create_snapshot(source, snap, description=COPY_MARK))
-        ctx.step("attach", "attach snapshot %s to mount point %s" % (snap, name),
-                 lambda: client.attach_snapshot(lun, snap))
-        report["snapshot"] = snap
-    if p["copy_mode"] == "snap":
-        return
-    migration = facts.migration
-    if migration is not None:
-        report["clone_state"] = "migrating"
-        report["migration"] = migration.facts()
-        if migration.failed:
-            raise VnxError("copy", "LUN %s" % name, "its migration stopped: %s" % migration.state,
-                           "Cancel it and delete the copy (vnx_volume state=absent force=true), then copy again.")
-        plan_wait(ctx, name, report["snapshot"], own_snapshot(facts, report["snapshot"]))
-        return
-    # a snap copy to convert into a full copy: it must have no snapshots or snap copies of its own
-    own = facts.own_snapshots
-    if own or lun.snapshot_mount_points:
-        raise VnxError("migrate", "snap copy %s" % name,
-                       "it has snapshots or snap copies of its own (%s)" % ", ".join([s.name for s in own] or
-                                                                                     [str(i) for i in lun.snapshot_mount_points]),
-                       "A LUN with snap copies or snapshots cannot be migrated: delete them first.")
-    if facts.dest is not None:
-        check_own_target(facts, report["snapshot"] if lun.attached_snapshot else None, pool)
-    plan_migration(ctx, name, size_gb=lun.size_gb, pool=pool, provisioning=p["provisioning"] or lun.provisioning,
-                   snapshot=report["snapshot"], existing_dest=facts.dest, cleanup=own_snapshot(facts, report["snapshot"]))
+def start_migration(ctx, lun, target, rate):
+    ctx.client.start_migration(ctx.luns[lun], ctx.luns[target], rate)
+    ctx.migrating.add(lun)
 
 
-def plan_all(ctx, facts):
-    """Plan every copy from ``facts`` (read_clone) without asking the array; returns the diff's before."""
-    p = ctx.p
-    names = check_request(p)
-    check_source(facts, p)
-    source, base, user_snapshot = facts.source, facts.base, facts.user_snapshot
-    ctx.groups, ctx.group_exists = dict(facts.groups), facts.group_exists
-    if source.name in names or base.name in names:
-        raise VnxError("copy", "LUN %s" % source.name, "the copy's name is the source's name", "Give the copy another name.")
-    existing = facts.existing
-    new = [n for n in names if existing[n] is None]
-    before = dict((n, "absent" if existing[n] is None else
-                   diff_state("snap_copy" if existing[n].is_snap_mount_point else "full_copy",
-                              ctx.groups.get(existing[n].id))) for n in names)
-    pool = facts.pool
-    if p["copy_mode"] == "full":
-        pool_name = p["pool"] or base.pool
-        if pool is None:
-            raise VnxError("copy", "LUN %s into pool %s" % (source.name, pool_name), "the pool does not exist",
-                           "Check the pool name (vnx_info lists the pools).", "VNXPoolNotFoundError")
-        provisioning = p["provisioning"] or source.provisioning
-        need = sum(int(math.ceil(source.size_gb or 1)) for n in names
-                   if existing[n] is None or existing[n].is_snap_mount_point)
-        if provisioning == "thick" and pool.available_capacity_gb is not None and need > pool.available_capacity_gb:
-            raise VnxError("copy", "LUN %s into pool %s" % (source.name, pool.name),
-                           "%s GB of thick LUNs are needed and the pool has %s GB available" % (need, pool.available_capacity_gb),
-                           "Choose another pool, thin provisioning, or fewer copies.")
-    if new:
-        check_not_migrating(source, facts.source_migration, "copy", "LUN %s" % source.name)
-        # the array refuses the 256th snapshot of a LUN: counted first, so that check mode and a batch
-        # refuse before anything is made, with the same message as a real run
-        check_snapshot_room(source, facts.counted, len(new), "copy", "LUN %s" % source.name)
-    for n in names:
-        if existing[n] is None:
-            plan_new_copy(ctx, facts, n, source, base, user_snapshot, pool)
-        else:
-            plan_existing_copy(ctx, facts.copies[n], source, base, pool)
-    ctx.build()
-    return before
-
-
-def diff_state(clone_state, group):
-    """A copy's state for the diff: with its consistency group (read only with consistency_group)."""
-    return "%s in consistency group %s" % (clone_state, group) if group else clone_state
+# What each kind of planned step does (ClonePlan.steps), given the step's options.
+APPLY = {
+    "delete_leftover": lambda ctx, snapshot: delete_leftover(ctx, snapshot, ctx.current),
+    "create_snapshot": take_snapshot,
+    "copy_snapshot": take_snapshot,
+    "mark_own_copy": lambda ctx, snapshot: ctx.client.modify_snapshot(snapshot, description=COPY_MARK, allow_read_write=True),
+    "delete_snapshot": lambda ctx, snapshot: ctx.client.destroy_snapshot(snapshot),
+    "create_mount_point": lambda ctx, lun: ctx.client.create_mount_point(ctx.base, lun),
+    "refresh": lambda ctx, names: ctx.refresh(names),
+    "attach": lambda ctx, snapshot, lun: ctx.client.attach_snapshot(ctx.luns[lun], snapshot),
+    "create_target": lambda ctx, pool, lun, size_gb, provisioning, tiering: ctx.client.create_lun(
+        pool, lun, size_gb, provisioning, tiering),
+    "record_target": lambda ctx, snapshot, lun, target: ctx.client.modify_snapshot(
+        snapshot, description=temporary_mark(ctx.luns[lun].wwn, ctx.luns[target].wwn)),
+    "start_migration": start_migration,
+    "wait": wait_migration,
+    "read_migration": read_migration,
+    "join": lambda ctx, lun, group, create: ctx.client.join_consistency_group(group, ctx.luns[lun], create=create),
+}
 
 
 def report_of(ctx, name):
@@ -772,9 +514,11 @@ def main():
         ctx = Context(client, module)
         contexts.append(ctx)
         check_request(module.params)
-        before = plan_all(ctx, read_clone(client, module.params))
+        facts = read_clone(client, module.params)
+        planned = plan_clone(facts, module.params, module.check_mode)
+        ctx.load(planned, facts)
         ctx.plan.apply(module.check_mode)
-        return ctx, before
+        return ctx, planned.before
 
     try:
         ctx, before = converge(module, attempt)

@@ -16,8 +16,8 @@ import pytest
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
     COPY_MARK, MANAGED_MARK, Lun, Migration, Pool, Snapshot, VnxError, temporary_mark)
-from ansible_collections.storage.datamotion.plugins.module_utils.vnx.clone import read_clone, read_existing_copy
-from ansible_collections.storage.datamotion.plugins.modules import vnx_volume_clone as m
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.clone import (
+    ClonePlan, plan_clone, plan_existing_copy, read_clone, read_existing_copy)
 
 SRC = Lun(id=1, name="src", wwn="60:01", pool="Pool0", size_gb=10.0, provisioning="thick")
 OTHER = Lun(id=2, name="other", wwn="60:02", pool="Pool0", size_gb=10.0)
@@ -131,10 +131,9 @@ class Module:
 def plan(start, copy_mode, check_mode):
     array = START[start]()
     facts = read_existing_copy(array, array.get_lun(name="c"), SRC, copy_mode, settle=0)
-    ctx = m.Context(None, Module(copy_mode, check_mode))  # no client: the plan cannot read
-    m.plan_existing_copy(ctx, facts, SRC, SRC, POOL)
-    ctx.build()
-    return ctx.plan.actions, ctx
+    planned = ClonePlan(Module(copy_mode, check_mode).params, check_mode)  # no client: the plan cannot read
+    plan_existing_copy(planned, facts, SRC, SRC, POOL)
+    return planned.actions, planned
 
 
 @pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check"])
@@ -146,13 +145,13 @@ def test_every_start_of_an_existing_copy_is_planned_without_reading(start, copy_
             plan(start, copy_mode, check_mode)
         assert expected in str(err.value)
         return
-    actions, ctx = plan(start, copy_mode, check_mode)
+    actions, planned = plan(start, copy_mode, check_mode)
     assert actions == expected
 
 
 def test_a_leftover_snapshot_is_reported_as_replaced():
-    dummy, ctx = plan("interrupted+leftover", "full", False)
-    assert ctx.warnings and "was left by an interrupted run" in ctx.warnings[0]
+    dummy, planned = plan("interrupted+leftover", "full", False)
+    assert planned.warnings and "was left by an interrupted run" in planned.warnings[0]
 
 
 def test_a_copy_that_a_parallel_run_attached_meanwhile_is_read_again():
@@ -167,10 +166,9 @@ def test_a_copy_that_a_parallel_run_attached_meanwhile_is_read_again():
     array.get_snapshot = get_snapshot
     facts = read_existing_copy(array, array.get_lun(name="c"), SRC, "full", settle=0)
     assert facts.lun.attached_snapshot == "tmp-snap-c" and facts.leftover is None
-    ctx = m.Context(None, Module("full", False))
-    m.plan_existing_copy(ctx, facts, SRC, SRC, POOL)
-    ctx.build()
-    assert ctx.plan.actions == MIGRATE  # its snapshot is not taken again
+    planned = ClonePlan(Module("full", False).params)
+    plan_existing_copy(planned, facts, SRC, SRC, POOL)
+    assert planned.actions == MIGRATE  # its snapshot is not taken again
 
 
 def test_a_copy_gone_meanwhile_plans_nothing():
@@ -178,9 +176,9 @@ def test_a_copy_gone_meanwhile_plans_nothing():
     first = array.get_lun(name="c")
     del array.luns["c"]
     facts = read_existing_copy(array, first, SRC, "full", settle=0)
-    ctx = m.Context(None, Module("full", False))
-    m.plan_existing_copy(ctx, facts, SRC, SRC, POOL)
-    assert facts.gone and ctx.reports["c"]["clone_state"] == "snap_copy" and not any(ctx.phases.values())
+    planned = ClonePlan(Module("full", False).params)
+    plan_existing_copy(planned, facts, SRC, SRC, POOL)
+    assert facts.gone and planned.reports["c"]["clone_state"] == "snap_copy" and not any(planned.phases.values())
 
 
 def test_a_migration_that_completed_between_reads_is_a_full_copy():
@@ -250,15 +248,12 @@ def test_every_request_is_planned_from_what_was_read(start, check_mode):
     make, extra, expected = WHOLE[start]
     p = params(**extra)
     facts = read_clone(make(), p, settle=0)
-    ctx = m.Context(None, Module(p["copy_mode"], check_mode))  # no client: the plan cannot read
-    ctx.p.update(p)
     if isinstance(expected, str):
         with pytest.raises(VnxError) as err:
-            m.plan_all(ctx, facts)
+            plan_clone(facts, p, check_mode)  # no client: the plan cannot read
         assert expected in str(err.value)
         return
-    m.plan_all(ctx, facts)
-    assert ctx.plan.actions == expected
+    assert plan_clone(facts, p, check_mode).actions == expected
 
 
 def test_a_single_copy_is_refused_at_the_limit_alike_in_check_mode_and_a_real_run():
@@ -267,23 +262,19 @@ def test_a_single_copy_is_refused_at_the_limit_alike_in_check_mode_and_a_real_ru
     for check_mode in (False, True):
         array = Whole(counted=255)
         facts = read_clone(array, params(), settle=0)
-        ctx = m.Context(None, Module("full", check_mode))
         with pytest.raises(VnxError, match="LUN src has 255 snapshots") as err:
-            m.plan_all(ctx, facts)
+            plan_clone(facts, params(), check_mode)
         messages.append(str(err.value))
-        assert array.asked == ["list"] and ctx.plan.actions == []
+        assert array.asked == ["list"]
     assert messages[0] == messages[1]
 
 
 @pytest.mark.parametrize("check_mode", [False, True], ids=["run", "check"])
 def test_a_leftover_snapshot_is_replaced_and_a_users_refused_before_acting(check_mode):
     array = Whole(snaps=[snap(attached_luns=[])])
-    ctx = m.Context(None, Module("full", check_mode))
-    m.plan_all(ctx, read_clone(array, params(), settle=0))
-    assert ctx.plan.actions[0] == "delete snapshot tmp-snap-c left by an interrupted run"
-    assert ctx.warnings and "was left by an interrupted run" in ctx.warnings[0]
-    ctx = m.Context(None, Module("full", check_mode))
+    planned = plan_clone(read_clone(array, params(), settle=0), params(), check_mode)
+    assert planned.actions[0] == "delete snapshot tmp-snap-c left by an interrupted run"
+    assert planned.warnings and "was left by an interrupted run" in planned.warnings[0]
     array = Whole(snaps=[snap(description="mine", attached_luns=[])])
     with pytest.raises(VnxError, match="is not one an interrupted run of this copy left"):
-        m.plan_all(ctx, read_clone(array, params(), settle=0))
-    assert ctx.plan.actions == []
+        plan_clone(read_clone(array, params(), settle=0), params(), check_mode)
