@@ -142,7 +142,8 @@ diff:
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.access import (
     AccessWanted, plan_access, read_access)
-from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import Plan, VnxModule
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import VnxModule
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.plan import Plan
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import StorageGroup, Unchanged, VnxError
 
 

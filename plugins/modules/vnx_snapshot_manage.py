@@ -154,7 +154,8 @@ diff:
 
 import re
 
-from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import Plan, VnxModule, converge
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import VnxModule, converge
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.plan import Plan
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
     COPY_MARK, MANAGED_MARK, VnxError, size_to_whole_gib)
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.snapshot import (

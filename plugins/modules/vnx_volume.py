@@ -175,7 +175,8 @@ diff:
   type: dict
 """
 
-from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import Plan, VnxModule, converge
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import VnxModule, converge
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.plan import Plan
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import VnxError
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.volume import (
     VolumeWanted, plan_volume, read_volume, renamed)

@@ -239,7 +239,8 @@ diff:
 
 import time
 
-from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import Plan, VnxModule, converge
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import VnxModule, converge
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.plan import Plan
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
     COPY_MARK, Unchanged, VnxError, temporary_mark)
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.clone import (

@@ -1,7 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: Contributors to the storage.datamotion collection
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""What every VNX module shares: connection options, the storops check, failing on a VnxError."""
+"""What every VNX module shares: connection options, the storops check, failing on a VnxError.
+
+The module wrapper only: the domain (the plan a module applies) is in plan.py, without Ansible.
+"""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -15,7 +18,7 @@ import traceback
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
-    STOROPS_IMPORT_ERROR, Unchanged, VnxClient, VnxError)
+    STOROPS_IMPORT_ERROR, VnxClient, VnxError)
 
 STOROPS_MIN_VERSION = "1.2.12"
 
@@ -175,51 +178,6 @@ def run(module, body):
     except Exception as err:  # an unexpected storops failure: keep the traceback for -vvv
         module.fail_json(msg="Unexpected error talking to the VNX at %s: %s" % (module.params["sp_address"], err),
                          exception=traceback.format_exc())
-
-
-class Plan(object):
-    """The steps a module will take: planned first, applied unless in check mode.
-
-    Each step is a text for the user (returned as ``actions``) and a function that does
-    it. Reads between writes (to learn an id the array assigned) are steps with
-    ``change=False``: they run, but are not actions and do not make the task changed.
-    A step whose function returns an ``Unchanged`` answer found its work done by someone
-    else (a parallel run): once applied, the plan reports only the steps this run did.
-    """
-
-    def __init__(self):
-        self.steps = []
-        self.done = []
-        self.applied = False
-
-    def add(self, text, func, change=True):
-        self.steps.append((text, func, change))
-
-    def read(self, text, func):
-        self.add(text, func, change=False)
-
-    @property
-    def changed(self):
-        return bool(self.actions)
-
-    @property
-    def actions(self):
-        if self.applied:
-            return list(self.done)
-        return [text for text, dummy, change in self.steps if change]
-
-    def apply(self, check_mode):
-        if check_mode:
-            return
-        for text, func, change in self.steps:
-            try:
-                answer = func()
-            except VnxError as err:
-                err.done = list(self.done)
-                raise
-            if change and not isinstance(answer, Unchanged):
-                self.done.append(text)
-        self.applied = True
 
 
 class VnxModule(AnsibleModule):

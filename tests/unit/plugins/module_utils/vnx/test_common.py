@@ -7,7 +7,6 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx import common
-from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import VnxError
 
 
 class Failed(Exception):
@@ -76,28 +75,3 @@ def test_naviseccli_that_is_not_executable_is_named(tmp_path):
     with pytest.raises(Failed) as e:
         common.connect(m)
     assert "no executable naviseccli" in str(e.value)
-
-
-def test_plan_in_check_mode_runs_nothing():
-    ran = []
-    plan = common.Plan()
-    plan.add("create LUN a", lambda: ran.append("a"))
-    plan.apply(check_mode=True)
-    assert ran == [] and plan.changed and plan.actions == ["create LUN a"]
-
-
-def test_plan_reads_are_not_changes():
-    plan = common.Plan()
-    plan.read("read LUN a", lambda: None)
-    assert not plan.changed and plan.actions == []
-
-
-def test_plan_failure_carries_what_was_done():
-    def fail():
-        raise VnxError("attach", "snapshot s to mount point m", "boom")
-    plan = common.Plan()
-    plan.add("create snapshot s", lambda: None)
-    plan.add("attach snapshot s", fail)
-    with pytest.raises(VnxError) as e:
-        plan.apply(check_mode=False)
-    assert e.value.done == ["create snapshot s"]
