@@ -193,14 +193,15 @@ def cmd_state(args):
 
 
 def cmd_fault(args):
-    if not args.clear and (not args.command or args.output is None):
-        raise Failure('vnx-sim fault needs --command and --output (or --clear)')
+    if not args.clear and (not args.command or (args.output is None) == (not args.kill_play)):
+        raise Failure('vnx-sim fault needs --command and one of --output or --kill-play (or --clear)')
     for address in pick(args.address):
         with store.Array(address) as state:
             if args.clear:
                 state['faults'] = []
             else:
-                state['faults'].append({'command': args.command, 'count': args.count, 'output': args.output})
+                state['faults'].append({'command': args.command, 'count': args.count, 'output': args.output,
+                                        'kill_play': args.kill_play})
 
 
 def cmd_sp(args):
@@ -267,6 +268,8 @@ def parser():
     s.add_argument('--command', help='words the command must contain, e.g. "snap -create"')
     s.add_argument('--count', type=int, default=1)
     s.add_argument('--output', help='the text to print (a real error text)')
+    s.add_argument('--kill-play', action='store_true',
+                   help='let the command act, then kill the ansible-playbook run it comes from (SIGKILL to its process group)')
     s.add_argument('--clear', action='store_true')
     s.add_argument('--address')
     s.set_defaults(func=cmd_fault)

@@ -11,6 +11,7 @@ library modules a call needs are imported.
 """
 
 import os
+import signal
 import sys
 import time
 
@@ -932,12 +933,16 @@ def serve(address, prefix, words):
             return NETWORK_ERROR % address, True
         if not credentials_ok(state, prefix):
             return CREDENTIAL_ERROR % address, True
+        kill = False
         for fault in state['faults']:
             if matches(fault, words):
                 fault['count'] -= 1
                 if fault['count'] <= 0:
                     state['faults'].remove(fault)
-                return fault['output'], True
+                if not fault.get('kill_play'):
+                    return fault['output'], True
+                kill = True
+                break
         vnx = model.Vnx(state, array.path, checkpoint=array.save)
         vnx.advance()
         failed = False
@@ -950,7 +955,33 @@ def serve(address, prefix, words):
         vnx.reconcile_exposures()
         array.save()
         vnx.finish()
-        return out, failed
+    if kill:
+        kill_play()
+    return out, failed
+
+
+def parent_of(pid):
+    try:
+        with open('/proc/%d/stat' % pid) as f:
+            return int(f.read().rsplit(')', 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def kill_play():
+    """Kill the ansible-playbook run this call comes from (its whole process group) right after the command
+    acted, as a cancelled job or a lost controller would: the module that sent it never hears the answer."""
+    pid = os.getppid()
+    while pid > 1:
+        try:
+            with open('/proc/%d/cmdline' % pid, 'rb') as f:
+                argv = f.read().split(b'\0')
+        except OSError:
+            return
+        if any(os.path.basename(arg).startswith(b'ansible-playbook') for arg in argv[:2]):
+            os.killpg(os.getpgid(pid), signal.SIGKILL)
+            return
+        pid = parent_of(pid)
 
 
 def dispatch(vnx, state, words):

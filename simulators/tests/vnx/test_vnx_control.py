@@ -5,7 +5,9 @@
 and naviseccli-sim's prefix handling."""
 
 import os
+import signal
 import subprocess
+import sys
 
 
 def test_default_init(bare_sim):
@@ -176,3 +178,32 @@ def test_a_simulator_crash_is_never_silent(sim):
         f.write('{not json')
     out = sim.navi('lun', '-create', '-capacity', 1, '-sq', 'gb', '-poolName', 'Pool0', '-name', 'x')
     assert out.startswith('Error: lun -create command failed.') and 'state.json' in out
+
+
+def test_kill_play_lets_the_command_act_then_kills_the_playbook_run(sim, tmp_path):
+    # a stand-in for ansible-playbook: runs naviseccli-sim through a child (the module) and would then go on
+    play = tmp_path / 'ansible-playbook'
+    play.write_text('import subprocess, sys, time\n'
+                    'subprocess.run(sys.argv[1:])\n'
+                    'open(%r, "w").write("went on")\n'
+                    'time.sleep(30)\n' % str(tmp_path / 'after'))
+    sim.ctl('fault', '--command', 'lun -create', '--kill-play')
+    argv = [sim.naviseccli, '-h', '127.0.0.1', '-user', 'sysadmin', '-password', 'sysadmin', '-scope', '0',
+            'lun', '-create', '-capacity', '1', '-sq', 'gb', '-poolName', 'Pool0', '-name', 'v']
+    run = subprocess.run([sys.executable, str(play)] + argv, env=sim.env(), start_new_session=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False, timeout=60)
+    assert run.returncode == -signal.SIGKILL and run.stdout == b''
+    assert not (tmp_path / 'after').exists()
+    # the command acted before the kill, and the fault is spent
+    assert sim.lun('v') is not None and sim.state()['faults'] == []
+    # a call that does not come from ansible-playbook acts and lives
+    sim.ctl('fault', '--command', 'lun -create', '--kill-play')
+    sim.navi('lun', '-create', '-capacity', 1, '-sq', 'gb', '-poolName', 'Pool0', '-name', 'w')
+    assert sim.lun('w') is not None
+
+
+def test_fault_needs_one_of_output_or_kill_play(sim):
+    for extra in ([], ['--output', 'x', '--kill-play']):
+        proc = sim.ctl('fault', '--command', 'lun -create', *extra, check=False)
+        assert proc.returncode != 0 and 'one of --output or --kill-play' in proc.stderr
+    assert sim.state()['faults'] == []
