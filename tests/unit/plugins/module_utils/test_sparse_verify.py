@@ -13,7 +13,8 @@ import random
 import pytest
 
 from ansible_collections.storage.datamotion.plugins.module_utils import sparse
-from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.sparse_helpers import KIB, MIB, SMALL, copy, read
+from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.sparse_helpers import (
+    KIB, MIB, SMALL, both_modes_refuse, copy, read)
 
 
 def _change_source_during_copy(monkeypatch, change):
@@ -105,3 +106,63 @@ def test_verify_passes_on_an_unchanged_source(tmp_path, src_image):
     res = copy(src_image, dest, verify=True, **SMALL)
     assert res["verified"] is True
     assert read(dest) == read(src_image)
+
+
+@pytest.fixture
+def ro_device(tmp_path, losetup):
+    """A read-only loop device over 1 MiB with 512 KiB of data, and its backing file."""
+    img = tmp_path / "snap.img"
+    with open(img, "wb") as f:
+        f.write(random.Random(13).randbytes(512 * KIB))
+        f.truncate(1 * MIB)
+    return losetup("-r", img), img
+
+
+def _count_digests(monkeypatch):
+    """The paths _digest_of read (the real one runs)."""
+    real = sparse._digest_of
+    paths = []
+
+    def counting(vol, *args, **kwargs):
+        paths.append(vol.path)
+        return real(vol, *args, **kwargs)
+    monkeypatch.setattr(sparse, "_digest_of", counting)
+    return paths
+
+
+def test_verify_source_false_reads_a_read_only_source_once(tmp_path, ro_device, monkeypatch):
+    dev, img = ro_device
+    dest = tmp_path / "dest.img"
+    paths = _count_digests(monkeypatch)
+    res = copy(dev, dest, verify=True, verify_source=False, **SMALL)
+    assert res["verified"] is True
+    assert read(dest) == read(img)
+    assert paths == [str(dest)]
+    paths.clear()
+    dest.unlink()
+    assert copy(dev, dest, verify=True, **SMALL)["verified"] is True
+    assert paths == [dev, str(dest)]
+
+
+def test_verify_source_false_still_reads_the_destination_back(tmp_path, ro_device, monkeypatch):
+    dev = ro_device[0]
+    dest = tmp_path / "dest.img"
+    real = sparse._verify
+
+    def corrupt_then_verify(*args, **kwargs):
+        _write_at(dest, 4096, b"\xee" * 4096)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(sparse, "_verify", corrupt_then_verify)
+    with pytest.raises(sparse.SparseCopyError, match=r"does not match"):
+        copy(dev, dest, verify=True, verify_source=False, **SMALL)
+
+
+@pytest.mark.parametrize("writable", ["file", "device"])
+def test_verify_source_false_refuses_a_writable_source(tmp_path, src_image, losetup, writable):
+    src = src_image if writable == "file" else losetup(src_image)
+    dest = tmp_path / "dest.img"
+    msg = both_modes_refuse(src, dest, r"verify_source=false needs a source that nothing can write",
+                            verify=True, verify_source=False, **SMALL)
+    assert str(src) in msg and "Nothing was written" in msg
+    assert not dest.exists()
+    assert copy(src, dest, verify_source=False, **SMALL)["verified"] is False     # ignored without verify
