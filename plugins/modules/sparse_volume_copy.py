@@ -131,8 +131,8 @@ options:
     description:
       - With O(verify=true), whether to read the source again. V(false) compares the destination, read back from
         its device, with the digest of what the copy read, and skips the second read of the source.
-      - Only for a source that nothing can write while it is copied: a block device with the kernel's read-only
-        flag (M(storage.datamotion.host_lun) O(storage.datamotion.host_lun#module:state=read_only), or
+      - Only for a source that nothing can write while it is copied, a block device with the kernel's read-only
+        flag (O(storage.datamotion.host_lun#module:state=read_only), or
         C(blockdev --setro)), such as an array snapshot exposed read-only. Any other source is refused before
         anything is written.
       - Ignored without O(verify).

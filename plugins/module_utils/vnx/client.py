@@ -27,7 +27,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Optional
 
 
-
 def _stdlib_distutils():
     """storops imports ``distutils.version``. Where setuptools' shim is installed
     (its distutils-precedence.pth), that import loads setuptools and pkg_resources:
