@@ -17,7 +17,8 @@ interleaved rounds:
           clone exposed to this host, `dd bs=4M` of it to an image file, then the clone
           unexposed and deleted - the job the seeds' efficient backup replaces.
 
-Per run: wall time of the whole ansible-playbook, bytes written to the image, bytes allocated
+Per run: wall time and CPU seconds (its own and its children's, simulator calls included) of the
+whole ansible-playbook, bytes written to the image, bytes allocated
 by the image. The image is deleted after each run. Page caches are not dropped (the machine is
 shared); both jobs read data the simulator wrote moments before. Prints min/median/max.
 
@@ -32,6 +33,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -135,8 +137,8 @@ def profile(workdir, env, cmd, extra):
     for sec, n, name, commands in rows:
         print("| %.2f | %d | %s | %s |" % (sec, n, name.split(" : ", 1)[-1],
                                           ", ".join("%s %d" % kv for kv in sorted(commands.items()))))
-    print("\nwall %.2f s, %d tasks, %d naviseccli calls, load average %s"
-          % (seconds, len(rows), sum(r[1] for r in rows), " ".join("%.2f" % x for x in os.getloadavg())))
+    print("\nwall %.2f s, %.2f CPU s, %d tasks, %d naviseccli calls, load average %s"
+          % (seconds, CPU[-1], len(rows), sum(r[1] for r in rows), " ".join("%.2f" % x for x in os.getloadavg())))
 
 
 def write_data(path, size_gib, fraction):
@@ -164,12 +166,22 @@ def playbook(workdir, env, text, extra=None):
     return run_playbook(cmd, env, extra)
 
 
+CPU = []     # CPU seconds of each run_playbook: the playbook, its modules and the simulator's calls
+
+
+def cpu_seconds():
+    """User + system CPU seconds of this process's finished children (and theirs)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run_playbook(cmd, env, extra=None):
     if extra:
         cmd = cmd + ["-e", json.dumps(extra)]
-    start = time.monotonic()
+    start, cpu0 = time.monotonic(), cpu_seconds()
     proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
     seconds = time.monotonic() - start
+    CPU.append(cpu_seconds() - cpu0)
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout.decode(errors="replace")[-6000:])
         raise SystemExit("ansible-playbook failed: %s" % " ".join(cmd))
@@ -243,25 +255,27 @@ def main():
                     image = os.path.join(workdir, "naive.img")
                     seconds = playbook(workdir, env, NAIVE.format(image=image, **fmt))
                     written = os.path.getsize(image)
-                row = {"round": rnd + 1, "seconds": round(seconds, 2), "bytes_written": written,
+                row = {"round": rnd + 1, "seconds": round(seconds, 2), "cpu_seconds": round(CPU[-1], 2),
+                       "bytes_written": written,
                        "bytes_allocated": allocated(image)}
                 rows[job].append(row)
-                print("round %d %-5s %7.2f s  written %6.2f GiB  allocated %6.2f GiB"
-                      % (rnd + 1, job, seconds, written / GIB, row["bytes_allocated"] / GIB), flush=True)
+                print("round %d %-5s %7.2f s  %6.2f CPU s  written %6.2f GiB  allocated %6.2f GiB  load %.2f"
+                      % (rnd + 1, job, seconds, CPU[-1], written / GIB, row["bytes_allocated"] / GIB,
+                         os.getloadavg()[0]), flush=True)
                 if job == "role":
                     shutil.rmtree(backups)
                 else:
                     os.unlink(image)
         summary = {}
         for job, rs in rows.items():
-            summary[job] = {k: stats([r[k] for r in rs]) for k in ("seconds", "bytes_written", "bytes_allocated")}
+            summary[job] = {k: stats([r[k] for r in rs]) for k in ("seconds", "cpu_seconds", "bytes_written", "bytes_allocated")}
         ratio = summary["role"]["seconds"]["median"] / summary["naive"]["seconds"]["median"]
-        print("\n| job | wall s min / median / max | GiB written (median) | GiB allocated (median) |")
-        print("|---|---|---|---|")
+        print("\n| job | wall s min / median / max | CPU s (median) | GiB written (median) | GiB allocated (median) |")
+        print("|---|---|---|---|---|")
         for job in ("role", "naive"):
             s = summary[job]
-            print("| %s | %.2f / %.2f / %.2f | %.2f | %.2f |" % (
-                job, s["seconds"]["min"], s["seconds"]["median"], s["seconds"]["max"],
+            print("| %s | %.2f / %.2f / %.2f | %.2f | %.2f | %.2f |" % (
+                job, s["seconds"]["min"], s["seconds"]["median"], s["seconds"]["max"], s["cpu_seconds"]["median"],
                 s["bytes_written"]["median"] / GIB, s["bytes_allocated"]["median"] / GIB))
         print("\nrole / naive wall time (medians): %.3f over %d round(s); load average at the end %s"
               % (ratio, args.rounds, " ".join("%.2f" % x for x in os.getloadavg())))
