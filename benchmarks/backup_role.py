@@ -135,8 +135,8 @@ def profile(workdir, env, cmd, extra):
         rows = json.load(f)
     print("| s | naviseccli calls | task | calls by command |\n|---|---|---|---|")
     for sec, n, name, commands in rows:
-        print("| %.2f | %d | %s | %s |" % (sec, n, name.split(" : ", 1)[-1],
-                                          ", ".join("%s %d" % kv for kv in sorted(commands.items()))))
+        by_command = ", ".join("%s %d" % kv for kv in sorted(commands.items()))
+        print("| %.2f | %d | %s | %s |" % (sec, n, name.split(" : ", 1)[-1], by_command))
     print("\nwall %.2f s, %.2f CPU s, %d tasks, %d naviseccli calls, load average %s"
           % (seconds, CPU[-1], len(rows), sum(r[1] for r in rows), " ".join("%.2f" % x for x in os.getloadavg())))
 
