@@ -17,9 +17,14 @@ interleaved rounds:
           clone exposed to this host, `dd bs=4M` of it to an image file, then the clone
           unexposed and deleted - the job the seeds' efficient backup replaces.
 
-Per run: wall time of the whole ansible-playbook, bytes written to the image, bytes allocated
+Per run: wall time and CPU seconds (its own and its children's, simulator calls included) of the
+whole ansible-playbook, bytes written to the image, bytes allocated
 by the image. The image is deleted after each run. Page caches are not dropped (the machine is
 shared); both jobs read data the simulator wrote moments before. Prints min/median/max.
+
+--profile instead runs the role once and prints, per task, its seconds and the naviseccli
+calls it made (``vnx-sim calls``, read and reset between tasks by a callback plugin; those
+reads add ~0.1 s to each task).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -28,6 +33,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -80,6 +86,61 @@ NAIVE = """
 """
 
 
+PROFILE_CALLBACK = """
+import json, subprocess, time
+from ansible.plugins.callback import CallbackBase
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "backup_profile"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self):
+        super().__init__()
+        self.task, self.rows = None, []
+
+    def _calls(self):
+        return json.loads(subprocess.run([%(vnxsim)r, "calls", "--reset"], stdout=subprocess.PIPE, check=True).stdout)
+
+    def _close(self):
+        if self.task:
+            calls = self._calls()
+            self.rows.append((time.monotonic() - self.task[1], calls["total"], self.task[0], calls["commands"]))
+            self.task = None
+
+    def v2_playbook_on_task_start(self, task, is_conditional):
+        self._close()
+        self._calls()
+        self.task = (task.get_name(), time.monotonic())
+
+    def v2_playbook_on_stats(self, stats):
+        self._close()
+        with open(%(out)r, "w") as f:
+            json.dump(self.rows, f)
+"""
+
+
+def profile(workdir, env, cmd, extra):
+    """One run with per-task seconds and naviseccli calls."""
+    plugins = os.path.join(workdir, "callback_plugins")
+    os.makedirs(plugins, exist_ok=True)
+    out = os.path.join(workdir, "profile.json")
+    with open(os.path.join(plugins, "backup_profile.py"), "w") as f:
+        f.write(PROFILE_CALLBACK % {"vnxsim": os.path.join(BIN, "vnx-sim"), "out": out})
+    env = dict(env, ANSIBLE_CALLBACK_PLUGINS=plugins, ANSIBLE_CALLBACKS_ENABLED="backup_profile")
+    seconds = run_playbook(cmd, env, extra)
+    with open(out) as f:
+        rows = json.load(f)
+    print("| s | naviseccli calls | task | calls by command |\n|---|---|---|---|")
+    for sec, n, name, commands in rows:
+        by_command = ", ".join("%s %d" % kv for kv in sorted(commands.items()))
+        print("| %.2f | %d | %s | %s |" % (sec, n, name.split(" : ", 1)[-1], by_command))
+    print("\nwall %.2f s, %.2f CPU s, %d tasks, %d naviseccli calls, load average %s"
+          % (seconds, CPU[-1], len(rows), sum(r[1] for r in rows), " ".join("%.2f" % x for x in os.getloadavg())))
+
+
 def write_data(path, size_gib, fraction):
     """Random data in `fraction` of the 1 MiB slots of the device (seed 42)."""
     rnd = random.Random(42)
@@ -105,12 +166,22 @@ def playbook(workdir, env, text, extra=None):
     return run_playbook(cmd, env, extra)
 
 
+CPU = []     # CPU seconds of each run_playbook: the playbook, its modules and the simulator's calls
+
+
+def cpu_seconds():
+    """User + system CPU seconds of this process's finished children (and theirs)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def run_playbook(cmd, env, extra=None):
     if extra:
         cmd = cmd + ["-e", json.dumps(extra)]
-    start = time.monotonic()
+    start, cpu0 = time.monotonic(), cpu_seconds()
     proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
     seconds = time.monotonic() - start
+    CPU.append(cpu_seconds() - cpu0)
     if proc.returncode != 0:
         sys.stderr.write(proc.stdout.decode(errors="replace")[-6000:])
         raise SystemExit("ansible-playbook failed: %s" % " ".join(cmd))
@@ -131,6 +202,7 @@ def main():
     ap.add_argument("--data", type=float, default=0.10)
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--json")
+    ap.add_argument("--profile", action="store_true", help="one role run, seconds and naviseccli calls per task")
     ap.add_argument("--write-data", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.write_data:
@@ -163,12 +235,16 @@ def main():
                      "backup_volumes": [{"lun": "bench"}], "backup_retention": 1,
                      "vnx_connection": {"sp_address": "127.0.0.1", "username": "sysadmin", "password": "sysadmin",
                                         "naviseccli_path": BIN + "/naviseccli-sim"}}
+        role_cmd = [os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local",
+                    os.path.join(REPO, "playbooks", "backup_volume.yml")]
+        if args.profile:
+            profile(workdir, env, role_cmd, role_vars)
+            return 0
         rows = {"role": [], "naive": []}
         for rnd in range(args.rounds):
             for job in ("role", "naive"):
                 if job == "role":
-                    seconds = run_playbook([os.path.join(BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local",
-                                            os.path.join(REPO, "playbooks", "backup_volume.yml")], env, role_vars)
+                    seconds = run_playbook(role_cmd, env, role_vars)
                     lun_dir = os.path.join(backups, "bench")
                     manifest = [n for n in os.listdir(lun_dir) if n.endswith(".img.manifest.json")][0]
                     with open(os.path.join(lun_dir, manifest)) as f:
@@ -179,27 +255,30 @@ def main():
                     image = os.path.join(workdir, "naive.img")
                     seconds = playbook(workdir, env, NAIVE.format(image=image, **fmt))
                     written = os.path.getsize(image)
-                row = {"round": rnd + 1, "seconds": round(seconds, 2), "bytes_written": written,
+                row = {"round": rnd + 1, "seconds": round(seconds, 2), "cpu_seconds": round(CPU[-1], 2),
+                       "bytes_written": written,
                        "bytes_allocated": allocated(image)}
                 rows[job].append(row)
-                print("round %d %-5s %7.2f s  written %6.2f GiB  allocated %6.2f GiB"
-                      % (rnd + 1, job, seconds, written / GIB, row["bytes_allocated"] / GIB), flush=True)
+                print("round %d %-5s %7.2f s  %6.2f CPU s  written %6.2f GiB  allocated %6.2f GiB  load %.2f"
+                      % (rnd + 1, job, seconds, CPU[-1], written / GIB, row["bytes_allocated"] / GIB,
+                         os.getloadavg()[0]), flush=True)
                 if job == "role":
                     shutil.rmtree(backups)
                 else:
                     os.unlink(image)
         summary = {}
         for job, rs in rows.items():
-            summary[job] = {k: stats([r[k] for r in rs]) for k in ("seconds", "bytes_written", "bytes_allocated")}
+            summary[job] = {k: stats([r[k] for r in rs]) for k in ("seconds", "cpu_seconds", "bytes_written", "bytes_allocated")}
         ratio = summary["role"]["seconds"]["median"] / summary["naive"]["seconds"]["median"]
-        print("\n| job | wall s min / median / max | GiB written (median) | GiB allocated (median) |")
-        print("|---|---|---|---|")
+        print("\n| job | wall s min / median / max | CPU s (median) | GiB written (median) | GiB allocated (median) |")
+        print("|---|---|---|---|---|")
         for job in ("role", "naive"):
             s = summary[job]
-            print("| %s | %.2f / %.2f / %.2f | %.2f | %.2f |" % (
-                job, s["seconds"]["min"], s["seconds"]["median"], s["seconds"]["max"],
+            print("| %s | %.2f / %.2f / %.2f | %.2f | %.2f | %.2f |" % (
+                job, s["seconds"]["min"], s["seconds"]["median"], s["seconds"]["max"], s["cpu_seconds"]["median"],
                 s["bytes_written"]["median"] / GIB, s["bytes_allocated"]["median"] / GIB))
-        print("\nrole / naive wall time (medians): %.3f over %d round(s)" % (ratio, args.rounds))
+        print("\nrole / naive wall time (medians): %.3f over %d round(s); load average at the end %s"
+              % (ratio, args.rounds, " ".join("%.2f" % x for x in os.getloadavg())))
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({"size_gib": args.size_gib, "data": args.data, "rounds": rows, "summary": summary,

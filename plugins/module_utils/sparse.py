@@ -128,6 +128,7 @@ class CopyOptions:
     block_size: int = BLOCK_SIZE
     zero_block_size: int = 4096
     verify: bool = False
+    verify_source: bool = True
     create: bool = True
     discard_after_copy: bool = False
     lock_timeout: int = 0
@@ -1401,6 +1402,7 @@ def _copy(src_path, dest_path, opts, check_mode, opened):
 
     sfd = _open_src(src, spfd)
     opened.append(sfd)
+    preflight.check_source_unwritable(src, sfd, opts)
     try:
         src.size = os.lseek(sfd, 0, os.SEEK_END)
     except OSError as e:
@@ -1651,7 +1653,8 @@ def _verify(sfd, dfd, src, dest, size, opts, res, src_identity, plan):
     changed = None
     if os.lseek(sfd, 0, os.SEEK_END) != size:
         changed = "its size changed from %d to %d bytes" % (size, os.lseek(sfd, 0, os.SEEK_END))
-    src_now = None if changed else _digest_of(src, sfd, size, opts)
+    # verify_source=false: a read-only device (checked before the copy) holds what the copy read
+    src_now = None if changed else _digest_of(src, sfd, size, opts) if opts.verify_source else res.digest
     if not changed and src_now != res.digest:
         changed = "its content is not what the copy read"
     if not changed and _file_identity(src, sfd) != src_identity:

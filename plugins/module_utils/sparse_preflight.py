@@ -515,6 +515,20 @@ def check_not_swap(dest):
                                   "Turn it off (swapoff) first if it is meant to be replaced" % dest.path)
 
 
+def check_source_unwritable(src, fd, opts):
+    """verify_source=false trusts the digest the copy computed for the source, which
+    only holds for a source nothing can write: a block device with the kernel's
+    read-only flag (host_lun state=read_only, blockdev --setro)."""
+    if opts.verify_source or not opts.verify:
+        return
+    if src.kind != "block" or not struct.unpack("i", fcntl.ioctl(fd, BLKROGET, b"\0" * 4))[0]:
+        raise SparseCopyError(
+            "verify_source=false needs a source that nothing can write, a block device set read-only "
+            "(blockdev --setro, or host_lun state=read_only); %s is %s. Nothing was written. Set it read-only, "
+            "or leave verify_source true so that the source is read again" % (
+                src.path, "a file" if src.kind == "file" else "writable"))
+
+
 def validate_options(opts):
     if opts.sparse not in SPARSE_MODES:
         raise SparseCopyError("sparse must be one of %s, got %r" % (", ".join(SPARSE_MODES), opts.sparse))

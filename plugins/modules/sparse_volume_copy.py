@@ -127,6 +127,18 @@ options:
         verification. It costs one more read of the source's data and of the destination's.
     type: bool
     default: false
+  verify_source:
+    description:
+      - With O(verify=true), whether to read the source again. V(false) compares the destination, read back from
+        its device, with the digest of what the copy read, and skips the second read of the source.
+      - Only for a source that nothing can write while it is copied, a block device with the kernel's read-only
+        flag (O(storage.datamotion.host_lun#module:state=read_only), or
+        C(blockdev --setro)), such as an array snapshot exposed read-only. Any other source is refused before
+        anything is written.
+      - Ignored without O(verify).
+    type: bool
+    default: true
+    version_added: 0.3.0
   create:
     description:
       - Create O(dest) as a file when it does not exist. When V(false), a missing destination is an error.
@@ -456,6 +468,7 @@ def options_from(params):
         block_size=params["block_size"],
         zero_block_size=params["zero_block_size"],
         verify=params["verify"],
+        verify_source=params["verify_source"],
         create=params["create"],
         discard_after_copy=params["discard_after_copy"],
         lock_timeout=params["lock_timeout"],
@@ -514,6 +527,7 @@ def main():
             block_size=dict(type="int", default=524288),
             zero_block_size=dict(type="int", default=4096),
             verify=dict(type="bool", default=False),
+            verify_source=dict(type="bool", default=True),
             create=dict(type="bool", default=True),
             discard_after_copy=dict(type="bool", default=False),
             lock_timeout=dict(type="int", default=0),

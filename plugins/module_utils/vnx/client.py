@@ -20,11 +20,33 @@ import os
 import re
 import signal
 import subprocess
+import sys
 import traceback
+import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Dict, List, Optional
 
+
+def _stdlib_distutils():
+    """storops imports ``distutils.version``. Where setuptools' shim is installed
+    (its distutils-precedence.pth), that import loads setuptools and pkg_resources:
+    half of the time ``import storops`` takes, paid by every VNX module run. Python
+    before 3.12 has distutils in its standard library; take that one."""
+    hack = sys.modules.get("_distutils_hack")
+    if sys.version_info >= (3, 12) or hack is None or "distutils" in sys.modules:
+        return
+    try:
+        hack.remove_shim()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)   # distutils' own, on import
+            import distutils.version  # noqa: F401 pylint: disable=deprecated-module,unused-import
+    except Exception:  # the shim's API changed, or no stdlib distutils: storops imports as it did
+        sys.modules.pop("distutils", None)
+        getattr(hack, "add_shim", lambda: None)()
+
+
 STOROPS_IMPORT_ERROR = None
+_stdlib_distutils()
 try:
     import storops.exception as storops_ex
     from storops import VNXSystem

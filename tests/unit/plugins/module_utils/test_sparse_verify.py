@@ -13,7 +13,8 @@ import random
 import pytest
 
 from ansible_collections.storage.datamotion.plugins.module_utils import sparse
-from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.sparse_helpers import KIB, MIB, SMALL, copy, read
+from ansible_collections.storage.datamotion.tests.unit.plugins.module_utils.sparse_helpers import (
+    KIB, MIB, SMALL, both_modes_refuse, copy, read)
 
 
 def _change_source_during_copy(monkeypatch, change):
@@ -87,8 +88,11 @@ def test_verify_fails_when_source_device_overwritten_behind_the_copy(tmp_path, l
         copy(dev, dest, verify=True, **SMALL)
 
 
-def test_verify_detects_destination_changed_after_the_copy(tmp_path, src_image, monkeypatch):
-    """The destination is compared with the source as it is after the copy."""
+@pytest.mark.parametrize("source", ["file", "read-only device, verify_source=false"])
+def test_verify_detects_destination_changed_after_the_copy(tmp_path, src_image, losetup, monkeypatch, source):
+    """The destination is compared with the source as it is after the copy; without
+    the second read of a read-only source, with the digest of what the copy read."""
+    src, more = (src_image, {}) if source == "file" else (losetup("-r", src_image), dict(verify_source=False))
     dest = tmp_path / "dest.img"
     real = sparse._verify
 
@@ -97,7 +101,7 @@ def test_verify_detects_destination_changed_after_the_copy(tmp_path, src_image, 
         return real(*args, **kwargs)
     monkeypatch.setattr(sparse, "_verify", corrupt_then_verify)
     with pytest.raises(sparse.SparseCopyError, match=r"does not match"):
-        copy(src_image, dest, verify=True, **SMALL)
+        copy(src, dest, verify=True, **SMALL, **more)
 
 
 def test_verify_passes_on_an_unchanged_source(tmp_path, src_image):
@@ -105,3 +109,40 @@ def test_verify_passes_on_an_unchanged_source(tmp_path, src_image):
     res = copy(src_image, dest, verify=True, **SMALL)
     assert res["verified"] is True
     assert read(dest) == read(src_image)
+
+
+def _count_digests(monkeypatch):
+    """The paths _digest_of read (the real one runs)."""
+    real = sparse._digest_of
+    paths = []
+
+    def counting(vol, *args, **kwargs):
+        paths.append(vol.path)
+        return real(vol, *args, **kwargs)
+    monkeypatch.setattr(sparse, "_digest_of", counting)
+    return paths
+
+
+def test_verify_source_false_reads_a_read_only_source_once(tmp_path, src_image, losetup, monkeypatch):
+    dev, img = losetup("-r", src_image), src_image
+    dest = tmp_path / "dest.img"
+    paths = _count_digests(monkeypatch)
+    res = copy(dev, dest, verify=True, verify_source=False, **SMALL)
+    assert res["verified"] is True
+    assert read(dest) == read(img)
+    assert paths == [str(dest)]
+    paths.clear()
+    dest.unlink()
+    assert copy(dev, dest, verify=True, **SMALL)["verified"] is True
+    assert paths == [dev, str(dest)]
+
+
+@pytest.mark.parametrize("writable", ["file", "device"])
+def test_verify_source_false_refuses_a_writable_source(tmp_path, src_image, losetup, writable):
+    src = src_image if writable == "file" else losetup(src_image)
+    dest = tmp_path / "dest.img"
+    msg = both_modes_refuse(src, dest, r"verify_source=false needs a source that nothing can write",
+                            verify=True, verify_source=False, **SMALL)
+    assert str(src) in msg and "Nothing was written" in msg
+    assert not dest.exists()
+    assert copy(src, dest, verify_source=False, **SMALL)["verified"] is False     # ignored without verify

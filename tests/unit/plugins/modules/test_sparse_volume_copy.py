@@ -147,6 +147,7 @@ def test_dest_zeroed_true_on_dirty_file(run_module, tmp_path, image):
     (dict(block_size=1000), "block_size"),
     (dict(zero_block_size=100), "zero_block_size"),
     (dict(verify="perhaps"), "verify"),
+    (dict(verify=True, verify_source=False), "verify_source=false needs a source that nothing can write"),
     (dict(bogus=1), "bogus"),
 ])
 def test_bad_option_values(run_module, tmp_path, image, args, words):

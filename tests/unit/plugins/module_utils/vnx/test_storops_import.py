@@ -35,3 +35,24 @@ def test_missing_distutils_says_install_setuptools(monkeypatch):
     assert "storops needs distutils" in str(e.value)
     assert "install setuptools" in str(e.value)
     assert "Failed to import the required Python library" not in str(e.value)
+
+
+IMPORT_CLIENT = """
+import sys
+import ansible_collections.storage.datamotion.plugins.module_utils.vnx.client as client
+print(client.STOROPS_IMPORT_ERROR is None, "pkg_resources" in sys.modules, "setuptools" in sys.modules)
+"""
+
+
+def test_storops_loads_without_setuptools_behind_the_shim():
+    """Every VNX module run imports storops; setuptools' distutils shim made that load
+    setuptools and pkg_resources for storops' one `distutils.version` import."""
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+    if sys.version_info >= (3, 12) or importlib.util.find_spec("_distutils_hack") is None:
+        pytest.skip("only Python < 3.12 with setuptools' distutils shim has both distutils to choose from")
+    out = subprocess.run([sys.executable, "-c", IMPORT_CLIENT], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))).stdout.split()
+    assert out == ["True", "False", "False"]
