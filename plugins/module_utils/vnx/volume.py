@@ -304,6 +304,13 @@ def plan_change(facts, want, lun):
                                    "%.3f GB more are needed and pool %s has %s GB available"
                                    % (grow, pool.name, pool.available_capacity_gb),
                                    HINT_POOL_FULL, "VNXLunExtendError")
+            moving = next((m for m in facts.migrations or [] if m.source_id == lun.id), None)
+            if moving is not None:  # the array refuses it ("being used by a feature"), so check mode must too
+                raise VnxError("expand", "LUN %s to %s GB" % (lun.name, want.size_gb),
+                               "it is migrating to LUN %s (%s, %s%% done)"
+                               % (moving.dest_name, moving.state, moving.percent_complete),
+                               "Wait for the migration to complete (or cancel it), then run again.",
+                               "VNXLunUsedByFeatureError")
             steps.append(Step("expand_lun", "expand LUN %s from %s GB to %s GB" % (lun.name, lun.size_gb, want.size_gb),
                               lun, dict(size_gb=want.size_gb)))
     if want.tiering is not None and want.tiering != lun.tiering:

@@ -211,6 +211,7 @@ EXPECTED = {
     ("migrating", "absent"): "it is migrating to LUN vol_dest (MIGRATING, 40% done)",
     ("migrating", "absent-force"): ["cancel_migration", "destroy_lun", "destroy_lun"],
     ("migrating", "tiering"): ["set_tiering"],
+    ("migrating", "grow"): "it is migrating to LUN vol_dest (MIGRATING, 40% done)",
     ("migration-target", "absent-force"): "it is the destination of the running migration of LUN src",
     ("migration-target", "tiering"): "the array keeps it private until then (asked: set the tiering policy",
     ("migration-target", "present"): [],
