@@ -239,7 +239,11 @@ def plan_absent(facts, want, lun):
             continue
         if lun.attached_snapshot == name or snap.temporary_of(lun.wwn):
             steps.append(Step("destroy_snapshot", "delete snapshot %s of the copy" % name, options=dict(name=name)))
-    if facts.migration_target is not None:
+    # the target goes only when vnx_volume_clone made it for this copy (its snapshot's mark names both):
+    # an administrator's migration target is their LUN, kept when the migration is cancelled
+    target = facts.migration_target
+    if target is not None and any(s is not None and s.marks_target(lun.wwn, target.wwn)
+                                  for s in facts.own_snapshots.values()):
         steps.append(Step("destroy_lun", "delete migration target LUN %s" % facts.migration_target.name,
                           facts.migration_target, dict(force_detach=False)))
     return steps
