@@ -71,6 +71,7 @@ options:
         C(d) days or C(y) years (the array's C(-keepFor), for example V(12h) or V(7d)).
       - C(m) is refused, as is a number without a unit - C(m) reads as minutes as well as months, and a
         snapshot kept for the wrong one is deleted early. Give V(60d) for about two months.
+      - At most 36500 days (V(100y)); more is refused before acting.
       - Excludes O(auto_delete). Only applied when the snapshot is created or when it changes O(auto_delete).
     type: str
   backup_snapshot:
@@ -176,6 +177,15 @@ def apply_step(client, facts, want, step):
     return client.restore_snapshot(want.name, facts.lun, want.backup_snapshot)
 
 
+MAX_KEEP_FOR_DAYS = 36500  # -keepFor takes at most 36500 days (naviseccli-sim refuses more): refused before acting
+
+
+def keep_for_days(text):
+    """Days of a keep_for that passed the format check (a whole number and h, d or y)."""
+    text = text.strip().lower()
+    return int(text[:-1]) * {"h": 1.0 / 24, "d": 1, "y": 365}[text[-1]]
+
+
 def main():
     argument_spec = dict(
         name=dict(type="str", required=True),
@@ -196,6 +206,9 @@ def main():
         module.fail_json(msg="keep_for is %r: give a whole number and a unit h (hours), d (days) or y (years), such as 12h "
                              "or 7d. 'm' is refused (minutes or months?): give 60d for about two months. Nothing was "
                              "changed." % p["keep_for"])
+    if p["keep_for"] is not None and keep_for_days(p["keep_for"]) > MAX_KEEP_FOR_DAYS:
+        module.fail_json(msg="keep_for is %r: the array keeps a snapshot for at most %d days (100 years of 365 days). "
+                             "Nothing was changed." % (p["keep_for"], MAX_KEEP_FOR_DAYS))
     # the marks tell what the collection made and may delete (or manages): a user's text never carries one
     marks = [m for m in (MANAGED_MARK, COPY_MARK[:-1]) if m in (p["description"] or "")]
     if marks:

@@ -502,6 +502,8 @@ def main():
         required_one_of=[("name", "names"), ("source_lun", "source_snapshot")],
         mutually_exclusive=[("name", "names"), ("source_lun", "source_snapshot")],
     )
+    if module.params["wait_timeout"] < 0:
+        module.fail_json(msg="wait_timeout is %d: give 0 or more seconds. Nothing was changed." % module.params["wait_timeout"])
     if module.params["names"] == []:
         # an empty list (a filter such as difference() that left nothing) asks for no copy: never a LUN
         result = dict(changed=False, actions=[], clones=[])

@@ -521,6 +521,11 @@ def plan_existing_copy(plan, facts, source, base, pool):
                        "A LUN with snap copies or snapshots cannot be migrated: delete them first.")
     if facts.dest is not None:
         check_own_target(facts, report["snapshot"] if lun.attached_snapshot else None, pool)
+    left = facts.snapshots.get(lun.attached_snapshot) if lun.attached_snapshot == snap_name(name, "full") else None
+    if left is not None and own_snapshot(facts, left.name):  # an interrupted full copy: its data is that snapshot's
+        plan.warnings.append("Copy %s is finished from snapshot %s, taken %s by an interrupted run: it holds the source as "
+                             "it was then. Delete the copy and run again for the source as it is now."
+                             % (name, left.name, left.creation_time))
     plan_migration(plan, name, size_gb=lun.size_gb, pool=pool, provisioning=p["provisioning"] or lun.provisioning,
                    snapshot=report["snapshot"], existing_dest=facts.dest, cleanup=own_snapshot(facts, report["snapshot"]))
 

@@ -244,7 +244,11 @@ def plan_absent(facts, want, lun):
             continue
         if lun.attached_snapshot == name or snap.temporary_of(lun.wwn):
             steps.append(Step("destroy_snapshot", "delete snapshot %s of the copy" % name, options=dict(name=name)))
-    if facts.migration_target is not None:
+    # the target goes only when vnx_volume_clone made it for this copy (its snapshot's mark names both):
+    # an administrator's migration target is their LUN, kept when the migration is cancelled
+    target = facts.migration_target
+    if target is not None and any(s is not None and s.marks_target(lun.wwn, target.wwn)
+                                  for s in facts.own_snapshots.values()):
         steps.append(Step("destroy_lun", "delete migration target LUN %s" % facts.migration_target.name,
                           facts.migration_target, dict(force_detach=False)))
     return steps
@@ -309,6 +313,13 @@ def plan_change(facts, want, lun):
                                    "%.3f GB more are needed and pool %s has %s GB available"
                                    % (grow, pool.name, pool.available_capacity_gb),
                                    HINT_POOL_FULL, "VNXLunExtendError")
+            moving = next((m for m in facts.migrations or [] if m.source_id == lun.id), None)
+            if moving is not None:  # the array refuses it ("being used by a feature"), so check mode must too
+                raise VnxError("expand", "LUN %s to %s GB" % (lun.name, want.size_gb),
+                               "it is migrating to LUN %s (%s, %s%% done)"
+                               % (moving.dest_name, moving.state, moving.percent_complete),
+                               "Wait for the migration to complete (or cancel it), then run again.",
+                               "VNXLunUsedByFeatureError")
             steps.append(Step("expand_lun", "expand LUN %s from %s GB to %s GB" % (lun.name, lun.size_gb, want.size_gb),
                               lun, dict(size_gb=want.size_gb)))
     if want.tiering is not None and want.tiering != lun.tiering:

@@ -148,6 +148,13 @@ START = {
     "migrating": lambda m: (m.add(vol()), m.add(Lun(id=30, name="vol_dest", pool="Pool0")),
                             m.migrations.append(Migration(12, "vol", 30, "vol_dest", state="MIGRATING",
                                                           percent_complete=40))),
+    # a full copy on its way (vnx_volume_clone wait=false): its snapshot's mark names the target made for it
+    "copy-migrating": lambda m: (
+        m.snaps.update({"tmp-snap-vol": Snapshot("tmp-snap-vol", temporary_mark(WWN, "60:30"), source_luns=[1],
+                                                 attached_luns=[12])}),
+        m.add(vol(is_snap_mount_point=True, primary_lun="src", attached_snapshot="tmp-snap-vol")),
+        m.add(Lun(id=30, name="vol_dest", wwn="60:30", pool="Pool0")),
+        m.migrations.append(Migration(12, "vol", 30, "vol_dest", state="MIGRATING", percent_complete=40))),
     "migration-target": lambda m: (m.add(vol()), m.migrations.append(
         Migration(1, "src", 12, "vol", state="MIGRATING", percent_complete=40))),
     "storage-group": lambda m: (m.add(vol()), m.sgs.update(host1=StorageGroup("host1", hlus={3: 12}))),
@@ -215,8 +222,10 @@ EXPECTED = {
     ("has-snap-copy", "absent"): "it has snap copies (snapshot mount points) copy",
     ("has-snap-copy", "absent-force"): ["destroy_lun", "destroy_snapshot", "destroy_lun"],
     ("migrating", "absent"): "it is migrating to LUN vol_dest (MIGRATING, 40% done)",
-    ("migrating", "absent-force"): ["cancel_migration", "destroy_lun", "destroy_lun"],
+    ("migrating", "absent-force"): ["cancel_migration", "destroy_lun"],  # an administrator's target is kept
+    ("copy-migrating", "absent-force"): ["cancel_migration", "destroy_lun", "destroy_snapshot", "destroy_lun"],
     ("migrating", "tiering"): ["set_tiering"],
+    ("migrating", "grow"): "it is migrating to LUN vol_dest (MIGRATING, 40% done)",
     ("migration-target", "absent-force"): "it is the destination of the running migration of LUN src",
     ("migration-target", "tiering"): "the array keeps it private until then (asked: set the tiering policy",
     ("migration-target", "present"): [],
@@ -293,8 +302,15 @@ def test_a_refusal_names_the_steps_planned_before_it():
     assert err.value.planned == ["set the tiering policy of LUN vol to highest_available"]
 
 
-def test_deleting_a_migrating_lun_deletes_its_migration_target_last():
+def test_deleting_a_migrating_copy_deletes_its_migration_target_last():
+    model = Model("copy-migrating")
+    steps, dummy = plan_volume(read_volume(model, WANTS["absent-force"]), WANTS["absent-force"])
+    assert [s.text for s in steps] == ["cancel the migration of LUN vol", "delete snap copy vol",
+                                       "delete snapshot tmp-snap-vol of the copy", "delete migration target LUN vol_dest"]
+
+
+def test_deleting_a_lun_an_administrator_migrates_keeps_the_migration_target():
     model = Model("migrating")
     steps, dummy = plan_volume(read_volume(model, WANTS["absent-force"]), WANTS["absent-force"])
-    assert [s.text for s in steps] == ["cancel the migration of LUN vol", "delete LUN vol",
-                                       "delete migration target LUN vol_dest"]
+    assert [s.text for s in steps] == ["cancel the migration of LUN vol", "delete LUN vol"]
+    assert "vol_dest" in model.luns
