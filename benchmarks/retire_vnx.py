@@ -187,7 +187,7 @@ def retire_case(work, env, args, rnd, sources, ontap, ready):
         sys.exit("retire round %d: not every LUN was verified: %s" % (rnd, rows))
     used = sum(lun["used"] for lun in ontap_luns(ready).values())
     return {"wall": wall, "cpu": cpu, "written": sum(r["bytes_written"] for r in rows), "used": used,
-            "copies": sum(r["copy_seconds"] for r in rows)}
+            "copies": sum(r["copy_seconds"] for r in rows), "copy_longest": max(r["copy_seconds"] for r in rows)}
 
 
 def dd_case(work, env, args, rnd, sources, ontap, ready):
@@ -267,7 +267,8 @@ def main():
     for case, label in (("retire", "retire_vnx.yml"), ("dd", "dd per LUN")):
         print("| %s | %s | %s | %.2f | %.2f |" % (
             label, stats(case, "wall"), stats(case, "cpu"), med(case, "written") / GIB, med(case, "used") / GIB))
-    print("retire's copies alone (sparse_volume_copy with verify, summed): %s s" % stats("retire", "copies"))
+    print("retire's copies alone (sparse_volume_copy with verify, summed): %s s; the longest: %s s" % (
+        stats("retire", "copies"), stats("retire", "copy_longest")))
     print("retire / dd wall time: %.2f (goal <= 0.2); ONTAP used / data: retire %.3f, dd %.3f (goal <= 1.05)" % (
         med("retire", "wall") / med("dd", "wall"), med("retire", "used") / data, med("dd", "used") / data))
     if args.json:
