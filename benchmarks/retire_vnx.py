@@ -4,7 +4,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Retiring N thin VNX LUNs onto ONTAP with playbooks/retire_vnx.yml, against the usual `dd` per LUN.
 
-    python benchmarks/retire_vnx.py [--luns 10] [--size-gib 4] [--data-percent 10] [--rounds 3] [--json FILE]
+    python benchmarks/retire_vnx.py [--luns 10] [--size-gib 4] [--data-percent 10] [--rounds 3] [--parallel 10]
+                                    [--json FILE]
 
 Run it with the dev venv (.venv/bin/python, after `make venv`) as root (both simulators expose LUNs as loop
 devices). It uses the collection of this work tree (ANSIBLE_COLLECTIONS_PATH is set to a link to it), a fresh
@@ -14,6 +15,7 @@ the order alternating per round), on a cluster reset to its seed before each cas
 
   retire    one ansible-playbook run of playbooks/retire_vnx.yml over the N LUNs: plan, then per LUN a thin ONTAP
             LUN in a new volume, snap copy, exposure, host_lun, sparse_volume_copy with verify, release, report;
+            --parallel LUNs at once (retire_parallel, and as many forks);
   dd        the usual script: per LUN `dd if=<VNX LUN> of=<ONTAP LUN> bs=4M oflag=direct conv=fsync`, the LUNs
             created, mapped and exposed beforehand by an Ansible play (not timed), so only the dd runs are timed.
 
@@ -69,13 +71,15 @@ def run(cmd, env, **kwargs):
                           universal_newlines=True, **kwargs)
 
 
-def playbook(work, env, name, plays, extra=None):
+def playbook(work, env, name, plays, extra=None, forks=None):
     path = os.path.join(work, name + ".yml")
     with open(path, "w") as f:
         json.dump(plays, f)
     cmd = [os.path.join(BIN, "ansible-playbook"), "-i", os.path.join(work, "local.yml"), path]
     if extra:
         cmd += ["-e", "@" + extra]
+    if forks:
+        cmd += ["--forks", str(forks)]
     try:
         run(cmd, env)
     except subprocess.CalledProcessError as err:
@@ -170,19 +174,20 @@ def retire_case(work, env, args, rnd, sources, ontap, ready):
     with open(extra, "w") as f:
         json.dump({"retire_vnx": VNX, "retire_ontap": ontap, "retire_luns": sources, "retire_svm": "svm_san",
                    "retire_aggregate": "aggr1", "retire_initiators": [INITIATOR], "retire_by_id_dir": by_id,
-                   "retire_state_dir": os.path.join(work, "records-%d" % rnd), "retire_hosts": "localhost"}, f)
+                   "retire_state_dir": os.path.join(work, "records-%d" % rnd), "retire_hosts": "localhost",
+                   "retire_parallel": args.parallel}, f)
     plays = [{"ansible.builtin.import_playbook": "storage.datamotion.retire_vnx"},
              {"hosts": "localhost", "gather_facts": False, "tasks": [
                  {"name": "keep the report", "ansible.builtin.copy": {
                      "dest": report, "mode": "0644", "content": "{{ retire_report | to_json }}"}}]}]
-    wall, cpu = timed(lambda: playbook(work, env, "retire-%d" % rnd, plays, extra))
+    wall, cpu = timed(lambda: playbook(work, env, "retire-%d" % rnd, plays, extra, forks=args.parallel))
     with open(report) as f:
         rows = json.load(f)
     if len(rows) != len(sources) or not all(r["verified"] for r in rows):
         sys.exit("retire round %d: not every LUN was verified: %s" % (rnd, rows))
     used = sum(lun["used"] for lun in ontap_luns(ready).values())
     return {"wall": wall, "cpu": cpu, "written": sum(r["bytes_written"] for r in rows), "used": used,
-            "copies": sum(r["copy_seconds"] for r in rows)}
+            "copies": sum(r["copy_seconds"] for r in rows), "copy_longest": max(r["copy_seconds"] for r in rows)}
 
 
 def dd_case(work, env, args, rnd, sources, ontap, ready):
@@ -213,6 +218,7 @@ def main():
     parser.add_argument("--size-gib", type=int, default=4)
     parser.add_argument("--data-percent", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--parallel", type=int, default=10, help="LUNs migrated at once (retire_parallel and forks)")
     parser.add_argument("--json", help="write the measurements here")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="retire-bench.")
@@ -261,7 +267,8 @@ def main():
     for case, label in (("retire", "retire_vnx.yml"), ("dd", "dd per LUN")):
         print("| %s | %s | %s | %.2f | %.2f |" % (
             label, stats(case, "wall"), stats(case, "cpu"), med(case, "written") / GIB, med(case, "used") / GIB))
-    print("retire's copies alone (sparse_volume_copy with verify, summed): %s s" % stats("retire", "copies"))
+    print("retire's copies alone (sparse_volume_copy with verify, summed): %s s; the longest: %s s" % (
+        stats("retire", "copies"), stats("retire", "copy_longest")))
     print("retire / dd wall time: %.2f (goal <= 0.2); ONTAP used / data: retire %.3f, dd %.3f (goal <= 1.05)" % (
         med("retire", "wall") / med("dd", "wall"), med("retire", "used") / data, med("dd", "used") / data))
     if args.json:
