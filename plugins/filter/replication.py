@@ -101,6 +101,11 @@ def replication_view(reads, backend, source_volumes=None):
                 failed_over_targets=broken)
 
 
+def _unread(view):
+    """The targets of ``view`` that could not be read, each with the reason."""
+    return ["%s (%s)" % (t["name"], t["error"]) for t in view["targets"] if not t["reachable"]]
+
+
 def replication_failover_choice(view, named=None):
     """{'target': name, 'why': text} or {'target': None, 'why': the reason there is none}."""
     if len(view["failed_over_targets"]) > 1:
@@ -111,7 +116,7 @@ def replication_failover_choice(view, named=None):
             return dict(target=None, why="the backend is already failed over to target %s (its relationships are broken off); "
                         "replication_failover_target %s would fail it over a second time" % (view["failed_over_to"], named))
         return dict(target=view["failed_over_to"], why="already failed over to it; finishing that failover")
-    unread = ["%s (%s)" % (t["name"], t["error"]) for t in view["targets"] if not t["reachable"]]
+    unread = _unread(view)
     if named:
         target = [t for t in view["targets"] if t["name"] == named][0]
         if not target["reachable"]:
@@ -149,7 +154,7 @@ def replication_failback_phases(view, reverse_read, target=None):
         sources = set((r.get("source_path") or "").split(":")[0] for r in reverse.values())
         named = [t["name"] for t in view["targets"] if t["svm"] in sources]
         name = named[0] if len(named) == 1 else None
-    unread = ["%s (%s)" % (t["name"], t["error"]) for t in view["targets"] if not t["reachable"]]
+    unread = _unread(view)
     if name is None:
         return dict(target=None, phases={}, why="nothing to fail back - no target holds broken-off relationships of the backend "
                     "and the source has no reverse relationship" + (
