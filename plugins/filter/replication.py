@@ -308,9 +308,15 @@ def replication_junctions_file_name(backend):
     return re.sub(r"[^A-Za-z0-9_.@-]", "_", name) + ".json"
 
 
+def replication_unknown_volumes(names, backend):
+    """The names (of ``replication_junction_paths``) that match no name or pattern of the backend's source volumes."""
+    return sorted(n for n in names if not _matches(n, backend["source"]["volumes"]))
+
+
 class FilterModule(object):
     def filters(self):
         return dict(replication_view=replication_view, replication_failover_choice=replication_failover_choice,
                     replication_failback_phases=replication_failback_phases, replication_status_report=replication_status_report,
                     replication_ensure_plan=replication_ensure_plan, replication_junction_record=replication_junction_record,
-                    replication_junctions=replication_junctions, replication_junctions_file_name=replication_junctions_file_name)
+                    replication_junctions=replication_junctions, replication_junctions_file_name=replication_junctions_file_name,
+                    replication_unknown_volumes=replication_unknown_volumes)

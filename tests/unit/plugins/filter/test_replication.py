@@ -199,3 +199,9 @@ def test_failback_is_refused_while_the_failed_over_target_cannot_be_read():
     # no reverse relationship yet: the only broken-off target may be the unread one
     phases = replication_failback_phases(view, {"relationships": []})
     assert phases["target"] is None and "dr1 (connection refused) could not be read" in phases["why"]
+
+
+def test_junction_paths_of_volumes_outside_the_backend_are_named():
+    from ansible_collections.storage.datamotion.plugins.filter.replication import replication_unknown_volumes
+    assert replication_unknown_volumes({"pool1": "/p1", "misc": "/m", "apool": "/a"}, BACKEND) == ["apool", "misc"]
+    assert replication_unknown_volumes({"pool9": "/p9"}, BACKEND) == []
