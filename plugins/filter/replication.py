@@ -308,6 +308,17 @@ def replication_junctions_file_name(backend):
     return re.sub(r"[^A-Za-z0-9_.@-]", "_", name) + ".json"
 
 
+def replication_mount_levels(junctions):
+    """The volume names of ``junctions`` (name -> junction path) in the order they must be mounted: a list of levels,
+    each volume after every volume of the map whose path is above its own (``/a`` before ``/a/b``)."""
+    paths = set(junctions.values())
+    levels = {}
+    for name, path in junctions.items():
+        depth = sum(1 for p in paths if p != path and path.startswith(p.rstrip("/") + "/"))
+        levels.setdefault(depth, []).append(name)
+    return [sorted(levels[d]) for d in sorted(levels)]
+
+
 def replication_unknown_volumes(names, backend):
     """The names (of ``replication_junction_paths``) that match no name or pattern of the backend's source volumes."""
     return sorted(n for n in names if not _matches(n, backend["source"]["volumes"]))
@@ -319,4 +330,4 @@ class FilterModule(object):
                     replication_failback_phases=replication_failback_phases, replication_status_report=replication_status_report,
                     replication_ensure_plan=replication_ensure_plan, replication_junction_record=replication_junction_record,
                     replication_junctions=replication_junctions, replication_junctions_file_name=replication_junctions_file_name,
-                    replication_unknown_volumes=replication_unknown_volumes)
+                    replication_unknown_volumes=replication_unknown_volumes, replication_mount_levels=replication_mount_levels)

@@ -618,6 +618,10 @@ class Model:
                 raise SimError("invalid", "Junction path \"%s\" is already used by volume \"%s\"." % (path, vol.name),
                                target="nas.path")
 
+            # a volume mounted beneath the path made it a directory of the namespace: mount parents first
+            if vol.svm == svm_name and vol.junction_path and vol.junction_path.startswith(path.rstrip("/") + "/"):
+                raise SimError("invalid", "Junction path \"%s\" already exists in the namespace: volume \"%s\" is mounted "
+                               "beneath it at \"%s\"." % (path, vol.name, vol.junction_path), target="nas.path")
     @locked
     def create_volume(self, cluster_name, svm, name, size, aggregate, vol_type="rw", junction_path=None):
         cluster = self.cluster(cluster_name)

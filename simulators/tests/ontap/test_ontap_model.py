@@ -189,3 +189,14 @@ def test_release_waits_for_the_data_phase_and_delete_cleans_both_sides(model, cl
     assert state["src"]["destinations"] == {}
     for path, cluster in (("svm_src:vol1", "src"), (PATH, "dst")):
         assert not [s for s in state[cluster]["volumes"][path]["snapshots"] if s.startswith("snapmirror.")]
+
+
+def test_a_volume_mounts_only_above_nothing_mounted_beneath_it(model):
+    model.create_volume("src", "svm_src", "child", GIB, "aggr1")
+    model.create_volume("src", "svm_src", "parent", GIB, "aggr1")
+    model.mount_volume("src", "svm_src", "child", "/a/b")
+    assert kind_of(model.mount_volume, "src", "svm_src", "parent", "/a") == "invalid"
+    model.unmount_volume("src", "svm_src", "child")
+    model.mount_volume("src", "svm_src", "parent", "/a")
+    model.mount_volume("src", "svm_src", "child", "/a/b")     # parent first: fine
+    model.mount_volume("src", "svm_src", "vol1", "/ab")       # a sibling sharing a prefix is not beneath

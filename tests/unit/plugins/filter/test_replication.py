@@ -205,3 +205,11 @@ def test_junction_paths_of_volumes_outside_the_backend_are_named():
     from ansible_collections.storage.datamotion.plugins.filter.replication import replication_unknown_volumes
     assert replication_unknown_volumes({"pool1": "/p1", "misc": "/m", "apool": "/a"}, BACKEND) == ["apool", "misc"]
     assert replication_unknown_volumes({"pool9": "/p9"}, BACKEND) == []
+
+
+def test_parents_are_mounted_before_the_volumes_beneath_them():
+    from ansible_collections.storage.datamotion.plugins.filter.replication import replication_mount_levels
+    assert replication_mount_levels({"b": "/a/b", "a": "/a", "c": "/a/b/c", "ab": "/ab", "x": "/data/x"}) == [
+        ["a", "ab", "x"], ["b"], ["c"]]
+    assert replication_mount_levels({"v1": "/data/v1", "v2": "/data/v2"}) == [["v1", "v2"]]
+    assert replication_mount_levels({}) == []
