@@ -319,6 +319,29 @@ def replication_mount_levels(junctions):
     return [sorted(levels[d]) for d in sorted(levels)]
 
 
+def replication_common_snapshots(target_volumes, source_volumes):
+    """Volume name -> the newest snapshot the failed-over target's volume and the source volume both hold (the one a
+    reverse resync rolls the source back to), from ``ontap_volume_info`` with ``snapshots: true`` on each side."""
+    source = dict((v["name"], set(v.get("snapshots") or [])) for v in source_volumes)
+    common = {}
+    for v in target_volumes:
+        shared = [s for s in v.get("snapshots") or [] if s in source.get(v["name"], ())]
+        if shared:
+            common[v["name"]] = shared[-1]
+    return common
+
+
+def replication_discarded_writes(source_volumes, accepted=None):
+    """The source volumes with data written since their common snapshot (``ontap_volume_info`` with ``delta_from``) that
+    a reverse resync would discard, unless ``accepted`` (replication_failback_discard_source_writes: true, or the
+    names) accepts the loss: a list of dicts (name, size_consumed, snapshot)."""
+    if accepted is True:
+        return []
+    accepted = set(accepted or [])
+    return [dict(name=v["name"], size_consumed=v["delta"]["size_consumed"], snapshot=v["delta"]["snapshot"])
+            for v in source_volumes if v.get("delta") and v["delta"]["size_consumed"] > 0 and v["name"] not in accepted]
+
+
 def replication_unknown_volumes(names, backend):
     """The names (of ``replication_junction_paths``) that match no name or pattern of the backend's source volumes."""
     return sorted(n for n in names if not _matches(n, backend["source"]["volumes"]))
@@ -330,4 +353,6 @@ class FilterModule(object):
                     replication_failback_phases=replication_failback_phases, replication_status_report=replication_status_report,
                     replication_ensure_plan=replication_ensure_plan, replication_junction_record=replication_junction_record,
                     replication_junctions=replication_junctions, replication_junctions_file_name=replication_junctions_file_name,
-                    replication_unknown_volumes=replication_unknown_volumes, replication_mount_levels=replication_mount_levels)
+                    replication_unknown_volumes=replication_unknown_volumes, replication_mount_levels=replication_mount_levels,
+                    replication_common_snapshots=replication_common_snapshots,
+                    replication_discarded_writes=replication_discarded_writes)

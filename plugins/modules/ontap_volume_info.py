@@ -42,6 +42,20 @@ options:
     description: Only volumes of this type (V(rw) read-write, V(dp) data protection).
     type: str
     choices: [rw, dp]
+  snapshots:
+    description:
+      - Also return the names of each volume's snapshots, oldest first (one read per volume).
+    type: bool
+    default: false
+    version_added: 0.3.0
+  delta_from:
+    description:
+      - Volume name to the name of one of its snapshots; each of these volumes is returned with the bytes written on it
+        since that snapshot (ONTAP's snapshot delta to the active file system; ZAPI C(snapshot-delta-info)).
+      - The replication role asks it of the source volumes before a failback's reverse resync, which discards what was
+        written on them since the snapshot they share with the target.
+    type: dict
+    version_added: 0.3.0
 seealso:
   - module: storage.datamotion.ontap_snapmirror
 """
@@ -60,7 +74,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 volumes:
-  description: The matching volumes, sorted by name.
+  description: The matching volumes, sorted by name; C(snapshots) with O(snapshots=true), C(delta) (C(snapshot), C(size_consumed)
+    in bytes) for the volumes of O(delta_from).
   returned: always
   type: list
   elements: dict
@@ -73,6 +88,8 @@ volumes:
       size: 107374182400
       junction_path: /pool1
       aggregates: [aggr1]
+      snapshots: ["snapmirror.1b6e6d4f_2147484690.2024-05-01_100000"]
+      delta: {snapshot: "snapmirror.1b6e6d4f_2147484690.2024-05-01_100000", size_consumed: 4096}
 unmatched:
   description: The entries of O(name) that matched no volume.
   returned: always
@@ -95,7 +112,8 @@ from ansible_collections.storage.datamotion.plugins.module_utils.ontap.common im
 def main():
     spec = connection_argument_spec()
     spec.update(svm=dict(type="str", required=True), name=dict(type="list", elements="str", default=["*"]),
-                type=dict(type="str", choices=["rw", "dp"]))
+                type=dict(type="str", choices=["rw", "dp"]), snapshots=dict(type="bool", default=False),
+                delta_from=dict(type="dict"))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     missing = missing_library(module.params["use_rest"])
     if missing:
@@ -112,9 +130,20 @@ def main():
               and module.params["type"] in (None, v.type)]
     wanted.sort(key=lambda v: v.name)
     unmatched = [p for p in patterns if not any(fnmatch.fnmatchcase(v.name, p) for v in wanted)]
-    module.exit_json(changed=False, transport=client.transport, unmatched=unmatched, volumes=[
-        dict(svm=v.svm, name=v.name, path=v.path, type=v.type, state=v.state, size=v.size, junction_path=v.junction_path,
-             aggregates=v.aggregates) for v in wanted])
+    delta_from = module.params["delta_from"] or {}
+    results = []
+    for v in wanted:
+        result = dict(svm=v.svm, name=v.name, path=v.path, type=v.type, state=v.state, size=v.size,
+                      junction_path=v.junction_path, aggregates=v.aggregates)
+        try:
+            if module.params["snapshots"]:
+                result["snapshots"] = client.snapshots(v)
+            if delta_from.get(v.name):
+                result["delta"] = dict(snapshot=delta_from[v.name], size_consumed=client.snapshot_delta(v, delta_from[v.name]))
+        except OntapError as exc:
+            module.fail_json(msg="reading the snapshots of volume %s: %s" % (v.path, exc))
+        results.append(result)
+    module.exit_json(changed=False, transport=client.transport, unmatched=unmatched, volumes=results)
 
 
 if __name__ == "__main__":

@@ -254,6 +254,22 @@ class RestClient:
                        junction_path=(r.get("nas") or {}).get("path") or None,
                        aggregates=[a.get("name") for a in r.get("aggregates") or []], uuid=r.get("uuid")) for r in recs]
 
+    def snapshots(self, volume):
+        """The snapshot names of a volume (a Volume read from this cluster), oldest first."""
+        recs = self._records("/api/storage/volumes/%s/snapshots" % volume.uuid, {"fields": "name,create_time"})
+        return [r["name"] for r in sorted(recs, key=lambda r: (r.get("create_time") or "", r.get("name")))]
+
+    def snapshot_delta(self, volume, snapshot):
+        """Bytes written on a volume since one of its snapshots (ONTAP's snapshot delta to the active file system)."""
+        status, data = self._send("GET", "/api/storage/volumes/%s/snapshots" % volume.uuid,
+                                  params={"name": snapshot, "fields": "delta"},
+                                  what="reading the delta of snapshot %s of volume %s" % (snapshot, volume.path))
+        records = data.get("records") or []
+        if not records or "delta" not in records[0]:
+            raise OntapError("reading the delta of snapshot %s of volume %s on %s: no such snapshot"
+                             % (snapshot, volume.path, self.label), code="4")
+        return int(records[0]["delta"].get("size_consumed") or 0)
+
     def create_volume(self, svm, name, size, aggregate):
         body = {"name": name, "svm": {"name": svm}, "aggregates": [{"name": aggregate}], "size": int(size), "type": "dp"}
         self._change("POST", "/api/storage/volumes", body=body, what="creating DP volume %s:%s" % (svm, name))

@@ -262,6 +262,19 @@ class ZapiClient:
         """Every volume of one SVM, in one paged read (the replication role matches its patterns on them)."""
         return list(self.volumes(_AnyPathOf(svm)).values())
 
+    def snapshots(self, volume):
+        """The snapshot names of a volume (a Volume read from this cluster), oldest first."""
+        query = {"snapshot-info": {"volume": volume.name, "vserver": volume.svm}}
+        recs = [_flat(r) for r in self.iterate("snapshot-get-iter", query=query,
+                                               attributes={"snapshot-info": {"name": None, "access-time": None}})]
+        return [r["name"] for r in sorted(recs, key=lambda r: (int(r.get("access-time") or 0), r.get("name")))]
+
+    def snapshot_delta(self, volume, snapshot):
+        """Bytes written on a volume since one of its snapshots (snapshot-delta-info to the active file system)."""
+        result = self.invoke("snapshot-delta-info", {"volume": volume.name, "snapshot1": snapshot}, vserver=volume.svm,
+                             what="reading the delta of snapshot %s of volume %s" % (snapshot, volume.path))
+        return int(result.get_child_content("consumed-size") or 0)
+
     def create_volume(self, svm, name, size, aggregate):
         self.invoke("volume-create", {"volume": name, "containing-aggr-name": aggregate, "size": str(int(size)), "volume-type": "dp"},
                     vserver=svm, what="creating DP volume %s:%s" % (svm, name))

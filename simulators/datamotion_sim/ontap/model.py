@@ -108,6 +108,7 @@ class Svm:
 class Snapshot:
     name: str
     create_time: float
+    mark: int = 0       # the volume's written bytes when it was taken: what was written since is the delta to the active FS
     uuid: str = field(default_factory=new_uuid)
 
 
@@ -520,12 +521,12 @@ class Model:
             dest.written = transfer.source_mark
             dest.tags = list(transfer.source_tags)
             dest.snapshots = [s for s in dest.snapshots if not s.name.startswith("snapmirror.")]
-            dest.snapshots.append(Snapshot(name=snap_name, create_time=transfer.start))
+            dest.snapshots.append(Snapshot(name=snap_name, create_time=transfer.start, mark=transfer.source_mark))
         source_cluster = self.clusters.get(rel.source_cluster)
         source = source_cluster.volumes.get((rel.source_svm, rel.source_volume)) if source_cluster else None
         if source is not None:
             source.snapshots = [s for s in source.snapshots if not s.name.startswith("snapmirror.%s_%s" % (cluster.uuid, rel.uuid[:8]))]
-            source.snapshots.append(Snapshot(name=snap_name, create_time=transfer.start))
+            source.snapshots.append(Snapshot(name=snap_name, create_time=transfer.start, mark=transfer.source_mark))
 
     def _start_transfer(self, cluster, rel, kind):
         source_cluster = self._reachable(cluster, rel.source_cluster)
@@ -617,11 +618,11 @@ class Model:
             if vol.svm == svm_name and vol.junction_path == path:
                 raise SimError("invalid", "Junction path \"%s\" is already used by volume \"%s\"." % (path, vol.name),
                                target="nas.path")
-
             # a volume mounted beneath the path made it a directory of the namespace: mount parents first
             if vol.svm == svm_name and vol.junction_path and vol.junction_path.startswith(path.rstrip("/") + "/"):
                 raise SimError("invalid", "Junction path \"%s\" already exists in the namespace: volume \"%s\" is mounted "
                                "beneath it at \"%s\"." % (path, vol.name, vol.junction_path), target="nas.path")
+
     @locked
     def create_volume(self, cluster_name, svm, name, size, aggregate, vol_type="rw", junction_path=None):
         cluster = self.cluster(cluster_name)
@@ -696,6 +697,20 @@ class Model:
     @locked
     def volume_by_uuid(self, cluster_name, uuid):
         return copy.deepcopy(self._volume_by_uuid(self.cluster(cluster_name), uuid))
+
+    @locked
+    def snapshot_delta(self, cluster_name, svm, name, snapshot1, snapshot2=None):
+        """(bytes, seconds) between two snapshots of a volume, or a snapshot and the active file system (ONTAP's
+        ``volume snapshot show-delta``): the bytes written in between, the time between them."""
+        vol = self._volume(self.cluster(cluster_name), svm, name)
+        snaps = dict((s.name, s) for s in vol.snapshots)
+        for snap in (snapshot1, snapshot2):
+            if snap is not None and snap not in snaps:
+                raise SimError("not_found", "Snapshot copy \"%s\" of volume \"%s\" does not exist." % (snap, vol.path),
+                               target="name")
+        first = snaps[snapshot1]
+        mark, when = (snaps[snapshot2].mark, snaps[snapshot2].create_time) if snapshot2 else (vol.written, self.clock())
+        return max(0, mark - first.mark), max(0, int(when - first.create_time))
 
     @locked
     def write(self, cluster_name, svm, name, nbytes, tag=None):

@@ -789,6 +789,16 @@ def get_volume_snapshots(ctx):
     records = [{"uuid": s.uuid, "name": s.name, "create_time": iso_time(s.create_time), "volume": {"name": vol.name, "uuid": vol.uuid},
                 "svm": {"name": vol.svm}, "_links": link("/api/storage/volumes/%s/snapshots/%s" % (vol.uuid, s.uuid))}
                for s in vol.snapshots]
+    fields = (ctx.param("fields") or "").split(",")
+    if "delta" in fields:
+        # ONTAP: name=<snapshot> gives the delta to the active file system, name=<snapshot1>,<snapshot2> between the two
+        names = [n for n in (ctx.param("name") or "").split(",") if n]
+        if len(names) not in (1, 2):
+            raise RestError(400, "2", "The delta needs the name of one snapshot (to the active file system) or of two snapshots.",
+                            target="name")
+        size, seconds = ctx.model.snapshot_delta(ctx.cluster, vol.svm, vol.name, names[0], names[1] if len(names) > 1 else None)
+        records = [dict(r, delta={"size_consumed": size, "time_elapsed": iso_duration(seconds)}) for r in records if r["name"] == names[0]]
+        ctx.params = [(k, v) for k, v in ctx.params if k != "name"]
     return 200, collection(ctx, records, ["uuid", "name"], "name")
 
 

@@ -462,6 +462,20 @@ def volume_create(call):
     return passed()
 
 
+def snapshot_get_iter(call):
+    cluster = call.model.live(call.cluster)
+    records = [("snapshot-info", {"name": snap.name, "volume": v.name, "vserver": v.svm, "snapshot-instance-uuid": snap.uuid,
+                                  "access-time": int(snap.create_time)})
+               for v in cluster.volumes.values() if not call.vfiler or v.svm == call.vfiler for snap in v.snapshots]
+    return iterate(call, records, key=lambda r: (r[1]["vserver"], r[1]["volume"], r[1]["access-time"], r[1]["name"]))
+
+
+def snapshot_delta_info(call):
+    size, seconds = call.model.snapshot_delta(call.cluster, call.svm(), call.required("volume"), call.required("snapshot1"),
+                                              call.arg("snapshot2"))
+    return passed({"consumed-size": size, "elapsed-time": seconds})
+
+
 def volume_mount(call):
     call.model.mount_volume(call.cluster, call.svm(), call.required("volume-name"), call.required("junction-path"))
     return passed()
@@ -668,6 +682,8 @@ APIS = {
     "volume-create": volume_create,
     "sis-get-iter": sis_get_iter,
     "volume-mount": volume_mount,
+    "snapshot-get-iter": snapshot_get_iter,
+    "snapshot-delta-info": snapshot_delta_info,
     "volume-unmount": volume_unmount,
     "volume-offline": _volume_state("offline"),
     "volume-online": _volume_state("online"),

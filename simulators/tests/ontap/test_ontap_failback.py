@@ -62,3 +62,25 @@ def test_reverse_resync_over_zapi_carries_the_failed_over_writes_back(sim):
     invoke(server, "snapmirror-resync", **{"destination-location": "svm_src:fb2"})
     sim.wait_relationship("svm_src:fb2", cluster="src", mirror_state="snapmirrored", status="idle")
     assert sim.state()["src"]["volumes"]["svm_src:fb2"]["tags"] == ["before", "after"]
+
+
+def test_the_source_reports_what_was_written_since_the_common_snapshot(sim):
+    # what a reverse resync would discard: written on the original source after its last transfer
+    failed_over(sim, "fb9")
+    tag(sim, "src", "svm_src", "fb9", "late")
+    state = sim.state()
+    common = [s for s in state["src"]["volumes"]["svm_src:fb9"]["snapshots"] if s in state["dst"]["volumes"]["svm_dst:fb9"]["snapshots"]]
+    assert len(common) == 1
+    server = naserver(sim.src, vserver="svm_src")
+    snaps = invoke(server, "snapshot-get-iter", **{"query": {"snapshot-info": {"volume": "fb9"}}})
+    assert [s.get_child_content("name") for s in snaps.get_child_by_name("attributes-list").get_children()] == common
+    delta = invoke(server, "snapshot-delta-info", **{"volume": "fb9", "snapshot1": common[0]})
+    assert delta.get_child_content("consumed-size") == "4096"
+    uuid = state["src"]["volumes"]["svm_src:fb9"]["uuid"]
+    records = rest("GET", sim.src, "/api/storage/volumes/%s/snapshots" % uuid, params={"name": common[0], "fields": "delta"}).json()
+    assert records["records"][0]["delta"]["size_consumed"] == 4096
+    # the failed-over side holds its own writes since the same snapshot
+    dst = naserver(sim.dst, vserver="svm_dst")
+    assert invoke(dst, "snapshot-delta-info", **{"volume": "fb9", "snapshot1": common[0]}).get_child_content("consumed-size") == "4096"
+    missing = rest("GET", sim.src, "/api/storage/volumes/%s/snapshots" % uuid, params={"name": "nope", "fields": "delta"})
+    assert missing.status_code == 404

@@ -54,7 +54,14 @@ for use_rest in ${REPLICATION_TRANSPORTS:-always never}; do
     # failback keeps what was written on the target
     ctl /clusters/src/online
     run verify.yml -e verify=write
-    run storage.datamotion.failback verify.yml -e verify=reversed
+    # a write on the source after the failover: the reverse resync would discard it, so the failback is refused
+    # until replication_failback_discard_source_writes accepts the loss, and nothing changes before
+    ctl /volumes/write '{"cluster": "src", "svm": "svm_be", "volume": "be02", "bytes": 8192, "tag": "late-on-source"}'
+    expect_fail "would discard what was written on the source since the snapshot it shares with the target: be02 (8192 bytes" \
+        storage.datamotion.failback
+    grep -q 'replication_failback_discard_source_writes (\["be02"\]' "$work/out" || { cat "$work/out"; exit 1; }
+    run verify.yml -e verify=failed_over
+    run storage.datamotion.failback verify.yml -e verify=reversed -e '{"replication_failback_discard_source_writes": ["be02"]}'
     run storage.datamotion.failback verify.yml -e replication_writers_stopped=true --check -e verify=reversed
     run storage.datamotion.failback verify.yml -e replication_writers_stopped=true -e verify=failed_back
     expect_fail "nothing to fail back" storage.datamotion.failback
