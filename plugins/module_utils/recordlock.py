@@ -133,6 +133,10 @@ def acquire(paths, owner, holder, owner_pid=0, timeout=0, lease=86400, check_mod
              str(time.time() + lease)] + [lock_path(p) for p in taken],
             pass_fds=[fds[p] for p in taken], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
+        # the kernel fills in /proc/PID/cmdline a moment after exec: until then release() cannot tell the holder
+        started = time.time()
+        while not is_holder(holder_proc.pid) and holder_proc.poll() is None and time.time() - started < 10:
+            time.sleep(0.01)
         info = json.dumps({
             "owner": owner, "holder": holder, "holder_pid": holder_proc.pid, "host": socket.gethostname(),
             "owner_pid": owner_pid, "owner_start": process_start(owner_pid) if owner_pid else "",
