@@ -333,7 +333,7 @@ def post_snapshot(ctx):
         raise RestError(400, "2", "Missing required field \"name\".", target="name")
     if any(s.name == name for s in live.snapshots):
         raise RestError(409, "1638418", "Snapshot copy \"%s\" of volume \"%s\" already exists." % (name, vol.path), target="name")
-    snap = Snapshot(name=name, create_time=ctx.model.clock())
+    snap = Snapshot(name=name, create_time=ctx.model.clock(), mark=live.written)
     live.snapshots.append(snap)
     _san(ctx).snapshot_created(live, snap.uuid)
     return 201, {}, {"Location": "/api/storage/volumes/%s/snapshots/%s" % (vol.uuid, snap.uuid)}

@@ -177,7 +177,7 @@ def snapshot_create(call):
     vol, name = _volume(call), call.required("snapshot")
     if any(s.name == name for s in vol.snapshots):
         raise ZapiError("17", "Snapshot copy \"%s\" of volume \"%s\" already exists." % (name, vol.path))
-    snap = Snapshot(name=name, create_time=call.model.clock())
+    snap = Snapshot(name=name, create_time=call.model.clock(), mark=vol.written)
     vol.snapshots.append(snap)
     call.model.san.snapshot_created(vol, snap.uuid)
     return passed()

@@ -84,3 +84,18 @@ def test_the_source_reports_what_was_written_since_the_common_snapshot(sim):
     assert invoke(dst, "snapshot-delta-info", **{"volume": "fb9", "snapshot1": common[0]}).get_child_content("consumed-size") == "4096"
     missing = rest("GET", sim.src, "/api/storage/volumes/%s/snapshots" % uuid, params={"name": "nope", "fields": "delta"})
     assert missing.status_code == 404
+
+
+def test_the_delta_of_a_users_snapshot_counts_only_what_was_written_after_it(sim):
+    # a snapshot taken through the API holds the volume as it is then: the delta to it is what came later
+    failed_over(sim, "fb10")
+    tag(sim, "src", "svm_src", "fb10", "late")
+    uuid = sim.state()["src"]["volumes"]["svm_src:fb10"]["uuid"]
+    assert rest("POST", sim.src, "/api/storage/volumes/%s/snapshots" % uuid, json={"name": "by-rest"}).status_code == 201
+    server = naserver(sim.src, vserver="svm_src")
+    invoke(server, "snapshot-create", **{"volume": "fb10", "snapshot": "by-zapi"})
+    for name in ("by-rest", "by-zapi"):
+        records = rest("GET", sim.src, "/api/storage/volumes/%s/snapshots" % uuid, params={"name": name, "fields": "delta"}).json()
+        assert records["records"][0]["delta"]["size_consumed"] == 0
+    tag(sim, "src", "svm_src", "fb10", "later")
+    assert invoke(server, "snapshot-delta-info", **{"volume": "fb10", "snapshot1": "by-zapi"}).get_child_content("consumed-size") == "4096"
