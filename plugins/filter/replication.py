@@ -321,11 +321,15 @@ def replication_mount_levels(junctions):
 
 def replication_common_snapshots(target_volumes, source_volumes):
     """Volume name -> the newest snapshot the failed-over target's volume and the source volume both hold (the one a
-    reverse resync rolls the source back to), from ``ontap_volume_info`` with ``snapshots: true`` on each side."""
+    reverse resync rolls the source back to), from ``ontap_volume_info`` with ``snapshots: true`` on each side.
+
+    Only SnapMirror's own snapshots count: a name alone does not make a snapshot shared (a snapshot policy's
+    ``hourly.<time>``, or an admin's snapshot of one name on each side, holds other data on each), and the newest
+    shared one is always the ``snapmirror.*`` snapshot of the last transfer."""
     source = dict((v["name"], set(v.get("snapshots") or [])) for v in source_volumes)
     common = {}
     for v in target_volumes:
-        shared = [s for s in v.get("snapshots") or [] if s in source.get(v["name"], ())]
+        shared = [s for s in v.get("snapshots") or [] if s.startswith("snapmirror.") and s in source.get(v["name"], ())]
         if shared:
             common[v["name"]] = shared[-1]
     return common

@@ -218,15 +218,24 @@ def test_parents_are_mounted_before_the_volumes_beneath_them():
 def test_writes_on_the_source_since_the_common_snapshot_are_never_discarded_unasked():
     from ansible_collections.storage.datamotion.plugins.filter.replication import (
         replication_common_snapshots, replication_discarded_writes)
-    target = [{"name": "pool1", "snapshots": ["sm.a", "sm.b", "sm.c"]}, {"name": "pool2", "snapshots": ["sm.x"]},
-              {"name": "pool3", "snapshots": ["sm.z"]}]
-    source = [{"name": "pool1", "snapshots": ["sm.a", "sm.b", "other"]}, {"name": "pool2", "snapshots": ["sm.x"]},
+    target = [{"name": "pool1", "snapshots": ["snapmirror.a", "snapmirror.b", "snapmirror.c"]}, {"name": "pool2", "snapshots": ["snapmirror.x"]},
+              {"name": "pool3", "snapshots": ["snapmirror.z"]}]
+    source = [{"name": "pool1", "snapshots": ["snapmirror.a", "snapmirror.b", "other"]}, {"name": "pool2", "snapshots": ["snapmirror.x"]},
               {"name": "pool3", "snapshots": []}]
     # the newest snapshot both sides hold; none for a volume without one (its resync fails on its own, nothing lost)
-    assert replication_common_snapshots(target, source) == {"pool1": "sm.b", "pool2": "sm.x"}
-    deltas = [{"name": "pool1", "delta": {"snapshot": "sm.b", "size_consumed": 4096}},
-              {"name": "pool2", "delta": {"snapshot": "sm.x", "size_consumed": 0}}, {"name": "pool3"}]
-    assert replication_discarded_writes(deltas) == [{"name": "pool1", "size_consumed": 4096, "snapshot": "sm.b"}]
+    assert replication_common_snapshots(target, source) == {"pool1": "snapmirror.b", "pool2": "snapmirror.x"}
+    deltas = [{"name": "pool1", "delta": {"snapshot": "snapmirror.b", "size_consumed": 4096}},
+              {"name": "pool2", "delta": {"snapshot": "snapmirror.x", "size_consumed": 0}}, {"name": "pool3"}]
+    assert replication_discarded_writes(deltas) == [{"name": "pool1", "size_consumed": 4096, "snapshot": "snapmirror.b"}]
     assert replication_discarded_writes(deltas, ["pool1"]) == []
     assert replication_discarded_writes(deltas, True) == []
     assert replication_discarded_writes(deltas, ["pool2"])[0]["name"] == "pool1"
+
+
+def test_only_a_snapshot_snapmirror_made_on_both_sides_is_shared():
+    # a snapshot of the same name taken on each side after the failover (a snapshot policy's hourly.<time>, an
+    # admin's before-failback) holds other data on each: the delta from it would hide what was written before it
+    from ansible_collections.storage.datamotion.plugins.filter.replication import replication_common_snapshots
+    target = [{"name": "pool1", "snapshots": ["snapmirror.a", "hourly.2026-12-07_0105", "before-failback"]}]
+    source = [{"name": "pool1", "snapshots": ["snapmirror.a", "hourly.2026-12-07_0105", "before-failback"]}]
+    assert replication_common_snapshots(target, source) == {"pool1": "snapmirror.a"}
