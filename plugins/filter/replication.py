@@ -338,12 +338,18 @@ def replication_common_snapshots(target_volumes, source_volumes):
 def replication_discarded_writes(source_volumes, accepted=None):
     """The source volumes with data written since their common snapshot (``ontap_volume_info`` with ``delta_from``) that
     a reverse resync would discard, unless ``accepted`` (replication_failback_discard_source_writes: true, or the
-    names) accepts the loss: a list of dicts (name, size_consumed, snapshot)."""
+    names) accepts the loss: a list of dicts (name, size_consumed, snapshot). A volume without a delta shares no
+    snapshot with the target (its snapmirror.* snapshot was deleted): the resync would rewrite all of it, so it is
+    listed with size_consumed and snapshot None."""
     if accepted is True:
         return []
     accepted = set(accepted or [])
-    return [dict(name=v["name"], size_consumed=v["delta"]["size_consumed"], snapshot=v["delta"]["snapshot"])
-            for v in source_volumes if v.get("delta") and v["delta"]["size_consumed"] > 0 and v["name"] not in accepted]
+    lost = []
+    for v in source_volumes:
+        delta = v.get("delta") or dict(size_consumed=None, snapshot=None)
+        if v["name"] not in accepted and delta["size_consumed"] != 0:
+            lost.append(dict(name=v["name"], size_consumed=delta["size_consumed"], snapshot=delta["snapshot"]))
+    return lost
 
 
 def replication_unknown_volumes(names, backend):

@@ -222,12 +222,14 @@ def test_writes_on_the_source_since_the_common_snapshot_are_never_discarded_unas
               {"name": "pool3", "snapshots": ["snapmirror.z"]}]
     source = [{"name": "pool1", "snapshots": ["snapmirror.a", "snapmirror.b", "other"]}, {"name": "pool2", "snapshots": ["snapmirror.x"]},
               {"name": "pool3", "snapshots": []}]
-    # the newest snapshot both sides hold; none for a volume without one (its resync fails on its own, nothing lost)
+    # the newest snapshot both sides hold; none for a volume without one
     assert replication_common_snapshots(target, source) == {"pool1": "snapmirror.b", "pool2": "snapmirror.x"}
     deltas = [{"name": "pool1", "delta": {"snapshot": "snapmirror.b", "size_consumed": 4096}},
               {"name": "pool2", "delta": {"snapshot": "snapmirror.x", "size_consumed": 0}}, {"name": "pool3"}]
-    assert replication_discarded_writes(deltas) == [{"name": "pool1", "size_consumed": 4096, "snapshot": "snapmirror.b"}]
-    assert replication_discarded_writes(deltas, ["pool1"]) == []
+    # pool3 shares no snapshot: the resync would rewrite all of it (the simulator's does, and the write is gone)
+    assert replication_discarded_writes(deltas) == [{"name": "pool1", "size_consumed": 4096, "snapshot": "snapmirror.b"},
+                                                    {"name": "pool3", "size_consumed": None, "snapshot": None}]
+    assert replication_discarded_writes(deltas, ["pool1", "pool3"]) == []
     assert replication_discarded_writes(deltas, True) == []
     assert replication_discarded_writes(deltas, ["pool2"])[0]["name"] == "pool1"
 
