@@ -28,6 +28,7 @@ from __future__ import absolute_import, division, print_function
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -74,6 +75,12 @@ def playbook(work, env, name, plays, inventory=None, forks=None):
     except subprocess.CalledProcessError as err:
         sys.exit("%s failed:\n%s%s" % (name, err.stdout[-6000:], err.stderr[-2000:]))
     return time.monotonic() - start
+
+
+def cpu_seconds():
+    """User + system CPU seconds of the waited-for children so far (the playbooks and everything they ran)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def each(module, args, items):
@@ -136,7 +143,9 @@ def role_case(work, env, args, rnd):
              "post_tasks": [{"name": "keep the copy's result", "delegate_to": "localhost",
                              "ansible.builtin.copy": {"dest": out + "/{{ inventory_hostname }}.json", "mode": "0644",
                                                       "content": "{{ migration_copy | to_json }}"}}]}]
+    cpu = cpu_seconds()
     wall = playbook(work, env, "role-%d" % rnd, play, os.path.join(work, "hosts.yml"), forks=args.luns)
+    cpu = cpu_seconds() - cpu
     copies = []
     for name in sorted(os.listdir(out)):
         with open(os.path.join(out, name)) as f:
@@ -144,7 +153,7 @@ def role_case(work, env, args, rnd):
     if len(copies) != args.luns or not all(c.get("verified") for c in copies):
         sys.exit("role round %d: not every copy was verified: %s" % (rnd, copies))
     longest = max(c["duration"] for c in copies)
-    return {"wall": wall, "copy": longest, "overhead": wall - longest,
+    return {"wall": wall, "copy": longest, "overhead": wall - longest, "cpu": cpu,
             "copy_sum": sum(c["duration"] for c in copies)}
 
 
@@ -156,6 +165,7 @@ def singles_case(work, env, args, rnd, sources):
         each("vnx_host_access", {"lun": "{{ item }}", "host": "localhost"}, sources + dests)]))
     links = dict((lun["name"], lun["link"]) for lun in state(env)["luns"])
     walls, durations = [], []
+    cpu = cpu_seconds()
     for src, dest in zip(sources, dests):
         out = os.path.join(work, "single-%d-%s.json" % (rnd, dest))
         walls.append(playbook(work, env, "single", local_play([
@@ -164,8 +174,9 @@ def singles_case(work, env, args, rnd, sources):
             {"name": "keep", "ansible.builtin.copy": {"dest": out, "content": "{{ copy | to_json }}", "mode": "0644"}}])))
         with open(out) as f:
             durations.append(json.load(f)["duration"])
+    cpu = cpu_seconds() - cpu
     playbook(work, env, "singles-unexpose-%d" % rnd, local_play([each("vnx_host_access", UNEXPOSE, sources + dests)]))
-    return {"wall": sum(walls), "copy_sum": sum(durations)}
+    return {"wall": sum(walls), "copy_sum": sum(durations), "cpu": cpu}
 
 
 def drop_round(work, env, rnd):
@@ -199,8 +210,10 @@ def main():
                     results["singles"].append(singles_case(work, env, args, rnd, sources))
             drop_round(work, env, rnd)
             r, s = results["role"][-1], results["singles"][-1]
-            print("round %d (%s first): role %.1f s (copies %.1f s, overhead %.1f s); singles %.1f s (copies %.1f s)"
-                  % (rnd + 1, order[0], r["wall"], r["copy"], r["overhead"], s["wall"], s["copy_sum"]), flush=True)
+            print("round %d (%s first): role %.1f s (copies %.1f s, overhead %.1f s, CPU %.1f s); singles %.1f s "
+                  "(copies %.1f s, CPU %.1f s); load %.1f" % (rnd + 1, order[0], r["wall"], r["copy"], r["overhead"], r["cpu"],
+                                                              s["wall"], s["copy_sum"], s["cpu"], os.getloadavg()[0]),
+                  flush=True)
     finally:
         subprocess.run([os.path.join(BIN, "vnx-sim"), "teardown"], env=env, check=False,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -211,12 +224,16 @@ def main():
 
     print("\n%d LUNs of %d GiB (%d MiB of data each), %d interleaved rounds, medians:" % (
         args.luns, args.size_gib, args.data_mib, len(results["role"])))
-    print("| | wall s | copies s |")
-    print("|---|---|---|")
-    print("| role, one play, forks=%d | %.1f | %.1f (longest; sum %.1f) |" % (
-        args.luns, med("role", "wall"), med("role", "copy"), med("role", "copy_sum")))
-    print("| %d single sparse_volume_copy runs, summed | %.1f | %.1f |" % (
-        args.luns, med("singles", "wall"), med("singles", "copy_sum")))
+    def spread(case, key):
+        values = [r[key] for r in results[case]]
+        return "%.1f / %.1f / %.1f" % (min(values), statistics.median(values), max(values))
+
+    print("| | wall s min / median / max | copies s | CPU s median |")
+    print("|---|---|---|---|")
+    print("| role, one play, forks=%d | %s | %.1f (longest; sum %.1f) | %.1f |" % (
+        args.luns, spread("role", "wall"), med("role", "copy"), med("role", "copy_sum"), med("role", "cpu")))
+    print("| %d single sparse_volume_copy runs, summed | %s | %.1f | %.1f |" % (
+        args.luns, spread("singles", "wall"), med("singles", "copy_sum"), med("singles", "cpu")))
     print("role overhead (wall - copies): %.1f s (min %.1f, max %.1f); goal < 30 s" % (
         med("role", "overhead"), min(r["overhead"] for r in results["role"]),
         max(r["overhead"] for r in results["role"])))
