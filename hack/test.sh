@@ -99,6 +99,9 @@ step_units() {
     ansible-test units --python 3.11 --local --color no "$@"
 }
 
+# The integration targets that run in a second ansible-test beside the others (globs of target names).
+INTEGRATION_SECOND="${INTEGRATION_SECOND-vnx_* sparse_volume_copy* host_lun migration_host_safety backup_*}"
+
 step_integration() {
     # --allow-destructive: targets aliased `destructive` run here (this is a throw-away host
     # from the tests' point of view); targets aliased `needs/root` run when we are root and
@@ -127,10 +130,33 @@ print(json.dumps({"ontap_sim_control": ready["control"], "ontap_sim_host": dst.h
                   "ansible_async_dir": sys.argv[2]}, indent=2))
 PY
     fi
-    local keep_going=()
+    local keep_going=() second=() stage2="$BUILD/integration2/ansible_collections/$NAMESPACE/$COLLECTION" pid2="" rc2=0
     [ "${KEEP_GOING:-0}" != 1 ] || keep_going=(--continue-on-error)
+    # With no arguments the block-device targets (INTEGRATION_SECOND) run in a second ansible-test, in
+    # its own copy of the tree (its own tests/output), beside the others: each target waits on its
+    # simulator, on sleeps of its waits and on the disk much of its time, which the other one fills.
+    # Every target makes its own simulator state (a temporary VNXSIM_HOME, ephemeral ports).
+    if [ $# -eq 0 ]; then
+        mapfile -t second < <(cd tests/integration/targets && ls -d $INTEGRATION_SECOND 2>/dev/null)
+    fi
+    if [ ${#second[@]} -gt 0 ]; then
+        stage_tree "$stage2" 2>/dev/null
+        cp tests/integration/integration_config.yml "$stage2/tests/integration/" 2>/dev/null || true
+        (cd "$stage2" && ansible-test integration --python 3.11 --local --allow-destructive --color no \
+            "${keep_going[@]}" "${second[@]}" 2>&1 | timed "integration target" '^Running (\S+) integration test') \
+            >"$BUILD/integration2.log" 2>&1 &
+        pid2=$!
+        set -- "${second[@]/#/--exclude=}"
+        log "integration: ${second[*]} run beside the other targets (log: $BUILD/integration2.log)"
+    fi
     ansible-test integration --python 3.11 --local --allow-destructive --color no "${keep_going[@]}" "$@" 2>&1 \
         | timed "integration target" '^Running (\S+) integration test' || rc=$?
+    if [ -n "$pid2" ]; then
+        wait "$pid2" || rc2=$?
+        printf '\n=== integration, the targets run beside (%s)\n' "$BUILD/integration2.log"
+        cat "$BUILD/integration2.log"
+        [ "$rc2" = 0 ] || rc=$rc2
+    fi
     if [ -n "$sim_pid" ]; then
         kill "$sim_pid" && wait "$sim_pid" 2>/dev/null || true
     fi
