@@ -29,6 +29,7 @@ from __future__ import absolute_import, division, print_function
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -124,6 +125,31 @@ def start_ontap(work, env, by_id):
     sys.exit("ontap-sim did not start")
 
 
+def interpreter(work, args):
+    """The Python of the playbooks' modules; with --count, a wrapper that logs each start of it first."""
+    if not args.count:
+        return sys.executable
+    path = os.path.join(work, "python-counted")
+    with open(path, "w") as f:
+        f.write('#!/bin/sh\nprintf "%%s\\n" "$1" >> %s\nexec %s "$@"\n' % (os.path.join(work, "python-starts"), sys.executable))
+    os.chmod(path, 0o755)
+    return path
+
+
+def count_starts(work):
+    """The Python starts logged since the last call, by what they ran (a module, or a command of an action)."""
+    path = os.path.join(work, "python-starts")
+    counts = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                module = re.search(r"AnsiballZ_(\w+)\.py", line)
+                what = module.group(1) if module else ("command" if line.strip() == "-c" else line.strip()[:40])
+                counts[what] = counts.get(what, 0) + 1
+        os.unlink(path)
+    return counts
+
+
 def setup(work, env, args, ontap):
     """The VNX with the source LUNs and their data (written through their exposure); returns the data bytes."""
     by_id = os.path.join(env["VNXSIM_HOME"], "by-id")
@@ -132,7 +158,7 @@ def setup(work, env, args, ontap):
     run([os.path.join(BIN, "vnx-sim"), "init", "--seed", os.path.join(work, "vnx.yml")], env)
     with open(os.path.join(work, "local.yml"), "w") as f:
         json.dump({"all": {"hosts": {"localhost": {"ansible_connection": "local",
-                                                   "ansible_python_interpreter": sys.executable}}}}, f)
+                                                   "ansible_python_interpreter": interpreter(work, args)}}}}, f)
     sources = ["old%02d" % i for i in range(args.luns)]
     lun = {"name": "{{ item }}", "pool": "Pool0", "size_gb": args.size_gib, "provisioning": "thin"}
     playbook(work, env, "sources", local_play([
@@ -180,14 +206,17 @@ def retire_case(work, env, args, rnd, sources, ontap, ready):
              {"hosts": "localhost", "gather_facts": False, "tasks": [
                  {"name": "keep the report", "ansible.builtin.copy": {
                      "dest": report, "mode": "0644", "content": "{{ retire_report | to_json }}"}}]}]
+    count_starts(work)
     wall, cpu = timed(lambda: playbook(work, env, "retire-%d" % rnd, plays, extra, forks=args.parallel))
+    starts = count_starts(work)
     with open(report) as f:
         rows = json.load(f)
     if len(rows) != len(sources) or not all(r["verified"] for r in rows):
         sys.exit("retire round %d: not every LUN was verified: %s" % (rnd, rows))
     used = sum(lun["used"] for lun in ontap_luns(ready).values())
     return {"wall": wall, "cpu": cpu, "written": sum(r["bytes_written"] for r in rows), "used": used,
-            "copies": sum(r["copy_seconds"] for r in rows), "copy_longest": max(r["copy_seconds"] for r in rows)}
+            "copies": sum(r["copy_seconds"] for r in rows), "copy_longest": max(r["copy_seconds"] for r in rows),
+            "python_starts": starts}
 
 
 def dd_case(work, env, args, rnd, sources, ontap, ready):
@@ -220,6 +249,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--parallel", type=int, default=10, help="LUNs migrated at once (retire_parallel and forks)")
     parser.add_argument("--json", help="write the measurements here")
+    parser.add_argument("--count", action="store_true",
+                        help="count the playbook's Python processes (module runs and actions' commands) per run")
     args = parser.parse_args()
     work = tempfile.mkdtemp(prefix="retire-bench.")
     coll = os.path.join(work, "collections", "ansible_collections", "storage")
