@@ -5,9 +5,10 @@
 
     signal_when.py SPEC_JSON
 
-SPEC: command (argv of the run), glob (the files that match it before the run are not new), min_blocks (the file must have that many 512-byte blocks allocated: its
-writing has begun), signal ("KILL": the run is killed as a cancelled job would be, no always: runs; "STOP": the run
-is paused, the commands of while_stopped run one after the other, then it goes on).
+SPEC: command (argv of the run), glob (the files that match it before the run are not new), min_blocks (the file
+must have that many 512-byte blocks allocated: its writing has begun), signal ("KILL": the run is killed as a
+cancelled job would be, no always: runs; "STOP": the run is paused, the commands of while_stopped run one after
+the other, then it goes on).
 Prints JSON: signalled, seen (the file), paired (its manifest, <file>.manifest.json, existed then), rc (of the
 run), while_stopped (rc and the end of the output of each command).
 """
