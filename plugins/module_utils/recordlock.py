@@ -83,8 +83,8 @@ def busy_message(path, info, waited):
     holder = info.get("holder") or "a run that has not written its name yet"
     where = "process %s on %s" % (info.get("holder_pid", "?"), info.get("host", "?"))
     return (
-        "record %s is locked by another run: %s (lock %s held by %s since %s%s). Two runs of one migration would "
-        "act on each other's state: wait for that run to end and run again; if it was killed and cannot end, end %s "
+        "record %s is locked by another run: %s (lock %s held by %s since %s%s). Two runs on one record would act "
+        "on each other's state: wait for that run to end and run again; if it was killed and cannot end, end %s "
         "to release the lock. Nothing was changed."
         % (path, holder, lock_path(path), where, info.get("since", "?"),
            ", waited %d s" % waited if waited else "", where))
