@@ -71,6 +71,12 @@ for use_rest in ${REPLICATION_TRANSPORTS:-always never}; do
     run storage.datamotion.failback verify.yml -e replication_writers_stopped=true -e verify=failed_back
     expect_fail "nothing to fail back" storage.datamotion.failback
     no_change storage.datamotion.replicate
+    # a failed transfer leaves be01 unhealthy on dr1: ensure's check mode names it (the run transfers once more)
+    ctl /faults '{"cluster": "dr1", "transfer_fail": "svm_dr1:be01", "count": 1, "message": "Injected failure"}'
+    expect_fail "dr1" storage.datamotion.replicate -e replication_action=update
+    run storage.datamotion.replicate --check | tee "$work/out"
+    grep -q "svm_dr1:be01 on target dr1 is not healthy" "$work/out" || { cat "$work/out"; exit 1; }
+    run storage.datamotion.replicate
     # two failovers at once to different targets: the backend's lock lets exactly one of them break anything
     ctl /clusters/src/offline
     run storage.datamotion.failover -e replication_failover_target=dr1 >"$work/f1" 2>&1 & f1_pid=$!
