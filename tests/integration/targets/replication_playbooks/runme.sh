@@ -66,7 +66,9 @@ for use_rest in ${REPLICATION_TRANSPORTS:-always never}; do
     run storage.datamotion.failback verify.yml --check -e replication_writers_stopped=true -e verify=failed_over \
         -e '{"replication_failback_discard_source_writes": ["be02"]}' | tee "$work/out"
     grep -q "be01, be02.*reverse resync predicted, not done" "$work/out" || { cat "$work/out"; exit 1; }
-    run storage.datamotion.failback verify.yml -e verify=reversed -e '{"replication_failback_discard_source_writes": ["be02"]}'
+    # replication_writers_stopped=false (a string from -e) stops at the pause point
+    run storage.datamotion.failback verify.yml -e verify=reversed -e replication_writers_stopped=false \
+        -e '{"replication_failback_discard_source_writes": ["be02"]}'
     run storage.datamotion.failback verify.yml -e replication_writers_stopped=true --check -e verify=reversed
     run storage.datamotion.failback verify.yml -e replication_writers_stopped=true -e verify=failed_back
     expect_fail "nothing to fail back" storage.datamotion.failback
