@@ -60,12 +60,25 @@ for use_rest in ${REPLICATION_TRANSPORTS:-always never}; do
     expect_fail "would discard what was written on the source since the snapshot it shares with the target: be02 (8192 bytes" \
         storage.datamotion.failback
     grep -q 'replication_failback_discard_source_writes (\["be02"\]' "$work/out" || { cat "$work/out"; exit 1; }
-    run verify.yml -e verify=failed_over
-    run storage.datamotion.failback verify.yml -e verify=reversed -e '{"replication_failback_discard_source_writes": ["be02"]}'
+    expect_fail "would discard what was written on the source" storage.datamotion.failback --check
+    # check mode from the first step predicts the whole failback: the reverse resync is planned, not done, and
+    # the steps after it are shown as planned rather than failing on relationships that do not exist yet
+    run storage.datamotion.failback verify.yml --check -e replication_writers_stopped=true -e verify=failed_over \
+        -e '{"replication_failback_discard_source_writes": ["be02"]}' | tee "$work/out"
+    grep -q "be01, be02.*reverse resync predicted, not done" "$work/out" || { cat "$work/out"; exit 1; }
+    # replication_writers_stopped=false (a string from -e) stops at the pause point
+    run storage.datamotion.failback verify.yml -e verify=reversed -e replication_writers_stopped=false \
+        -e '{"replication_failback_discard_source_writes": ["be02"]}'
     run storage.datamotion.failback verify.yml -e replication_writers_stopped=true --check -e verify=reversed
     run storage.datamotion.failback verify.yml -e replication_writers_stopped=true -e verify=failed_back
     expect_fail "nothing to fail back" storage.datamotion.failback
     no_change storage.datamotion.replicate
+    # a failed transfer leaves be01 unhealthy on dr1: ensure's check mode names it (the run transfers once more)
+    ctl /faults '{"cluster": "dr1", "transfer_fail": "svm_dr1:be01", "count": 1, "message": "Injected failure"}'
+    expect_fail "dr1" storage.datamotion.replicate -e replication_action=update
+    run storage.datamotion.replicate --check | tee "$work/out"
+    grep -q "svm_dr1:be01 on target dr1 is not healthy" "$work/out" || { cat "$work/out"; exit 1; }
+    run storage.datamotion.replicate
     # two failovers at once to different targets: the backend's lock lets exactly one of them break anything
     ctl /clusters/src/offline
     run storage.datamotion.failover -e replication_failover_target=dr1 >"$work/f1" 2>&1 & f1_pid=$!
