@@ -60,7 +60,12 @@ for use_rest in ${REPLICATION_TRANSPORTS:-always never}; do
     expect_fail "would discard what was written on the source since the snapshot it shares with the target: be02 (8192 bytes" \
         storage.datamotion.failback
     grep -q 'replication_failback_discard_source_writes (\["be02"\]' "$work/out" || { cat "$work/out"; exit 1; }
-    run verify.yml -e verify=failed_over
+    expect_fail "would discard what was written on the source" storage.datamotion.failback --check
+    # check mode from the first step predicts the whole failback: the reverse resync is planned, not done, and
+    # the steps after it are shown as planned rather than failing on relationships that do not exist yet
+    run storage.datamotion.failback verify.yml --check -e replication_writers_stopped=true -e verify=failed_over \
+        -e '{"replication_failback_discard_source_writes": ["be02"]}' | tee "$work/out"
+    grep -q "be01, be02.*reverse resync predicted, not done" "$work/out" || { cat "$work/out"; exit 1; }
     run storage.datamotion.failback verify.yml -e verify=reversed -e '{"replication_failback_discard_source_writes": ["be02"]}'
     run storage.datamotion.failback verify.yml -e replication_writers_stopped=true --check -e verify=reversed
     run storage.datamotion.failback verify.yml -e replication_writers_stopped=true -e verify=failed_back
