@@ -65,7 +65,7 @@ class Control:
         elif body.get("kill_play"):
             if "operation" not in body:
                 raise ControlError(400, "a kill_play fault needs \"operation\" (the call after which the run is killed)")
-            self.runtime.add_kill(cluster, body["operation"], body.get("count", 1))
+            self.runtime.add_kill(cluster, body["operation"], body.get("count", 1), body.get("body"))
         elif "operation" in body:
             if "errno" not in body:
                 raise ControlError(400, "an operation fault needs \"errno\" (the error code to answer with)")

@@ -93,16 +93,18 @@ class Runtime:
             self.faults.append({"cluster": cluster, "operation": operation, "count": int(count), "errno": str(errno),
                                 "message": message, "status": status})
 
-    def add_kill(self, cluster, operation, count):
+    def add_kill(self, cluster, operation, count, body=None):
         with self.lock:
-            self.faults.append({"cluster": cluster, "operation": operation, "count": int(count), "kill_play": True})
+            self.faults.append({"cluster": cluster, "operation": operation, "count": int(count), "kill_play": True,
+                                "body": body})
 
-    def take_kill(self, cluster, operation):
-        """True when a kill of the calling play is armed for this call (each use spends one of its count)."""
+    def take_kill(self, cluster, operation, body):
+        """True when a kill of the calling play is armed for this call (each use spends one of its count); a kill
+        with a body fires only on a call whose request body holds that text."""
         with self.lock:
             for fault in self.faults:
                 if (fault.get("kill_play") and fault["cluster"] == cluster and fault["operation"] == operation
-                        and fault["count"] > 0):
+                        and fault["count"] > 0 and (fault["body"] or "") in body.decode("utf-8", "replace")):
                     fault["count"] -= 1
                     return True
         return False
@@ -208,7 +210,7 @@ class _Handler(BaseHTTPRequestHandler):
             # a simulator defect still answers (as ONTAP's 500) instead of dropping the connection
             response = Response(500, ('{"error": {"message": "Internal error: %s", "code": "8"}}' % type(err).__name__).encode())
         self.runtime.count(self.cluster, protocol, response.operation)
-        if self.runtime.take_kill(self.cluster, response.operation):
+        if self.runtime.take_kill(self.cluster, response.operation, body):
             # the call acted; the run that sent it dies before it hears the answer, as a cancelled job would
             kill_play(self.client_address, self.server.server_address)
             self.close_connection = True

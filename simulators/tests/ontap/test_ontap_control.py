@@ -176,7 +176,8 @@ def test_kill_play_kills_the_calling_run_after_the_call_acted(sim):
     import subprocess
     import sys
     initialized(sim)
-    sim.fault(cluster="dst", operation="PATCH /api/snapmirror/relationships/{uuid}", kill_play=True)
+    sim.fault(cluster="dst", operation="PATCH /api/snapmirror/relationships/{uuid}", kill_play=True, body='"broken_off"')
+    sim.fault(cluster="dst", operation="PATCH /api/snapmirror/relationships/{uuid}", kill_play=True, body='"paused"')
     call = ("import requests, sys; requests.patch(sys.argv[1], json={'state': 'paused'}, auth=('admin', 'netapp1!'), "
             "timeout=30); print('answered')")
     url = "%s%s/%s" % (sim.dst, SM, rel_uuid(sim))
