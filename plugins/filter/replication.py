@@ -158,10 +158,15 @@ def replication_failback_phases(view, reverse_read, target=None, releases=None):
         name = named[0] if len(named) == 1 else None
     unread = _unread(view)
     if name is None:
+        quiesced = ["%s:%s" % (t["name"], vol) for t in view["targets"] for vol, rel in sorted(t["relationships"].items())
+                    if rel.get("state") == "paused" or rel.get("status") in ("quiesced", "quiescing")]
         return dict(target=None, phases={}, why="nothing to fail back - no target holds broken-off relationships of the backend "
                     "and the source has no reverse relationship" + (
                         "; but target %s could not be read: bring it back and run the failback again" % ", ".join(unread)
-                        if unread else ""))
+                        if unread else "") + (
+                        "; but these relationships are quiesced: %s (a failback stopped before its last step, the resume of "
+                        "the other targets, leaves them so): replication_action ensure resumes them" % ", ".join(quiesced)
+                        if quiesced else ""))
     tgt = [t for t in view["targets"] if t["name"] == name][0]
     if not tgt["reachable"]:
         # its relationships read as none: every volume would look done and the failback would end without doing it

@@ -88,6 +88,12 @@ def test_failback_stopped_between_the_delete_and_the_release_of_the_reverse_rela
     assert phases == {"target": "dr1", "phases": {"pool1": "done", "pool2": "release"}}
 
 
+def test_failback_stopped_before_the_resume_of_the_other_targets_says_how_to_resume_them():
+    view = replication_view(reads([rel("svm_dst", "pool1")], [rel("svm_dst2", "pool1", "paused")]), BACKEND)
+    why = replication_failback_phases(view, {"relationships": []})["why"]
+    assert "quiesced: dr2:pool1" in why and "replication_action ensure resumes them" in why
+
+
 def test_status_report_counts_and_table():
     view = replication_view(reads([rel("svm_dst", "pool1", lag=7)], None), BACKEND)
     report = replication_status_report(view)
