@@ -300,24 +300,32 @@ def _parent(pid):
 
 
 def kill_play(client, server):
-    """SIGKILL to the process group of the ansible-playbook run whose module holds the client's end of this connection
-    (fault kill_play). Only a run that leads its own process group (started with setsid), so a test's shell survives."""
+    """SIGKILL to the ansible-playbook run whose module holds the client's end of this connection (fault kill_play):
+    its process group and the groups of the processes between it and the module (ansible-core's workers call setsid,
+    so a kill of the run's group alone leaves the module going on). Only a run that leads its own process group
+    (started with setsid), so a test's shell survives."""
     inode = _socket_inode(client, server)
     pid = _pid_of_socket(inode) if inode else None
-    play = None
+    play, groups = None, set()
     while pid and pid > 1:
         try:
             with open("/proc/%d/cmdline" % pid, "rb") as f:
                 argv = f.read().split(b"\0")
+            group = os.getpgid(pid)
         except OSError:
             break
         if any(os.path.basename(arg).startswith(b"ansible-playbook") for arg in argv[:2]):
             play = pid   # a fork worker first, then the run itself: the outermost one
         elif play:
-            break
+            break        # what started the run is not the run's
+        groups.add(group)
         pid = _parent(pid)
     if play and os.getpgid(play) == play:
-        os.killpg(play, signal.SIGKILL)
+        for group in groups:
+            try:
+                os.killpg(group, signal.SIGKILL)
+            except OSError:
+                pass
 
 
 class _Server(ThreadingHTTPServer):
