@@ -92,10 +92,11 @@ def picture():
 def settled():
     """Wait until no transfer runs and no call is answered but this one (a killed run leaves its transfers going on,
     and the calls it sent beside the one it was killed at), so check mode sees a still picture."""
-    for _ in range(300):
+    for _attempt in range(300):
         s = state()
-        if call("GET", control + "/in_flight")["in_flight"] <= 1 and not any(r["transfer"] or r["status"] in ("transferring", "quiescing", "finalizing")
-                   for c in ("src", "dr1", "dr2") for r in s[c]["relationships"].values()):
+        moving = [r for c in ("src", "dr1", "dr2") for r in s[c]["relationships"].values()
+                  if r["transfer"] or r["status"] in ("transferring", "quiescing", "finalizing")]
+        if call("GET", control + "/in_flight")["in_flight"] <= 1 and not moving:
             return
         time.sleep(0.1)
 
@@ -153,8 +154,8 @@ def step(label, name, args, kill, last=False):
     twice = writable_twice()
     if twice:
         defect("%s: writable on dr1 and dr2 at once: %s" % (label, twice), out)
-    print("%s (%s): killed=%s, check predicted %d changed tasks, the run changed %d" % (label, use_rest, rc == -9,
-                                                                                    len(predicted), len(done)))
+    print("%s (%s): killed=%s, check predicted %d changed tasks, the run changed %d"
+          % (label, use_rest, rc == -9, len(predicted), len(done)))
 
 
 def kills():
