@@ -140,26 +140,33 @@ def replication_failover_choice(view, named=None):
         best["worst_lag"], ", ".join("%s (%s s)" % (t["name"], t["worst_lag"]) for t in healthy)))
 
 
-def replication_failback_phases(view, reverse_read, target=None):
+def replication_failback_phases(view, reverse_read, target=None, releases=None):
     """Where each volume of a failback stands.
 
     ``reverse_read`` is ``ontap_snapmirror_info`` on the source cluster (the reverse relationships:
     destination on the source SVM, source on the target SVM). Phases: ``reverse`` (resync from the
     target), ``switch`` (final update, then break the reverse), ``resync`` (original direction),
-    ``release`` (delete the reverse), ``done``.
+    ``release`` (delete the reverse), ``done``. ``releases``: per target, the volumes whose reverse relationship
+    is deleted but still to be released there (a failback stopped between the two).
     """
+    releases = releases or {}
     name = target or view["failed_over_to"]
     reverse = dict((_volume(r["destination_path"]), r) for r in reverse_read.get("relationships") or [])
     if name is None:
         sources = set((r.get("source_path") or "").split(":")[0] for r in reverse.values())
-        named = [t["name"] for t in view["targets"] if t["svm"] in sources]
+        named = [t["name"] for t in view["targets"] if t["svm"] in sources or releases.get(t["name"])]
         name = named[0] if len(named) == 1 else None
     unread = _unread(view)
     if name is None:
+        quiesced = ["%s:%s" % (t["name"], vol) for t in view["targets"] for vol, rel in sorted(t["relationships"].items())
+                    if rel.get("state") == "paused" or rel.get("status") in ("quiesced", "quiescing")]
         return dict(target=None, phases={}, why="nothing to fail back - no target holds broken-off relationships of the backend "
                     "and the source has no reverse relationship" + (
                         "; but target %s could not be read: bring it back and run the failback again" % ", ".join(unread)
-                        if unread else ""))
+                        if unread else "") + (
+                        "; but these relationships are quiesced: %s (a failback stopped before its last step, the resume of "
+                        "the other targets, leaves them so): replication_action ensure resumes them" % ", ".join(quiesced)
+                        if quiesced else ""))
     tgt = [t for t in view["targets"] if t["name"] == name][0]
     if not tgt["reachable"]:
         # its relationships read as none: every volume would look done and the failback would end without doing it
@@ -177,7 +184,7 @@ def replication_failback_phases(view, reverse_read, target=None):
             else:
                 phases[vol] = "switch"
         else:
-            phases[vol] = "release" if rev is not None else "done"
+            phases[vol] = "release" if rev is not None or vol in releases.get(name, []) else "done"
     return dict(target=name, phases=phases)
 
 

@@ -62,13 +62,17 @@ class Control:
                                           body.get("message", "Transfer failed: injected by ontap-sim."))
         elif "slow_quiesce" in body:
             self.model.set_slow_quiesce(cluster, float(body["slow_quiesce"]))
+        elif body.get("kill_play"):
+            if "operation" not in body:
+                raise ControlError(400, "a kill_play fault needs \"operation\" (the call after which the run is killed)")
+            self.runtime.add_kill(cluster, body["operation"], body.get("count", 1), body.get("body"))
         elif "operation" in body:
             if "errno" not in body:
                 raise ControlError(400, "an operation fault needs \"errno\" (the error code to answer with)")
             self.runtime.add_fault(cluster, body["operation"], body.get("count", 1), body["errno"],
                                    body.get("message", "Injected failure (ontap-sim)."), body.get("status"))
         else:
-            raise ControlError(400, "a fault needs one of: operation, latency, transfer_fail, slow_quiesce")
+            raise ControlError(400, "a fault needs one of: operation, kill_play, latency, transfer_fail, slow_quiesce")
         return {"fault": body}
 
     def config(self, body):

@@ -9,6 +9,8 @@ here in ``Runtime``, shared by both protocols and driven by the control endpoint
 """
 
 import base64
+import os
+import signal
 import socket
 import ssl
 import sys
@@ -91,11 +93,28 @@ class Runtime:
             self.faults.append({"cluster": cluster, "operation": operation, "count": int(count), "errno": str(errno),
                                 "message": message, "status": status})
 
+    def add_kill(self, cluster, operation, count, body=None):
+        with self.lock:
+            self.faults.append({"cluster": cluster, "operation": operation, "count": int(count), "kill_play": True,
+                                "body": body})
+
+    def take_kill(self, cluster, operation, body):
+        """True when a kill of the calling play is armed for this call (each use spends one of its count); a kill
+        with a body fires only on a call whose request body holds that text."""
+        with self.lock:
+            for fault in self.faults:
+                if (fault.get("kill_play") and fault["cluster"] == cluster and fault["operation"] == operation
+                        and fault["count"] > 0 and (fault["body"] or "") in body.decode("utf-8", "replace")):
+                    fault["count"] -= 1
+                    return True
+        return False
+
     def take_fault(self, cluster, operation):
         """The injected error for this call, if one is armed (each use spends one of its count)."""
         with self.lock:
             for fault in self.faults:
-                if fault["cluster"] == cluster and fault["operation"] == operation and fault["count"] > 0:
+                if (not fault.get("kill_play") and fault["cluster"] == cluster and fault["operation"] == operation
+                        and fault["count"] > 0):
                     fault["count"] -= 1
                     return dict(fault)
         return None
@@ -191,6 +210,11 @@ class _Handler(BaseHTTPRequestHandler):
             # a simulator defect still answers (as ONTAP's 500) instead of dropping the connection
             response = Response(500, ('{"error": {"message": "Internal error: %s", "code": "8"}}' % type(err).__name__).encode())
         self.runtime.count(self.cluster, protocol, response.operation)
+        if self.runtime.take_kill(self.cluster, response.operation, body):
+            # the call acted; the run that sent it dies before it hears the answer, as a cancelled job would
+            kill_play(self.client_address, self.server.server_address)
+            self.close_connection = True
+            return
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
         self.send_header("Content-Length", str(len(response.body)))
@@ -237,6 +261,71 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     do_GET = do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = _handle
+
+
+def _socket_inode(client, server):
+    """The inode of the client's end of a local TCP connection (from /proc/net/tcp*), or None."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            if (int(cols[1].rsplit(":", 1)[1], 16) == client[1] and int(cols[2].rsplit(":", 1)[1], 16) == server[1]
+                    and cols[9] != "0"):
+                return cols[9]
+    return None
+
+
+def _pid_of_socket(inode):
+    target = "socket:[%s]" % inode
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            for fd in os.listdir("/proc/%s/fd" % pid):
+                if os.readlink("/proc/%s/fd/%s" % (pid, fd)) == target:
+                    return int(pid)
+        except OSError:
+            continue
+    return None
+
+
+def _parent(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def kill_play(client, server):
+    """SIGKILL to the ansible-playbook run whose module holds the client's end of this connection (fault kill_play):
+    its process group and the groups of the processes between it and the module (ansible-core's workers call setsid,
+    so a kill of the run's group alone leaves the module going on). Only a run that leads its own process group
+    (started with setsid), so a test's shell survives."""
+    inode = _socket_inode(client, server)
+    pid = _pid_of_socket(inode) if inode else None
+    play, groups = None, set()
+    while pid and pid > 1:
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                argv = f.read().split(b"\0")
+            group = os.getpgid(pid)
+        except OSError:
+            break
+        if any(os.path.basename(arg).startswith(b"ansible-playbook") for arg in argv[:2]):
+            play = pid   # a fork worker first, then the run itself: the outermost one
+        elif play:
+            break        # what started the run is not the run's
+        groups.add(group)
+        pid = _parent(pid)
+    if play and os.getpgid(play) == play:
+        for group in groups:
+            try:
+                os.killpg(group, signal.SIGKILL)
+            except OSError:
+                pass
 
 
 class _Server(ThreadingHTTPServer):

@@ -167,3 +167,26 @@ def test_control_rejects_bad_requests(sim):
     response = requests.post(sim.control + "/volumes/write", json={"cluster": "src", "svm": "svm_src", "volume": "x", "bytes": 1},
                              timeout=5)
     assert response.status_code == 400 and "x" in response.json()["error"]
+
+
+def test_kill_play_kills_the_calling_run_after_the_call_acted(sim):
+    """kill_play: the call acts, then the ansible-playbook run that sent it (its process group) dies unanswered;
+    a caller that is no such run is left alone."""
+    import signal
+    import subprocess
+    import sys
+    initialized(sim)
+    sim.fault(cluster="dst", operation="PATCH /api/snapmirror/relationships/{uuid}", kill_play=True, body='"broken_off"')
+    sim.fault(cluster="dst", operation="PATCH /api/snapmirror/relationships/{uuid}", kill_play=True, body='"paused"')
+    call = ("import requests, sys; requests.patch(sys.argv[1], json={'state': 'paused'}, auth=('admin', 'netapp1!'), "
+            "timeout=30); print('answered')")
+    url = "%s%s/%s" % (sim.dst, SM, rel_uuid(sim))
+    # bash -c makes a process group led by a process named ansible-playbook, whose child sends the call
+    run = subprocess.run(["bash", "-c", 'exec -a ansible-playbook bash -c "$0 -c \\"$1\\" $2; echo survived"',
+                          sys.executable, call, url], start_new_session=True, stdout=subprocess.PIPE, text=True,
+                         timeout=60, check=False)
+    assert run.returncode == -signal.SIGKILL and "answered" not in run.stdout and "survived" not in run.stdout
+    assert sim.relationship("svm_dst:vol1")["status"] in ("quiesced", "quiescing")
+    # spent: the next call is answered
+    response = rest("PATCH", sim.dst, "%s/%s" % (SM, rel_uuid(sim)), json={"state": "snapmirrored"})
+    assert response.status_code in (200, 202)

@@ -81,6 +81,19 @@ def test_failback_with_nothing_failed_over_has_no_target():
     assert replication_failback_phases(view, {"relationships": []})["target"] is None
 
 
+def test_failback_stopped_between_the_delete_and_the_release_of_the_reverse_relationships_is_not_done():
+    # nothing broken off, no reverse relationship left: only the target's record of one says the release is to do
+    view = replication_view(reads([rel("svm_dst", "pool1"), rel("svm_dst", "pool2")], [rel("svm_dst2", "pool1")]), BACKEND)
+    phases = replication_failback_phases(view, {"relationships": []}, releases={"dr1": ["pool2"]})
+    assert phases == {"target": "dr1", "phases": {"pool1": "done", "pool2": "release"}}
+
+
+def test_failback_stopped_before_the_resume_of_the_other_targets_says_how_to_resume_them():
+    view = replication_view(reads([rel("svm_dst", "pool1")], [rel("svm_dst2", "pool1", "paused")]), BACKEND)
+    why = replication_failback_phases(view, {"relationships": []})["why"]
+    assert "quiesced: dr2:pool1" in why and "replication_action ensure resumes them" in why
+
+
 def test_status_report_counts_and_table():
     view = replication_view(reads([rel("svm_dst", "pool1", lag=7)], None), BACKEND)
     report = replication_status_report(view)
