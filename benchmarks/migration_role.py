@@ -222,11 +222,12 @@ def main():
     def med(case, key):
         return statistics.median(r[key] for r in results[case])
 
-    print("\n%d LUNs of %d GiB (%d MiB of data each), %d interleaved rounds, medians:" % (
-        args.luns, args.size_gib, args.data_mib, len(results["role"])))
     def spread(case, key):
         values = [r[key] for r in results[case]]
         return "%.1f / %.1f / %.1f" % (min(values), statistics.median(values), max(values))
+
+    print("\n%d LUNs of %d GiB (%d MiB of data each), %d interleaved rounds, medians:" % (
+        args.luns, args.size_gib, args.data_mib, len(results["role"])))
 
     print("| | wall s min / median / max | copies s | CPU s median |")
     print("|---|---|---|---|")
