@@ -10,7 +10,6 @@ here in ``Runtime``, shared by both protocols and driven by the control endpoint
 
 import base64
 import os
-import signal
 import socket
 import ssl
 import sys
@@ -19,6 +18,8 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Dict, Optional
+
+from .. import play
 
 ZAPI_PATH = "/servlets/netapp.servlets.admin.XMLrequest_filer"
 ZAPI_PATHS = (ZAPI_PATH, "/apis/XMLrequest")
@@ -291,41 +292,12 @@ def _pid_of_socket(inode):
     return None
 
 
-def _parent(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return 0
-
-
 def kill_play(client, server):
-    """SIGKILL to the ansible-playbook run whose module holds the client's end of this connection (fault kill_play):
-    its process group and the groups of the processes between it and the module (ansible-core's workers call setsid,
-    so a kill of the run's group alone leaves the module going on). Only a run that leads its own process group
-    (started with setsid), so a test's shell survives."""
+    """SIGKILL to the ansible-playbook run whose module holds the client's end of this connection (fault kill_play)."""
     inode = _socket_inode(client, server)
     pid = _pid_of_socket(inode) if inode else None
-    play, groups = None, set()
-    while pid and pid > 1:
-        try:
-            with open("/proc/%d/cmdline" % pid, "rb") as f:
-                argv = f.read().split(b"\0")
-            group = os.getpgid(pid)
-        except OSError:
-            break
-        if any(os.path.basename(arg).startswith(b"ansible-playbook") for arg in argv[:2]):
-            play = pid   # a fork worker first, then the run itself: the outermost one
-        elif play:
-            break        # what started the run is not the run's
-        groups.add(group)
-        pid = _parent(pid)
-    if play and os.getpgid(play) == play:
-        for group in groups:
-            try:
-                os.killpg(group, signal.SIGKILL)
-            except OSError:
-                pass
+    if pid:
+        play.kill_play(pid)
 
 
 class _Server(ThreadingHTTPServer):

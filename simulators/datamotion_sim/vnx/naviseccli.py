@@ -11,11 +11,11 @@ library modules a call needs are imported.
 """
 
 import os
-import signal
 import sys
 import time
 
 from . import model, store
+from ..play import kill_play
 from .model import ArrayError, GIB
 
 PREFIX_VALUE_OPTIONS = ('-h', '-address', '-user', '-password', '-scope', '-secfilepath', '-t', '-timeout', '-port')
@@ -956,32 +956,8 @@ def serve(address, prefix, words):
         array.save()
         vnx.finish()
     if kill:
-        kill_play()
+        kill_play(os.getpid())
     return out, failed
-
-
-def parent_of(pid):
-    try:
-        with open('/proc/%d/stat' % pid) as f:
-            return int(f.read().rsplit(')', 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return 0
-
-
-def kill_play():
-    """Kill the ansible-playbook run this call comes from (its whole process group) right after the command
-    acted, as a cancelled job or a lost controller would: the module that sent it never hears the answer."""
-    pid = os.getppid()
-    while pid > 1:
-        try:
-            with open('/proc/%d/cmdline' % pid, 'rb') as f:
-                argv = f.read().split(b'\0')
-        except OSError:
-            return
-        if any(os.path.basename(arg).startswith(b'ansible-playbook') for arg in argv[:2]):
-            os.killpg(os.getpgid(pid), signal.SIGKILL)
-            return
-        pid = parent_of(pid)
 
 
 def dispatch(vnx, state, words):

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 
 def test_default_init(bare_sim):
@@ -200,6 +201,30 @@ def test_kill_play_lets_the_command_act_then_kills_the_playbook_run(sim, tmp_pat
     sim.ctl('fault', '--command', 'lun -create', '--kill-play')
     sim.navi('lun', '-create', '-capacity', 1, '-sq', 'gb', '-poolName', 'Pool0', '-name', 'w')
     assert sim.lun('w') is not None
+
+
+def test_kill_play_kills_the_worker_that_left_the_run_s_process_group(sim, tmp_path):
+    # ansible-core's workers call setsid: the module, and the naviseccli it runs, are in the worker's group
+    after = tmp_path / 'after'
+    play = tmp_path / 'ansible-playbook'
+    play.write_text('import os, subprocess, sys, time\n'
+                    'pid = os.fork()\n'
+                    'if pid == 0:\n'
+                    '    os.setsid()\n'
+                    '    subprocess.run(sys.argv[1:])\n'
+                    '    open(%r, "w").write("the worker went on")\n'
+                    '    os._exit(0)\n'
+                    'os.waitpid(pid, 0)\n'
+                    'time.sleep(30)\n' % str(after))
+    sim.ctl('fault', '--command', 'lun -create', '--kill-play')
+    argv = [sim.naviseccli, '-h', '127.0.0.1', '-user', 'sysadmin', '-password', 'sysadmin', '-scope', '0',
+            'lun', '-create', '-capacity', '1', '-sq', 'gb', '-poolName', 'Pool0', '-name', 'v']
+    run = subprocess.run([sys.executable, str(play)] + argv, env=sim.env(), start_new_session=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, check=False, timeout=60)
+    assert run.returncode == -signal.SIGKILL
+    time.sleep(1)
+    assert not after.exists()
+    assert sim.lun('v') is not None
 
 
 def test_fault_needs_one_of_output_or_kill_play(sim):
