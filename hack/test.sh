@@ -140,6 +140,11 @@ PY
         mapfile -t second < <(cd tests/integration/targets && ls -d $INTEGRATION_SECOND 2>/dev/null)
     fi
     if [ ${#second[@]} -gt 0 ]; then
+        # ansible-test makes this key on its first run; two first runs at once would both make it, and one fails
+        if [ ! -f "$HOME/.ansible/test/id_rsa" ]; then
+            mkdir -p "$HOME/.ansible/test"
+            ssh-keygen -m PEM -q -t rsa -N '' -f "$HOME/.ansible/test/id_rsa"
+        fi
         stage_tree "$stage2" 2>/dev/null
         cp tests/integration/integration_config.yml "$stage2/tests/integration/" 2>/dev/null || true
         (cd "$stage2" && ansible-test integration --python 3.11 --local --allow-destructive --color no \
