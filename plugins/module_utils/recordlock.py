@@ -128,7 +128,8 @@ def acquire(paths, owner, holder, owner_pid=0, timeout=0, lease=86400, check_mod
             return [p for p in paths if p not in ours]
         if not taken:
             return taken
-        holder_proc = subprocess.Popen(
+        # the holder outlives this module with the locked descriptors, which run_command cannot give it
+        holder_proc = subprocess.Popen(  # pylint: disable=ansible-bad-function
             [sys.executable, "-c", HOLDER_CODE, HOLDER_MARK, str(owner_pid), process_start(owner_pid) if owner_pid else "",
              str(time.time() + lease)] + [lock_path(p) for p in taken],
             pass_fds=[fds[p] for p in taken], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
