@@ -247,9 +247,15 @@ step_importer() {
     ensure_side_venv importer 3.11 -r "$REPO/hack/requirements-importer.txt"
     tarball="$(ls "$DIST/$NAMESPACE-$COLLECTION-"*.tar.gz)"
     rm -rf "$work"
-    mkdir -p "$work"
+    mkdir -p "$work/home/.ansible/collections/ansible_collections/$NAMESPACE"
+    # ansible-lint resolves storage.datamotion.* from ~/.ansible/collections only (the importer
+    # unpacks the tarball as placeholder_namespace.placeholder_name): a HOME of the step's own,
+    # holding the collection just built, so neither a stale copy in the user's HOME nor its
+    # absence decides what the lint sees
+    ln -s "$INSTALLED/ansible_collections/$NAMESPACE/$COLLECTION" \
+        "$work/home/.ansible/collections/ansible_collections/$NAMESPACE/$COLLECTION"
     # importer_result.json lands in the current directory
-    (cd "$work" && env -u ANSIBLE_COLLECTIONS_PATH PATH="$VENVS/importer/bin:$PATH" VIRTUAL_ENV="$VENVS/importer" \
+    (cd "$work" && env -u ANSIBLE_COLLECTIONS_PATH HOME="$work/home" PATH="$VENVS/importer/bin:$PATH" VIRTUAL_ENV="$VENVS/importer" \
         GALAXY_IMPORTER_CONFIG="$REPO/hack/galaxy-importer.cfg" \
         "$VENVS/importer/bin/python" -m galaxy_importer.main "$tarball" "$@") | tee "$work/importer.log"
     if grep -Eq '^(WARNING|ERROR|CRITICAL)' "$work/importer.log"; then
