@@ -102,6 +102,12 @@ step_units() {
 # The integration targets that run in a second ansible-test beside the others (globs of target names).
 INTEGRATION_SECOND="${INTEGRATION_SECOND-vnx_* sparse_volume_copy* host_lun migration_host_safety backup_*}"
 
+# integration_run ARGS...: ansible-test integration in the current directory, then how long each target took
+integration_run() {
+    ansible-test integration --python 3.11 --local --allow-destructive --color no "$@" 2>&1 \
+        | timed "integration target" '^Running (\S+) integration test'
+}
+
 step_integration() {
     # --allow-destructive: targets aliased `destructive` run here (this is a throw-away host
     # from the tests' point of view); targets aliased `needs/root` run when we are root and
@@ -147,15 +153,12 @@ PY
         fi
         stage_tree "$stage2" 2>/dev/null
         cp tests/integration/integration_config.yml "$stage2/tests/integration/" 2>/dev/null || true
-        (cd "$stage2" && ansible-test integration --python 3.11 --local --allow-destructive --color no \
-            "${keep_going[@]}" "${second[@]}" 2>&1 | timed "integration target" '^Running (\S+) integration test') \
-            >"$BUILD/integration2.log" 2>&1 &
+        (cd "$stage2" && integration_run "${keep_going[@]}" "${second[@]}") >"$BUILD/integration2.log" 2>&1 &
         pid2=$!
         set -- "${second[@]/#/--exclude=}"
         log "integration: ${second[*]} run beside the other targets (log: $BUILD/integration2.log)"
     fi
-    ansible-test integration --python 3.11 --local --allow-destructive --color no "${keep_going[@]}" "$@" 2>&1 \
-        | timed "integration target" '^Running (\S+) integration test' || rc=$?
+    integration_run "${keep_going[@]}" "$@" || rc=$?
     if [ -n "$pid2" ]; then
         wait "$pid2" || rc2=$?
         printf '\n=== integration, the targets run beside (%s)\n' "$BUILD/integration2.log"
