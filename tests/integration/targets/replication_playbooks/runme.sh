@@ -5,13 +5,8 @@
 # each step of failover and failback (tests.yml).
 set -eux
 cd "$(dirname "$0")"
-work="$(mktemp -d)"
-ontap-sim serve --seed files/seed.yml >"$work/ready" &
-sim_pid=$!
-trap 'kill $sim_pid; wait $sim_pid || true; rm -rf "$work"' EXIT
-for _ in $(seq 100); do [ -s "$work/ready" ] && break; sleep 0.1; done
-
-python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python}
+# shellcheck source=files/sim.sh
+. files/sim.sh files/seed.yml
 run() {
     ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=$python" -e "@$work/backend.json" \
         -e "replication_junctions_file=$work/junctions.json" "$@"

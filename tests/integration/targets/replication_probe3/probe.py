@@ -5,39 +5,12 @@
 after a failover the source holds data a reverse resync would discard, hidden from a naive check in three ways; the
 failback must refuse it and change nothing (argv: ready file, work dir, use_rest)."""
 
-import json
 import os
-import subprocess
 import sys
 import time
-import urllib.request
 
-ready = json.load(open(sys.argv[1]))
-work, use_rest = sys.argv[2], sys.argv[3]
-control = ready["control"]
-here = os.path.dirname(os.path.abspath(__file__))
-python = os.environ.get("ANSIBLE_TEST_PYTHON_INTERPRETER", sys.executable)
-
-
-def call(method, url, body=None):
-    req = urllib.request.Request(url, method=method, data=None if body is None else json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"})
-    req.add_header("Authorization", "Basic YWRtaW46bmV0YXBwMSE=")   # admin:netapp1!
-    with urllib.request.urlopen(req) as resp:
-        text = resp.read()
-        return json.loads(text) if text else {}
-
-
-def ctl(path, body=None):
-    return call("POST" if body is not None or path != "/state" else "GET", control + path, body)
-
-
-def state():
-    return call("GET", control + "/state")
-
-
-def rest(cluster, method, path, body=None):
-    return call(method, ready["clusters"][cluster].rstrip("/") + path, body)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "replication_playbooks", "files"))
+from probe_common import ctl, playbook, rest, state, use_rest  # noqa: E402
 
 
 def volume_uuid(cluster, svm, name):
@@ -54,14 +27,6 @@ def delete_snapshots(cluster, svm, vol, prefix):
     for s in rest(cluster, "GET", "/api/storage/volumes/%s/snapshots" % uuid)["records"]:
         if s["name"].startswith(prefix):
             rest(cluster, "DELETE", "/api/storage/volumes/%s/snapshots/%s" % (uuid, s["uuid"]))
-
-
-def playbook(name, *extra):
-    cmd = ["ansible-playbook", "-i", "localhost,", "-c", "local", "-e", "ansible_python_interpreter=" + python,
-           "-e", "@" + os.path.join(work, "backend.json"), "-e", "replication_junctions_file=" + os.path.join(work, "j.json"),
-           "storage.datamotion." + name] + list(extra)
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
-    return proc.returncode, proc.stdout
 
 
 def tags(cluster, svm, vol):

@@ -9,20 +9,16 @@ fault, right after the call of that step acted) at every step in turn; before ea
 nothing and predict what the run then does; after each kill no volume is writable on two targets, and the last run
 converges with the data written on the failed-over side back on the source."""
 
-import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
-import urllib.request
 
-ready = json.load(open(sys.argv[1]))
-work, use_rest = sys.argv[2], sys.argv[3]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "replication_playbooks", "files"))
+from probe_common import ctl, playbook, rest, state, use_rest  # noqa: E402
+
 attacks = sys.argv[4:]
-control = ready["control"]
-python = os.environ.get("ANSIBLE_TEST_PYTHON_INTERPRETER", sys.executable)
 REST = use_rest == "always"
 VOLUMES = ("be01", "be02", "be03")
 REL = "/api/snapmirror/relationships/{uuid}"
@@ -30,43 +26,6 @@ defects = []
 ZAPI_KILLS = ("failover killed at a break", "failback killed at the reverse resync",
               "failback killed at a break of the reverse relationships",
               "failback killed at the resync of the original relationships", "failback killed at the release on the target")
-
-
-def call(method, url, body=None):
-    req = urllib.request.Request(url, method=method, data=None if body is None else json.dumps(body).encode(),
-                                 headers={"Content-Type": "application/json"})
-    req.add_header("Authorization", "Basic YWRtaW46bmV0YXBwMSE=")   # admin:netapp1!
-    with urllib.request.urlopen(req) as resp:
-        text = resp.read()
-        return json.loads(text) if text else {}
-
-
-def ctl(path, body=None, method="POST"):
-    return call(method, control + path, {} if body is None and method == "POST" else body)
-
-
-def state():
-    return call("GET", control + "/state")
-
-
-def rest(cluster, method, path, body=None):
-    return call(method, ready["clusters"][cluster].rstrip("/") + path, body)
-
-
-def playbook(name, *extra, check=False, timeout=None):
-    """Run a playbook in its own process group (so that kill_play kills it and nothing else): rc, output."""
-    cmd = ["ansible-playbook", "-i", "localhost,", "-c", "local", "-e", "ansible_python_interpreter=" + python,
-           "-e", "@" + os.path.join(work, "backend.json"), "-e", "replication_junctions_file=" + os.path.join(work, "j.json"),
-           "storage.datamotion." + name] + list(extra) + (["--check"] if check else [])
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
-                            env=dict(os.environ, PYTHONUNBUFFERED="1"))
-    try:
-        out = proc.communicate(timeout=timeout)[0]
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        raise
-    return proc.returncode, out
 
 
 def changed_tasks(out):
@@ -96,7 +55,7 @@ def settled():
         s = state()
         moving = [r for c in ("src", "dr1", "dr2") for r in s[c]["relationships"].values()
                   if r["transfer"] or r["status"] in ("transferring", "quiescing", "finalizing")]
-        if call("GET", control + "/in_flight")["in_flight"] <= 1 and not moving:
+        if ctl("/in_flight", method="GET")["in_flight"] <= 1 and not moving:
             return
         time.sleep(0.1)
 
