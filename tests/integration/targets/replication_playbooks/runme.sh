@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The playbooks replicate, failover and failback (role replication) against their own ontap-sim of three
-# clusters (files/seed.yml: source src, targets dr1 and dr2), over REST and over ZAPI: a whole lifecycle with
-# check mode, idempotent re-runs and the source offline during the failover; then bad inputs and a fault at
-# each step of failover and failback (tests.yml).
+# clusters (files/seed.yml: source src, targets dr1 and dr2): a whole lifecycle with check mode, idempotent re-runs
+# and the source offline during the failover (over REST; its steps whose requests differ by transport over ZAPI too);
+# then bad inputs (tests.yml, over both) and a fault at each step of failover and failback (faults.yml, over ZAPI).
 set -eux
 cd "$(dirname "$0")"
 # shellcheck source=files/sim.sh
@@ -27,6 +27,15 @@ no_change() {     # the run changes nothing
 # A role's run and the verify.yml after it go in one ansible-playbook run (PLAYBOOK verify.yml -e verify=...),
 # which saves a start of Ansible each; verify.yml only reads and asserts, also under --check.
 
+# The lifecycle runs whole over REST. Over ZAPI it keeps only the steps whose requests differ by transport: under the
+# role, the modules and the client are the same code for both but for the transport's requests and how it reads their
+# answers back, and check mode, the refusals, the lock and the failback's planning act on what those reads return.
+# Kept over ZAPI: ensure in check mode from nothing (the prediction uses the transport's default policy), for real
+# (creation with schedule and aggregate) and again (idempotence rests on how each transport reads the relationships
+# back), status (lag), and the failover with the source down (over either transport no request to it) and its re-run
+# (broken-off relationships and mounted volumes read back). tests.yml runs over both, and its faults.yml fails over and
+# back over ZAPI with a fault at every step; replication_probe3 checks over both that a failback finds the writes on
+# the source.
 for use_rest in ${REPLICATION_TRANSPORTS:-always never}; do
     python files/backend.py "$work/ready" "$use_rest" >"$work/backend.json"
     python files/backend.py "$work/ready" "$use_rest" sim_backend >"$work/tests.json"
@@ -35,56 +44,58 @@ for use_rest in ${REPLICATION_TRANSPORTS:-always never}; do
     run storage.datamotion.replicate verify.yml --check -e verify=empty
     run storage.datamotion.replicate verify.yml -e verify=ensured
     no_change storage.datamotion.replicate
-    run storage.datamotion.replicate -e replication_action=update
+    [ "$use_rest" = never ] || run storage.datamotion.replicate -e replication_action=update
     run storage.datamotion.replicate -e replication_action=status
     # failover with the source down: never a request to it, one target only, a re-run changes nothing
     ctl /relationships/age '{"cluster": "dr2", "destination_path": "svm_dr2:be01", "seconds": 600}'
     ctl /clusters/src/offline
     ctl /stats/reset
-    run storage.datamotion.failover verify.yml --check -e verify=ensured
+    [ "$use_rest" = never ] || run storage.datamotion.failover verify.yml --check -e verify=ensured
     run storage.datamotion.failover verify.yml -e verify=failed_over -e source_requests=0
     no_change storage.datamotion.failover
-    expect_fail "failback is refused" storage.datamotion.failback
-    expect_fail "already failed over to target" storage.datamotion.failover -e replication_failover_target=dr2
-    # failback keeps what was written on the target
-    ctl /clusters/src/online
-    run verify.yml -e verify=write
-    # a write on the source after the failover: the reverse resync would discard it, so the failback is refused
-    # until replication_failback_discard_source_writes accepts the loss, and nothing changes before
-    ctl /volumes/write '{"cluster": "src", "svm": "svm_be", "volume": "be02", "bytes": 8192, "tag": "late-on-source"}'
-    expect_fail "would discard what was written on the source since the snapshot it shares with the target: be02 (8192 bytes" \
-        storage.datamotion.failback
-    grep -q 'replication_failback_discard_source_writes (\["be02"\]' "$work/out" || { cat "$work/out"; exit 1; }
-    expect_fail "would discard what was written on the source" storage.datamotion.failback --check
-    # check mode from the first step predicts the whole failback: the reverse resync is planned, not done, and
-    # the steps after it are shown as planned rather than failing on relationships that do not exist yet
-    run storage.datamotion.failback verify.yml --check -e replication_writers_stopped=true -e verify=failed_over \
-        -e '{"replication_failback_discard_source_writes": ["be02"]}' | tee "$work/out"
-    grep -q "be01, be02.*reverse resync predicted, not done" "$work/out" || { cat "$work/out"; exit 1; }
-    # replication_writers_stopped=false (a string from -e) stops at the pause point
-    run storage.datamotion.failback verify.yml -e verify=reversed -e replication_writers_stopped=false \
-        -e '{"replication_failback_discard_source_writes": ["be02"]}'
-    run storage.datamotion.failback verify.yml -e replication_writers_stopped=true --check -e verify=reversed
-    run storage.datamotion.failback verify.yml -e replication_writers_stopped=true -e verify=failed_back
-    expect_fail "nothing to fail back" storage.datamotion.failback
-    no_change storage.datamotion.replicate
-    # a failed transfer leaves be01 unhealthy on dr1: ensure's check mode names it (the run transfers once more)
-    ctl /faults '{"cluster": "dr1", "transfer_fail": "svm_dr1:be01", "count": 1, "message": "Injected failure"}'
-    expect_fail "dr1" storage.datamotion.replicate -e replication_action=update
-    run storage.datamotion.replicate --check | tee "$work/out"
-    grep -q "svm_dr1:be01 on target dr1 is not healthy" "$work/out" || { cat "$work/out"; exit 1; }
-    run storage.datamotion.replicate
-    # two failovers at once to different targets: the backend's lock lets exactly one of them break anything
-    ctl /clusters/src/offline
-    run storage.datamotion.failover -e replication_failover_target=dr1 >"$work/f1" 2>&1 & f1_pid=$!
-    f2=0; run storage.datamotion.failover -e replication_failover_target=dr2 >"$work/f2" 2>&1 || f2=$?
-    f1=0; wait $f1_pid || f1=$?
-    { [ "$f1" = 0 ] && [ "$f2" != 0 ]; } || { [ "$f1" != 0 ] && [ "$f2" = 0 ]; } \
-        || { cat "$work/f1" "$work/f2"; echo "two failovers at once: exactly one must succeed ($f1, $f2)"; exit 1; }
-    grep -qE "is locked by another run|already failed over to target" "$work/f1" "$work/f2" \
-        || { cat "$work/f1" "$work/f2"; echo "the second failover did not say why it stopped"; exit 1; }
-    if grep -q "two failovers of this backend ran at once" "$work/f1" "$work/f2"; then
-        cat "$work/f1" "$work/f2"; echo "both failovers broke relationships"; exit 1
+    if [ "$use_rest" = always ]; then
+        expect_fail "failback is refused" storage.datamotion.failback
+        expect_fail "already failed over to target" storage.datamotion.failover -e replication_failover_target=dr2
+        # failback keeps what was written on the target
+        ctl /clusters/src/online
+        run verify.yml -e verify=write
+        # a write on the source after the failover: the reverse resync would discard it, so the failback is refused
+        # until replication_failback_discard_source_writes accepts the loss, and nothing changes before
+        ctl /volumes/write '{"cluster": "src", "svm": "svm_be", "volume": "be02", "bytes": 8192, "tag": "late-on-source"}'
+        expect_fail "would discard what was written on the source since the snapshot it shares with the target: be02 (8192 bytes" \
+            storage.datamotion.failback
+        grep -q 'replication_failback_discard_source_writes (\["be02"\]' "$work/out" || { cat "$work/out"; exit 1; }
+        expect_fail "would discard what was written on the source" storage.datamotion.failback --check
+        # check mode from the first step predicts the whole failback: the reverse resync is planned, not done, and
+        # the steps after it are shown as planned rather than failing on relationships that do not exist yet
+        run storage.datamotion.failback verify.yml --check -e replication_writers_stopped=true -e verify=failed_over \
+            -e '{"replication_failback_discard_source_writes": ["be02"]}' | tee "$work/out"
+        grep -q "be01, be02.*reverse resync predicted, not done" "$work/out" || { cat "$work/out"; exit 1; }
+        # replication_writers_stopped=false (a string from -e) stops at the pause point
+        run storage.datamotion.failback verify.yml -e verify=reversed -e replication_writers_stopped=false \
+            -e '{"replication_failback_discard_source_writes": ["be02"]}'
+        run storage.datamotion.failback verify.yml -e replication_writers_stopped=true --check -e verify=reversed
+        run storage.datamotion.failback verify.yml -e replication_writers_stopped=true -e verify=failed_back
+        expect_fail "nothing to fail back" storage.datamotion.failback
+        no_change storage.datamotion.replicate
+        # a failed transfer leaves be01 unhealthy on dr1: ensure's check mode names it (the run transfers once more)
+        ctl /faults '{"cluster": "dr1", "transfer_fail": "svm_dr1:be01", "count": 1, "message": "Injected failure"}'
+        expect_fail "dr1" storage.datamotion.replicate -e replication_action=update
+        run storage.datamotion.replicate --check | tee "$work/out"
+        grep -q "svm_dr1:be01 on target dr1 is not healthy" "$work/out" || { cat "$work/out"; exit 1; }
+        run storage.datamotion.replicate
+        # two failovers at once to different targets: the backend's lock lets exactly one of them break anything
+        ctl /clusters/src/offline
+        run storage.datamotion.failover -e replication_failover_target=dr1 >"$work/f1" 2>&1 & f1_pid=$!
+        f2=0; run storage.datamotion.failover -e replication_failover_target=dr2 >"$work/f2" 2>&1 || f2=$?
+        f1=0; wait $f1_pid || f1=$?
+        { [ "$f1" = 0 ] && [ "$f2" != 0 ]; } || { [ "$f1" != 0 ] && [ "$f2" = 0 ]; } \
+            || { cat "$work/f1" "$work/f2"; echo "two failovers at once: exactly one must succeed ($f1, $f2)"; exit 1; }
+        grep -qE "is locked by another run|already failed over to target" "$work/f1" "$work/f2" \
+            || { cat "$work/f1" "$work/f2"; echo "the second failover did not say why it stopped"; exit 1; }
+        if grep -q "two failovers of this backend ran at once" "$work/f1" "$work/f2"; then
+            cat "$work/f1" "$work/f2"; echo "both failovers broke relationships"; exit 1
+        fi
     fi
     # bad inputs and faults at every step
     ctl /reset

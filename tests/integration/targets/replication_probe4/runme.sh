@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Attacks on the replication role (probe 4) through the playbooks against their own ontap-sim (files/seed.yml: a
-# volume mounted beneath another, so a break has two levels), over REST and ZAPI: a failover and a failback killed
-# at each step (ontap-sim's kill_play fault), check mode before each step.
+# volume mounted beneath another, so a break has two levels): a failover and a failback killed at each step (ontap-sim's
+# kill_play fault, the steps shared out between REST and ZAPI), check mode before each step (over ZAPI only where a
+# ZAPI kill left the clusters), and a slow target (over ZAPI one run of three); probe.py says why.
 set -eux
 cd "$(dirname "$0")"
 # shellcheck source=../replication_playbooks/files/sim.sh
