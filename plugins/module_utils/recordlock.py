@@ -39,6 +39,19 @@ while time.time() < deadline and (not owner_pid or alive()):
 """
 
 
+# record_lock's options (the module's, and what its action checks before it runs run() on the host)
+ARGUMENT_SPEC = dict(
+    paths=dict(type="list", elements="path", required=True),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+    owner=dict(type="str"),
+    holder=dict(type="str"),
+    owner_pid=dict(type="int", default=0),
+    timeout=dict(type="int", default=0),
+    lease=dict(type="int", default=86400),
+    create_dirs=dict(type="bool", default=False),
+)
+
+
 class LockBusy(Exception):
     pass
 
@@ -188,3 +201,31 @@ def release(paths, owner, check_mode=False, timeout=10, sleep=0.1):
     finally:
         for fd in fds.values():
             os.close(fd)
+
+
+def run(params, check_mode=False):
+    """What record_lock does with its (checked) options on this host: (its result, an error message or None)."""
+    owner = params["owner"] or "pid %d on %s" % (os.getppid(), socket.gethostname())
+    paths = sorted(set(params["paths"]))
+    result = dict(changed=False, acquired=[], released=[], actions=[])
+    try:
+        if params["state"] == "present":
+            if params.get("create_dirs"):
+                for d in sorted(set(os.path.dirname(p) for p in paths)):
+                    if d and not os.path.isdir(d):
+                        if not check_mode:
+                            os.makedirs(d, 0o700)
+                        result["changed"] = True
+                        result["actions"].append("make directory %s" % d)
+            result["acquired"] = acquire(paths, owner, params["holder"] or owner, params["owner_pid"], params["timeout"],
+                                         params["lease"], check_mode)
+            result["actions"] += ["lock %s" % path for path in result["acquired"]]
+        else:
+            result["released"] = release(paths, owner, check_mode)
+            result["actions"] = ["unlock %s" % path for path in result["released"]]
+    except LockBusy as e:
+        return result, str(e)
+    except OSError as e:
+        return result, ("record_lock %s: %s - check that the records' directory exists and is writable"
+                        % (", ".join(paths), e))
+    return result, None

@@ -15,13 +15,16 @@ description:
     ends - a small process on this host holds the locks until O(state=absent) releases them, the run that took them
     ends (O(owner_pid)), or O(lease) seconds have passed.
   - The task reports no change (the locks last only as long as the run; what it did is in RV(actions)), so a
-    finished run stays idempotent.
+    finished run stays idempotent - unless O(create_dirs) made a directory.
   - All of O(paths) are taken or none. A lock held by another run fails the task at once (or after O(timeout)
     seconds), naming the record and the run that holds it; nothing is changed.
   - A lock this run (O(owner)) already holds is taken again without a change, so a role that locks its records can
     run inside a playbook that locked them first.
   - The action plugin fills in O(owner), O(holder) and, when the connection is local, O(owner_pid) with the
     C(ansible-playbook) process of this run; give them only to override that.
+  - The action plugin runs the lock's code as one small Python command on the host through the connection (with
+    become) - no module is started. The host needs a Python (the one of C(ansible_python_interpreter), or the one
+    discovered for modules).
 author:
   - Storage DataMotion Team (@storage-datamotion)
 extends_documentation_fragment:
@@ -68,6 +71,13 @@ options:
         whose end this host cannot see).
     type: int
     default: 86400
+  create_dirs:
+    description:
+      - With O(state=present), make the records' directories (mode C(0700)) when they are missing - the task then
+        reports a change. An existing directory is left as it is.
+    type: bool
+    default: false
+    version_added: 0.3.0
 """
 
 EXAMPLES = r"""
@@ -100,43 +110,15 @@ actions:
   elements: str
 """
 
-import os
-import socket
-
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.storage.datamotion.plugins.module_utils.recordlock import LockBusy, acquire, release
+from ansible_collections.storage.datamotion.plugins.module_utils.recordlock import ARGUMENT_SPEC, run
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            paths=dict(type="list", elements="path", required=True),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            owner=dict(type="str"),
-            holder=dict(type="str"),
-            owner_pid=dict(type="int", default=0),
-            timeout=dict(type="int", default=0),
-            lease=dict(type="int", default=86400),
-        ),
-        supports_check_mode=True,
-    )
-    p = module.params
-    owner = p["owner"] or "pid %d on %s" % (os.getppid(), socket.gethostname())
-    paths = sorted(set(p["paths"]))
-    result = dict(changed=False, acquired=[], released=[], actions=[])
-    try:
-        if p["state"] == "present":
-            result["acquired"] = acquire(paths, owner, p["holder"] or owner, p["owner_pid"], p["timeout"], p["lease"],
-                                         module.check_mode)
-            result["actions"] = ["lock %s" % path for path in result["acquired"]]
-        else:
-            result["released"] = release(paths, owner, module.check_mode)
-            result["actions"] = ["unlock %s" % path for path in result["released"]]
-    except LockBusy as e:
-        module.fail_json(msg=str(e), **result)
-    except OSError as e:
-        module.fail_json(msg="record_lock %s: %s - check that the records' directory exists and is writable"
-                         % (", ".join(paths), e), **result)
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    result, error = run(module.params, module.check_mode)
+    if error:
+        module.fail_json(msg=error, **result)
     module.exit_json(**result)
 
 
