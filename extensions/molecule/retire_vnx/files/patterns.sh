@@ -32,5 +32,12 @@ PY
         put /dev/urandom 0 16
         put /dev/zero 16 16
         put /dev/urandom 1023 1 ;;
+    rv_thick)   # a thick LUN (all of it allocated on the VNX) that holds 12 MiB of data
+        put /dev/urandom 0 8
+        put /dev/urandom 512 4 ;;
+    rv_rev_src) # the 256 MiB ONTAP LUN moved onto the VNX: data, written zeros, data in its last MiB
+        put /dev/urandom 0 4
+        put /dev/zero 4 4
+        put /dev/urandom 255 1 ;;
 esac
 sync
