@@ -47,7 +47,7 @@ def run_processes(leader):
     process of their process groups (a member whose parent died is still the run's)."""
     procs = _processes()
     children = {}
-    for pid, (_, parent, _) in procs.items():
+    for pid, (dummy, parent, dummy2) in procs.items():
         children.setdefault(parent, []).append(pid)
     mine, todo = set(), [leader] if leader in procs else []
     while todo:

@@ -73,7 +73,7 @@ def run(tmp_path):
 
 
 def test_kill_ends_every_process_of_the_run(run):
-    proc, pids, _ = run
+    proc, pids, dummy = run
     groups = signal_run(proc.pid, signal.SIGKILL)
     assert proc.wait(timeout=30) == -signal.SIGKILL
     assert wait_gone(groups) == []
