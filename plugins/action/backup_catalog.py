@@ -16,8 +16,8 @@ import json
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.validation import check_type_int
 from ansible.plugins.action import ActionBase
-from ansible_collections.storage.datamotion.plugins.action.migration_record import render
 from ansible_collections.storage.datamotion.plugins.plugin_utils import hostscript
+from ansible_collections.storage.datamotion.plugins.plugin_utils.hostscript import render
 
 # Runs on the host: `<python> -c SCRIPT <request as JSON>`, the manifest's text on stdin for a commit. Prints
 # {"changed", "backups", "removed", "named", "actions"} or {"error", "named", "removed"} with exit code 1.

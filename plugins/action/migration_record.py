@@ -16,6 +16,7 @@ import json
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible_collections.storage.datamotion.plugins.plugin_utils import hostscript
+from ansible_collections.storage.datamotion.plugins.plugin_utils.hostscript import render
 
 # Runs on the host: `<python> -c SCRIPT <path> read|write`. It prints {"before": the record's text or null,
 # "changed": ...}, or {"error": ...} with exit code 1. A write is write_atomic's (hostscript.WRITE_ATOMIC): a kill at
@@ -40,11 +41,6 @@ except EnvironmentError as e:
     sys.exit(1)
 print(json.dumps({"before": before, "changed": changed}))
 """
-
-
-def render(record):
-    """The record's text, as the role has always written it (to_nice_json and a newline)."""
-    return json.dumps(record, indent=4, sort_keys=True, separators=(",", ": ")) + "\n"
 
 
 class ActionModule(ActionBase):

@@ -53,6 +53,11 @@ def write_atomic(path, text):
 """
 
 
+def render(record):
+    """A JSON file's text as the roles have always written it (to_nice_json and a newline): records, manifests."""
+    return json.dumps(record, indent=4, sort_keys=True, separators=(",", ": ")) + "\n"
+
+
 def python(action, task_vars):
     """The host's Python: ansible_python_interpreter, else the one discovered for modules."""
     interpreter = task_vars.get("ansible_python_interpreter")
@@ -64,7 +69,7 @@ def python(action, task_vars):
 
 
 def run(action, task_vars, script, args, stdin=None):
-    """Run SCRIPT with ARGS on the host; returns (its JSON answer, or {"error": ...}; the exit code)."""
+    """Run SCRIPT with ARGS on the host; returns its JSON answer, or {"error": ...} (also when it exits non-zero)."""
     cmd = " ".join(shlex.quote(a) for a in [python(action, task_vars), "-c", script] + list(args))
     res = action._low_level_execute_command(cmd, sudoable=True, in_data=stdin.encode("utf-8") if stdin is not None else None)
     try:
