@@ -16,6 +16,8 @@ description:
     ends (O(owner_pid)), or O(lease) seconds have passed.
   - The task reports no change (the locks last only as long as the run; what it did is in RV(actions)), so a
     finished run stays idempotent - unless O(create_dirs) made a directory.
+  - The lock file stays after the lock is released, by design - it holds only who took the lock last. Deleting it
+    would let a run lock a new file of that name while a run that opened the old one still holds it, two holders at once.
   - All of O(paths) are taken or none. A lock held by another run fails the task at once (or after O(timeout)
     seconds), naming the record and the run that holds it; nothing is changed.
   - A lock this run (O(owner)) already holds is taken again without a change, so a role that locks its records can
