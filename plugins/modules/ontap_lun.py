@@ -160,6 +160,14 @@ actions:
   type: list
   elements: str
   sample: ["create volume svm_san:db01 of 214748364800 bytes in aggr1", "create LUN /vol/db01/data of 107374182400 bytes"]
+actions_done:
+  description:
+    - When the task fails, the actions that were done before the failure (they stay on the cluster), in order; empty
+      when it failed before changing anything.
+  returned: failure
+  type: list
+  elements: str
+  sample: ["create volume svm_san:db01 of 214748364800 bytes in aggr1"]
 transport:
   description: The API used, V(rest) or V(zapi).
   returned: always
@@ -236,11 +244,17 @@ def run(module):
     actions = plan_lun(want, current, volume, create_volume, available)
     before = current.facts() if current else {}
     if actions and not module.check_mode:
-        for kind, value in actions:
-            apply(san, want, current, kind, value)
-        after = san.lun(want["svm"], want["path"])
-        if want["state"] == "present" and after is None:
-            raise OntapError("LUN %s is not on the cluster after it was created; re-run to converge" % want["path"])
+        done = []
+        try:
+            for kind, value in actions:
+                apply(san, want, current, kind, value)
+                done.append(describe((kind, value), want))
+            after = san.lun(want["svm"], want["path"])
+            if want["state"] == "present" and after is None:
+                raise OntapError("LUN %s is not on the cluster after it was created; re-run to converge" % want["path"])
+        except OntapError as exc:
+            # what was done before the failure stays (a volume created, then the LUN refused): the caller is told
+            module.fail_json(msg=str(exc), changed=bool(done), actions_done=done)
         after_facts = after.facts() if after else {}
     else:
         after_facts = predicted(before, want, actions)
@@ -297,7 +311,7 @@ def main():
     try:
         run(module)
     except OntapError as exc:
-        module.fail_json(msg=str(exc))
+        module.fail_json(msg=str(exc), actions_done=[])
 
 
 if __name__ == "__main__":

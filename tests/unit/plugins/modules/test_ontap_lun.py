@@ -81,6 +81,17 @@ def test_a_racer_that_is_not_us_keeps_the_clusters_error(run_module, cluster):
     status, result = run_module(ontap_lun, ARGS)
     assert status == "fail"
     assert "already exists (errno 9012)" in result["msg"]
+    assert result["actions_done"] == [] and not result["changed"]
+
+
+def test_a_lun_refused_after_its_volume_was_created_says_the_volume_stays(run_module, cluster):
+    """The migration role keeps its claim on a destination whose volume this run made (a re-run must finish in it),
+    and drops it only when nothing was done: actions_done tells the two apart."""
+    san = cluster(FakeSan(racer_comment="someone else"))
+    status, result = run_module(ontap_lun, dict(ARGS, volume="v2", aggregate="aggr1", volume_size="1GiB"))
+    assert status == "fail"
+    assert "v2" in san.volumes
+    assert result["actions_done"] == ["create volume svm1:v2 of 1073741824 bytes in aggr1"] and result["changed"]
 
 
 def test_check_mode_with_a_new_volume_calls_nothing_and_predicts(run_module, cluster):
