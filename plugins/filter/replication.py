@@ -140,16 +140,20 @@ def replication_failover_choice(view, named=None):
         best["worst_lag"], ", ".join("%s (%s s)" % (t["name"], t["worst_lag"]) for t in healthy)))
 
 
-def replication_failback_phases(view, reverse_read, target=None, releases=None):
+def replication_failback_phases(view, reverse_read, target=None, releases=None, written=None):
     """Where each volume of a failback stands.
 
     ``reverse_read`` is ``ontap_snapmirror_info`` on the source cluster (the reverse relationships:
     destination on the source SVM, source on the target SVM). Phases: ``reverse`` (resync from the
     target), ``switch`` (final update, then break the reverse), ``resync`` (original direction),
     ``release`` (delete the reverse), ``done``. ``releases``: per target, the volumes whose reverse relationship
-    is deleted but still to be released there (a failback stopped between the two).
+    is deleted but still to be released there (a failback stopped between the two). ``written``: the volumes whose
+    target volume was written since the snapshot it shares with the source (the role reads it for the ``resync``
+    ones): a failover after a failback stopped past its switch made the target the newer side again, so such a volume
+    goes back to ``reverse`` - a resync of the original direction would discard those writes.
     """
     releases = releases or {}
+    written = set(written or [])
     name = target or view["failed_over_to"]
     reverse = dict((_volume(r["destination_path"]), r) for r in reverse_read.get("relationships") or [])
     if name is None:
@@ -180,7 +184,7 @@ def replication_failback_phases(view, reverse_read, target=None, releases=None):
             if rev is None or (rev.get("state") == "broken_off" and rev.get("lag_time") is None):
                 phases[vol] = "reverse"    # never transferred back yet
             elif rev.get("state") == "broken_off":
-                phases[vol] = "resync"
+                phases[vol] = "reverse" if vol in written else "resync"
             else:
                 phases[vol] = "switch"
         else:

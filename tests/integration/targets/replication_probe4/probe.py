@@ -174,6 +174,55 @@ def kills():
                % (lost, left, bad))
 
 
+def refailover():
+    """A failback killed before its resync of the original direction (every reverse relationship broken off: the source is
+    writable again), then the source goes down again and the failover finishes the failover to dr1, and the
+    applications write on dr1: the next failback must carry those writes back (a resync of dr1 from the source would
+    roll them back). Over REST only: which volumes go back to the reverse resync is decided above the transport, from
+    the relationships' states and the volumes' snapshot deltas, and ontap_volume_info reads those over ZAPI for the
+    failback's check of the source side as well (PROBE4_ALL_KILLS=1: over both)."""
+    if not REST and not os.environ.get("PROBE4_ALL_KILLS"):
+        return
+    stopped = ("failback", ["-e", "replication_writers_stopped=true"])
+    ctl("/reset")
+    rc, out = playbook("replicate")
+    assert rc == 0, out
+    ctl("/clusters/src/offline")
+    rc, out = playbook("failover", "-e", "replication_failover_target=dr1")
+    assert rc == 0, out
+    for vol in VOLUMES:
+        ctl("/volumes/write", {"cluster": "dr1", "svm": "svm_dr1", "volume": vol, "bytes": 4096, "tag": "on-dr1"})
+    ctl("/clusters/src/online")
+    rc, out = playbook("failback")
+    assert rc == 0, out
+    settled()
+    # killed right after the last mount of its switch: every reverse relationship broken off, none of dr1's resynced
+    # (a kill at the first resync leaves the same, one volume but resynced, and the failover then meets another defect
+    # when that volume is be01, mounted above be02, in about half of the runs)
+    ctl("/faults", {"cluster": "src", "operation": "PATCH /api/storage/volumes/{uuid}" if REST else "volume-mount",
+                    "kill_play": True, "body": "/be01/be02"})
+    rc, out = playbook(stopped[0], *stopped[1])
+    ctl("/faults", method="DELETE")
+    assert rc == -9, out
+    settled()
+    previous["killed"] = True
+    ctl("/clusters/src/offline")
+    step("failover after a failback killed before its resync", "failover", [], None)
+    for vol in VOLUMES:
+        ctl("/volumes/write", {"cluster": "dr1", "svm": "svm_dr1", "volume": vol, "bytes": 8192, "tag": "after-refailover"})
+    ctl("/clusters/src/online")
+    step("failback after the failover to dr1 again", "failback", [], None)
+    step("failback after the failover to dr1 again, writers stopped", *stopped, None, last=True)
+    s = state()
+    lost = ["%s:%s" % (v, t) for v in VOLUMES for t in ("on-dr1", "after-refailover") if t not in s["src"]["volumes"]["svm_be:" + v]["tags"]]
+    bad = sorted(p for c in ("dr1", "dr2") for p, r in s[c]["relationships"].items()
+                 if r["mirror_state"] != "snapmirrored" or r["status"] != "idle")
+    if lost or s["src"]["relationships"] or bad:
+        defect("refailover: written on dr1 and lost %s, reverse relationships left %s, not mirroring %s"
+               % (lost, sorted(s["src"]["relationships"]), bad))
+    print("refailover (%s): kept on the source %s" % (use_rest, sorted(s["src"]["volumes"]["svm_be:be01"]["tags"])))
+
+
 def slow():
     """A target that answers after two minutes (replication_target_timeout is 5 s): status and a failover end without
     waiting for it, say which target did not answer, and a failover chooses only with a target named. Over ZAPI only
@@ -209,7 +258,7 @@ def slow():
     print("slow (%s): %s" % (use_rest, ", ".join("%s rc %s" % (label, run[0]) for label, run in runs.items())))
 
 
-ATTACKS = {"kills": kills, "slow": slow}
+ATTACKS = {"kills": kills, "refailover": refailover, "slow": slow}
 for attack in attacks or ATTACKS:
     ATTACKS[attack]()
 print("%d defects (%s)" % (len(defects), use_rest))

@@ -74,6 +74,10 @@ def test_failback_phases():
     phases = replication_failback_phases(view, rev)
     assert phases == {"target": "dr1", "phases": {"pool1": "reverse", "pool2": "switch", "pool3": "resync", "pool4": "release",
                                                   "pool5": "done"}}
+    # a target written since the switch back (a failover after a failback stopped before its resync) is the newer side:
+    # its writes go back to the source by a reverse resync; written names that are not past the switch change nothing
+    phases = replication_failback_phases(view, rev, written=["pool3", "pool2", "pool5"])
+    assert phases["phases"] == {"pool1": "reverse", "pool2": "switch", "pool3": "reverse", "pool4": "release", "pool5": "done"}
 
 
 def test_failback_with_nothing_failed_over_has_no_target():
