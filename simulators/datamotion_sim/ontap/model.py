@@ -892,9 +892,10 @@ class Model:
                            % destination_path)
         dest = cluster.volumes.get((rel.destination_svm, rel.destination_volume))
         transfer = self._start_transfer(cluster, rel, "resync")
+        # the volume keeps its junction path: ONTAP's failback procedure (reverse resync, break, resync) mounts
+        # nothing again, and an unmount would cut off the volumes mounted beneath it
         if dest is not None:
             dest.type = "dp"
-            dest.junction_path = None
         rel.quiesce_done_at = None
         return copy.deepcopy(transfer)
 

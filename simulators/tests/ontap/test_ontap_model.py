@@ -102,7 +102,7 @@ def test_break_resync_flip_the_destination_volume(model, clock):
     model.mount_volume("dst", "svm_dst", "vol1", "/vol1")
     model.resync("dst", PATH)
     state = model.dump()["dst"]
-    assert (state["volumes"][PATH]["type"], state["volumes"][PATH]["junction_path"]) == ("dp", None)
+    assert (state["volumes"][PATH]["type"], state["volumes"][PATH]["junction_path"]) == ("dp", "/vol1")
     clock.now += 1
     assert rel(model).mirror_state == "snapmirrored"
     assert rel(model).last_transfer.type == "resync"
