@@ -153,8 +153,7 @@ def kills():
          ("src", "POST " + REL + "/transfers", "snapmirror-update", None))
     step("failback killed at a break of the reverse relationships", *stopped,
          ("src", "PATCH " + REL, "snapmirror-break", '"broken_off"' if REST else None))
-    step("failback killed at the mount of the second level", *stopped,
-         ("src", "PATCH /api/storage/volumes/{uuid}", "volume-mount", "/be01/be02"))
+    # no mount step in the failback: the source volumes keep their junction paths through the reverse resync
     step("failback killed at the resync of the original relationships", *stopped,
          ("dr1", "PATCH " + REL, "snapmirror-resync", '"snapmirrored"' if REST else None))
     step("failback killed at the delete of the reverse relationships", *stopped,
@@ -196,11 +195,10 @@ def refailover():
     rc, out = playbook("failback")
     assert rc == 0, out
     settled()
-    # killed right after the last mount of its switch: every reverse relationship broken off, none of dr1's resynced
-    # (a kill at the first resync leaves the same, one volume but resynced, and the failover then meets another defect
-    # when that volume is be01, mounted above be02, in about half of the runs)
-    ctl("/faults", {"cluster": "src", "operation": "PATCH /api/storage/volumes/{uuid}" if REST else "volume-mount",
-                    "kill_play": True, "body": "/be01/be02"})
+    # killed right after the first resync of the original direction: every reverse relationship broken off (the
+    # source writable again), one volume of dr1 resynced, the others still broken off
+    ctl("/faults", {"cluster": "dr1", "operation": "PATCH " + REL if REST else "snapmirror-resync",
+                    "kill_play": True, "body": '"snapmirrored"' if REST else None})
     rc, out = playbook(stopped[0], *stopped[1])
     ctl("/faults", method="DELETE")
     assert rc == -9, out
