@@ -8,12 +8,16 @@ __metaclass__ = type
 
 DOCUMENTATION = r"""
 module: vnx_host_access
-short_description: Expose a VNX LUN or snap copy to a host through its storage group
+short_description: Expose VNX LUNs or snap copies to a host through its storage group
 version_added: 0.1.0
 description:
   - O(state=present) puts the LUN (or a snapshot mount point, such as a snap copy or a backup mount point)
     in the host's storage group with a free host LUN number (HLU). The storage group is created and the host
     connected to it when they are missing.
+  - With O(luns), one run exposes (or takes away) many LUNs, all to the same host and storage group. The group
+    and the LUNs are read once, and the new LUNs get the lowest free HLUs of the group, in the order of the
+    list. Every LUN is checked first; when one cannot be exposed (it does not exist, it is the private
+    destination of a migration, no HLU is left for it) the task fails naming every such LUN and changes nothing.
   - A VNX host is connected to one storage group at a time. When the host is connected to another storage group
     that holds LUNs, the task fails and changes nothing (connecting it here would take those LUNs away from it);
     from an empty one it is moved.
@@ -24,6 +28,8 @@ description:
   - O(access_mode) is returned in the connection facts for the host side to enforce (the seed's read-only
     volumes) - a VNX has no read-only host access of its own.
   - O(state=absent) removes the LUN from the storage group; the group and the LUN stay.
+  - When the array refuses a change part way through a list, the task fails and lists in RV(actions) (and its
+    message) what it did before; running it again finishes the rest.
 author:
   - Storage DataMotion Team (@storage-datamotion)
 extends_documentation_fragment:
@@ -37,9 +43,18 @@ attributes:
     support: full
 options:
   lun:
-    description: Name of the LUN or snapshot mount point.
+    description:
+      - Name of the LUN or snapshot mount point.
+      - One of O(lun) and O(luns) is required.
     type: str
-    required: true
+  luns:
+    description:
+      - Names of LUNs or snapshot mount points, each given once, to expose to (or take from) the same host and
+        storage group in one run; the result is then RV(connections), one entry per LUN.
+      - An empty list changes nothing and returns an empty RV(connections).
+    type: list
+    elements: str
+    version_added: 0.3.0
   host:
     description: Name of the host, as the array knows it (its registered host name).
     type: str
@@ -48,7 +63,7 @@ options:
     description: Name of the host's storage group. Default is O(host), as the Cinder driver names them.
     type: str
   state:
-    description: Whether the LUN is in the storage group.
+    description: Whether the LUN (each LUN of O(luns)) is in the storage group.
     type: str
     choices: [present, absent]
     default: present
@@ -89,12 +104,34 @@ EXAMPLES = r"""
     lun: db01-backup-smp
     host: backup01
     state: absent
+
+- name: Expose ten LUNs to one host in one run
+  storage.datamotion.vnx_host_access:
+    sp_address: 192.168.1.50
+    username: sysadmin
+    password: "{{ vnx_password }}"
+    luns: "{{ range(1, 11) | map('string') | map('regex_replace', '^', 'db-') | list }}"
+    host: migrate01
+  register: exposed
+
+- name: The LUNs' devices on the host, in the order of luns
+  ansible.builtin.debug:
+    msg: "{{ exposed.connections | map(attribute='device_name') | list }}"
+
+- name: Take them all away again
+  storage.datamotion.vnx_host_access:
+    sp_address: 192.168.1.50
+    username: sysadmin
+    password: "{{ vnx_password }}"
+    luns: "{{ range(1, 11) | map('string') | map('regex_replace', '^', 'db-') | list }}"
+    host: migrate01
+    state: absent
 """
 
 RETURN = r"""
 connection:
   description: How the host reaches the LUN; empty with O(state=absent).
-  returned: always
+  returned: with O(lun)
   type: dict
   contains:
     hlu:
@@ -129,19 +166,46 @@ connection:
     storage_group: backup01
     host: backup01
     access_mode: ro
+connections:
+  description:
+    - With O(luns), how the host reaches each LUN, in the order of O(luns); each entry has the keys of RV(connection).
+    - Empty with O(state=absent).
+  returned: with O(luns)
+  type: list
+  elements: dict
+  version_added: 0.3.0
+  sample:
+    - hlu: 0
+      lun_id: 21
+      wwn: "60:06:01:60:AA:BB:00:00:11:22:33:44:55:66:00:15"
+      device_name: wwn-0x60060160aabb00001122334455660015
+      storage_group: migrate01
+      host: migrate01
+      access_mode: rw
+    - hlu: 1
+      lun_id: 22
+      wwn: "60:06:01:60:AA:BB:00:00:11:22:33:44:55:66:00:16"
+      device_name: wwn-0x60060160aabb00001122334455660016
+      storage_group: migrate01
+      host: migrate01
+      access_mode: rw
 actions:
-  description: What the task did (in check mode, would do), in order.
+  description:
+    - What the task did (in check mode, would do), in order.
+    - With O(luns), when the task fails, what it did before the failure (empty when it refused before acting).
   returned: always
   type: list
   elements: str
 diff:
-  description: The LUN's HLU in the group before and after.
+  description:
+    - The LUN's HLU in the group before and after (C(hlu)).
+    - With O(luns), each LUN's HLU by its name (C(hlus)).
   returned: when diff mode is on
   type: dict
 """
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.access import (
-    AccessWanted, plan_access, read_access)
+    AccessWanted, ManyWanted, plan_access, plan_access_many, read_access, read_access_many)
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import VnxModule
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.plan import Plan
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import StorageGroup, Unchanged, VnxError
@@ -176,10 +240,10 @@ def remove(client, group_name, lun, attempts=3):
                    "Parallel tasks change the group: run the task again.", "VNXStorageGroupError")
 
 
-def apply_step(client, facts, want, step, found):
-    """Run one planned step; an Unchanged answer: a parallel task did it already."""
+def apply_step(client, want, step, lun, found):
+    """Run one planned step for ``lun``; an Unchanged answer: a parallel task did it already."""
     if step.kind == "remove_lun":
-        return remove(client, want.group, facts.lun)
+        return remove(client, want.group, lun)
     if step.kind == "create_group":
         answer = client.create_storage_group(want.group)  # None: made by this task; Unchanged: by a parallel one
         found["created"] = answer is None
@@ -198,51 +262,107 @@ def apply_step(client, facts, want, step, found):
                 client.destroy_storage_group(want.group)
                 err.hint = (err.hint or "") + " (The storage group this task created was removed again.)"
             raise
-    # add_lun: a group made by this task is empty; a parallel writer is caught by the retry
-    group = facts.group if facts.group is not None else StorageGroup(name=want.group)
-    found["hlu"], added, dummy = client.attach_to_storage_group(group, facts.lun)
+    # add_lun: a group made by this task is empty; a parallel writer is caught by the retry. The group as
+    # this task knows it goes on to the next LUN: the next lowest free HLU, read again after a collision.
+    group = found.get("group") or StorageGroup(name=want.group)
+    found["hlus"][lun.id], added, found["group"] = client.attach_to_storage_group(group, lun)
     return None if added else Unchanged("LUN in the group")
 
 
-def main():
-    argument_spec = dict(
-        lun=dict(type="str", required=True),
-        host=dict(type="str", required=True),
-        storage_group=dict(type="str"),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        access_mode=dict(type="str", default="rw", choices=["rw", "ro"]),
-        connect_host=dict(type="bool", default=True),
-    )
-    module = VnxModule(argument_spec, names=dict(lun="LUN", host="host", storage_group="storage group"))
+def connection_of(lun, hlu, want, access_mode):
+    return dict(hlu=hlu, lun_id=lun.id, wwn=lun.wwn, device_name=device_name(lun.wwn),
+                storage_group=want.group, host=want.host, access_mode=access_mode)
+
+
+def one(module, client, want):
+    """Option lun: one LUN."""
     p = module.params
-    want = AccessWanted(lun=p["lun"], host=p["host"], group=p["storage_group"] or p["host"], state=p["state"],
-                        connect_host=p["connect_host"])
-    client = module.client()
     plan = Plan()
     found = {}
     try:
         facts = read_access(client, want)
         steps, planned = plan_access(facts, want)
         for step in steps:
-            plan.add(step.text, lambda step=step: apply_step(client, facts, want, step, found))
-        found["hlu"] = facts.hlu
+            plan.add(step.text, lambda step=step: apply_step(client, want, step, facts.lun, found))
+        found.update(hlus={facts.lun.id: facts.hlu} if facts.lun else {}, group=facts.group)
         plan.apply(module.check_mode)
     except VnxError as err:
         module.fail_on(err, actions=plan.actions)
 
     connection = {}
-    lun = facts.lun
+    hlu = found["hlus"].get(facts.lun.id) if facts.lun else None
     if want.state == "present":
-        connection = dict(hlu=found.get("hlu"), lun_id=lun.id, wwn=lun.wwn, device_name=device_name(lun.wwn),
-                          storage_group=want.group, host=want.host, access_mode=p["access_mode"])
-        if module.check_mode and found.get("hlu") is None:
+        connection = connection_of(facts.lun, hlu, want, p["access_mode"])
+        if module.check_mode and hlu is None:
             connection["hlu_planned"] = planned
     result = dict(changed=plan.changed, actions=plan.actions, connection=connection)
     if module._diff:
-        after_hlu = (found.get("hlu") if found.get("hlu") is not None else planned) if want.state == "present" else None
+        after_hlu = (hlu if hlu is not None else planned) if want.state == "present" else None
         result["diff"] = dict(before=dict(storage_group=want.group, hlu=facts.hlu),
                               after=dict(storage_group=want.group, hlu=after_hlu))
     module.exit_json(**result)
+
+
+def many(module, client, want):
+    """Option luns: every LUN of the list in one run, one read of the group and of the LUNs."""
+    p = module.params
+    plan = Plan()
+    found = {}
+    if not want.luns:
+        module.exit_json(changed=False, actions=[], connections=[])
+    try:
+        facts = read_access_many(client, want)
+        steps, planned = plan_access_many(facts, want)
+        for step in steps:
+            plan.add(step.text, lambda step=step: apply_step(client, want, step, step.lun, found))
+        found.update(hlus=dict((lun.id, facts.hlu(n)) for n, lun in facts.luns.items() if lun), group=facts.group)
+        plan.apply(module.check_mode)
+    except VnxError as err:
+        # what was done (a re-run finishes the rest); nothing when the plan refused
+        module.fail_on(err, actions=getattr(err, "done", []))
+
+    hlus = dict((n, found["hlus"].get(lun.id) if lun else None) for n, lun in facts.luns.items())
+    connections = []
+    if want.state == "present":
+        for name in want.luns:
+            connection = connection_of(facts.luns[name], hlus[name], want, p["access_mode"])
+            if module.check_mode and hlus[name] is None:
+                connection["hlu_planned"] = planned[name]
+            connections.append(connection)
+    result = dict(changed=plan.changed, actions=plan.actions, connections=connections)
+    if module._diff:
+        after = dict((n, (hlus[n] if hlus[n] is not None else planned[n]) if want.state == "present" else None)
+                     for n in want.luns)
+        result["diff"] = dict(before=dict(storage_group=want.group, hlus=dict((n, facts.hlu(n)) for n in want.luns)),
+                              after=dict(storage_group=want.group, hlus=after))
+    module.exit_json(**result)
+
+
+def main():
+    argument_spec = dict(
+        lun=dict(type="str"),
+        luns=dict(type="list", elements="str"),
+        host=dict(type="str", required=True),
+        storage_group=dict(type="str"),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        access_mode=dict(type="str", default="rw", choices=["rw", "ro"]),
+        connect_host=dict(type="bool", default=True),
+    )
+    module = VnxModule(argument_spec, names=dict(lun="LUN", luns="LUN", host="host", storage_group="storage group"),
+                       required_one_of=[("lun", "luns")], mutually_exclusive=[("lun", "luns")])
+    p = module.params
+    group = p["storage_group"] or p["host"]
+    if p["luns"] is not None:
+        twice = sorted(set(n for n in p["luns"] if p["luns"].count(n) > 1))
+        if twice:
+            module.fail_json(msg="luns names %s more than once: give each LUN once. Nothing was changed."
+                             % ", ".join(twice))
+        want = ManyWanted(luns=tuple(p["luns"]), host=p["host"], group=group, state=p["state"],
+                          connect_host=p["connect_host"])
+        many(module, module.client(), want)
+    else:
+        want = AccessWanted(lun=p["lun"], host=p["host"], group=group, state=p["state"], connect_host=p["connect_host"])
+        one(module, module.client(), want)
 
 
 if __name__ == "__main__":

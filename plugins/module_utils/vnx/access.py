@@ -5,13 +5,15 @@
 
 ``read_access`` reads the facts the plan needs (and only those); ``plan_access`` turns them and
 the wanted state into steps or refuses with a VnxError; the module applies the steps.
+``read_access_many`` and ``plan_access_many`` do the same for a list of LUNs and one storage group:
+one read of the group and one of the LUNs, and HLUs for all the new LUNs planned at once.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
     HLU_RANGE, Lun, StorageGroup, VnxError)
@@ -42,11 +44,40 @@ class AccessFacts:
 
 
 @dataclass(frozen=True)
+class ManyWanted:
+    """Many LUNs exposed to (or taken from) one host's storage group."""
+    luns: Tuple[str, ...]
+    host: str
+    group: str
+    state: str = "present"
+    connect_host: bool = True
+
+
+@dataclass
+class ManyFacts:
+    """What the array holds for a ManyWanted; ``None`` lists were not needed, so not read."""
+    luns: Dict[str, Optional[Lun]]                   # by name: None for a LUN that does not exist
+    group: Optional[StorageGroup]
+    groups: Optional[List[StorageGroup]] = None
+    registered_hosts: Optional[List[str]] = None
+    migrating_into: Dict[int, str] = field(default_factory=dict)  # LUN id -> the LUN whose migration targets it
+
+    def hlu(self, name):
+        """The HLU of LUN ``name`` in the group, or None."""
+        lun = self.luns.get(name)
+        return self.group.hlu_of(lun.id) if self.group is not None and lun is not None else None
+
+
+@dataclass(frozen=True)
 class Step:
-    """One change: ``kind`` is create_group, connect_host, add_lun or remove_lun."""
+    """One change: ``kind`` is create_group, connect_host, add_lun or remove_lun.
+
+    ``lun``: the LUN of an add_lun or remove_lun step of a many-LUN plan (a single-LUN plan leaves it None).
+    """
     kind: str
     text: str
     hlu: Optional[int] = None
+    lun: Optional[Lun] = None
 
 
 def needs_connect(facts, want):
@@ -125,3 +156,89 @@ def plan_connect(facts, want):
                            "VNXHostInOtherStorageGroupError")
         moved_from = " (out of its empty storage group %s)" % other.name
     return Step("connect_host", "connect host %s to storage group %s%s" % (want.host, want.group, moved_from))
+
+
+def _needs_add_many(facts, want):
+    """The names of the LUNs that exist and are not in the group yet, in the order wanted."""
+    if want.state != "present":
+        return []
+    return [n for n in want.luns if facts.luns[n] is not None and facts.hlu(n) is None]
+
+
+def read_access_many(client, want):
+    """The facts ``plan_access_many`` needs for ``want``: one read of the LUNs (one list of every LUN for
+    more than one), one of the group, the migrations only when a LUN is to be added, the other groups and
+    the registered hosts only when the host is to be connected (and every LUN exists)."""
+    if len(want.luns) == 1:
+        found = {want.luns[0]: client.get_lun(name=want.luns[0])}
+    else:
+        by_name = dict((lun.name, lun) for lun in client.list_luns())
+        found = dict((n, by_name.get(n)) for n in want.luns)
+    facts = ManyFacts(luns=found, group=client.get_storage_group(want.group))
+    if needs_connect(facts, want) and all(lun is not None for lun in found.values()):
+        facts.groups = client.list_storage_groups()
+        facts.registered_hosts = client.list_registered_hosts()
+    if _needs_add_many(facts, want):
+        facts.migrating_into = dict((m.dest_id, m.source_name) for m in client.list_migrations())
+    return facts
+
+
+def plan_access_many(facts, want):
+    """(steps, {LUN name: HLU it has or is planned to get}) that bring the array from ``facts`` to ``want``.
+
+    Every LUN is checked before any step is planned: one VnxError names every LUN that cannot be exposed
+    (missing, a migration's private destination, no free HLU left for it), so nothing is changed.
+    The new LUNs get the lowest free HLUs of the group as read, in the order of ``want.luns``.
+    """
+    if want.state == "absent":
+        steps = [Step("remove_lun", "remove LUN %s (HLU %s) from storage group %s" % (n, facts.hlu(n), want.group),
+                      facts.hlu(n), facts.luns[n]) for n in want.luns if facts.hlu(n) is not None]
+        return steps, {}
+    adding = _needs_add_many(facts, want)
+    missing = [n for n in want.luns if facts.luns[n] is None]
+    private = [n for n in adding if facts.luns[n].id in facts.migrating_into]
+    adding = [n for n in adding if n not in private]
+    free = [h for h in HLU_RANGE if facts.group is None or h not in facts.group.hlus]
+    refuse_many(facts, want, missing, private, adding[len(free):], len(free), len(adding))
+    steps = []
+    if facts.group is None:
+        steps.append(Step("create_group", "create storage group %s" % want.group))
+    if needs_connect(facts, want):
+        steps.append(plan_connect(facts, want))
+    planned = dict((n, facts.hlu(n)) for n in want.luns)
+    for name, hlu in zip(adding, free):
+        steps.append(Step("add_lun", "add LUN %s to storage group %s with a free HLU" % (name, want.group), hlu,
+                          facts.luns[name]))
+        planned[name] = hlu
+    return steps, planned
+
+
+def refuse_many(facts, want, missing, private, without_hlu, free, adding):
+    """Raise one VnxError that names every LUN that cannot be exposed, or return when there is none.
+
+    ``without_hlu``: the LUNs left without an HLU when the ``free`` ones go to the ``adding`` LUNs."""
+    problems, hints, kinds = [], [], []
+    if missing:
+        problems.append("%s %s not exist" % (_luns(missing), "does" if len(missing) == 1 else "do"))
+        hints.append("Check the LUN names (vnx_info lists the LUNs).")
+        kinds.append("VNXLunNotFoundError")
+    for name in private:
+        source = facts.migrating_into[facts.luns[name].id]
+        problems.append("LUN %s is the destination of the migration of LUN %s, a private LUN a host cannot use"
+                        % (name, source))
+        hints.append("Expose LUN %s instead of %s (it becomes that LUN's data when the migration completes)."
+                     % (source, name))
+        kinds.append("VNXLunPrivateError")
+    if without_hlu:
+        problems.append("no free host LUN number (HLU) is left for %s (the group has %d free for the %d LUNs to add)"
+                        % (_luns(without_hlu), free, adding))
+        hints.append("Remove unused LUNs from the storage group, or expose fewer LUNs in one task.")
+        kinds.append("VNXNoHluAvailableError")
+    if problems:
+        what = "LUN %s" % want.luns[0] if len(want.luns) == 1 else "%d LUNs" % len(want.luns)
+        raise VnxError("expose", "%s to host %s (storage group %s)" % (what, want.host, want.group),
+                       "; ".join(problems), " ".join(hints) + " Nothing was changed.", kinds[0])
+
+
+def _luns(names):
+    return ("LUN %s" if len(names) == 1 else "LUNs %s") % ", ".join(names)

@@ -307,3 +307,110 @@ def test_an_empty_consistency_group_still_means_no_group(run_module, navi):
     status, result = run_module(vnx_volume, dict(CONN, name="vol_a", consistency_group=""))
     assert status == "exit" and result["changed"], result
     assert navi.writes() == ["snap -group -rmmember -id db-cg -res 12"]
+
+
+# ---------------------------------------------------------------- vnx_host_access with a list of LUNs (option luns)
+def many_luns(count):
+    return "\n".join(f.lun(20 + i, "m%d" % i) for i in range(count))
+
+
+SG_READ = "storagegroup -messner -list -host -iscsiAttributes -gname host1"
+HLU_IN_USE = "Error: storagegroup command failed\nError returned from Agent\nRequested Host LUN Number already in use"
+
+
+def test_host_access_many_luns_get_the_lowest_free_hlus_in_one_run(run_module, navi):
+    navi.on("lun -list -all", many_luns(4))
+    navi.on("storagegroup -messner", f.storage_group("host1", hlus={0: 99, 2: 98}))
+    status, result = run_module(vnx_host_access, dict(CONN, luns=["m2", "m0", "m1"], host="host1", access_mode="ro"))
+    assert status == "exit" and result["changed"], result
+    assert navi.array_commands() == ["lun -list -all", SG_READ, "migrate -list",
+                                     "storagegroup -addhlu -hlu 1 -alu 22 -gname host1 -o",
+                                     "storagegroup -addhlu -hlu 3 -alu 20 -gname host1 -o",
+                                     "storagegroup -addhlu -hlu 4 -alu 21 -gname host1 -o"]
+    assert [(c["lun_id"], c["hlu"], c["access_mode"]) for c in result["connections"]] == [(22, 1, "ro"), (20, 3, "ro"), (21, 4, "ro")]
+    assert result["connections"][0]["device_name"] == "wwn-0x60060160aabb00001122334455660016"
+    assert result["actions"] == ["add LUN %s to storage group host1 with a free HLU" % n for n in ("m2", "m0", "m1")]
+    assert "connection" not in result
+
+
+def test_host_access_many_luns_in_check_mode_plans_and_diffs_without_writing(run_module, navi):
+    navi.on("lun -list -all", many_luns(3))
+    navi.on("storagegroup -messner", f.storage_group("host1", hlus={0: 99, 1: 21}))
+    status, result = run_module(vnx_host_access, dict(CONN, luns=["m0", "m1", "m2"], host="host1"), check_mode=True, diff=True)
+    assert status == "exit" and result["changed"]
+    assert [(c["hlu"], c.get("hlu_planned")) for c in result["connections"]] == [(None, 2), (1, None), (None, 3)]
+    assert result["diff"] == {"before": {"storage_group": "host1", "hlus": {"m0": None, "m1": 1, "m2": None}},
+                              "after": {"storage_group": "host1", "hlus": {"m0": 2, "m1": 1, "m2": 3}}}
+    assert result["actions"] == ["add LUN m0 to storage group host1 with a free HLU",
+                                 "add LUN m2 to storage group host1 with a free HLU"]
+    assert navi.writes() == []
+
+
+def test_host_access_many_luns_refuses_every_bad_lun_before_writing(run_module, navi):
+    navi.on("lun -list -all", many_luns(2))
+    navi.on("storagegroup -messner", f.storage_group("host1"))
+    navi.on("migrate -list", f.migration("src", 7, "m1", 21))
+    status, result = run_module(vnx_host_access, dict(CONN, luns=["m0", "nosuch", "m1", "gone"], host="host1"))
+    assert status == "fail"
+    assert "LUNs nosuch, gone do not exist" in result["msg"]
+    assert "LUN m1 is the destination of the migration of LUN src" in result["msg"]
+    assert "m0" not in result["msg"].split(" -- ")[0]
+    assert result["actions"] == [] and navi.writes() == []
+
+
+def test_host_access_many_luns_failing_part_way_says_what_was_exposed(run_module, navi):
+    navi.on("lun -list -all", many_luns(3))
+    navi.on("storagegroup -messner", f.storage_group("host1"))
+    navi.on("storagegroup -addhlu -hlu 1", "Error: storagegroup command failed\nError returned from Agent\nSP B is not responding")
+    status, result = run_module(vnx_host_access, dict(CONN, luns=["m0", "m1", "m2"], host="host1"))
+    assert status == "fail"
+    assert result["actions"] == ["add LUN m0 to storage group host1 with a free HLU"]
+    assert "Cannot add LUN m1 as HLU 1 to storage group host1" in result["msg"]
+    assert "(Done before the failure: add LUN m0 to storage group host1 with a free HLU.)" in result["msg"]
+    assert navi.writes() == ["storagegroup -addhlu -hlu 0 -alu 20 -gname host1 -o",
+                             "storagegroup -addhlu -hlu 1 -alu 21 -gname host1 -o"]
+
+
+def test_host_access_many_luns_retry_a_taken_hlu_per_lun(run_module, navi):
+    navi.on("lun -list -all", many_luns(3))
+    # the second read of the group: a parallel task took HLU 2 meanwhile
+    navi.on("storagegroup -messner", f.storage_group("host1", hlus={0: 99}), f.storage_group("host1", hlus={0: 99, 1: 20, 2: 97}))
+    navi.on("storagegroup -addhlu -hlu 2 -alu 21", HLU_IN_USE)
+    status, result = run_module(vnx_host_access, dict(CONN, luns=["m0", "m1", "m2"], host="host1"))
+    assert status == "exit", result
+    assert navi.writes() == ["storagegroup -addhlu -hlu 1 -alu 20 -gname host1 -o",
+                             "storagegroup -addhlu -hlu 2 -alu 21 -gname host1 -o",
+                             "storagegroup -addhlu -hlu 3 -alu 21 -gname host1 -o",
+                             "storagegroup -addhlu -hlu 4 -alu 22 -gname host1 -o"]
+    assert [c["hlu"] for c in result["connections"]] == [1, 3, 4]
+
+
+def test_host_access_many_luns_absent_removes_those_in_the_group(run_module, navi):
+    navi.on("lun -list -all", many_luns(3))
+    navi.on("storagegroup -messner", f.storage_group("host1", hlus={1: 20, 4: 22, 5: 99}))
+    navi.on("lun -list -all -l 20", f.lun(20, "m0"))
+    navi.on("lun -list -all -l 22", f.lun(22, "m2"))
+    status, result = run_module(vnx_host_access, dict(CONN, luns=["m0", "m1", "m2", "nosuch"], host="host1", state="absent"), diff=True)
+    assert status == "exit" and result["changed"]
+    assert result["actions"] == ["remove LUN m0 (HLU 1) from storage group host1", "remove LUN m2 (HLU 4) from storage group host1"]
+    assert navi.writes() == ["storagegroup -removehlu -hlu 1 -gname host1 -o", "storagegroup -removehlu -hlu 4 -gname host1 -o"]
+    assert result["connections"] == []
+    assert result["diff"]["after"]["hlus"] == {"m0": None, "m1": None, "m2": None, "nosuch": None}
+
+
+@pytest.mark.parametrize("params, words", [
+    (dict(luns=["m0", "m1", "m0"], host="host1"), "luns names m0 more than once"),
+    (dict(luns=["m0"], lun="m0", host="host1"), "mutually exclusive"),
+    (dict(host="host1"), "one of the following is required: lun, luns"),
+    (dict(luns=["m0", " "], host="host1"), "luns is empty"),
+])
+def test_host_access_many_luns_bad_options_are_refused_before_the_array_is_asked(run_module, navi, params, words):
+    status, result = run_module(vnx_host_access, dict(CONN, **params))
+    assert status == "fail" and words in result["msg"], result["msg"]
+    assert navi.array_commands() == []
+
+
+def test_host_access_an_empty_list_changes_nothing(run_module, navi):
+    status, result = run_module(vnx_host_access, dict(CONN, luns=[], host="host1"))
+    assert status == "exit" and not result["changed"] and result["connections"] == [] and result["actions"] == []
+    assert navi.array_commands() == []
