@@ -24,7 +24,8 @@ description:
   - The HLU is the lowest free one in the group, from 0 to 255 (storops and the Cinder driver never use 0; the
     array does, and a host then sees that LUN as its LUN 0 instead of the array's LUNZ placeholder). When a
     parallel task takes it first (the array answers "Requested Host LUN Number already in use"), the group is
-    read again and the next free HLU is tried, so parallel forks exposing LUNs to one host never collide.
+    read again and another free HLU is tried, one of the lowest 32 chosen by the LUN's id, so that parallel forks
+    exposing LUNs to one host do not all collide again on the next one.
   - O(access_mode) is returned in the connection facts for the host side to enforce (the seed's read-only
     volumes) - a VNX has no read-only host access of its own.
   - O(state=absent) removes the LUN from the storage group; the group and the LUN stay.

@@ -88,6 +88,7 @@ MAX_LUN_SIZE_GB = 256 * 1024
 # driver leave 0 out without a stated reason; a host sees its lowest LUN as LUN 0 then (instead of
 # the array's LUNZ placeholder), which is what hosts that scan from LUN 0 want.
 HLU_RANGE = range(0, 256)
+HLU_SPREAD = 32
 # Recorded in a snapshot's description when the collection manages it (vnx_snapshot_manage).
 MANAGED_MARK = "[managed-by:storage.datamotion]"
 # Recorded in the description of a copy's temporary snapshot once vnx_volume_clone made the
@@ -965,11 +966,13 @@ class VnxClient(object):
         storops' own attach_alu picks a random HLU with random.sample on a set, which
         fails on Python 3.11 (vnx.md 8). Here the HLU is the lowest one free in the
         group as last read; when a parallel writer takes it first ("Requested Host LUN
-        Number already in use") the group is read again and the next free one is tried.
+        Number already in use") the group is read again and a free one is tried again,
+        chosen by the LUN's id among the lowest HLU_SPREAD free ones: forks that all
+        lost the lowest HLU would otherwise all collide again on the next one.
         Returns (hlu, changed, group).
         """
         sg = group
-        for dummy in range(attempts):
+        for attempt in range(attempts):
             existing = sg.hlu_of(lun.id)
             if existing is not None:
                 return existing, False, sg
@@ -978,7 +981,7 @@ class VnxClient(object):
                 raise VnxError("add", "LUN %s to storage group %s" % (lun.name, sg.name),
                                "no free host LUN number (HLU) is left in the group",
                                "Remove unused LUNs from the storage group.", "VNXNoHluAvailableError")
-            hlu = free[0]
+            hlu = free[(lun.id + attempt - 1) % min(len(free), HLU_SPREAD)] if attempt else free[0]
             kind = self.add_hlu(sg.name, hlu, lun)
             if kind is None:
                 sg.hlus[hlu] = lun.id

@@ -136,9 +136,18 @@ def test_attach_retries_when_a_parallel_writer_takes_the_hlu(client, navi):
                                            "Requested Host LUN Number already in use")
     navi.on("storagegroup -messner", f.storage_group("host1", hlus={0: 99}))
     hlu, changed, sg = client.attach_to_storage_group(StorageGroup("host1"), Lun(id=12, name="vol_a"))
-    assert (hlu, changed) == (1, True)
+    assert changed and hlu != 0 and sg.hlus[hlu] == 12
     assert navi.writes() == ["storagegroup -addhlu -hlu 0 -alu 12 -gname host1 -o",
-                             "storagegroup -addhlu -hlu 1 -alu 12 -gname host1 -o"]
+                             "storagegroup -addhlu -hlu %d -alu 12 -gname host1 -o" % hlu]
+
+
+def test_forks_that_lost_the_same_hlu_retry_on_different_ones(client, navi):
+    navi.on("storagegroup -addhlu -hlu 0", "Error: storagegroup command failed\nError returned from Agent\n"
+                                           "Requested Host LUN Number already in use")
+    navi.on("storagegroup -messner", f.storage_group("host1", hlus={0: 99}))
+    retried = [client.attach_to_storage_group(StorageGroup("host1"), Lun(id=lun_id, name="vol_%d" % lun_id))[0]
+               for lun_id in range(12, 20)]
+    assert len(set(retried)) == 8 and 0 not in retried
 
 
 def test_attach_when_the_lun_was_added_meanwhile(client, navi):
