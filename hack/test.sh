@@ -9,12 +9,12 @@
 #       hack/test.sh lint playbooks/demo.yml
 #       hack/test.sh matrix 2.16           (only that ansible-core of the matrix)
 #
-# Steps: changelog sanity simulators units integration lint build molecule importer ee demo matrix
+# Steps: changelog sanity simulators units integration lint build importer ee demo molecule matrix
 # KEEP_GOING=1 runs every step even after a failure, and every integration target even after
 # a failing one (the exit status is still non-zero).
 # BESIDE= (empty) runs every step one after the other; by default (BESIDE="matrix molecule") the
 # matrix runs in the background from the start of integration on, molecule from the start of
-# sanity on (see beside_from and start_beside).
+# changelog on (see beside_from and start_beside).
 # The tool venv is .venv (rebuilt when requirements change); the tests run in a fresh
 # copy of the work tree at .build/ansible_collections/storage/datamotion, because
 # ansible-test only works from a directory that is physically at such a path.
@@ -23,7 +23,9 @@ set -euo pipefail
 # shellcheck source=hack/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-ALL_STEPS=(changelog sanity simulators units integration lint build molecule importer ee demo matrix)
+# importer, ee and demo use what build made, not what molecule does: they come before the wait for molecule,
+# so that they run while it ends (on the core it leaves idle) rather than alone after it.
+ALL_STEPS=(changelog sanity simulators units integration lint build importer ee demo molecule matrix)
 # steps that use the tarball and the collection installed from it
 TARBALL_STEPS=" molecule importer ee demo "
 PASSED=0
@@ -387,7 +389,7 @@ run_step() {
 # ansible-test pins, and the sanity step before it has ended) and loop devices and ports of its own (the unit tests detach only the loop devices they attached and
 # listen on ephemeral ports). Integration and molecule mostly run one Ansible process at a
 # time, so on two cores the matrix's pylint and pytest use the core they leave idle.
-# molecule beside sanity, simulators, units and integration: its own copy of the tree, its own tarball
+# molecule beside changelog, sanity, simulators, units and integration (and all steps up to demo): its own copy of the tree, its own tarball
 # and installed collection ($BUILD/molecule/{dist,collections}); molecule keeps its state per scenario
 # and project path (~/.ansible/tmp), each scenario's simulators keep theirs under molecule's ephemeral
 # directory (replication: fixed ports 28731+ and /tmp/molecule-replication-sim; retire_vnx: port
@@ -402,7 +404,7 @@ declare -A BESIDE_PID=() BESIDE_START=()
 beside_from() {
     case "$1" in
         matrix) echo integration ;;
-        molecule) echo sanity ;;
+        molecule) echo changelog ;;
     esac
 }
 
