@@ -4,7 +4,9 @@
 """Write or read a few bytes of an exposed LUN (a block device or its backing file).
 
     blocks.py write PATH OFFSET TEXT    write TEXT at OFFSET and flush it to the LUN
-    blocks.py read PATH OFFSET LENGTH   print LENGTH bytes at OFFSET, read past the page cache
+    blocks.py read PATH OFFSET LENGTH [PATH OFFSET LENGTH ...]
+                                        print LENGTH bytes at OFFSET, read past the page cache,
+                                        a line for each place
 """
 
 from __future__ import absolute_import, division, print_function
@@ -23,13 +25,15 @@ def main(argv):
         finally:
             os.close(fd)
         return 0
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
-        data = os.pread(fd, int(argv[4]), offset)
-    finally:
-        os.close(fd)
-    sys.stdout.write(data.decode("ascii", "replace").replace("\x00", "."))
+    for place in range(2, len(argv), 3):
+        path, offset, length = argv[place], int(argv[place + 1]), int(argv[place + 2])
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            data = os.pread(fd, length, offset)
+        finally:
+            os.close(fd)
+        sys.stdout.write(data.decode("ascii", "replace").replace("\x00", ".") + "\n")
     return 0
 
 
