@@ -62,6 +62,25 @@ def test_never_a_second_target():
     assert replication_failover_choice(both)["target"] is None
 
 
+def test_a_relationship_broken_by_hand_is_not_a_failover_in_progress():
+    # a DR test broke dr2's pool2 by hand; dr2 is a day behind, dr1 current: the failover must not take dr2 for its own
+    dr1 = [rel("svm_dst", "pool1", lag=10), rel("svm_dst", "pool2", lag=10)]
+    dr2 = [rel("svm_dst2", "pool1", lag=86400), rel("svm_dst2", "pool2", "broken_off")]
+    view = replication_view(reads(dr1, dr2), BACKEND)
+    choice = replication_failover_choice(view)
+    assert choice["target"] is None
+    assert "target dr2 holds broken-off relationships of the backend (pool2) while pool1 still mirror" in choice["why"]
+    assert "replication_failover_target" in choice["why"]
+    # named, it is the operator's word; another target named would break pool2 a second time
+    assert replication_failover_choice(view, "dr2")["target"] == "dr2"
+    assert replication_failover_choice(view, "dr1")["target"] is None
+    # the role's own failover, killed after its first break: the rest of dr2 quiesced (REST, ZAPI) - it goes on there
+    for paused in ({"state": "paused"}, {"status": "quiesced"}):
+        begun = [dict(rel("svm_dst2", "pool1", lag=86400), **paused), rel("svm_dst2", "pool2", "broken_off")]
+        choice = replication_failover_choice(replication_view(reads(dr1, begun), BACKEND))
+        assert choice["target"] == "dr2" and "finishing that failover" in choice["why"], paused
+
+
 def test_failback_phases():
     view = replication_view(reads([rel("svm_dst", "pool1", "broken_off"), rel("svm_dst", "pool2", "broken_off"),
                                    rel("svm_dst", "pool3", "broken_off"), rel("svm_dst", "pool4"), rel("svm_dst", "pool5")],
