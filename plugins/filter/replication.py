@@ -214,6 +214,15 @@ def replication_failback_phases(view, reverse_read, target=None, releases=None, 
     return dict(target=name, phases=phases)
 
 
+def replication_switched_back(reverse_read, target_svm):
+    """The source volumes a failback already switched back from the target SVM ``target_svm``: their reverse relationship
+    (on the source, from the target) is broken off after a transfer, so the source volume is writable again and may be
+    in use. ``reverse_read`` is ``ontap_snapmirror_info`` on the source cluster."""
+    return sorted(_volume(r["destination_path"]) for r in reverse_read.get("relationships") or []
+                  if (r.get("source_path") or "").split(":")[0] == target_svm and r.get("state") == "broken_off"
+                  and r.get("lag_time") is not None)
+
+
 def replication_status_report(view):
     """Facts per volume and target, a summary per target and for the backend, and the lines of a short table."""
     volumes = {}
@@ -398,4 +407,4 @@ class FilterModule(object):
                     replication_junctions=replication_junctions, replication_junctions_file_name=replication_junctions_file_name,
                     replication_unknown_volumes=replication_unknown_volumes, replication_mount_levels=replication_mount_levels,
                     replication_common_snapshots=replication_common_snapshots,
-                    replication_discarded_writes=replication_discarded_writes)
+                    replication_discarded_writes=replication_discarded_writes, replication_switched_back=replication_switched_back)

@@ -146,6 +146,23 @@ for use_rest in ${REPLICATION_TRANSPORTS:-always never}; do
         done
         grep -q "create_destination" "$work/out" && { cat "$work/out"; echo "the refusal names a module option"; exit 1; }
         state_is "s['src']['relationships'] == {} and 'svm_be:be03' not in s['src']['volumes']"
+        # a failback past its switch (the reverse relationships broken off, the source writable again), failed at the
+        # resync of dr1: a failover to dr1 then says that the source volumes are writable again, in check mode too
+        ctl /reset
+        run storage.datamotion.replicate
+        ctl /clusters/src/offline
+        run storage.datamotion.failover -e replication_failover_target=dr1
+        ctl /clusters/src/online
+        ctl /faults '{"cluster": "dr1", "operation": "PATCH /api/snapmirror/relationships/{uuid}", "count": 4, "errno": "13001",
+                      "message": "Injected failure of the resync"}'
+        expect_fail "Injected failure of the resync" storage.datamotion.failback -e replication_writers_stopped=true
+        curl -sf -X DELETE "$(python -c 'import json,sys; print(json.load(open(sys.argv[1]))["control"])' "$work/ready")/faults"
+        state_is "all(r['mirror_state'] == 'broken-off' for r in s['dr1']['relationships'].values())"
+        for check in --check ""; do
+            run storage.datamotion.failover $check | tee "$work/out"
+            grep -q "WARNING: a failback from dr1 got past its switch for be01, be02, be03, be04" "$work/out" \
+                || { cat "$work/out"; echo "the failover did not say that the source took its volumes over again"; exit 1; }
+        done
     fi
     # bad inputs and faults at every step
     ctl /reset

@@ -9,7 +9,7 @@ import json
 
 from ansible_collections.storage.datamotion.plugins.filter.replication import (
     replication_ensure_plan, replication_failback_phases, replication_failover_choice, replication_junction_record,
-    replication_junctions, replication_junctions_file_name, replication_status_report, replication_view,
+    replication_junctions, replication_junctions_file_name, replication_status_report, replication_switched_back, replication_view,
 )
 
 BACKEND = {"source": {"svm": "svm_src", "volumes": ["pool*"]},
@@ -277,3 +277,13 @@ def test_only_a_snapshot_snapmirror_made_on_both_sides_is_shared():
     target = [{"name": "pool1", "snapshots": ["snapmirror.a", "hourly.2026-12-07_0105", "before-failback"]}]
     source = [{"name": "pool1", "snapshots": ["snapmirror.a", "hourly.2026-12-07_0105", "before-failback"]}]
     assert replication_common_snapshots(target, source) == {"pool1": "snapmirror.a"}
+
+
+def test_a_failback_past_its_switch_is_named_by_the_volumes_writable_on_the_source_again():
+    def reverse(vol, state, lag, svm="svm_dst"):
+        return {"source_path": "%s:%s" % (svm, vol), "destination_path": "svm_src:" + vol, "state": state, "lag_time": lag}
+    read = {"relationships": [reverse("pool1", "broken_off", 30), reverse("pool2", "snapmirrored", 30),
+                              reverse("pool3", "broken_off", None), reverse("pool4", "broken_off", 30, svm="svm_dst2")]}
+    # pool2 still a copy of the target, pool3 never transferred back, pool4 from another target
+    assert replication_switched_back(read, "svm_dst") == ["pool1"]
+    assert replication_switched_back({"failed": True, "msg": "timeout"}, "svm_dst") == []
