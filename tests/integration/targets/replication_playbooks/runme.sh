@@ -122,8 +122,8 @@ for use_rest in ${REPLICATION_TRANSPORTS:-always never}; do
         done
         state_is "[k for t in ('dr1', 'dr2') for k, r in s[t]['relationships'].items() if r['mirror_state'] != 'snapmirrored'
                    or r['status'] != 'idle'] == ['svm_dr2:be03']"
-        # failed over to dr1, be02's relationship deleted there by hand (its volume and writes kept): the failback refuses
-        # to leave be02 behind; a volume the source lost is named before anything changes
+        # failed over to dr1, be02's relationship deleted there by hand (its volume and writes kept) and be05 made there by
+        # the applications: the failback refuses to leave them behind; a volume the source lost is named before anything changes
         ctl /reset
         run storage.datamotion.replicate
         ctl /clusters/src/offline
@@ -132,8 +132,9 @@ for use_rest in ${REPLICATION_TRANSPORTS:-always never}; do
         ctl /volumes/write '{"cluster": "dr1", "svm": "svm_dr1", "volume": "be02", "bytes": 4096, "tag": "on-dr1"}'
         api dr1 DELETE "/api/snapmirror/relationships/$(uuid_of dr1 '/api/snapmirror/relationships?fields=destination.path' \
             destination.path svm_dr1:be02)?destination_only=true" >/dev/null
+        api dr1 POST /api/storage/volumes '{"name": "be05", "svm": {"name": "svm_dr1"}, "size": "1GiB", "nas": {"path": "/data/be05"}}' >/dev/null
         for check in --check ""; do
-            expect_fail "holds writable volumes of the backend without a relationship from svm_be: be02. They may hold" \
+            expect_fail "holds writable volumes of the backend without a relationship from svm_be: be02, be05. They may hold" \
                 storage.datamotion.failback -e replication_writers_stopped=true $check
         done
         state_is "s['src']['relationships'] == {} and s['dr1']['volumes']['svm_dr1:be02']['type'] == 'rw'"
