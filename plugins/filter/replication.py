@@ -176,6 +176,11 @@ def replication_failback_phases(view, reverse_read, target=None, releases=None, 
     """
     releases = releases or {}
     written = set(written or [])
+    if len(view["failed_over_targets"]) > 1:
+        broken = "; ".join("%s: %s" % (t["name"], ", ".join(t["broken"])) for t in view["targets"] if t["broken"])
+        return dict(target=None, phases={}, why="more than one target holds broken-off relationships of the backend (%s), "
+                    "so which one holds the failover's data is not known - resync the relationships broken by hand (a DR "
+                    "test?) on the target that is not the failover's, then run the failback again" % broken)
     name = target or view["failed_over_to"]
     reverse = dict((_volume(r["destination_path"]), r) for r in reverse_read.get("relationships") or [])
     if name is None:

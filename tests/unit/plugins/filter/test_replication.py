@@ -287,3 +287,14 @@ def test_a_failback_past_its_switch_is_named_by_the_volumes_writable_on_the_sour
     # pool2 still a copy of the target, pool3 never transferred back, pool4 from another target
     assert replication_switched_back(read, "svm_dst") == ["pool1"]
     assert replication_switched_back({"failed": True, "msg": "timeout"}, "svm_dst") == []
+
+
+def test_failback_with_two_targets_broken_off_names_both_and_the_way_out():
+    # failed over to dr1, then a DR test broke dr2's pool2 by hand: "nothing to fail back" would be false
+    view = replication_view(reads([rel("svm_dst", "pool1", "broken_off"), rel("svm_dst", "pool2", "broken_off")],
+                                  [rel("svm_dst2", "pool1"), rel("svm_dst2", "pool2", "broken_off")]), BACKEND)
+    reverse = {"relationships": [{"source_path": "svm_dst:pool1", "destination_path": "svm_src:pool1", "state": "snapmirrored"}]}
+    for read in ({"relationships": []}, reverse):
+        result = replication_failback_phases(view, read)
+        assert result["target"] is None and "nothing to fail back" not in result["why"]
+        assert "(dr1: pool1, pool2; dr2: pool2)" in result["why"] and "resync the relationships broken by hand" in result["why"]
