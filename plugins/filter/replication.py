@@ -48,7 +48,7 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description: C(volumes) (names), C(targets) (per target C(name), C(reachable), C(error), C(relationships) by volume,
-    C(broken), C(healthy), C(worst_lag)) and C(failed_over_to).
+    C(broken), C(healthy), C(worst_lag), C(failover_begun)) and C(failed_over_to).
   type: dict
 """
 
@@ -86,6 +86,10 @@ def replication_view(reads, backend, source_volumes=None):
             ready=reachable and bool(rels) and all(r.get("healthy") and r.get("state") in ("snapmirrored", "in_sync", "paused")
                                                    for r in rels.values()),
             worst_lag=None if not lags or None in lags else max(lags),
+            # the role's failover quiesces every relationship of its target before its first break: a target with
+            # a break and a relationship still mirroring was broken by someone else (a DR test, a failback stopped midway)
+            failover_begun=bool(rels) and any(r.get("state") == "broken_off" for r in rels.values()) and all(
+                r.get("state") in ("broken_off", "uninitialized") or _quiesced(r) for r in rels.values()),
         ))
     if source_volumes is not None:
         volumes = sorted(v["name"] for v in source_volumes)
@@ -99,6 +103,10 @@ def replication_view(reads, backend, source_volumes=None):
     broken = [t["name"] for t in targets if t["broken"]]
     return dict(volumes=volumes, targets=targets, failed_over_to=broken[0] if len(broken) == 1 else None,
                 failed_over_targets=broken)
+
+
+def _quiesced(rel):
+    return rel.get("state") == "paused" or rel.get("status") in ("quiesced", "quiescing")
 
 
 def _unread(view):
@@ -115,7 +123,21 @@ def replication_failover_choice(view, named=None):
         if named and named != view["failed_over_to"]:
             return dict(target=None, why="the backend is already failed over to target %s (its relationships are broken off); "
                         "replication_failover_target %s would fail it over a second time" % (view["failed_over_to"], named))
-        return dict(target=view["failed_over_to"], why="already failed over to it; finishing that failover")
+        target = [t for t in view["targets"] if t["name"] == view["failed_over_to"]][0]
+        if named:
+            return dict(target=named, why="named by replication_failover_target; its relationships %s are broken off already: "
+                        "finishing that failover" % ", ".join(target["broken"]))
+        if not target["failover_begun"]:
+            mirroring = sorted(n for n, r in target["relationships"].items()
+                               if r.get("state") not in ("broken_off", "uninitialized") and not _quiesced(r))
+            return dict(target=None, why="target %s holds broken-off relationships of the backend (%s) while %s still mirror: "
+                        "no failover of this role broke them (it quiesces every relationship of its target before the first "
+                        "break) - a break by hand (a DR test?) or a failback stopped midway. Resync %s on %s by hand to fail "
+                        "over to the least-lag target, or name the target with replication_failover_target" % (
+                            target["name"], ", ".join(target["broken"]), ", ".join(mirroring), ", ".join(target["broken"]),
+                            target["name"]))
+        return dict(target=view["failed_over_to"], why="already failed over to it (every relationship there quiesced or broken "
+                    "off by this role's failover); finishing that failover")
     unread = _unread(view)
     if named:
         target = [t for t in view["targets"] if t["name"] == named][0]
@@ -154,6 +176,11 @@ def replication_failback_phases(view, reverse_read, target=None, releases=None, 
     """
     releases = releases or {}
     written = set(written or [])
+    if len(view["failed_over_targets"]) > 1:
+        broken = "; ".join("%s: %s" % (t["name"], ", ".join(t["broken"])) for t in view["targets"] if t["broken"])
+        return dict(target=None, phases={}, why="more than one target holds broken-off relationships of the backend (%s), "
+                    "so which one holds the failover's data is not known - resync the relationships broken by hand (a DR "
+                    "test?) on the target that is not the failover's, then run the failback again" % broken)
     name = target or view["failed_over_to"]
     reverse = dict((_volume(r["destination_path"]), r) for r in reverse_read.get("relationships") or [])
     if name is None:
@@ -190,6 +217,15 @@ def replication_failback_phases(view, reverse_read, target=None, releases=None, 
         else:
             phases[vol] = "release" if rev is not None or vol in releases.get(name, []) else "done"
     return dict(target=name, phases=phases)
+
+
+def replication_switched_back(reverse_read, target_svm):
+    """The source volumes a failback already switched back from the target SVM ``target_svm``: their reverse relationship
+    (on the source, from the target) is broken off after a transfer, so the source volume is writable again and may be
+    in use. ``reverse_read`` is ``ontap_snapmirror_info`` on the source cluster."""
+    return sorted(_volume(r["destination_path"]) for r in reverse_read.get("relationships") or []
+                  if (r.get("source_path") or "").split(":")[0] == target_svm and r.get("state") == "broken_off"
+                  and r.get("lag_time") is not None)
 
 
 def replication_status_report(view):
@@ -376,4 +412,4 @@ class FilterModule(object):
                     replication_junctions=replication_junctions, replication_junctions_file_name=replication_junctions_file_name,
                     replication_unknown_volumes=replication_unknown_volumes, replication_mount_levels=replication_mount_levels,
                     replication_common_snapshots=replication_common_snapshots,
-                    replication_discarded_writes=replication_discarded_writes)
+                    replication_discarded_writes=replication_discarded_writes, replication_switched_back=replication_switched_back)

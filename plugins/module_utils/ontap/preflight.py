@@ -167,8 +167,9 @@ def check_destinations(client, creating, volumes):
     for d in creating:
         vol = volumes.get(d.destination_path)
         if vol is not None and vol.type != "dp" and not (d.reverse_resync and d.relationship_state == "snapmirrored"):
-            raise OntapError("destination volume %s exists but is of type %s; a SnapMirror destination must be a DP volume "
-                             "(choose another destination or recreate it as type DP)" % (d.destination_path, vol.type))
+            raise OntapError("destination volume %s exists but is of type %s; a SnapMirror destination must be a DP volume. "
+                             "It may hold data of its own - after a failover, what was written on it: keep it, choose another "
+                             "destination, or copy that data back to its source first" % (d.destination_path, vol.type))
         if vol is None and not d.create_destination:
             raise OntapError("destination volume %s does not exist; create it as a DP volume or set create_destination"
                              % d.destination_path)

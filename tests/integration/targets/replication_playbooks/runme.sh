@@ -20,6 +20,18 @@ expect_fail() {   # expect_fail TEXT playbook args...: the run fails and says TE
     if run "$@" >"$work/out" 2>&1; then cat "$work/out"; echo "expected a failure saying: $text"; return 1; fi
     grep -q -- "$text" "$work/out" || { cat "$work/out"; echo "the failure does not say: $text"; return 1; }
 }
+api() {           # api CLUSTER METHOD PATH [BODY]: a request to a cluster's REST API, as an admin would make by hand
+    curl -sf -u 'admin:netapp1!' -X "$2" "$(python -c 'import json,sys; print(json.load(open(sys.argv[1]))["clusters"][sys.argv[2]])' \
+        "$work/ready" "$1")$3" -H 'Content-Type: application/json' ${4:+-d "$4"}
+}
+uuid_of() {       # uuid_of CLUSTER PATH FIELD VALUE: the uuid of the record of PATH whose FIELD (a dotted name) is VALUE
+    api "$1" GET "$2" | python -c 'import json,sys; f=sys.argv[1].split("."); print([r["uuid"] for r in json.load(sys.stdin)["records"]
+        if (r[f[0]][f[1]] if len(f) > 1 else r[f[0]]) == sys.argv[2]][0])' "$3" "$4"
+}
+state_is() {      # state_is PYTHON-EXPRESSION: the expression holds of the clusters' state (s), else it is printed
+    curl -sf "$(python -c 'import json,sys; print(json.load(open(sys.argv[1]))["control"])' "$work/ready")/state" \
+        | python -c 'import json,sys; s=json.load(sys.stdin); assert eval(sys.argv[1]), json.dumps(s)' "$1"
+}
 no_change() {     # the run changes nothing
     run "$@" | tee "$work/out"
     grep -q 'changed=0 ' "$work/out"
@@ -96,6 +108,62 @@ for use_rest in ${REPLICATION_TRANSPORTS:-always never}; do
         if grep -q "two failovers of this backend ran at once" "$work/f1" "$work/f2"; then
             cat "$work/f1" "$work/f2"; echo "both failovers broke relationships"; exit 1
         fi
+        # a relationship broken by hand on dr2 (a DR test) is no failover in progress: a failover without a target
+        # does not take dr2 (a day behind) for its own, it refuses naming the relationship, and changes nothing
+        ctl /reset
+        run storage.datamotion.replicate
+        api dr2 PATCH "/api/snapmirror/relationships/$(uuid_of dr2 '/api/snapmirror/relationships?fields=destination.path' \
+            destination.path svm_dr2:be03)" '{"state": "broken_off"}' >/dev/null
+        ctl /relationships/age '{"cluster": "dr2", "destination_path": "svm_dr2:be01", "seconds": 86400}'
+        ctl /clusters/src/offline
+        for check in --check ""; do
+            expect_fail "target dr2 holds broken-off relationships of the backend (be03) while be01, be02, be04 still mirror" \
+                storage.datamotion.failover $check
+        done
+        state_is "[k for t in ('dr1', 'dr2') for k, r in s[t]['relationships'].items() if r['mirror_state'] != 'snapmirrored'
+                   or r['status'] != 'idle'] == ['svm_dr2:be03']"
+        # failed over to dr1, be02's relationship deleted there by hand (its volume and writes kept) and be05 made there by
+        # the applications: the failback refuses to leave them behind; a volume the source lost is named before anything changes
+        ctl /reset
+        run storage.datamotion.replicate
+        ctl /clusters/src/offline
+        run storage.datamotion.failover -e replication_failover_target=dr1
+        ctl /clusters/src/online
+        ctl /volumes/write '{"cluster": "dr1", "svm": "svm_dr1", "volume": "be02", "bytes": 4096, "tag": "on-dr1"}'
+        api dr1 DELETE "/api/snapmirror/relationships/$(uuid_of dr1 '/api/snapmirror/relationships?fields=destination.path' \
+            destination.path svm_dr1:be02)?destination_only=true" >/dev/null
+        api dr1 POST /api/storage/volumes '{"name": "be05", "svm": {"name": "svm_dr1"}, "size": "1GiB", "nas": {"path": "/data/be05"}}' >/dev/null
+        for check in --check ""; do
+            expect_fail "holds writable volumes of the backend without a relationship from svm_be: be02, be05. They may hold" \
+                storage.datamotion.failback -e replication_writers_stopped=true $check
+        done
+        state_is "s['src']['relationships'] == {} and s['dr1']['volumes']['svm_dr1:be02']['type'] == 'rw'"
+        be03=$(uuid_of src '/api/storage/volumes?fields=name' name be03)
+        api src PATCH "/api/storage/volumes/$be03" '{"state": "offline"}' >/dev/null
+        api src DELETE "/api/storage/volumes/$be03" >/dev/null
+        for check in --check ""; do
+            expect_fail "SVM svm_be on the source has no volume be03, failed over to dr1" \
+                storage.datamotion.failback -e replication_writers_stopped=true $check
+        done
+        grep -q "create_destination" "$work/out" && { cat "$work/out"; echo "the refusal names a module option"; exit 1; }
+        state_is "s['src']['relationships'] == {} and 'svm_be:be03' not in s['src']['volumes']"
+        # a failback past its switch (the reverse relationships broken off, the source writable again), failed at the
+        # resync of dr1: a failover to dr1 then says that the source volumes are writable again, in check mode too
+        ctl /reset
+        run storage.datamotion.replicate
+        ctl /clusters/src/offline
+        run storage.datamotion.failover -e replication_failover_target=dr1
+        ctl /clusters/src/online
+        ctl /faults '{"cluster": "dr1", "operation": "PATCH /api/snapmirror/relationships/{uuid}", "count": 4, "errno": "13001",
+                      "message": "Injected failure of the resync"}'
+        expect_fail "Injected failure of the resync" storage.datamotion.failback -e replication_writers_stopped=true
+        curl -sf -X DELETE "$(python -c 'import json,sys; print(json.load(open(sys.argv[1]))["control"])' "$work/ready")/faults"
+        state_is "all(r['mirror_state'] == 'broken-off' for r in s['dr1']['relationships'].values())"
+        for check in --check ""; do
+            run storage.datamotion.failover $check | tee "$work/out"
+            grep -q "WARNING: a failback from dr1 got past its switch for be01, be02, be03, be04" "$work/out" \
+                || { cat "$work/out"; echo "the failover did not say that the source took its volumes over again"; exit 1; }
+        done
     fi
     # bad inputs and faults at every step
     ctl /reset

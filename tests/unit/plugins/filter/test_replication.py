@@ -9,7 +9,7 @@ import json
 
 from ansible_collections.storage.datamotion.plugins.filter.replication import (
     replication_ensure_plan, replication_failback_phases, replication_failover_choice, replication_junction_record,
-    replication_junctions, replication_junctions_file_name, replication_status_report, replication_view,
+    replication_junctions, replication_junctions_file_name, replication_status_report, replication_switched_back, replication_view,
 )
 
 BACKEND = {"source": {"svm": "svm_src", "volumes": ["pool*"]},
@@ -60,6 +60,25 @@ def test_never_a_second_target():
     assert choice["target"] is None and "already failed over to target dr1" in choice["why"]
     both = replication_view(reads([rel("svm_dst", "pool1", "broken_off")], [rel("svm_dst2", "pool2", "broken_off")]), BACKEND)
     assert replication_failover_choice(both)["target"] is None
+
+
+def test_a_relationship_broken_by_hand_is_not_a_failover_in_progress():
+    # a DR test broke dr2's pool2 by hand; dr2 is a day behind, dr1 current: the failover must not take dr2 for its own
+    dr1 = [rel("svm_dst", "pool1", lag=10), rel("svm_dst", "pool2", lag=10)]
+    dr2 = [rel("svm_dst2", "pool1", lag=86400), rel("svm_dst2", "pool2", "broken_off")]
+    view = replication_view(reads(dr1, dr2), BACKEND)
+    choice = replication_failover_choice(view)
+    assert choice["target"] is None
+    assert "target dr2 holds broken-off relationships of the backend (pool2) while pool1 still mirror" in choice["why"]
+    assert "replication_failover_target" in choice["why"]
+    # named, it is the operator's word; another target named would break pool2 a second time
+    assert replication_failover_choice(view, "dr2")["target"] == "dr2"
+    assert replication_failover_choice(view, "dr1")["target"] is None
+    # the role's own failover, killed after its first break: the rest of dr2 quiesced (REST, ZAPI) - it goes on there
+    for paused in ({"state": "paused"}, {"status": "quiesced"}):
+        begun = [dict(rel("svm_dst2", "pool1", lag=86400), **paused), rel("svm_dst2", "pool2", "broken_off")]
+        choice = replication_failover_choice(replication_view(reads(dr1, begun), BACKEND))
+        assert choice["target"] == "dr2" and "finishing that failover" in choice["why"], paused
 
 
 def test_failback_phases():
@@ -258,3 +277,24 @@ def test_only_a_snapshot_snapmirror_made_on_both_sides_is_shared():
     target = [{"name": "pool1", "snapshots": ["snapmirror.a", "hourly.2026-12-07_0105", "before-failback"]}]
     source = [{"name": "pool1", "snapshots": ["snapmirror.a", "hourly.2026-12-07_0105", "before-failback"]}]
     assert replication_common_snapshots(target, source) == {"pool1": "snapmirror.a"}
+
+
+def test_a_failback_past_its_switch_is_named_by_the_volumes_writable_on_the_source_again():
+    def reverse(vol, state, lag, svm="svm_dst"):
+        return {"source_path": "%s:%s" % (svm, vol), "destination_path": "svm_src:" + vol, "state": state, "lag_time": lag}
+    read = {"relationships": [reverse("pool1", "broken_off", 30), reverse("pool2", "snapmirrored", 30),
+                              reverse("pool3", "broken_off", None), reverse("pool4", "broken_off", 30, svm="svm_dst2")]}
+    # pool2 still a copy of the target, pool3 never transferred back, pool4 from another target
+    assert replication_switched_back(read, "svm_dst") == ["pool1"]
+    assert replication_switched_back({"failed": True, "msg": "timeout"}, "svm_dst") == []
+
+
+def test_failback_with_two_targets_broken_off_names_both_and_the_way_out():
+    # failed over to dr1, then a DR test broke dr2's pool2 by hand: "nothing to fail back" would be false
+    view = replication_view(reads([rel("svm_dst", "pool1", "broken_off"), rel("svm_dst", "pool2", "broken_off")],
+                                  [rel("svm_dst2", "pool1"), rel("svm_dst2", "pool2", "broken_off")]), BACKEND)
+    reverse = {"relationships": [{"source_path": "svm_dst:pool1", "destination_path": "svm_src:pool1", "state": "snapmirrored"}]}
+    for read in ({"relationships": []}, reverse):
+        result = replication_failback_phases(view, read)
+        assert result["target"] is None and "nothing to fail back" not in result["why"]
+        assert "(dr1: pool1, pool2; dr2: pool2)" in result["why"] and "resync the relationships broken by hand" in result["why"]
