@@ -5,6 +5,7 @@
 
 The task runs in a worker that the run's ansible-playbook process forked, so the worker's parent is the run:
 its pid and start time name it (owner), and with a local connection its end releases the locks (owner_pid).
+The task's inventory host is play_host: a lock of this run is re-entrant for that host only.
 The lock's code (module_utils.recordlock, standard library only) runs on the host as one small Python command
 through the connection (plugin_utils.hostscript) rather than as a module: a module run costs a Python start with
 Ansible's imports, and a role takes and releases its locks in every run.
@@ -51,6 +52,10 @@ class ActionModule(ActionBase):
         if not args["holder"]:
             args["holder"] = "%sansible-playbook pid %d on %s (user %s)" % (
                 "AWX job %s, " % job if job else "", run, controller, getpass.getuser())
+        # one run's lock is taken again only for the host that took it: two inventory names of one machine are
+        # two hosts, refused
+        if not args["play_host"]:
+            args["play_host"] = (task_vars or {}).get("inventory_hostname", "")
         local = self._connection.transport in ("local", "ansible.builtin.local") or \
             getattr(self._connection, "_load_name", "") in ("local", "ansible.builtin.local")
         if local and not args["owner_pid"]:

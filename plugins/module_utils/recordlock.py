@@ -46,6 +46,7 @@ ARGUMENT_SPEC = dict(
     owner=dict(type="str"),
     holder=dict(type="str"),
     owner_pid=dict(type="int", default=0),
+    play_host=dict(type="str", default=""),
     timeout=dict(type="int", default=0),
     lease=dict(type="int", default=86400),
     create_dirs=dict(type="bool", default=False),
@@ -92,6 +93,14 @@ def owner_gone(info):
     return bool(pid) and info.get("host") == socket.gethostname() and process_start(pid) != info.get("owner_start")
 
 
+def same_run_message(path, info, play_host):
+    return (
+        "record %s is locked by inventory host %s of this same run (%s): host %s may not take it too. Two hosts of one "
+        "run on one record (one machine under two inventory names, or hosts sharing the records' directory) would act "
+        "on each other's state at once: give it to one of them. Nothing was changed."
+        % (path, info.get("play_host") or "?", info.get("holder") or "?", play_host or "?"))
+
+
 def busy_message(path, info, waited):
     holder = info.get("holder") or "a run that has not written its name yet"
     where = "process %s on %s" % (info.get("holder_pid", "?"), info.get("host", "?"))
@@ -112,8 +121,10 @@ def open_locks(paths, create=True):
     return fds
 
 
-def acquire(paths, owner, holder, owner_pid=0, timeout=0, lease=86400, check_mode=False, sleep=0.2):
-    """Take the locks of all PATHS or none. Returns the paths newly taken; raises LockBusy naming the holder."""
+def acquire(paths, owner, holder, owner_pid=0, timeout=0, lease=86400, check_mode=False, sleep=0.2, play_host=""):
+    """Take the locks of all PATHS or none. Returns the paths newly taken; raises LockBusy naming the holder.
+
+    A lock of this OWNER is taken again only for the same PLAY_HOST: another host of the same run is refused at once."""
     fds = open_locks(paths, create=not check_mode)
     try:
         start = time.time()
@@ -125,6 +136,10 @@ def acquire(paths, owner, holder, owner_pid=0, timeout=0, lease=86400, check_mod
                     continue
                 info = read_holder(fd)
                 if owner and info.get("owner") == owner:
+                    if (info.get("play_host") or "") != (play_host or ""):
+                        for other in taken:
+                            fcntl.flock(fds[other], fcntl.LOCK_UN)
+                        raise LockBusy(same_run_message(path, info, play_host))
                     ours.append(path)
                 elif busy is None:
                     busy = (path, info)
@@ -152,7 +167,7 @@ def acquire(paths, owner, holder, owner_pid=0, timeout=0, lease=86400, check_mod
         while not is_holder(holder_proc.pid) and holder_proc.poll() is None and time.time() - started < 10:
             time.sleep(0.01)
         info = json.dumps({
-            "owner": owner, "holder": holder, "holder_pid": holder_proc.pid, "host": socket.gethostname(),
+            "owner": owner, "play_host": play_host or "", "holder": holder, "holder_pid": holder_proc.pid, "host": socket.gethostname(),
             "owner_pid": owner_pid, "owner_start": process_start(owner_pid) if owner_pid else "",
             "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}).encode("utf-8")
         for path in taken:
@@ -172,8 +187,9 @@ def is_holder(pid):
         return False
 
 
-def release(paths, owner, check_mode=False, timeout=10, sleep=0.1):
-    """Release the locks of PATHS that OWNER holds (another run's are left alone). Returns the paths released."""
+def release(paths, owner, check_mode=False, timeout=10, sleep=0.1, play_host=""):
+    """Release the locks of PATHS that OWNER holds for PLAY_HOST (another run's or host's are left alone). Returns the
+    paths released."""
     fds = open_locks(paths, create=False)
     try:
         mine = {}
@@ -182,7 +198,7 @@ def release(paths, owner, check_mode=False, timeout=10, sleep=0.1):
                 fcntl.flock(fd, fcntl.LOCK_UN)
                 continue
             info = read_holder(fd)
-            if info.get("owner") == owner and is_holder(info.get("holder_pid") or 0):
+            if info.get("owner") == owner and (info.get("play_host") or "") == (play_host or "") and is_holder(info.get("holder_pid") or 0):
                 mine[path] = info["holder_pid"]
         if check_mode or not mine:
             return sorted(mine)
@@ -218,10 +234,10 @@ def run(params, check_mode=False):
                         result["changed"] = True
                         result["actions"].append("make directory %s" % d)
             result["acquired"] = acquire(paths, owner, params["holder"] or owner, params["owner_pid"], params["timeout"],
-                                         params["lease"], check_mode)
+                                         params["lease"], check_mode, play_host=params.get("play_host") or "")
             result["actions"] += ["lock %s" % path for path in result["acquired"]]
         else:
-            result["released"] = release(paths, owner, check_mode)
+            result["released"] = release(paths, owner, check_mode, play_host=params.get("play_host") or "")
             result["actions"] = ["unlock %s" % path for path in result["released"]]
     except LockBusy as e:
         return result, str(e)

@@ -20,10 +20,12 @@ description:
     would let a run lock a new file of that name while a run that opened the old one still holds it, two holders at once.
   - All of O(paths) are taken or none. A lock held by another run fails the task at once (or after O(timeout)
     seconds), naming the record and the run that holds it; nothing is changed.
-  - A lock this run (O(owner)) already holds is taken again without a change, so a role that locks its records can
-    run inside a playbook that locked them first.
-  - The action plugin fills in O(owner), O(holder) and, when the connection is local, O(owner_pid) with the
-    C(ansible-playbook) process of this run; give them only to override that.
+  - A lock this run (O(owner)) already holds for the same inventory host (O(play_host)) is taken again without a
+    change, so a role that locks its records can run inside a playbook that locked them first on that host.
+  - A lock this run holds for another inventory host is refused at once, naming both hosts - one machine under two
+    inventory names (C(migrate01) and C(migrate01.example.com)) must not act on one record twice at once.
+  - The action plugin fills in O(owner), O(holder), O(play_host) and, when the connection is local, O(owner_pid)
+    with the C(ansible-playbook) process of this run and the task's inventory host; give them only to override that.
   - The action plugin runs the lock's code as one small Python command on the host through the connection (with
     become) - no module is started. The host needs a Python (the one of C(ansible_python_interpreter), or the one
     discovered for modules).
@@ -57,6 +59,12 @@ options:
   holder:
     description: How a second run names this one in its error. Filled in by the action plugin.
     type: str
+  play_host:
+    description:
+      - The inventory host this lock is taken for (with O(state=absent), released for). Filled in by the action plugin.
+    type: str
+    default: ""
+    version_added: 0.3.0
   owner_pid:
     description:
       - A process on this host whose end releases the locks (the C(ansible-playbook) of this run, with a local

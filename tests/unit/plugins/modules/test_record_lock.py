@@ -21,8 +21,8 @@ from ansible_collections.storage.datamotion.plugins.modules import record_lock
 def records(tmp_path):
     paths = [str(tmp_path / "retire_a.json"), str(tmp_path / "retire_b.json")]
     yield paths
-    for path in paths:  # no holder outlives a test
-        recordlock.release(paths, "run A")
+    for play_host in ("", "localhost"):  # no holder outlives a test
+        recordlock.release(paths, "run A", play_host=play_host)
 
 
 def free(path):
@@ -103,3 +103,29 @@ def test_a_lock_released_at_once_is_released(tmp_path):
         assert recordlock.acquire(paths, "run A", "playbook") == paths
         assert recordlock.release(paths, "run A") == paths, "attempt %d" % attempt
         assert free(paths[0])
+
+
+def test_another_host_of_the_same_run_is_refused_naming_both_hosts(records, run_module):
+    # one machine under two inventory names (localhost, 127.0.0.1): one ansible-playbook, two play hosts
+    status, result = run_module(record_lock, {"paths": records, "owner": "run A", "holder": "playbook", "play_host": "localhost"})
+    assert status == "exit" and result["acquired"] == sorted(records)
+
+    status, result = run_module(record_lock, {"paths": [records[1]], "owner": "run A", "play_host": "127.0.0.1"})
+    assert status == "fail" and result["acquired"] == []
+    assert "record %s is locked by inventory host localhost of this same run (playbook): host 127.0.0.1" % records[1] in result["msg"]
+    assert "Nothing was changed" in result["msg"]
+    # the other host releases nothing of the first's; the first still takes its own again, then releases them
+    status, result = run_module(record_lock, {"paths": records, "owner": "run A", "play_host": "127.0.0.1", "state": "absent"})
+    assert status == "exit" and result["released"] == [] and not free(records[0])
+    status, result = run_module(record_lock, {"paths": records, "owner": "run A", "play_host": "localhost"})
+    assert status == "exit" and result["acquired"] == []
+    status, result = run_module(record_lock, {"paths": records, "owner": "run A", "play_host": "localhost", "state": "absent"})
+    assert status == "exit" and result["released"] == sorted(records) and free(records[0]) and free(records[1])
+
+
+def test_a_refused_host_keeps_none_of_the_free_locks(records):
+    recordlock.acquire([records[1]], "run A", "playbook", play_host="localhost")
+    with pytest.raises(recordlock.LockBusy, match="host 127.0.0.1 may not take it too"):
+        recordlock.acquire(records, "run A", "playbook", play_host="127.0.0.1")
+    assert free(records[0])
+    assert recordlock.release(records, "run A", play_host="localhost") == [records[1]]
