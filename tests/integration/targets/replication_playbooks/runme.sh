@@ -164,6 +164,25 @@ for use_rest in ${REPLICATION_TRANSPORTS:-always never}; do
             grep -q "WARNING: a failback from dr1 got past its switch for be01, be02, be03, be04" "$work/out" \
                 || { cat "$work/out"; echo "the failover did not say that the source took its volumes over again"; exit 1; }
         done
+        # be04's relationship on dr2 deleted by hand during a failover to dr1: the failback does its work, then says that
+        # dr2 does not mirror be04 rather than that every other target mirrors again
+        ctl /reset
+        run storage.datamotion.replicate
+        ctl /clusters/src/offline
+        run storage.datamotion.failover -e replication_failover_target=dr1
+        ctl /clusters/src/online
+        api dr2 DELETE "/api/snapmirror/relationships/$(uuid_of dr2 '/api/snapmirror/relationships?fields=destination.path' \
+            destination.path svm_dr2:be04)?destination_only=true" >/dev/null
+        for check in --check ""; do
+            expect_fail "not every other target mirrors the source again: target dr2 has no relationship for be04" \
+                storage.datamotion.failback -e replication_writers_stopped=true $check
+        done
+        state_is "all(r['mirror_state'] == 'snapmirrored' for r in s['dr1']['relationships'].values()) and s['src']['relationships'] == {}"
+        # nothing failed over, dr1 unreadable: the refusal does not say that no target is broken off
+        ctl /reset
+        run storage.datamotion.replicate
+        ctl /clusters/dr1/offline
+        expect_fail "(targets broken off: none among those read; not read: dr1)" storage.datamotion.failback
     fi
     # bad inputs and faults at every step
     ctl /reset
