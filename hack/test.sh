@@ -396,8 +396,8 @@ run_step() {
 # molecule beside changelog, sanity, simulators, units and integration (and all steps up to demo): its own copy of the tree, its own tarball
 # and installed collection ($BUILD/molecule/{dist,collections}); molecule keeps its state per scenario
 # and project path (~/.ansible/tmp), each scenario's simulators keep theirs under molecule's ephemeral
-# directory (replication: fixed ports 28731+ and /tmp/molecule-replication-sim; retire_vnx: port
-# 28851), the tests beside it use temporary directories and ephemeral ports (or look for free ones),
+# directory (replication and retire_vnx: ports picked by a digest of that directory, so each checkout has its
+# own), the tests beside it use temporary directories and ephemeral ports (or look for free ones),
 # and all of them look only at the loop devices over their own files.
 BESIDE="${BESIDE-matrix molecule}"
 # step -> pid, and step -> $SECONDS when it started
