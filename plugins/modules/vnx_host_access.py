@@ -205,8 +205,7 @@ diff:
   type: dict
 """
 
-from ansible_collections.storage.datamotion.plugins.module_utils.vnx.access import (
-    AccessWanted, ManyWanted, plan_access, plan_access_many, read_access, read_access_many)
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.access import AccessWanted, plan_access, read_access
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import VnxModule
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.plan import Plan
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import StorageGroup, Unchanged, VnxError
@@ -241,10 +240,10 @@ def remove(client, group_name, lun, attempts=3):
                    "Parallel tasks change the group: run the task again.", "VNXStorageGroupError")
 
 
-def apply_step(client, want, step, lun, found):
-    """Run one planned step for ``lun``; an Unchanged answer: a parallel task did it already."""
+def apply_step(client, want, step, found):
+    """Run one planned step; an Unchanged answer: a parallel task did it already."""
     if step.kind == "remove_lun":
-        return remove(client, want.group, lun)
+        return remove(client, want.group, step.lun)
     if step.kind == "create_group":
         answer = client.create_storage_group(want.group)  # None: made by this task; Unchanged: by a parallel one
         found["created"] = answer is None
@@ -266,7 +265,7 @@ def apply_step(client, want, step, lun, found):
     # add_lun: a group made by this task is empty; a parallel writer is caught by the retry. The group as
     # this task knows it goes on to the next LUN: the next lowest free HLU, read again after a collision.
     group = found.get("group") or StorageGroup(name=want.group)
-    found["hlus"][lun.id], added, found["group"] = client.attach_to_storage_group(group, lun)
+    found["hlus"][step.lun.id], added, found["group"] = client.attach_to_storage_group(group, step.lun)
     return None if added else Unchanged("LUN in the group")
 
 
@@ -275,8 +274,11 @@ def connection_of(lun, hlu, want, access_mode):
                 storage_group=want.group, host=want.host, access_mode=access_mode)
 
 
-def one(module, client, want):
-    """Option lun: one LUN."""
+def expose(module, client, want):
+    """Every LUN of the list in one run: one read of the group and of the LUNs, one plan.
+
+    Option lun is a list of one: its result is RV(connection) and its diff the LUN's C(hlu).
+    """
     p = module.params
     plan = Plan()
     found = {}
@@ -284,38 +286,7 @@ def one(module, client, want):
         facts = read_access(client, want)
         steps, planned = plan_access(facts, want)
         for step in steps:
-            plan.add(step.text, lambda step=step: apply_step(client, want, step, facts.lun, found))
-        found.update(hlus={facts.lun.id: facts.hlu} if facts.lun else {}, group=facts.group)
-        plan.apply(module.check_mode)
-    except VnxError as err:
-        module.fail_on(err, actions=plan.actions)
-
-    connection = {}
-    hlu = found["hlus"].get(facts.lun.id) if facts.lun else None
-    if want.state == "present":
-        connection = connection_of(facts.lun, hlu, want, p["access_mode"])
-        if module.check_mode and hlu is None:
-            connection["hlu_planned"] = planned
-    result = dict(changed=plan.changed, actions=plan.actions, connection=connection)
-    if module._diff:
-        after_hlu = (hlu if hlu is not None else planned) if want.state == "present" else None
-        result["diff"] = dict(before=dict(storage_group=want.group, hlu=facts.hlu),
-                              after=dict(storage_group=want.group, hlu=after_hlu))
-    module.exit_json(**result)
-
-
-def many(module, client, want):
-    """Option luns: every LUN of the list in one run, one read of the group and of the LUNs."""
-    p = module.params
-    plan = Plan()
-    found = {}
-    if not want.luns:
-        module.exit_json(changed=False, actions=[], connections=[])
-    try:
-        facts = read_access_many(client, want)
-        steps, planned = plan_access_many(facts, want)
-        for step in steps:
-            plan.add(step.text, lambda step=step: apply_step(client, want, step, step.lun, found))
+            plan.add(step.text, lambda step=step: apply_step(client, want, step, found))
         found.update(hlus=dict((lun.id, facts.hlu(n)) for n, lun in facts.luns.items() if lun), group=facts.group)
         plan.apply(module.check_mode)
     except VnxError as err:
@@ -330,12 +301,18 @@ def many(module, client, want):
             if module.check_mode and hlus[name] is None:
                 connection["hlu_planned"] = planned[name]
             connections.append(connection)
-    result = dict(changed=plan.changed, actions=plan.actions, connections=connections)
+    before = dict((n, facts.hlu(n)) for n in want.luns)
+    after = dict((n, (hlus[n] if hlus[n] is not None else planned[n]) if want.state == "present" else None)
+                 for n in want.luns)
+    result = dict(changed=plan.changed, actions=plan.actions)
+    if p["lun"] is not None:
+        result["connection"] = connections[0] if connections else {}
+        before, after = dict(hlu=before[p["lun"]]), dict(hlu=after[p["lun"]])
+    else:
+        result["connections"] = connections
+        before, after = dict(hlus=before), dict(hlus=after)
     if module._diff:
-        after = dict((n, (hlus[n] if hlus[n] is not None else planned[n]) if want.state == "present" else None)
-                     for n in want.luns)
-        result["diff"] = dict(before=dict(storage_group=want.group, hlus=dict((n, facts.hlu(n)) for n in want.luns)),
-                              after=dict(storage_group=want.group, hlus=after))
+        result["diff"] = dict(before=dict(storage_group=want.group, **before), after=dict(storage_group=want.group, **after))
     module.exit_json(**result)
 
 
@@ -352,18 +329,15 @@ def main():
     module = VnxModule(argument_spec, names=dict(lun="LUN", luns="LUN", host="host", storage_group="storage group"),
                        required_one_of=[("lun", "luns")], mutually_exclusive=[("lun", "luns")])
     p = module.params
-    group = p["storage_group"] or p["host"]
-    if p["luns"] is not None:
-        twice = sorted(set(n for n in p["luns"] if p["luns"].count(n) > 1))
-        if twice:
-            module.fail_json(msg="luns names %s more than once: give each LUN once. Nothing was changed."
-                             % ", ".join(twice))
-        want = ManyWanted(luns=tuple(p["luns"]), host=p["host"], group=group, state=p["state"],
-                          connect_host=p["connect_host"])
-        many(module, module.client(), want)
-    else:
-        want = AccessWanted(lun=p["lun"], host=p["host"], group=group, state=p["state"], connect_host=p["connect_host"])
-        one(module, module.client(), want)
+    luns = [p["lun"]] if p["lun"] is not None else p["luns"]
+    twice = sorted(set(n for n in luns if luns.count(n) > 1))
+    if twice:
+        module.fail_json(msg="luns names %s more than once: give each LUN once. Nothing was changed." % ", ".join(twice))
+    if not luns:
+        module.exit_json(changed=False, actions=[], connections=[])
+    want = AccessWanted(luns=tuple(luns), host=p["host"], group=p["storage_group"] or p["host"], state=p["state"],
+                        connect_host=p["connect_host"])
+    expose(module, module.client(), want)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,12 @@ description:
   - O(consistency_group) puts the LUN in a consistency group (created if missing). A snap copy (snapshot mount
     point) cannot be a member (a VNX limitation) - the task fails before changing anything. Deleting a member of a
     consistency group fails naming the group unless O(force=true), which removes it from the group first.
+  - With O(luns), one run converges many LUNs (created, grown, deleted, each as its entry says). The array is read
+    once for all of them (one listing of the LUNs, of the snapshots, pools, groups and migrations as needed) and every
+    LUN is planned before any change; when one cannot be brought to what its entry asks, the task fails naming every
+    such LUN and changes nothing. Thick LUNs created or grown in one pool count against its space together.
+  - When the array refuses a change part way through O(luns), the task fails and lists in RV(actions_done) (and its
+    message) what it did before; running it again finishes the rest.
 author:
   - Storage DataMotion Team (@storage-datamotion)
 extends_documentation_fragment:
@@ -35,11 +41,51 @@ attributes:
     support: full
 options:
   name:
-    description: Name of the LUN.
+    description:
+      - Name of the LUN.
+      - One of O(name) and O(luns) is required.
     type: str
-    required: true
+  luns:
+    description:
+      - LUNs to converge in one run, each given once; the result is then RV(luns), one entry per LUN.
+      - Each entry takes O(name) and, optionally, O(state), O(pool), O(size_gb), O(provisioning), O(tiering),
+        O(force) and O(consistency_group); what an entry leaves out is the task's option of that name.
+      - An empty list changes nothing and returns an empty RV(luns).
+      - Not with O(new_name).
+    type: list
+    elements: dict
+    version_added: 0.3.0
+    suboptions:
+      name:
+        description: Name of the LUN.
+        type: str
+        required: true
+      state:
+        description: Whether the LUN exists. Default is the task's O(state).
+        type: str
+        choices: [present, absent]
+      pool:
+        description: Storage pool of the LUN, as O(pool).
+        type: str
+      size_gb:
+        description: Size in GB, as O(size_gb).
+        type: int
+      provisioning:
+        description: V(thin) or V(thick), as O(provisioning).
+        type: str
+        choices: [thin, thick]
+      tiering:
+        description: FAST VP tiering policy, as O(tiering).
+        type: str
+        choices: [start_high_then_auto, auto, highest_available, lowest_available, no_movement]
+      force:
+        description: As O(force). Default is the task's O(force).
+        type: bool
+      consistency_group:
+        description: As O(consistency_group).
+        type: str
   state:
-    description: Whether the LUN exists.
+    description: Whether the LUN exists (with O(luns), each LUN whose entry does not say).
     type: str
     choices: [present, absent]
     default: present
@@ -94,6 +140,27 @@ options:
 """
 
 EXAMPLES = r"""
+- name: Three thin LUNs of 2 GB in Pool0 in one run
+  storage.datamotion.vnx_volume:
+    sp_address: 192.168.1.50
+    username: sysadmin
+    password: "{{ vnx_password }}"
+    luns: [{name: mig-dest-1}, {name: mig-dest-2}, {name: mig-dest-3}]
+    pool: Pool0
+    size_gb: 2
+    provisioning: thin
+  register: made
+
+- name: Delete two snap copies and grow a LUN in one run
+  storage.datamotion.vnx_volume:
+    sp_address: 192.168.1.50
+    username: sysadmin
+    password: "{{ vnx_password }}"
+    luns:
+      - {name: db01-migsnap, state: absent}
+      - {name: db02-migsnap, state: absent}
+      - {name: db03, size_gb: 200}
+
 - name: A 100 GB thin LUN in Pool0
   storage.datamotion.vnx_volume:
     sp_address: 192.168.1.50
@@ -145,7 +212,7 @@ EXAMPLES = r"""
 RETURN = r"""
 lun:
   description: The LUN after the task (before it, in check mode); empty when it does not exist.
-  returned: always
+  returned: with O(name)
   type: dict
   sample:
     id: 12
@@ -161,25 +228,43 @@ lun:
     consistency_group: db-cg
 is_snap_copy:
   description: Whether the LUN is a snap copy (a snapshot mount point), and C(primary_lun) the LUN it copies.
-  returned: always
+  returned: with O(name)
   type: bool
+luns:
+  description:
+    - With O(luns), each LUN in the order of O(luns) - C(name), C(lun) and C(is_snap_copy) as RV(lun) and
+      RV(is_snap_copy) for O(name), and C(actions), what the task did (would do) to that LUN.
+  returned: with O(luns)
+  type: list
+  elements: dict
+  version_added: 0.3.0
+  sample:
+    - name: mig-dest-1
+      lun: {id: 21, name: mig-dest-1, pool: Pool0, size_gb: 2.0, provisioning: thin}
+      is_snap_copy: false
+      actions: ["create LUN mig-dest-1 (2 GB, thin) in pool Pool0"]
 actions:
   description: What the task did (in check mode, would do), in order.
   returned: always
   type: list
   elements: str
   sample: ["create LUN db01 (100 GB, thin) in pool Pool0", "rename LUN db01-new to db01"]
+actions_done:
+  description: When the task failed, what it did before the failure (the message names it too).
+  returned: on failure
+  type: list
+  elements: str
 diff:
-  description: The LUN before and after, with O(ignore:diff) mode on.
+  description: The LUN before and after, with O(ignore:diff) mode on; with O(luns), each LUN's by its name (C(luns)).
   returned: when diff mode is on
   type: dict
 """
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.common import VnxModule, converge
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.plan import Plan
-from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import VnxError
+from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import ReadOnce, VnxError
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.volume import (
-    VolumeWanted, plan_volume, read_volume, renamed)
+    VolumeWanted, plan_volumes, read_volumes, renamed)
 
 
 def apply_step(client, step):
@@ -207,54 +292,118 @@ def apply_step(client, step):
     return client.destroy_lun(lun, force_detach=o["force_detach"])
 
 
+def converge_luns(module, client, wants):
+    """Read, plan and apply every LUN of ``wants``; for each, in order, dict(plan, before, after).
+
+    One LUN is read and read again with the client's reads of that LUN; more with one listing of each kind.
+    """
+    luns = []
+
+    def attempt():
+        del luns[:]
+        reader = client if len(wants) == 1 else ReadOnce(client)
+        facts = read_volumes(reader, wants)
+        for f, want, (steps, after) in zip(facts, wants, plan_volumes(facts, wants)):
+            lun = renamed(f, want)
+            luns.append(dict(plan=Plan(), before=lun.facts() if lun else None, after=after))
+            for step in steps:
+                luns[-1]["plan"].add(step.text, lambda step=step: apply_step(client, step))
+        done = []
+        for entry in luns:
+            try:
+                entry["plan"].apply(module.check_mode)
+            except VnxError as err:
+                err.done = done + err.done  # and what the LUNs before this one had done
+                raise
+            done += entry["plan"].actions
+        reader = client if len(wants) == 1 else ReadOnce(client)
+        for want, entry in zip(wants, luns):
+            if entry["plan"].changed and not module.check_mode and want.state == "present":
+                final = reader.get_lun(name=want.new_name or want.name)
+                if final is not None:
+                    group = reader.group_of(final)
+                    final.consistency_group = group.name if group else None
+                entry["after"] = final.facts() if final else None
+        return luns
+
+    try:
+        return converge(module, attempt)
+    except VnxError as err:
+        module.fail_on(err, actions=getattr(err, "planned", None) or [a for entry in luns for a in entry["plan"].actions])
+
+
+TIERINGS = ["start_high_then_auto", "auto", "highest_available", "lowest_available", "no_movement"]
+ITEM_OPTIONS = ("state", "pool", "size_gb", "provisioning", "tiering", "force", "consistency_group")
+
+
+def blank(name, empty_allowed=False):
+    """A name given blank or on several lines ('' where it has a meaning of its own is not blank)."""
+    if name is None:
+        return False
+    return "\n" in name or "\r" in name or (not name.strip() and not (empty_allowed and name == ""))
+
+
+def wanted(module):
+    """The VolumeWanted of each LUN: O(name), or each of O(luns) with the task's options as its defaults."""
+    p = module.params
+    if p["luns"] is None:
+        return [VolumeWanted(**dict((k, p[k]) for k in ("name", "new_name") + ITEM_OPTIONS))]
+    names = [item["name"] for item in p["luns"]]
+    for item in p["luns"]:
+        if blank(item["name"]) or blank(item["consistency_group"], empty_allowed=True):
+            module.fail_json(msg="luns: LUN %r has a blank name or consistency_group, or one on several lines: give them as "
+                                 "the VNX knows them. Nothing was changed." % item["name"])
+    twice = sorted(set(n for n in names if names.count(n) > 1))
+    if twice:
+        module.fail_json(msg="luns names %s more than once: give each LUN once. Nothing was changed." % ", ".join(twice))
+    return [VolumeWanted(name=item["name"], **dict((k, p[k] if item[k] is None else item[k]) for k in ITEM_OPTIONS))
+            for item in p["luns"]]
+
+
 def main():
-    argument_spec = dict(
+    item = dict(
         name=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"]),
+        pool=dict(type="str"),
+        size_gb=dict(type="int"),
+        provisioning=dict(type="str", choices=["thin", "thick"]),
+        tiering=dict(type="str", choices=TIERINGS),
+        force=dict(type="bool"),
+        consistency_group=dict(type="str"),
+    )
+    argument_spec = dict(
+        name=dict(type="str"),
+        luns=dict(type="list", elements="dict", options=item),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         pool=dict(type="str"),
         size_gb=dict(type="int"),
         provisioning=dict(type="str", choices=["thin", "thick"]),
-        tiering=dict(type="str", choices=["start_high_then_auto", "auto", "highest_available", "lowest_available",
-                                          "no_movement"]),
+        tiering=dict(type="str", choices=TIERINGS),
         force=dict(type="bool", default=False),
         consistency_group=dict(type="str"),
         new_name=dict(type="str"),
     )
     module = VnxModule(argument_spec, names=dict(name="LUN", consistency_group="consistency group", new_name="new LUN name"),
-                       empty_allowed=("consistency_group",))
+                       empty_allowed=("consistency_group",), required_one_of=[("name", "luns")],
+                       mutually_exclusive=[("name", "luns"), ("luns", "new_name")])
     p = module.params
     if p["state"] == "absent" and p["new_name"]:
         module.fail_json(msg="new_name renames a LUN, it is only for state=present (LUN %s)" % p["name"])
-    want = VolumeWanted(**dict((k, p[k]) for k in argument_spec))
-    client = module.client()
-    plans = []
-
-    def attempt():
-        plan = Plan()
-        plans.append(plan)
-        facts = read_volume(client, want)
-        steps, after = plan_volume(facts, want)
-        lun = renamed(facts, want)
-        before = lun.facts() if lun else None
-        for step in steps:
-            plan.add(step.text, lambda step=step: apply_step(client, step))
-        plan.apply(module.check_mode)
-        if plan.changed and not module.check_mode and want.state == "present":
-            final = client.get_lun(name=want.new_name or want.name)
-            if final is not None:
-                group = client.group_of(final)
-                final.consistency_group = group.name if group else None
-            after = final.facts() if final else None
-        return plan, before, after
-
-    try:
-        plan, before, after = converge(module, attempt)
-    except VnxError as err:
-        module.fail_on(err, actions=getattr(err, "planned", None) or plans[-1].actions)
-    result = dict(changed=plan.changed, actions=plan.actions, lun=after or {},
-                  is_snap_copy=bool(after and after.get("is_snap_mount_point")))
+    wants = wanted(module)
+    if not wants:
+        module.exit_json(changed=False, actions=[], luns=[])
+    luns = converge_luns(module, module.client(), wants)
+    report = [dict(name=want.name, lun=entry["after"] or {}, is_snap_copy=bool((entry["after"] or {}).get("is_snap_mount_point")),
+                   actions=entry["plan"].actions) for want, entry in zip(wants, luns)]
+    result = dict(changed=any(entry["plan"].changed for entry in luns), actions=[a for r in report for a in r["actions"]])
+    if p["luns"] is None:
+        result.update(lun=report[0]["lun"], is_snap_copy=report[0]["is_snap_copy"])
+        diff = dict(before=luns[0]["before"] or {}, after=luns[0]["after"] or {})
+    else:
+        result.update(luns=report)
+        diff = dict((k, dict(luns=dict((want.name, entry[k] or {}) for want, entry in zip(wants, luns)))) for k in ("before", "after"))
     if module._diff:
-        result["diff"] = dict(before=before or {}, after=after or {})
+        result["diff"] = diff
     module.exit_json(**result)
 
 

@@ -4,9 +4,8 @@
 """The plan of vnx_host_access: from what was read and what is wanted to the steps, without I/O.
 
 ``read_access`` reads the facts the plan needs (and only those); ``plan_access`` turns them and
-the wanted state into steps or refuses with a VnxError; the module applies the steps.
-``read_access_many`` and ``plan_access_many`` do the same for a list of LUNs and one storage group:
-one read of the group and one of the LUNs, and HLUs for all the new LUNs planned at once.
+the wanted state into steps or refuses with a VnxError; the module applies the steps. One LUN is
+a list of one: one read of the group and one of the LUNs, and HLUs for all the new LUNs planned at once.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,31 +20,7 @@ from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client impo
 
 @dataclass(frozen=True)
 class AccessWanted:
-    lun: str
-    host: str
-    group: str
-    state: str = "present"
-    connect_host: bool = True
-
-
-@dataclass
-class AccessFacts:
-    """What the array holds for one request; ``None`` lists were not needed, so not read."""
-    lun: Optional[Lun]
-    group: Optional[StorageGroup]
-    groups: Optional[List[StorageGroup]] = None      # every storage group (read to find the host's)
-    registered_hosts: Optional[List[str]] = None     # hosts with registered initiators
-    migrating_into: Optional[str] = None             # the LUN is the target of this LUN's migration
-    hlu: Optional[int] = field(default=None)         # the LUN's HLU in the group
-
-    def __post_init__(self):
-        if self.group is not None and self.lun is not None:
-            self.hlu = self.group.hlu_of(self.lun.id)
-
-
-@dataclass(frozen=True)
-class ManyWanted:
-    """Many LUNs exposed to (or taken from) one host's storage group."""
+    """LUNs exposed to (or taken from) one host's storage group."""
     luns: Tuple[str, ...]
     host: str
     group: str
@@ -54,12 +29,12 @@ class ManyWanted:
 
 
 @dataclass
-class ManyFacts:
-    """What the array holds for a ManyWanted; ``None`` lists were not needed, so not read."""
+class AccessFacts:
+    """What the array holds for an AccessWanted; ``None`` lists were not needed, so not read."""
     luns: Dict[str, Optional[Lun]]                   # by name: None for a LUN that does not exist
     group: Optional[StorageGroup]
-    groups: Optional[List[StorageGroup]] = None
-    registered_hosts: Optional[List[str]] = None
+    groups: Optional[List[StorageGroup]] = None      # every storage group (read to find the host's)
+    registered_hosts: Optional[List[str]] = None     # hosts with registered initiators
     migrating_into: Dict[int, str] = field(default_factory=dict)  # LUN id -> the LUN whose migration targets it
 
     def hlu(self, name):
@@ -70,10 +45,7 @@ class ManyFacts:
 
 @dataclass(frozen=True)
 class Step:
-    """One change: ``kind`` is create_group, connect_host, add_lun or remove_lun.
-
-    ``lun``: the LUN of an add_lun or remove_lun step of a many-LUN plan (a single-LUN plan leaves it None).
-    """
+    """One change: ``kind`` is create_group, connect_host, add_lun or remove_lun; ``lun`` the LUN added or removed."""
     kind: str
     text: str
     hlu: Optional[int] = None
@@ -85,52 +57,62 @@ def needs_connect(facts, want):
 
 
 def needs_add(facts, want):
-    return want.state == "present" and facts.lun is not None and facts.hlu is None
+    """The names of the LUNs that exist and are not in the group yet, in the order wanted."""
+    if want.state != "present":
+        return []
+    return [n for n in want.luns if facts.luns[n] is not None and facts.hlu(n) is None]
 
 
 def read_access(client, want):
-    """The facts ``plan_access`` needs for ``want``."""
-    lun = client.get_lun(name=want.lun)
-    facts = AccessFacts(lun=lun, group=client.get_storage_group(want.group))
-    if needs_connect(facts, want) and lun is not None:
+    """The facts ``plan_access`` needs for ``want``: one read of the LUNs (one list of every LUN for
+    more than one), one of the group, the migrations only when a LUN is to be added, the other groups and
+    the registered hosts only when the host is to be connected (and every LUN exists)."""
+    if len(want.luns) == 1:
+        found = {want.luns[0]: client.get_lun(name=want.luns[0])}
+    else:
+        by_name = dict((lun.name, lun) for lun in client.list_luns())
+        found = dict((n, by_name.get(n)) for n in want.luns)
+    facts = AccessFacts(luns=found, group=client.get_storage_group(want.group))
+    if needs_connect(facts, want) and all(lun is not None for lun in found.values()):
         facts.groups = client.list_storage_groups()
         facts.registered_hosts = client.list_registered_hosts()
     if needs_add(facts, want):
-        into = [m for m in client.list_migrations() if m.dest_id == lun.id]
-        facts.migrating_into = into[0].source_name if into else None
+        facts.migrating_into = dict((m.dest_id, m.source_name) for m in client.list_migrations())
     return facts
 
 
 def plan_access(facts, want):
-    """(steps, planned HLU) that bring the array from ``facts`` to ``want``; VnxError when it cannot be."""
+    """(steps, {LUN name: HLU it has or is planned to get}) that bring the array from ``facts`` to ``want``.
+
+    Every LUN is checked before any step is planned: one VnxError names every LUN that cannot be exposed
+    (missing, a migration's private destination, no free HLU left for it), so nothing is changed.
+    The new LUNs get the lowest free HLUs of the group as read, in the order of ``want.luns``.
+    """
     if want.state == "absent":
-        if facts.hlu is None:
-            return [], None
-        return [Step("remove_lun", "remove LUN %s (HLU %s) from storage group %s" % (facts.lun.name, facts.hlu, want.group),
-                     facts.hlu)], None
-    if facts.lun is None:
-        raise VnxError("expose", "LUN %s to host %s" % (want.lun, want.host), "the LUN does not exist",
-                       "Check the LUN name (vnx_info lists the LUNs).", "VNXLunNotFoundError")
+        steps = [Step("remove_lun", "remove LUN %s (HLU %s) from storage group %s"
+                      % (facts.luns[n].name, facts.hlu(n), want.group), facts.hlu(n), facts.luns[n])
+                 for n in want.luns if facts.hlu(n) is not None]
+        return steps, {}
+    adding = needs_add(facts, want)
+    missing = [n for n in want.luns if facts.luns[n] is None]
+    private = [n for n in adding if facts.luns[n].id in facts.migrating_into]
+    adding = [n for n in adding if n not in private]
+    free = [h for h in HLU_RANGE if facts.group is None or h not in facts.group.hlus]
+    problems = (facts, want, missing, private, adding[len(free):], len(free), len(adding))
+    if missing:  # before the host's checks: its facts were not read
+        refuse(*problems)
     steps = []
     if facts.group is None:
         steps.append(Step("create_group", "create storage group %s" % want.group))
     if needs_connect(facts, want):
         steps.append(plan_connect(facts, want))
-    if facts.hlu is not None:
-        return steps, facts.hlu
-    free = [h for h in HLU_RANGE if facts.group is None or h not in facts.group.hlus]
-    if not free:
-        raise VnxError("add", "LUN %s to storage group %s" % (facts.lun.name, want.group),
-                       "no free host LUN number (HLU) is left in the group",
-                       "Remove unused LUNs from the storage group.", "VNXNoHluAvailableError")
-    if facts.migrating_into:
-        raise VnxError("add", "LUN %s to storage group %s" % (facts.lun.name, want.group),
-                       "it is the destination of the migration of LUN %s, a private LUN a host cannot use"
-                       % facts.migrating_into,
-                       "Expose LUN %s instead (it becomes this LUN's data when the migration completes)."
-                       % facts.migrating_into, "VNXLunPrivateError")
-    steps.append(Step("add_lun", "add LUN %s to storage group %s with a free HLU" % (facts.lun.name, want.group), free[0]))
-    return steps, free[0]
+    refuse(*problems)
+    planned = dict((n, facts.hlu(n)) for n in want.luns)
+    for name, hlu in zip(adding, free):
+        steps.append(Step("add_lun", "add LUN %s to storage group %s with a free HLU" % (facts.luns[name].name, want.group),
+                          hlu, facts.luns[name]))
+        planned[name] = hlu
+    return steps, planned
 
 
 def plan_connect(facts, want):
@@ -158,65 +140,14 @@ def plan_connect(facts, want):
     return Step("connect_host", "connect host %s to storage group %s%s" % (want.host, want.group, moved_from))
 
 
-def _needs_add_many(facts, want):
-    """The names of the LUNs that exist and are not in the group yet, in the order wanted."""
-    if want.state != "present":
-        return []
-    return [n for n in want.luns if facts.luns[n] is not None and facts.hlu(n) is None]
-
-
-def read_access_many(client, want):
-    """The facts ``plan_access_many`` needs for ``want``: one read of the LUNs (one list of every LUN for
-    more than one), one of the group, the migrations only when a LUN is to be added, the other groups and
-    the registered hosts only when the host is to be connected (and every LUN exists)."""
-    if len(want.luns) == 1:
-        found = {want.luns[0]: client.get_lun(name=want.luns[0])}
-    else:
-        by_name = dict((lun.name, lun) for lun in client.list_luns())
-        found = dict((n, by_name.get(n)) for n in want.luns)
-    facts = ManyFacts(luns=found, group=client.get_storage_group(want.group))
-    if needs_connect(facts, want) and all(lun is not None for lun in found.values()):
-        facts.groups = client.list_storage_groups()
-        facts.registered_hosts = client.list_registered_hosts()
-    if _needs_add_many(facts, want):
-        facts.migrating_into = dict((m.dest_id, m.source_name) for m in client.list_migrations())
-    return facts
-
-
-def plan_access_many(facts, want):
-    """(steps, {LUN name: HLU it has or is planned to get}) that bring the array from ``facts`` to ``want``.
-
-    Every LUN is checked before any step is planned: one VnxError names every LUN that cannot be exposed
-    (missing, a migration's private destination, no free HLU left for it), so nothing is changed.
-    The new LUNs get the lowest free HLUs of the group as read, in the order of ``want.luns``.
-    """
-    if want.state == "absent":
-        steps = [Step("remove_lun", "remove LUN %s (HLU %s) from storage group %s" % (n, facts.hlu(n), want.group),
-                      facts.hlu(n), facts.luns[n]) for n in want.luns if facts.hlu(n) is not None]
-        return steps, {}
-    adding = _needs_add_many(facts, want)
-    missing = [n for n in want.luns if facts.luns[n] is None]
-    private = [n for n in adding if facts.luns[n].id in facts.migrating_into]
-    adding = [n for n in adding if n not in private]
-    free = [h for h in HLU_RANGE if facts.group is None or h not in facts.group.hlus]
-    refuse_many(facts, want, missing, private, adding[len(free):], len(free), len(adding))
-    steps = []
-    if facts.group is None:
-        steps.append(Step("create_group", "create storage group %s" % want.group))
-    if needs_connect(facts, want):
-        steps.append(plan_connect(facts, want))
-    planned = dict((n, facts.hlu(n)) for n in want.luns)
-    for name, hlu in zip(adding, free):
-        steps.append(Step("add_lun", "add LUN %s to storage group %s with a free HLU" % (name, want.group), hlu,
-                          facts.luns[name]))
-        planned[name] = hlu
-    return steps, planned
-
-
-def refuse_many(facts, want, missing, private, without_hlu, free, adding):
+def refuse(facts, want, missing, private, without_hlu, free, adding):
     """Raise one VnxError that names every LUN that cannot be exposed, or return when there is none.
 
     ``without_hlu``: the LUNs left without an HLU when the ``free`` ones go to the ``adding`` LUNs."""
+    if not (missing or private or without_hlu):
+        return
+    if len(want.luns) == 1:
+        refuse_one(facts, want, bool(missing), free)
     problems, hints, kinds = [], [], []
     if missing:
         problems.append("%s %s not exist" % (_luns(missing), "does" if len(missing) == 1 else "do"))
@@ -234,10 +165,24 @@ def refuse_many(facts, want, missing, private, without_hlu, free, adding):
                         % (_luns(without_hlu), free, adding))
         hints.append("Remove unused LUNs from the storage group, or expose fewer LUNs in one task.")
         kinds.append("VNXNoHluAvailableError")
-    if problems:
-        what = "LUN %s" % want.luns[0] if len(want.luns) == 1 else "%d LUNs" % len(want.luns)
-        raise VnxError("expose", "%s to host %s (storage group %s)" % (what, want.host, want.group),
-                       "; ".join(problems), " ".join(hints) + " Nothing was changed.", kinds[0])
+    raise VnxError("expose", "%d LUNs to host %s (storage group %s)" % (len(want.luns), want.host, want.group),
+                   "; ".join(problems), " ".join(hints) + " Nothing was changed.", kinds[0])
+
+
+def refuse_one(facts, want, missing, free):
+    """The refusal of a list of one LUN: the LUN is missing, or no HLU is free, or it is private."""
+    name = want.luns[0]
+    if missing:
+        raise VnxError("expose", "LUN %s to host %s" % (name, want.host), "the LUN does not exist",
+                       "Check the LUN name (vnx_info lists the LUNs).", "VNXLunNotFoundError")
+    where = "LUN %s to storage group %s" % (facts.luns[name].name, want.group)
+    if not free:
+        raise VnxError("add", where, "no free host LUN number (HLU) is left in the group",
+                       "Remove unused LUNs from the storage group.", "VNXNoHluAvailableError")
+    source = facts.migrating_into[facts.luns[name].id]
+    raise VnxError("add", where, "it is the destination of the migration of LUN %s, a private LUN a host cannot use"
+                   % source, "Expose LUN %s instead (it becomes this LUN's data when the migration completes)." % source,
+                   "VNXLunPrivateError")
 
 
 def _luns(names):

@@ -16,6 +16,7 @@ __metaclass__ = type
 
 import importlib.util
 import logging
+import copy
 import math
 import os
 import re
@@ -994,3 +995,48 @@ class VnxClient(object):
         raise VnxError("add", "LUN %s to storage group %s" % (lun.name, group.name),
                        "every free HLU tried was taken by a parallel change (%d attempts)" % attempts,
                        HINTS["VNXHluNumberInUseError"], "VNXHluNumberInUseError")
+
+
+class ReadOnce(object):
+    """The reads a planner makes of a VnxClient, answered from one listing of each kind of object.
+
+    For a plan of many LUNs at once: the LUNs, snapshots, pools, consistency groups, storage groups and
+    migrations are each listed at most once (when first asked for), instead of once per LUN. Each answer
+    is a copy, so a planner may fill in a LUN's fields. Writes go to the client itself, never here.
+    """
+
+    def __init__(self, client):
+        self.client = client
+        self.lists = {}
+
+    def _all(self, kind):
+        if kind not in self.lists:
+            self.lists[kind] = getattr(self.client, "list_" + kind)()
+        return self.lists[kind]
+
+    def _one(self, kind, test):
+        return next((copy.deepcopy(x) for x in self._all(kind) if test(x)), None)
+
+    def get_lun(self, name=None, lun_id=None):
+        return self._one("luns", lambda lun: lun.name == name if name is not None else lun.id == lun_id)
+
+    def list_snapshots(self, lun_id=None):
+        return [copy.deepcopy(s) for s in self._all("snapshots") if lun_id is None or lun_id in s.source_luns]
+
+    def get_snapshot(self, name):
+        return self._one("snapshots", lambda s: s.name == name)
+
+    def get_pool(self, name):
+        return self._one("pools", lambda pool: pool.name == name)
+
+    def get_consistency_group(self, name):
+        return self._one("consistency_groups", lambda g: g.name == name)
+
+    def group_of(self, lun):
+        return self._one("consistency_groups", lambda g: lun.id in g.lun_ids)
+
+    def list_migrations(self):
+        return copy.deepcopy(self._all("migrations"))
+
+    def list_storage_groups(self):
+        return copy.deepcopy(self._all("storage_groups"))

@@ -5,6 +5,8 @@
 
 ``read_volume`` reads the facts the plan needs; ``plan_volume`` turns them and the wanted state
 into steps and the predicted LUN, or refuses with a VnxError; the module applies the steps.
+``read_volumes`` and ``plan_volumes`` do the same for a list of LUNs: every kind of object read once
+(client.ReadOnce), every LUN planned before any change, one VnxError naming every LUN refused.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -428,3 +430,51 @@ def plan_volume(facts, want):
         err.planned = [s.text for s in steps]
         raise
     return steps, predicted(lun, want, group_after)
+
+
+def read_volumes(client, wants):
+    """The facts of each of ``wants``, in order; ``client`` a ReadOnce for more than one LUN.
+
+    A pool is one object in every LUN's facts that reads it, so that plan_volumes takes from it what each
+    thick LUN before the next one takes."""
+    facts = [read_volume(client, want) for want in wants]
+    pools = {}
+    for f in facts:
+        if f.pool is not None:
+            f.pool = pools.setdefault(f.pool.name, f.pool)
+    return facts
+
+
+def plan_volumes(facts, wants):
+    """[(steps, the LUN's facts after them or None)] for each of ``wants``, in order.
+
+    Every LUN is planned before any change: one VnxError names every LUN that cannot be brought to what is
+    wanted (a list of one: that LUN's own error), so nothing is changed. Thick LUNs created or grown in one
+    pool take its space in the order of ``wants``: the next one sees what is left.
+    """
+    plans, errors = [], []
+    for f, want in zip(facts, wants):
+        try:
+            steps, after = plan_volume(f, want)
+        except VnxError as err:
+            errors.append(err)
+            continue
+        plans.append((steps, after))
+        for step in steps:
+            take_from_pool(f.pool, step)
+    if errors and len(wants) == 1:
+        raise errors[0]
+    if errors:
+        raise VnxError("converge", "%d of the %d LUNs" % (len(errors), len(wants)),
+                       "; ".join(str(err) for err in errors), "Nothing was changed.", errors[0].kind)
+    return plans
+
+
+def take_from_pool(pool, step):
+    """What a planned step takes from the pool's available space (thick LUNs only)."""
+    if pool is None or pool.available_capacity_gb is None:
+        return
+    if step.kind == "create_lun" and step.options["provisioning"] == "thick":
+        pool.available_capacity_gb -= step.options["size_gb"]
+    if step.kind == "expand_lun" and step.lun.provisioning == "thick":
+        pool.available_capacity_gb -= step.options["size_gb"] - step.lun.size_gb

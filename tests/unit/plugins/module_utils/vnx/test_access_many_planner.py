@@ -18,7 +18,7 @@ import itertools
 import pytest
 
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.access import (
-    ManyWanted, plan_access_many, read_access_many)
+    AccessWanted, plan_access, read_access)
 from ansible_collections.storage.datamotion.plugins.module_utils.vnx.client import (
     Lun, Migration, StorageGroup, VnxError)
 
@@ -104,7 +104,7 @@ class Model:
 
 
 STATES = list(itertools.product(["in", "out", "missing", "private"], repeat=3))
-WANTS = [ManyWanted(NAMES, "host1", "host1", state) for state in ("present", "absent")]
+WANTS = [AccessWanted(NAMES, "host1", "host1", state) for state in ("present", "absent")]
 
 
 @pytest.mark.parametrize("want", WANTS, ids=lambda w: w.state)
@@ -114,7 +114,7 @@ def test_every_mix_reaches_the_wanted_state_or_is_refused_naming_every_bad_lun(s
     before = copy.deepcopy(model.group)
     bad = [n for n, s in zip(NAMES, states) if s in ("missing", "private")]
     try:
-        steps, planned = plan_access_many(read_access_many(model, want), want)
+        steps, planned = plan_access(read_access(model, want), want)
     except VnxError as err:
         assert want.state == "present" and bad, str(err)
         for name in NAMES:
@@ -125,7 +125,7 @@ def test_every_mix_reaches_the_wanted_state_or_is_refused_naming_every_bad_lun(s
     assert want.state == "absent" or not bad
     for step in steps:
         model.apply(step, want)
-    again, dummy = plan_access_many(read_access_many(model, want), want)
+    again, dummy = plan_access(read_access(model, want), want)
     assert again == []
     group = model.get_storage_group("host1")
     if want.state == "absent":
@@ -142,10 +142,10 @@ def test_every_mix_reaches_the_wanted_state_or_is_refused_naming_every_bad_lun(s
 
 def test_one_error_names_the_missing_the_private_and_those_without_an_hlu():
     model = Model(["missing", "private", "out"], taken=range(255))
-    want = ManyWanted(NAMES + ("vol_d",), "host1", "host1")
+    want = AccessWanted(NAMES + ("vol_d",), "host1", "host1")
     model.luns["vol_d"] = lun_of(3, "vol_d")
     with pytest.raises(VnxError) as info:
-        plan_access_many(read_access_many(model, want), want)
+        plan_access(read_access(model, want), want)
     err = info.value
     assert err.kind == "VNXLunNotFoundError"
     assert str(err) == (
@@ -160,7 +160,7 @@ def test_a_full_group_refuses_before_the_group_is_touched():
     model = Model(["out", "out", "in"], taken=range(1, 256))
     want = WANTS[0]
     with pytest.raises(VnxError) as info:
-        plan_access_many(read_access_many(model, want), want)
+        plan_access(read_access(model, want), want)
     assert info.value.kind == "VNXNoHluAvailableError"
     assert "no free host LUN number (HLU) is left for LUNs vol_a, vol_b (the group has 0 free for the 2 LUNs to add)" \
         in info.value.text
@@ -168,7 +168,7 @@ def test_a_full_group_refuses_before_the_group_is_touched():
 
 def test_a_missing_group_is_created_and_the_host_connected_once_before_the_luns():
     model = Model(["out", "out", "out"], group=False)
-    steps, planned = plan_access_many(read_access_many(model, WANTS[0]), WANTS[0])
+    steps, planned = plan_access(read_access(model, WANTS[0]), WANTS[0])
     assert [s.text for s in steps] == [
         "create storage group host1", "connect host host1 to storage group host1",
         "add LUN vol_a to storage group host1 with a free HLU", "add LUN vol_b to storage group host1 with a free HLU",
@@ -179,32 +179,32 @@ def test_a_missing_group_is_created_and_the_host_connected_once_before_the_luns(
 def test_an_unregistered_host_is_refused_as_for_one_lun():
     model = Model(["out", "out", "out"], registered=False, connected=False)
     with pytest.raises(VnxError) as info:
-        plan_access_many(read_access_many(model, WANTS[0]), WANTS[0])
+        plan_access(read_access(model, WANTS[0]), WANTS[0])
     assert info.value.kind == "VNXHostNotFoundError"
 
 
 def test_the_luns_are_read_in_one_list_and_nothing_more_than_the_plan_needs():
     model = Model(["in", "in", "in"])
-    assert plan_access_many(read_access_many(model, WANTS[0]), WANTS[0])[0] == []
+    assert plan_access(read_access(model, WANTS[0]), WANTS[0])[0] == []
     assert model.calls == ["list_luns", "get_storage_group"]
     model = Model(["in", "out", "in"])
-    read_access_many(model, WANTS[0])
+    read_access(model, WANTS[0])
     assert model.calls == ["list_luns", "get_storage_group", "list_migrations"]
     model = Model(["out", "out", "out"], connected=False)
-    read_access_many(model, WANTS[0])
+    read_access(model, WANTS[0])
     assert model.calls == ["list_luns", "get_storage_group", "list_storage_groups", "list_registered_hosts",
                            "list_migrations"]
     model = Model(["out", "missing", "out"], connected=False)
-    read_access_many(model, WANTS[0])
+    read_access(model, WANTS[0])
     assert model.calls == ["list_luns", "get_storage_group", "list_migrations"]
     model = Model(["in", "out", "in"])
-    read_access_many(model, WANTS[1])
+    read_access(model, WANTS[1])
     assert model.calls == ["list_luns", "get_storage_group"]
 
 
 def test_a_list_of_one_reads_that_lun_only():
     model = Model(["out", "out", "out"])
-    want = ManyWanted(("vol_b",), "host1", "host1")
-    steps, planned = plan_access_many(read_access_many(model, want), want)
+    want = AccessWanted(("vol_b",), "host1", "host1")
+    steps, planned = plan_access(read_access(model, want), want)
     assert model.calls == ["get_lun", "get_storage_group", "list_migrations"]
     assert [s.kind for s in steps] == ["add_lun"] and planned == {"vol_b": 1}

@@ -93,7 +93,7 @@ STARTS = list(itertools.product(
     ["none", "empty", "with-luns"],                                           # host1 in another group
     [False, True],                                                            # the LUN is a migration target
 ))
-WANTS = [AccessWanted(LUN.name, "host1", "host1", state, connect) for state in ("present", "absent")
+WANTS = [AccessWanted((LUN.name,), "host1", "host1", state, connect) for state in ("present", "absent")
          for connect in (True, False)]
 
 
@@ -139,7 +139,7 @@ def test_every_start_reaches_the_wanted_state_or_is_refused_before_acting(start,
     if want.state == "absent":
         assert group is None or not start[0] or group.hlu_of(LUN.id) is None
         return
-    assert group.hlu_of(LUN.id) == planned
+    assert group.hlu_of(LUN.id) == planned[LUN.name]
     if want.connect_host:
         assert want.host in group.hosts
 
@@ -147,9 +147,9 @@ def test_every_start_reaches_the_wanted_state_or_is_refused_before_acting(start,
 def test_the_lowest_free_hlu_is_planned_hlu_0_included():
     model = Model(group="host")
     steps, planned = plan_access(read_access(model, WANTS[0]), WANTS[0])
-    assert [s.kind for s in steps] == ["add_lun"] and planned == 0
+    assert [s.kind for s in steps] == ["add_lun"] and planned == {"vol_a": 0}
     model = Model(group="host+low")
-    assert plan_access(read_access(model, WANTS[0]), WANTS[0])[1] == 2
+    assert plan_access(read_access(model, WANTS[0]), WANTS[0])[1] == {"vol_a": 2}
 
 
 def test_a_host_in_an_empty_group_is_moved_and_the_step_says_so():
@@ -168,5 +168,22 @@ def test_nothing_more_is_read_than_the_plan_needs():
             return object.__getattribute__(self, name)
 
     model = Counting(group="host+lun")
-    assert plan_access(read_access(model, WANTS[0]), WANTS[0]) == ([], 5)
+    assert plan_access(read_access(model, WANTS[0]), WANTS[0]) == ([], {"vol_a": 5})
     assert Counting.calls == ["get_lun", "get_storage_group"]
+
+
+@pytest.mark.parametrize("start, message", [
+    ((False, "host", True, "none", False),
+     "Cannot expose LUN vol_a to host host1: the LUN does not exist -- Check the LUN name (vnx_info lists the LUNs)."),
+    ((True, "host+full", True, "none", True),
+     "Cannot add LUN vol_a to storage group host1: no free host LUN number (HLU) is left in the group -- Remove unused "
+     "LUNs from the storage group."),
+    ((True, "host", True, "none", True),
+     "Cannot add LUN vol_a to storage group host1: it is the destination of the migration of LUN src, a private LUN a "
+     "host cannot use -- Expose LUN src instead (it becomes this LUN's data when the migration completes)."),
+])
+def test_one_lun_is_refused_in_words_about_that_lun(start, message):
+    # a list of one goes through the planner of many LUNs, and keeps the words of one
+    with pytest.raises(VnxError) as info:
+        plan_access(read_access(Model(*start), WANTS[0]), WANTS[0])
+    assert str(info.value) == message
