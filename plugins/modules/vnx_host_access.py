@@ -169,7 +169,8 @@ connection:
     access_mode: ro
 connections:
   description:
-    - With O(luns), how the host reaches each LUN, in the order of O(luns); each entry has the keys of RV(connection).
+    - With O(luns), how the host reaches each LUN, in the order of O(luns); each entry has the keys of RV(connection)
+      and C(added), whether this run added the LUN to the group (in check mode, would add it).
     - Empty with O(state=absent).
   returned: with O(luns)
   type: list
@@ -183,6 +184,7 @@ connections:
       storage_group: migrate01
       host: migrate01
       access_mode: rw
+      added: true
     - hlu: 1
       lun_id: 22
       wwn: "60:06:01:60:AA:BB:00:00:11:22:33:44:55:66:00:16"
@@ -190,6 +192,7 @@ connections:
       storage_group: migrate01
       host: migrate01
       access_mode: rw
+      added: false
 actions:
   description:
     - What the task did (in check mode, would do), in order.
@@ -309,6 +312,8 @@ def expose(module, client, want):
         result["connection"] = connections[0] if connections else {}
         before, after = dict(hlu=before[p["lun"]]), dict(hlu=after[p["lun"]])
     else:
+        for name, connection in zip(want.luns, connections):
+            connection["added"] = facts.hlu(name) is None
         result["connections"] = connections
         before, after = dict(hlus=before), dict(hlus=after)
     if module._diff:

@@ -338,7 +338,7 @@ def test_host_access_many_luns_in_check_mode_plans_and_diffs_without_writing(run
     navi.on("storagegroup -messner", f.storage_group("host1", hlus={0: 99, 1: 21}))
     status, result = run_module(vnx_host_access, dict(CONN, luns=["m0", "m1", "m2"], host="host1"), check_mode=True, diff=True)
     assert status == "exit" and result["changed"]
-    assert [(c["hlu"], c.get("hlu_planned")) for c in result["connections"]] == [(None, 2), (1, None), (None, 3)]
+    assert [(c["hlu"], c.get("hlu_planned"), c["added"]) for c in result["connections"]] == [(None, 2, True), (1, None, False), (None, 3, True)]
     assert result["diff"] == {"before": {"storage_group": "host1", "hlus": {"m0": None, "m1": 1, "m2": None}},
                               "after": {"storage_group": "host1", "hlus": {"m0": 2, "m1": 1, "m2": 3}}}
     assert result["actions"] == ["add LUN m0 to storage group host1 with a free HLU",
