@@ -287,6 +287,8 @@ def expose(module, client, want):
     found = {}
     try:
         facts = read_access(client, want)
+        # read now: adding a LUN updates the group that facts holds
+        before = dict((n, facts.hlu(n)) for n in want.luns)
         steps, planned = plan_access(facts, want)
         for step in steps:
             plan.add(step.text, lambda step=step: apply_step(client, want, step, found))
@@ -304,7 +306,6 @@ def expose(module, client, want):
             if module.check_mode and hlus[name] is None:
                 connection["hlu_planned"] = planned[name]
             connections.append(connection)
-    before = dict((n, facts.hlu(n)) for n in want.luns)
     after = dict((n, (hlus[n] if hlus[n] is not None else planned[n]) if want.state == "present" else None)
                  for n in want.luns)
     result = dict(changed=plan.changed, actions=plan.actions)
@@ -313,7 +314,7 @@ def expose(module, client, want):
         before, after = dict(hlu=before[p["lun"]]), dict(hlu=after[p["lun"]])
     else:
         for name, connection in zip(want.luns, connections):
-            connection["added"] = facts.hlu(name) is None
+            connection["added"] = before[name] is None
         result["connections"] = connections
         before, after = dict(hlus=before), dict(hlus=after)
     if module._diff:

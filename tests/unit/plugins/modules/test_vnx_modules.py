@@ -321,13 +321,17 @@ HLU_IN_USE = "Error: storagegroup command failed\nError returned from Agent\nReq
 def test_host_access_many_luns_get_the_lowest_free_hlus_in_one_run(run_module, navi):
     navi.on("lun -list -all", many_luns(4))
     navi.on("storagegroup -messner", f.storage_group("host1", hlus={0: 99, 2: 98}))
-    status, result = run_module(vnx_host_access, dict(CONN, luns=["m2", "m0", "m1"], host="host1", access_mode="ro"))
+    status, result = run_module(vnx_host_access, dict(CONN, luns=["m2", "m0", "m1"], host="host1", access_mode="ro"), diff=True)
     assert status == "exit" and result["changed"], result
+    # what the group held before the run, not after it
+    assert result["diff"]["before"]["hlus"] == {"m2": None, "m0": None, "m1": None}
+    assert result["diff"]["after"]["hlus"] == {"m2": 1, "m0": 3, "m1": 4}
     assert navi.array_commands() == ["lun -list -all", SG_READ, "migrate -list",
                                      "storagegroup -addhlu -hlu 1 -alu 22 -gname host1 -o",
                                      "storagegroup -addhlu -hlu 3 -alu 20 -gname host1 -o",
                                      "storagegroup -addhlu -hlu 4 -alu 21 -gname host1 -o"]
-    assert [(c["lun_id"], c["hlu"], c["access_mode"]) for c in result["connections"]] == [(22, 1, "ro"), (20, 3, "ro"), (21, 4, "ro")]
+    assert [(c["lun_id"], c["hlu"], c["access_mode"], c["added"]) for c in result["connections"]] == [
+        (22, 1, "ro", True), (20, 3, "ro", True), (21, 4, "ro", True)]
     assert result["connections"][0]["device_name"] == "wwn-0x60060160aabb00001122334455660016"
     assert result["actions"] == ["add LUN %s to storage group host1 with a free HLU" % n for n in ("m2", "m0", "m1")]
     assert "connection" not in result
