@@ -29,16 +29,13 @@ import argparse
 import json
 import os
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
-BIN = os.path.dirname(os.path.abspath(sys.executable))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import BIN, spread, workspace  # noqa: E402 pylint: disable=wrong-import-position
 NAVI = os.path.join(BIN, "naviseccli-sim")
 UNEXPOSE = {"lun": "{{ item }}", "host": "localhost", "state": "absent"}
 CONN = {"sp_address": "127.0.0.1", "username": "sysadmin", "password": "sysadmin", "naviseccli_path": NAVI}
@@ -192,14 +189,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--json", help="write the measurements here")
     args = parser.parse_args()
-    work = tempfile.mkdtemp(prefix="migration-bench.")
-    coll = os.path.join(work, "collections", "ansible_collections", "storage")
-    os.makedirs(coll)
-    os.symlink(REPO, os.path.join(coll, "datamotion"))
-    env = dict(os.environ, VNXSIM_HOME=os.path.join(work, "vnxsim"), PATH=BIN + os.pathsep + os.environ["PATH"],
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(work, "collections"), ANSIBLE_HOST_KEY_CHECKING="False")
     results = {"role": [], "singles": []}
-    try:
+    with workspace("migration-bench.") as (work, env):
         sources = setup(work, env, args)
         for rnd in range(args.rounds):
             order = ("role", "singles") if rnd % 2 == 0 else ("singles", "role")
@@ -214,17 +205,12 @@ def main():
                   "(copies %.1f s, CPU %.1f s); load %.1f" % (rnd + 1, order[0], r["wall"], r["copy"], r["overhead"], r["cpu"],
                                                               s["wall"], s["copy_sum"], s["cpu"], os.getloadavg()[0]),
                   flush=True)
-    finally:
-        subprocess.run([os.path.join(BIN, "vnx-sim"), "teardown"], env=env, check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        shutil.rmtree(work, ignore_errors=True)
 
     def med(case, key):
         return statistics.median(r[key] for r in results[case])
 
-    def spread(case, key):
-        values = [r[key] for r in results[case]]
-        return "%.1f / %.1f / %.1f" % (min(values), statistics.median(values), max(values))
+    def stats(case, key):
+        return spread(r[key] for r in results[case])
 
     print("\n%d LUNs of %d GiB (%d MiB of data each), %d interleaved rounds, medians:" % (
         args.luns, args.size_gib, args.data_mib, len(results["role"])))
@@ -232,9 +218,9 @@ def main():
     print("| | wall s min / median / max | copies s | CPU s median |")
     print("|---|---|---|---|")
     print("| role, one play, forks=%d | %s | %.1f (longest; sum %.1f) | %.1f |" % (
-        args.luns, spread("role", "wall"), med("role", "copy"), med("role", "copy_sum"), med("role", "cpu")))
+        args.luns, stats("role", "wall"), med("role", "copy"), med("role", "copy_sum"), med("role", "cpu")))
     print("| %d single sparse_volume_copy runs, summed | %s | %.1f | %.1f |" % (
-        args.luns, spread("singles", "wall"), med("singles", "copy_sum"), med("singles", "cpu")))
+        args.luns, stats("singles", "wall"), med("singles", "copy_sum"), med("singles", "cpu")))
     print("role overhead (wall - copies): %.1f s (min %.1f, max %.1f); goal < 30 s" % (
         med("role", "overhead"), min(r["overhead"] for r in results["role"]),
         max(r["overhead"] for r in results["role"])))

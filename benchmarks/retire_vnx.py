@@ -31,17 +31,14 @@ import json
 import os
 import re
 import resource
-import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from urllib.request import Request, urlopen
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
-BIN = os.path.dirname(os.path.abspath(sys.executable))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import BIN, spread, workspace  # noqa: E402 pylint: disable=wrong-import-position
 NAVI = os.path.join(BIN, "naviseccli-sim")
 VNX = {"sp_address": "127.0.0.1", "username": "sysadmin", "password": "sysadmin", "naviseccli_path": NAVI}
 INITIATOR = "iqn.2026-01.io.datamotion.sim:bench-host"
@@ -252,41 +249,32 @@ def main():
     parser.add_argument("--count", action="store_true",
                         help="count the playbook's Python processes (module runs and actions' commands) per run")
     args = parser.parse_args()
-    work = tempfile.mkdtemp(prefix="retire-bench.")
-    coll = os.path.join(work, "collections", "ansible_collections", "storage")
-    os.makedirs(coll)
-    os.symlink(REPO, os.path.join(coll, "datamotion"))
-    env = dict(os.environ, VNXSIM_HOME=os.path.join(work, "vnxsim"), PATH=BIN + os.pathsep + os.environ["PATH"],
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(work, "collections"), ANSIBLE_HOST_KEY_CHECKING="False")
-    os.makedirs(os.path.join(env["VNXSIM_HOME"], "by-id"))
-    proc, ready = start_ontap(work, env, os.path.join(env["VNXSIM_HOME"], "by-id"))
-    port = int(ready["clusters"]["dst"].rsplit(":", 1)[1])
-    ontap = {"hostname": "127.0.0.1", "port": port, "https": False, "username": "admin", "password": "netapp1!",
-             "use_rest": "always"}
     results = {"retire": [], "dd": []}
     cases = {"retire": retire_case, "dd": dd_case}
-    try:
-        sources, data = setup(work, env, args, ontap)
-        for rnd in range(args.rounds):
-            order = ("retire", "dd") if rnd % 2 == 0 else ("dd", "retire")
-            for case in order:
-                control(ready["control"] + "/reset", "POST")   # no LUN, volume or igroup: the seed again
-                results[case].append(cases[case](work, env, args, rnd, sources, ontap, ready))
-                print("round %d %s: %s" % (rnd + 1, case, json.dumps(results[case][-1])), flush=True)
-            r, d = results["retire"][-1], results["dd"][-1]
-            print("round %d (%s first): retire %.1f s (copies %.1f s, %.1f CPU s, used %.2f GiB); dd %.1f s (%.1f CPU s, "
-                  "used %.2f GiB)" % (rnd + 1, order[0], r["wall"], r["copies"], r["cpu"], r["used"] / GIB, d["wall"], d["cpu"],
-                                      d["used"] / GIB), flush=True)
-    finally:
-        proc.terminate()
-        proc.wait()
-        subprocess.run([os.path.join(BIN, "vnx-sim"), "teardown"], env=env, check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        shutil.rmtree(work, ignore_errors=True)
+    with workspace("retire-bench.") as (work, env):
+        os.makedirs(os.path.join(env["VNXSIM_HOME"], "by-id"))
+        proc, ready = start_ontap(work, env, os.path.join(env["VNXSIM_HOME"], "by-id"))
+        port = int(ready["clusters"]["dst"].rsplit(":", 1)[1])
+        ontap = {"hostname": "127.0.0.1", "port": port, "https": False, "username": "admin", "password": "netapp1!",
+                 "use_rest": "always"}
+        try:
+            sources, data = setup(work, env, args, ontap)
+            for rnd in range(args.rounds):
+                order = ("retire", "dd") if rnd % 2 == 0 else ("dd", "retire")
+                for case in order:
+                    control(ready["control"] + "/reset", "POST")   # no LUN, volume or igroup: the seed again
+                    results[case].append(cases[case](work, env, args, rnd, sources, ontap, ready))
+                    print("round %d %s: %s" % (rnd + 1, case, json.dumps(results[case][-1])), flush=True)
+                r, d = results["retire"][-1], results["dd"][-1]
+                print("round %d (%s first): retire %.1f s (copies %.1f s, %.1f CPU s, used %.2f GiB); dd %.1f s (%.1f CPU s, "
+                      "used %.2f GiB)" % (rnd + 1, order[0], r["wall"], r["copies"], r["cpu"], r["used"] / GIB, d["wall"],
+                                          d["cpu"], d["used"] / GIB), flush=True)
+        finally:
+            proc.terminate()
+            proc.wait()
 
     def stats(case, key):
-        values = [r[key] for r in results[case]]
-        return "%.1f / %.1f / %.1f" % (min(values), statistics.median(values), max(values))
+        return spread(r[key] for r in results[case])
 
     def med(case, key):
         return statistics.median(r[key] for r in results[case])

@@ -28,16 +28,12 @@ import argparse
 import json
 import os
 import resource
-import shutil
-import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.dirname(HERE)
-BIN = os.path.dirname(os.path.abspath(sys.executable))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench import BIN, check_tools, spread, workspace  # noqa: E402 pylint: disable=wrong-import-position
 NAVI = os.path.join(BIN, "naviseccli-sim")
 CONN = {"sp_address": "127.0.0.1", "username": "sysadmin", "password": "sysadmin", "naviseccli_path": NAVI}
 HOST = "bench01"
@@ -148,18 +144,10 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", help="write the measurements here")
     args = parser.parse_args()
-    for tool in ("ansible-playbook", "vnx-sim", "naviseccli-sim"):
-        if not os.path.exists(os.path.join(BIN, tool)):
-            sys.exit("%s not found next to %s: run with the dev venv's Python (.venv/bin/python)" % (tool, sys.executable))
-    work = tempfile.mkdtemp(prefix="host-access-bench.")
-    coll = os.path.join(work, "collections", "ansible_collections", "storage")
-    os.makedirs(coll)
-    os.symlink(REPO, os.path.join(coll, "datamotion"))
-    env = dict(os.environ, VNXSIM_HOME=os.path.join(work, "vnxsim"), PATH=BIN + os.pathsep + os.environ["PATH"],
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(work, "collections"), ANSIBLE_HOST_KEY_CHECKING="False")
+    check_tools("ansible-playbook", "vnx-sim", "naviseccli-sim")
     results = {"singles": [], "list": []}
     loads = []
-    try:
+    with workspace("host-access-bench.") as (work, env):
         luns = setup(work, env, args)
         for rnd in range(args.rounds):
             order = ("singles", "list") if rnd % 2 == 0 else ("list", "singles")
@@ -170,14 +158,9 @@ def main():
             print("round %d (%s first), exposure: singles %.1f s, %.1f CPU s, %d calls; list %.1f s, %.1f CPU s, %d calls; "
                   "load %.1f" % (rnd + 1, order[0], s["wall"], s["cpu"], s["calls"], lst["wall"], lst["cpu"], lst["calls"],
                                  loads[-1]), flush=True)
-    finally:
-        subprocess.run([os.path.join(BIN, "vnx-sim"), "teardown"], env=env, check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        shutil.rmtree(work, ignore_errors=True)
 
-    def spread(style, state, key):
-        values = [r[state][key] for r in results[style]]
-        return "%.1f / %.1f / %.1f" % (min(values), statistics.median(values), max(values))
+    def stats(style, state, key):
+        return spread(r[state][key] for r in results[style])
 
     print("\n%d LUNs to one host, %d interleaved rounds (load average %.1f to %.1f), min / median / max:" % (
         args.luns, args.rounds, min(loads), max(loads)))
@@ -185,10 +168,10 @@ def main():
     print("|---|---|---|---|")
     for state, verb in (("present", "expose"), ("absent", "take away")):
         print("| %s: %d single-LUN tasks, forks=%d | %s | %s | %s |" % (
-            verb, args.luns, args.luns, spread("singles", state, "wall"), spread("singles", state, "cpu"),
-            spread("singles", state, "calls")))
+            verb, args.luns, args.luns, stats("singles", state, "wall"), stats("singles", state, "cpu"),
+            stats("singles", state, "calls")))
         print("| %s: one task, luns of %d | %s | %s | %s |" % (
-            verb, args.luns, spread("list", state, "wall"), spread("list", state, "cpu"), spread("list", state, "calls")))
+            verb, args.luns, stats("list", state, "wall"), stats("list", state, "cpu"), stats("list", state, "calls")))
     for style in ("singles", "list"):
         for state in ("present", "absent"):
             print("%s, %s, last round: %s" % (style, state, json.dumps(results[style][-1][state]["commands"], sort_keys=True)))

@@ -26,14 +26,11 @@ from __future__ import absolute_import, division, print_function
 import argparse
 import json
 import os
-import shutil
-import statistics
-import subprocess
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from vnx_host_access import BIN, REPO, SEED, play, playbook, run  # noqa: E402 pylint: disable=wrong-import-position
+from bench import BIN, check_tools, spread, workspace  # noqa: E402 pylint: disable=wrong-import-position
+from vnx_host_access import SEED, play, playbook, run  # noqa: E402 pylint: disable=wrong-import-position
 
 
 def volume(**options):
@@ -95,18 +92,10 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", help="write the measurements here")
     args = parser.parse_args()
-    for tool in ("ansible-playbook", "vnx-sim", "naviseccli-sim"):
-        if not os.path.exists(os.path.join(BIN, tool)):
-            sys.exit("%s not found next to %s: run with the dev venv's Python (.venv/bin/python)" % (tool, sys.executable))
-    work = tempfile.mkdtemp(prefix="volume-bench.")
-    coll = os.path.join(work, "collections", "ansible_collections", "storage")
-    os.makedirs(coll)
-    os.symlink(REPO, os.path.join(coll, "datamotion"))
-    env = dict(os.environ, VNXSIM_HOME=os.path.join(work, "vnxsim"), PATH=BIN + os.pathsep + os.environ["PATH"],
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(work, "collections"), ANSIBLE_HOST_KEY_CHECKING="False")
+    check_tools("ansible-playbook", "vnx-sim", "naviseccli-sim")
     results = {"singles": [], "list": []}
     loads = []
-    try:
+    with workspace("volume-bench.") as (work, env):
         dests, copies = setup(work, env, args)
         for rnd in range(args.rounds):
             order = ("singles", "list") if rnd % 2 == 0 else ("list", "singles")
@@ -119,14 +108,9 @@ def main():
                       rnd + 1, order[0], s["make"]["wall"], s["make"]["cpu"], s["delete"]["wall"], s["delete"]["cpu"],
                       lst["make"]["wall"], lst["make"]["cpu"], lst["delete"]["wall"], lst["delete"]["cpu"], loads[-1]),
                   flush=True)
-    finally:
-        subprocess.run([os.path.join(BIN, "vnx-sim"), "teardown"], env=env, check=False,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        shutil.rmtree(work, ignore_errors=True)
 
-    def spread(style, phase, key):
-        values = [r[phase][key] for r in results[style]]
-        return "%.1f / %.1f / %.1f" % (min(values), statistics.median(values), max(values))
+    def stats(style, phase, key):
+        return spread(r[phase][key] for r in results[style])
 
     print("\n%d LUNs, %d interleaved rounds (load average %.1f to %.1f), min / median / max:" % (
         args.luns, args.rounds, min(loads), max(loads)))
@@ -134,10 +118,10 @@ def main():
     print("|---|---|---|---|")
     for phase, what in (("make", "make %d thin LUNs" % args.luns), ("delete", "delete %d snap copies" % args.luns)):
         print("| %s: %d single-LUN tasks, forks=%d | %s | %s | %s |" % (
-            what, args.luns, args.luns, spread("singles", phase, "wall"), spread("singles", phase, "cpu"),
-            spread("singles", phase, "calls")))
+            what, args.luns, args.luns, stats("singles", phase, "wall"), stats("singles", phase, "cpu"),
+            stats("singles", phase, "calls")))
         print("| %s: one task, luns of %d | %s | %s | %s |" % (
-            what, args.luns, spread("list", phase, "wall"), spread("list", phase, "cpu"), spread("list", phase, "calls")))
+            what, args.luns, stats("list", phase, "wall"), stats("list", phase, "cpu"), stats("list", phase, "calls")))
     for style in ("singles", "list"):
         for phase in ("make", "delete"):
             print("%s, %s, last round: %s" % (style, phase, json.dumps(results[style][-1][phase]["commands"], sort_keys=True)))

@@ -6,6 +6,11 @@
 A lock is a flock on <record>.lock; the process that holds it is a small holder started here, in a session of its
 own, which lets go when it is told to (SIGTERM), when the run that took it ends, or when its lease is over. The
 lock file holds who took it, so a second run can name the holder.
+
+The end of a run is seen here only when the run is on this machine (owner_pid). A run on another machine is seen
+through its tasks on this host: a task that carries RUN_ENV=<owner> in its environment (a play's `environment:`)
+renews the lease for as long as its process lives, so a copy of any length keeps the locks, and a killed run
+gives them up one lease after its last task here ended.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -23,18 +28,34 @@ import time
 
 
 HOLDER_MARK = "storage.datamotion.record_lock holder"
-# runs in its own process; its inherited descriptors 3.. are the locks: they go when it exits
+# the environment variable that names the run in its tasks' processes on the host (see the module's docs)
+RUN_ENV = "STORAGE_DATAMOTION_RUN"
+# runs in its own process; its inherited descriptors 3.. are the locks: they go when it exits. With the run's process
+# here (owner_pid) it holds them while that process lives; else for the lease, renewed while a task of the run works
 HOLDER_CODE = r"""
 import os, signal, sys, time
 signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
-owner_pid, owner_start, deadline = int(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+owner_pid, owner_start, lease, mark = int(sys.argv[2]), sys.argv[3], float(sys.argv[4]), sys.argv[5].encode()
 def alive():
     try:
         with open('/proc/%d/stat' % owner_pid) as f:
             return f.read().rsplit(')', 1)[1].split()[19] == owner_start
     except (OSError, IndexError):
         return False
-while time.time() < deadline and (not owner_pid or alive()):
+def working():
+    for pid in os.listdir('/proc'):
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                with open('/proc/%s/environ' % pid, 'rb') as f:
+                    if mark in f.read().split(b'\0'):
+                        return True
+            except OSError:
+                pass
+    return False
+deadline = time.time() + lease
+while alive() if owner_pid else (time.time() < deadline or working()):
+    if not owner_pid and time.time() >= deadline:
+        deadline = time.time() + lease
     time.sleep(0.2)
 """
 
@@ -157,11 +178,13 @@ def acquire(paths, owner, holder, owner_pid=0, timeout=0, lease=86400, check_mod
         if not taken:
             return taken
         # the holder outlives this module with the locked descriptors, which run_command cannot give it
+        # without the run's mark in its own environment: it would take itself for a task of the run
         holder_proc = subprocess.Popen(  # pylint: disable=ansible-bad-function
             [sys.executable, "-c", HOLDER_CODE, HOLDER_MARK, str(owner_pid), process_start(owner_pid) if owner_pid else "",
-             str(time.time() + lease)] + [lock_path(p) for p in taken],
+             str(lease), "%s=%s" % (RUN_ENV, owner)] + [lock_path(p) for p in taken],
             pass_fds=[fds[p] for p in taken], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True)
+            stderr=subprocess.DEVNULL, start_new_session=True, close_fds=True,
+            env={k: v for k, v in os.environ.items() if k != RUN_ENV})
         # the kernel fills in /proc/PID/cmdline a moment after exec: until then release() cannot tell the holder
         started = time.time()
         while not is_holder(holder_proc.pid) and holder_proc.poll() is None and time.time() - started < 10:
@@ -223,7 +246,7 @@ def run(params, check_mode=False):
     """What record_lock does with its (checked) options on this host: (its result, an error message or None)."""
     owner = params["owner"] or "pid %d on %s" % (os.getppid(), socket.gethostname())
     paths = sorted(set(params["paths"]))
-    result = dict(changed=False, acquired=[], released=[], actions=[])
+    result = dict(changed=False, acquired=[], released=[], actions=[], owner=owner)
     try:
         if params["state"] == "present":
             if params.get("create_dirs"):

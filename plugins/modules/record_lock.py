@@ -13,7 +13,11 @@ version_added: 0.3.0
 description:
   - Takes an exclusive C(flock) on C(<record>.lock), next to each record in O(paths), and keeps it after the task
     ends - a small process on this host holds the locks until O(state=absent) releases them, the run that took them
-    ends (O(owner_pid)), or O(lease) seconds have passed.
+    ends (O(owner_pid), a run on this host), or - for a run on another machine - its O(lease) is over.
+  - The lease of a run on another machine is renewed for as long as a task of that run works on this host, its
+    process carrying C(STORAGE_DATAMOTION_RUN=<owner>) in its environment (RV(owner); set it with the play's or
+    the task's C(environment)) - a copy of any length keeps the locks. A run that was killed gives them up
+    O(lease) seconds after its last such task here ended.
   - The task reports no change (the locks last only as long as the run; what it did is in RV(actions)), so a
     finished run stays idempotent - unless O(create_dirs) made a directory.
   - The lock file stays after the lock is released, by design - it holds only who took the lock last. Deleting it
@@ -77,8 +81,9 @@ options:
     default: 0
   lease:
     description:
-      - The longest time in seconds the locks are held (a safety net for a run that was killed on a remote host and
-        whose end this host cannot see).
+      - Without O(owner_pid) (a run on another machine, whose end this host cannot see), how long in seconds the
+        locks are held after the task, and after the last task of the run that carried C(STORAGE_DATAMOTION_RUN)
+        on this host ended. With O(owner_pid) the locks last exactly as long as that process.
     type: int
     default: 86400
   create_dirs:
@@ -113,6 +118,13 @@ released:
   returned: always
   type: list
   elements: str
+owner:
+  description:
+    - Who this run is (O(owner)). Tasks whose environment holds C(STORAGE_DATAMOTION_RUN) set to it renew the
+      lease while they run.
+  returned: always
+  type: str
+  version_added: 0.3.0
 actions:
   description: What was done, one line each.
   returned: always

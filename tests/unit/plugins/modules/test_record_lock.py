@@ -10,6 +10,7 @@ import fcntl
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -129,3 +130,62 @@ def test_a_refused_host_keeps_none_of_the_free_locks(records):
         recordlock.acquire(records, "run A", "playbook", play_host="127.0.0.1")
     assert free(records[0])
     assert recordlock.release(records, "run A", play_host="localhost") == [records[1]]
+
+
+def wait_free(path, seconds):
+    deadline = time.time() + seconds
+    while not free(path) and time.time() < deadline:
+        time.sleep(0.1)
+    return free(path)
+
+
+def test_a_killed_run_on_another_machine_gives_its_locks_up_after_its_lease(records):
+    # each test its own owner: the tests run at once, and a task of one would renew another's lease
+    # no owner_pid: this host cannot see the run end; no task of it works here
+    recordlock.acquire(records, "run K", "killed run", lease=1)
+    assert not free(records[0])
+    assert wait_free(records[0], 3) and free(records[1])
+
+
+def test_a_run_on_another_machine_keeps_its_locks_past_the_lease_while_its_task_works_here(records):
+    # a long copy of the run on this host: its process carries the run's mark (the play's environment)
+    copy = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3)"],
+                            env=dict(os.environ, STORAGE_DATAMOTION_RUN="run W"))
+    try:
+        recordlock.acquire(records, "run W", "playbook", lease=1)
+        time.sleep(2)
+        assert not free(records[0])
+        with pytest.raises(recordlock.LockBusy):
+            recordlock.acquire(records, "run B", "second run")
+    finally:
+        copy.wait()
+    # the copy ended and the run did not come back: one lease later the locks are free
+    assert wait_free(records[0], 3)
+
+
+def test_another_run_s_task_does_not_renew_the_lease(records):
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(4)"],
+                             env=dict(os.environ, STORAGE_DATAMOTION_RUN="run Y"))
+    try:
+        recordlock.acquire(records, "run X", "killed run", lease=1)
+        assert wait_free(records[0], 3)
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_a_run_on_this_machine_keeps_its_locks_as_long_as_it_runs_whatever_the_lease(records):
+    run = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        recordlock.acquire(records, "run A", "playbook", owner_pid=run.pid, lease=1)
+        time.sleep(2)
+        assert not free(records[0])
+    finally:
+        run.kill()
+        run.wait()
+    assert wait_free(records[0], 3)
+
+
+def test_the_result_names_the_run_for_its_tasks_environment(records, run_module):
+    status, result = run_module(record_lock, {"paths": records, "owner": "run A", "lease": 60})
+    assert status == "exit" and result["owner"] == "run A"
