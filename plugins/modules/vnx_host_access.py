@@ -169,7 +169,8 @@ connection:
     access_mode: ro
 connections:
   description:
-    - With O(luns), how the host reaches each LUN, in the order of O(luns); each entry has the keys of RV(connection).
+    - With O(luns), how the host reaches each LUN, in the order of O(luns); each entry has the keys of RV(connection)
+      and C(added), whether this run added the LUN to the group (in check mode, would add it).
     - Empty with O(state=absent).
   returned: with O(luns)
   type: list
@@ -183,6 +184,7 @@ connections:
       storage_group: migrate01
       host: migrate01
       access_mode: rw
+      added: true
     - hlu: 1
       lun_id: 22
       wwn: "60:06:01:60:AA:BB:00:00:11:22:33:44:55:66:00:16"
@@ -190,6 +192,7 @@ connections:
       storage_group: migrate01
       host: migrate01
       access_mode: rw
+      added: false
 actions:
   description:
     - What the task did (in check mode, would do), in order.
@@ -284,6 +287,8 @@ def expose(module, client, want):
     found = {}
     try:
         facts = read_access(client, want)
+        # read now: adding a LUN updates the group that facts holds
+        before = dict((n, facts.hlu(n)) for n in want.luns)
         steps, planned = plan_access(facts, want)
         for step in steps:
             plan.add(step.text, lambda step=step: apply_step(client, want, step, found))
@@ -301,7 +306,6 @@ def expose(module, client, want):
             if module.check_mode and hlus[name] is None:
                 connection["hlu_planned"] = planned[name]
             connections.append(connection)
-    before = dict((n, facts.hlu(n)) for n in want.luns)
     after = dict((n, (hlus[n] if hlus[n] is not None else planned[n]) if want.state == "present" else None)
                  for n in want.luns)
     result = dict(changed=plan.changed, actions=plan.actions)
@@ -309,6 +313,8 @@ def expose(module, client, want):
         result["connection"] = connections[0] if connections else {}
         before, after = dict(hlu=before[p["lun"]]), dict(hlu=after[p["lun"]])
     else:
+        for name, connection in zip(want.luns, connections):
+            connection["added"] = before[name] is None
         result["connections"] = connections
         before, after = dict(hlus=before), dict(hlus=after)
     if module._diff:

@@ -321,13 +321,17 @@ HLU_IN_USE = "Error: storagegroup command failed\nError returned from Agent\nReq
 def test_host_access_many_luns_get_the_lowest_free_hlus_in_one_run(run_module, navi):
     navi.on("lun -list -all", many_luns(4))
     navi.on("storagegroup -messner", f.storage_group("host1", hlus={0: 99, 2: 98}))
-    status, result = run_module(vnx_host_access, dict(CONN, luns=["m2", "m0", "m1"], host="host1", access_mode="ro"))
+    status, result = run_module(vnx_host_access, dict(CONN, luns=["m2", "m0", "m1"], host="host1", access_mode="ro"), diff=True)
     assert status == "exit" and result["changed"], result
+    # what the group held before the run, not after it
+    assert result["diff"]["before"]["hlus"] == {"m2": None, "m0": None, "m1": None}
+    assert result["diff"]["after"]["hlus"] == {"m2": 1, "m0": 3, "m1": 4}
     assert navi.array_commands() == ["lun -list -all", SG_READ, "migrate -list",
                                      "storagegroup -addhlu -hlu 1 -alu 22 -gname host1 -o",
                                      "storagegroup -addhlu -hlu 3 -alu 20 -gname host1 -o",
                                      "storagegroup -addhlu -hlu 4 -alu 21 -gname host1 -o"]
-    assert [(c["lun_id"], c["hlu"], c["access_mode"]) for c in result["connections"]] == [(22, 1, "ro"), (20, 3, "ro"), (21, 4, "ro")]
+    assert [(c["lun_id"], c["hlu"], c["access_mode"], c["added"]) for c in result["connections"]] == [
+        (22, 1, "ro", True), (20, 3, "ro", True), (21, 4, "ro", True)]
     assert result["connections"][0]["device_name"] == "wwn-0x60060160aabb00001122334455660016"
     assert result["actions"] == ["add LUN %s to storage group host1 with a free HLU" % n for n in ("m2", "m0", "m1")]
     assert "connection" not in result
@@ -338,7 +342,7 @@ def test_host_access_many_luns_in_check_mode_plans_and_diffs_without_writing(run
     navi.on("storagegroup -messner", f.storage_group("host1", hlus={0: 99, 1: 21}))
     status, result = run_module(vnx_host_access, dict(CONN, luns=["m0", "m1", "m2"], host="host1"), check_mode=True, diff=True)
     assert status == "exit" and result["changed"]
-    assert [(c["hlu"], c.get("hlu_planned")) for c in result["connections"]] == [(None, 2), (1, None), (None, 3)]
+    assert [(c["hlu"], c.get("hlu_planned"), c["added"]) for c in result["connections"]] == [(None, 2, True), (1, None, False), (None, 3, True)]
     assert result["diff"] == {"before": {"storage_group": "host1", "hlus": {"m0": None, "m1": 1, "m2": None}},
                               "after": {"storage_group": "host1", "hlus": {"m0": 2, "m1": 1, "m2": 3}}}
     assert result["actions"] == ["add LUN m0 to storage group host1 with a free HLU",
