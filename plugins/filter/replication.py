@@ -230,8 +230,9 @@ def replication_failback_phases(view, reverse_read, target=None, releases=None, 
     if name is None and orphans:
         return dict(target=None, phases={}, why="no target holds broken-off relationships of the backend, but %s writable "
                     "without a relationship from the source: the failover's data, its relationships deleted? The failback "
-                    "follows relationships only. Copy each back to the source by hand, or move it out of the backend's names once its "
-                    "data is safe, then run the failback again" % "; ".join(orphans))
+                    "follows relationships only. To fail each back, re-create its relationship from the source on that target (ONTAP "
+                    "creates it broken off onto a writable volume), or move it out of the backend's names once its data is safe, "
+                    "then run the failback again" % "; ".join(orphans))
     if name is None:
         quiesced = ["%s:%s" % (t["name"], vol) for t in view["targets"] for vol, rel in sorted(t["relationships"].items())
                     if rel.get("state") == "paused" or rel.get("status") in ("quiesced", "quiescing")]

@@ -221,6 +221,17 @@ for use_rest in ${REPLICATION_TRANSPORTS:-always never}; do
             expect_fail "dr1 holds be01, be02, be03, be04 writable without a relationship of the backend" storage.datamotion.failover $check
         done
         state_is "all(r['mirror_state'] == 'snapmirrored' and r['status'] == 'idle' for r in s['dr2']['relationships'].values())"
+        # the refusal's advice followed: the relationships re-created on dr1 (broken off onto its writable volumes), the
+        # failback carries dr1's writes back and both targets mirror again
+        ctl /clusters/src/online
+        ctl /volumes/write '{"cluster": "dr1", "svm": "svm_dr1", "volume": "be02", "bytes": 4096, "tag": "on-dr1"}'
+        for vol in be01 be02 be03 be04; do
+            api dr1 POST /api/snapmirror/relationships "{\"source\": {\"path\": \"svm_be:$vol\"}, \"destination\": {\"path\": \"svm_dr1:$vol\"}}" >/dev/null
+        done
+        run storage.datamotion.failback -e replication_writers_stopped=true
+        state_is "(all(r['mirror_state'] == 'snapmirrored' for t in ('dr1', 'dr2') for r in s[t]['relationships'].values())
+                   and len(s['dr1']['relationships']) == 4 and s['src']['relationships'] == {}
+                   and 'on-dr1' in s['src']['volumes']['svm_be:be02']['tags'])"
         # a failover to dr1 stopped after its first break (be01 broken off, the rest quiesced), the source back: the failback
         # resumes dr1's quiesced relationships too, and leaves every relationship of both targets mirroring
         ctl /reset
