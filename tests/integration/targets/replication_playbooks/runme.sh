@@ -261,6 +261,24 @@ for use_rest in ${REPLICATION_TRANSPORTS:-always never}; do
             expect_fail "not every target mirrors the source again: target dr1 has no relationship for be04" \
                 storage.datamotion.failback -e replication_writers_stopped=true $check
         done
+        # dr1 mirrors with gold, its SVM's own policy: the failback's reverse relationships take reverse_policy (default
+        # MirrorAllSnapshots), not gold, which the source lacks; a reverse_policy the source lacks is named as the source's
+        python -c 'import json,sys; b=json.load(open(sys.argv[1])); b["replication_backend"]["targets"][0]["policy"] = "gold"
+print(json.dumps(b))' "$work/backend.json" >"$work/gold.json"
+        ctl /reset
+        run -e "@$work/gold.json" storage.datamotion.replicate
+        ctl /clusters/src/offline
+        run -e "@$work/gold.json" storage.datamotion.failover -e replication_failover_target=dr1
+        ctl /clusters/src/online
+        python -c 'import json,sys; b=json.load(open(sys.argv[1])); b["replication_backend"]["targets"][0]["reverse_policy"] = "gold"
+print(json.dumps(b))' "$work/gold.json" >"$work/gold_reverse.json"
+        expect_fail "the reverse resync on the source cluster 127.0.0.1 (SVM svm_be, the reverse relationships' destination) failed" \
+            -e "@$work/gold_reverse.json" storage.datamotion.failback -e replication_writers_stopped=true
+        grep -q "replication_backend.targets\[dr1\].reverse_policy (gold), which must exist on the source cluster" "$work/out" \
+            || { cat "$work/out"; exit 1; }
+        run -e "@$work/gold.json" storage.datamotion.failback -e replication_writers_stopped=true
+        state_is "(all(r['mirror_state'] == 'snapmirrored' and r['policy'] == 'gold' for r in s['dr1']['relationships'].values())
+                   and s['src']['relationships'] == {})"
         # nothing failed over, dr1 unreadable: the refusal does not say that no target is broken off
         ctl /reset
         run storage.datamotion.replicate
