@@ -279,6 +279,18 @@ print(json.dumps(b))' "$work/gold.json" >"$work/gold_reverse.json"
         run -e "@$work/gold.json" storage.datamotion.failback -e replication_writers_stopped=true
         state_is "(all(r['mirror_state'] == 'snapmirrored' and r['policy'] == 'gold' for r in s['dr1']['relationships'].values())
                    and s['src']['relationships'] == {})"
+        # failed over to dr1, the source back with be02 offline: the failback (check mode too) refuses before any change
+        ctl /reset
+        run storage.datamotion.replicate
+        ctl /clusters/src/offline
+        run storage.datamotion.failover -e replication_failover_target=dr1
+        ctl /clusters/src/online
+        api src PATCH "/api/storage/volumes/$(uuid_of src '/api/storage/volumes?fields=name' name be02)" '{"state": "offline"}' >/dev/null
+        for check in --check ""; do
+            expect_fail "source volumes of SVM svm_be on 127.0.0.1 are not online: be02 (offline)" \
+                storage.datamotion.failback -e replication_writers_stopped=true $check
+        done
+        state_is "(s['src']['relationships'] == {} and all(r['mirror_state'] == 'broken-off' for r in s['dr1']['relationships'].values()))"
         # nothing failed over, dr1 unreadable: the refusal does not say that no target is broken off
         ctl /reset
         run storage.datamotion.replicate
