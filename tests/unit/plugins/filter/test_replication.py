@@ -96,8 +96,8 @@ def test_only_the_record_of_this_roles_failover_makes_a_quiesced_and_broken_targ
             assert "by this role's failover" not in choice["why"]
         assert replication_failover_choice(view, "dr2")["target"] == "dr2"
         assert replication_failover_choice(view, begun="dr2")["target"] == "dr2"
-    quiesced = replication_failover_choice(replication_view(reads(dr1, [rel("svm_dst2", "pool1", "paused"),
-                                                                         rel("svm_dst2", "pool2", "broken_off")]), BACKEND))
+    dr2 = [rel("svm_dst2", "pool1", "paused"), rel("svm_dst2", "pool2", "broken_off")]
+    quiesced = replication_failover_choice(replication_view(reads(dr1, dr2), BACKEND))
     assert "(pool2) and quiesced ones (pool1)" in quiesced["why"]
 
 
