@@ -37,6 +37,10 @@ options:
     description: The source volumes read from the source cluster, or none when it could not be read.
     type: list
     elements: dict
+  writable:
+    description: The registered results of C(ontap_volume_info) (type rw, the backend's names) on each target, or none.
+    type: list
+    elements: dict
 """
 
 EXAMPLES = r"""
@@ -48,7 +52,7 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description: C(volumes) (names), C(targets) (per target C(name), C(reachable), C(error), C(relationships) by volume,
-    C(broken), C(healthy), C(worst_lag), C(failover_begun)) and C(failed_over_to).
+    C(broken), C(orphans), C(healthy), C(worst_lag), C(failover_begun)) and C(failed_over_to).
   type: dict
 """
 
@@ -61,13 +65,16 @@ def _volume(path):
     return path.split(":", 1)[1] if path and ":" in path else path
 
 
-def replication_view(reads, backend, source_volumes=None):
+def replication_view(reads, backend, source_volumes=None, writable=None):
+    """``writable``: the results of ``ontap_volume_info`` (type rw, the backend's names) on each target, in the order of
+    the targets, or None when they were not read."""
     source_svm = backend["source"]["svm"]
     patterns = backend["source"]["volumes"]
     targets = []
     seen = set()
-    for target, read in zip(backend["targets"], reads):
+    for index, (target, read) in enumerate(zip(backend["targets"], reads)):
         reachable = not read.get("failed") and "relationships" in read
+        rw_read = writable[index] if writable else {}
         rels = {}
         for rel in read.get("relationships") or []:
             src_svm = (rel.get("source_path") or "").split(":")[0]
@@ -80,6 +87,9 @@ def replication_view(reads, backend, source_volumes=None):
             name=target["name"], svm=target["svm"], reachable=reachable, error=None if reachable else read.get("msg"),
             relationships=rels,
             broken=sorted(n for n, r in rels.items() if r.get("state") == "broken_off"),
+            # writable volumes of the backend without a relationship (deleted after a failover): they may hold its data
+            orphans=sorted(v["name"] for v in rw_read.get("volumes") or []
+                           if v["name"] not in rels and _matches(v["name"], patterns)) if reachable else [],
             healthy=reachable and bool(rels) and all(r.get("healthy") and r.get("state") in ("snapmirrored", "in_sync")
                                                      for r in rels.values()),
             # a failover may take it: healthy, or paused by a failover that was stopped before its break
@@ -114,8 +124,26 @@ def _unread(view):
     return ["%s (%s)" % (t["name"], t["error"]) for t in view["targets"] if not t["reachable"]]
 
 
-def replication_failover_choice(view, named=None):
-    """{'target': name, 'why': text} or {'target': None, 'why': the reason there is none}."""
+def _lags(view):
+    return ", ".join("%s: %s" % (t["name"], "%s s" % t["worst_lag"] if t["worst_lag"] is not None else
+                                 "unknown" if t["reachable"] else "not read") for t in view["targets"])
+
+
+def replication_failover_choice(view, named=None, begun=None):
+    """{'target': name, 'why': text} or {'target': None, 'why': the reason there is none}. ``begun``: the target that the
+    controller's record says this role's failover of the backend began on (None without a record)."""
+    choice = _failover_choice(view, named, begun)
+    orphans = ["%s holds %s" % (t["name"], ", ".join(t["orphans"])) for t in view["targets"]
+               if t["orphans"] and t["name"] != choice["target"]]
+    if choice["target"] and orphans:
+        return dict(target=None, why="%s writable without a relationship of the backend (deleted after a failover to it? then "
+                    "it holds the failover's data), so failing over to %s would make those volumes writable on two targets. "
+                    "Copy their data back to the source, or move them out of the backend's names, first" % (
+                        "; ".join(orphans), choice["target"]))
+    return choice
+
+
+def _failover_choice(view, named, begun):
     if len(view["failed_over_targets"]) > 1:
         return dict(target=None, why="the relationships of targets %s are all broken off; a volume must never be failed over "
                     "to two targets - fail back or resync all but one by hand first" % ", ".join(view["failed_over_targets"]))
@@ -136,8 +164,18 @@ def replication_failover_choice(view, named=None):
                         "over to the least-lag target, or name the target with replication_failover_target" % (
                             target["name"], ", ".join(target["broken"]), ", ".join(mirroring), ", ".join(target["broken"]),
                             target["name"]))
-        return dict(target=view["failed_over_to"], why="already failed over to it (every relationship there quiesced or broken "
-                    "off by this role's failover); finishing that failover")
+        if begun != target["name"]:
+            # a DR test that quiesces and breaks leaves the same states as this role's failover: only the record tells
+            quiesced = sorted(n for n, r in target["relationships"].items() if _quiesced(r))
+            return dict(target=None, why="target %s holds broken-off relationships of the backend (%s)%s, and no record of this "
+                        "controller says that this role's failover began there (a DR test that quiesces and breaks looks the "
+                        "same; the record is gone if the failover ran elsewhere, e.g. in another AWX job). Lag per target: %s. "
+                        "To finish a failover to %s, name it with replication_failover_target; otherwise resync its "
+                        "relationships by hand first" % (
+                            target["name"], ", ".join(target["broken"]),
+                            " and quiesced ones (%s)" % ", ".join(quiesced) if quiesced else "", _lags(view), target["name"]))
+        return dict(target=view["failed_over_to"], why="already failed over to it (this role's failover began there, by the "
+                    "controller's record; every relationship there quiesced or broken off); finishing that failover")
     unread = _unread(view)
     if named:
         target = [t for t in view["targets"] if t["name"] == named][0]
@@ -176,6 +214,7 @@ def replication_failback_phases(view, reverse_read, target=None, releases=None, 
     """
     releases = releases or {}
     written = set(written or [])
+    orphans = ["%s holds %s" % (t["name"], ", ".join(t["orphans"])) for t in view["targets"] if t["orphans"]]
     if len(view["failed_over_targets"]) > 1:
         broken = "; ".join("%s: %s" % (t["name"], ", ".join(t["broken"])) for t in view["targets"] if t["broken"])
         return dict(target=None, phases={}, why="more than one target holds broken-off relationships of the backend (%s), "
@@ -188,6 +227,12 @@ def replication_failback_phases(view, reverse_read, target=None, releases=None, 
         named = [t["name"] for t in view["targets"] if t["svm"] in sources or releases.get(t["name"])]
         name = named[0] if len(named) == 1 else None
     unread = _unread(view)
+    if name is None and orphans:
+        return dict(target=None, phases={}, why="no target holds broken-off relationships of the backend, but %s writable "
+                    "without a relationship from the source: the failover's data, its relationships deleted? The failback "
+                    "follows relationships only. To fail each back, re-create its relationship from the source on that target (ONTAP "
+                    "creates it broken off onto a writable volume), or move it out of the backend's names once its data is safe, "
+                    "then run the failback again" % "; ".join(orphans))
     if name is None:
         quiesced = ["%s:%s" % (t["name"], vol) for t in view["targets"] for vol, rel in sorted(t["relationships"].items())
                     if rel.get("state") == "paused" or rel.get("status") in ("quiesced", "quiescing")]
@@ -335,6 +380,28 @@ def _source_key(backend):
     return "%s:%s/%s" % (cluster["hostname"], cluster.get("port") or "", backend["source"]["svm"])
 
 
+_READ = object()
+
+
+def replication_failover_record(recorded, backend, target=_READ):
+    """The controller's record of this role's failovers (``recorded``: the file's text, or None), one entry per backend name
+    of the source it fails over from. Without ``target``: the target this backend's failover began on, or None. With
+    ``target``: the record to write, its entry for this backend set to ``target`` (removed when None)."""
+    try:
+        records = json.loads(recorded) if isinstance(recorded, str) else recorded
+    except ValueError:
+        records = None
+    records = dict(records) if isinstance(records, dict) else {}
+    name = backend.get("name") or "backend"
+    if target is _READ:
+        entry = records.get(name)
+        return entry.get("target") if isinstance(entry, dict) and entry.get("source") == _source_key(backend) else None
+    records.pop(name, None)
+    if target is not None:
+        records[name] = dict(source=_source_key(backend), target=target)
+    return records
+
+
 def replication_junction_record(source_volumes, backend, recorded=None):
     """What ensure records of the source (for a failover while it is down): its junction paths, added to those
     ``recorded`` (the file's text) holds of the same source, so that backends sharing the file (another pattern on
@@ -412,4 +479,5 @@ class FilterModule(object):
                     replication_junctions=replication_junctions, replication_junctions_file_name=replication_junctions_file_name,
                     replication_unknown_volumes=replication_unknown_volumes, replication_mount_levels=replication_mount_levels,
                     replication_common_snapshots=replication_common_snapshots,
-                    replication_discarded_writes=replication_discarded_writes, replication_switched_back=replication_switched_back)
+                    replication_discarded_writes=replication_discarded_writes, replication_switched_back=replication_switched_back,
+                    replication_failover_record=replication_failover_record)

@@ -174,10 +174,123 @@ for use_rest in ${REPLICATION_TRANSPORTS:-always never}; do
         api dr2 DELETE "/api/snapmirror/relationships/$(uuid_of dr2 '/api/snapmirror/relationships?fields=destination.path' \
             destination.path svm_dr2:be04)?destination_only=true" >/dev/null
         for check in --check ""; do
-            expect_fail "not every other target mirrors the source again: target dr2 has no relationship for be04" \
+            expect_fail "not every target mirrors the source again: target dr2 has no relationship for be04" \
                 storage.datamotion.failback -e replication_writers_stopped=true $check
         done
         state_is "all(r['mirror_state'] == 'snapmirrored' for r in s['dr1']['relationships'].values()) and s['src']['relationships'] == {}"
+        # a DR test on dr2 quiesces every relationship of the backend and breaks be03 (dr2 a day behind), and this controller
+        # has no record of a failover (a job in a fresh container): the same states as the role's failover killed after its
+        # first break, so a failover without a target refuses, naming them and each target's lag, and changes nothing
+        ctl /reset
+        run storage.datamotion.replicate
+        rm -f "$work/junctions.json.failovers"
+        for vol in be01 be02 be03 be04; do
+            api dr2 PATCH "/api/snapmirror/relationships/$(uuid_of dr2 '/api/snapmirror/relationships?fields=destination.path' \
+                destination.path "svm_dr2:$vol")" '{"state": "paused"}' >/dev/null
+        done
+        api dr2 PATCH "/api/snapmirror/relationships/$(uuid_of dr2 '/api/snapmirror/relationships?fields=destination.path' \
+            destination.path svm_dr2:be03)" '{"state": "broken_off"}' >/dev/null
+        ctl /relationships/age '{"cluster": "dr2", "destination_path": "svm_dr2:be01", "seconds": 86400}'
+        ctl /clusters/src/offline
+        for check in --check ""; do
+            expect_fail "target dr2 holds broken-off relationships of the backend (be03) and quiesced ones (be01, be02, be04), and no record" \
+                storage.datamotion.failover $check
+            grep -q "Lag per target: dr1: [0-9]* s, dr2: [0-9]\{5,\} s" "$work/out" || { cat "$work/out"; echo "no lag per target"; exit 1; }
+            grep -q "by this role's failover" "$work/out" && { cat "$work/out"; echo "a DR test called the role's failover"; exit 1; }
+        done
+        state_is "(all(r['mirror_state'] == 'snapmirrored' and r['status'] == 'idle' for r in s['dr1']['relationships'].values())
+                   and s['dr2']['relationships']['svm_dr2:be03']['mirror_state'] == 'broken-off')"
+        # failed over to dr1, then every relationship of the backend deleted on dr1 (volumes and writes kept): the failback
+        # names dr1's writable volumes instead of "nothing to fail back", and a failover (source down again) refuses to
+        # make them writable on dr2 too
+        ctl /reset
+        run storage.datamotion.replicate
+        ctl /clusters/src/offline
+        run storage.datamotion.failover -e replication_failover_target=dr1
+        ctl /clusters/src/online
+        for vol in be01 be02 be03 be04; do
+            api dr1 DELETE "/api/snapmirror/relationships/$(uuid_of dr1 '/api/snapmirror/relationships?fields=destination.path' \
+                destination.path "svm_dr1:$vol")?destination_only=true" >/dev/null
+        done
+        for check in --check ""; do
+            expect_fail "dr1 holds be01, be02, be03, be04 writable without a relationship from the source" \
+                storage.datamotion.failback -e replication_writers_stopped=true $check
+        done
+        ctl /clusters/src/offline
+        for check in --check ""; do
+            expect_fail "dr1 holds be01, be02, be03, be04 writable without a relationship of the backend" storage.datamotion.failover $check
+        done
+        state_is "all(r['mirror_state'] == 'snapmirrored' and r['status'] == 'idle' for r in s['dr2']['relationships'].values())"
+        # the refusal's advice followed: the relationships re-created on dr1 (broken off onto its writable volumes), the
+        # failback carries dr1's writes back and both targets mirror again
+        ctl /clusters/src/online
+        ctl /volumes/write '{"cluster": "dr1", "svm": "svm_dr1", "volume": "be02", "bytes": 4096, "tag": "on-dr1"}'
+        for vol in be01 be02 be03 be04; do
+            api dr1 POST /api/snapmirror/relationships "{\"source\": {\"path\": \"svm_be:$vol\"}, \"destination\": {\"path\": \"svm_dr1:$vol\"}}" >/dev/null
+        done
+        run storage.datamotion.failback -e replication_writers_stopped=true
+        state_is "(all(r['mirror_state'] == 'snapmirrored' for t in ('dr1', 'dr2') for r in s[t]['relationships'].values())
+                   and len(s['dr1']['relationships']) == 4 and s['src']['relationships'] == {}
+                   and 'on-dr1' in s['src']['volumes']['svm_be:be02']['tags'])"
+        # a failover to dr1 stopped after its first break (be01 broken off, the rest quiesced), the source back: the failback
+        # resumes dr1's quiesced relationships too, and leaves every relationship of both targets mirroring
+        ctl /reset
+        run storage.datamotion.replicate
+        for vol in be01 be02 be03 be04; do
+            api dr1 PATCH "/api/snapmirror/relationships/$(uuid_of dr1 '/api/snapmirror/relationships?fields=destination.path' \
+                destination.path "svm_dr1:$vol")" '{"state": "paused"}' >/dev/null
+        done
+        api dr1 PATCH "/api/snapmirror/relationships/$(uuid_of dr1 '/api/snapmirror/relationships?fields=destination.path' \
+            destination.path svm_dr1:be01)" '{"state": "broken_off"}' >/dev/null
+        run storage.datamotion.failback -e replication_writers_stopped=true
+        state_is "(all(r['mirror_state'] == 'snapmirrored' and r['status'] == 'idle' for t in ('dr1', 'dr2')
+                       for r in s[t]['relationships'].values()) and len(s['dr1']['relationships']) == 4)"
+        # be04 deleted on dr1 (relationship and volume) during a failover to dr1: the failback does its work, then says that
+        # dr1 itself no longer holds be04 rather than reporting success
+        ctl /reset
+        run storage.datamotion.replicate
+        ctl /clusters/src/offline
+        run storage.datamotion.failover -e replication_failover_target=dr1
+        ctl /clusters/src/online
+        api dr1 DELETE "/api/snapmirror/relationships/$(uuid_of dr1 '/api/snapmirror/relationships?fields=destination.path' \
+            destination.path svm_dr1:be04)?destination_only=true" >/dev/null
+        dr1be04=$(uuid_of dr1 '/api/storage/volumes?fields=name' name be04)
+        api dr1 PATCH "/api/storage/volumes/$dr1be04" '{"state": "offline"}' >/dev/null
+        api dr1 DELETE "/api/storage/volumes/$dr1be04" >/dev/null
+        for check in --check ""; do
+            expect_fail "not every target mirrors the source again: target dr1 has no relationship for be04" \
+                storage.datamotion.failback -e replication_writers_stopped=true $check
+        done
+        # dr1 mirrors with gold, its SVM's own policy: the failback's reverse relationships take reverse_policy (default
+        # MirrorAllSnapshots), not gold, which the source lacks; a reverse_policy the source lacks is named as the source's
+        python -c 'import json,sys; b=json.load(open(sys.argv[1])); b["replication_backend"]["targets"][0]["policy"] = "gold"
+print(json.dumps(b))' "$work/backend.json" >"$work/gold.json"
+        ctl /reset
+        run -e "@$work/gold.json" storage.datamotion.replicate
+        ctl /clusters/src/offline
+        run -e "@$work/gold.json" storage.datamotion.failover -e replication_failover_target=dr1
+        ctl /clusters/src/online
+        python -c 'import json,sys; b=json.load(open(sys.argv[1])); b["replication_backend"]["targets"][0]["reverse_policy"] = "gold"
+print(json.dumps(b))' "$work/gold.json" >"$work/gold_reverse.json"
+        expect_fail "the reverse resync on the source cluster 127.0.0.1 (SVM svm_be, the reverse relationships' destination) failed" \
+            -e "@$work/gold_reverse.json" storage.datamotion.failback -e replication_writers_stopped=true
+        grep -q "replication_backend.targets\[dr1\].reverse_policy (gold), which must exist on the source cluster" "$work/out" \
+            || { cat "$work/out"; exit 1; }
+        run -e "@$work/gold.json" storage.datamotion.failback -e replication_writers_stopped=true
+        state_is "(all(r['mirror_state'] == 'snapmirrored' and r['policy'] == 'gold' for r in s['dr1']['relationships'].values())
+                   and s['src']['relationships'] == {})"
+        # failed over to dr1, the source back with be02 offline: the failback (check mode too) refuses before any change
+        ctl /reset
+        run storage.datamotion.replicate
+        ctl /clusters/src/offline
+        run storage.datamotion.failover -e replication_failover_target=dr1
+        ctl /clusters/src/online
+        api src PATCH "/api/storage/volumes/$(uuid_of src '/api/storage/volumes?fields=name' name be02)" '{"state": "offline"}' >/dev/null
+        for check in --check ""; do
+            expect_fail "source volumes of SVM svm_be on 127.0.0.1 are not online: be02 (offline)" \
+                storage.datamotion.failback -e replication_writers_stopped=true $check
+        done
+        state_is "(s['src']['relationships'] == {} and all(r['mirror_state'] == 'broken-off' for r in s['dr1']['relationships'].values()))"
         # nothing failed over, dr1 unreadable: the refusal does not say that no target is broken off
         ctl /reset
         run storage.datamotion.replicate

@@ -44,7 +44,7 @@ def test_an_unread_target_stops_the_automatic_choice_and_naming_a_target_goes_on
     assert replication_failover_choice(view, "dr2")["target"] is None
     # a target already failed over is finished, whatever the other target answers
     broken = replication_view(reads([rel("svm_dst", "pool1", "broken_off")], None), BACKEND)
-    assert replication_failover_choice(broken)["target"] == "dr1"
+    assert replication_failover_choice(broken, begun="dr1")["target"] == "dr1"
 
 
 def test_other_volumes_and_sources_are_not_part_of_the_backend():
@@ -55,7 +55,7 @@ def test_other_volumes_and_sources_are_not_part_of_the_backend():
 
 def test_never_a_second_target():
     view = replication_view(reads([rel("svm_dst", "pool1", "broken_off")], [rel("svm_dst2", "pool1", lag=1)]), BACKEND)
-    assert replication_failover_choice(view)["target"] == "dr1"          # a re-run finishes the failover it began
+    assert replication_failover_choice(view, begun="dr1")["target"] == "dr1"          # a re-run finishes the failover it began
     choice = replication_failover_choice(view, "dr2")
     assert choice["target"] is None and "already failed over to target dr1" in choice["why"]
     both = replication_view(reads([rel("svm_dst", "pool1", "broken_off")], [rel("svm_dst2", "pool2", "broken_off")]), BACKEND)
@@ -77,8 +77,50 @@ def test_a_relationship_broken_by_hand_is_not_a_failover_in_progress():
     # the role's own failover, killed after its first break: the rest of dr2 quiesced (REST, ZAPI) - it goes on there
     for paused in ({"state": "paused"}, {"status": "quiesced"}):
         begun = [dict(rel("svm_dst2", "pool1", lag=86400), **paused), rel("svm_dst2", "pool2", "broken_off")]
-        choice = replication_failover_choice(replication_view(reads(dr1, begun), BACKEND))
+        choice = replication_failover_choice(replication_view(reads(dr1, begun), BACKEND), begun="dr2")
         assert choice["target"] == "dr2" and "finishing that failover" in choice["why"], paused
+
+
+def test_only_the_record_of_this_roles_failover_makes_a_quiesced_and_broken_target_a_failover_in_progress():
+    # a DR test on dr2 quiesced everything and broke pool2 (or broke all): the same states as the role's failover killed
+    # after its first break. Without the controller's record (another AWX job's container) the choice is refused.
+    dr1 = [rel("svm_dst", "pool1", lag=10), rel("svm_dst", "pool2", lag=10)]
+    for dr2 in ([rel("svm_dst2", "pool1", "paused", lag=86400), rel("svm_dst2", "pool2", "broken_off", lag=86400)],
+                [rel("svm_dst2", "pool1", "broken_off", lag=86400), rel("svm_dst2", "pool2", "broken_off", lag=86400)]):
+        view = replication_view(reads(dr1, dr2), BACKEND)
+        for begun in (None, "dr1"):
+            choice = replication_failover_choice(view, begun=begun)
+            assert choice["target"] is None, begun
+            assert "no record of this controller says that this role's failover began there" in choice["why"]
+            assert "Lag per target: dr1: 10 s, dr2: 86400 s" in choice["why"] and "replication_failover_target" in choice["why"]
+            assert "by this role's failover" not in choice["why"]
+        assert replication_failover_choice(view, "dr2")["target"] == "dr2"
+        assert replication_failover_choice(view, begun="dr2")["target"] == "dr2"
+    dr2 = [rel("svm_dst2", "pool1", "paused"), rel("svm_dst2", "pool2", "broken_off")]
+    quiesced = replication_failover_choice(replication_view(reads(dr1, dr2), BACKEND))
+    assert "(pool2) and quiesced ones (pool1)" in quiesced["why"]
+
+
+def writable(*names_per_target):
+    return [{"volumes": [{"name": n} for n in names]} for names in names_per_target]
+
+
+def test_writable_volumes_without_a_relationship_stop_a_failover_to_another_target_and_are_named_by_the_failback():
+    # failed over to dr1, then dr1's relationships deleted there: its writable pool1, pool2 hold the failover's data
+    dr2 = [rel("svm_dst2", "pool1", lag=59), rel("svm_dst2", "pool2", lag=59)]
+    view = replication_view(reads([], dr2), BACKEND, writable=writable(["pool1", "pool2", "other"], []))
+    assert view["targets"][0]["orphans"] == ["pool1", "pool2"] and view["targets"][1]["orphans"] == []
+    for named in (None, "dr2"):
+        choice = replication_failover_choice(view, named)
+        assert choice["target"] is None and "dr1 holds pool1, pool2 writable without a relationship" in choice["why"], named
+    phases = replication_failback_phases(view, {"relationships": []})
+    assert phases["target"] is None and "dr1 holds pool1, pool2 writable without a relationship" in phases["why"]
+    assert "nothing to fail back" not in phases["why"]
+    # a writable volume with its (broken-off) relationship is a failover's own, not an orphan
+    broken = replication_view(reads([rel("svm_dst", "pool1", "broken_off")], [rel("svm_dst2", "pool1")]), BACKEND,
+                              writable=writable(["pool1"], []))
+    assert broken["targets"][0]["orphans"] == []
+    assert replication_failover_choice(broken, begun="dr1")["target"] == "dr1"
 
 
 def test_failback_phases():
