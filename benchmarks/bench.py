@@ -7,6 +7,7 @@ work tree's collection and a simulated array of its own, and the min / median / 
 from __future__ import absolute_import, division, print_function
 
 import contextlib
+import json
 import os
 import shutil
 import statistics
@@ -47,3 +48,27 @@ def spread(values):
     """'min / median / max' of the values, one decimal."""
     values = list(values)
     return "%.1f / %.1f / %.1f" % (min(values), statistics.median(values), max(values))
+
+
+def report_singles_vs_list(title, args, loads, results, phases):
+    """The table of a benchmark that does each phase for args.luns LUNs both ways, one single-LUN task per LUN
+    (results["singles"]) and one task with the list (results["list"]); phases: (key, what it does) pairs."""
+    def stats(style, phase, key):
+        return spread(r[phase][key] for r in results[style])
+
+    print("\n%s, %d interleaved rounds (load average %.1f to %.1f), min / median / max:" % (
+        title, args.rounds, min(loads), max(loads)))
+    print("| | wall s | CPU s | naviseccli calls |")
+    print("|---|---|---|---|")
+    for phase, what in phases:
+        print("| %s: %d single-LUN tasks, forks=%d | %s | %s | %s |" % (
+            what, args.luns, args.luns, stats("singles", phase, "wall"), stats("singles", phase, "cpu"),
+            stats("singles", phase, "calls")))
+        print("| %s: one task, luns of %d | %s | %s | %s |" % (
+            what, args.luns, stats("list", phase, "wall"), stats("list", phase, "cpu"), stats("list", phase, "calls")))
+    for style in ("singles", "list"):
+        for phase, _what in phases:
+            print("%s, %s, last round: %s" % (style, phase, json.dumps(results[style][-1][phase]["commands"], sort_keys=True)))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(dict(vars(args), loads=loads, results=results), f, indent=2)

@@ -33,7 +33,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import BIN, check_tools, spread, workspace  # noqa: E402 pylint: disable=wrong-import-position
+from bench import BIN, check_tools, report_singles_vs_list, workspace  # noqa: E402 pylint: disable=wrong-import-position
 NAVI = os.path.join(BIN, "naviseccli-sim")
 CONN = {"sp_address": "127.0.0.1", "username": "sysadmin", "password": "sysadmin", "naviseccli_path": NAVI}
 HOST = "bench01"
@@ -159,25 +159,8 @@ def main():
                   "load %.1f" % (rnd + 1, order[0], s["wall"], s["cpu"], s["calls"], lst["wall"], lst["cpu"], lst["calls"],
                                  loads[-1]), flush=True)
 
-    def stats(style, state, key):
-        return spread(r[state][key] for r in results[style])
-
-    print("\n%d LUNs to one host, %d interleaved rounds (load average %.1f to %.1f), min / median / max:" % (
-        args.luns, args.rounds, min(loads), max(loads)))
-    print("| | wall s | CPU s | naviseccli calls |")
-    print("|---|---|---|---|")
-    for state, verb in (("present", "expose"), ("absent", "take away")):
-        print("| %s: %d single-LUN tasks, forks=%d | %s | %s | %s |" % (
-            verb, args.luns, args.luns, stats("singles", state, "wall"), stats("singles", state, "cpu"),
-            stats("singles", state, "calls")))
-        print("| %s: one task, luns of %d | %s | %s | %s |" % (
-            verb, args.luns, stats("list", state, "wall"), stats("list", state, "cpu"), stats("list", state, "calls")))
-    for style in ("singles", "list"):
-        for state in ("present", "absent"):
-            print("%s, %s, last round: %s" % (style, state, json.dumps(results[style][-1][state]["commands"], sort_keys=True)))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(dict(vars(args), loads=loads, results=results), f, indent=2)
+    report_singles_vs_list("%d LUNs to one host" % args.luns, args, loads, results,
+                           (("present", "expose"), ("absent", "take away")))
     return 0
 
 

@@ -29,7 +29,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench import BIN, check_tools, spread, workspace  # noqa: E402 pylint: disable=wrong-import-position
+from bench import BIN, check_tools, report_singles_vs_list, workspace  # noqa: E402 pylint: disable=wrong-import-position
 from vnx_host_access import SEED, play, playbook, run  # noqa: E402 pylint: disable=wrong-import-position
 
 
@@ -109,25 +109,8 @@ def main():
                       lst["make"]["wall"], lst["make"]["cpu"], lst["delete"]["wall"], lst["delete"]["cpu"], loads[-1]),
                   flush=True)
 
-    def stats(style, phase, key):
-        return spread(r[phase][key] for r in results[style])
-
-    print("\n%d LUNs, %d interleaved rounds (load average %.1f to %.1f), min / median / max:" % (
-        args.luns, args.rounds, min(loads), max(loads)))
-    print("| | wall s | CPU s | naviseccli calls |")
-    print("|---|---|---|---|")
-    for phase, what in (("make", "make %d thin LUNs" % args.luns), ("delete", "delete %d snap copies" % args.luns)):
-        print("| %s: %d single-LUN tasks, forks=%d | %s | %s | %s |" % (
-            what, args.luns, args.luns, stats("singles", phase, "wall"), stats("singles", phase, "cpu"),
-            stats("singles", phase, "calls")))
-        print("| %s: one task, luns of %d | %s | %s | %s |" % (
-            what, args.luns, stats("list", phase, "wall"), stats("list", phase, "cpu"), stats("list", phase, "calls")))
-    for style in ("singles", "list"):
-        for phase in ("make", "delete"):
-            print("%s, %s, last round: %s" % (style, phase, json.dumps(results[style][-1][phase]["commands"], sort_keys=True)))
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(dict(vars(args), loads=loads, results=results), f, indent=2)
+    report_singles_vs_list("%d LUNs" % args.luns, args, loads, results,
+                           (("make", "make %d thin LUNs" % args.luns), ("delete", "delete %d snap copies" % args.luns)))
     return 0
 
 
