@@ -181,6 +181,14 @@ def _failover_choice(view, named, begun):
         target = [t for t in view["targets"] if t["name"] == named][0]
         if not target["reachable"]:
             return dict(target=None, why="replication_failover_target %s cannot be reached: %s" % (named, target["error"]))
+        first = [t for t in view["targets"] if t["name"] == begun and t["name"] != named and not t["reachable"]]
+        if first:
+            # the first failover may have broken volumes off there before it stopped answering: writable on two targets
+            return dict(target=None, why="this role's failover of the backend began on target %s (by this controller's record, "
+                        "<replication_junctions_file>.failovers), and %s cannot be read now (%s), so volumes may be broken off "
+                        "and writable there. Bring %s back and run the failover again: it finishes there. If %s is lost for "
+                        "good, remove the backend's entry from that record, then name %s again" % (
+                            begun, begun, first[0]["error"], begun, begun, named))
         if not target["relationships"]:
             return dict(target=None, why="replication_failover_target %s holds no relationship of the backend" % named)
         return dict(target=named, why="named by replication_failover_target" + (
@@ -376,8 +384,9 @@ def _recorded_paths(recorded, backend):
 
 
 def _source_key(backend):
-    cluster = backend["source"]["cluster"]
-    return "%s:%s/%s" % (cluster["hostname"], cluster.get("port") or "", backend["source"]["svm"])
+    """What identifies the backend's source in the records: its name and the source SVM. Not the cluster's hostname or
+    port - spelled differently (127.0.0.1, localhost, an FQDN) by another inventory, it would hide the record."""
+    return "%s/%s" % (backend.get("name") or "backend", backend["source"]["svm"])
 
 
 _READ = object()
@@ -414,11 +423,9 @@ def replication_junction_record(source_volumes, backend, recorded=None):
 
 
 def replication_junctions_file_name(backend):
-    """The default file name of a backend's junction record: its name and its source (cluster, port, SVM), so that
-    backends of the same name on other sources never overwrite each other's record, and no name leaves the directory."""
-    cluster = backend["source"]["cluster"]
-    name = "%s@%s_%s_%s" % (backend.get("name") or "backend", cluster["hostname"], cluster.get("port") or "",
-                            backend["source"]["svm"])
+    """The default file name of a backend's junction record: its name and its source SVM (as _source_key; the cluster's
+    hostname is not part of it, see there), and no name leaves the directory."""
+    name = "%s@%s" % (backend.get("name") or "backend", backend["source"]["svm"])
     return re.sub(r"[^A-Za-z0-9_.@-]", "_", name) + ".json"
 
 
@@ -431,6 +438,24 @@ def replication_mount_levels(junctions):
         depth = sum(1 for p in paths if p != path and path.startswith(p.rstrip("/") + "/"))
         levels.setdefault(depth, []).append(name)
     return [sorted(levels[d]) for d in sorted(levels)]
+
+
+def replication_junction_conflicts(junctions, volumes):
+    """Where a failover's mounts on the target would fail: one text per junction path of ``junctions`` (volume name ->
+    the path it is to be mounted at) that another volume of the target SVM (``volumes``, from ``ontap_volume_info``)
+    holds, at that path or beneath it. A volume of the backend already at its own path (a re-run) is in no one's way."""
+    at = dict((v["name"], v.get("junction_path")) for v in volumes if v.get("junction_path"))
+    conflicts = []
+    for name, path in sorted(junctions.items()):
+        if at.get(name) == path:
+            continue
+        for other, held in sorted(at.items()):
+            if other == name or (junctions.get(other) == held and held != path):
+                continue
+            if held == path or held.startswith(path.rstrip("/") + "/"):
+                conflicts.append("%s is to be mounted at %s, but volume %s is mounted %s" % (
+                    name, path, other, "there" if held == path else "beneath it at " + held))
+    return conflicts
 
 
 def replication_common_snapshots(target_volumes, source_volumes):
@@ -479,5 +504,6 @@ class FilterModule(object):
                     replication_junctions=replication_junctions, replication_junctions_file_name=replication_junctions_file_name,
                     replication_unknown_volumes=replication_unknown_volumes, replication_mount_levels=replication_mount_levels,
                     replication_common_snapshots=replication_common_snapshots,
+                    replication_junction_conflicts=replication_junction_conflicts,
                     replication_discarded_writes=replication_discarded_writes, replication_switched_back=replication_switched_back,
                     replication_failover_record=replication_failover_record)
