@@ -148,10 +148,15 @@ def _failover_choice(view, named, begun):
         return dict(target=None, why="the relationships of targets %s are all broken off; a volume must never be failed over "
                     "to two targets - fail back or resync all but one by hand first" % ", ".join(view["failed_over_targets"]))
     if view["failed_over_to"]:
-        if named and named != view["failed_over_to"]:
-            return dict(target=None, why="the backend is already failed over to target %s (its relationships are broken off); "
-                        "replication_failover_target %s would fail it over a second time" % (view["failed_over_to"], named))
         target = [t for t in view["targets"] if t["name"] == view["failed_over_to"]][0]
+        if named and named != view["failed_over_to"]:
+            how = "a failover to it began" if target["failover_begun"] else (
+                "broken by hand (a DR test?) or by a failback stopped midway, while others still mirror")
+            return dict(target=None, why="the backend is already failed over to target %s: its relationships %s are broken off "
+                        "(%s); replication_failover_target %s would make them writable on two targets. Name %s to fail over "
+                        "there, or resync %s on %s by hand first (what was written there since the break is lost)" % (
+                            target["name"], ", ".join(target["broken"]), how, named, target["name"], ", ".join(target["broken"]),
+                            target["name"]))
         if named:
             return dict(target=named, why="named by replication_failover_target; its relationships %s are broken off already: "
                         "finishing that failover" % ", ".join(target["broken"]))
@@ -161,9 +166,10 @@ def _failover_choice(view, named, begun):
             return dict(target=None, why="target %s holds broken-off relationships of the backend (%s) while %s still mirror: "
                         "no failover of this role broke them (it quiesces every relationship of its target before the first "
                         "break) - a break by hand (a DR test?) or a failback stopped midway. Resync %s on %s by hand to fail "
-                        "over to the least-lag target, or name the target with replication_failover_target" % (
+                        "over to the least-lag target, or fail over to %s itself with replication_failover_target=%s (no other "
+                        "target: that would make %s writable on two)" % (
                             target["name"], ", ".join(target["broken"]), ", ".join(mirroring), ", ".join(target["broken"]),
-                            target["name"]))
+                            target["name"], target["name"], target["name"], ", ".join(target["broken"])))
         if begun != target["name"]:
             # a DR test that quiesces and breaks leaves the same states as this role's failover: only the record tells
             quiesced = sorted(n for n, r in target["relationships"].items() if _quiesced(r))

@@ -58,6 +58,17 @@ def test_a_failover_begun_on_a_target_that_stopped_answering_is_not_moved_to_ano
     assert replication_failover_choice(view, "dr2")["target"] == "dr2"
 
 
+def test_the_advice_of_a_hand_break_is_what_a_named_failover_then_accepts():
+    # issue 17, probe finding 12: the refusal said "name the target"; naming dr1 was then refused as "already failed over"
+    view = replication_view(reads([rel("svm_dst", "pool1"), rel("svm_dst", "pool2")],
+                                  [rel("svm_dst2", "pool1", "broken_off"), rel("svm_dst2", "pool2")]), dict(BACKEND))
+    refused = replication_failover_choice(view)
+    assert refused["target"] is None and "replication_failover_target=dr2" in refused["why"]
+    other = replication_failover_choice(view, "dr1")
+    assert other["target"] is None and "Name dr2 to fail over there" in other["why"] and "by hand" in other["why"]
+    assert replication_failover_choice(view, "dr2")["target"] == "dr2"
+
+
 def test_other_volumes_and_sources_are_not_part_of_the_backend():
     other = dict(rel("svm_dst", "pool2"), source_path="svm_x:pool2")
     view = replication_view(reads([rel("svm_dst", "pool1"), rel("svm_dst", "misc"), other], []), BACKEND)
