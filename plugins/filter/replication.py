@@ -398,23 +398,38 @@ def _source_key(backend):
 _READ = object()
 
 
-def replication_failover_record(recorded, backend, target=_READ):
-    """The controller's record of this role's failovers (``recorded``: the file's text, or None), one entry per backend name
-    of the source it fails over from. Without ``target``: the target this backend's failover began on, or None. With
-    ``target``: the record to write, its entry for this backend set to ``target`` (removed when None)."""
+def _failover_entry(recorded, backend):
     try:
         records = json.loads(recorded) if isinstance(recorded, str) else recorded
     except ValueError:
         records = None
     records = dict(records) if isinstance(records, dict) else {}
-    name = backend.get("name") or "backend"
+    entry = records.get(backend.get("name") or "backend")
+    return records, entry if isinstance(entry, dict) and entry.get("source") == _source_key(backend) else None
+
+
+def replication_failover_record(recorded, backend, target=_READ, switched=None):
+    """The controller's record of this role's failovers (``recorded``: the file's text, or None), one entry per backend name
+    of the source it fails over from. Without ``target``: the target this backend's failover began on, or None. With
+    ``target``: the record to write, its entry for this backend set to ``target`` (removed when None). ``switched``: the
+    volumes a failback from ``target`` switches back to the source (kept while the entry's target stays the same)."""
+    records, entry = _failover_entry(recorded, backend)
     if target is _READ:
-        entry = records.get(name)
-        return entry.get("target") if isinstance(entry, dict) and entry.get("source") == _source_key(backend) else None
-    records.pop(name, None)
+        return entry.get("target") if entry else None
+    records.pop(backend.get("name") or "backend", None)
     if target is not None:
-        records[name] = dict(source=_source_key(backend), target=target)
+        records[backend.get("name") or "backend"] = dict(source=_source_key(backend), target=target)
+        kept = entry.get("switched") if entry and entry.get("target") == target else None
+        if switched is not None or kept:
+            records[backend.get("name") or "backend"]["switched"] = sorted(set(switched or []) | set(kept or []))
     return records
+
+
+def replication_failover_switched(recorded, backend, target):
+    """The volumes that, by the controller's record, a failback from ``target`` began to switch back to the source (the
+    source volumes writable again since): what a failover that cannot read the source must still say."""
+    entry = _failover_entry(recorded, backend)[1]
+    return list(entry.get("switched") or []) if entry and entry.get("target") == target else []
 
 
 def replication_junction_record(source_volumes, backend, recorded=None):
@@ -512,4 +527,5 @@ class FilterModule(object):
                     replication_common_snapshots=replication_common_snapshots,
                     replication_junction_conflicts=replication_junction_conflicts,
                     replication_discarded_writes=replication_discarded_writes, replication_switched_back=replication_switched_back,
-                    replication_failover_record=replication_failover_record)
+                    replication_failover_record=replication_failover_record,
+                    replication_failover_switched=replication_failover_switched)

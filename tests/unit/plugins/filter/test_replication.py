@@ -9,6 +9,7 @@ import json
 
 from ansible_collections.storage.datamotion.plugins.filter.replication import (
     replication_ensure_plan, replication_failback_phases, replication_failover_choice, replication_failover_record,
+    replication_failover_switched,
     replication_junction_conflicts, replication_junction_record, replication_junctions, replication_junctions_file_name,
     replication_status_report, replication_switched_back, replication_view,
 )
@@ -273,6 +274,21 @@ def test_a_junction_path_held_by_another_volume_of_the_target_is_a_conflict():
     # one of the backend's own volumes mounted at another's path is in its way
     swapped = [{"name": "be03", "junction_path": "/be01"}]
     assert replication_junction_conflicts(mounts, swapped) == ["be01 is to be mounted at /be01, but volume be03 is mounted there"]
+
+
+def test_the_record_keeps_a_failbacks_switch_back_for_a_failover_that_cannot_read_the_source():
+    # issue 17, probe finding 16: with the source down, a failover after a failback past its switch said nothing of it
+    be = dict(ENSURE, name="be")
+    begun = json.dumps(replication_failover_record(None, be, "dr1"))
+    assert replication_failover_switched(begun, be, "dr1") == []
+    switched = json.dumps(replication_failover_record(begun, be, "dr1", ["pool2", "pool1"]))
+    assert replication_failover_switched(switched, be, "dr1") == ["pool1", "pool2"]
+    assert replication_failover_record(switched, be) == "dr1"
+    # the failover that follows keeps it; another target, or the failback's end, drops it
+    again = json.dumps(replication_failover_record(switched, be, "dr1"))
+    assert replication_failover_switched(again, be, "dr1") == ["pool1", "pool2"]
+    assert replication_failover_switched(json.dumps(replication_failover_record(again, be, "dr2")), be, "dr2") == []
+    assert replication_failover_switched(json.dumps(replication_failover_record(again, be, None)), be, "dr1") == []
 
 
 def test_a_damaged_junction_record_is_no_record():
