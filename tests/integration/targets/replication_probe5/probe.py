@@ -10,7 +10,11 @@ check mode too (finding 10); a DP volume an admin mounted elsewhere on the targe
 and a failover without a record says so.
 race: a second failover to another target breaks while this one quiesces: this one stops before its break (finding 9).
 lost: a mount fails mid-failover: the error names the volumes broken off; with that target offline, naming the other
-target is refused (finding 13)."""
+target is refused (finding 13).
+lostsource: a volume listed by name and lost on the source is named as lost by the failback, and once left out of the
+names, its data on the target is still named (finding 11).
+switched: a failover with the source down after a failback past its switch says so (finding 16); a release that fails
+on the failover target fails the failback naming it, and a re-run finishes (finding 14)."""
 
 import json
 import os
@@ -154,7 +158,85 @@ def lost():
     print("lost (%s): broken on dr1 %s, on dr2 %s" % (use_rest, done, broken("dr2")))
 
 
-ATTACKS = {"junctions": junctions, "race": race, "lost": lost}
+def lostsource():
+    """Volumes listed by name, be03 lost on the source after a failover to dr1: the failback names it as lost (not as a
+    name to correct), and once it is left out of the names, says that its data stays broken off on dr1 (finding 11)."""
+    ctl("/reset")
+    backend = json.load(open(os.path.join(work, "backend.json")))["replication_backend"]
+    names = os.path.join(work, "names.json")
+    json.dump({"replication_backend": dict(backend, source=dict(backend["source"], volumes=["be01", "be02", "be03"]))}, open(names, "w"))
+    rc, out = playbook("replicate", "-e", "@" + names)
+    assert rc == 0, out
+    ctl("/clusters/src/offline")
+    rc, out = playbook("failover", "-e", "replication_failover_target=dr1", "-e", "@" + names)
+    assert rc == 0, out
+    ctl("/clusters/src/online")
+    uuid = volume_uuid("src", "svm_be", "be03")
+    rest("src", "PATCH", "/api/storage/volumes/%s" % uuid, {"state": "offline"})
+    rest("src", "DELETE", "/api/storage/volumes/%s" % uuid)
+    rc, out = playbook("failback", "-e", "@" + names, check=True)
+    if rc == 0 or "has no volume be03, failed over to dr1" not in out or "correct the names" in out:
+        defect("be03 lost on the source, listed by name: the failback gave rc %s without the lost-volume text" % rc, out)
+    json.dump({"replication_backend": dict(backend, source=dict(backend["source"], volumes=["be01", "be02"]))}, open(names, "w"))
+    rc, out = playbook("failback", "-e", "@" + names, check=True)
+    if "does not name: be03" not in out:
+        defect("be03 left out of the names after the failback's advice: its data on dr1 is named nowhere (rc %s)" % rc, out)
+    print("lostsource (%s): broken on dr1 %s" % (use_rest, broken("dr1")))
+
+
+def settled():
+    """No transfer runs and no call but this one is answered (a killed run leaves its calls going on)."""
+    for _attempt in range(300):
+        s = state()
+        moving = [r for c in ("src", "dr1", "dr2") for r in s[c]["relationships"].values()
+                  if r["transfer"] or r["status"] in ("transferring", "quiescing", "finalizing")]
+        if ctl("/in_flight", method="GET")["in_flight"] <= 1 and not moving:
+            return
+        time.sleep(0.1)
+
+
+def switched():
+    """A failback killed past its switch (at the first resync of dr1): with the source down again, a failover to dr1
+    says that the source volumes were writable since (finding 16). Then the release on dr1 fails: the failback fails
+    naming dr1, and a re-run finishes it (finding 14)."""
+    rel = "/api/snapmirror/relationships/{uuid}"
+    stopped = ("failback", "-e", "replication_writers_stopped=true")
+    replicated()
+    ctl("/clusters/src/offline")
+    rc, out = playbook("failover", "-e", "replication_failover_target=dr1")
+    assert rc == 0, out
+    ctl("/clusters/src/online")
+    rc, out = playbook("failback")
+    assert rc == 0, out
+    settled()
+    ctl("/faults", {"cluster": "dr1", "operation": "PATCH " + rel if REST else "snapmirror-resync", "kill_play": True,
+                    "body": '"snapmirrored"' if REST else None})
+    rc, out = playbook(*stopped)
+    ctl("/faults", method="DELETE")
+    assert rc == -9, out
+    settled()
+    ctl("/clusters/src/offline")
+    rc, out = playbook("failover", "-e", "replication_failover_target=dr1", check=True)
+    if "WARNING: a failback from dr1 got past its switch" not in out or "the source did not answer" not in out:
+        defect("a failover with the source down after a failback past its switch: nothing said of the source's writes (rc %s)"
+               % rc, out)
+    ctl("/clusters/src/online")
+    ctl("/faults", {"cluster": "dr1", "operation": "DELETE " + rel if REST else "snapmirror-release", "count": 10, "errno": "13001",
+                    "message": "Injected release failure."})
+    rc, out = playbook(*stopped)
+    ctl("/faults", method="DELETE")
+    if rc == 0 or "target dr1" not in out or "did not release them" not in out:
+        defect("the release on dr1 failed in the failback: rc %s, dr1 not named as unreleased" % rc, out)
+    rc, out = playbook(*stopped)
+    s = state()
+    left = sorted(p for c in ("src", "dr1") for p, r in s[c]["relationships"].items() if r["mirror_state"] != "snapmirrored")
+    if rc != 0 or s["src"]["relationships"] or left:
+        defect("the failback after the failed release: rc %s, reverse left %s, not mirroring %s"
+               % (rc, sorted(s["src"]["relationships"]), left), out)
+    print("switched (%s): done" % use_rest)
+
+
+ATTACKS = {"junctions": junctions, "race": race, "lost": lost, "lostsource": lostsource, "switched": switched}
 for attack in attacks or ATTACKS:
     ATTACKS[attack]()
 print("%d defects (%s)" % (len(defects), use_rest))
