@@ -129,10 +129,11 @@ def _lags(view):
                                  "unknown" if t["reachable"] else "not read") for t in view["targets"])
 
 
-def replication_failover_choice(view, named=None, begun=None):
+def replication_failover_choice(view, named=None, begun=None, breaking=None):
     """{'target': name, 'why': text} or {'target': None, 'why': the reason there is none}. ``begun``: the target that the
-    controller's record says this role's failover of the backend began on (None without a record)."""
-    choice = _failover_choice(view, named, begun)
+    controller's record says this role's failover of the backend began on (None without a record); ``breaking``: the one
+    where, by the record, it began to break relationships."""
+    choice = _failover_choice(view, named, begun, breaking)
     orphans = ["%s holds %s" % (t["name"], ", ".join(t["orphans"])) for t in view["targets"]
                if t["orphans"] and t["name"] != choice["target"]]
     if choice["target"] and orphans:
@@ -143,7 +144,7 @@ def replication_failover_choice(view, named=None, begun=None):
     return choice
 
 
-def _failover_choice(view, named, begun):
+def _failover_choice(view, named, begun, breaking=None):
     if len(view["failed_over_targets"]) > 1:
         return dict(target=None, why="the relationships of targets %s are all broken off; a volume must never be failed over "
                     "to two targets - fail back or resync all but one by hand first" % ", ".join(view["failed_over_targets"]))
@@ -187,14 +188,14 @@ def _failover_choice(view, named, begun):
         target = [t for t in view["targets"] if t["name"] == named][0]
         if not target["reachable"]:
             return dict(target=None, why="replication_failover_target %s cannot be reached: %s" % (named, target["error"]))
-        first = [t for t in view["targets"] if t["name"] == begun and t["name"] != named and not t["reachable"]]
+        first = [t for t in view["targets"] if t["name"] == breaking and t["name"] != named and not t["reachable"]]
         if first:
             # the first failover may have broken volumes off there before it stopped answering: writable on two targets
-            return dict(target=None, why="this role's failover of the backend began on target %s (by this controller's record, "
-                        "<replication_junctions_file>.failovers), and %s cannot be read now (%s), so volumes may be broken off "
-                        "and writable there. Bring %s back and run the failover again: it finishes there. If %s is lost for "
-                        "good, remove the backend's entry from that record, then name %s again" % (
-                            begun, begun, first[0]["error"], begun, begun, named))
+            return dict(target=None, why="this role's failover of the backend began to break relationships on target %s (by "
+                        "this controller's record, <replication_junctions_file>.failovers), and %s cannot be read now (%s), so "
+                        "volumes may be broken off and writable there. Bring %s back and run the failover again: it finishes "
+                        "there. If %s is lost for good, remove the backend's entry from that record, then name %s again" % (
+                            breaking, breaking, first[0]["error"], breaking, breaking, named))
         if not target["relationships"]:
             return dict(target=None, why="replication_failover_target %s holds no relationship of the backend" % named)
         return dict(target=named, why="named by replication_failover_target" + (
@@ -408,21 +409,32 @@ def _failover_entry(recorded, backend):
     return records, entry if isinstance(entry, dict) and entry.get("source") == _source_key(backend) else None
 
 
-def replication_failover_record(recorded, backend, target=_READ, switched=None):
+def replication_failover_record(recorded, backend, target=_READ, switched=None, breaking=None):
     """The controller's record of this role's failovers (``recorded``: the file's text, or None), one entry per backend name
     of the source it fails over from. Without ``target``: the target this backend's failover began on, or None. With
     ``target``: the record to write, its entry for this backend set to ``target`` (removed when None). ``switched``: the
-    volumes a failback from ``target`` switches back to the source (kept while the entry's target stays the same)."""
+    volumes a failback from ``target`` switches back to the source; ``breaking``: true when the failover's breaks begin
+    there, false when they broke nothing after all (both kept while the entry's target stays the same)."""
     records, entry = _failover_entry(recorded, backend)
     if target is _READ:
         return entry.get("target") if entry else None
-    records.pop(backend.get("name") or "backend", None)
+    name = backend.get("name") or "backend"
+    records.pop(name, None)
     if target is not None:
-        records[backend.get("name") or "backend"] = dict(source=_source_key(backend), target=target)
-        kept = entry.get("switched") if entry and entry.get("target") == target else None
-        if switched is not None or kept:
-            records[backend.get("name") or "backend"]["switched"] = sorted(set(switched or []) | set(kept or []))
+        kept = entry if entry and entry.get("target") == target else {}
+        records[name] = dict(source=_source_key(backend), target=target)
+        if switched is not None or kept.get("switched"):
+            records[name]["switched"] = sorted(set(switched or []) | set(kept.get("switched") or []))
+        if breaking or (breaking is None and kept.get("breaking")):
+            records[name]["breaking"] = True
     return records
+
+
+def replication_failover_breaking(recorded, backend):
+    """The target on which, by the controller's record, this role's failover of the backend began to break relationships
+    (a failover stopped before its breaks broke nothing), or None."""
+    entry = _failover_entry(recorded, backend)[1]
+    return entry.get("target") if entry and entry.get("breaking") else None
 
 
 def replication_failover_switched(recorded, backend, target):
@@ -528,4 +540,5 @@ class FilterModule(object):
                     replication_junction_conflicts=replication_junction_conflicts,
                     replication_discarded_writes=replication_discarded_writes, replication_switched_back=replication_switched_back,
                     replication_failover_record=replication_failover_record,
-                    replication_failover_switched=replication_failover_switched)
+                    replication_failover_switched=replication_failover_switched,
+                    replication_failover_breaking=replication_failover_breaking)

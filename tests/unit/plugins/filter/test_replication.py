@@ -9,7 +9,7 @@ import json
 
 from ansible_collections.storage.datamotion.plugins.filter.replication import (
     replication_ensure_plan, replication_failback_phases, replication_failover_choice, replication_failover_record,
-    replication_failover_switched,
+    replication_failover_breaking, replication_failover_switched,
     replication_junction_conflicts, replication_junction_record, replication_junctions, replication_junctions_file_name,
     replication_status_report, replication_switched_back, replication_view,
 )
@@ -52,10 +52,16 @@ def test_an_unread_target_stops_the_automatic_choice_and_naming_a_target_goes_on
 def test_a_failover_begun_on_a_target_that_stopped_answering_is_not_moved_to_another():
     # issue 17, probe finding 13: dr1 went offline mid-break; naming dr2 then made volumes writable on both
     view = replication_view(reads(None, [rel("svm_dst2", "pool1", lag=1)]), BACKEND)
-    choice = replication_failover_choice(view, "dr2", begun="dr1")
+    be = dict(ENSURE, name="be")
+    record = json.dumps(replication_failover_record(json.dumps(replication_failover_record(None, be, "dr1")), be, "dr1", breaking=True))
+    assert replication_failover_breaking(record, be) == "dr1"
+    choice = replication_failover_choice(view, "dr2", begun="dr1", breaking=replication_failover_breaking(record, be))
     assert choice["target"] is None
-    assert "began on target dr1" in choice["why"] and "Bring dr1 back" in choice["why"] and "lost for good" in choice["why"]
-    # without this controller's record of a failover begun there, naming dr2 goes on, on the operator's word
+    assert "break relationships on target dr1" in choice["why"] and "Bring dr1 back" in choice["why"] and "lost for good" in choice["why"]
+    # a re-run of the failover keeps the mark; a failover stopped before its breaks (or no record) lets dr2 be named
+    assert replication_failover_breaking(json.dumps(replication_failover_record(record, be, "dr1")), be) == "dr1"
+    assert replication_failover_breaking(json.dumps(replication_failover_record(record, be, "dr1", breaking=False)), be) is None
+    assert replication_failover_choice(view, "dr2", begun="dr1")["target"] == "dr2"
     assert replication_failover_choice(view, "dr2")["target"] == "dr2"
 
 
