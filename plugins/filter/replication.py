@@ -129,10 +129,11 @@ def _lags(view):
                                  "unknown" if t["reachable"] else "not read") for t in view["targets"])
 
 
-def replication_failover_choice(view, named=None, begun=None):
+def replication_failover_choice(view, named=None, begun=None, breaking=None):
     """{'target': name, 'why': text} or {'target': None, 'why': the reason there is none}. ``begun``: the target that the
-    controller's record says this role's failover of the backend began on (None without a record)."""
-    choice = _failover_choice(view, named, begun)
+    controller's record says this role's failover of the backend began on (None without a record); ``breaking``: the one
+    where, by the record, it began to break relationships."""
+    choice = _failover_choice(view, named, begun, breaking)
     orphans = ["%s holds %s" % (t["name"], ", ".join(t["orphans"])) for t in view["targets"]
                if t["orphans"] and t["name"] != choice["target"]]
     if choice["target"] and orphans:
@@ -143,15 +144,20 @@ def replication_failover_choice(view, named=None, begun=None):
     return choice
 
 
-def _failover_choice(view, named, begun):
+def _failover_choice(view, named, begun, breaking=None):
     if len(view["failed_over_targets"]) > 1:
         return dict(target=None, why="the relationships of targets %s are all broken off; a volume must never be failed over "
                     "to two targets - fail back or resync all but one by hand first" % ", ".join(view["failed_over_targets"]))
     if view["failed_over_to"]:
-        if named and named != view["failed_over_to"]:
-            return dict(target=None, why="the backend is already failed over to target %s (its relationships are broken off); "
-                        "replication_failover_target %s would fail it over a second time" % (view["failed_over_to"], named))
         target = [t for t in view["targets"] if t["name"] == view["failed_over_to"]][0]
+        if named and named != view["failed_over_to"]:
+            how = "a failover to it began" if target["failover_begun"] else (
+                "broken by hand (a DR test?) or by a failback stopped midway, while others still mirror")
+            return dict(target=None, why="the backend is already failed over to target %s: its relationships %s are broken off "
+                        "(%s); replication_failover_target %s would make them writable on two targets. Name %s to fail over "
+                        "there, or resync %s on %s by hand first (what was written there since the break is lost)" % (
+                            target["name"], ", ".join(target["broken"]), how, named, target["name"], ", ".join(target["broken"]),
+                            target["name"]))
         if named:
             return dict(target=named, why="named by replication_failover_target; its relationships %s are broken off already: "
                         "finishing that failover" % ", ".join(target["broken"]))
@@ -161,9 +167,10 @@ def _failover_choice(view, named, begun):
             return dict(target=None, why="target %s holds broken-off relationships of the backend (%s) while %s still mirror: "
                         "no failover of this role broke them (it quiesces every relationship of its target before the first "
                         "break) - a break by hand (a DR test?) or a failback stopped midway. Resync %s on %s by hand to fail "
-                        "over to the least-lag target, or name the target with replication_failover_target" % (
+                        "over to the least-lag target, or fail over to %s itself with replication_failover_target=%s (no other "
+                        "target: that would make %s writable on two)" % (
                             target["name"], ", ".join(target["broken"]), ", ".join(mirroring), ", ".join(target["broken"]),
-                            target["name"]))
+                            target["name"], target["name"], target["name"], ", ".join(target["broken"])))
         if begun != target["name"]:
             # a DR test that quiesces and breaks leaves the same states as this role's failover: only the record tells
             quiesced = sorted(n for n, r in target["relationships"].items() if _quiesced(r))
@@ -181,6 +188,14 @@ def _failover_choice(view, named, begun):
         target = [t for t in view["targets"] if t["name"] == named][0]
         if not target["reachable"]:
             return dict(target=None, why="replication_failover_target %s cannot be reached: %s" % (named, target["error"]))
+        first = [t for t in view["targets"] if t["name"] == breaking and t["name"] != named and not t["reachable"]]
+        if first:
+            # the first failover may have broken volumes off there before it stopped answering: writable on two targets
+            return dict(target=None, why="this role's failover of the backend began to break relationships on target %s (by "
+                        "this controller's record, <replication_junctions_file>.failovers), and %s cannot be read now (%s), so "
+                        "volumes may be broken off and writable there. Bring %s back and run the failover again: it finishes "
+                        "there. If %s is lost for good, remove the backend's entry from that record, then name %s again" % (
+                            breaking, breaking, first[0]["error"], breaking, breaking, named))
         if not target["relationships"]:
             return dict(target=None, why="replication_failover_target %s holds no relationship of the backend" % named)
         return dict(target=named, why="named by replication_failover_target" + (
@@ -376,30 +391,57 @@ def _recorded_paths(recorded, backend):
 
 
 def _source_key(backend):
-    cluster = backend["source"]["cluster"]
-    return "%s:%s/%s" % (cluster["hostname"], cluster.get("port") or "", backend["source"]["svm"])
+    """What identifies the backend's source in the records: its name and the source SVM. Not the cluster's hostname or
+    port - spelled differently (127.0.0.1, localhost, an FQDN) by another inventory, it would hide the record."""
+    return "%s/%s" % (backend.get("name") or "backend", backend["source"]["svm"])
 
 
 _READ = object()
 
 
-def replication_failover_record(recorded, backend, target=_READ):
-    """The controller's record of this role's failovers (``recorded``: the file's text, or None), one entry per backend name
-    of the source it fails over from. Without ``target``: the target this backend's failover began on, or None. With
-    ``target``: the record to write, its entry for this backend set to ``target`` (removed when None)."""
+def _failover_entry(recorded, backend):
     try:
         records = json.loads(recorded) if isinstance(recorded, str) else recorded
     except ValueError:
         records = None
     records = dict(records) if isinstance(records, dict) else {}
-    name = backend.get("name") or "backend"
+    entry = records.get(backend.get("name") or "backend")
+    return records, entry if isinstance(entry, dict) and entry.get("source") == _source_key(backend) else None
+
+
+def replication_failover_record(recorded, backend, target=_READ, switched=None, breaking=None):
+    """The controller's record of this role's failovers (``recorded``: the file's text, or None), one entry per backend name
+    of the source it fails over from. Without ``target``: the target this backend's failover began on, or None. With
+    ``target``: the record to write, its entry for this backend set to ``target`` (removed when None). ``switched``: the
+    volumes a failback from ``target`` switches back to the source; ``breaking``: true when the failover's breaks begin
+    there, false when they broke nothing after all (both kept while the entry's target stays the same)."""
+    records, entry = _failover_entry(recorded, backend)
     if target is _READ:
-        entry = records.get(name)
-        return entry.get("target") if isinstance(entry, dict) and entry.get("source") == _source_key(backend) else None
+        return entry.get("target") if entry else None
+    name = backend.get("name") or "backend"
     records.pop(name, None)
     if target is not None:
+        kept = entry if entry and entry.get("target") == target else {}
         records[name] = dict(source=_source_key(backend), target=target)
+        if switched is not None or kept.get("switched"):
+            records[name]["switched"] = sorted(set(switched or []) | set(kept.get("switched") or []))
+        if breaking or (breaking is None and kept.get("breaking")):
+            records[name]["breaking"] = True
     return records
+
+
+def replication_failover_breaking(recorded, backend):
+    """The target on which, by the controller's record, this role's failover of the backend began to break relationships
+    (a failover stopped before its breaks broke nothing), or None."""
+    entry = _failover_entry(recorded, backend)[1]
+    return entry.get("target") if entry and entry.get("breaking") else None
+
+
+def replication_failover_switched(recorded, backend, target):
+    """The volumes that, by the controller's record, a failback from ``target`` began to switch back to the source (the
+    source volumes writable again since): what a failover that cannot read the source must still say."""
+    entry = _failover_entry(recorded, backend)[1]
+    return list(entry.get("switched") or []) if entry and entry.get("target") == target else []
 
 
 def replication_junction_record(source_volumes, backend, recorded=None):
@@ -414,11 +456,9 @@ def replication_junction_record(source_volumes, backend, recorded=None):
 
 
 def replication_junctions_file_name(backend):
-    """The default file name of a backend's junction record: its name and its source (cluster, port, SVM), so that
-    backends of the same name on other sources never overwrite each other's record, and no name leaves the directory."""
-    cluster = backend["source"]["cluster"]
-    name = "%s@%s_%s_%s" % (backend.get("name") or "backend", cluster["hostname"], cluster.get("port") or "",
-                            backend["source"]["svm"])
+    """The default file name of a backend's junction record: its name and its source SVM (as _source_key; the cluster's
+    hostname is not part of it, see there), and no name leaves the directory."""
+    name = "%s@%s" % (backend.get("name") or "backend", backend["source"]["svm"])
     return re.sub(r"[^A-Za-z0-9_.@-]", "_", name) + ".json"
 
 
@@ -431,6 +471,24 @@ def replication_mount_levels(junctions):
         depth = sum(1 for p in paths if p != path and path.startswith(p.rstrip("/") + "/"))
         levels.setdefault(depth, []).append(name)
     return [sorted(levels[d]) for d in sorted(levels)]
+
+
+def replication_junction_conflicts(junctions, volumes):
+    """Where a failover's mounts on the target would fail: one text per junction path of ``junctions`` (volume name ->
+    the path it is to be mounted at) that another volume of the target SVM (``volumes``, from ``ontap_volume_info``)
+    holds, at that path or beneath it. A volume of the backend already at its own path (a re-run) is in no one's way."""
+    at = dict((v["name"], v.get("junction_path")) for v in volumes if v.get("junction_path"))
+    conflicts = []
+    for name, path in sorted(junctions.items()):
+        if at.get(name) == path:
+            continue
+        for other, held in sorted(at.items()):
+            if other == name or (junctions.get(other) == held and held != path):
+                continue
+            if held == path or held.startswith(path.rstrip("/") + "/"):
+                conflicts.append("%s is to be mounted at %s, but volume %s is mounted %s" % (
+                    name, path, other, "there" if held == path else "beneath it at " + held))
+    return conflicts
 
 
 def replication_common_snapshots(target_volumes, source_volumes):
@@ -479,5 +537,8 @@ class FilterModule(object):
                     replication_junctions=replication_junctions, replication_junctions_file_name=replication_junctions_file_name,
                     replication_unknown_volumes=replication_unknown_volumes, replication_mount_levels=replication_mount_levels,
                     replication_common_snapshots=replication_common_snapshots,
+                    replication_junction_conflicts=replication_junction_conflicts,
                     replication_discarded_writes=replication_discarded_writes, replication_switched_back=replication_switched_back,
-                    replication_failover_record=replication_failover_record)
+                    replication_failover_record=replication_failover_record,
+                    replication_failover_switched=replication_failover_switched,
+                    replication_failover_breaking=replication_failover_breaking)

@@ -100,7 +100,8 @@ options:
   mount_after_break:
     description:
       - After a break, mount the destination volume at O(junction_path) so clients can use it. A volume already
-        mounted elsewhere is left where it is.
+        mounted elsewhere is left where it is - unless O(junction_path) is given and the break happens in this run,
+        when it is unmounted and mounted at O(junction_path) (the failover's clients look for it there).
     type: bool
     default: true
   junction_path:

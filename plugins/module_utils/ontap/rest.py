@@ -279,13 +279,23 @@ class RestClient:
 
     def mount_volume(self, volume, junction_path):
         """Mount ``volume`` (a Volume or its 'svm:volume' path) at ``junction_path``; REST names it by UUID."""
+        volume = self._volume_to_mount(volume)
+        self._change("PATCH", "/api/storage/volumes/%s" % volume.uuid, body={"nas": {"path": junction_path}},
+                     what="mounting volume %s at %s" % (volume.path, junction_path))
+
+    def unmount_volume(self, volume):
+        """Unmount ``volume`` (a Volume or its 'svm:volume' path): an empty nas.path."""
+        volume = self._volume_to_mount(volume)
+        self._change("PATCH", "/api/storage/volumes/%s" % volume.uuid, body={"nas": {"path": ""}},
+                     what="unmounting volume %s from %s" % (volume.path, volume.junction_path))
+
+    def _volume_to_mount(self, volume):
         path = volume if isinstance(volume, str) else volume.path
         if isinstance(volume, str) or not volume.uuid:
             volume = self.volumes({path}).get(path)
             if volume is None:
                 raise OntapError("destination volume %s is missing on %s; it cannot be mounted" % (path, self.label))
-        self._change("PATCH", "/api/storage/volumes/%s" % volume.uuid, body={"nas": {"path": junction_path}},
-                     what="mounting volume %s at %s" % (volume.path, junction_path))
+        return volume
 
     # ------------------------------------------------------------------ relationships
     def relationships(self, destinations=None, source_pattern=None, destination_pattern=None):

@@ -43,6 +43,7 @@ class Desired:
     max_lag: Optional[int] = None
     relationship_state_given: bool = True   # False: relationship_state is the default, not the user's word
     reverse_resync: bool = False            # a new relationship onto a read-write volume is resynced (failback)
+    broken_now: bool = False                # this run broke it (a re-plan after the break): see the remount in plan
 
     @property
     def junction(self):
@@ -121,6 +122,11 @@ def plan(desired, rel, volume=None, source_record=False):
             actions.append("break")
         if desired.mount_after_break and (volume is None or not volume.junction_path):
             actions.append("mount")
+        elif desired.mount_after_break and desired.junction_path and (state != "broken_off" or desired.broken_now) \
+                and volume.junction_path != desired.junction_path:
+            # a DP volume someone mounted elsewhere: the failover's clients look for it where the source had it. Only
+            # with this break: a volume broken off before may be in use where it is, and is left there
+            actions.extend(["unmount", "mount"])
     return actions
 
 
@@ -180,7 +186,9 @@ def wait_before(action, rel):
 def done_with(desired, taken):
     """``desired`` as a re-plan sees it once ``taken`` ran: a transfer asked for (update, max_lag) is asked for once."""
     if "update" in taken:
-        return replace(desired, update=False, max_lag=None)
+        desired = replace(desired, update=False, max_lag=None)
+    if "break" in taken and "mount" not in taken:
+        desired = replace(desired, broken_now=True)
     return desired
 
 
@@ -387,6 +395,8 @@ class Applier:
         elif action == "break":
             client.break_relationship(rel)
             wait_for = "broken_off" if (more or self.wait) else None
+        elif action == "unmount":
+            client.unmount_volume(step.volume or d.destination_path)
         elif action == "mount":
             client.mount_volume(step.volume or d.destination_path, d.junction)
         elif action == "delete":

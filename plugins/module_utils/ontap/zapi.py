@@ -289,6 +289,13 @@ class ZapiClient:
         self.invoke("volume-mount", {"volume-name": volume.name, "junction-path": junction_path}, vserver=volume.svm,
                     what="mounting volume %s at %s" % (volume.path, junction_path))
 
+    def unmount_volume(self, volume):
+        """Unmount ``volume`` (a Volume or its 'svm:volume' path)."""
+        if isinstance(volume, str):
+            volume = Volume(svm=volume.split(":")[0], name=volume.split(":")[1])
+        self.invoke("volume-unmount", {"volume-name": volume.name}, vserver=volume.svm,
+                    what="unmounting volume %s from %s" % (volume.path, volume.junction_path))
+
     # ------------------------------------------------------------------ relationships
     def relationships(self, destinations=None, source_pattern=None, destination_pattern=None):
         query = {}

@@ -891,6 +891,10 @@ class Model:
             raise SimError("not_initialized", "Relationship with destination \"%s\" is not initialized: initialize it instead."
                            % destination_path)
         dest = cluster.volumes.get((rel.destination_svm, rel.destination_volume))
+        if dest is not None and dest.state != "online":
+            # ONTAP refuses it (a failback's reverse resync onto an offline source volume): the volume takes no transfer
+            raise SimError("volume_offline", "Destination volume \"%s\" is %s; the SnapMirror operation was terminated. Bring "
+                           "the volume online, then try again." % (destination_path, dest.state))
         transfer = self._start_transfer(cluster, rel, "resync")
         # the volume keeps its junction path: ONTAP's failback procedure (reverse resync, break, resync) mounts
         # nothing again, and an unmount would cut off the volumes mounted beneath it

@@ -123,6 +123,7 @@ CODES = {
     "broken_off": (400, "13303808"),
     "peer_unreachable": (400, "262224"),
     "mirror_uninitialized": (400, "917536"),
+    "volume_offline": (400, "13303821"),
     "invalid": (400, "2"),
 }
 SYNC_KINDS = {"invalid", "svm_not_found"}

@@ -64,6 +64,31 @@ def test_reverse_resync_over_zapi_carries_the_failed_over_writes_back(sim):
     assert sim.state()["src"]["volumes"]["svm_src:fb2"]["tags"] == ["before", "after"]
 
 
+def test_a_reverse_resync_onto_an_offline_volume_is_refused_over_rest_and_zapi(sim):
+    # ONTAP refuses a transfer onto an offline volume; the simulator accepted it (issue 17)
+    for name, api in (("fb7", "rest"), ("fb8", "zapi")):
+        failed_over(sim, name)
+        uuid = sim.state()["src"]["volumes"]["svm_src:" + name]["uuid"]
+        patch = rest("PATCH", sim.src, "/api/storage/volumes/%s" % uuid, json={"state": "offline"})
+        assert wait_job(sim.src, patch)["state"] == "success"
+        server = naserver(sim.src)
+        invoke(server, "snapmirror-create", **{"source-location": "svm_dst:" + name, "destination-location": "svm_src:" + name})
+        if api == "rest":
+            response = rest("PATCH", sim.src, "/api/snapmirror/relationships/%s" % rest_rel(sim.src, "svm_src:" + name)["uuid"],
+                            json={"state": "snapmirrored"})
+            text = str(wait_job(sim.src, response)) if response.status_code == 202 else response.text
+        else:
+            try:
+                invoke(server, "snapmirror-resync", **{"destination-location": "svm_src:" + name})
+                text = "accepted"
+            except Exception as exc:   # netapp-lib's NaApiError
+                text = str(exc)
+        assert "is offline" in text, (api, text)
+        state = sim.state()["src"]
+        assert state["relationships"]["svm_src:" + name]["mirror_state"] == "broken-off", api
+        assert state["volumes"]["svm_src:" + name]["tags"] == ["before"], api
+
+
 def test_the_source_reports_what_was_written_since_the_common_snapshot(sim):
     # what a reverse resync would discard: written on the original source after its last transfer
     failed_over(sim, "fb9")

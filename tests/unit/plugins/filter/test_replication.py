@@ -8,8 +8,10 @@ from __future__ import annotations
 import json
 
 from ansible_collections.storage.datamotion.plugins.filter.replication import (
-    replication_ensure_plan, replication_failback_phases, replication_failover_choice, replication_junction_record,
-    replication_junctions, replication_junctions_file_name, replication_status_report, replication_switched_back, replication_view,
+    replication_ensure_plan, replication_failback_phases, replication_failover_choice, replication_failover_record,
+    replication_failover_breaking, replication_failover_switched,
+    replication_junction_conflicts, replication_junction_record, replication_junctions, replication_junctions_file_name,
+    replication_status_report, replication_switched_back, replication_view,
 )
 
 BACKEND = {"source": {"svm": "svm_src", "volumes": ["pool*"]},
@@ -45,6 +47,33 @@ def test_an_unread_target_stops_the_automatic_choice_and_naming_a_target_goes_on
     # a target already failed over is finished, whatever the other target answers
     broken = replication_view(reads([rel("svm_dst", "pool1", "broken_off")], None), BACKEND)
     assert replication_failover_choice(broken, begun="dr1")["target"] == "dr1"
+
+
+def test_a_failover_begun_on_a_target_that_stopped_answering_is_not_moved_to_another():
+    # issue 17, probe finding 13: dr1 went offline mid-break; naming dr2 then made volumes writable on both
+    view = replication_view(reads(None, [rel("svm_dst2", "pool1", lag=1)]), BACKEND)
+    be = dict(ENSURE, name="be")
+    record = json.dumps(replication_failover_record(json.dumps(replication_failover_record(None, be, "dr1")), be, "dr1", breaking=True))
+    assert replication_failover_breaking(record, be) == "dr1"
+    choice = replication_failover_choice(view, "dr2", begun="dr1", breaking=replication_failover_breaking(record, be))
+    assert choice["target"] is None
+    assert "break relationships on target dr1" in choice["why"] and "Bring dr1 back" in choice["why"] and "lost for good" in choice["why"]
+    # a re-run of the failover keeps the mark; a failover stopped before its breaks (or no record) lets dr2 be named
+    assert replication_failover_breaking(json.dumps(replication_failover_record(record, be, "dr1")), be) == "dr1"
+    assert replication_failover_breaking(json.dumps(replication_failover_record(record, be, "dr1", breaking=False)), be) is None
+    assert replication_failover_choice(view, "dr2", begun="dr1")["target"] == "dr2"
+    assert replication_failover_choice(view, "dr2")["target"] == "dr2"
+
+
+def test_the_advice_of_a_hand_break_is_what_a_named_failover_then_accepts():
+    # issue 17, probe finding 12: the refusal said "name the target"; naming dr1 was then refused as "already failed over"
+    view = replication_view(reads([rel("svm_dst", "pool1"), rel("svm_dst", "pool2")],
+                                  [rel("svm_dst2", "pool1", "broken_off"), rel("svm_dst2", "pool2")]), dict(BACKEND))
+    refused = replication_failover_choice(view)
+    assert refused["target"] is None and "replication_failover_target=dr2" in refused["why"]
+    other = replication_failover_choice(view, "dr1")
+    assert other["target"] is None and "Name dr2 to fail over there" in other["why"] and "by hand" in other["why"]
+    assert replication_failover_choice(view, "dr2")["target"] == "dr2"
 
 
 def test_other_volumes_and_sources_are_not_part_of_the_backend():
@@ -225,6 +254,49 @@ def test_least_lag_only_among_targets_that_hold_every_volume():
     assert [t["healthy"] for t in view["targets"]] == [False, True]
 
 
+def test_the_records_hold_for_the_source_however_its_hostname_is_spelled():
+    # issue 17, probe finding 8: a record written with hostname localhost was ignored by a failover naming 127.0.0.1
+    record = json.dumps(replication_junction_record(SOURCE, dict(ENSURE, name="be")))
+    spelled = dict(ENSURE, name="be", source=dict(ENSURE["source"], cluster={"hostname": "127.0.0.1", "port": 8443}))
+    assert replication_junctions(["pool1"], spelled, None, record) == {"pool1": "/data/pool1"}
+    assert replication_junctions_file_name(spelled) == replication_junctions_file_name(dict(ENSURE, name="be"))
+    begun = replication_failover_record(None, dict(ENSURE, name="be"), "dr1")
+    assert replication_failover_record(json.dumps(begun), spelled) == "dr1"
+    # another backend name is another source: its record is not used
+    assert replication_junctions(["pool1"], dict(spelled, name="other"), None, record) == {"pool1": "/pool1"}
+
+
+def test_a_junction_path_held_by_another_volume_of_the_target_is_a_conflict():
+    # issue 17, probe finding 10: the mount failed after every break, and each re-run failed the same way
+    mounts = {"be01": "/be01", "be02": "/be01/be02", "be03": "/be03"}
+    held = [{"name": "scratch", "junction_path": "/be03"}, {"name": "be01", "junction_path": None}]
+    assert replication_junction_conflicts(mounts, held) == ["be03 is to be mounted at /be03, but volume scratch is mounted there"]
+    beneath = [{"name": "tmp", "junction_path": "/be01/tmp"}]
+    assert replication_junction_conflicts(mounts, beneath) == ["be01 is to be mounted at /be01, but volume tmp is mounted beneath it "
+                                                               "at /be01/tmp"]
+    # a re-run: volumes of the backend at their own paths are in no one's way
+    rerun = [{"name": "be01", "junction_path": "/be01"}, {"name": "be02", "junction_path": "/be01/be02"}]
+    assert replication_junction_conflicts(mounts, rerun) == []
+    # one of the backend's own volumes mounted at another's path is in its way
+    swapped = [{"name": "be03", "junction_path": "/be01"}]
+    assert replication_junction_conflicts(mounts, swapped) == ["be01 is to be mounted at /be01, but volume be03 is mounted there"]
+
+
+def test_the_record_keeps_a_failbacks_switch_back_for_a_failover_that_cannot_read_the_source():
+    # issue 17, probe finding 16: with the source down, a failover after a failback past its switch said nothing of it
+    be = dict(ENSURE, name="be")
+    begun = json.dumps(replication_failover_record(None, be, "dr1"))
+    assert replication_failover_switched(begun, be, "dr1") == []
+    switched = json.dumps(replication_failover_record(begun, be, "dr1", ["pool2", "pool1"]))
+    assert replication_failover_switched(switched, be, "dr1") == ["pool1", "pool2"]
+    assert replication_failover_record(switched, be) == "dr1"
+    # the failover that follows keeps it; another target, or the failback's end, drops it
+    again = json.dumps(replication_failover_record(switched, be, "dr1"))
+    assert replication_failover_switched(again, be, "dr1") == ["pool1", "pool2"]
+    assert replication_failover_switched(json.dumps(replication_failover_record(again, be, "dr2")), be, "dr2") == []
+    assert replication_failover_switched(json.dumps(replication_failover_record(again, be, None)), be, "dr1") == []
+
+
 def test_a_damaged_junction_record_is_no_record():
     # the role hands over the file's text: empty, cut short or edited, a failover with the source down goes on without it
     record = json.dumps(replication_junction_record(SOURCE, ENSURE))
@@ -250,10 +322,10 @@ def test_backends_sharing_a_record_file_keep_each_others_junction_paths():
     assert replication_junction_record([{"name": "x", "junction_path": "/x"}], other, json.dumps(second))["junction_paths"] == {"x": "/x"}
 
 
-def test_the_default_record_file_is_per_backend_name_and_source_and_stays_in_its_directory():
+def test_the_default_record_file_is_per_backend_name_and_source_svm_and_stays_in_its_directory():
     prod_a = {"name": "prod", "source": {"svm": "svm1", "cluster": {"hostname": "a.example.com", "port": 443}}}
-    prod_b = {"name": "prod", "source": {"svm": "svm1", "cluster": {"hostname": "b.example.com"}}}
-    assert replication_junctions_file_name(prod_a) == "prod@a.example.com_443_svm1.json"
+    prod_b = {"name": "prod", "source": {"svm": "svm2", "cluster": {"hostname": "a.example.com", "port": 443}}}
+    assert replication_junctions_file_name(prod_a) == "prod@svm1.json"
     assert replication_junctions_file_name(prod_a) != replication_junctions_file_name(prod_b)
     odd = {"name": "../../etc/x", "source": {"svm": "s/v", "cluster": {"hostname": "::1"}}}
     assert "/" not in replication_junctions_file_name(odd)

@@ -115,6 +115,11 @@ class FakeCluster:
         path = volume if isinstance(volume, str) else volume.path
         self.vols[path] = replace(self.vols[path], junction_path=junction_path)
 
+    def unmount_volume(self, volume):
+        self._call("unmount_volume")
+        path = volume if isinstance(volume, str) else volume.path
+        self.vols[path] = replace(self.vols[path], junction_path=None)
+
     def create(self, source_path, destination_path, policy=None, schedule=None, relationship_type=None):
         self._call("create")
         self.rels[destination_path] = Relationship(source_path, destination_path, state="uninitialized", policy=policy or "MirrorAllSnapshots",

@@ -102,8 +102,11 @@ class Model:
             assert rel.status != "quiescing", "ONTAP refuses a break while the quiesce runs"
             self.rel = replace(rel, state="broken_off", status="idle")
             self.volume = replace(self.volume, type="rw")
+        elif action == "unmount":
+            assert self.volume.junction_path
+            self.volume = replace(self.volume, junction_path=None)
         elif action == "mount":
-            assert self.rel.state == "broken_off"
+            assert self.rel.state == "broken_off" and not self.volume.junction_path
             self.volume = replace(self.volume, junction_path=desired.junction)
         elif action == "update":
             # a transfer already running is refused with "transfer in progress", which the applier counts as the update
@@ -175,6 +178,19 @@ def test_failover_quiesces_breaks_and_mounts():
 def test_broken_off_volume_mounted_elsewhere_is_left_alone():
     model = Model("broken_off/idle", mounted=True)
     assert plan(desired_of("broken_off", junction_path="/other"), model.rel, model.volume) == []
+
+
+def test_dp_volume_mounted_elsewhere_is_remounted_at_the_break():
+    # issue 17, probe finding 7: a DP volume an admin mounted elsewhere stayed there after the failover
+    model = Model("snapmirrored/idle", mounted=True)
+    assert plan(desired_of("broken_off", junction_path="/other"), model.rel, model.volume) == ["quiesce", "break", "unmount", "mount"]
+    assert plan(desired_of("broken_off", junction_path="/vol1"), model.rel, model.volume) == ["quiesce", "break"]
+    # the re-plan after the break (the applier waits for it) still remounts; a re-run, where the break was earlier, does not
+    after = Model("broken_off/idle", mounted=True)
+    assert plan(done_with(desired_of("broken_off", junction_path="/other"), ["quiesce", "break"]), after.rel, after.volume) == ["unmount", "mount"]
+    assert plan(desired_of("broken_off", junction_path="/other"), after.rel, after.volume) == []
+    # without a junction path given, the volume is left where it is mounted
+    assert plan(desired_of("broken_off"), model.rel, model.volume) == ["quiesce", "break"]
 
 
 def test_delete_aborts_a_running_transfer_first_and_releases():
