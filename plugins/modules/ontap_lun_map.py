@@ -71,6 +71,14 @@ options:
       - The LUN ID the host sees (0 to 4095). Without it ONTAP picks the lowest free one. A LUN already mapped to the
         igroup at another ID is an error (changing it cuts the host's path).
     type: int
+  lun_planned:
+    description:
+      - In check mode only - a LUN that does not exist yet is one that an earlier task of the run makes (M(storage.datamotion.ontap_lun)
+        in check mode plans it), so the igroup is read, checked and the map planned as they would be once it exists. In a real
+        run a missing LUN is an error all the same.
+    type: bool
+    default: false
+    version_added: 0.3.0
   state:
     description: V(present) maps the LUN; V(absent) unmaps it from the igroup (give O(initiators) as for V(present)).
     type: str
@@ -133,7 +141,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.storage.datamotion.plugins.module_utils.ontap.client import connect, missing_library
 from ansible_collections.storage.datamotion.plugins.module_utils.ontap.common import OntapError, connection_argument_spec
 from ansible_collections.storage.datamotion.plugins.module_utils.ontap.san import (
-    IGROUP_OS_TYPES, MAX_LUN_ID, plan_map, san_client, split_lun_path,
+    IGROUP_OS_TYPES, MAX_LUN_ID, Lun, plan_map, san_client, split_lun_path,
 )
 
 ATTEMPTS = 3   # a parallel run may change the igroup or its maps between our read and our change
@@ -150,6 +158,7 @@ def argument_spec():
         os_type=dict(type="str", default="linux", choices=list(IGROUP_OS_TYPES)),
         lun_id=dict(type="int"),
         state=dict(type="str", default="present", choices=["present", "absent"]),
+        lun_planned=dict(type="bool", default=False),
     )
     return spec
 
@@ -191,7 +200,9 @@ class Run:
         if lun is None:
             if want["state"] == "absent":
                 return self.report([], None, [], None, None)
-            raise OntapError("LUN %s does not exist in SVM %s; create it first (storage.datamotion.ontap_lun)" % (want["path"], want["svm"]))
+            if not (self.module.check_mode and self.module.params["lun_planned"]):
+                raise OntapError("LUN %s does not exist in SVM %s; create it first (storage.datamotion.ontap_lun)" % (want["path"], want["svm"]))
+            lun = Lun(svm=want["svm"], path=want["path"], size=0, os_type="", space_reserve=False)
         igroups, igroup, maps = self.read()
         before = self.facts(igroup, maps)
         done = []
@@ -246,7 +257,7 @@ class Run:
                     after["lun_id"] = None
         result = dict(changed=bool(done), actions=[describe(a, want) for a in done], lun_id=after["lun_id"], igroup=after["igroup"],
                       transport=self.client.transport)
-        if lun is not None:
+        if lun is not None and lun.naa:
             result["naa"] = lun.naa
         if self.module._diff:
             result["diff"] = dict(before=before or {}, after=after)

@@ -56,6 +56,14 @@ options:
         written on them since the snapshot they share with the target.
     type: dict
     version_added: 0.3.0
+  aggregates:
+    description:
+      - Also return these aggregates of the cluster with the bytes available on each (RV(aggregates)), to check that new
+        volumes fit before any is made. An aggregate that does not exist is left out.
+    type: list
+    elements: str
+    default: []
+    version_added: 0.3.0
 seealso:
   - module: storage.datamotion.ontap_snapmirror
 """
@@ -95,6 +103,12 @@ unmatched:
   returned: always
   type: list
   elements: str
+aggregates:
+  description: The aggregates named in O(aggregates) that exist, each with C(name) and C(available) (bytes).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{name: aggr1, available: 1099511627776}]
 transport:
   description: The API used, V(rest) or V(zapi).
   returned: always
@@ -113,7 +127,7 @@ def main():
     spec = connection_argument_spec()
     spec.update(svm=dict(type="str", required=True), name=dict(type="list", elements="str", default=["*"]),
                 type=dict(type="str", choices=["rw", "dp"]), snapshots=dict(type="bool", default=False),
-                delta_from=dict(type="dict"))
+                delta_from=dict(type="dict"), aggregates=dict(type="list", elements="str", default=[]))
     module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
     missing = missing_library(module.params["use_rest"])
     if missing:
@@ -124,8 +138,11 @@ def main():
     try:
         client = connect(module.params)
         volumes = client.svm_volumes(module.params["svm"])
+        names = module.params["aggregates"]
+        found = client.aggregates(set(names)) if names else {}
     except OntapError as exc:
         module.fail_json(msg="reading the volumes of SVM %s: %s" % (module.params["svm"], exc))
+    aggregates = [dict(name=found[n].name, available=found[n].available) for n in dict.fromkeys(names) if n in found]
     wanted = [v for v in volumes if any(fnmatch.fnmatchcase(v.name, p) for p in patterns)
               and module.params["type"] in (None, v.type)]
     wanted.sort(key=lambda v: v.name)
@@ -143,7 +160,7 @@ def main():
         except OntapError as exc:
             module.fail_json(msg="reading the snapshots of volume %s: %s" % (v.path, exc))
         results.append(result)
-    module.exit_json(changed=False, transport=client.transport, unmatched=unmatched, volumes=results)
+    module.exit_json(changed=False, transport=client.transport, unmatched=unmatched, volumes=results, aggregates=aggregates)
 
 
 if __name__ == "__main__":

@@ -73,6 +73,7 @@ pools:
 luns:
   description:
     - Pool LUNs and snapshot mount points (C(is_snap_mount_point)), with C(primary_lun) and C(attached_snapshot).
+    - C(size_bytes) is the LUN's exact size (its blocks of 512 bytes); C(size_gb) is rounded to three decimals.
     - C(consistency_group) is the LUN's consistency group (null for none), read when O(gather_subset) also has
       V(consistency_groups) or V(all), else null.
     - C(statistics) holds the array's I/O counters of the LUN (C(read_requests), C(write_requests), C(blocks_read),

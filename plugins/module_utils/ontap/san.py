@@ -242,6 +242,12 @@ def plan_map(want, lun, igroup, maps, svm_igroups):
             raise OntapError("igroup %s is %s/%s, not %s/%s; it is left as it is" % (name, igroup.protocol, igroup.os_type,
                                                                                      want["protocol"], want["os_type"]))
         missing = [i for i in initiators if i not in igroup.initiators]
+        # an igroup that holds none of this host's initiators gives the host every LUN mapped to it, read-write
+        foreign = sorted({m.path for m in maps if m.path != lun.path})
+        if missing and foreign and not set(igroup.initiators) & set(initiators):
+            raise OntapError("igroup %s holds no initiator of this host, but LUN(s) %s are mapped to it: adding %s would give this "
+                             "host those LUNs, read-write. It is left as it is - use an igroup of this host's own"
+                             % (name, ", ".join(foreign), ", ".join(missing)))
         if missing:
             actions.append(("add_initiators", missing))
     lun_id = want.get("lun_id")

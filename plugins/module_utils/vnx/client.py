@@ -127,6 +127,7 @@ class Lun:
     wwn: Optional[str] = None
     pool: Optional[str] = None
     size_gb: Optional[float] = None
+    size_bytes: Optional[int] = None  # User Capacity (Blocks) x 512: size_gb is rounded to 1 MB
     consumed_gb: Optional[float] = None
     provisioning: Optional[str] = None
     tiering: Optional[str] = None
@@ -552,6 +553,19 @@ LUN_STATISTICS = ("read_requests", "write_requests", "blocks_read", "blocks_writ
                   "explicit_trespasses")
 
 
+def _lun_sizes(luns, raw):
+    """Each LUN's exact size from the array's text: storops parses only User Capacity (GBs), three decimals."""
+    blocks = {}
+    for text in re.split(r"(?m)^(?=LOGICAL UNIT NUMBER )", raw or ""):
+        number = re.match(r"LOGICAL UNIT NUMBER (\d+)", text)
+        count = re.search(r"(?m)^User Capacity \(Blocks\):\s*(\d+)", text)
+        if number and count:
+            blocks[int(number.group(1))] = int(count.group(1))
+    for lun in luns:
+        if lun is not None and lun.id in blocks:
+            lun.size_bytes = blocks[lun.id] * 512
+
+
 def _lun_from(resource):
     r = resource
     tiering = None
@@ -684,7 +698,7 @@ class VnxClient(object):
         except (storops_ex.StoropsException, NaviseccliFault) as e:
             raise self._error(operation, obj, e)
 
-    def _read_one(self, obj, resource, convert, absent):
+    def _read_one(self, obj, resource, convert, absent, finish=None):
         """Read one storops resource: its facts, or None when the array says it has no such object.
 
         storops takes any answer without the object's index for "does not exist" (vnx.md 0.3);
@@ -695,13 +709,16 @@ class VnxClient(object):
             raw = resource._get_raw_resource()
             resource.update(data=raw)
             if resource.existed:
-                return convert(resource)
+                item = convert(resource)
+                if finish:
+                    finish([item], raw)
+                return item
             if raw and any(text in raw for text in absent):
                 return None
             raise VnxError("read", obj, raw or "naviseccli printed nothing", HINTS["VNXReadError"], "VNXReadError")
         return self._query("read", obj, read)
 
-    def _read_all(self, what, resources, convert, empty=()):
+    def _read_all(self, what, resources, convert, empty=(), finish=None):
         """Read a storops resource list: the facts of each. An answer that lists nothing is
         empty output or one of the array's "there are none" texts (``empty``), else a fault."""
         def read():
@@ -710,6 +727,8 @@ class VnxClient(object):
             items = [convert(r) for r in resources]
             if not items and raw and not any(text in raw for text in empty):
                 raise VnxError("list", what, raw, HINTS["VNXReadError"], "VNXReadError")
+            if finish:
+                finish(items, raw)
             return items
         return self._query("list", what, read)
 
@@ -759,10 +778,10 @@ class VnxClient(object):
     def get_lun(self, name=None, lun_id=None):
         """The LUN or SMP with that name or id, or None."""
         return self._read_one("LUN %s" % (name if name is not None else lun_id),
-                              VNXLun(lun_id=lun_id, name=name, cli=self.cli), _lun_from, LUN_NOT_FOUND)
+                              VNXLun(lun_id=lun_id, name=name, cli=self.cli), _lun_from, LUN_NOT_FOUND, finish=_lun_sizes)
 
     def list_luns(self):
-        return self._read_all("the LUNs", VNXLunList(cli=self.cli), _lun_from)
+        return self._read_all("the LUNs", VNXLunList(cli=self.cli), _lun_from, finish=_lun_sizes)
 
     def create_lun(self, pool, name, size_gb, provisioning="thick", tiering=None):
         provision = VNXProvisionEnum.THIN if provisioning == "thin" else VNXProvisionEnum.THICK

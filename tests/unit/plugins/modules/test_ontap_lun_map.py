@@ -142,3 +142,30 @@ def test_check_mode_plans_without_calls(run_module, cluster):
     assert status == "exit" and result["changed"]
     assert san.calls == [] and san.igroups_ == {}
     assert result["diff"]["after"]["igroup"]["initiators"] == [HOST]
+
+
+def test_an_igroup_of_others_luns_is_refused_in_check_mode_too(run_module, cluster):
+    """Issue 19, finding 9: no initiator of this host is added to an empty igroup that another team's LUNs are mapped to."""
+    for check_mode in (True, False):
+        san = cluster(FakeSan())
+        san.igroups_["host1"] = Igroup(svm="svm1", name="host1", protocol="iscsi", os_type="linux", initiators=[])
+        san.maps_.append(LunMap(svm="svm1", path="/vol/team/db", igroup="host1", lun_id=0))
+        status, result = run_module(ontap_lun_map, ARGS, check_mode=check_mode)
+        assert status == "fail", result
+        assert "igroup host1 holds no initiator of this host, but LUN(s) /vol/team/db are mapped to it" in result["msg"]
+        assert san.igroups_["host1"].initiators == [] and len(san.maps_) == 1 and san.calls == []
+
+
+def test_a_planned_lun_is_checked_against_the_igroup_in_check_mode(run_module, cluster):
+    """Issue 19, finding 2: the igroup of a LUN that an earlier task makes is checked before that LUN exists."""
+    path = "/vol/v1/new"
+    san = cluster(FakeSan())
+    san.igroups_["host1"] = Igroup(svm="svm1", name="host1", protocol="iscsi", os_type="linux", initiators=[HOST, OTHER])
+    status, result = run_module(ontap_lun_map, dict(ARGS, path=path, lun_planned=True), check_mode=True)
+    assert status == "fail" and "belongs to another host" in result["msg"], result
+    san.igroups_["host1"].initiators = [HOST]
+    status, result = run_module(ontap_lun_map, dict(ARGS, path=path, lun_planned=True), check_mode=True)
+    assert status == "exit" and result["actions"] == ["map LUN /vol/v1/new to igroup host1"], result
+    # a real run still needs the LUN
+    status, result = run_module(ontap_lun_map, dict(ARGS, path=path, lun_planned=True))
+    assert status == "fail" and "does not exist" in result["msg"]

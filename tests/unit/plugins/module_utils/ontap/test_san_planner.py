@@ -116,6 +116,12 @@ def test_map_converges_and_unmaps():
 def test_map_adds_missing_initiators():
     second = "iqn.2026-01.io.example:host1-b"
     assert plan_map(mwant(initiators=[HOST, second]), lun(), IG, [], [IG]) == [("add_initiators", [second]), ("map", None)]
+    # a second port of a host that the igroup already holds sees the host's own LUNs
+    mapped = [LunMap("svm1", "/vol/v1/other", "host1", 0)]
+    assert plan_map(mwant(initiators=[HOST, second]), lun(), IG, mapped, [IG]) == [("add_initiators", [second]), ("map", None)]
+    # an empty igroup with nothing mapped is the host's to take
+    empty = Igroup("svm1", "host1", "iscsi", "linux", [])
+    assert plan_map(mwant(), lun(), empty, [], [empty]) == [("add_initiators", [HOST]), ("map", None)]
 
 
 @pytest.mark.parametrize("case, args, text", [
@@ -125,6 +131,10 @@ def test_map_adds_missing_initiators():
     ("os conflict", (mwant(), lun(), None, [], [Igroup("svm1", "win", "iscsi", "windows", [HOST])]), "different OS types"),
     ("os mismatch", (mwant(os_type="vmware"), lun(), IG, [], [IG]), "left as it is"),
     ("no initiators", (mwant(initiators=[]), lun(), None, [], []), "give its initiators"),
+    # issue 19, finding 9: an igroup without initiators that another team's LUNs are mapped to
+    ("empty igroup with others' LUNs", (mwant(), lun(), Igroup("svm1", "host1", "iscsi", "linux", []),
+                                        [LunMap("svm1", "/vol/team/db", "host1", 0)], []),
+     "igroup host1 holds no initiator of this host, but LUN(s) /vol/team/db are mapped to it"),
     ("bad initiator", (mwant(initiators=["host1"]), lun(), None, [], []), "not a valid iscsi initiator"),
 ])
 def test_map_refusals(case, args, text):
