@@ -34,7 +34,7 @@ def test_credentials_and_address_go_on_every_command(client, navi, monkeypatch):
 def test_get_lun_reads_a_mount_point_in_one_command(client, navi):
     navi.on("lun -list -all -name copy1", f.lun(4100, "copy1", gb=10, primary="vol_a", attached="snap-as-vol-copy1"))
     lun = client.get_lun(name="copy1")
-    assert lun == Lun(id=4100, name="copy1", wwn=lun.wwn, pool="Pool0", size_gb=10.0, consumed_gb=0.0,
+    assert lun == Lun(id=4100, name="copy1", wwn=lun.wwn, pool="Pool0", size_gb=10.0, size_bytes=10 * 2097152 * 512, consumed_gb=0.0,
                       provisioning="thin", tiering="auto", state="Ready", operation="None",
                       is_snap_mount_point=True, primary_lun="vol_a", attached_snapshot="snap-as-vol-copy1",
                       snapshot_mount_points=[], deduplication="Off")
