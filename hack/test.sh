@@ -102,7 +102,7 @@ step_units() {
 }
 
 # The integration targets that run in a second ansible-test beside the others (globs of target names).
-INTEGRATION_SECOND="${INTEGRATION_SECOND-vnx_* sparse_volume_copy* host_lun migration_host_safety backup_*}"
+INTEGRATION_SECOND="${INTEGRATION_SECOND-vnx_* sparse_volume_copy* host_lun migration_host_safety backup_* replication_probe5}"
 
 # integration_run ARGS...: ansible-test integration in the current directory, then how long each target took
 integration_run() {
